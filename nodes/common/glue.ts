@@ -1,0 +1,118 @@
+/**
+ * The few patterns every node shares: the async input wrapper, status texts,
+ * the users map of config nodes and the close handler. Node-RED specifics live
+ * here and in the node files only; protocol code never sees them.
+ */
+import { CodedError, errorMessage } from './errors';
+import type { Node, NodeMessage, NodeStatus, SendFn } from './red';
+
+/** Node-RED shows status text in a small label: keep it short. */
+const STATUS_MAX = 20;
+
+function clip(text: string): string {
+  return text.length > STATUS_MAX ? `${text.slice(0, STATUS_MAX - 1)}…` : text;
+}
+
+/** 1234 → "1.2k": counts stay readable in a status label. */
+export function shortCount(n: number): string {
+  if (n < 1000) return String(n);
+  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
+  return `${(n / 1_000_000).toFixed(1)}M`;
+}
+
+export const status = {
+  connecting: (text = 'connecting'): NodeStatus => ({ fill: 'yellow', shape: 'ring', text: clip(text) }),
+  connected: (count?: number, text = 'connected'): NodeStatus => ({
+    fill: 'green',
+    shape: 'dot',
+    text: clip(count === undefined ? text : `${text} · ${shortCount(count)}`),
+  }),
+  error: (text: string): NodeStatus => ({ fill: 'red', shape: 'ring', text: clip(text) }),
+  closed: (text = 'closed'): NodeStatus => ({ fill: 'grey', shape: 'ring', text: clip(text) }),
+  info: (text: string): NodeStatus => ({ fill: 'blue', shape: 'dot', text: clip(text) }),
+  clear: (): Record<string, never> => ({}),
+};
+
+export function toError(err: unknown): Error {
+  return err instanceof Error ? err : new CodedError('UNEXPECTED', errorMessage(err));
+}
+
+/**
+ * The one input wrapper: runs an async handler and reports its failure through
+ * `done(err)`, which reaches Catch nodes. A rejected promise never escapes into
+ * the runtime.
+ */
+export function onInput(
+  node: Node,
+  handler: (msg: NodeMessage, send: SendFn) => Promise<void> | void,
+  options: { statusOnError?: boolean } = {},
+): void {
+  node.on('input', (msg, send, done) => {
+    const fail = (err: unknown) => {
+      const error = toError(err);
+      if (options.statusOnError !== false) node.status(status.error((error as CodedError).code ?? 'error'));
+      done(error);
+    };
+    try {
+      Promise.resolve(handler(msg, send)).then(() => done(), fail);
+    } catch (err) {
+      fail(err);
+    }
+  });
+}
+
+/**
+ * A close handler that waits for async cleanup. Node-RED counts the listener's
+ * parameters, so this one declares exactly two; cleanup errors are logged, never
+ * thrown, so a redeploy always completes.
+ */
+export function onClose(node: Node, cleanup: (removed: boolean) => Promise<void> | void): void {
+  node.on('close', (removed: boolean, done: () => void) => {
+    Promise.resolve()
+      .then(() => cleanup(removed))
+      .catch((err) => node.warn(`close: ${errorMessage(err)}`))
+      .finally(done);
+  });
+}
+
+/**
+ * Config nodes keep their dependent nodes in `users`: Node-RED then forwards the
+ * config node's status() and error() to those nodes' Status and Catch nodes.
+ * The connection opens with the first user and closes with the last.
+ */
+export class Users<U extends Node = Node> {
+  private readonly map: Record<string, U>;
+
+  constructor(owner: Node) {
+    this.map = {};
+    (owner as unknown as { users: Record<string, U> }).users = this.map;
+  }
+
+  /** Adds a node; true when it is the first. */
+  add(user: U): boolean {
+    this.map[user.id] = user;
+    return Object.keys(this.map).length === 1;
+  }
+
+  /** Removes a node; true when it was the last. */
+  remove(user: U): boolean {
+    if (!(user.id in this.map)) return false;
+    delete this.map[user.id];
+    return Object.keys(this.map).length === 0;
+  }
+
+  get size(): number {
+    return Object.keys(this.map).length;
+  }
+
+  forEach(fn: (user: U) => void): void {
+    for (const user of Object.values(this.map)) fn(user);
+  }
+}
+
+/** Reads a number from a node property, with bounds and a default. */
+export function numberSetting(value: unknown, fallback: number, min: number, max: number): number {
+  const n = typeof value === 'number' ? value : Number(String(value ?? '').trim() || NaN);
+  if (!Number.isFinite(n)) return fallback;
+  return Math.min(max, Math.max(min, n));
+}

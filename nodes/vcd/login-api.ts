@@ -1,0 +1,28 @@
+/** What a vcd-login config node offers the nodes that use it. */
+import type { CodedError } from '../common/errors';
+import type { Node } from '../common/red';
+import type { MessagingState, QoS, SubscriptionHandlers } from './messaging';
+import type { VcdSession } from './session';
+
+export interface VcdLoginCredentials {
+  username: string;
+  password: string;
+  apiToken: string;
+}
+
+export type StateListener = (state: MessagingState, error?: CodedError) => void;
+
+export interface VcdLoginNode extends Node<VcdLoginCredentials> {
+  session?: VcdSession;
+  /** Why the node cannot work (bad settings), if so. */
+  configError?: CodedError;
+  /** Adds a user's topic filter to the shared connection; `onState` follows the connection. */
+  subscribe(
+    user: Node,
+    template: string,
+    qos: QoS,
+    handlers: SubscriptionHandlers,
+    onState: StateListener,
+  ): void;
+  unsubscribe(user: Node): Promise<void>;
+}

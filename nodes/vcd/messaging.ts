@@ -1,0 +1,321 @@
+/**
+ * VCD push notifications: MQTT 3.1.1 over a WebSocket to /messaging/mqtt with
+ * the session's Bearer token. One connection per login carries the topic
+ * filters of every node that uses it. Every connect takes a current token (a
+ * 401 at the upgrade renews it), subscribes everything again (VCD keeps no
+ * session state), and reconnects with exponential backoff and jitter.
+ */
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { MqttClient } from 'mqtt';
+import WebSocket, { createWebSocketStream } from 'ws';
+import { Backoff, sleep, type BackoffOptions } from '../common/backoff';
+import { CodedError, classifyNetworkError, errorMessage, isCoded } from '../common/errors';
+import { tlsConnectOptions, type TlsSettings } from '../common/tls';
+import { expandTopic, topicMatches } from './topics';
+import { VcdCodes } from './session';
+
+export const MessagingCodes = {
+  UNAUTHORIZED: 'VCD_MQTT_UNAUTHORIZED',
+  UPGRADE_FAILED: 'VCD_MQTT_UPGRADE_FAILED',
+  SUBSCRIBE_REFUSED: 'VCD_SUBSCRIBE_REFUSED',
+  CONNECTION_LOST: 'VCD_MQTT_CONNECTION_LOST',
+} as const;
+
+export type QoS = 0 | 1 | 2;
+
+/** What the messaging client needs from a session. */
+export interface TokenSource {
+  token(): Promise<string>;
+  invalidate(token: string): void;
+  readonly info: { orgUuid: string; userUuid: string } | undefined;
+}
+
+export type MessagingState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'auth-failed' | 'closed';
+
+export interface MessagingOptions {
+  /** Site origin, https://host[:port] (http:// gives ws://). */
+  site: string;
+  tokens: TokenSource;
+  tls?: TlsSettings;
+  keepaliveSeconds?: number;
+  connectTimeoutMs?: number;
+  backoff?: BackoffOptions;
+  /** A connection that lived this long resets the backoff. */
+  stableMs?: number;
+}
+
+export interface SubscriptionHandlers {
+  message(topic: string, payload: Buffer): void;
+  /** The broker refused the filter (SUBACK failure): usually the role may not read it. */
+  refused?(error: CodedError): void;
+}
+
+interface Subscription {
+  template: string;
+  qos: QoS;
+  handlers: SubscriptionHandlers;
+  /** The filter as sent, after {org}/{user} expansion. */
+  filter?: string;
+}
+
+interface Outcome {
+  connectedMs: number;
+  error?: CodedError;
+  status?: number;
+}
+
+/**
+ * Events: `state` (state, error?) on every change, `connected` after the
+ * subscriptions are (re)established.
+ */
+export class VcdMessaging extends EventEmitter {
+  readonly clientId = `node-red-vcd-${randomBytes(6).toString('hex')}`;
+  private readonly options: MessagingOptions;
+  private readonly url: string;
+  private readonly subs = new Map<string, Subscription>();
+  private readonly backoff: Backoff;
+  private client: MqttClient | undefined;
+  private loop: Promise<void> | undefined;
+  private abort = new AbortController();
+  private currentState: MessagingState = 'idle';
+  private lastError: CodedError | undefined;
+
+  constructor(options: MessagingOptions) {
+    super();
+    this.options = options;
+    this.url = `${options.site.replace(/^http/, 'ws')}/messaging/mqtt`;
+    this.backoff = new Backoff({ initialMs: 1000, maxMs: 60_000, ...options.backoff });
+  }
+
+  get state(): MessagingState {
+    return this.currentState;
+  }
+
+  get error(): CodedError | undefined {
+    return this.lastError;
+  }
+
+  /** Adds (or replaces) the filter of one user and starts the connection if needed. */
+  add(key: string, template: string, qos: QoS, handlers: SubscriptionHandlers): void {
+    const previous = this.subs.get(key);
+    const sub: Subscription = { template, qos, handlers };
+    this.subs.set(key, sub);
+    if (previous?.filter) this.dropFilter(previous.filter);
+    if (this.client?.connected) this.subscribeAll([sub]);
+    this.start();
+  }
+
+  /** Removes one user's filter; the connection stays for the others. */
+  remove(key: string): void {
+    const sub = this.subs.get(key);
+    this.subs.delete(key);
+    if (sub?.filter) this.dropFilter(sub.filter);
+  }
+
+  get size(): number {
+    return this.subs.size;
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.abort = new AbortController();
+    this.loop = this.run(this.abort.signal).finally(() => {
+      this.loop = undefined;
+    });
+  }
+
+  /** Closes the connection and stops reconnecting. */
+  async stop(): Promise<void> {
+    this.abort.abort(new CodedError('VCD_MQTT_STOPPED', 'stopped'));
+    const client = this.client;
+    if (client) await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+    await this.loop;
+    this.setState('closed');
+  }
+
+  /** Forces the current connection closed (it reconnects as after any loss). */
+  dropConnection(): void {
+    this.client?.stream?.destroy();
+  }
+
+  private setState(state: MessagingState, error?: CodedError): void {
+    this.lastError = error;
+    if (state === this.currentState && !error) return;
+    this.currentState = state;
+    this.emit('state', state, error);
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    let refusedInARow = 0;
+    while (!signal.aborted) {
+      if (this.currentState === 'idle' || this.currentState === 'closed') this.setState('connecting');
+      let outcome: Outcome;
+      let token: string | undefined;
+      try {
+        token = await this.options.tokens.token();
+        outcome = await this.connectOnce(token, signal);
+      } catch (err) {
+        outcome = {
+          connectedMs: 0,
+          error: err instanceof CodedError ? err : classifyNetworkError(err, this.url),
+        };
+      }
+      if (signal.aborted) break;
+      if (outcome.connectedMs >= (this.options.stableMs ?? 10_000)) this.backoff.reset();
+
+      const unauthorized = outcome.status === 401 || outcome.status === 403;
+      if (unauthorized && token) this.options.tokens.invalidate(token);
+      refusedInARow = unauthorized ? refusedInARow + 1 : 0;
+      const authFailed = isCoded(outcome.error, VcdCodes.AUTH_FAILED) || refusedInARow >= 2;
+      this.setState(
+        authFailed ? 'auth-failed' : 'reconnecting',
+        outcome.error ??
+          new CodedError(
+            MessagingCodes.CONNECTION_LOST,
+            'The VCD message bus closed the connection; reconnecting.',
+          ),
+      );
+      // A first 401 usually means the token just expired: retry at once with a new one.
+      const delay = unauthorized && refusedInARow === 1 ? 0 : this.backoff.next();
+      try {
+        await sleep(delay, signal);
+      } catch {
+        break;
+      }
+    }
+  }
+
+  /** One connection from upgrade to close; resolves when it is over. */
+  private connectOnce(token: string, signal: AbortSignal): Promise<Outcome> {
+    return new Promise((resolve) => {
+      let upgradeStatus: number | undefined;
+      let socketError: unknown;
+      let connectedAt = 0;
+      const tls = tlsConnectOptions(this.options.tls ?? {});
+      const client = new MqttClient(
+        () => {
+          const ws = new WebSocket(this.url, 'mqtt', {
+            headers: { authorization: `Bearer ${token}` },
+            ...tls,
+            handshakeTimeout: this.options.connectTimeoutMs ?? 30_000,
+            perMessageDeflate: false,
+          });
+          ws.on('unexpected-response', (_req, res) => {
+            upgradeStatus = res.statusCode;
+            res.resume();
+            ws.terminate();
+          });
+          ws.on('error', (err) => {
+            socketError ??= err;
+          });
+          const stream = createWebSocketStream(ws);
+          // The stream only ends when the socket closes; mqtt.js needs it destroyed to see the close.
+          ws.on('close', () => stream.destroy());
+          return stream;
+        },
+        {
+          protocolVersion: 4,
+          clean: true,
+          clientId: this.clientId,
+          keepalive: this.options.keepaliveSeconds ?? 60,
+          reconnectPeriod: 0,
+          connectTimeout: this.options.connectTimeoutMs ?? 30_000,
+          resubscribe: false,
+        },
+      );
+      this.client = client;
+
+      client.on('connect', () => {
+        connectedAt = Date.now();
+        this.setState('connected');
+        this.subscribeAll([...this.subs.values()]);
+        this.emit('connected');
+      });
+      client.on('message', (topic, payload) => this.dispatch(topic, payload));
+      client.on('error', (err) => {
+        socketError ??= err;
+      });
+      client.once('close', () => {
+        client.removeAllListeners('message');
+        client.end(true);
+        if (this.client === client) this.client = undefined;
+        resolve({
+          connectedMs: connectedAt ? Date.now() - connectedAt : 0,
+          status: upgradeStatus,
+          error: connectedAt ? undefined : this.describeFailure(upgradeStatus, socketError),
+        });
+      });
+      signal.addEventListener('abort', () => client.end(true), { once: true });
+    });
+  }
+
+  private describeFailure(status: number | undefined, err: unknown): CodedError {
+    if (status === 401 || status === 403) {
+      return new CodedError(
+        MessagingCodes.UNAUTHORIZED,
+        `The VCD message bus refused the token (${status}); logging in again.`,
+        { status },
+      );
+    }
+    if (status !== undefined) {
+      return new CodedError(
+        MessagingCodes.UPGRADE_FAILED,
+        `The WebSocket upgrade to /messaging/mqtt failed with HTTP ${status}. A load balancer in front of the ` +
+          'VCD cells may not pass WebSocket upgrades (Upgrade/Connection headers) to /messaging/mqtt.',
+        { status },
+      );
+    }
+    if (err && !(err instanceof Error && /connack|connection closed/i.test(err.message))) {
+      return classifyNetworkError(err, this.url);
+    }
+    return new CodedError(
+      MessagingCodes.CONNECTION_LOST,
+      `The VCD message bus closed the connection before MQTT CONNACK${err ? ` (${errorMessage(err)})` : ''}.`,
+    );
+  }
+
+  private subscribeAll(subs: Subscription[]): void {
+    const client = this.client;
+    const ids = this.options.tokens.info;
+    if (!client || !ids) return;
+    const wanted = new Map<string, { qos: QoS; subs: Subscription[] }>();
+    for (const sub of subs) {
+      sub.filter = expandTopic(sub.template, ids);
+      const entry = wanted.get(sub.filter) ?? { qos: 0 as QoS, subs: [] };
+      entry.qos = Math.max(entry.qos, sub.qos) as QoS;
+      entry.subs.push(sub);
+      wanted.set(sub.filter, entry);
+    }
+    // One SUBSCRIBE per filter, so a refusal (SUBACK 0x80) names its filter.
+    for (const [filter, w] of wanted) {
+      client.subscribe(filter, { qos: w.qos }, (_err, _granted, packet) => {
+        const code = (packet as { granted?: number[] } | undefined)?.granted?.[0];
+        if (code === undefined || (code & 0x80) === 0) return; // granted, or the connection is gone
+        const error = new CodedError(
+          MessagingCodes.SUBSCRIBE_REFUSED,
+          `VCD refused the subscription to ${filter}: the user's role may not read that topic ` +
+            '(publish/# needs a system administrator, publish/<org>/+ an organization administrator).',
+          { topic: filter },
+        );
+        for (const sub of w.subs) sub.handlers.refused?.(error);
+      });
+    }
+  }
+
+  private dropFilter(filter: string): void {
+    const stillUsed = [...this.subs.values()].some((s) => s.filter === filter);
+    if (!stillUsed && this.client?.connected) this.client.unsubscribe(filter);
+  }
+
+  private dispatch(topic: string, payload: Buffer): void {
+    for (const sub of this.subs.values()) {
+      if (!sub.filter || !topicMatches(sub.filter, topic)) continue;
+      try {
+        sub.handlers.message(topic, payload);
+      } catch (err) {
+        this.emit('handler-error', err);
+      }
+    }
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * vcd-login (config node): one VCD session and one message-bus connection,
+ * shared by every node that uses it.
+ */
+import { CodedError, errorMessage } from '../common/errors';
+import { Users, onClose } from '../common/glue';
+import type { NodeAPI, NodeDef } from '../common/red';
+import type { StateListener, VcdLoginCredentials, VcdLoginNode } from './login-api';
+import { VcdMessaging, type MessagingState } from './messaging';
+import { VcdSession, type VcdAuthType, type VcdSessionOptions } from './session';
+
+interface VcdLoginDef extends NodeDef {
+  url: string;
+  org: string;
+  authType: VcdAuthType;
+  tlsInsecure?: boolean;
+  ca?: string;
+}
+
+/** The editor sends this for a password field it did not change. */
+const UNCHANGED = '__PWRD__';
+
+function sessionOptions(def: Partial<VcdLoginDef>, creds: Partial<VcdLoginCredentials>): VcdSessionOptions {
+  return {
+    url: String(def.url ?? ''),
+    org: String(def.org ?? ''),
+    authType: def.authType === 'apiToken' ? 'apiToken' : 'password',
+    username: creds.username,
+    password: creds.password,
+    apiToken: creds.apiToken,
+    tls: { insecure: def.tlsInsecure === true, ca: def.ca },
+  };
+}
+
+/** What a failed test says it was, for the dialog. */
+function category(code: string): string {
+  if (code === 'VCD_AUTH_FAILED') return 'credentials';
+  if (code.startsWith('TLS_') || code === 'CONFIG_CA_INVALID') return 'tls';
+  if (code === 'DNS_FAILED') return 'dns';
+  if (code === 'CONNECT_FAILED' || code === 'TIMEOUT' || code === 'VCD_UNAVAILABLE') return 'connection';
+  if (code === 'VCD_NOT_VCD') return 'not-vcd';
+  if (code === 'VCD_VERSION_TOO_OLD') return 'version';
+  if (code === 'VCD_CONFIG_INVALID') return 'settings';
+  return 'other';
+}
+
+export = function register(RED: NodeAPI): void {
+  function VcdLogin(this: VcdLoginNode, def: VcdLoginDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const users = new Users(node);
+    const listeners = new Map<string, StateListener>();
+    let messaging: VcdMessaging | undefined;
+
+    try {
+      node.session = new VcdSession(sessionOptions(def, node.credentials));
+    } catch (err) {
+      node.configError = err as CodedError;
+      node.error(err as Error);
+    }
+    const session = node.session;
+
+    if (session) {
+      session.on('rotated', (token: string) => {
+        // Keep the newest service-account token in the credential store: a redeploy
+        // restarts this node from there, and the next deploy writes it to disk.
+        RED.nodes.addCredentials(node.id, { ...RED.nodes.getCredentials(node.id), apiToken: token });
+        node.log('VCD rotated the API token; the new one is kept (it is saved to disk at the next deploy).');
+      });
+      session.on('login', (info: { user: { name: string }; org: { name: string }; apiVersion: string }) => {
+        node.debug(`logged in as ${info.user.name}@${info.org.name} (API ${info.apiVersion})`);
+      });
+      messaging = new VcdMessaging({ site: session.site, tokens: session, tls: sessionOptions(def, {}).tls });
+      messaging.on('state', (state: MessagingState, error?: CodedError) => {
+        for (const listener of listeners.values()) listener(state, error);
+      });
+    }
+
+    node.subscribe = (user, template, qos, handlers, onState) => {
+      users.add(user);
+      if (!messaging) {
+        onState('auth-failed', node.configError);
+        return;
+      }
+      listeners.set(user.id, onState);
+      messaging.add(user.id, template, qos, handlers);
+      onState(messaging.state, messaging.error);
+    };
+
+    node.unsubscribe = async (user) => {
+      listeners.delete(user.id);
+      messaging?.remove(user.id);
+      if (users.remove(user) && messaging) await messaging.stop();
+    };
+
+    onClose(node, async () => {
+      await messaging?.stop();
+      await session?.close();
+    });
+  }
+
+  RED.nodes.registerType('vcd-login', VcdLogin, {
+    credentials: {
+      username: { type: 'text' },
+      password: { type: 'password' },
+      apiToken: { type: 'password' },
+    },
+  });
+
+  // "Test connection" in the edit dialog: log in with the dialog's settings,
+  // report who we are, log out. Stored secrets are used where the dialog shows
+  // the unchanged placeholder.
+  RED.httpAdmin.post('/vcd-login/test', RED.auth.needsPermission('vcd-login.write'), (req, res) => {
+    const body = (req.body ?? {}) as Partial<VcdLoginDef & VcdLoginCredentials>;
+    const stored = (typeof body.id === 'string' && RED.nodes.getCredentials(body.id)) || {};
+    const secret = (name: 'password' | 'apiToken') =>
+      body[name] === UNCHANGED || body[name] === undefined || body[name] === '' ? stored[name] : body[name];
+    const creds = { username: body.username, password: secret('password'), apiToken: secret('apiToken') };
+    let session: VcdSession;
+    try {
+      session = new VcdSession({
+        ...sessionOptions(body, creds),
+        timeoutMs: 15_000,
+        retry: { initialMs: 0 },
+      });
+    } catch (err) {
+      res.json({
+        ok: false,
+        code: (err as CodedError).code,
+        category: 'settings',
+        message: errorMessage(err),
+      });
+      return;
+    }
+    let rotated: string | undefined;
+    session.on('rotated', (token: string) => (rotated = token));
+    session
+      .login()
+      .then((cred) => {
+        const i = cred.info;
+        res.json({
+          ok: true,
+          apiVersion: i.apiVersion,
+          site: i.site,
+          org: i.org.name,
+          user: i.user.name,
+          roles: i.roles,
+          provider: i.provider,
+          // A service-account token is spent by this login: give the dialog the new one.
+          rotatedToken: rotated,
+        });
+      })
+      .catch((err: unknown) => {
+        const code = (err as CodedError).code ?? 'UNEXPECTED';
+        res.json({
+          ok: false,
+          code,
+          category: category(code),
+          message: errorMessage(err),
+          rotatedToken: rotated,
+        });
+      })
+      .finally(() => void session.close());
+  });
+};

@@ -1,0 +1,133 @@
+/**
+ * vcd-subscribe: one message per VCD notification on a topic filter, through
+ * the message-bus connection of a vcd-login node.
+ */
+import { CodedError } from '../common/errors';
+import { onClose, status } from '../common/glue';
+import type { Node, NodeAPI, NodeDef, NodeStatus } from '../common/red';
+import { parseVcdEnvelope } from '../events/decode/vcd-envelope';
+import type { MessagingState, QoS } from './messaging';
+import { validateTopic } from './topics';
+import type { VcdLoginNode } from './login-api';
+
+interface VcdSubscribeDef extends NodeDef {
+  login: string;
+  topic: string;
+  qos: string | number;
+  output: 'envelope';
+}
+
+/** Short status words for the errors an operator must act on. */
+const ERROR_LABELS: Record<string, string> = {
+  VCD_AUTH_FAILED: 'auth failed',
+  VCD_MQTT_UNAUTHORIZED: 'auth failed',
+  VCD_SUBSCRIBE_REFUSED: 'topic refused',
+  VCD_CONFIG_INVALID: 'bad settings',
+  CONFIG_CA_INVALID: 'bad CA',
+  TLS_UNTRUSTED: 'TLS untrusted',
+  TLS_HOSTNAME_MISMATCH: 'TLS name mismatch',
+  DNS_FAILED: 'DNS failed',
+  VCD_NOT_VCD: 'not a VCD',
+  VCD_VERSION_TOO_OLD: 'VCD too old',
+  VCD_MQTT_UPGRADE_FAILED: 'upgrade failed',
+};
+
+/** Status updates at most this often: a busy stream must not flood the editor. */
+const STATUS_INTERVAL_MS = 1000;
+
+export = function register(RED: NodeAPI): void {
+  function VcdSubscribe(this: Node, def: VcdSubscribeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const login = RED.nodes.getNode(def.login) as VcdLoginNode | null;
+    let template: string;
+    try {
+      if (!login) throw new CodedError('VCD_CONFIG_INVALID', 'Select a vcd login.');
+      template = validateTopic(String(def.topic ?? ''));
+    } catch (err) {
+      node.status(status.error((err as CodedError).code === 'VCD_TOPIC_INVALID' ? 'bad topic' : 'no login'));
+      node.error(err as Error);
+      return;
+    }
+    const qos = ([0, 1, 2].includes(Number(def.qos)) ? Number(def.qos) : 1) as QoS;
+
+    let count = 0;
+    let connected = false;
+    let reported: string | undefined;
+    let statusTimer: NodeJS.Timeout | undefined;
+    let lastStatusAt = 0;
+
+    const show = (s: NodeStatus) => {
+      clearTimeout(statusTimer);
+      statusTimer = undefined;
+      lastStatusAt = Date.now();
+      node.status(s);
+    };
+    const showCount = () => {
+      if (statusTimer) return;
+      const wait = lastStatusAt + STATUS_INTERVAL_MS - Date.now();
+      if (wait <= 0) show(status.connected(count));
+      else statusTimer = setTimeout(() => connected && show(status.connected(count)), wait);
+    };
+
+    /** Each distinct failure reaches Catch once, not at every retry. */
+    const report = (error: CodedError) => {
+      if (reported === error.code) return;
+      reported = error.code;
+      node.error(error, { topic: template });
+    };
+
+    const onState = (state: MessagingState, error?: CodedError) => {
+      connected = state === 'connected';
+      if (state === 'connected') {
+        reported = undefined;
+        show(status.connected(count));
+      } else if (state === 'connecting') {
+        show(status.connecting());
+      } else if (state === 'closed') {
+        show(status.closed());
+      } else {
+        const label = error && ERROR_LABELS[error.code];
+        show(
+          state === 'auth-failed' || label
+            ? status.error(label ?? 'auth failed')
+            : status.connecting('reconnecting'),
+        );
+        if (error && (state === 'auth-failed' || label)) report(error);
+        else if (error) node.debug(error.message);
+      }
+    };
+
+    login!.subscribe(
+      node,
+      template,
+      qos,
+      {
+        message(topic, payload) {
+          const text = payload.toString('utf8');
+          try {
+            const envelope = parseVcdEnvelope(text);
+            count++;
+            node.send({ topic, payload: envelope });
+            showCount();
+          } catch (err) {
+            // The raw text goes with the error: nothing is lost, the stream goes on.
+            node.error(err as Error, { topic, payload: text });
+          }
+        },
+        refused(error) {
+          show(status.error(ERROR_LABELS[error.code] ?? error.code));
+          report(error);
+        },
+      },
+      onState,
+    );
+
+    onClose(node, async () => {
+      clearTimeout(statusTimer);
+      await login!.unsubscribe(node);
+    });
+  }
+
+  RED.nodes.registerType('vcd-subscribe', VcdSubscribe);
+};

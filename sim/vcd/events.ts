@@ -1,0 +1,177 @@
+/**
+ * A realistic stream of VCD activity: VMs and vApps created, powered on and
+ * off, deleted, tasks and logins, as message-bus envelopes and as audit-trail
+ * records.
+ */
+import { pick, randomUUID } from '../ids';
+import type { Directory, SimOrg, SimUser } from './directory';
+
+export interface InnerEvent {
+  eventId: string;
+  type: string;
+  timestamp: string;
+  operationSuccess: boolean;
+  user: string;
+  userName: string;
+  org: string;
+  orgName: string;
+  entity: string;
+  entityType: string;
+  entityName: string;
+  taskOwner?: string;
+  task?: string;
+  taskName?: string;
+  details?: string;
+}
+
+export interface Envelope {
+  type: string;
+  headers: Record<string, string>;
+  payload: string;
+}
+
+export interface Published {
+  topic: string;
+  envelope: Envelope;
+  event: InnerEvent;
+}
+
+export interface AuditRecord {
+  eventId: string;
+  eventType: string;
+  eventStatus: 'SUCCESS' | 'FAILURE';
+  timestamp: string;
+  operatingOrg: { name: string; id: string };
+  user: { name: string; id: string };
+  eventEntity: { name: string; id: string };
+  description: string;
+  additionalProperties: Record<string, string>;
+}
+
+interface Activity {
+  action: string;
+  entityType: 'vm' | 'vApp' | 'session';
+  verb: string;
+  task?: string;
+}
+
+const ACTIVITIES: Activity[] = [
+  { action: 'vm/create', entityType: 'vm', verb: 'created', task: 'vdcComposeVapp' },
+  { action: 'vm/deploy', entityType: 'vm', verb: 'powered on', task: 'vappDeploy' },
+  { action: 'vm/undeploy', entityType: 'vm', verb: 'powered off', task: 'vappUndeployPowerOff' },
+  { action: 'vm/modify', entityType: 'vm', verb: 'modified', task: 'vappUpdateVm' },
+  { action: 'vm/delete', entityType: 'vm', verb: 'deleted', task: 'vdcDeleteVm' },
+  { action: 'vapp/create', entityType: 'vApp', verb: 'created', task: 'vdcInstantiateVapp' },
+  { action: 'vapp/delete', entityType: 'vApp', verb: 'deleted', task: 'vdcDeleteVapp' },
+  { action: 'session/login', entityType: 'session', verb: 'logged in' },
+];
+
+const VM_NAMES = ['web-01', 'web-02', 'app-01', 'db-01', 'cache-01', 'build-07', 'jump-01', 'mail-01'];
+const VAPP_NAMES = ['web-tier', 'erp-prod', 'ci-runners', 'k8s-workers', 'lab-é-ü'];
+
+/** RFC 3339 with milliseconds and a numeric offset, as VCD writes timestamps. */
+export function vcdTimestamp(date = new Date()): string {
+  return date.toISOString().replace('Z', '+00:00');
+}
+
+export class EventFactory {
+  constructor(
+    private readonly directory: Directory,
+    private readonly random: () => number,
+  ) {}
+
+  /** Users that act in tenant orgs (everyone but the provider). */
+  private actors(): SimUser[] {
+    return this.directory.users.filter((u) => u.org.toLowerCase() !== 'system' && u.password !== '');
+  }
+
+  next(overrides: Partial<InnerEvent> & { envelopeType?: string } = {}): Published {
+    const user = pick(this.actors(), this.random);
+    const org = this.directory.org(user.org);
+    const activity = pick(ACTIVITIES, this.random);
+    const success = this.random() > 0.08;
+    const entityName =
+      activity.entityType === 'vm'
+        ? pick(VM_NAMES, this.random)
+        : activity.entityType === 'vApp'
+          ? pick(VAPP_NAMES, this.random)
+          : user.name;
+    const entityId =
+      activity.entityType === 'session'
+        ? `urn:vcloud:session:${randomUUID()}`
+        : `urn:vcloud:${activity.entityType.toLowerCase()}:${randomUUID()}`;
+    const event: InnerEvent = {
+      eventId: randomUUID(),
+      type: `com/vmware/vcloud/event/${activity.action}`,
+      timestamp: vcdTimestamp(),
+      operationSuccess: success,
+      user: `urn:vcloud:user:${this.directory.userId(user)}`,
+      userName: user.name,
+      org: `urn:vcloud:org:${org.id}`,
+      orgName: org.name,
+      entity: entityId,
+      entityType: activity.entityType.toLowerCase(),
+      entityName,
+      ...(activity.task ? { taskName: activity.task, task: `urn:vcloud:task:${randomUUID()}` } : {}),
+      ...(success ? {} : { details: 'The operation failed: insufficient resources in the VDC.' }),
+      ...overrides,
+    };
+    const envelopeType = overrides.envelopeType ?? (activity.task && this.random() < 0.25 ? 'TASK' : 'EVENT');
+    delete (event as Partial<InnerEvent> & { envelopeType?: string }).envelopeType;
+    const payload = envelopeType === 'TASK' ? taskPayload(event, org, user) : event;
+    return {
+      topic: `publish/${org.id}/${this.directory.userId(user)}`,
+      envelope: {
+        type: envelopeType,
+        headers: { contentType: 'application/json', eventType: event.type },
+        payload: JSON.stringify(payload),
+      },
+      event,
+    };
+  }
+}
+
+function taskPayload(e: InnerEvent, org: SimOrg, user: SimUser): Record<string, unknown> {
+  return {
+    eventId: e.eventId,
+    type: e.type,
+    timestamp: e.timestamp,
+    operationSuccess: e.operationSuccess,
+    task: {
+      id: e.task,
+      name: 'task',
+      operationName: e.taskName,
+      operation: `${e.entityType} ${e.entityName} ${e.operationSuccess ? 'succeeded' : 'failed'}`,
+      status: e.operationSuccess ? 'success' : 'error',
+      startDate: e.timestamp,
+      endDate: e.timestamp,
+      owner: { name: e.entityName, id: e.entity },
+      org: { name: org.name, id: e.org },
+      user: { name: user.name, id: e.user },
+    },
+    user: e.user,
+    org: e.org,
+    entity: e.entity,
+    entityType: e.entityType,
+    entityName: e.entityName,
+    taskName: e.taskName,
+  };
+}
+
+export function auditRecord(e: InnerEvent, verb = 'changed'): AuditRecord {
+  return {
+    eventId: `urn:vcloud:audit:${e.eventId}`,
+    eventType: e.type,
+    eventStatus: e.operationSuccess ? 'SUCCESS' : 'FAILURE',
+    timestamp: e.timestamp,
+    operatingOrg: { name: e.orgName, id: e.org },
+    user: { name: e.userName, id: e.user },
+    eventEntity: { name: e.entityName, id: e.entity },
+    description: `${e.entityType} ${e.entityName} ${verb}`,
+    additionalProperties: e.taskName ? { taskName: e.taskName } : {},
+  };
+}
+
+export function activityVerb(type: string): string {
+  return ACTIVITIES.find((a) => type.endsWith(a.action))?.verb ?? 'changed';
+}

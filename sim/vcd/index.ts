@@ -1,0 +1,493 @@
+/**
+ * VCD simulator: the OpenAPI login surface (versions, password and API-token
+ * logins, current session, logout, audit trail) and the message bus at
+ * /messaging/mqtt (a real MQTT broker over WebSocket that checks the Bearer
+ * token at the upgrade and topic permissions by role). Strict where VCD is
+ * strict; fault switches for what goes wrong in the field.
+ */
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import WebSocket, { WebSocketServer, createWebSocketStream } from 'ws';
+import {
+  Router,
+  listen,
+  sendJson,
+  sendText,
+  type ServeOptions,
+  type SimRequest,
+  type SimServer,
+} from '../http';
+import { seededRandom } from '../ids';
+import {
+  DEFAULT_API_TOKENS,
+  DEFAULT_USERS,
+  Directory,
+  type ApiTokenSpec,
+  type SimSession,
+  type SimUser,
+} from './directory';
+import {
+  EventFactory,
+  activityVerb,
+  auditRecord,
+  type AuditRecord,
+  type InnerEvent,
+  type Published,
+} from './events';
+
+export interface VcdSimOptions extends ServeOptions {
+  /** API versions offered by /api/versions. */
+  versions?: { version: string; deprecated?: boolean }[];
+  users?: SimUser[];
+  apiTokens?: ApiTokenSpec[];
+  /** Lifetime of every access token (JWT exp and expires_in). */
+  tokenLifetimeSec?: number;
+  /** Generated events per second (0: only what tests publish). */
+  ratePerSec?: number;
+  /** Close a message-bus connection when its token expires (default true). */
+  dropOnExpiry?: boolean;
+  /** Seed for a repeatable event stream. */
+  seed?: number;
+  /** Serve /_sim/* control endpoints (default true). */
+  control?: boolean;
+}
+
+export const DEFAULT_VERSIONS = [
+  { version: '33.0', deprecated: true },
+  { version: '34.0', deprecated: true },
+  { version: '35.0', deprecated: false },
+  { version: '36.0', deprecated: false },
+  { version: '37.0', deprecated: false },
+  { version: '38.0', deprecated: false },
+  { version: '38.1', deprecated: false },
+  { version: '39.0', deprecated: false },
+  { version: '39.1', deprecated: false },
+];
+
+export interface VcdSimStats {
+  passwordLogins: number;
+  tokenLogins: number;
+  failedLogins: number;
+  logouts: number;
+  upgrades: number;
+  rejectedUpgrades: Record<number, number>;
+  mqttConnects: number;
+  refusedSubscriptions: number;
+  published: number;
+}
+
+interface Connection {
+  ws: WebSocket;
+  session?: SimSession;
+  expiryTimer?: NodeJS.Timeout;
+  subscriptions: Set<string>;
+}
+
+type AedesBroker = import('aedes').Aedes;
+type AedesClient = import('aedes').Client;
+
+/** A well-formed VCD error body. */
+function vcdError(res: http.ServerResponse, status: number, minor: string, message: string): void {
+  sendJson(res, status, { minorErrorCode: minor, message, stackTrace: null });
+}
+
+export class VcdSimulator {
+  readonly directory: Directory;
+  readonly stats: VcdSimStats = {
+    passwordLogins: 0,
+    tokenLogins: 0,
+    failedLogins: 0,
+    logouts: 0,
+    upgrades: 0,
+    rejectedUpgrades: {},
+    mqttConnects: 0,
+    refusedSubscriptions: 0,
+    published: 0,
+  };
+  readonly faults = {
+    loginDown: false,
+    brokerDownUntil: 0,
+    tokenLifetimeSec: 1800,
+    dropOnExpiry: true,
+  };
+  readonly audit: AuditRecord[] = [];
+  private readonly options: VcdSimOptions;
+  private readonly factory: EventFactory;
+  private readonly connections = new Set<Connection>();
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
+  });
+  private server!: SimServer;
+  private broker!: AedesBroker;
+  private generator: NodeJS.Timeout | undefined;
+
+  private constructor(options: VcdSimOptions) {
+    this.options = options;
+    this.directory = new Directory(options.users ?? DEFAULT_USERS, options.apiTokens ?? DEFAULT_API_TOKENS);
+    this.faults.tokenLifetimeSec = options.tokenLifetimeSec ?? 1800;
+    this.faults.dropOnExpiry = options.dropOnExpiry ?? true;
+    this.factory = new EventFactory(this.directory, seededRandom(options.seed ?? Date.now()));
+  }
+
+  static async start(options: VcdSimOptions = {}): Promise<VcdSimulator> {
+    const sim = new VcdSimulator(options);
+    await sim.startBroker();
+    sim.server = await listen(options, sim.routes());
+    sim.server.server.on('upgrade', (req, socket, head) => sim.upgrade(req, socket, head));
+    sim.setRate(options.ratePerSec ?? 0);
+    return sim;
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  /** PEM of the self-signed server certificate (HTTPS only). */
+  get cert(): string | undefined {
+    return this.server.cert;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Every MQTT filter currently subscribed, across connections. */
+  get subscriptions(): string[] {
+    return [...this.connections].flatMap((c) => [...c.subscriptions]);
+  }
+
+  setRate(perSec: number): void {
+    clearInterval(this.generator);
+    this.generator = undefined;
+    if (perSec <= 0) return;
+    // Up to 100 ticks a second, several events a tick at high rates.
+    const tickMs = Math.max(10, 1000 / perSec);
+    const perTick = Math.max(1, Math.round((perSec * tickMs) / 1000));
+    this.generator = setInterval(() => {
+      for (let i = 0; i < perTick; i++) this.publishEvent();
+    }, tickMs);
+    this.generator.unref();
+  }
+
+  /** Generates one event (fields may be given), publishes and records it. */
+  publishEvent(overrides: Partial<InnerEvent> & { envelopeType?: string } = {}): Published {
+    const published = this.factory.next(overrides);
+    this.audit.push(auditRecord(published.event, activityVerb(published.event.type)));
+    if (this.audit.length > 10_000) this.audit.splice(0, this.audit.length - 10_000);
+    this.publishRaw(published.topic, JSON.stringify(published.envelope));
+    return published;
+  }
+
+  /** Publishes any text on a topic (tests use it for malformed messages). */
+  publishRaw(topic: string, text: string): void {
+    this.stats.published++;
+    this.broker.publish(
+      { cmd: 'publish', topic, payload: Buffer.from(text, 'utf8'), qos: 1, retain: false, dup: false },
+      () => undefined,
+    );
+  }
+
+  /** Closes every message-bus connection and refuses new ones for `downMs`. */
+  restartBroker(downMs = 1000): void {
+    this.faults.brokerDownUntil = Date.now() + downMs;
+    this.dropConnections();
+  }
+
+  /** Drops every message-bus connection (clients see the socket close). */
+  dropConnections(): void {
+    for (const c of this.connections) c.ws.terminate();
+  }
+
+  expireAllTokens(): void {
+    this.directory.expireAll();
+    if (this.faults.dropOnExpiry) {
+      for (const c of this.connections) if (c.session) c.ws.close(1008, 'token expired');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.setRate(0);
+    for (const c of this.connections) {
+      clearTimeout(c.expiryTimer);
+      c.ws.terminate();
+    }
+    await new Promise<void>((resolve) => this.broker.close(() => resolve()));
+    this.wss.close();
+    await this.server.close();
+  }
+
+  private async startBroker(): Promise<void> {
+    const { Aedes } = await import('aedes');
+    this.broker = await Aedes.createBroker({
+      authenticate: (client, username, password, done) => {
+        const conn = this.connectionOf(client);
+        if (conn?.session) return done(null, true);
+        // The extension-SDK way: MQTT user "user@org", password the JWT.
+        const session = this.directory.session(password?.toString('utf8'));
+        if (
+          conn &&
+          session &&
+          username?.toLowerCase() === `${session.user.name}@${session.user.org}`.toLowerCase()
+        ) {
+          conn.session = session;
+          this.watchExpiry(conn);
+          return done(null, true);
+        }
+        const error = Object.assign(new Error('Bad user name or password'), { returnCode: 4 as const });
+        done(error, false);
+      },
+      authorizeSubscribe: (client, sub, done) => {
+        const conn = this.connectionOf(client);
+        if (conn?.session && this.directory.maySubscribe(conn.session, sub.topic)) {
+          conn.subscriptions.add(sub.topic);
+          return done(null, sub);
+        }
+        this.stats.refusedSubscriptions++;
+        done(null, null); // SUBACK failure (0x80)
+      },
+      // Notifications flow outward only: clients may not publish.
+      authorizePublish: (_client, _packet, done) => done(new Error('publishing is not allowed')),
+    });
+    this.broker.on('clientReady', () => this.stats.mqttConnects++);
+    this.broker.on('unsubscribe', (topics, client) => {
+      const conn = this.connectionOf(client);
+      for (const t of topics) conn?.subscriptions.delete(t);
+    });
+  }
+
+  private connectionOf(client: AedesClient | null): Connection | undefined {
+    const req = client?.req as (http.IncomingMessage & { vcd?: Connection }) | undefined;
+    return req?.vcd;
+  }
+
+  private watchExpiry(conn: Connection): void {
+    if (!this.faults.dropOnExpiry || !conn.session) return;
+    clearTimeout(conn.expiryTimer);
+    conn.expiryTimer = setTimeout(
+      () => conn.ws.close(1008, 'token expired'),
+      conn.session.expiresAt - Date.now(),
+    );
+    conn.expiryTimer.unref();
+  }
+
+  private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const reject = (status: number, text: string) => {
+      this.stats.rejectedUpgrades[status] = (this.stats.rejectedUpgrades[status] ?? 0) + 1;
+      socket.end(
+        `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+      );
+    };
+    const path = new URL(req.url ?? '/', 'http://sim').pathname;
+    if (path !== '/messaging/mqtt') return reject(404, 'Not Found');
+    if (Date.now() < this.faults.brokerDownUntil) return reject(503, 'Service Unavailable');
+    let session: SimSession | undefined;
+    if (req.headers.authorization !== undefined) {
+      session = this.directory.bearer(req.headers.authorization);
+      if (!session) return reject(401, 'Unauthorized');
+    }
+    const protocols = String(req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((p) => p.trim());
+    if (!protocols.includes('mqtt')) return reject(400, 'Bad Request: subprotocol mqtt required');
+
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.stats.upgrades++;
+      const conn: Connection = { ws, session, subscriptions: new Set() };
+      (req as http.IncomingMessage & { vcd?: Connection }).vcd = conn;
+      this.connections.add(conn);
+      this.watchExpiry(conn);
+      const stream = createWebSocketStream(ws);
+      stream.on('error', () => undefined);
+      ws.on('close', () => {
+        clearTimeout(conn.expiryTimer);
+        this.connections.delete(conn);
+      });
+      this.broker.handle(stream, req);
+    });
+  }
+
+  private routes(): Router {
+    const r = new Router();
+    r.on('GET', '/api/versions', (req, res) => this.versions(req, res));
+    r.on('POST', '/cloudapi/1.0.0/sessions', (req, res) => this.passwordLogin(req, res, false));
+    r.on('POST', '/cloudapi/1.0.0/sessions/provider', (req, res) => this.passwordLogin(req, res, true));
+    r.on('POST', /^\/oauth\/tenant\/([^/]+)\/token$/, (req, res) =>
+      this.tokenLogin(req, res, req.params[0] as string),
+    );
+    r.on('POST', '/oauth/provider/token', (req, res) => this.tokenLogin(req, res, 'System'));
+    r.on('GET', '/cloudapi/1.0.0/sessions/current', (req, res) => {
+      const s = this.authorized(req, res);
+      if (s) sendJson(res, 200, this.directory.sessionJson(s, this.acceptedVersion(req) ?? ''));
+    });
+    r.on('DELETE', '/cloudapi/1.0.0/sessions/current', (req, res) => {
+      const version = this.acceptedVersion(req);
+      if (version && Number.parseFloat(version) < 36) return vcdError(res, 404, 'NOT_FOUND', 'Not found');
+      this.logout(req, res);
+    });
+    r.on('DELETE', '/api/session', (req, res) => this.logout(req, res));
+    r.on('GET', '/cloudapi/1.0.0/auditTrail', (req, res) => this.auditTrail(req, res));
+    if (this.options.control !== false) this.controlRoutes(r);
+    return r;
+  }
+
+  private versions(_req: SimRequest, res: http.ServerResponse): void {
+    const versions = this.options.versions ?? DEFAULT_VERSIONS;
+    const body = versions
+      .map(
+        (v) =>
+          `  <VersionInfo deprecated="${v.deprecated === true}">\n    <Version>${v.version}</Version>\n` +
+          `    <LoginUrl>${this.url}/api/sessions</LoginUrl>\n  </VersionInfo>`,
+      )
+      .join('\n');
+    sendText(
+      res,
+      200,
+      `<?xml version="1.0" encoding="UTF-8"?>\n<SupportedVersions xmlns="http://www.vmware.com/vcloud/versions">\n${body}\n</SupportedVersions>\n`,
+      'application/xml;version=1.0',
+    );
+  }
+
+  /** The version from `Accept: application/json;version=x`, if offered (VCD answers 406 otherwise). */
+  private acceptedVersion(req: SimRequest): string | undefined {
+    const m = /version=([\d.]+)/.exec(String(req.headers.accept ?? ''));
+    const offered = (this.options.versions ?? DEFAULT_VERSIONS).map((v) => v.version);
+    return m && offered.includes(m[1] as string) ? m[1] : undefined;
+  }
+
+  private requireVersion(req: SimRequest, res: http.ServerResponse): string | undefined {
+    const v = this.acceptedVersion(req);
+    if (!v) {
+      vcdError(
+        res,
+        406,
+        'NOT_ACCEPTABLE',
+        'The request has an invalid accept header: version missing or not supported',
+      );
+    }
+    return v;
+  }
+
+  private authorized(req: SimRequest, res: http.ServerResponse): SimSession | undefined {
+    if (!this.requireVersion(req, res)) return undefined;
+    const s = this.directory.bearer(req.headers.authorization);
+    if (!s)
+      vcdError(res, 401, 'UNAUTHORIZED', 'Unauthorized: the access token is missing, invalid or expired');
+    return s;
+  }
+
+  private passwordLogin(req: SimRequest, res: http.ServerResponse, provider: boolean): void {
+    if (this.faults.loginDown) return vcdError(res, 503, 'SERVICE_UNAVAILABLE', 'Service unavailable');
+    const version = this.requireVersion(req, res);
+    if (!version) return;
+    const m = /^Basic\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''));
+    const decoded = m ? Buffer.from(m[1] as string, 'base64').toString('utf8') : '';
+    const colon = decoded.indexOf(':');
+    const login = colon === -1 ? '' : decoded.slice(0, colon);
+    const at = login.lastIndexOf('@');
+    const user =
+      colon === -1 || at === -1
+        ? undefined
+        : this.directory.checkPassword(login.slice(0, at), login.slice(at + 1), decoded.slice(colon + 1));
+    // Provider users must use /sessions/provider and tenants /sessions.
+    if (!user || (user.org.toLowerCase() === 'system') !== provider) {
+      this.stats.failedLogins++;
+      return vcdError(res, 401, 'UNAUTHORIZED', 'Invalid credentials');
+    }
+    this.stats.passwordLogins++;
+    const s = this.directory.createSession(user, this.faults.tokenLifetimeSec);
+    sendJson(res, 200, this.directory.sessionJson(s, version), {
+      'x-vmware-vcloud-access-token': s.token,
+      'x-vmware-vcloud-token-type': 'Bearer',
+    });
+  }
+
+  private tokenLogin(req: SimRequest, res: http.ServerResponse, org: string): void {
+    if (this.faults.loginDown) return vcdError(res, 503, 'SERVICE_UNAVAILABLE', 'Service unavailable');
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+      return sendJson(res, 400, { error: 'invalid_request', error_description: 'form body expected' });
+    }
+    const form = new URLSearchParams(req.body);
+    if (form.get('grant_type') !== 'refresh_token') {
+      return sendJson(res, 400, { error: 'unsupported_grant_type' });
+    }
+    const used = this.directory.useApiToken(form.get('refresh_token') ?? '', org);
+    if (!used) {
+      this.stats.failedLogins++;
+      return sendJson(res, 400, { error: 'invalid_grant', error_description: 'Invalid refresh token' });
+    }
+    this.stats.tokenLogins++;
+    const s = this.directory.createSession(used.user, this.faults.tokenLifetimeSec);
+    sendJson(res, 200, {
+      access_token: s.token,
+      token_type: 'Bearer',
+      expires_in: this.faults.tokenLifetimeSec,
+      refresh_token: used.next,
+    });
+  }
+
+  private logout(req: SimRequest, res: http.ServerResponse): void {
+    const s = this.directory.bearer(req.headers.authorization);
+    if (!s) return vcdError(res, 401, 'UNAUTHORIZED', 'Unauthorized');
+    s.loggedOut = true;
+    this.stats.logouts++;
+    res.writeHead(204).end();
+  }
+
+  private auditTrail(req: SimRequest, res: http.ServerResponse): void {
+    const s = this.authorized(req, res);
+    if (!s) return;
+    const filter = req.query.get('filter') ?? '';
+    const after = /timestamp=gt=([^;,]+)/.exec(filter)?.[1];
+    const pageSize = Math.min(128, Math.max(1, Number(req.query.get('pageSize') ?? 25)));
+    const page = Math.max(1, Number(req.query.get('page') ?? 1));
+    let rows = this.audit.filter(
+      (a) => s.user.role === 'sysAdmin' || a.operatingOrg.id === `urn:vcloud:org:${s.org.id}`,
+    );
+    if (after) rows = rows.filter((a) => Date.parse(a.timestamp) > Date.parse(after));
+    if (req.query.get('sortDesc') === 'timestamp') rows = [...rows].reverse();
+    sendJson(res, 200, {
+      resultTotal: rows.length,
+      pageCount: Math.max(1, Math.ceil(rows.length / pageSize)),
+      page,
+      pageSize,
+      values: rows.slice((page - 1) * pageSize, page * pageSize),
+    });
+  }
+
+  private controlRoutes(r: Router): void {
+    r.on('GET', '/_sim/state', (_req, res) =>
+      sendJson(res, 200, {
+        faults: this.faults,
+        stats: this.stats,
+        connections: this.connectionCount,
+        subscriptions: this.subscriptions,
+        liveSessions: this.directory.liveSessions().length,
+      }),
+    );
+    r.on('POST', '/_sim/faults', (req, res) => {
+      const body = JSON.parse(req.body || '{}') as Partial<typeof this.faults> & { ratePerSec?: number };
+      if (typeof body.loginDown === 'boolean') this.faults.loginDown = body.loginDown;
+      if (typeof body.tokenLifetimeSec === 'number') this.faults.tokenLifetimeSec = body.tokenLifetimeSec;
+      if (typeof body.dropOnExpiry === 'boolean') this.faults.dropOnExpiry = body.dropOnExpiry;
+      if (typeof body.ratePerSec === 'number') this.setRate(body.ratePerSec);
+      sendJson(res, 200, this.faults);
+    });
+    r.on('POST', '/_sim/broker/restart', (req, res) => {
+      this.restartBroker(Number(req.query.get('downMs') ?? 2000));
+      sendJson(res, 200, { restarted: true });
+    });
+    r.on('POST', '/_sim/broker/drop', (_req, res) => {
+      this.dropConnections();
+      sendJson(res, 200, { dropped: true });
+    });
+    r.on('POST', '/_sim/tokens/expire', (_req, res) => {
+      this.expireAllTokens();
+      sendJson(res, 200, { expired: true });
+    });
+    r.on('POST', '/_sim/events', (req, res) => {
+      const published = this.publishEvent(JSON.parse(req.body || '{}') as Partial<InnerEvent>);
+      sendJson(res, 200, published);
+    });
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Node-RED test runtime (node-red-node-test-helper) set up once for all node
+ * tests, plus helpers to watch what nodes do.
+ */
+import helper from 'node-red-node-test-helper';
+import type { EventEmitter } from 'node:events';
+
+helper.init(require.resolve('node-red'));
+
+export { helper };
+
+export interface Recorded {
+  messages: Record<string, unknown>[];
+  statuses: { fill?: string; shape?: string; text?: string }[];
+  errors: { error: unknown; msg?: Record<string, unknown> }[];
+}
+
+/**
+ * Records what a node sends (through a helper node wired to it), its status
+ * calls and its error calls.
+ */
+export function record(node: EventEmitter, sink?: EventEmitter): Recorded {
+  const rec: Recorded = { messages: [], statuses: [], errors: [] };
+  sink?.on('input', (msg: Record<string, unknown>) => rec.messages.push(msg));
+  node.on('call:status', (call: { args: unknown[] }) =>
+    rec.statuses.push(call.args[0] as Recorded['statuses'][0]),
+  );
+  node.on('call:error', (call: { args: unknown[] }) =>
+    rec.errors.push({ error: call.args[0], msg: call.args[1] as Record<string, unknown> | undefined }),
+  );
+  return rec;
+}
+
+/** Every line Node-RED logged during the test, as text (to check secrets never appear). */
+export function loggedText(): string {
+  return helper
+    .log()
+    .getCalls()
+    .map((c) =>
+      JSON.stringify(c.args, (_k, v: unknown) => (v instanceof Error ? `${v.name}: ${v.message}` : v)),
+    )
+    .join('\n');
+}
