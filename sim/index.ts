@@ -3,6 +3,7 @@
  * the demo launcher (`npm start`). Ctrl+C stops them cleanly.
  */
 import path from 'node:path';
+import { REPO_ROOT } from './nodered';
 import { keepCertificateIn } from './tls';
 import { DEFAULT_PASSWORD } from './vcd/directory';
 import { VcdSimulator } from './vcd';
@@ -26,7 +27,6 @@ export interface Simulators {
   stop(): Promise<void>;
 }
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const DEFAULT_CERT_DIR = path.join(REPO_ROOT, '.sim');
 
 export async function startSimulators(options: SimulatorsOptions = {}): Promise<Simulators> {

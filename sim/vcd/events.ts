@@ -30,6 +30,15 @@ export interface Envelope {
   payload: string;
 }
 
+export interface EventOptions {
+  /** Who acts, as `user@org` (default: a random tenant user). */
+  actor?: string;
+  /** EVENT or TASK (default: mostly EVENT). */
+  envelopeType?: string;
+  /** Fields to set in the inner event. */
+  event?: Partial<InnerEvent>;
+}
+
 export interface Published {
   topic: string;
   envelope: Envelope;
@@ -80,13 +89,21 @@ export class EventFactory {
     private readonly random: () => number,
   ) {}
 
+  /** `user@org` → that user (tests choose who acts, and so the topic). */
+  private actor(name: string): SimUser {
+    const at = name.lastIndexOf('@');
+    const user = this.directory.findUser(name.slice(0, at), name.slice(at + 1));
+    if (!user) throw new Error(`no simulated user ${name}`);
+    return user;
+  }
+
   /** Users that act in tenant orgs (everyone but the provider). */
   private actors(): SimUser[] {
     return this.directory.users.filter((u) => u.org.toLowerCase() !== 'system' && u.password !== '');
   }
 
-  next(overrides: Partial<InnerEvent> & { envelopeType?: string } = {}): Published {
-    const user = pick(this.actors(), this.random);
+  next(options: EventOptions = {}): Published {
+    const user = options.actor ? this.actor(options.actor) : pick(this.actors(), this.random);
     const org = this.directory.org(user.org);
     const activity = pick(ACTIVITIES, this.random);
     const success = this.random() > 0.08;
@@ -114,10 +131,9 @@ export class EventFactory {
       entityName,
       ...(activity.task ? { taskName: activity.task, task: `urn:vcloud:task:${randomUUID()}` } : {}),
       ...(success ? {} : { details: 'The operation failed: insufficient resources in the VDC.' }),
-      ...overrides,
+      ...options.event,
     };
-    const envelopeType = overrides.envelopeType ?? (activity.task && this.random() < 0.25 ? 'TASK' : 'EVENT');
-    delete (event as Partial<InnerEvent> & { envelopeType?: string }).envelopeType;
+    const envelopeType = options.envelopeType ?? (activity.task && this.random() < 0.25 ? 'TASK' : 'EVENT');
     const payload = envelopeType === 'TASK' ? taskPayload(event, org, user) : event;
     return {
       topic: `publish/${org.id}/${this.directory.userId(user)}`,

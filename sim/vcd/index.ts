@@ -31,7 +31,7 @@ import {
   activityVerb,
   auditRecord,
   type AuditRecord,
-  type InnerEvent,
+  type EventOptions,
   type Published,
 } from './events';
 
@@ -170,9 +170,9 @@ export class VcdSimulator {
     this.generator.unref();
   }
 
-  /** Generates one event (fields may be given), publishes and records it. */
-  publishEvent(overrides: Partial<InnerEvent> & { envelopeType?: string } = {}): Published {
-    const published = this.factory.next(overrides);
+  /** Generates one event (actor and fields may be given), publishes and records it. */
+  publishEvent(options: EventOptions = {}): Published {
+    const published = this.factory.next(options);
     this.audit.push(auditRecord(published.event, activityVerb(published.event.type)));
     if (this.audit.length > 10_000) this.audit.splice(0, this.audit.length - 10_000);
     this.publishRaw(published.topic, JSON.stringify(published.envelope));
@@ -486,7 +486,7 @@ export class VcdSimulator {
       sendJson(res, 200, { expired: true });
     });
     r.on('POST', '/_sim/events', (req, res) => {
-      const published = this.publishEvent(JSON.parse(req.body || '{}') as Partial<InnerEvent>);
+      const published = this.publishEvent(JSON.parse(req.body || '{}') as EventOptions);
       sendJson(res, 200, published);
     });
   }

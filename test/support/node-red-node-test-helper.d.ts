@@ -23,7 +23,7 @@ declare module 'node-red-node-test-helper' {
     set(name: string, value: string): SuperTestRequest;
     expect(status: number): SuperTestRequest;
   }
-  type NodeModule = (RED: unknown) => void;
+  type NodeModule = (RED: never) => void;
 
   const helper: {
     init(runtimePath: string, settings?: Record<string, unknown>): void;
@@ -40,6 +40,13 @@ declare module 'node-red-node-test-helper' {
     log(): LogSpy;
     request(): SuperTest;
     clearFlows(): Promise<void>;
+    /** A deploy of `type` (full | flows | nodes), as the editor does it. */
+    setFlows(
+      flow: Record<string, unknown>[],
+      type: string,
+      credentials?: Record<string, unknown>,
+    ): Promise<void>;
+    credentials: { get(id: string): Record<string, string | undefined> | undefined };
   };
   export = helper;
 }

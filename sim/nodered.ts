@@ -1,0 +1,68 @@
+/**
+ * Runs a real Node-RED with this package loaded from the repository: the demo
+ * (`npm start`) and the browser tests use it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const PACKAGE_NAME = (
+  JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string }
+).name;
+
+export interface FlowNode {
+  id: string;
+  type: string;
+  [key: string]: unknown;
+}
+
+export interface UserDirOptions {
+  port: number;
+  /** Written only when given (the demo keeps what the user changed). */
+  flows?: FlowNode[];
+  credentials?: Record<string, Record<string, string>>;
+  logLevel?: 'info' | 'warn' | 'error';
+}
+
+/** Makes `dir` a Node-RED user directory with this package installed (as a link to the repository). */
+export function prepareUserDir(dir: string, options: UserDirOptions): void {
+  const link = path.join(dir, 'node_modules', ...PACKAGE_NAME.split('/'));
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  if (!fs.existsSync(link)) fs.symlinkSync(REPO_ROOT, link, 'dir');
+  fs.writeFileSync(
+    path.join(dir, 'settings.js'),
+    `// Written for a local run of this package's demo or tests.
+module.exports = {
+  uiHost: '127.0.0.1',
+  uiPort: ${options.port},
+  flowFile: 'flows.json',
+  flowFilePretty: true,
+  // Local demo and tests only: credentials in flows_cred.json are stored unencrypted.
+  credentialSecret: false,
+  logging: { console: { level: '${options.logLevel ?? 'info'}', metrics: false, audit: false } },
+  editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } },
+  diagnostics: { enabled: false },
+  telemetry: { enabled: false },
+};
+`,
+  );
+  if (options.flows) {
+    fs.writeFileSync(path.join(dir, 'flows.json'), JSON.stringify(options.flows, null, 2));
+    fs.writeFileSync(path.join(dir, 'flows_cred.json'), JSON.stringify(options.credentials ?? {}, null, 2));
+  }
+}
+
+/** Starts Node-RED on a prepared user directory; output goes to `stdio`. */
+export function startNodeRed(dir: string, stdio: 'inherit' | 'pipe' = 'inherit'): ChildProcess {
+  return spawn(
+    process.execPath,
+    [require.resolve('node-red/red.js'), '--userDir', dir, '--settings', path.join(dir, 'settings.js')],
+    { stdio: ['ignore', stdio, stdio], cwd: dir },
+  );
+}
+
+/** Reads an example flow from examples/. */
+export function exampleFlow(file: string): FlowNode[] {
+  return JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples', file), 'utf8')) as FlowNode[];
+}

@@ -1,0 +1,337 @@
+import assert from 'node:assert/strict';
+import vcdLogin from '../../nodes/vcd/vcd-login';
+import vcdSubscribe from '../../nodes/vcd/vcd-subscribe';
+import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
+import { VcdSimulator, type VcdSimOptions } from '../../sim/vcd';
+import { helper, loggedText, record, type Recorded } from '../support/red';
+import { delay, waitFor } from '../support/wait';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const catchNode = require('@node-red/nodes/core/common/25-catch.js') as (RED: unknown) => void;
+
+type Flow = Record<string, unknown>[];
+
+interface LoginSettings {
+  org?: string;
+  authType?: 'password' | 'apiToken';
+  tlsInsecure?: boolean;
+  ca?: string;
+}
+
+describe('vcd login + vcd subscribe nodes', function () {
+  let sim: VcdSimulator;
+
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  afterEach(async () => {
+    await helper.unload();
+    await sim?.stop();
+  });
+
+  function loginNode(settings: LoginSettings = {}): Record<string, unknown> {
+    return {
+      id: 'login',
+      type: 'vcd-login',
+      url: sim.url,
+      org: settings.org ?? 'acme',
+      authType: settings.authType ?? 'password',
+      tlsInsecure: settings.tlsInsecure ?? false,
+      ca: 'ca' in settings ? settings.ca : sim.cert,
+    };
+  }
+
+  /** login → subscribe → out, plus a Catch for errors. */
+  function flow(settings: LoginSettings = {}, topic = 'publish/{org}/+'): Flow {
+    return [
+      { id: 'tab', type: 'tab' },
+      loginNode(settings),
+      { id: 'sub', type: 'vcd-subscribe', z: 'tab', login: 'login', topic, qos: '1', wires: [['out']] },
+      { id: 'out', type: 'helper', z: 'tab' },
+      { id: 'catcher', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper', z: 'tab' },
+    ];
+  }
+
+  const password = { login: { username: 'acmeadmin', password: DEFAULT_PASSWORD } };
+
+  async function start(
+    options: VcdSimOptions = {},
+    f?: Flow,
+    creds: Record<string, Record<string, string>> = password,
+  ): Promise<{ rec: Recorded; caught: Record<string, unknown>[] }> {
+    sim ??= await VcdSimulator.start(options);
+    const nodes = f ?? flow();
+    const recorders: Recorded[] = [];
+    const caught: Record<string, unknown>[] = [];
+    // Listeners are attached right after load, before the first connection can complete.
+    await helper.load([vcdLogin, vcdSubscribe, catchNode], nodes, creds);
+    const rec = record(helper.getNode('sub'), helper.getNode('out'));
+    recorders.push(rec);
+    helper.getNode('caught')?.on('input', (m: Record<string, unknown>) => caught.push(m));
+    return { rec, caught };
+  }
+
+  const connected = (rec: Recorded) => rec.statuses.some((s) => s.fill === 'green');
+
+  beforeEach(() => {
+    sim = undefined as unknown as VcdSimulator;
+  });
+
+  it('delivers VCD events through a flow, with the envelope and inner payload parsed', async () => {
+    const { rec } = await start();
+    await waitFor(() => sim.subscriptions.length === 1, 'the subscription');
+    const published = sim.publishEvent({ actor: 'acmeuser@acme', envelopeType: 'EVENT' });
+    const msg = await waitFor(() => rec.messages[0], 'an event at the output');
+    assert.equal(msg.topic, published.topic);
+    const payload = msg.payload as {
+      type: string;
+      headers: object;
+      payload: { eventId: string; entityName: string };
+    };
+    assert.equal(payload.type, 'EVENT');
+    assert.deepEqual(payload.headers, published.envelope.headers);
+    assert.equal(payload.payload.eventId, published.event.eventId);
+    assert.equal(payload.payload.entityName, published.event.entityName);
+    await waitFor(
+      () => rec.statuses.some((s) => s.fill === 'green' && s.text === 'connected · 1'),
+      'the count',
+    );
+  });
+
+  it('does not deliver events of another organization', async () => {
+    const { rec } = await start();
+    await waitFor(() => sim.subscriptions.length === 1, 'the subscription');
+    sim.publishEvent({ actor: 'globexadmin@globex' });
+    const mine = publishAcme();
+    await waitFor(() => rec.messages.some((m) => eventId(m) === mine), 'the acme event');
+    assert.equal(rec.messages.length, 1);
+  });
+
+  it('keeps receiving across token expiry: reconnects with a fresh token', async () => {
+    const { rec } = await start({ tokenLifetimeSec: 2 });
+    await waitFor(() => connected(rec), 'connected');
+    const ids: string[] = [];
+    // Publish through three token lifetimes; the simulator drops the connection at each expiry.
+    const deadline = Date.now() + 6500;
+    while (Date.now() < deadline) {
+      if (sim.subscriptions.length > 0) ids.push(publishAcme());
+      await delay(100);
+    }
+    await waitFor(() => sim.subscriptions.length > 0, 'resubscribed');
+    const last = publishAcme();
+    await waitFor(() => rec.messages.some((m) => eventId(m) === last), 'the event after the last reconnect');
+    assert.ok(sim.stats.upgrades >= 3, `reconnected at each expiry (${sim.stats.upgrades} connections)`);
+    assert.ok(sim.stats.passwordLogins >= 3, 'renewed the token');
+    assert.equal(sim.stats.rejectedUpgrades[401] ?? 0, 0, 'never offered an expired token');
+    // Nearly everything published while subscribed arrives (a message in flight at a drop may be lost, as on VCD).
+    const got = new Set(rec.messages.map(eventId));
+    assert.ok(
+      ids.filter((id) => got.has(id)).length >= ids.length * 0.8,
+      `${got.size} of ${ids.length} arrived`,
+    );
+  });
+
+  it('reconnects and subscribes again after a broker restart', async () => {
+    const { rec } = await start();
+    await waitFor(() => sim.subscriptions.length === 1, 'the subscription');
+    sim.restartBroker(800);
+    await waitFor(() => rec.statuses.some((s) => s.text === 'reconnecting'), 'reconnecting status');
+    await waitFor(() => sim.subscriptions.length === 1 && sim.stats.upgrades === 2, 'resubscribed', 15_000);
+    const id = publishAcme();
+    await waitFor(() => rec.messages.some((m) => eventId(m) === id), 'an event after the restart');
+    assert.equal(sim.stats.passwordLogins, 1, 'the token was still valid: no new login');
+  });
+
+  it('shares one connection between subscribe nodes of one login', async () => {
+    sim = await VcdSimulator.start();
+    const f = flow();
+    f.push(
+      {
+        id: 'sub2',
+        type: 'vcd-subscribe',
+        z: 'tab',
+        login: 'login',
+        topic: 'publish/{org}/{user}',
+        wires: [['out2']],
+      },
+      { id: 'out2', type: 'helper', z: 'tab' },
+    );
+    const { rec } = await start({}, f);
+    const rec2 = record(helper.getNode('sub2'), helper.getNode('out2'));
+    await waitFor(() => sim.subscriptions.length === 2, 'both subscriptions');
+    assert.equal(sim.stats.upgrades, 1);
+    const others = sim.publishEvent({ actor: 'acmeuser@acme' }).event.eventId;
+    const mine = sim.publishEvent({ actor: 'acmeadmin@acme' }).event.eventId;
+    await waitFor(() => rec.messages.length === 2, 'the org-wide node got both events');
+    await waitFor(() => rec2.messages.length === 1, 'the my-events node got one');
+    assert.deepEqual(rec.messages.map(eventId), [others, mine]);
+    assert.equal(eventId(rec2.messages[0]!), mine);
+  });
+
+  it('reports a wrong password once, shows auth failed, and does not retry in a loop', async () => {
+    const { rec, caught } = await start({}, undefined, {
+      login: { username: 'acmeadmin', password: 'Wr0ng-Secret!' },
+    });
+    await waitFor(() => caught.length > 0, 'an error at the Catch node');
+    const error = caught[0]!.error as { code: string; message: string };
+    assert.equal(error.code, 'VCD_AUTH_FAILED');
+    assert.match(error.message, /acmeadmin@acme/);
+    assert.ok(rec.statuses.some((s) => s.fill === 'red' && s.text === 'auth failed'));
+    await delay(2500);
+    assert.ok(sim.stats.failedLogins <= 2, `${sim.stats.failedLogins} login attempts in 2.5 s`);
+    assert.equal(caught.length, 1, 'the same failure is reported once');
+    assert.doesNotMatch(loggedText() + JSON.stringify(caught), /Wr0ng-Secret!/);
+  });
+
+  describe('TLS', () => {
+    it('refuses the self-signed simulator by default', async () => {
+      sim = await VcdSimulator.start();
+      const { rec, caught } = await start({}, flow({ ca: '' }));
+      await waitFor(() => caught.length > 0, 'a TLS error at Catch');
+      assert.equal((caught[0]!.error as { code: string }).code, 'TLS_UNTRUSTED');
+      assert.ok(rec.statuses.some((s) => s.text === 'TLS untrusted'));
+      assert.equal(sim.stats.passwordLogins, 0);
+    });
+
+    it('accepts it with its certificate as CA', async () => {
+      const { rec } = await start();
+      await waitFor(() => connected(rec), 'connected');
+    });
+
+    it('accepts it with verification skipped', async () => {
+      sim = await VcdSimulator.start();
+      const { rec } = await start({}, flow({ ca: '', tlsInsecure: true }));
+      await waitFor(() => connected(rec), 'connected');
+    });
+  });
+
+  describe('bad messages go to Catch with the raw text; the stream goes on', () => {
+    const cases: [string, string, string][] = [
+      ['not JSON', '{"type": "EVENT", "payload": ', 'DECODE_INVALID_JSON'],
+      ['an unknown type', '{"type":"SOMETHING_ELSE","headers":{},"payload":"{}"}', 'DECODE_UNKNOWN_TYPE'],
+      [
+        'a broken inner payload',
+        '{"type":"EVENT","headers":{},"payload":"{\\"eventId\\": 1,"}',
+        'DECODE_BAD_PAYLOAD',
+      ],
+    ];
+    for (const [what, text, code] of cases) {
+      it(`${what} → ${code}`, async () => {
+        const { rec, caught } = await start();
+        await waitFor(() => sim.subscriptions.length === 1, 'the subscription');
+        const org = sim.directory.org('acme').id;
+        sim.publishRaw(`publish/${org}/someone`, text);
+        const good = publishAcme();
+        await waitFor(
+          () => rec.messages.some((m) => eventId(m) === good),
+          'the good event after the bad one',
+        );
+        assert.equal(caught.length, 1);
+        assert.equal((caught[0]!.error as { code: string }).code, code);
+        assert.equal(caught[0]!.payload, text, 'the raw text is kept');
+        assert.equal(caught[0]!.topic, `publish/${org}/someone`);
+      });
+    }
+  });
+
+  it('shows "topic refused" when the role may not read the topic', async () => {
+    sim = await VcdSimulator.start();
+    const { rec, caught } = await start({}, flow({}, 'publish/#'));
+    await waitFor(() => caught.length > 0, 'the refusal at Catch');
+    assert.equal((caught[0]!.error as { code: string }).code, 'VCD_SUBSCRIBE_REFUSED');
+    assert.ok(rec.statuses.some((s) => s.fill === 'red' && s.text === 'topic refused'));
+  });
+
+  it('refuses an invalid topic at deploy', async () => {
+    sim = await VcdSimulator.start();
+    const { rec } = await start({}, flow({}, 'publish/{org}/*'));
+    await waitFor(() => rec.statuses.some((s) => s.text === 'bad topic'), 'bad topic status');
+    assert.equal(sim.stats.upgrades, 0);
+  });
+
+  it('logs out when the flow stops', async () => {
+    const { rec } = await start();
+    await waitFor(() => connected(rec), 'connected');
+    await helper.unload();
+    assert.equal(sim.stats.logouts, 1);
+    assert.equal(sim.connectionCount, 0);
+  });
+
+  it('keeps a rotated service-account token across a redeploy', async () => {
+    sim = await VcdSimulator.start();
+    const f = flow({ authType: 'apiToken' });
+    const { rec } = await start({}, f, { login: { apiToken: 'sim-service-account-token' } });
+    await waitFor(() => connected(rec), 'connected');
+    const rotated = helper.credentials.get('login')?.apiToken;
+    assert.ok(rotated && rotated !== 'sim-service-account-token', 'the credential store holds the new token');
+    // A full redeploy restarts the login node from the credential store.
+    await helper.setFlows(f, 'full', {});
+    const rec2 = record(helper.getNode('sub'), helper.getNode('out'));
+    await waitFor(() => connected(rec2), 'connected again after the redeploy');
+    assert.equal(sim.stats.failedLogins, 0);
+    assert.equal(sim.stats.tokenLogins, 2);
+  });
+
+  describe('test connection (admin route)', () => {
+    const post = (body: Record<string, unknown>) =>
+      helper.request().post('/vcd-login/test').send(body) as unknown as Promise<{
+        body: Record<string, unknown>;
+      }>;
+
+    it('reports version, org, user and roles', async () => {
+      await start();
+      const res = await post({
+        url: sim.url,
+        org: 'acme',
+        authType: 'password',
+        ca: sim.cert,
+        username: 'acmeadmin',
+        password: DEFAULT_PASSWORD,
+      });
+      assert.equal(res.body.ok, true);
+      assert.equal(res.body.apiVersion, '39.1');
+      assert.equal(res.body.user, 'acmeadmin');
+      assert.equal(res.body.org, 'acme');
+      assert.deepEqual(res.body.roles, ['Organization Administrator']);
+    });
+
+    it('uses the stored password when the dialog did not change it', async () => {
+      await start();
+      const res = await post({
+        id: 'login',
+        url: sim.url,
+        org: 'acme',
+        ca: sim.cert,
+        username: 'acmeadmin',
+        password: '__PWRD__',
+      });
+      assert.equal(res.body.ok, true);
+    });
+
+    it('says exactly what failed', async () => {
+      await start();
+      const base = {
+        url: sim.url,
+        org: 'acme',
+        username: 'acmeadmin',
+        password: DEFAULT_PASSWORD,
+        ca: sim.cert,
+      };
+      const wrong = await post({ ...base, password: 'nope-nope' });
+      assert.equal(wrong.body.category, 'credentials');
+      assert.doesNotMatch(JSON.stringify(wrong.body), /nope-nope/);
+      assert.equal((await post({ ...base, ca: '' })).body.category, 'tls');
+      assert.equal((await post({ ...base, url: 'https://no-such-host.invalid' })).body.category, 'dns');
+      assert.equal((await post({ ...base, url: 'https://127.0.0.1:9' })).body.category, 'connection');
+      assert.equal((await post({ ...base, url: 'vcd' })).body.category, 'settings');
+    });
+  });
+
+  function publishAcme(): string {
+    return sim.publishEvent({ actor: 'acmeuser@acme' }).event.eventId;
+  }
+});
+
+function eventId(msg: Record<string, unknown>): string | undefined {
+  return ((msg.payload as { payload?: { eventId?: string } })?.payload ?? {}).eventId;
+}
