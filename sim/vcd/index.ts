@@ -180,12 +180,31 @@ export class VcdSimulator {
   }
 
   /** Publishes any text on a topic (tests use it for malformed messages). */
-  publishRaw(topic: string, text: string): void {
+  publishRaw(topic: string, text: string, done: () => void = () => undefined): void {
     this.stats.published++;
     this.broker.publish(
       { cmd: 'publish', topic, payload: Buffer.from(text, 'utf8'), qos: 1, retain: false, dup: false },
-      () => undefined,
+      done,
     );
+  }
+
+  /**
+   * Publishes `count` events as fast as the broker takes them (at most 500 in
+   * flight); resolves when all are handed over. For benchmarks.
+   */
+  async flood(count: number, options: EventOptions = {}): Promise<void> {
+    let inFlight = 0;
+    let wake: (() => void) | undefined;
+    for (let i = 0; i < count; i++) {
+      const { topic, envelope } = this.factory.next(options);
+      inFlight++;
+      this.publishRaw(topic, JSON.stringify(envelope), () => {
+        inFlight--;
+        wake?.();
+      });
+      while (inFlight >= 500) await new Promise<void>((r) => (wake = r));
+    }
+    while (inFlight > 0) await new Promise<void>((r) => (wake = r));
   }
 
   /** Closes every message-bus connection and refuses new ones for `downMs`. */
@@ -484,6 +503,12 @@ export class VcdSimulator {
     r.on('POST', '/_sim/tokens/expire', (_req, res) => {
       this.expireAllTokens();
       sendJson(res, 200, { expired: true });
+    });
+    r.on('POST', '/_sim/flood', async (req, res) => {
+      const body = JSON.parse(req.body || '{}') as EventOptions & { count?: number };
+      const started = Date.now();
+      await this.flood(Math.min(1_000_000, body.count ?? 1000), body);
+      sendJson(res, 200, { published: body.count ?? 1000, ms: Date.now() - started });
     });
     r.on('POST', '/_sim/events', (req, res) => {
       const published = this.publishEvent(JSON.parse(req.body || '{}') as EventOptions);

@@ -5,6 +5,7 @@ per event; "SUBSCRIBED" once the broker granted the subscription."""
 import argparse
 import base64
 import json
+import resource
 import ssl
 import sys
 import urllib.parse
@@ -20,6 +21,7 @@ p.add_argument("--org", required=True)
 p.add_argument("--password", required=True)
 p.add_argument("--count", type=int, default=3)
 p.add_argument("--mqtt-login", action="store_true")
+p.add_argument("--quiet", action="store_true", help="print only the count at the end (benchmarks)")
 a = p.parse_args()
 
 basic = base64.b64encode(f"{a.user}@{a.org}:{a.password}".encode()).decode()
@@ -48,15 +50,23 @@ def on_connect(c, userdata, flags, rc):
     c.subscribe(f"publish/{org_id}/+", qos=1)
 
 
+def cpu_seconds():
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
 def on_subscribe(c, userdata, mid, granted):
+    if a.quiet:
+        print(json.dumps({"subscribedCpuSeconds": cpu_seconds()}), flush=True)
     print("SUBSCRIBED" if granted[0] != 128 else "REFUSED", flush=True)
 
 
 def on_message(c, userdata, message):
     envelope = json.loads(message.payload.decode("utf-8"))
     event = json.loads(envelope["payload"])  # parsed properly, not by splitting strings
-    print(json.dumps({"topic": message.topic, "type": envelope["type"], "eventId": event["eventId"]}), flush=True)
-    received.append(event)
+    if not a.quiet:
+        print(json.dumps({"topic": message.topic, "type": envelope["type"], "eventId": event["eventId"]}), flush=True)
+    received.append(event["eventId"])
     if len(received) >= a.count:
         c.disconnect()
 
@@ -66,3 +76,5 @@ client.on_subscribe = on_subscribe
 client.on_message = on_message
 client.connect(u.hostname, u.port or 443, keepalive=60)
 client.loop_forever()
+if a.quiet:
+    print(json.dumps({"received": len(received), "cpuSeconds": cpu_seconds()}), flush=True)

@@ -1,0 +1,227 @@
+/**
+ * VCD ingestion: how fast events go from the message bus to parsed envelopes.
+ * The simulator runs in its own process and floods N events; each contender
+ * logs in, subscribes and is timed from the first publish to the N-th event:
+ *
+ * - bare mqtt.js over ws with JSON.parse twice: the floor, no reconnect logic;
+ * - our client: VcdMessaging (token source, dispatch) + parseVcdEnvelope;
+ * - the seed script's approach: Python paho-mqtt (Debian's package), json.loads twice.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import mqtt from 'mqtt';
+import { HttpClient } from '../nodes/common/http';
+import { parseVcdEnvelope } from '../nodes/events/decode/vcd-envelope';
+import { VcdMessaging } from '../nodes/vcd/messaging';
+import { VcdSession } from '../nodes/vcd/session';
+import { DEFAULT_PASSWORD } from '../sim/vcd/directory';
+
+export interface Row {
+  contender: string;
+  events: number;
+  seconds: number;
+  perSecond: number;
+  /** CPU time of the receiving process per 1000 events. */
+  cpuMsPer1k: number;
+  heapMiB?: number;
+}
+
+interface SimProcess {
+  url: string;
+  caFile: string;
+  stop(): void;
+}
+
+const REPO = path.resolve(__dirname, '..', '..');
+
+async function startSim(): Promise<SimProcess> {
+  const child = spawn(process.execPath, [path.join(__dirname, 'vcd-sim-process.js')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve) =>
+    child.stdout.once('data', (d: Buffer) => resolve(d.toString())),
+  );
+  const info = JSON.parse(line) as { url: string; caFile: string };
+  return { ...info, stop: () => child.kill('SIGTERM') };
+}
+
+async function flood(sim: SimProcess, count: number): Promise<void> {
+  // The control endpoint answers when every event is handed to the broker.
+  const http = new HttpClient({ tls: { ca: fs.readFileSync(sim.caFile, 'utf8') }, timeoutMs: 300_000 });
+  await http.send('POST', `${sim.url}/_sim/flood`, {
+    body: JSON.stringify({ count, actor: 'acmeuser@acme' }),
+  });
+  await http.close();
+}
+
+function sessionFor(sim: SimProcess): VcdSession {
+  return new VcdSession({
+    url: sim.url,
+    org: 'acme',
+    authType: 'password',
+    username: 'acmeadmin',
+    password: DEFAULT_PASSWORD,
+    tls: { ca: fs.readFileSync(sim.caFile, 'utf8') },
+  });
+}
+
+/** Runs one contender: `subscribe` resolves when subscribed and gives a promise of "all received". */
+async function timed(
+  contender: string,
+  sim: SimProcess,
+  count: number,
+  subscribe: () => Promise<Contender>,
+): Promise<Row> {
+  const heapBefore = process.memoryUsage().heapUsed;
+  const run = await subscribe();
+  const cpuBefore = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  await Promise.all([flood(sim, count), run.all]);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
+  const heapMiB = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
+  await run.close();
+  const cpuMs = run.cpuSeconds ? run.cpuSeconds() * 1000 : (cpu.user + cpu.system) / 1000;
+  return {
+    contender,
+    events: count,
+    seconds,
+    perSecond: count / seconds,
+    cpuMsPer1k: (cpuMs / count) * 1000,
+    heapMiB: run.cpuSeconds ? undefined : heapMiB,
+  };
+}
+
+interface Contender {
+  all: Promise<void>;
+  close(): Promise<void>;
+  /** For a contender in another process: the CPU seconds it reports. */
+  cpuSeconds?: () => number;
+}
+
+function ours(sim: SimProcess, count: number) {
+  return async () => {
+    const session = sessionFor(sim);
+    const messaging = new VcdMessaging({
+      site: sim.url,
+      tokens: session,
+      tls: { ca: fs.readFileSync(sim.caFile, 'utf8') },
+    });
+    let received = 0;
+    let done!: () => void;
+    const all = new Promise<void>((r) => (done = r));
+    const subscribed = new Promise<void>((r) => messaging.once('connected', () => setTimeout(r, 200)));
+    messaging.add('bench', 'publish/{org}/+', 1, {
+      message(_topic, payload) {
+        parseVcdEnvelope(payload.toString('utf8'));
+        if (++received === count) done();
+      },
+    });
+    await subscribed;
+    return { all, close: async () => (await messaging.stop(), await session.close()) };
+  };
+}
+
+function bareMqtt(sim: SimProcess, count: number) {
+  return async () => {
+    const session = sessionFor(sim);
+    const token = await session.token();
+    const client = mqtt.connect(`${sim.url.replace(/^http/, 'ws')}/messaging/mqtt`, {
+      protocolVersion: 4,
+      clean: true,
+      reconnectPeriod: 0,
+      wsOptions: { headers: { authorization: `Bearer ${token}` }, ca: fs.readFileSync(sim.caFile, 'utf8') },
+    });
+    let received = 0;
+    let done!: () => void;
+    const all = new Promise<void>((r) => (done = r));
+    client.on('message', (_topic, payload) => {
+      const env = JSON.parse(payload.toString('utf8')) as { payload: string };
+      JSON.parse(env.payload);
+      if (++received === count) done();
+    });
+    await new Promise<void>((r) => client.once('connect', () => r()));
+    await client.subscribeAsync(`publish/${session.info!.orgUuid}/+`, { qos: 1 });
+    return { all, close: async () => (await client.endAsync(), await session.close()) };
+  };
+}
+
+function seedPython(sim: SimProcess, count: number) {
+  return async () => {
+    const child = spawn('/usr/bin/python3', [
+      path.join(REPO, 'test/interop/vcd_paho_client.py'),
+      sim.url,
+      '--ca',
+      sim.caFile,
+      '--user',
+      'acmeadmin',
+      '--org',
+      'acme',
+      '--password',
+      DEFAULT_PASSWORD,
+      '--count',
+      String(count),
+      '--quiet',
+    ]);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await new Promise<void>((r) => {
+      const check = () => (out.includes('SUBSCRIBED') ? r() : setTimeout(check, 20));
+      check();
+    });
+    const all = new Promise<void>((r) => child.once('exit', () => r()));
+    // Its own CPU time from the moment it had subscribed (it runs in another process).
+    const report = (key: string) =>
+      out
+        .split('\n')
+        .filter((l) => l.includes(key))
+        .map((l) => (JSON.parse(l) as Record<string, number>)[key] as number)[0] ?? NaN;
+    const cpuSeconds = () => report('cpuSeconds') - report('subscribedCpuSeconds');
+    return { all, close: async () => void child.kill(), cpuSeconds };
+  };
+}
+
+function pythonAvailable(): boolean {
+  return spawnSync('/usr/bin/python3', ['-c', 'import paho.mqtt.client, requests']).status === 0;
+}
+
+export async function run(count = Number(process.env.BENCH_EVENTS ?? 20_000)): Promise<Row[]> {
+  const sim = await startSim();
+  try {
+    const contenders: [string, (s: SimProcess, n: number) => () => Promise<Contender>][] = [
+      ['mqtt.js bare + JSON.parse ×2', bareMqtt],
+      ['vcd subscribe client', ours],
+    ];
+    if (pythonAvailable()) contenders.push(['seed script (Python paho-mqtt)', seedPython]);
+    const rows: Row[] = [];
+    for (const [name, make] of contenders) {
+      await timed(name, sim, Math.min(2000, count), make(sim, Math.min(2000, count))); // warm-up
+      rows.push(await timed(name, sim, count, make(sim, count)));
+    }
+    return rows;
+  } finally {
+    sim.stop();
+  }
+}
+
+export function printTable(title: string, rows: Row[]): void {
+  const base = rows[0]!.perSecond;
+  console.log(`\n${title}`);
+  const baseCpu = rows[0]!.cpuMsPer1k;
+  console.log('| contender | events | events/s | vs first | CPU ms / 1k events | vs first | heap growth |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows) {
+    const heap = r.heapMiB === undefined ? '(own process)' : `${r.heapMiB.toFixed(1)} MiB`;
+    console.log(
+      `| ${r.contender} | ${r.events} | ${Math.round(r.perSecond)} | ${(r.perSecond / base).toFixed(2)}× | ` +
+        `${r.cpuMsPer1k.toFixed(0)} | ${(r.cpuMsPer1k / baseCpu).toFixed(2)}× | ${heap} |`,
+    );
+  }
+}
+
+if (require.main === module) {
+  void run().then((rows) =>
+    printTable('VCD ingestion (message bus → parsed envelope), one process each side', rows),
+  );
+}
