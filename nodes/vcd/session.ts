@@ -257,7 +257,8 @@ export class VcdSession extends EventEmitter {
           this.current = cred;
           this.lastFailure = undefined;
           this.retry.reset();
-          this.scheduleRenewal(cred);
+          const life = cred.info.expiresAt - cred.issuedAt;
+          this.scheduleRenewal(cred, Math.max(1000, life * (this.options.renewAt ?? 0.8)));
           this.emit('login', cred.info);
           return cred;
         },
@@ -520,27 +521,17 @@ export class VcdSession extends EventEmitter {
     };
   }
 
-  private scheduleRenewal(cred: Credential): void {
+  /** Renews after `delay`; a failed renewal tries again after the backoff while the token still lives. */
+  private scheduleRenewal(cred: Credential, delay: number): void {
     clearTimeout(this.renewTimer);
-    const life = cred.info.expiresAt - cred.issuedAt;
-    const delay = Math.max(1000, life * (this.options.renewAt ?? 0.8));
     this.renewTimer = setTimeout(() => {
       this.login().catch(() => {
-        // Reported through `failure`; try again before the token runs out.
-        if (!this.closed && this.current === cred) this.scheduleRetry(cred);
+        // Reported through `failure`. After expiry, token() logs in on demand instead.
+        if (this.closed || this.current !== cred) return;
+        const wait = Math.max(1000, (this.lastFailure?.retryAt ?? Date.now()) - Date.now());
+        if (Date.now() + wait < cred.info.expiresAt) this.scheduleRenewal(cred, wait);
       });
     }, delay);
-    this.renewTimer.unref();
-  }
-
-  private scheduleRetry(cred: Credential): void {
-    const wait = Math.max(1000, (this.lastFailure?.retryAt ?? Date.now()) - Date.now());
-    if (Date.now() + wait >= cred.info.expiresAt) return; // token() logs in on demand after expiry
-    this.renewTimer = setTimeout(() => {
-      this.login().catch(() => {
-        if (!this.closed && this.current === cred) this.scheduleRetry(cred);
-      });
-    }, wait);
     this.renewTimer.unref();
   }
 }
