@@ -1,0 +1,74 @@
+/**
+ * The editor side of every node, checked statically: what the Flow Library and
+ * the editor read must be there, or a user sees a raw key or a missing node.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+  'node-red': { nodes: Record<string, string> };
+};
+
+type Catalog = Record<string, unknown>;
+
+function keys(catalog: Catalog, prefix = ''): string[] {
+  return Object.entries(catalog).flatMap(([k, v]) =>
+    v && typeof v === 'object' ? keys(v as Catalog, `${prefix}${k}.`) : [`${prefix}${k}`],
+  );
+}
+
+describe('editor files', () => {
+  for (const [type, js] of Object.entries(pkg['node-red'].nodes)) {
+    describe(type, () => {
+      const src = path.join(ROOT, path.dirname(js).replace(/^dist\//, ''));
+      const html = fs.readFileSync(path.join(src, `${type}.html`), 'utf8');
+      const locales = path.join(src, 'locales');
+      const en = JSON.parse(fs.readFileSync(path.join(locales, 'en-US', `${type}.json`), 'utf8')) as Catalog;
+      const enKeys = new Set(keys(en));
+
+      it('registers the type with a literal registerType call (read by the Flow Library)', () => {
+        assert.match(html, new RegExp(`RED\\.nodes\\.registerType\\(\\s*'${type}'\\s*,\\s*\\{`));
+        assert.match(html, /version:\s*\{\s*value:\s*\d+/, 'a version default for later migrations');
+        assert.ok(fs.existsSync(path.join(ROOT, js.replace(/^dist\//, '').replace(/\.js$/, '.ts'))));
+      });
+
+      it('has help in en-US', () => {
+        const help = fs.readFileSync(path.join(locales, 'en-US', `${type}.html`), 'utf8');
+        assert.match(help, new RegExp(`data-help-name="${type}"`));
+      });
+
+      it('defines every label key the dialog uses', () => {
+        const used = [
+          ...[...html.matchAll(/data-i18n="(?:\[[a-z]+\])?([^"]+)"/g)].map((m) => m[1] as string),
+          ...[...html.matchAll(/\b_\('([^']+)'/g)].map((m) => m[1] as string),
+        ].filter((k) => !k.includes(' + '));
+        assert.ok(used.length > 0);
+        for (const key of used) {
+          // Keys built at run time (e.g. 'x.category.' + r.category) are checked by their prefix.
+          const ok = key.endsWith('.') ? [...enKeys].some((k) => k.startsWith(key)) : enKeys.has(key);
+          assert.ok(ok, `${key} is not in locales/en-US/${type}.json`);
+        }
+      });
+
+      it('has the same keys in every other language', () => {
+        for (const lang of fs.readdirSync(locales).filter((l) => l !== 'en-US')) {
+          const file = path.join(locales, lang, `${type}.json`);
+          if (!fs.existsSync(file)) continue;
+          const other = new Set(keys(JSON.parse(fs.readFileSync(file, 'utf8')) as Catalog));
+          assert.deepEqual(
+            [...enKeys].filter((k) => !other.has(k)),
+            [],
+            `missing in ${lang}`,
+          );
+          assert.deepEqual(
+            [...other].filter((k) => !enKeys.has(k)),
+            [],
+            `unknown in ${lang}`,
+          );
+        }
+      });
+    });
+  }
+});
