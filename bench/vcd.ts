@@ -7,7 +7,7 @@
  * - our client: VcdMessaging (token source, dispatch) + parseVcdEnvelope;
  * - the seed script's approach: Python paho-mqtt (Debian's package), json.loads twice.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -16,6 +16,7 @@ import { parseVcdEnvelope } from '../nodes/events/decode/vcd-envelope';
 import { VcdMessaging } from '../nodes/vcd/messaging';
 import { VcdSession } from '../nodes/vcd/session';
 import { DEFAULT_PASSWORD } from '../sim/vcd/directory';
+import { seedClientMissing, spawnSeedVcdClient } from '../test/support/seed-vcd-client';
 
 export interface Row {
   contender: string;
@@ -32,8 +33,6 @@ interface SimProcess {
   caFile: string;
   stop(): void;
 }
-
-const REPO = path.resolve(__dirname, '..', '..');
 
 async function startSim(): Promise<SimProcess> {
   const child = spawn(process.execPath, [path.join(__dirname, 'vcd-sim-process.js')], {
@@ -149,21 +148,7 @@ function bareMqtt(sim: SimProcess, count: number) {
 
 function seedPython(sim: SimProcess, count: number) {
   return async () => {
-    const child = spawn('/usr/bin/python3', [
-      path.join(REPO, 'test/interop/vcd_paho_client.py'),
-      sim.url,
-      '--ca',
-      sim.caFile,
-      '--user',
-      'acmeadmin',
-      '--org',
-      'acme',
-      '--password',
-      DEFAULT_PASSWORD,
-      '--count',
-      String(count),
-      '--quiet',
-    ]);
+    const child = spawnSeedVcdClient(sim.url, sim.caFile, count, ['--quiet']);
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     await new Promise<void>((r) => {
@@ -182,10 +167,6 @@ function seedPython(sim: SimProcess, count: number) {
   };
 }
 
-function pythonAvailable(): boolean {
-  return spawnSync('/usr/bin/python3', ['-c', 'import paho.mqtt.client, requests']).status === 0;
-}
-
 export async function run(count = Number(process.env.BENCH_EVENTS ?? 20_000)): Promise<Row[]> {
   const sim = await startSim();
   try {
@@ -193,7 +174,7 @@ export async function run(count = Number(process.env.BENCH_EVENTS ?? 20_000)): P
       ['mqtt.js bare + JSON.parse ×2', bareMqtt],
       ['vcd subscribe client', ours],
     ];
-    if (pythonAvailable()) contenders.push(['seed script (Python paho-mqtt)', seedPython]);
+    if (!seedClientMissing()) contenders.push(['seed script (Python paho-mqtt)', seedPython]);
     const rows: Row[] = [];
     for (const [name, make] of contenders) {
       await timed(name, sim, Math.min(2000, count), make(sim, Math.min(2000, count))); // warm-up

@@ -4,24 +4,13 @@
  * python3-paho-mqtt) must log in, subscribe and receive events from it.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
 import { VcdSimulator } from '../../sim/vcd';
+import { seedClientMissing, spawnSeedVcdClient } from '../support/seed-vcd-client';
 import { waitFor } from '../support/wait';
-
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = path.resolve(__dirname, '../../../test/interop/vcd_paho_client.py');
-
-function pythonReady(): string | undefined {
-  if (!fs.existsSync(PYTHON)) return `${PYTHON} is not installed`;
-  const probe = spawnSync(PYTHON, ['-c', 'import paho.mqtt.client, requests'], { encoding: 'utf8' });
-  return probe.status === 0
-    ? undefined
-    : 'python3-paho-mqtt / python3-requests are not installed (Debian packages)';
-}
 
 describe('interoperability: the seed client (paho-mqtt) against the VCD simulator', function () {
   let sim: VcdSimulator;
@@ -29,7 +18,7 @@ describe('interoperability: the seed client (paho-mqtt) against the VCD simulato
   let caFile: string;
 
   before(function () {
-    const missing = pythonReady();
+    const missing = seedClientMissing();
     if (missing) {
       console.log(`      skipped: ${missing}`);
       this.skip();
@@ -51,24 +40,11 @@ describe('interoperability: the seed client (paho-mqtt) against the VCD simulato
   async function run(extra: string[]): Promise<void> {
     const lines: string[] = [];
     let stderr = '';
-    child = spawn(PYTHON, [
-      SCRIPT,
-      sim.url,
-      '--ca',
-      caFile,
-      '--user',
-      'acmeadmin',
-      '--org',
-      'acme',
-      '--password',
-      DEFAULT_PASSWORD,
-      '--count',
-      '3',
-      ...extra,
-    ]);
-    child.stdout!.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
+    const proc = spawnSeedVcdClient(sim.url, caFile, 3, extra);
+    child = proc;
+    proc.stdout.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
 
     await waitFor(() => lines.includes('SUBSCRIBED') || stderr, 'the paho client to subscribe', 15_000);
     assert.equal(stderr, '', 'the client printed no error');
