@@ -9,7 +9,7 @@ export default tseslint.config(
   prettier,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // Node-RED node constructors name their `this` (`const node = this`) for the callbacks.
       '@typescript-eslint/no-this-alias': 'off',
     },

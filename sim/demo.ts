@@ -16,7 +16,7 @@ const USER_DIR = path.join(REPO_ROOT, '.node-red');
 const PORT = Number(process.env.PORT ?? 1880);
 
 /** The flows shown in the demo: example files, pointed at the simulators. */
-const DEMO_FLOWS = ['vcd-events-to-debug.json'];
+const DEMO_FLOWS = ['vcd-events-to-debug.json', 'vcd-to-cloudevents.json'];
 
 /** The demo flows with the simulators' addresses, certificate and logins filled in. */
 function demoFlows(sims: Simulators): {
@@ -30,6 +30,10 @@ function demoFlows(sims: Simulators): {
       node.url = sims.vcd.url;
       node.ca = sims.cert;
       credentials[node.id] = { username: 'acmeadmin', password: DEFAULT_PASSWORD };
+    }
+    if (node.type === 'cloudevent-emit' && typeof node.url === 'string') {
+      node.url = sims.sink.url + new URL(node.url).pathname;
+      node.ca = sims.cert;
     }
     flows.push(node);
   }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { REPO_ROOT } from './nodered';
 import { keepCertificateIn } from './tls';
 import { DEFAULT_PASSWORD } from './vcd/directory';
+import { SinkSimulator } from './sink';
 import { VcdSimulator } from './vcd';
 
 export interface SimulatorsOptions {
@@ -16,10 +17,13 @@ export interface SimulatorsOptions {
   vcdRatePerSec?: number;
   /** Folder that keeps the self-signed certificate across runs. */
   certDir?: string;
+  /** Print a line per event the CloudEvents sink receives. */
+  sinkLog?: boolean;
 }
 
 export interface Simulators {
   vcd: VcdSimulator;
+  sink: SinkSimulator;
   /** PEM of the certificate every simulator serves. */
   cert: string;
   /** Lines that tell a person how to use them. */
@@ -34,18 +38,23 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
   const host = options.host ?? '127.0.0.1';
   const base = options.portBase ?? Number(process.env.SIM_PORT_BASE ?? 8443);
   const vcd = await VcdSimulator.start({ host, port: base, ratePerSec: options.vcdRatePerSec ?? 0.5 });
+  const sink = await SinkSimulator.start({ host, port: base + 2, log: options.sinkLog ?? true });
   return {
     vcd,
+    sink,
     cert: vcd.cert as string,
     describe: () => [
       `VCD simulator   ${vcd.url}  (orgs acme, globex, System; users acmeadmin, acmeuser, globexadmin,`,
       `                administrator@System; password ${DEFAULT_PASSWORD}; API token sim-api-token-acmeadmin)`,
       `                faults: POST ${vcd.url}/_sim/faults {"loginDown":true,"tokenLifetimeSec":60,"ratePerSec":5},`,
       `                POST ${vcd.url}/_sim/broker/restart, /_sim/broker/drop, /_sim/tokens/expire`,
+      `CloudEvents sink ${sink.url}  (binary, structured, batch; prints a line per event)`,
+      `                received: GET ${sink.url}/_sim/events; faults: POST ${sink.url}/_sim/faults`,
+      `                {"failNext":3,"failStatus":503,"retryAfter":"2","slowMs":0,"down":false,"gone":false}`,
       `TLS certificate ${path.join(options.certDir ?? DEFAULT_CERT_DIR, 'sim-cert.pem')} (self-signed; trust it as CA)`,
     ],
     stop: once(async () => {
-      await vcd.stop();
+      await Promise.all([vcd.stop(), sink.stop()]);
     }),
   };
 }

@@ -110,6 +110,41 @@ export class Users<U extends Node = Node> {
   }
 }
 
+/**
+ * Shows a status at most once per `intervalMs`: a busy stream must not flood
+ * the editor. `show` is immediate (state changes); `update` coalesces (counts).
+ */
+export class StatusThrottle {
+  private timer: NodeJS.Timeout | undefined;
+  private last = 0;
+  private pending: NodeStatus | undefined;
+
+  constructor(
+    private readonly node: Node,
+    private readonly intervalMs = 1000,
+  ) {}
+
+  show(s: NodeStatus | Record<string, never>): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending = undefined;
+    this.last = Date.now();
+    this.node.status(s);
+  }
+
+  update(s: NodeStatus): void {
+    this.pending = s;
+    if (this.timer) return;
+    const wait = this.last + this.intervalMs - Date.now();
+    if (wait <= 0) return this.show(s);
+    this.timer = setTimeout(() => this.pending && this.show(this.pending), wait);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+}
+
 /** Reads a number from a node property, with bounds and a default. */
 export function numberSetting(value: unknown, fallback: number, min: number, max: number): number {
   const n = typeof value === 'number' ? value : Number(String(value ?? '').trim() || NaN);

@@ -34,6 +34,8 @@ export interface Node<Creds extends object = Record<string, string | undefined>>
   name?: string;
   z?: string;
   credentials: Partial<Creds>;
+  /** The node's output wires: wires[n] lists the nodes connected to output n. */
+  wires?: string[][];
   on(event: 'input', listener: (msg: NodeMessage, send: SendFn, done: DoneFn) => void): void;
   on(event: 'close', listener: (removed: boolean, done: () => void) => void): void;
   send(msg: NodeMessage | (NodeMessage | NodeMessage[] | null)[]): void;

@@ -3,8 +3,9 @@
  * the message-bus connection of a vcd-login node.
  */
 import { CodedError } from '../common/errors';
-import { onClose, status } from '../common/glue';
-import type { Node, NodeAPI, NodeDef, NodeStatus } from '../common/red';
+import { StatusThrottle, onClose, status } from '../common/glue';
+import type { Node, NodeAPI, NodeDef } from '../common/red';
+import { vcdEnvelopeEvent } from '../events/decode/vcd';
 import { parseVcdEnvelope } from '../events/decode/vcd-envelope';
 import type { MessagingState, QoS } from './messaging';
 import { validateTopic } from './topics';
@@ -14,7 +15,7 @@ interface VcdSubscribeDef extends NodeDef {
   login: string;
   topic: string;
   qos: string | number;
-  output: 'envelope';
+  output: 'envelope' | 'event';
 }
 
 /** Short status words for the errors an operator must act on. */
@@ -32,9 +33,6 @@ const ERROR_LABELS: Record<string, string> = {
   VCD_MQTT_UPGRADE_FAILED: 'upgrade failed',
 };
 
-/** Status updates at most this often: a busy stream must not flood the editor. */
-const STATUS_INTERVAL_MS = 1000;
-
 export = function register(RED: NodeAPI): void {
   function VcdSubscribe(this: Node, def: VcdSubscribeDef): void {
     RED.nodes.createNode(this, def);
@@ -50,25 +48,11 @@ export = function register(RED: NodeAPI): void {
       return;
     }
     const qos = ([0, 1, 2].includes(Number(def.qos)) ? Number(def.qos) : 1) as QoS;
+    const asEvent = def.output === 'event';
 
     let count = 0;
-    let connected = false;
     let reported: string | undefined;
-    let statusTimer: NodeJS.Timeout | undefined;
-    let lastStatusAt = 0;
-
-    const show = (s: NodeStatus) => {
-      clearTimeout(statusTimer);
-      statusTimer = undefined;
-      lastStatusAt = Date.now();
-      node.status(s);
-    };
-    const showCount = () => {
-      if (statusTimer) return;
-      const wait = lastStatusAt + STATUS_INTERVAL_MS - Date.now();
-      if (wait <= 0) show(status.connected(count));
-      else statusTimer = setTimeout(() => connected && show(status.connected(count)), wait);
-    };
+    const view = new StatusThrottle(node);
 
     /** Each distinct failure reaches Catch once, not at every retry. */
     const report = (error: CodedError) => {
@@ -78,17 +62,16 @@ export = function register(RED: NodeAPI): void {
     };
 
     const onState = (state: MessagingState, error?: CodedError) => {
-      connected = state === 'connected';
       if (state === 'connected') {
         reported = undefined;
-        show(status.connected(count));
+        view.show(status.connected(count));
       } else if (state === 'connecting') {
-        show(status.connecting());
+        view.show(status.connecting());
       } else if (state === 'closed') {
-        show(status.closed());
+        view.show(status.closed());
       } else {
         const label = error && ERROR_LABELS[error.code];
-        show(
+        view.show(
           state === 'auth-failed' || label
             ? status.error(label ?? 'auth failed')
             : status.connecting('reconnecting'),
@@ -108,15 +91,21 @@ export = function register(RED: NodeAPI): void {
           try {
             const envelope = parseVcdEnvelope(text);
             count++;
-            node.send({ topic, payload: envelope });
-            showCount();
+            if (asEvent) {
+              // The same decoder as the event-decode node: one decoding path.
+              const event = vcdEnvelopeEvent(envelope, { source: login!.session?.site, topic });
+              node.send({ topic: event.type, payload: event, mqttTopic: topic });
+            } else {
+              node.send({ topic, payload: envelope });
+            }
+            view.update(status.connected(count));
           } catch (err) {
             // The raw text goes with the error: nothing is lost, the stream goes on.
             node.error(err as Error, { topic, payload: text });
           }
         },
         refused(error) {
-          show(status.error(ERROR_LABELS[error.code] ?? error.code));
+          view.show(status.error(ERROR_LABELS[error.code] ?? error.code));
           report(error);
         },
       },
@@ -124,7 +113,7 @@ export = function register(RED: NodeAPI): void {
     );
 
     onClose(node, async () => {
-      clearTimeout(statusTimer);
+      view.stop();
       await login!.unsubscribe(node);
     });
   }

@@ -1,0 +1,260 @@
+/**
+ * CloudEvents v1.0.2, written and read exactly as the spec says: attribute
+ * names checked, `time` passed through as the source wrote it (no rounding, no
+ * change of offset), binary-mode header values percent-encoded as UTF-8, binary
+ * data as `data_base64`. Plain objects, no SDK class: the SDK rounds time to
+ * milliseconds and does not percent-encode.
+ */
+import { createHash } from 'node:crypto';
+import { CodedError } from '../common/errors';
+import type { InfraEvent } from '../common/infra-event';
+
+export const CeCodes = {
+  INVALID: 'CE_INVALID',
+  INVALID_ATTRIBUTE: 'CE_INVALID_ATTRIBUTE',
+} as const;
+
+export interface CloudEvent {
+  specversion: string;
+  id: string;
+  source: string;
+  type: string;
+  datacontenttype?: string;
+  dataschema?: string;
+  subject?: string;
+  time?: string;
+  data?: unknown;
+  data_base64?: string;
+  [extension: string]: unknown;
+}
+
+const CONTEXT = new Set([
+  'specversion',
+  'id',
+  'source',
+  'type',
+  'datacontenttype',
+  'dataschema',
+  'subject',
+  'time',
+]);
+const NAME = /^[a-z0-9]{1,20}$/;
+/** RFC 3339 date-time: any number of fraction digits, Z or a numeric offset. */
+const RFC3339 =
+  /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
+
+export function isRfc3339(value: string): boolean {
+  return RFC3339.test(value) && !Number.isNaN(Date.parse(value.replace(/(\.\d{3})\d+/, '$1')));
+}
+
+function invalid(message: string, code: string = CeCodes.INVALID): never {
+  throw new CodedError(code, message);
+}
+
+/** Checks an extension attribute name: lower-case letters and digits, at most 20, not "data". */
+export function checkAttributeName(name: string): string {
+  if (!NAME.test(name) || name === 'data' || name === 'data_base64') {
+    invalid(
+      `"${name}" is not a valid CloudEvents attribute name (a-z, 0-9, at most 20 characters, not "data")`,
+      CeCodes.INVALID_ATTRIBUTE,
+    );
+  }
+  return name;
+}
+
+/**
+ * Checks a CloudEvent: required attributes, names, types, time format, data
+ * and data_base64 not both. Returns it unchanged; throws CE_INVALID.
+ */
+export function validateCloudEvent(ce: CloudEvent): CloudEvent {
+  if (!ce || typeof ce !== 'object' || Array.isArray(ce)) invalid('A CloudEvent must be an object');
+  if (ce.specversion !== '1.0') invalid(`specversion must be "1.0", not ${JSON.stringify(ce.specversion)}`);
+  for (const name of ['id', 'source', 'type'] as const) {
+    if (typeof ce[name] !== 'string' || ce[name] === '')
+      invalid(`The required attribute "${name}" is missing or empty`);
+  }
+  if (ce.time !== undefined && (typeof ce.time !== 'string' || !isRfc3339(ce.time))) {
+    invalid(`time ${JSON.stringify(ce.time)} is not an RFC 3339 timestamp`);
+  }
+  for (const name of ['subject', 'datacontenttype', 'dataschema'] as const) {
+    if (ce[name] !== undefined && typeof ce[name] !== 'string') invalid(`${name} must be a string`);
+  }
+  if (ce.data !== undefined && ce.data_base64 !== undefined)
+    invalid('A CloudEvent has data or data_base64, not both');
+  for (const [name, value] of Object.entries(ce)) {
+    if (CONTEXT.has(name) || name === 'data' || name === 'data_base64') continue;
+    checkAttributeName(name);
+    if (!['string', 'number', 'boolean'].includes(typeof value))
+      invalid(`The extension "${name}" must be a string, number or boolean`);
+  }
+  return ce;
+}
+
+/**
+ * Percent-encodes a binary-mode header value: space, `"`, `%` and everything
+ * outside U+0021..U+007E, as UTF-8 bytes (HTTP binding 3.1.3.2).
+ */
+export function percentEncode(value: string): string {
+  let out = '';
+  for (const ch of value) {
+    const c = ch.codePointAt(0) as number;
+    if (c > 0x20 && c < 0x7f && c !== 0x22 && c !== 0x25) out += ch;
+    else for (const b of Buffer.from(ch, 'utf8')) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** Decodes a percent-encoded header value; refuses broken escapes and invalid UTF-8. */
+export function percentDecode(value: string): string {
+  if (!value.includes('%')) return value;
+  if (/%(?![0-9a-fA-F]{2})/.test(value)) invalid(`Broken percent-encoding in "${value}"`);
+  const bytes = Buffer.from(
+    value.replace(/%([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+    'latin1',
+  );
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return invalid(`Percent-encoded value "${value}" is not UTF-8`);
+  }
+}
+
+const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
+const isJsonType = (t: string | undefined) => !t || /[/+]json(;|$)/i.test(t);
+
+/** The HTTP binary mode: `ce-*` headers (percent-encoded), Content-Type, body. */
+export function toBinary(ce: CloudEvent): {
+  headers: Record<string, string>;
+  body: string | Buffer | undefined;
+} {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(ce)) {
+    if (name === 'data' || name === 'data_base64' || name === 'datacontenttype' || value === undefined)
+      continue;
+    headers[`ce-${name}`] = percentEncode(String(value));
+  }
+  let body: string | Buffer | undefined;
+  let type = ce.datacontenttype;
+  if (ce.data_base64 !== undefined) {
+    body = Buffer.from(ce.data_base64, 'base64');
+    type ??= 'application/octet-stream';
+  } else if (isBytes(ce.data)) {
+    body = Buffer.from(ce.data);
+    type ??= 'application/octet-stream';
+  } else if (typeof ce.data === 'string' && !isJsonType(ce.datacontenttype)) {
+    body = ce.data;
+  } else if (ce.data !== undefined) {
+    body = JSON.stringify(ce.data);
+    type ??= 'application/json';
+  }
+  if (type) headers['content-type'] = type;
+  return { headers, body };
+}
+
+/** The JSON event format: binary data goes to data_base64. */
+export function toJsonObject(ce: CloudEvent): Record<string, unknown> {
+  if (!isBytes(ce.data)) return { ...ce };
+  const { data, ...rest } = ce;
+  return { ...rest, data_base64: Buffer.from(data).toString('base64') };
+}
+
+export function toStructured(ce: CloudEvent): string {
+  return JSON.stringify(toJsonObject(ce));
+}
+
+export function toBatch(events: CloudEvent[]): string {
+  return JSON.stringify(events.map(toJsonObject));
+}
+
+export const STRUCTURED_TYPE = 'application/cloudevents+json; charset=utf-8';
+export const BATCH_TYPE = 'application/cloudevents-batch+json; charset=utf-8';
+
+/** Extension values: short, lower-case identifiers of where an event comes from. */
+function extensionsOf(e: InfraEvent): Record<string, string> {
+  const ext: Record<string, string> = {};
+  if (e.vcd?.org) ext.vcdorg = e.vcd.org;
+  if (e.vcd?.entityType) ext.vcdentitytype = e.vcd.entityType;
+  if (e.aci) {
+    ext.aciclass = e.aci.className;
+    ext.acistatus = e.aci.status;
+  }
+  return ext;
+}
+
+/** InfraEvent → CloudEvent, 1:1 (id, source, type, time, subject, data) plus a few extensions. */
+export function fromInfraEvent(e: InfraEvent): CloudEvent {
+  return validateCloudEvent({
+    specversion: '1.0',
+    id: e.id,
+    source: e.source,
+    type: e.type,
+    ...(e.time ? { time: e.time } : {}),
+    ...(e.subject ? { subject: e.subject } : {}),
+    datacontenttype: isBytes(e.data) ? 'application/octet-stream' : 'application/json',
+    ...extensionsOf(e),
+    data: e.data,
+  });
+}
+
+export function isInfraEvent(value: unknown): value is InfraEvent {
+  const v = value as Partial<InfraEvent> | undefined;
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    typeof v.id === 'string' &&
+    typeof v.source === 'string' &&
+    typeof v.type === 'string' &&
+    typeof v.summary === 'string' &&
+    typeof v.origin === 'string'
+  );
+}
+
+export interface MessageAttributes {
+  type?: string;
+  source?: string;
+  subject?: string;
+  id?: string;
+  time?: string;
+  datacontenttype?: string;
+  dataschema?: string;
+  /** Extension attributes; names are checked. */
+  extensions?: Record<string, string | number | boolean>;
+}
+
+/**
+ * Any message payload → CloudEvent. Without an id, the id is a hash of source,
+ * type, subject and data, so the same payload always gets the same id (a
+ * receiver may drop it as a duplicate: that is the point of deterministic ids).
+ */
+export function fromPayload(data: unknown, attrs: MessageAttributes): CloudEvent {
+  if (!attrs.type) invalid('Set the CloudEvent type (in the node, or msg.cloudevent.type)');
+  if (!attrs.source) invalid('Set the CloudEvent source (in the node, or msg.cloudevent.source)');
+  const ext: Record<string, string | number | boolean> = {};
+  for (const [name, value] of Object.entries(attrs.extensions ?? {})) {
+    if (CONTEXT.has(name))
+      invalid(`"${name}" is a context attribute, not an extension`, CeCodes.INVALID_ATTRIBUTE);
+    ext[checkAttributeName(name)] = value;
+  }
+  const bytes = isBytes(data);
+  const id =
+    attrs.id ??
+    createHash('sha256')
+      .update(JSON.stringify([attrs.source, attrs.type, attrs.subject ?? null]))
+      .update(bytes ? Buffer.from(data) : (JSON.stringify(data) ?? ''))
+      .digest('hex')
+      .slice(0, 32);
+  return validateCloudEvent({
+    specversion: '1.0',
+    id,
+    source: attrs.source,
+    type: attrs.type,
+    ...(attrs.time ? { time: attrs.time } : {}),
+    ...(attrs.subject ? { subject: attrs.subject } : {}),
+    datacontenttype:
+      attrs.datacontenttype ??
+      (bytes ? 'application/octet-stream' : typeof data === 'string' ? 'text/plain' : 'application/json'),
+    ...(attrs.dataschema ? { dataschema: attrs.dataschema } : {}),
+    ...ext,
+    ...(data === undefined ? {} : { data }),
+  });
+}

@@ -1,0 +1,147 @@
+/**
+ * The one decoding path: whatever arrives (from our subscribe nodes, or from
+ * core MQTT, AMQP and HTTP nodes) → InfraEvents. Detects the format, or is told.
+ */
+import type { InfraEvent } from '../../common/infra-event';
+import type { CloudEvent } from '../cloudevent';
+import { aciEvents, isAciDocument } from './aci';
+import {
+  type HeaderBag,
+  cloudEventToInfraEvent,
+  fromBatch,
+  fromBinary,
+  fromStructured,
+  isBinaryCloudEvent,
+  isStructuredCloudEvent,
+} from './cloudevent';
+import { DecodeCodes, decodeError } from './errors';
+import { isVcdNotification, vcdEnvelopeObjectEvent, vcdNotificationEvent } from './vcd';
+import { vcdAmqpEvent } from './vcd-amqp';
+import { VCD_ENVELOPE_TYPES } from './vcd-envelope';
+
+export { DecodeCodes } from './errors';
+
+export const FORMATS = ['auto', 'vcd', 'vcd-json', 'vcd-amqp', 'aci', 'cloudevent'] as const;
+export type DecodeFormat = (typeof FORMATS)[number];
+
+export interface DecodeInput {
+  payload: unknown;
+  /** AMQP routing key (vcd-amqp). */
+  routingKey?: string;
+  /** AMQP headers (vcd-amqp). */
+  amqpHeaders?: Record<string, unknown>;
+  /** HTTP request headers (binary-mode CloudEvents). */
+  httpHeaders?: HeaderBag;
+  /** MQTT topic, for summaries. */
+  topic?: string;
+}
+
+export interface DecodeOptions {
+  format?: DecodeFormat;
+  /** The system's URL, used as `source` where the input does not name one. */
+  source?: string;
+}
+
+export interface Decoded {
+  format: Exclude<DecodeFormat, 'auto'>;
+  events: InfraEvent[];
+  /** The CloudEvents read, when the input was CloudEvents. */
+  cloudevents?: CloudEvent[];
+}
+
+function text(payload: unknown): string | undefined {
+  if (typeof payload === 'string') return payload;
+  if (Buffer.isBuffer(payload)) return payload.toString('utf8');
+  return undefined;
+}
+
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw decodeError(DecodeCodes.INVALID_JSON, 'The input is not valid JSON', raw);
+  }
+}
+
+/** What an input is, from its shape (JSON text already parsed; XML still text). */
+export function detectFormat(value: unknown, httpHeaders?: HeaderBag): Exclude<DecodeFormat, 'auto'> {
+  const contentType = String(
+    Object.entries(httpHeaders ?? {}).find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '',
+  );
+  if (isBinaryCloudEvent(httpHeaders) || contentType.startsWith('application/cloudevents'))
+    return 'cloudevent';
+  if (typeof value === 'string') return 'vcd-amqp';
+  if (Array.isArray(value) && value.length > 0 && value.every(isStructuredCloudEvent)) return 'cloudevent';
+  if (isStructuredCloudEvent(value)) return 'cloudevent';
+  if (isAciDocument(value)) return 'aci';
+  if (
+    value &&
+    typeof value === 'object' &&
+    VCD_ENVELOPE_TYPES.has((value as { type?: string }).type ?? '') &&
+    'payload' in value
+  ) {
+    return 'vcd';
+  }
+  if (isVcdNotification(value)) return 'vcd-json';
+  throw decodeError(
+    DecodeCodes.UNKNOWN_FORMAT,
+    'Not a format this node knows (VCD envelope or notification, AMQP XML, ACI push or answer, CloudEvent)',
+    JSON.stringify(value) ?? String(value),
+  );
+}
+
+/** Decodes one input into one or more InfraEvents. Throws CodedErrors (DECODE_*). */
+export function decode(input: DecodeInput, options: DecodeOptions = {}): Decoded {
+  const told = options.format && options.format !== 'auto' ? options.format : undefined;
+  const binary = isBinaryCloudEvent(input.httpHeaders);
+  const raw = text(input.payload);
+  // JSON text is parsed once, here; XML and binary-mode bodies stay as they came.
+  let value: unknown = input.payload;
+  if (raw !== undefined && !binary) {
+    const start = raw.trimStart()[0];
+    if (start === '<' || told === 'vcd-amqp') value = raw;
+    else if (!told && start !== '{' && start !== '[') {
+      throw decodeError(DecodeCodes.UNKNOWN_FORMAT, 'The input is neither JSON nor XML', raw);
+    } else value = parseJson(raw);
+  }
+  const format = told ?? detectFormat(value, input.httpHeaders);
+  const ctx = { source: options.source, topic: input.topic };
+  switch (format) {
+    case 'vcd':
+      return { format, events: [vcdEnvelopeObjectEvent(value, ctx)] };
+    case 'vcd-json':
+      if (!value || typeof value !== 'object' || Array.isArray(value)) {
+        throw decodeError(
+          DecodeCodes.WRONG_SHAPE,
+          'A VCD notification must be a JSON object',
+          JSON.stringify(value),
+        );
+      }
+      return { format, events: [vcdNotificationEvent(value as Record<string, unknown>, ctx)] };
+    case 'vcd-amqp':
+      if (typeof value !== 'string')
+        throw decodeError(DecodeCodes.WRONG_SHAPE, 'An AMQP notification must be XML text');
+      return {
+        format,
+        events: [
+          vcdAmqpEvent(value, {
+            routingKey: input.routingKey,
+            headers: input.amqpHeaders,
+            source: options.source,
+          }),
+        ],
+      };
+    case 'aci':
+      return { format, events: aciEvents(value, ctx) };
+    case 'cloudevent': {
+      const cloudevents = binary
+        ? [fromBinary(input.httpHeaders ?? {}, input.payload)]
+        : Array.isArray(value)
+          ? fromBatch(value)
+          : [fromStructured(value)];
+      return { format, events: cloudevents.map(cloudEventToInfraEvent), cloudevents };
+    }
+    default:
+      throw decodeError(DecodeCodes.UNKNOWN_FORMAT, `Unknown format "${String(format)}"`);
+  }
+}

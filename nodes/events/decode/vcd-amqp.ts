@@ -1,0 +1,130 @@
+/**
+ * Legacy VCD AMQP notifications: the XML `vmext:Notification` body, the routing
+ * key `operationSuccess.entity.org.user.subType1...subTypeN[.taskName]`, and the
+ * `notification.*` headers. The XML is authoritative; key and headers fill gaps.
+ */
+import { XMLValidator } from 'fast-xml-parser';
+import type { InfraEvent, VcdEventFacts } from '../../common/infra-event';
+import { parseXml, xmlList, xmlText, type XmlNode } from '../../common/xml';
+import { DecodeCodes, decodeError } from './errors';
+import { dottedType, vcdSummary } from './vcd';
+
+export interface AmqpContext {
+  /** The AMQP routing key (msg.topic or msg.fields.routingKey). */
+  routingKey?: string;
+  /** AMQP headers (msg.properties.headers). */
+  headers?: Record<string, unknown>;
+  /** The VCD site, when the XML does not name it. */
+  source?: string;
+}
+
+export interface RoutingKey {
+  operationSuccess: boolean;
+  entity: string;
+  org: string;
+  user: string;
+  /** The dotted event type, e.g. com.vmware.vcloud.event.vapp.create */
+  type: string;
+}
+
+/** Splits a routing key; the type starts at the "com" segment. */
+export function parseRoutingKey(key: string): RoutingKey | undefined {
+  const parts = key.split('.');
+  const com = parts.indexOf('com', 4);
+  if (parts.length < 5 || com === -1 || (parts[0] !== 'true' && parts[0] !== 'false')) return undefined;
+  return {
+    operationSuccess: parts[0] === 'true',
+    entity: parts[1] as string,
+    org: parts[2] as string,
+    user: parts[3] as string,
+    type: parts.slice(com).join('.'),
+  };
+}
+
+const headerText = (h: Record<string, unknown> | undefined, name: string) => {
+  const v = h?.[name];
+  return typeof v === 'string' || typeof v === 'boolean' ? String(v) : undefined;
+};
+
+export function vcdAmqpEvent(xml: string, ctx: AmqpContext = {}): InfraEvent {
+  const text = xml.trim();
+  // No DOCTYPE at all: VCD never sends one, and it is how entity-expansion attacks start.
+  if (/<!DOCTYPE|<!ENTITY/i.test(text)) {
+    throw decodeError(
+      DecodeCodes.INVALID_XML,
+      'XML with a DOCTYPE or entity declarations is not accepted',
+      text,
+    );
+  }
+  if (XMLValidator.validate(text) !== true) {
+    throw decodeError(DecodeCodes.INVALID_XML, 'The AMQP message is not well-formed XML', text);
+  }
+  const doc = parseXml(text);
+  const n = doc.Notification as XmlNode | undefined;
+  if (!n || typeof n !== 'object') {
+    throw decodeError(
+      DecodeCodes.WRONG_SHAPE,
+      'The XML is not a VCD notification (no vmext:Notification element)',
+      text,
+    );
+  }
+  const key = ctx.routingKey ? parseRoutingKey(ctx.routingKey) : undefined;
+  const h = ctx.headers;
+  const links = xmlList(n.EntityLink);
+  const link = (rel: string) => links.find((l) => l['@rel'] === rel);
+  const entity = link('entity');
+  const org = link('up');
+  const user = link('down');
+  const task = link('task');
+
+  const rawType = (n['@type'] as string | undefined) ?? headerText(h, 'notification.type');
+  const type = rawType ? dottedType(rawType) : key?.type;
+  const eventId = n['@eventId'] as string | undefined;
+  if (!type || !eventId) {
+    throw decodeError(DecodeCodes.WRONG_SHAPE, 'The notification has no type or eventId', text);
+  }
+  const successText = xmlText(n.OperationSuccess) ?? headerText(h, 'notification.operationSuccess');
+  const operationSuccess =
+    successText !== undefined ? successText === 'true' : (key?.operationSuccess ?? true);
+  const entityType =
+    (entity?.['@type'] as string | undefined)?.split(':').pop() ?? headerText(h, 'notification.entityType');
+  const facts: VcdEventFacts = {
+    org:
+      (org?.['@name'] as string | undefined) ??
+      (org?.['@id'] as string | undefined) ??
+      headerText(h, 'notification.orgUUID') ??
+      key?.org,
+    user:
+      (user?.['@name'] as string | undefined) ??
+      (user?.['@id'] as string | undefined) ??
+      headerText(h, 'notification.userUUID') ??
+      key?.user,
+    entity:
+      (entity?.['@id'] as string | undefined) ?? headerText(h, 'notification.entityUUID') ?? key?.entity,
+    entityType,
+    entityName: entity?.['@name'] as string | undefined,
+    operationSuccess,
+    taskName: task?.['@name'] as string | undefined,
+  };
+  const resolver = xmlList(n.Link).find((l) => l['@rel'] === 'entityResolver')?.['@href'] as
+    string | undefined;
+  let source = ctx.source;
+  if (!source && resolver) {
+    try {
+      source = new URL(resolver).origin;
+    } catch {
+      // not a URL
+    }
+  }
+  return {
+    id: eventId,
+    source: source ?? 'urn:vcloud',
+    type,
+    time: xmlText(n.Timestamp) ?? new Date().toISOString(),
+    subject: facts.entity,
+    summary: vcdSummary(facts, type.split('.').pop() ?? type),
+    origin: 'vcd-amqp',
+    vcd: Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined)) as VcdEventFacts,
+    data: { notification: n, routingKey: ctx.routingKey, headers: h },
+  };
+}

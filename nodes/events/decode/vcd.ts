@@ -1,0 +1,188 @@
+/**
+ * VCD notifications → InfraEvent: the message-bus envelope (EVENT, TASK, ...)
+ * and the bare JSON notification. Field names follow VCD's JSON notification
+ * format; names (`userName`, `orgName`) are used when present, URNs otherwise.
+ */
+import { createHash } from 'node:crypto';
+import type { InfraEvent, VcdEventFacts } from '../../common/infra-event';
+import { DecodeCodes, decodeError } from './errors';
+import { type VcdEnvelope, envelopeFrom } from './vcd-envelope';
+
+export interface VcdDecodeContext {
+  /** The VCD site URL, used as the event source. */
+  source?: string;
+  /** The MQTT topic, if any (not needed for decoding, kept for callers). */
+  topic?: string;
+}
+
+type Json = Record<string, unknown>;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const bare = (urn: string | undefined) => urn?.slice(urn.lastIndexOf(':') + 1);
+
+/** com/vmware/vcloud/event/vm/create → com.vmware.vcloud.event.vm.create */
+export function dottedType(type: string): string {
+  return type.replace(/\//g, '.');
+}
+
+const PAST: Record<string, string> = {
+  create: 'created',
+  delete: 'deleted',
+  modify: 'modified',
+  deploy: 'deployed',
+  undeploy: 'undeployed',
+  poweron: 'powered on',
+  poweroff: 'powered off',
+  suspend: 'suspended',
+  resume: 'resumed',
+  reboot: 'rebooted',
+  reset: 'reset',
+  login: 'logged in',
+  logout: 'logged out',
+  import: 'imported',
+  upload: 'uploaded',
+  start: 'started',
+  complete: 'completed',
+  fail: 'failed',
+  abort: 'aborted',
+};
+
+/**
+ * One human line: "vm web-01 created by acmeadmin in acme: succeeded",
+ * "acmeadmin logged in to acme: succeeded". `action` is the type's last part.
+ */
+export function vcdSummary(facts: VcdEventFacts, action: string): string {
+  const verb = PAST[action] ?? action;
+  const user = facts.user ?? 'unknown user';
+  const org = facts.org ?? 'unknown org';
+  const result = facts.operationSuccess === false ? 'failed' : 'succeeded';
+  return facts.entityType && facts.entityType !== 'session'
+    ? `${facts.entityType} ${facts.entityName ?? bare(facts.entity)} ${verb} by ${user} in ${org}: ${result}`
+    : `${user} ${verb} ${verb.endsWith(' in') ? 'to' : 'in'} ${org}: ${result}`;
+}
+
+/** A stable id for messages that carry none: the same message always hashes the same. */
+function contentId(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
+}
+
+/** The source when none is given: the site from a link, else the organization. */
+function sourceOf(n: Json, ctx: VcdDecodeContext): string {
+  if (ctx.source) return ctx.source;
+  const link = str(n.link) ?? str((n.link as Json | undefined)?.href);
+  if (link) {
+    try {
+      return new URL(link).origin;
+    } catch {
+      // not a URL: fall through
+    }
+  }
+  return str(n.org) ?? 'urn:vcloud';
+}
+
+/** A VCD notification object (eventId, type, timestamp, user, org, entity, ...) → InfraEvent. */
+export function vcdNotificationEvent(n: Json, ctx: VcdDecodeContext = {}): InfraEvent {
+  const rawType = str(n.type);
+  const eventId = str(n.eventId);
+  if (!rawType || !eventId) {
+    throw decodeError(
+      DecodeCodes.WRONG_SHAPE,
+      'A VCD notification needs "eventId" and "type"',
+      JSON.stringify(n).slice(0, 200),
+    );
+  }
+  const action = rawType.split('/').pop() ?? rawType;
+  // Task notifications may carry the names only inside their task object.
+  const task = (n.task && typeof n.task === 'object' ? n.task : {}) as { org?: Json; user?: Json };
+  const facts: VcdEventFacts = {
+    org: str(n.orgName) ?? str(task.org?.name) ?? str(n.org),
+    user: str(n.userName) ?? str(task.user?.name) ?? str(n.user),
+    entity: str(n.entity),
+    entityType: str(n.entityType),
+    entityName: str(n.entityName),
+    operationSuccess:
+      typeof n.operationSuccess === 'boolean' ? n.operationSuccess : n.operationSuccess !== 'false',
+    taskName: str(n.taskName),
+  };
+  return {
+    id: eventId,
+    source: sourceOf(n, ctx),
+    type: dottedType(rawType),
+    time: str(n.timestamp) ?? new Date().toISOString(),
+    subject: facts.entity,
+    summary: vcdSummary(facts, action),
+    origin: 'vcd',
+    vcd: Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined)) as VcdEventFacts,
+    data: n,
+  };
+}
+
+/** A task representation (OpenAPI style: id, operationName, status, owner, org, user) → InfraEvent. */
+function taskEvent(t: Json, ctx: VcdDecodeContext): InfraEvent {
+  const owner = (t.owner ?? {}) as Json;
+  const org = (t.org ?? {}) as Json;
+  const user = (t.user ?? {}) as Json;
+  const status = str(t.status) ?? 'unknown';
+  const id = str(t.id) ?? contentId(t);
+  const entityType = str(owner.type)?.split(/[.:/]/).pop();
+  const operation = str(t.operationName) ?? str(t.name) ?? 'task';
+  return {
+    id: `${id}#${status}`,
+    source: ctx.source ?? str(org.id) ?? 'urn:vcloud',
+    type: `com.vmware.vcloud.task.${status.toLowerCase()}`,
+    time: str(t.endDate) ?? str(t.startDate) ?? new Date().toISOString(),
+    subject: str(owner.id) ?? id,
+    summary: `task ${operation} on ${str(owner.name) ?? 'unknown'} by ${str(user.name) ?? 'unknown user'} in ${str(org.name) ?? 'unknown org'}: ${status}`,
+    origin: 'vcd',
+    vcd: {
+      org: str(org.name) ?? str(org.id),
+      user: str(user.name) ?? str(user.id),
+      entity: str(owner.id),
+      entityType,
+      entityName: str(owner.name),
+      operationSuccess: status !== 'error' && status !== 'aborted',
+      taskName: operation,
+    },
+    data: t,
+  };
+}
+
+/** An envelope (already parsed by parseVcdEnvelope or envelopeFrom) → InfraEvent. */
+export function vcdEnvelopeEvent(env: VcdEnvelope, ctx: VcdDecodeContext = {}): InfraEvent {
+  const p = env.payload;
+  if (p && typeof p === 'object' && !Array.isArray(p)) {
+    const inner = p as Json;
+    if (str(inner.eventId) && str(inner.type)) {
+      const event = vcdNotificationEvent(inner, ctx);
+      return env.type === 'EVENT' ? event : { ...event, data: { ...inner, envelopeType: env.type } };
+    }
+    const task = (inner.task ?? (env.type.endsWith('TASK') ? inner : undefined)) as Json | undefined;
+    if (task && typeof task === 'object' && (str(task.operationName) || str(task.status)))
+      return taskEvent(task, ctx);
+  }
+  // Other envelope types (API_REQUEST, BEHAVIOR_INVOCATION, ...): kept whole, with a stable id.
+  return {
+    id: contentId(env),
+    source: ctx.source ?? 'urn:vcloud',
+    type: `com.vmware.vcloud.message.${env.type.toLowerCase()}`,
+    time: str(env.headers.timestamp) ?? new Date().toISOString(),
+    summary: `VCD ${env.type} message${ctx.topic ? ` on ${ctx.topic}` : ''}`,
+    origin: 'vcd',
+    data: env,
+  };
+}
+
+/** Checks and decodes an envelope given as an object. */
+export function vcdEnvelopeObjectEvent(value: unknown, ctx: VcdDecodeContext = {}): InfraEvent {
+  return vcdEnvelopeEvent(envelopeFrom(value), ctx);
+}
+
+export function isVcdNotification(value: unknown): value is Json {
+  return (
+    !!value &&
+    typeof value === 'object' &&
+    typeof (value as Json).eventId === 'string' &&
+    typeof (value as Json).type === 'string' &&
+    ((value as Json).type as string).startsWith('com/vmware/')
+  );
+}

@@ -1,0 +1,275 @@
+/**
+ * CloudEvents sink simulator: receives HTTP binary, structured and batch mode,
+ * validates strictly (its checks are written independently of the package's
+ * encoder, so tests do not check the code against itself), records what it got,
+ * and has fault switches: fail the next N with a status (and Retry-After), slow,
+ * down, gone (410).
+ */
+import type http from 'node:http';
+import type { Socket } from 'node:net';
+import { Router, listen, sendJson, type ServeOptions, type SimRequest, type SimServer } from '../http';
+
+export interface ReceivedEvent {
+  mode: 'binary' | 'structured' | 'batch';
+  /** Attributes as decoded, plus `data` (parsed JSON, text, or base64 for bytes). */
+  event: Record<string, unknown>;
+  path: string;
+  receivedAt: number;
+}
+
+export interface SinkOptions extends ServeOptions {
+  /** Print one line per received event (the demo shows the sink's log this way). */
+  log?: boolean;
+  /** Serve /_sim/* control endpoints (default true). */
+  control?: boolean;
+}
+
+export interface SinkFaults {
+  /** Answer the next `failNext` deliveries with `failStatus` (and Retry-After). */
+  failNext: number;
+  failStatus: number;
+  retryAfter?: string;
+  /** Delay every answer. */
+  slowMs: number;
+  /** Refuse connections. */
+  down: boolean;
+  /** Answer 410 Gone to everything. */
+  gone: boolean;
+  /** When set, the webhook handshake allows only this origin. */
+  allowOrigin?: string;
+}
+
+const NAME = /^[a-z0-9]{1,20}$/;
+const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
+
+class Invalid extends Error {}
+
+function need(ok: unknown, why: string): asserts ok {
+  if (!ok) throw new Invalid(why);
+}
+
+/** Strict percent-decoding: %XX only, and the bytes must be UTF-8. */
+function unescapeHeader(name: string, value: string): string {
+  need(!/%(?![0-9a-fA-F]{2})/.test(value), `${name}: broken percent-encoding`);
+  // Only printable ASCII may stand unencoded (space and '"' not even that).
+  need(/^[\x21\x23-\x7e]*$/.test(value), `${name}: characters that must be percent-encoded`);
+  const bytes = Buffer.from(
+    value.replace(/%([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+    'latin1',
+  );
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new Invalid(`${name}: percent-encoded bytes are not UTF-8`);
+  }
+}
+
+function checkAttributes(ev: Record<string, unknown>): void {
+  need(ev.specversion === '1.0', 'specversion must be 1.0');
+  for (const required of ['id', 'source', 'type']) {
+    need(typeof ev[required] === 'string' && ev[required] !== '', `${required} is required`);
+  }
+  if (ev.time !== undefined)
+    need(typeof ev.time === 'string' && TIME.test(ev.time), `time "${String(ev.time)}" is not RFC 3339`);
+  for (const name of Object.keys(ev)) {
+    if (name === 'data' || name === 'data_base64') continue;
+    need(NAME.test(name), `attribute name "${name}" is not [a-z0-9]{1,20}`);
+  }
+  need(!('data' in ev && 'data_base64' in ev), 'data and data_base64 together');
+}
+
+export class SinkSimulator {
+  readonly received: ReceivedEvent[] = [];
+  readonly faults: SinkFaults = { failNext: 0, failStatus: 503, slowMs: 0, down: false, gone: false };
+  /** Every POST that reached the sink, accepted or not: when, the answer, the Authorization header. */
+  readonly log: { at: number; status: number; authorization?: string }[] = [];
+  rejected: string[] = [];
+  private server!: SimServer;
+  private readonly sockets = new Set<Socket>();
+  private readonly options: SinkOptions;
+
+  private constructor(options: SinkOptions) {
+    this.options = options;
+  }
+
+  static async start(options: SinkOptions = {}): Promise<SinkSimulator> {
+    const sink = new SinkSimulator(options);
+    sink.server = await listen(options, sink.routes());
+    const onConnection = (socket: Socket) => {
+      if (sink.faults.down) return void socket.destroy();
+      sink.sockets.add(socket);
+      socket.once('close', () => sink.sockets.delete(socket));
+    };
+    // TLS servers hand over the raw socket first; both events are watched so "down" works either way.
+    sink.server.server.on('connection', onConnection);
+    return sink;
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  get cert(): string | undefined {
+    return this.server.cert;
+  }
+
+  get requests(): number {
+    return this.log.length;
+  }
+
+  /** How many times each event (source + id) arrived. */
+  counts(): Map<string, number> {
+    const m = new Map<string, number>();
+    for (const r of this.received) {
+      const key = `${String(r.event.source)} ${String(r.event.id)}`;
+      m.set(key, (m.get(key) ?? 0) + 1);
+    }
+    return m;
+  }
+
+  failNext(count: number, status = 503, retryAfter?: string): void {
+    Object.assign(this.faults, { failNext: count, failStatus: status, retryAfter });
+  }
+
+  setDown(down: boolean): void {
+    this.faults.down = down;
+    if (down) for (const s of this.sockets) s.destroy();
+  }
+
+  reset(): void {
+    this.received.length = 0;
+    this.rejected.length = 0;
+    this.log.length = 0;
+    Object.assign(this.faults, {
+      failNext: 0,
+      failStatus: 503,
+      retryAfter: undefined,
+      slowMs: 0,
+      down: false,
+      gone: false,
+      allowOrigin: undefined,
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await this.server.close();
+  }
+
+  private routes(): Router {
+    const r = new Router();
+    if (this.options.control !== false) {
+      r.on('GET', '/_sim/events', (_req, res) => sendJson(res, 200, this.received));
+      r.on('GET', '/_sim/state', (_req, res) =>
+        sendJson(res, 200, {
+          faults: this.faults,
+          requests: this.requests,
+          received: this.received.length,
+          rejected: this.rejected,
+        }),
+      );
+      r.on('POST', '/_sim/faults', (req, res) => {
+        const body = JSON.parse(req.body || '{}') as Partial<SinkFaults>;
+        Object.assign(this.faults, body);
+        if (body.down !== undefined) this.setDown(body.down);
+        sendJson(res, 200, this.faults);
+      });
+      r.on('POST', '/_sim/reset', (_req, res) => {
+        this.reset();
+        sendJson(res, 200, { reset: true });
+      });
+    }
+    r.on('OPTIONS', /^\/(?!_sim\/).*$/, (req, res) => {
+      // Webhook abuse protection: allow any origin that asks.
+      const origin = String(req.headers['webhook-request-origin'] ?? '');
+      const allowed = origin && (!this.faults.allowOrigin || this.faults.allowOrigin === origin);
+      res.writeHead(allowed ? 200 : 403, {
+        allow: 'POST',
+        'webhook-allowed-origin': allowed ? origin : (this.faults.allowOrigin ?? ''),
+        'content-length': 0,
+      });
+      res.end();
+    });
+    r.on('POST', /^\/(?!_sim\/).*$/, (req, res) => this.receive(req, res));
+    return r;
+  }
+
+  private async receive(req: SimRequest, res: http.ServerResponse): Promise<void> {
+    const entry: SinkSimulator['log'][number] = {
+      at: Date.now(),
+      status: 0,
+      authorization: req.headers.authorization,
+    };
+    this.log.push(entry);
+    const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      entry.status = status;
+      sendJson(res, status, body, headers);
+    };
+    if (this.faults.slowMs > 0) await new Promise((r) => setTimeout(r, this.faults.slowMs));
+    if (this.faults.gone) return answer(410, { error: 'gone' });
+    if (this.faults.failNext > 0) {
+      this.faults.failNext--;
+      const headers: Record<string, string> = this.faults.retryAfter
+        ? { 'retry-after': this.faults.retryAfter }
+        : {};
+      return answer(this.faults.failStatus, { error: 'failure requested' }, headers);
+    }
+    try {
+      const events = this.parse(req);
+      for (const { mode, event } of events) {
+        this.received.push({ mode, event, path: req.path, receivedAt: Date.now() });
+        if (this.options.log) {
+          console.log(
+            `sink  ${mode.padEnd(10)} ${String(event.type)}  ${String(event.subject ?? '')}  id=${String(event.id)}`,
+          );
+        }
+      }
+      answer(202, undefined);
+    } catch (err) {
+      if (!(err instanceof Invalid)) throw err;
+      this.rejected.push(err.message);
+      answer(400, { error: err.message });
+    }
+  }
+
+  private parse(req: SimRequest): { mode: ReceivedEvent['mode']; event: Record<string, unknown> }[] {
+    const type = String(req.headers['content-type'] ?? '').toLowerCase();
+    const json = (text: string): unknown => {
+      try {
+        return JSON.parse(text);
+      } catch {
+        throw new Invalid('the body is not JSON');
+      }
+    };
+    if (type.startsWith('application/cloudevents-batch+json')) {
+      const list = json(req.body);
+      need(Array.isArray(list), 'a batch must be a JSON array');
+      return list.map((ev) => {
+        need(ev && typeof ev === 'object' && !Array.isArray(ev), 'a batch entry must be an object');
+        checkAttributes(ev as Record<string, unknown>);
+        return { mode: 'batch' as const, event: ev as Record<string, unknown> };
+      });
+    }
+    if (type.startsWith('application/cloudevents+json')) {
+      const ev = json(req.body);
+      need(ev && typeof ev === 'object' && !Array.isArray(ev), 'a structured event must be a JSON object');
+      checkAttributes(ev as Record<string, unknown>);
+      return [{ mode: 'structured', event: ev as Record<string, unknown> }];
+    }
+    // Binary mode.
+    need(
+      !('ce-datacontenttype' in req.headers),
+      'binary mode carries datacontenttype in Content-Type, not ce-datacontenttype',
+    );
+    const ev: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (!name.startsWith('ce-')) continue;
+      need(typeof value === 'string', `${name} given twice`);
+      ev[name.slice(3)] = unescapeHeader(name, value);
+    }
+    checkAttributes(ev);
+    if (req.headers['content-type']) ev.datacontenttype = req.headers['content-type'];
+    if (req.body) ev.data = /[/+]json(;|$)/.test(type) ? json(req.body) : req.body;
+    return [{ mode: 'binary', event: ev }];
+  }
+}

@@ -1,0 +1,308 @@
+import assert from 'node:assert/strict';
+import { HTTP } from 'cloudevents';
+import cloudeventEmit from '../../nodes/events/cloudevent-emit';
+import eventDecode from '../../nodes/events/event-decode';
+import vcdLogin from '../../nodes/vcd/vcd-login';
+import vcdSubscribe from '../../nodes/vcd/vcd-subscribe';
+import { SinkSimulator } from '../../sim/sink';
+import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
+import { VcdSimulator } from '../../sim/vcd';
+import { helper, loggedText, record } from '../support/red';
+import { waitFor } from '../support/wait';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const catchNode = require('@node-red/nodes/core/common/25-catch.js') as (RED: unknown) => void;
+
+type Msg = Record<string, unknown>;
+type Flow = Msg[];
+
+const envelope = (eventId: string) => ({
+  type: 'EVENT',
+  headers: { contentType: 'application/json' },
+  payload: JSON.stringify({
+    eventId,
+    type: 'com/vmware/vcloud/event/vm/create',
+    timestamp: '2026-11-22T13:45:12.345678+01:00',
+    operationSuccess: true,
+    userName: 'acmeadmin',
+    orgName: 'acme',
+    entity: 'urn:vcloud:vm:1',
+    entityType: 'vm',
+    entityName: 'web-01',
+  }),
+});
+
+/** node under test → out (and out2), plus a Catch → caught. */
+function flowWith(node: Msg, outputs = 1): Flow {
+  return [
+    { id: 'tab', type: 'tab' },
+    { ...node, id: 'n', z: 'tab', wires: outputs === 2 ? [['out'], ['out2']] : [['out']] },
+    { id: 'out', type: 'helper', z: 'tab' },
+    { id: 'out2', type: 'helper', z: 'tab' },
+    { id: 'catcher', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: 'tab' },
+  ];
+}
+
+async function load(flow: Flow, credentials: Record<string, Record<string, string>> = {}) {
+  await helper.load([eventDecode, cloudeventEmit, catchNode, vcdLogin, vcdSubscribe], flow, credentials);
+  const got = { out: [] as Msg[], out2: [] as Msg[], caught: [] as Msg[] };
+  for (const k of ['out', 'out2', 'caught'] as const)
+    helper.getNode(k)?.on('input', (m: Msg) => got[k].push(m));
+  return got;
+}
+
+describe('event decode node', () => {
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  afterEach(() => helper.unload());
+
+  it('turns a VCD envelope into an InfraEvent message, keeping the input when asked', async () => {
+    const got = await load(
+      flowWith({ type: 'event-decode', format: 'auto', keepOriginal: true, errors: 'catch' }),
+    );
+    const input = JSON.stringify(envelope('e-1'));
+    helper.getNode('n').receive({ payload: input, topic: 'publish/o/u' });
+    const msg = await waitFor(() => got.out[0], 'a decoded event');
+    const payload = msg.payload as { id: string; summary: string; type: string };
+    assert.equal(payload.id, 'e-1');
+    assert.equal(payload.summary, 'vm web-01 created by acmeadmin in acme: succeeded');
+    assert.equal(msg.topic, 'com.vmware.vcloud.event.vm.create');
+    assert.equal(msg.original, input);
+  });
+
+  it('sends one message per object of an ACI push', async () => {
+    const got = await load(flowWith({ type: 'event-decode', format: 'aci', errors: 'catch' }));
+    const mo = (dn: string) => ({
+      fvBD: { attributes: { dn, status: 'created', modTs: '2026-11-22T10:00:00.000+00:00' } },
+    });
+    helper
+      .getNode('n')
+      .receive({ payload: { subscriptionId: ['1'], imdata: [mo('uni/tn-a/BD-1'), mo('uni/tn-a/BD-2')] } });
+    await waitFor(() => got.out.length === 2, 'two events');
+    assert.deepEqual(
+      got.out.map((m) => (m.payload as { subject: string }).subject),
+      ['uni/tn-a/BD-1', 'uni/tn-a/BD-2'],
+    );
+  });
+
+  it('reads binary-mode CloudEvents from http-in headers, and AMQP routing keys from msg.fields', async () => {
+    const got = await load(flowWith({ type: 'event-decode', format: 'auto', errors: 'catch' }));
+    helper.getNode('n').receive({
+      payload: { FullFormattedMessage: 'DRS powered on workload1' },
+      req: {
+        headers: {
+          'ce-id': 'x1',
+          'ce-source': 'https://vcenter-01:443/sdk',
+          'ce-specversion': '1.0',
+          'ce-type': 'com.vmware.vsphere.DrsVmPoweredOnEvent.v0',
+          'content-type': 'application/json',
+        },
+      },
+    });
+    helper.getNode('n').receive({
+      payload:
+        '<vmext:Notification xmlns:vmext="http://www.vmware.com/vcloud/extension/v1.5" eventId="a-1"/>',
+      fields: { routingKey: 'true.e.o.u.com.vmware.vcloud.event.vm.delete' },
+    });
+    await waitFor(() => got.out.length === 2, 'two events');
+    assert.equal((got.out[0]!.payload as { summary: string }).summary, 'DRS powered on workload1');
+    assert.equal((got.out[0]!.cloudevent as { source: string }).source, 'https://vcenter-01:443/sdk');
+    assert.equal((got.out[1]!.payload as { type: string }).type, 'com.vmware.vcloud.event.vm.delete');
+  });
+
+  it('sends bad input to Catch with a code, and goes on', async () => {
+    const got = await load(flowWith({ type: 'event-decode', format: 'auto', errors: 'catch' }));
+    helper.getNode('n').receive({ payload: '{"type": "EVENT", "payload": ' });
+    helper.getNode('n').receive({ payload: envelope('e-2') });
+    await waitFor(() => got.caught.length === 1 && got.out.length === 1, 'an error and then an event');
+    const error = got.caught[0]!.error as { code: string; message: string };
+    assert.equal(error.code, 'DECODE_INVALID_JSON');
+    assert.match(error.message, /input: "\{"type": "EVENT"/);
+    assert.equal(got.caught[0]!.payload, '{"type": "EVENT", "payload": ', 'the input is kept');
+  });
+
+  it('or to a second output, when set so', async () => {
+    const got = await load(
+      flowWith({ type: 'event-decode', format: 'auto', errors: 'output', outputs: 2 }, 2),
+    );
+    helper.getNode('n').receive({ payload: '<html>down</html>' });
+    await waitFor(() => got.out2.length === 1, 'the error on output 2');
+    assert.equal((got.out2[0]!.error as { code: string }).code, 'DECODE_WRONG_SHAPE');
+    assert.equal(got.caught.length, 0);
+  });
+});
+
+describe('cloudevent emit node', () => {
+  let sink: SinkSimulator;
+
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  beforeEach(async () => {
+    sink = await SinkSimulator.start();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await sink.stop();
+  });
+
+  const infra = {
+    id: 'cecb8de7',
+    source: 'https://vcd.example.com',
+    type: 'com.vmware.vcloud.event.vm.create',
+    time: '2026-11-22T13:45:12.345678+01:00',
+    subject: 'urn:vcloud:vm:1',
+    summary: 'vm web-01 created',
+    origin: 'vcd',
+    vcd: { org: 'acme' },
+    data: { eventId: 'cecb8de7' },
+  };
+
+  const emitter = (extra: Msg = {}): Msg => ({
+    type: 'cloudevent-emit',
+    url: `${sink.url}/events`,
+    mode: 'binary',
+    ca: sink.cert,
+    retryBudget: 5,
+    ...extra,
+  });
+
+  it('without a URL, outputs the structured event and the binary headers', async () => {
+    const got = await load(flowWith({ type: 'cloudevent-emit', url: '' }, 2));
+    helper.getNode('n').receive({ payload: infra });
+    const msg = await waitFor(() => got.out[0], 'the event');
+    const headers = msg.headers as Record<string, string>;
+    assert.equal((msg.payload as { id: string }).id, 'cecb8de7');
+    assert.equal(headers['ce-time'], infra.time);
+    // Whatever carries it next, the SDK reads it back.
+    const back = HTTP.toEvent({ headers, body: JSON.stringify(infra.data) }) as unknown as { vcdorg: string };
+    assert.equal(back.vcdorg, 'acme');
+  });
+
+  it('delivers an InfraEvent and reports the result on output 1', async () => {
+    const got = await load(flowWith(emitter(), 2));
+    helper.getNode('n').receive({ payload: infra });
+    const msg = await waitFor(() => got.out[0], 'the delivery result');
+    assert.deepEqual(msg.payload && { status: (msg.payload as { status: number }).status }, { status: 202 });
+    assert.equal(sink.received[0]!.event.id, 'cecb8de7');
+    assert.equal(sink.received[0]!.event.vcdorg, 'acme');
+  });
+
+  it('describes other messages with the node settings and msg.cloudevent', async () => {
+    const got = await load(
+      flowWith(emitter({ ceType: 'com.example.alarm', ceSource: '/alarms', extensions: 'team=netops' }), 2),
+    );
+    helper.getNode('n').receive({
+      payload: { alarm: 'disk full' },
+      cloudevent: { subject: 'host-7', extensions: { sev: 'major' } },
+    });
+    await waitFor(() => got.out.length === 1, 'delivered');
+    const ev = sink.received[0]!.event;
+    assert.deepEqual(
+      { type: ev.type, source: ev.source, subject: ev.subject, team: ev.team, sev: ev.sev, data: ev.data },
+      {
+        type: 'com.example.alarm',
+        source: '/alarms',
+        subject: 'host-7',
+        team: 'netops',
+        sev: 'major',
+        data: { alarm: 'disk full' },
+      },
+    );
+  });
+
+  it('sends an event that is finally not delivered to output 2, with the error', async () => {
+    const got = await load(flowWith(emitter(), 2));
+    sink.failNext(1, 400);
+    helper.getNode('n').receive({ payload: infra });
+    const msg = await waitFor(() => got.out2[0], 'the failure on output 2');
+    assert.equal((msg.error as { code: string }).code, 'CE_DELIVERY_REJECTED');
+    assert.equal((msg.error as { status: number }).status, 400);
+    assert.equal((msg.payload as { id: string }).id, 'cecb8de7', 'the event itself is kept');
+    assert.equal(got.caught.length, 0);
+  });
+
+  it('with nothing wired to output 2, sends the failure to Catch instead', async () => {
+    const flow = flowWith(emitter(), 2);
+    (flow[1] as { wires: string[][] }).wires = [['out'], []];
+    const got = await load(flow);
+    sink.failNext(1, 400);
+    helper.getNode('n').receive({ payload: infra });
+    const msg = await waitFor(() => got.caught[0], 'the failure at Catch');
+    assert.equal((msg.error as { code: string }).code, 'CE_DELIVERY_REJECTED');
+  });
+
+  it('refuses a message it cannot describe, with a code', async () => {
+    const got = await load(flowWith(emitter(), 2));
+    helper.getNode('n').receive({ payload: { alarm: 'x' } });
+    const msg = await waitFor(() => got.caught[0], 'the error at Catch');
+    assert.equal((msg.error as { code: string }).code, 'CE_INVALID');
+    assert.equal(sink.requests, 0);
+  });
+
+  it('sends the bearer token but never shows it, and shows the queue in the status', async () => {
+    const got = await load(flowWith(emitter({ authType: 'bearer' }), 2), {
+      n: { token: 'Sup3r-Secret-T0ken' },
+    });
+    const rec = record(helper.getNode('n'));
+    for (let i = 0; i < 5; i++) helper.getNode('n').receive({ payload: { ...infra, id: `e-${i}` } });
+    await waitFor(() => got.out.length === 5, 'five delivered');
+    assert.equal(sink.log[0]!.authorization, 'Bearer Sup3r-Secret-T0ken');
+    await waitFor(() => rec.statuses.some((s) => s.text === 'q 0 · sent 5'), 'the status with the count');
+    assert.doesNotMatch(loggedText() + JSON.stringify(got), /Sup3r-Secret-T0ken/);
+  });
+});
+
+describe('pipeline: vcd subscribe (event output) → cloudevent emit → sink', () => {
+  let sim: VcdSimulator;
+  let sink: SinkSimulator;
+
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  afterEach(async () => {
+    await helper.unload();
+    await sim.stop();
+    await sink.stop();
+  });
+
+  it('VCD events arrive at the sink as valid CloudEvents, one per event', async () => {
+    sim = await VcdSimulator.start();
+    sink = await SinkSimulator.start();
+    const flow: Flow = [
+      { id: 'tab', type: 'tab' },
+      { id: 'login', type: 'vcd-login', url: sim.url, org: 'acme', authType: 'password', ca: sim.cert },
+      {
+        id: 'sub',
+        type: 'vcd-subscribe',
+        z: 'tab',
+        login: 'login',
+        topic: 'publish/{org}/+',
+        output: 'event',
+        wires: [['emit']],
+      },
+      {
+        id: 'emit',
+        type: 'cloudevent-emit',
+        z: 'tab',
+        url: `${sink.url}/events`,
+        mode: 'binary',
+        ca: sink.cert,
+        wires: [['out'], ['out2']],
+      },
+      { id: 'out', type: 'helper', z: 'tab' },
+      { id: 'out2', type: 'helper', z: 'tab' },
+    ];
+    const got = await load(flow, { login: { username: 'acmeadmin', password: DEFAULT_PASSWORD } });
+    await waitFor(() => sim.subscriptions.length === 1, 'subscribed');
+    const sent = Array.from({ length: 10 }, () => sim.publishEvent({ actor: 'acmeuser@acme' }).event);
+    await waitFor(() => got.out.length === 10, 'ten deliveries');
+    assert.deepEqual(sink.rejected, []);
+    assert.deepEqual(sink.received.map((r) => r.event.id).sort(), sent.map((e) => e.eventId).sort());
+    const first = sink.received.find((r) => r.event.id === sent[0]!.eventId)!.event;
+    assert.equal(first.source, sim.url);
+    assert.equal(first.type, sent[0]!.type.replace(/\//g, '.'));
+    assert.equal(first.time, sent[0]!.timestamp);
+    assert.equal(first.vcdorg, 'acme');
+    assert.equal(got.out2.length, 0);
+  });
+});

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { HTTP } from 'cloudevents';
+import type { InfraEvent } from '../../nodes/common/infra-event';
+import {
+  fromInfraEvent,
+  fromPayload,
+  percentDecode,
+  percentEncode,
+  toBatch,
+  toBinary,
+  toStructured,
+  validateCloudEvent,
+} from '../../nodes/events/cloudevent';
+import { parseExtensionLines, parseHeaderLines } from '../../nodes/events/emit-settings';
+
+const infra: InfraEvent = {
+  id: 'cecb8de7-b87c-4a8e-9b0e-1f6a2d7e5c11',
+  source: 'https://vcd.example.com',
+  type: 'com.vmware.vcloud.event.vm.create',
+  time: '2026-11-22T13:45:12.345678+01:00',
+  subject: 'urn:vcloud:vm:2f1f3b5c',
+  summary: 'vm web-01 created by acmeadmin in acme: succeeded',
+  origin: 'vcd',
+  vcd: { org: 'acme', entityType: 'vm', operationSuccess: true },
+  data: { eventId: 'cecb8de7', entityName: 'web-01' },
+};
+
+/** Node's http client refuses header values outside Latin-1; a percent-encoded one is plain ASCII. */
+const sendable = (v: string) => /^[\x21-\x7e]*$/.test(v);
+
+describe('CloudEvents encoding', () => {
+  it('maps an InfraEvent 1:1, with the extensions', () => {
+    const ce = fromInfraEvent(infra);
+    assert.deepEqual(ce, {
+      specversion: '1.0',
+      id: infra.id,
+      source: infra.source,
+      type: infra.type,
+      time: infra.time,
+      subject: infra.subject,
+      datacontenttype: 'application/json',
+      vcdorg: 'acme',
+      vcdentitytype: 'vm',
+      data: infra.data,
+    });
+  });
+
+  it('percent-encodes binary headers as UTF-8, and decodes them back', () => {
+    const subject = 'vApp "lab-é-ü" 100% 🚀';
+    const encoded = percentEncode(subject);
+    assert.equal(encoded, 'vApp%20%22lab-%C3%A9-%C3%BC%22%20100%25%20%F0%9F%9A%80');
+    assert.ok(sendable(encoded));
+    assert.equal(percentDecode(encoded), subject);
+    assert.throws(() => percentDecode('%ZZ'), { code: 'CE_INVALID' });
+    assert.throws(() => percentDecode('%C3'), { code: 'CE_INVALID' }, 'a lone UTF-8 lead byte');
+  });
+
+  it('binary mode: ce-* headers, Content-Type for datacontenttype, the data as body', () => {
+    const { headers, body } = toBinary(fromInfraEvent({ ...infra, subject: 'vm lab-é' }));
+    assert.equal(headers['ce-specversion'], '1.0');
+    assert.equal(headers['ce-subject'], 'vm%20lab-%C3%A9');
+    assert.equal(headers['ce-time'], infra.time, 'time exactly as the source wrote it');
+    assert.equal(headers['content-type'], 'application/json');
+    assert.equal(headers['ce-datacontenttype'], undefined);
+    assert.ok(Object.values(headers).every(sendable));
+    assert.deepEqual(JSON.parse(String(body)), infra.data);
+  });
+
+  it('the cloudevents SDK reads what we send: binary, structured and batch', () => {
+    const ce = fromInfraEvent(infra);
+    const bin = toBinary(ce);
+    const fromBinary = HTTP.toEvent({ headers: bin.headers, body: bin.body }) as unknown as {
+      id: string;
+      type: string;
+      data: unknown;
+      vcdorg: string;
+    };
+    assert.equal(fromBinary.id, ce.id);
+    assert.equal(fromBinary.type, ce.type);
+    assert.equal(fromBinary.vcdorg, 'acme');
+    assert.deepEqual(fromBinary.data, infra.data);
+
+    const structured = HTTP.toEvent({
+      headers: { 'content-type': 'application/cloudevents+json' },
+      body: toStructured(ce),
+    }) as { subject: string; data: unknown };
+    assert.equal(structured.subject, ce.subject);
+    assert.deepEqual(structured.data, infra.data);
+
+    const second = fromInfraEvent({ ...infra, id: 'other' });
+    const batch = HTTP.toEvent({
+      headers: { 'content-type': 'application/cloudevents-batch+json' },
+      body: toBatch([ce, second]),
+    }) as { id: string }[];
+    assert.deepEqual(
+      batch.map((e) => e.id),
+      [ce.id, 'other'],
+    );
+  });
+
+  it('keeps time to the source precision in every mode (the SDK would round to ms)', () => {
+    const ce = fromPayload(
+      { a: 1 },
+      { type: 't', source: '/s', time: '2026-11-22T13:45:12.123456789-05:30' },
+    );
+    assert.equal(toBinary(ce).headers['ce-time'], '2026-11-22T13:45:12.123456789-05:30');
+    assert.equal(
+      (JSON.parse(toStructured(ce)) as { time: string }).time,
+      '2026-11-22T13:45:12.123456789-05:30',
+    );
+  });
+
+  it('binary data travels as data_base64 in JSON, as raw bytes in binary mode', () => {
+    const bytes = Buffer.from([0, 1, 2, 254, 255]);
+    const ce = fromPayload(bytes, { type: 't', source: '/s' });
+    assert.equal(ce.datacontenttype, 'application/octet-stream');
+    const json = JSON.parse(toStructured(ce)) as { data_base64: string; data?: unknown };
+    assert.equal(json.data_base64, bytes.toString('base64'));
+    assert.equal(json.data, undefined);
+    assert.deepEqual(toBinary(ce).body, bytes);
+  });
+
+  it('gives the same payload the same id, and a different one another', () => {
+    const a = fromPayload({ alarm: 'disk' }, { type: 't', source: '/s' });
+    const b = fromPayload({ alarm: 'disk' }, { type: 't', source: '/s' });
+    const c = fromPayload({ alarm: 'cpu' }, { type: 't', source: '/s' });
+    assert.equal(a.id, b.id);
+    assert.notEqual(a.id, c.id);
+    assert.equal(fromPayload('x', { type: 't', source: '/s', id: 'given' }).id, 'given');
+  });
+
+  it('checks extension names and the required attributes', () => {
+    assert.throws(() => fromPayload(1, { type: 't', source: '/s', extensions: { Team: 'x' } }), {
+      code: 'CE_INVALID_ATTRIBUTE',
+    });
+    assert.throws(
+      () => fromPayload(1, { type: 't', source: '/s', extensions: { averyveryverylongname1: 'x' } }),
+      {
+        code: 'CE_INVALID_ATTRIBUTE',
+      },
+    );
+    assert.throws(() => fromPayload(1, { type: 't', source: '/s', extensions: { data: 'x' } }), {
+      code: 'CE_INVALID_ATTRIBUTE',
+    });
+    assert.throws(() => fromPayload(1, { type: 't', source: '/s', extensions: { subject: 'x' } }), {
+      code: 'CE_INVALID_ATTRIBUTE',
+    });
+    assert.equal(
+      fromPayload(1, { type: 't', source: '/s', extensions: { team: 'netops', n: 3 } }).team,
+      'netops',
+    );
+    assert.throws(() => fromPayload(1, { source: '/s' }), { code: 'CE_INVALID' });
+    assert.throws(() => fromPayload(1, { type: 't' }), { code: 'CE_INVALID' });
+    assert.throws(() => validateCloudEvent({ specversion: '0.3', id: '1', source: '/s', type: 't' }), {
+      code: 'CE_INVALID',
+    });
+    assert.throws(
+      () =>
+        validateCloudEvent({
+          specversion: '1.0',
+          id: '1',
+          source: '/s',
+          type: 't',
+          time: '2026-13-01T00:00:00Z',
+        }),
+      {
+        code: 'CE_INVALID',
+      },
+    );
+  });
+
+  it('reads header and extension settings strictly', () => {
+    assert.deepEqual(parseHeaderLines('X-Tenant: acme\n\nX-Trace:  abc '), {
+      'x-tenant': 'acme',
+      'x-trace': 'abc',
+    });
+    assert.throws(() => parseHeaderLines('no colon here'), { code: 'CE_CONFIG_INVALID' });
+    assert.throws(() => parseHeaderLines('Bad Name: x'), { code: 'CE_CONFIG_INVALID' });
+    assert.throws(() => parseHeaderLines('ce-id: x'), { code: 'CE_CONFIG_INVALID' });
+    assert.throws(() => parseHeaderLines('Authorization: Bearer x'), { code: 'CE_CONFIG_INVALID' });
+    assert.deepEqual(parseExtensionLines('team=netops\nsite = fra1'), { team: 'netops', site: 'fra1' });
+    assert.throws(() => parseExtensionLines('team'), { code: 'CE_CONFIG_INVALID' });
+  });
+});
