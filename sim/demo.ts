@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_APIC_PASSWORD } from './apic';
 import { DEFAULT_PASSWORD } from './vcd/directory';
 import { startSimulators, stopOnSignal, type Simulators } from './index';
 import { REPO_ROOT, exampleFlow, prepareUserDir, startNodeRed, type FlowNode } from './nodered';
@@ -16,7 +17,11 @@ const USER_DIR = path.join(REPO_ROOT, '.node-red');
 const PORT = Number(process.env.PORT ?? 1880);
 
 /** The flows shown in the demo: example files, pointed at the simulators. */
-const DEMO_FLOWS = ['vcd-events-to-debug.json', 'vcd-to-cloudevents.json'];
+const DEMO_FLOWS = [
+  'vcd-events-to-debug.json',
+  'aci-changes-to-debug.json',
+  'infra-events-to-cloudevents.json',
+];
 
 /** The demo flows with the simulators' addresses, certificate and logins filled in. */
 function demoFlows(sims: Simulators): {
@@ -30,6 +35,11 @@ function demoFlows(sims: Simulators): {
       node.url = sims.vcd.url;
       node.ca = sims.cert;
       credentials[node.id] = { username: 'acmeadmin', password: DEFAULT_PASSWORD };
+    }
+    if (node.type === 'aci-controller') {
+      node.hosts = sims.apic.hosts;
+      node.ca = sims.cert;
+      credentials[node.id] = { username: 'admin', password: DEFAULT_APIC_PASSWORD };
     }
     if (node.type === 'cloudevent-emit' && typeof node.url === 'string') {
       node.url = sims.sink.url + new URL(node.url).pathname;

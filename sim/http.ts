@@ -9,6 +9,8 @@ import { serverCertificate } from './tls';
 
 export interface SimRequest {
   method: string;
+  /** The request target exactly as sent (path and query, still %-encoded). */
+  url: string;
   path: string;
   query: URLSearchParams;
   headers: http.IncomingHttpHeaders;
@@ -38,14 +40,21 @@ export class Router {
   async serve(raw: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(raw.url ?? '/', 'http://sim');
     const body = await readBody(raw);
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      return sendJson(res, 400, { message: 'Bad request: broken %-escape in the path' });
+    }
     let pathMatched = false;
     for (const route of this.routes) {
-      const m = route.pattern.exec(decodeURIComponent(url.pathname));
+      const m = route.pattern.exec(path);
       if (!m) continue;
       pathMatched = true;
       if (route.method !== raw.method) continue;
       const req: SimRequest = {
         method: raw.method,
+        url: raw.url ?? '/',
         path: url.pathname,
         query: url.searchParams,
         headers: raw.headers,
@@ -110,7 +119,9 @@ export interface ServeOptions {
 }
 
 export async function listen(options: ServeOptions, router: Router): Promise<SimServer> {
-  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => void router.serve(req, res);
+  // A request that breaks off mid-body only ends its own response.
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) =>
+    void router.serve(req, res).catch(() => res.destroy());
   const secure = options.tls !== false;
   const pems = secure ? await serverCertificate() : undefined;
   const server = pems

@@ -2,19 +2,23 @@
  * Starts every simulator on fixed local ports (`npm run sim`), or is used by
  * the demo launcher (`npm start`). Ctrl+C stops them cleanly.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './nodered';
 import { keepCertificateIn } from './tls';
 import { DEFAULT_PASSWORD } from './vcd/directory';
+import { ApicSimulator, DEFAULT_APIC_PASSWORD } from './apic';
 import { SinkSimulator } from './sink';
 import { VcdSimulator } from './vcd';
 
 export interface SimulatorsOptions {
   host?: string;
-  /** VCD listens here; later simulators on the next ports. */
+  /** VCD listens here, the APICs on +1, +4, +5, the CloudEvents sink on +2. */
   portBase?: number;
   /** Generated VCD events per second. */
   vcdRatePerSec?: number;
+  /** Generated APIC changes per second. */
+  apicRatePerSec?: number;
   /** Folder that keeps the self-signed certificate across runs. */
   certDir?: string;
   /** Print a line per event the CloudEvents sink receives. */
@@ -23,6 +27,7 @@ export interface SimulatorsOptions {
 
 export interface Simulators {
   vcd: VcdSimulator;
+  apic: ApicSimulator;
   sink: SinkSimulator;
   /** PEM of the certificate every simulator serves. */
   cert: string;
@@ -38,9 +43,19 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
   const host = options.host ?? '127.0.0.1';
   const base = options.portBase ?? Number(process.env.SIM_PORT_BASE ?? 8443);
   const vcd = await VcdSimulator.start({ host, port: base, ratePerSec: options.vcdRatePerSec ?? 0.5 });
+  const apic = await ApicSimulator.start({
+    host,
+    ports: [base + 1, base + 4, base + 5],
+    ratePerSec: options.apicRatePerSec ?? 0.5,
+  });
   const sink = await SinkSimulator.start({ host, port: base + 2, log: options.sinkLog ?? true });
+  const certDir = options.certDir ?? DEFAULT_CERT_DIR;
+  // The certificate user's key, for trying certificate logins by hand.
+  const keyFile = path.join(certDir, 'apic-nodered-key.pem');
+  fs.writeFileSync(keyFile, apic.certificateUser.privateKey, { mode: 0o600 });
   return {
     vcd,
+    apic,
     sink,
     cert: vcd.cert as string,
     describe: () => [
@@ -48,13 +63,18 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
       `                administrator@System; password ${DEFAULT_PASSWORD}; API token sim-api-token-acmeadmin)`,
       `                faults: POST ${vcd.url}/_sim/faults {"loginDown":true,"tokenLifetimeSec":60,"ratePerSec":5},`,
       `                POST ${vcd.url}/_sim/broker/restart, /_sim/broker/drop, /_sim/tokens/expire`,
+      `APIC simulator  ${apic.hosts}  (one cluster of three; users admin, netops,`,
+      `                apic#LDAP\\alice; password ${DEFAULT_APIC_PASSWORD}; certificate user nodered, certificate`,
+      `                nodered-cert, key ${keyFile})`,
+      `                faults: POST ${apic.url}/_sim/faults {"throttleMs":5000,"refreshTimeoutSeconds":60,"ratePerSec":5},`,
+      `                POST ${apic.url}/_sim/tokens/expire, /_sim/sockets/drop, /_sim/apics/1/stop (and /start)`,
       `CloudEvents sink ${sink.url}  (binary, structured, batch; prints a line per event)`,
       `                received: GET ${sink.url}/_sim/events; faults: POST ${sink.url}/_sim/faults`,
       `                {"failNext":3,"failStatus":503,"retryAfter":"2","slowMs":0,"down":false,"gone":false}`,
-      `TLS certificate ${path.join(options.certDir ?? DEFAULT_CERT_DIR, 'sim-cert.pem')} (self-signed; trust it as CA)`,
+      `TLS certificate ${path.join(certDir, 'sim-cert.pem')} (self-signed; trust it as CA)`,
     ],
     stop: once(async () => {
-      await Promise.all([vcd.stop(), sink.stop()]);
+      await Promise.all([vcd.stop(), apic.stop(), sink.stop()]);
     }),
   };
 }

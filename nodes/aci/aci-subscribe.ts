@@ -1,0 +1,155 @@
+/**
+ * aci-subscribe: one message per managed-object change in the classes and
+ * DNs it watches, through the shared connection of an aci-controller node.
+ * `msg.subscribe` / `msg.unsubscribe` change the watch list at run time.
+ */
+import { CodedError } from '../common/errors';
+import { StatusThrottle, numberSetting, onClose, onInput, status } from '../common/glue';
+import type { Node, NodeAPI, NodeDef } from '../common/red';
+import type { AciControllerNode } from './controller-api';
+import { ENTRY_INVALID, parseEntries, type WatchEntry } from './entries';
+import { OUTPUTS, toMessage, type AciOutput } from './output';
+import { hostLabel } from './session';
+import type { AciState, StateInfo } from './subscriptions';
+
+interface AciSubscribeDef extends NodeDef {
+  controller: string;
+  subscriptions: string;
+  refreshTimeout: string | number;
+  initial: 'skip' | 'emit';
+  output: AciOutput;
+}
+
+/** Seconds: few refreshes, and well within what APIC 3.2(3)+ accepts (see the help). */
+const DEFAULT_REFRESH_TIMEOUT = 900;
+
+/** Short status words for the errors an operator must act on. */
+const ERROR_LABELS: Record<string, string> = {
+  APIC_AUTH_FAILED: 'auth failed',
+  APIC_CONFIG_INVALID: 'bad settings',
+  APIC_SUBSCRIBE_REFUSED: 'refused',
+  CONFIG_CA_INVALID: 'bad CA',
+  TLS_UNTRUSTED: 'TLS untrusted',
+  TLS_HOSTNAME_MISMATCH: 'TLS name mismatch',
+  DNS_FAILED: 'DNS failed',
+  APIC_NOT_APIC: 'not an APIC',
+  APIC_SOCKET_FAILED: 'socket failed',
+};
+
+export = function register(RED: NodeAPI): void {
+  function AciSubscribe(this: Node, def: AciSubscribeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const controller = RED.nodes.getNode(def.controller) as AciControllerNode | null;
+    let entries: WatchEntry[];
+    try {
+      if (!controller) throw new CodedError('APIC_CONFIG_INVALID', 'Select an aci controller.');
+      entries = parseEntries(String(def.subscriptions ?? ''));
+    } catch (err) {
+      node.status(status.error((err as CodedError).code === ENTRY_INVALID ? 'bad entries' : 'no controller'));
+      node.error(err as Error);
+      return;
+    }
+    const output: AciOutput = OUTPUTS.includes(def.output) ? def.output : 'object';
+    const options = {
+      initial: def.initial === 'emit' ? ('emit' as const) : ('skip' as const),
+      refreshTimeoutSec: numberSetting(def.refreshTimeout, DEFAULT_REFRESH_TIMEOUT, 5, 3600),
+    };
+
+    let count = 0;
+    let host: string | undefined;
+    let reported: string | undefined;
+    const view = new StatusThrottle(node);
+    const live = () => status.connected(count, host ? hostLabel(host) : 'connected');
+
+    /** Each distinct failure reaches Catch once, not at every retry. */
+    const report = (error: CodedError, msg: Record<string, unknown> = {}) => {
+      if (reported === error.code) return;
+      reported = error.code;
+      node.error(error, msg);
+    };
+
+    const onState = (state: AciState, info: StateInfo) => {
+      const error = info.error;
+      if (state === 'connected') {
+        reported = undefined;
+        host = info.host;
+        view.show(live());
+      } else if (state === 'connecting') {
+        view.show(status.connecting());
+      } else if (state === 'closed') {
+        view.show(status.closed());
+      } else if (error?.code === 'APIC_THROTTLED') {
+        view.show(status.connecting('throttled'));
+        report(error);
+      } else {
+        const label = error && ERROR_LABELS[error.code];
+        view.show(
+          state === 'auth-failed' || label
+            ? status.error(label ?? 'auth failed')
+            : status.connecting('reconnecting'),
+        );
+        if (error && (state === 'auth-failed' || label)) report(error);
+        else if (error) node.debug(error.message);
+      }
+    };
+
+    controller!.watch(
+      node,
+      entries,
+      {
+        changes(changes) {
+          count += changes.length;
+          for (const change of changes)
+            node.send(toMessage(change, output, controller!.source ?? 'urn:cisco:aci'));
+          view.update(live());
+        },
+        refused(error, entry) {
+          view.show(status.error(ERROR_LABELS[error.code] ?? error.code));
+          node.error(error, { topic: entry.key });
+        },
+        invalid(error, raw) {
+          // The raw text goes with the error: nothing is lost, the stream goes on.
+          node.error(error, { payload: raw });
+        },
+      },
+      options,
+      onState,
+    );
+
+    onInput(
+      node,
+      async (msg) => {
+        if (msg.subscribe === undefined && msg.unsubscribe === undefined) {
+          throw new CodedError(
+            'APIC_INPUT_INVALID',
+            'Send msg.subscribe or msg.unsubscribe: a class, a DN, or a list of them.',
+          );
+        }
+        // Everything is checked before anything changes.
+        const add = msg.subscribe === undefined ? [] : parseEntries(msg.subscribe);
+        const remove = msg.unsubscribe === undefined ? [] : parseEntries(msg.unsubscribe);
+        const current = new Set(controller!.entries(node).map((e) => e.key));
+        const unknown = remove.filter((e) => !current.has(e.key)).map((e) => e.key);
+        if (unknown.length > 0) {
+          throw new CodedError(
+            'APIC_NOT_SUBSCRIBED',
+            `Not subscribed, so not removed: ${unknown.join(', ')}.`,
+            {
+              entries: unknown,
+            },
+          );
+        }
+        await controller!.update(node, add, remove);
+      },
+      { statusOnError: false },
+    );
+
+    onClose(node, async () => {
+      view.stop();
+      await controller!.unwatch(node);
+    });
+  }
+
+  RED.nodes.registerType('aci-subscribe', AciSubscribe);
+};

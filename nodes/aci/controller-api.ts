@@ -1,0 +1,34 @@
+/** What an aci-controller config node offers the nodes that use it. */
+import type { CodedError } from '../common/errors';
+import type { Node } from '../common/red';
+import type { WatchEntry } from './entries';
+import type { AciState, StateInfo, WatchHandlers, WatchOptions } from './subscriptions';
+
+export interface AciControllerCredentials {
+  username: string;
+  password: string;
+  privateKey: string;
+  certificateName: string;
+}
+
+export type StateListener = (state: AciState, info: StateInfo) => void;
+
+export interface AciControllerNode extends Node<AciControllerCredentials> {
+  /** Why the node cannot work (bad settings), if so. */
+  configError?: CodedError;
+  /** The cluster's URL (its first APIC), the `source` of its events. */
+  source?: string;
+  /** Starts watching a node's entries on the shared connection; `onState` follows the connection. */
+  watch(
+    user: Node,
+    entries: WatchEntry[],
+    handlers: WatchHandlers,
+    options: WatchOptions,
+    onState: StateListener,
+  ): void;
+  /** Changes a node's entries at run time (see ApicSubscriber.update). */
+  update(user: Node, add: WatchEntry[], remove: WatchEntry[]): Promise<void>;
+  /** The node's entries now. */
+  entries(user: Node): WatchEntry[];
+  unwatch(user: Node): Promise<void>;
+}

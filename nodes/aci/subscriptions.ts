@@ -1,0 +1,834 @@
+/**
+ * ACI push notifications for every node of one controller: one session and
+ * one WebSocket (wss://<apic>/socket<token>, opened before any subscription,
+ * pinged by the client) carry all subscriptions. A socket close, a refused
+ * token or a failed session refresh means a new login (the next APIC when one
+ * fails), a new socket and every subscription again; what changed while away
+ * is found by comparing the new answers with the last known state, because
+ * APIC replays nothing. Subscriptions are refreshed one id per call, each
+ * well before its deadline; a refresh that fails resubscribes that one.
+ */
+import { EventEmitter } from 'node:events';
+import WebSocket, { type RawData } from 'ws';
+import { Backoff, sleep, type BackoffOptions } from '../common/backoff';
+import { CodedError, classifyNetworkError, errorMessage } from '../common/errors';
+import { excerpt } from '../common/http';
+import { tlsConnectOptions } from '../common/tls';
+import { entryUrl, type WatchEntry } from './entries';
+import {
+  ApicCodes,
+  isNetworkFailure,
+  versionAtLeast,
+  type ApicCluster,
+  type ApicMo,
+  type ApicSession,
+} from './session';
+
+export const SubscriptionCodes = {
+  SOCKET_FAILED: 'APIC_SOCKET_FAILED',
+  CONNECTION_LOST: 'APIC_CONNECTION_LOST',
+  SUBSCRIBE_REFUSED: 'APIC_SUBSCRIBE_REFUSED',
+  BAD_PUSH: 'APIC_BAD_PUSH',
+} as const;
+
+export type AciState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'auth-failed' | 'closed';
+
+/** One managed object out of a push or a query answer. */
+export interface AciObject {
+  className: string;
+  dn: string;
+  /** created | modified | deleted in pushes; '' in query answers. */
+  status: string;
+  attributes: Record<string, string>;
+  children?: ApicMo[];
+}
+
+/**
+ * What a watcher receives. `reason`: `push` (APIC pushed it), `snapshot` (the
+ * current state at start, when asked for), `resync` (found by comparing after
+ * a gap: changed, created or gone while the connection was down).
+ */
+export interface AciChange extends AciObject {
+  reason: 'push' | 'snapshot' | 'resync';
+  /** This watcher's subscriptions it came through (once, however many matched). */
+  subscriptionIds: string[];
+  /** The entries (canonical text) of those subscriptions. */
+  entries: string[];
+  /** The APIC that sent it. */
+  apic: string;
+}
+
+export interface WatchHandlers {
+  changes(changes: AciChange[]): void;
+  /** APIC refused an entry (e.g. an unknown class). */
+  refused?(error: CodedError, entry: WatchEntry): void;
+  /** A push that could not be read; the raw text comes along. */
+  invalid?(error: CodedError, raw: string): void;
+}
+
+export interface WatchOptions {
+  initial: 'emit' | 'skip';
+  /** refresh-timeout of each subscription, in seconds. */
+  refreshTimeoutSec: number;
+}
+
+export interface SubscriberOptions {
+  cluster: ApicCluster;
+  /** Objects per page when reading a subscription's current state (default 1000). */
+  pageSize?: number;
+  /** Client pings on the socket; a ping unanswered by the next one ends it (default 30 s). */
+  pingIntervalMs?: number;
+  /** Delay between reconnects (grows, with jitter). */
+  backoff?: BackoffOptions;
+  /** A connection that lived this long resets the backoff (default 10 s). */
+  stableMs?: number;
+  connectTimeoutMs?: number;
+}
+
+export interface StateInfo {
+  /** The APIC in use (or last tried). */
+  host?: string;
+  error?: CodedError;
+}
+
+/** APICs before 3.2(3) ignore refresh-timeout and expire subscriptions after about 60 s. */
+const LEGACY_TIMEOUT_SEC = 60;
+/** Refresh when this share of the refresh timeout has passed: APICs may expire them early. */
+const REFRESH_SHARE = 0.5;
+const MAX_PAGES = 10_000;
+
+interface Known {
+  className: string;
+  modTs: string;
+}
+
+interface Watcher {
+  key: string;
+  handlers: WatchHandlers;
+  options: WatchOptions;
+  watches: Map<string, Watch>;
+}
+
+interface Watch {
+  watcher: Watcher;
+  entry: WatchEntry;
+  /** dn → last known state, after the first full read. */
+  known?: Map<string, Known>;
+  /** Input messages waiting for this watch to be subscribed (or refused). */
+  waiters: ((error?: CodedError) => void)[];
+}
+
+interface Push {
+  ids: string[];
+  objects: AciObject[];
+}
+
+interface EndReason {
+  error?: CodedError;
+  /** Reconnect without waiting (the session reached its lifetime: nothing is wrong). */
+  immediate?: boolean;
+}
+
+/** One session + socket, and the subscriptions made on it. */
+class Channel {
+  readonly subs = new Map<Watch, { id: string; due: number }>();
+  readonly byId = new Map<string, Watch>();
+  readonly refused = new Set<Watch>();
+  /** Pushes held while subscriptions are being (re)read, so answers and pushes stay in order. */
+  buffer: Push[] | undefined;
+  /** Per watch read in the current sync: DNs reported gone by the comparison. */
+  readonly resynced = new Map<Watch, Set<string>>();
+  readonly ended: Promise<EndReason>;
+  done = false;
+  private finish!: (reason: EndReason) => void;
+  private wakeUp: (() => void) | undefined;
+  pingTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly session: ApicSession,
+    readonly ws: WebSocket,
+  ) {
+    this.ended = new Promise((resolve) => (this.finish = resolve));
+  }
+
+  end(reason: EndReason): void {
+    if (this.done) return;
+    this.done = true;
+    clearInterval(this.pingTimer);
+    this.wake();
+    this.finish(reason);
+  }
+
+  /** Waits until woken (work to do) or `ms` passed. */
+  idle(ms?: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(() => this.wake(), Math.max(0, ms));
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = undefined;
+    w?.();
+  }
+}
+
+function toCoded(err: unknown, target: string): CodedError {
+  return err instanceof CodedError ? err : classifyNetworkError(err, target);
+}
+
+/** Failures that end the session or the connection (not just one subscription). */
+function endsChannel(err: CodedError): boolean {
+  return err.code === ApicCodes.SESSION_EXPIRED || err.code === ApicCodes.CLOSED || isNetworkFailure(err);
+}
+
+function newer(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b) return true;
+  const x = Date.parse(a);
+  const y = Date.parse(b);
+  return Number.isFinite(x) && Number.isFinite(y) ? x > y : a !== b;
+}
+
+/** {"fvBD": {"attributes": {...}}} → AciObject; undefined when it is not an object with a dn. */
+export function toAciObject(mo: unknown): AciObject | undefined {
+  if (!mo || typeof mo !== 'object') return undefined;
+  const entries = Object.entries(mo as ApicMo);
+  if (entries.length !== 1) return undefined;
+  const [className, body] = entries[0] as [string, ApicMo[string]];
+  const attributes = body?.attributes;
+  if (!attributes || typeof attributes !== 'object' || typeof attributes.dn !== 'string') return undefined;
+  const object: AciObject = {
+    className,
+    dn: attributes.dn,
+    status: String(attributes.status ?? ''),
+    attributes,
+  };
+  if (Array.isArray(body.children)) object.children = body.children;
+  return object;
+}
+
+/** Reads a push: `subscriptionId` is an array in pushes (a string is accepted too). */
+export function parsePush(text: string): Push {
+  let body: { subscriptionId?: unknown; imdata?: unknown };
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    throw new CodedError(
+      SubscriptionCodes.BAD_PUSH,
+      `A push from the APIC is not JSON: ${excerpt(text, 80)}`,
+    );
+  }
+  const raw = body?.subscriptionId;
+  const ids = (Array.isArray(raw) ? raw : [raw]).filter(
+    (id) => typeof id === 'string' || typeof id === 'number',
+  );
+  if (ids.length === 0 || !Array.isArray(body.imdata)) {
+    throw new CodedError(
+      SubscriptionCodes.BAD_PUSH,
+      `A push from the APIC has no subscriptionId or imdata: ${excerpt(text, 80)}`,
+    );
+  }
+  const objects = body.imdata.map(toAciObject);
+  if (objects.some((o) => !o)) {
+    throw new CodedError(
+      SubscriptionCodes.BAD_PUSH,
+      `A push holds an object without a dn: ${excerpt(text, 80)}`,
+    );
+  }
+  return { ids: ids.map(String), objects: objects as AciObject[] };
+}
+
+/**
+ * Events: `state` (AciState, StateInfo) on every change; `synced` after
+ * subscriptions were (re)made; `refreshed` (id); `resubscribing` (entry key);
+ * `debug` (text); `handler-error` (error) when a handler throws.
+ */
+export class ApicSubscriber extends EventEmitter {
+  readonly cluster: ApicCluster;
+  private readonly options: SubscriberOptions;
+  private readonly watchers = new Map<string, Watcher>();
+  private readonly backoff: Backoff;
+  /** Between retries of a throttled subscription on a live connection. */
+  private readonly throttleBackoff: Backoff;
+  private readonly logouts = new Set<Promise<void>>();
+  private channel: Channel | undefined;
+  private loop: Promise<void> | undefined;
+  private abort = new AbortController();
+  private currentState: AciState = 'idle';
+  private info: StateInfo = {};
+
+  constructor(options: SubscriberOptions) {
+    super();
+    this.options = options;
+    this.cluster = options.cluster;
+    this.backoff = new Backoff({ initialMs: 1000, maxMs: 60_000, ...options.backoff });
+    this.throttleBackoff = new Backoff({ initialMs: 1000, maxMs: 60_000, ...options.backoff });
+  }
+
+  get state(): AciState {
+    return this.currentState;
+  }
+
+  get stateInfo(): StateInfo {
+    return this.info;
+  }
+
+  /** The APIC of the live connection, if any. */
+  get host(): string | undefined {
+    return this.channel?.session.host;
+  }
+
+  /** Subscription ids of a watcher on the live connection (entry key → id). */
+  subscriptionIds(key: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const w of this.watchers.get(key)?.watches.values() ?? []) {
+      const sub = this.channel?.subs.get(w);
+      if (sub) out[w.entry.key] = sub.id;
+    }
+    return out;
+  }
+
+  /** Adds (or replaces) a watcher with its entries and starts the connection if needed. */
+  add(key: string, entries: WatchEntry[], handlers: WatchHandlers, options: WatchOptions): void {
+    this.remove(key);
+    const watcher: Watcher = { key, handlers, options, watches: new Map() };
+    for (const entry of entries) watcher.watches.set(entry.key, { watcher, entry, waiters: [] });
+    this.watchers.set(key, watcher);
+    this.channel?.wake();
+    this.start();
+  }
+
+  /** Removes a watcher; its subscriptions are no longer refreshed and lapse on the APIC. */
+  remove(key: string): void {
+    const watcher = this.watchers.get(key);
+    if (!watcher) return;
+    this.watchers.delete(key);
+    for (const w of watcher.watches.values()) this.forget(w);
+  }
+
+  /**
+   * Changes a watcher's entries at run time. Resolves when the new ones are
+   * subscribed on the live connection (at once when there is none: they are
+   * subscribed at connect); rejects when the APIC refuses one, which is then
+   * dropped again.
+   */
+  async update(key: string, add: WatchEntry[], remove: WatchEntry[]): Promise<void> {
+    const watcher = this.watchers.get(key);
+    if (!watcher) throw new CodedError(ApicCodes.CLOSED, 'This node is not connected to its controller.');
+    for (const entry of remove) {
+      const w = watcher.watches.get(entry.key);
+      if (w) {
+        watcher.watches.delete(entry.key);
+        this.forget(w);
+      }
+    }
+    const added: Watch[] = [];
+    for (const entry of add) {
+      if (watcher.watches.has(entry.key)) continue;
+      const w: Watch = { watcher, entry, waiters: [] };
+      watcher.watches.set(entry.key, w);
+      added.push(w);
+    }
+    const channel = this.channel;
+    if (!channel || added.length === 0) return;
+    const results = added.map(
+      (w) => new Promise<CodedError | undefined>((resolve) => w.waiters.push(resolve)),
+    );
+    channel.wake();
+    const errors = (await Promise.all(results)).filter((e): e is CodedError => e !== undefined);
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) {
+      throw new CodedError(SubscriptionCodes.SUBSCRIBE_REFUSED, errors.map((e) => e.message).join(' '));
+    }
+  }
+
+  /** Entries a watcher has now (after run-time changes). */
+  entries(key: string): WatchEntry[] {
+    return [...(this.watchers.get(key)?.watches.values() ?? [])].map((w) => w.entry);
+  }
+
+  get size(): number {
+    return this.watchers.size;
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.abort = new AbortController();
+    this.loop = this.run(this.abort.signal).finally(() => {
+      this.loop = undefined;
+    });
+  }
+
+  /** Closes the socket, logs out and stops reconnecting. */
+  async stop(): Promise<void> {
+    this.abort.abort(new CodedError(ApicCodes.CLOSED, 'stopped'));
+    this.channel?.end({});
+    await this.loop;
+    await Promise.all([...this.logouts]);
+    this.setState('closed', {});
+  }
+
+  /** Cuts the live socket (it recovers as after any loss). */
+  dropConnection(): void {
+    this.channel?.ws.terminate();
+  }
+
+  private setState(state: AciState, info: StateInfo): void {
+    const same = state === this.currentState && info.host === this.info.host && !info.error;
+    this.info = info;
+    this.currentState = state;
+    if (!same) this.emit('state', state, info);
+  }
+
+  private forget(w: Watch): void {
+    const sub = this.channel?.subs.get(w);
+    if (sub) {
+      this.channel?.subs.delete(w);
+      this.channel?.byId.delete(sub.id);
+    }
+    for (const resolve of w.waiters.splice(0)) resolve();
+  }
+
+  private isWatched(w: Watch): boolean {
+    return this.watchers.get(w.watcher.key)?.watches.get(w.entry.key) === w;
+  }
+
+  private allWatches(): Watch[] {
+    return [...this.watchers.values()].flatMap((u) => [...u.watches.values()]);
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    let everConnected = false;
+    while (!signal.aborted) {
+      let reason: EndReason & { connectedMs?: number; host?: string };
+      try {
+        reason = await this.connectOnce(signal, () => (everConnected = true));
+      } catch (err) {
+        reason = { error: toCoded(err, this.cluster.preferredHost) };
+      }
+      if (signal.aborted) break;
+      if ((reason.connectedMs ?? 0) >= (this.options.stableMs ?? 10_000)) this.backoff.reset();
+      // A black-holed APIC (timeouts) is skipped at the next login.
+      if (reason.host && reason.error && isNetworkFailure(reason.error)) this.cluster.failover(reason.host);
+      const code = reason.error?.code;
+      const stuck = code === ApicCodes.AUTH_FAILED || code === ApicCodes.CONFIG_INVALID;
+      this.setState(stuck ? 'auth-failed' : everConnected ? 'reconnecting' : 'connecting', {
+        host: reason.host ?? this.cluster.preferredHost,
+        error: reason.error,
+      });
+      try {
+        await sleep(reason.immediate ? 0 : this.backoff.next(), signal);
+      } catch {
+        break;
+      }
+    }
+  }
+
+  /** One session from login to its end; resolves with why it ended. */
+  private async connectOnce(
+    signal: AbortSignal,
+    onConnected: () => void,
+  ): Promise<EndReason & { connectedMs: number; host: string }> {
+    if (this.currentState === 'idle' || this.currentState === 'closed') {
+      this.setState('connecting', { host: this.cluster.preferredHost });
+    }
+    const session = await this.cluster.login(signal);
+    session.start();
+    const startedAt = Date.now();
+    let channel: Channel | undefined;
+    try {
+      const ws = await this.openSocket(session, signal);
+      channel = new Channel(session, ws);
+      this.wire(channel, signal);
+      this.channel = channel;
+      onConnected();
+      this.setState('connected', { host: session.host });
+      void this.work(channel);
+      const reason = await channel.ended;
+      return { ...reason, connectedMs: Date.now() - startedAt, host: session.host };
+    } catch (err) {
+      return { error: toCoded(err, session.host), connectedMs: 0, host: session.host };
+    } finally {
+      channel?.end({});
+      channel?.ws.terminate();
+      if (this.channel === channel) this.channel = undefined;
+      for (const w of this.allWatches()) for (const resolve of w.waiters.splice(0)) resolve();
+      const logout = session.logout().finally(() => this.logouts.delete(logout));
+      this.logouts.add(logout);
+    }
+  }
+
+  private wire(channel: Channel, signal: AbortSignal): void {
+    const { session, ws } = channel;
+    const host = session.host;
+    session.on('lost', (error: CodedError) => channel.end({ error }));
+    session.on('aging', () => {
+      this.emit('debug', `the session on ${host} nears its maximum lifetime: logging in afresh`);
+      channel.end({ immediate: true });
+    });
+    session.on('debug', (text: string) => this.emit('debug', text));
+    signal.addEventListener('abort', () => channel.end({}), { once: true });
+    let socketError: unknown;
+    ws.on('error', (err) => (socketError ??= err));
+    ws.on('close', (code: number, why: Buffer) => {
+      const detail = socketError
+        ? errorMessage(socketError)
+        : `code ${code}${why.length ? `, ${why.toString()}` : ''}`;
+      channel.end({
+        error: new CodedError(
+          SubscriptionCodes.CONNECTION_LOST,
+          `The socket to ${host} closed (${detail}); logging in again and resubscribing.`,
+        ),
+      });
+    });
+    let alive = true;
+    ws.on('pong', () => (alive = true));
+    ws.on('message', (data: RawData) => {
+      alive = true;
+      this.onMessage(channel, data);
+    });
+    channel.pingTimer = setInterval(() => {
+      if (!alive) {
+        channel.end({
+          error: new CodedError('TIMEOUT', `${host} did not answer socket pings; connecting again.`),
+        });
+        return;
+      }
+      alive = false;
+      if (ws.readyState === WebSocket.OPEN) ws.ping();
+    }, this.options.pingIntervalMs ?? 30_000);
+    channel.pingTimer.unref();
+  }
+
+  /** Opens wss://<apic>/socket<token>; resolves once it is open. */
+  private openSocket(session: ApicSession, signal: AbortSignal): Promise<WebSocket> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(session.socketUrl, {
+        headers: session.socketHeaders(),
+        ...tlsConnectOptions(this.cluster.tls),
+        handshakeTimeout: this.options.connectTimeoutMs ?? 30_000,
+        perMessageDeflate: false,
+      });
+      const fail = (error: CodedError) => {
+        signal.removeEventListener('abort', onAbort);
+        ws.removeAllListeners('open');
+        ws.on('error', () => undefined);
+        ws.terminate();
+        reject(error);
+      };
+      const onAbort = () => fail(new CodedError(ApicCodes.CLOSED, 'stopped'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      ws.once('unexpected-response', (_req, res) => {
+        res.resume();
+        const status = res.statusCode ?? 0;
+        if (status === 401 || status === 403) {
+          session.lose(
+            new CodedError(
+              ApicCodes.SESSION_EXPIRED,
+              `${session.host} refused the socket token (${status}).`,
+            ),
+          );
+          fail(
+            new CodedError(
+              ApicCodes.SESSION_EXPIRED,
+              `${session.host} refused the socket token (${status}).`,
+            ),
+          );
+        } else if (status === 503) {
+          fail(
+            new CodedError(
+              ApicCodes.THROTTLED,
+              `${session.host} is throttling requests (503 at the socket).`,
+            ),
+          );
+        } else {
+          fail(
+            new CodedError(
+              SubscriptionCodes.SOCKET_FAILED,
+              `Opening the socket on ${session.host} failed with HTTP ${status}. A proxy or load balancer in ` +
+                'front of the APIC may not pass WebSocket upgrades.',
+              { status },
+            ),
+          );
+        }
+      });
+      ws.once('error', (err) => fail(toCoded(err, session.host)));
+      ws.once('open', () => {
+        signal.removeEventListener('abort', onAbort);
+        ws.removeAllListeners('error');
+        ws.removeAllListeners('unexpected-response');
+        resolve(ws);
+      });
+    });
+  }
+
+  /** The refresh timeout asked for, or APIC's fixed one on versions that ignore it. */
+  private timeoutFor(w: Watch, session: ApicSession): number {
+    return versionAtLeast(session.info.version, [3, 2, 3])
+      ? w.watcher.options.refreshTimeoutSec
+      : LEGACY_TIMEOUT_SEC;
+  }
+
+  /** Subscribes what is missing and refreshes what is due, one request at a time. */
+  private async work(channel: Channel): Promise<void> {
+    try {
+      while (!channel.done) {
+        const pending = this.allWatches().filter((w) => !channel.subs.has(w) && !channel.refused.has(w));
+        if (pending.length > 0) {
+          await this.sync(channel, pending);
+          continue;
+        }
+        let next: [Watch, { id: string; due: number }] | undefined;
+        for (const entry of channel.subs) if (!next || entry[1].due < next[1].due) next = entry;
+        if (!next) {
+          await channel.idle();
+        } else if (next[1].due > Date.now()) {
+          await channel.idle(next[1].due - Date.now());
+        } else {
+          await this.refresh(channel, next[0], next[1]);
+        }
+      }
+    } catch (err) {
+      channel.end({ error: toCoded(err, channel.session.host) });
+    }
+  }
+
+  /** subscriptionRefresh for one id; a failure resubscribes that one (with a comparison). */
+  private async refresh(channel: Channel, w: Watch, sub: { id: string; due: number }): Promise<void> {
+    const url = new URL('/api/subscriptionRefresh.json', channel.session.host);
+    url.searchParams.set('id', sub.id);
+    try {
+      await channel.session.get(url);
+      sub.due = Date.now() + this.timeoutFor(w, channel.session) * 1000 * REFRESH_SHARE;
+      this.emit('refreshed', sub.id);
+    } catch (err) {
+      const error = toCoded(err, channel.session.host);
+      if (endsChannel(error)) throw error;
+      channel.subs.delete(w);
+      channel.byId.delete(sub.id);
+      this.emit('resubscribing', w.entry.key);
+      this.emit('debug', `refresh of ${w.entry.key} failed (${error.message}); subscribing again`);
+    }
+  }
+
+  /**
+   * Subscribes a batch of watches while holding pushes, reads their current
+   * state (all pages), emits snapshots or what changed since the last known
+   * state, then releases the held pushes (minus what the reads already said).
+   */
+  private async sync(channel: Channel, batch: Watch[]): Promise<void> {
+    channel.buffer ??= [];
+    const out = new Map<Watcher, Map<string, AciChange>>();
+    try {
+      for (const w of batch) {
+        if (channel.done) return;
+        if (!this.isWatched(w)) continue;
+        try {
+          await this.subscribe(channel, w, out);
+          this.throttleBackoff.reset();
+        } catch (err) {
+          const error = toCoded(err, channel.session.host);
+          if (endsChannel(error)) throw error;
+          if (error.code === ApicCodes.THROTTLED) {
+            this.emit('debug', error.message);
+            await channel.idle(this.throttleBackoff.next());
+            return; // what is still missing is picked up again
+          }
+          this.refuse(channel, w, error);
+        }
+      }
+      this.emit('synced', channel.subs.size);
+    } finally {
+      for (const [watcher, changes] of out) this.deliver(watcher, [...changes.values()]);
+      const held = channel.buffer ?? [];
+      channel.buffer = undefined;
+      for (const push of held) this.dispatch(channel, push, true);
+      channel.resynced.clear();
+    }
+  }
+
+  private refuse(channel: Channel, w: Watch, cause: CodedError): void {
+    channel.refused.add(w);
+    const error = new CodedError(
+      SubscriptionCodes.SUBSCRIBE_REFUSED,
+      `The APIC refused the subscription to ${w.entry.key}: ${cause.message}`,
+      { entry: w.entry.key, status: cause.details?.status },
+    );
+    if (w.waiters.length > 0) {
+      // Asked for by an input message: that message fails, and the entry is not kept.
+      w.watcher.watches.delete(w.entry.key);
+      for (const resolve of w.waiters.splice(0)) resolve(error);
+    } else {
+      w.watcher.handlers.refused?.(error, w.entry);
+    }
+  }
+
+  private async subscribe(
+    channel: Channel,
+    w: Watch,
+    out: Map<Watcher, Map<string, AciChange>>,
+  ): Promise<void> {
+    const { session } = channel;
+    const pageSize = String(this.options.pageSize ?? 1000);
+    const timeoutSec = this.timeoutFor(w, session);
+    const first = await session.get(
+      entryUrl(session.host, w.entry, {
+        subscription: 'yes',
+        'refresh-timeout': String(timeoutSec),
+        page: '0',
+        'page-size': pageSize,
+      }),
+    );
+    if (!first.subscriptionId) {
+      throw new CodedError(
+        ApicCodes.NOT_APIC,
+        `${session.host} answered a subscription without a subscriptionId.`,
+      );
+    }
+    if (!this.isWatched(w) || channel.done) return;
+    const id = first.subscriptionId;
+    // The first refresh of a batch lands between a quarter and half of the timeout, spreading them out.
+    const interval = timeoutSec * 1000 * REFRESH_SHARE;
+    channel.subs.set(w, { id, due: Date.now() + interval * (0.5 + Math.random() / 2) });
+    channel.byId.set(id, w);
+
+    // No replay on APIC: read the whole current state, page by page.
+    const objects = first.imdata.map(toAciObject).filter((o): o is AciObject => o !== undefined);
+    for (let page = 1; objects.length < first.totalCount && page < MAX_PAGES && !channel.done; page++) {
+      const next = await session.get(
+        entryUrl(session.host, w.entry, { page: String(page), 'page-size': pageSize }),
+      );
+      if (next.imdata.length === 0) break;
+      objects.push(...next.imdata.map(toAciObject).filter((o): o is AciObject => o !== undefined));
+    }
+
+    const previous = w.known;
+    const known = new Map<string, Known>();
+    for (const o of objects) known.set(o.dn, { className: o.className, modTs: o.attributes.modTs ?? '' });
+    w.known = known;
+    const gone = new Set<string>();
+    channel.resynced.set(w, gone);
+    const add = (o: AciObject, status: string, reason: AciChange['reason']) =>
+      this.collect(out, w, channel, { ...o, status, attributes: { ...o.attributes, status } }, reason);
+    if (!previous) {
+      if (w.watcher.options.initial === 'emit') for (const o of objects) add(o, 'snapshot', 'snapshot');
+    } else {
+      for (const o of objects) {
+        const before = previous.get(o.dn);
+        if (!before) add(o, 'created', 'resync');
+        else if (before.modTs !== (o.attributes.modTs ?? '')) add(o, 'modified', 'resync');
+      }
+      for (const [dn, before] of previous) {
+        if (known.has(dn)) continue;
+        gone.add(dn);
+        add({ className: before.className, dn, status: '', attributes: { dn } }, 'deleted', 'resync');
+      }
+    }
+    for (const resolve of w.waiters.splice(0)) resolve();
+  }
+
+  /** Adds a change to a batch, once per watcher and object state, naming every subscription it came through. */
+  private collect(
+    out: Map<Watcher, Map<string, AciChange>>,
+    w: Watch,
+    channel: Channel,
+    o: AciObject,
+    reason: AciChange['reason'],
+  ): void {
+    const changes = out.get(w.watcher) ?? new Map<string, AciChange>();
+    out.set(w.watcher, changes);
+    const key = `${reason}|${o.dn}|${o.status}|${o.attributes.modTs ?? ''}`;
+    const id = channel.subs.get(w)?.id as string;
+    const existing = changes.get(key);
+    if (existing) {
+      existing.subscriptionIds.push(id);
+      existing.entries.push(w.entry.key);
+    } else {
+      changes.set(key, {
+        ...o,
+        reason,
+        subscriptionIds: [id],
+        entries: [w.entry.key],
+        apic: channel.session.host,
+      });
+    }
+  }
+
+  private onMessage(channel: Channel, data: RawData): void {
+    const text = data.toString();
+    let push: Push;
+    try {
+      push = parsePush(text);
+    } catch (err) {
+      for (const watcher of this.watchers.values()) watcher.handlers.invalid?.(err as CodedError, text);
+      return;
+    }
+    if (channel.buffer) channel.buffer.push(push);
+    else this.dispatch(channel, push, false);
+  }
+
+  /**
+   * Sends a push to each watcher it names, once per object however many of
+   * its subscriptions matched. A push held during a sync is dropped for a
+   * watch when that watch's fresh read already said the same or newer.
+   */
+  private dispatch(channel: Channel, push: Push, held: boolean): void {
+    const named = new Map<Watcher, Watch[]>();
+    for (const id of push.ids) {
+      const w = channel.byId.get(id);
+      if (!w || !this.isWatched(w)) continue;
+      const list = named.get(w.watcher) ?? [];
+      if (!list.includes(w)) list.push(w);
+      named.set(w.watcher, list);
+    }
+    for (const [watcher, watches] of named) {
+      const changes: AciChange[] = [];
+      for (const o of push.objects) {
+        const fresh = !held || watches.some((w) => this.isNews(channel, w, o));
+        for (const w of watches) this.track(w, o);
+        if (!fresh) continue;
+        changes.push({
+          ...o,
+          reason: 'push',
+          subscriptionIds: watches.map((w) => channel.subs.get(w)?.id as string),
+          entries: watches.map((w) => w.entry.key),
+          apic: channel.session.host,
+        });
+      }
+      this.deliver(watcher, changes);
+    }
+  }
+
+  /** Is a held push news for a watch that was just read? */
+  private isNews(channel: Channel, w: Watch, o: AciObject): boolean {
+    const gone = channel.resynced.get(w);
+    if (!gone) return true;
+    if (o.status === 'deleted') return !gone.has(o.dn);
+    const known = w.known?.get(o.dn);
+    return !known || newer(o.attributes.modTs, known.modTs);
+  }
+
+  /** Keeps the last known state current, for the comparison after a gap. */
+  private track(w: Watch, o: AciObject): void {
+    if (!w.known) return;
+    if (o.status === 'deleted') w.known.delete(o.dn);
+    else
+      w.known.set(o.dn, {
+        className: o.className,
+        modTs: o.attributes.modTs ?? w.known.get(o.dn)?.modTs ?? '',
+      });
+  }
+
+  private deliver(watcher: Watcher, changes: AciChange[]): void {
+    if (changes.length === 0 || this.watchers.get(watcher.key) !== watcher) return;
+    try {
+      watcher.handlers.changes(changes);
+    } catch (err) {
+      this.emit('handler-error', err);
+    }
+  }
+}

@@ -1,0 +1,721 @@
+/**
+ * APIC simulator: one cluster of several APICs (listeners that share the
+ * object tree and the users, each with its own sessions, as real APICs do).
+ * Password and certificate logins, aaaRefresh with real expiry, the
+ * /socket<token> WebSocket, class and DN queries and subscriptions with strict
+ * expiry (optionally early, as APICs are reported to do), one-id refresh, and
+ * pushes naming every matching subscription of the session. Fault switches
+ * and /_sim/* control endpoints cover what goes wrong in the field: throttling
+ * (503 with an HTML body), expired tokens, dropped sockets, an APIC down.
+ */
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import WebSocket, { WebSocketServer } from 'ws';
+import { Router, listen, sendJson, sendText, type SimRequest, type SimServer } from '../http';
+import { seededRandom } from '../ids';
+import {
+  ApicDirectory,
+  parseCookies,
+  type SimApicSession,
+  type SimApicUser,
+  type SimSubscription,
+} from './auth';
+import {
+  KNOWN_CLASSES,
+  MoTree,
+  SIM_APIC_VERSION,
+  apicTimestamp,
+  parseFilter,
+  randomChange,
+  seedFabric,
+  type Change,
+  type Mo,
+  type QueryOptions,
+} from './tree';
+
+export { DEFAULT_APIC_PASSWORD } from './auth';
+
+export interface ApicSimOptions {
+  host?: string;
+  /** One port per APIC of the cluster; 0 picks a free port. Default: three APICs on free ports. */
+  ports?: number[];
+  refreshTimeoutSeconds?: number;
+  maximumLifetimeSeconds?: number;
+  /** Subscriptions die this much before their refresh timeout (APICs are reported to expire them early). */
+  subscriptionEarlyMs?: number;
+  /** Generated changes per second (0: only what tests make). */
+  ratePerSec?: number;
+  seed?: number;
+  users?: SimApicUser[];
+  /** Serve /_sim/* control endpoints (default true). */
+  control?: boolean;
+}
+
+export interface ApicSimStats {
+  logins: number;
+  failedLogins: number;
+  refreshes: number;
+  logouts: number;
+  webtokens: number;
+  signedRequests: number;
+  badSignatures: number;
+  throttled: number;
+  requests: number[];
+  socketsOpened: number;
+  rejectedSockets: number;
+  subscriptions: number;
+  subscriptionRefreshes: number;
+  deadRefreshes: number;
+  expiredSubscriptions: number;
+  refusedSubscriptions: number;
+  pushes: number;
+  changes: number;
+}
+
+const THROTTLE_PAGE =
+  '<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n' +
+  '<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+
+/** The default when a subscription names no refresh-timeout. */
+const DEFAULT_SUBSCRIPTION_TIMEOUT_SEC = 60;
+/** Event records age out beyond this many (as APIC's retention does), without pushes. */
+const MAX_EVENT_RECORDS = 5000;
+
+function apicError(
+  res: http.ServerResponse,
+  status: number,
+  text: string,
+  extra: Record<string, string> = {},
+) {
+  sendJson(
+    res,
+    status,
+    { totalCount: '1', imdata: [{ error: { attributes: { code: String(status), text } } }] },
+    extra,
+  );
+}
+
+interface Auth {
+  user: SimApicUser;
+  /** The session that owns the socket for this request, if any. */
+  session?: SimApicSession;
+  duplicateCookie: boolean;
+}
+
+export class ApicSimulator {
+  readonly tree = new MoTree();
+  readonly directory: ApicDirectory;
+  readonly stats: ApicSimStats;
+  readonly faults = {
+    /** Every request gets 503 (HTML) until then (ms since epoch). */
+    throttleUntil: 0,
+    /** Password logins allowed per second across the cluster (0: no limit). */
+    loginsPerSecond: 0,
+    refreshTimeoutSeconds: 600,
+    maximumLifetimeSeconds: 86400,
+    subscriptionEarlyMs: 0,
+  };
+  private readonly options: ApicSimOptions;
+  private readonly random: () => number;
+  private readonly counter = { n: 0 };
+  private readonly servers: (SimServer | undefined)[] = [];
+  private readonly ports: number[] = [];
+  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly loginTimes: number[] = [];
+  private nextSubscriptionId = 72057594037927937n;
+  private generator: NodeJS.Timeout | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
+  private origins: string[] = [];
+
+  private constructor(options: ApicSimOptions) {
+    this.options = options;
+    this.directory = new ApicDirectory(options.users);
+    this.random = seededRandom(options.seed ?? Date.now());
+    this.faults.refreshTimeoutSeconds = options.refreshTimeoutSeconds ?? 600;
+    this.faults.maximumLifetimeSeconds = options.maximumLifetimeSeconds ?? 86400;
+    this.faults.subscriptionEarlyMs = options.subscriptionEarlyMs ?? 0;
+    const n = options.ports?.length ?? 3;
+    this.stats = {
+      logins: 0,
+      failedLogins: 0,
+      refreshes: 0,
+      logouts: 0,
+      webtokens: 0,
+      signedRequests: 0,
+      badSignatures: 0,
+      throttled: 0,
+      requests: new Array<number>(n).fill(0),
+      socketsOpened: 0,
+      rejectedSockets: 0,
+      subscriptions: 0,
+      subscriptionRefreshes: 0,
+      deadRefreshes: 0,
+      expiredSubscriptions: 0,
+      refusedSubscriptions: 0,
+      pushes: 0,
+      changes: 0,
+    };
+    seedFabric(this.tree);
+  }
+
+  static async start(options: ApicSimOptions = {}): Promise<ApicSimulator> {
+    const sim = new ApicSimulator(options);
+    const ports = options.ports ?? [0, 0, 0];
+    for (let i = 0; i < ports.length; i++) {
+      sim.ports[i] = ports[i] as number;
+      await sim.startApic(i);
+    }
+    sim.origins = sim.servers.map((s) => (s as SimServer).url);
+    sim.sweeper = setInterval(() => sim.sweep(), 100);
+    sim.sweeper.unref();
+    sim.setRate(options.ratePerSec ?? 0);
+    return sim;
+  }
+
+  /** The address of every APIC of the cluster (kept while one is stopped). */
+  get urls(): string[] {
+    return [...this.origins];
+  }
+
+  get url(): string {
+    return this.origins[0] as string;
+  }
+
+  /** Host:port of every APIC, comma separated, as a user types it. */
+  get hosts(): string {
+    return this.origins.map((o) => o.replace(/^https?:\/\//, '')).join(', ');
+  }
+
+  get cert(): string | undefined {
+    return this.servers.find(Boolean)?.cert;
+  }
+
+  get certificateUser() {
+    return this.directory.certificateUser;
+  }
+
+  /** Live sessions (with their sockets and subscriptions). */
+  get sessions(): SimApicSession[] {
+    return this.directory.live().filter((s) => !s.ended);
+  }
+
+  /** Subscriptions alive now, across sessions. */
+  get liveSubscriptions(): SimSubscription[] {
+    const now = Date.now();
+    return this.sessions.flatMap((s) => [...s.subscriptions.values()]).filter((sub) => sub.expiresAt > now);
+  }
+
+  get openSockets(): number {
+    return this.sessions.filter((s) => s.socket?.readyState === WebSocket.OPEN).length;
+  }
+
+  // --- faults ----------------------------------------------------------------------------------
+
+  /** Every request (logins, queries, sockets) gets 503 with an HTML page for `ms`. */
+  throttle(ms: number): void {
+    this.faults.throttleUntil = Date.now() + ms;
+  }
+
+  /** Ends every session now, closing its socket (the client sees a 403 or a closed socket). */
+  expireTokens(): void {
+    for (const s of this.sessions) this.endSession(s, 'Token timeout');
+  }
+
+  /** Cuts every socket without ending the sessions. */
+  dropSockets(): void {
+    for (const s of this.sessions) s.socket?.terminate();
+  }
+
+  /** Takes one APIC of the cluster down: its connections break and its sessions are gone. */
+  async stopApic(index: number): Promise<void> {
+    const server = this.servers[index];
+    this.servers[index] = undefined;
+    for (const s of this.sessions) if (s.apic === index) this.endSession(s, 'APIC down', true);
+    await server?.close();
+  }
+
+  /** Brings a stopped APIC back on its port. */
+  async startApic(index: number): Promise<void> {
+    if (this.servers[index]) return;
+    const server = await listen({ host: this.options.host, port: this.ports[index] }, this.routes(index));
+    server.server.on('upgrade', (req, socket, head) => this.upgrade(index, req, socket, head));
+    this.ports[index] = Number(new URL(server.url).port);
+    this.servers[index] = server;
+  }
+
+  isUp(index: number): boolean {
+    return Boolean(this.servers[index]);
+  }
+
+  setRate(perSec: number): void {
+    clearInterval(this.generator);
+    this.generator = undefined;
+    if (perSec <= 0) return;
+    this.generator = setInterval(() => this.change(), Math.max(10, 1000 / perSec));
+    this.generator.unref();
+  }
+
+  // --- changes -----------------------------------------------------------------------------------
+
+  /** One random change of the fabric (plus its event record), pushed to subscribers. */
+  change(): Change[] {
+    return this.apply(randomChange(this.tree, this.random, this.counter));
+  }
+
+  create(className: string, dn: string, attributes: Record<string, string> = {}): Change {
+    return this.apply([this.tree.create(className, dn, attributes)])[0] as Change;
+  }
+
+  modify(dn: string, attributes: Record<string, string>): Change {
+    return this.apply([this.tree.modify(dn, attributes)])[0] as Change;
+  }
+
+  remove(dn: string): Change[] {
+    return this.apply(this.tree.delete(dn));
+  }
+
+  /** Pushes changes: one message per change and session, naming every subscription of that session it matches. */
+  apply(changes: Change[]): Change[] {
+    const now = Date.now();
+    for (const change of changes) {
+      this.stats.changes++;
+      const mo = {
+        className: change.className,
+        dn: change.dn,
+        attributes: { ...change.full, status: change.status },
+      };
+      for (const session of this.sessions) {
+        const ws = session.socket;
+        if (!ws || ws.readyState !== WebSocket.OPEN) continue;
+        const ids: string[] = [];
+        for (const sub of session.subscriptions.values()) {
+          if (sub.expiresAt <= now) {
+            this.expire(sub);
+            continue;
+          }
+          if (!sub.broken && sub.matches(mo)) ids.push(sub.id);
+        }
+        if (ids.length === 0) continue;
+        this.stats.pushes++;
+        ws.send(
+          JSON.stringify({
+            subscriptionId: ids,
+            imdata: [{ [change.className]: { attributes: change.attributes } }],
+          }),
+        );
+      }
+    }
+    this.tree.prune('eventRecord', MAX_EVENT_RECORDS);
+    return changes;
+  }
+
+  async stop(): Promise<void> {
+    this.setRate(0);
+    clearInterval(this.sweeper);
+    for (const s of this.sessions) this.endSession(s, 'stopping', true);
+    this.wss.close();
+    await Promise.all(this.servers.map((s) => s?.close()));
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  private expire(sub: SimSubscription): void {
+    if (sub.session.subscriptions.delete(sub.id)) this.stats.expiredSubscriptions++;
+  }
+
+  private endSession(session: SimApicSession, why: string, terminate = false): void {
+    const ws = session.socket;
+    this.directory.end(session);
+    if (terminate) ws?.terminate();
+    else ws?.close(1008, why);
+  }
+
+  /** Ends what has run out: sessions (closing their sockets) and unrefreshed subscriptions. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const s of this.directory.live()) {
+      if (this.directory.expired(s, now)) {
+        this.endSession(s, 'Token timeout');
+        continue;
+      }
+      for (const sub of s.subscriptions.values()) if (sub.expiresAt <= now) this.expire(sub);
+    }
+  }
+
+  private throttled(res: http.ServerResponse): boolean {
+    if (Date.now() >= this.faults.throttleUntil) return false;
+    this.stats.throttled++;
+    sendText(res, 503, THROTTLE_PAGE, 'text/html');
+    return true;
+  }
+
+  /** Who is asking: a signed request (certificate) or one APIC-cookie of a live session on this APIC. */
+  private authenticate(apic: number, req: SimRequest, res: http.ServerResponse): Auth | undefined {
+    const cookies = parseCookies(req.headers.cookie);
+    if (cookies.has('apic-request-signature')) {
+      this.stats.signedRequests++;
+      const user = this.directory.checkSignature(cookies, req.method, req.url, req.body);
+      if (!user) {
+        this.stats.badSignatures++;
+        apicError(res, 403, 'Request signature verification failed');
+        return undefined;
+      }
+      const token = cookies.get('apic-websocket-session')?.[0];
+      const session = this.directory.find(token);
+      const ownSession = session && session.user === user && session.apic === apic ? session : undefined;
+      return { user, session: ownSession, duplicateCookie: false };
+    }
+    const tokens = cookies.get('apic-cookie') ?? [];
+    if (tokens.length === 0) {
+      apicError(
+        res,
+        403,
+        'Need a valid webtoken cookie (named APIC-Cookie) or a signed request with signature and certificate',
+      );
+      return undefined;
+    }
+    const session = this.directory.find(tokens[0]);
+    if (!session || session.apic !== apic || session.kind !== 'password') {
+      apicError(res, 403, 'Token was invalid (Error: Token timeout)');
+      return undefined;
+    }
+    return { user: session.user, session, duplicateCookie: tokens.length > 1 };
+  }
+
+  private loginAnswer(session: SimApicSession, key: 'aaaLogin' | 'webtokenSession') {
+    const u = session.user;
+    return {
+      totalCount: '1',
+      imdata: [
+        {
+          [key]: {
+            attributes: {
+              token: session.token,
+              siteFingerprint: 'simfingerprint0001',
+              refreshTimeoutSeconds: String(session.refreshTimeoutSec),
+              maximumLifetimeSeconds: String(session.maxLifetimeSec),
+              guiIdleTimeoutSeconds: '1200',
+              restTimeoutSeconds: '90',
+              creationTime: String(Math.floor(session.createdAt / 1000)),
+              firstLoginTime: String(Math.floor(session.createdAt / 1000)),
+              userName: u.name,
+              remoteUser: u.domain ? 'true' : 'false',
+              unixUserId: '15374',
+              sessionId: session.token.slice(-12),
+              lastName: '',
+              firstName: '',
+              version: SIM_APIC_VERSION,
+              buildTime: 'Tue Mar 05 15:32:26 UTC 2024',
+              node: `topology/pod-1/node-${session.apic + 1}`,
+            },
+          },
+        },
+      ],
+    };
+  }
+
+  private newSession(user: SimApicUser, kind: SimApicSession['kind'], apic: number): SimApicSession {
+    return this.directory.createSession(user, kind, apic, {
+      refreshTimeoutSec: this.faults.refreshTimeoutSeconds,
+      maxLifetimeSec: this.faults.maximumLifetimeSeconds,
+    });
+  }
+
+  private login(apic: number, req: SimRequest, res: http.ServerResponse): void {
+    // The anti-DoS limit for password logins.
+    const now = Date.now();
+    while (this.loginTimes.length && this.loginTimes[0]! <= now - 1000) this.loginTimes.shift();
+    if (this.faults.loginsPerSecond > 0 && this.loginTimes.length >= this.faults.loginsPerSecond) {
+      this.stats.throttled++;
+      return sendText(res, 503, THROTTLE_PAGE, 'text/html');
+    }
+    this.loginTimes.push(now);
+    let attrs: { name?: unknown; pwd?: unknown } | undefined;
+    try {
+      attrs = (JSON.parse(req.body) as { aaaUser?: { attributes?: typeof attrs } }).aaaUser?.attributes;
+    } catch {
+      return apicError(res, 400, 'Failed to parse login request');
+    }
+    const user = this.directory.checkPassword(String(attrs?.name ?? ''), String(attrs?.pwd ?? ''));
+    if (!user) {
+      this.stats.failedLogins++;
+      return apicError(res, 401, 'Username or password is incorrect - FAILED local authentication');
+    }
+    this.stats.logins++;
+    const session = this.newSession(user, 'password', apic);
+    sendJson(res, 200, this.loginAnswer(session, 'aaaLogin'), {
+      'set-cookie': `APIC-cookie=${session.token}; path=/; HttpOnly; Secure`,
+    });
+  }
+
+  private refresh(apic: number, req: SimRequest, res: http.ServerResponse): void {
+    const auth = this.authenticate(apic, req, res);
+    if (!auth) return;
+    if (!auth.session || auth.session.kind !== 'password') {
+      return apicError(res, 400, 'aaaRefresh needs a login session');
+    }
+    this.directory.renew(auth.session);
+    this.stats.refreshes++;
+    sendJson(res, 200, this.loginAnswer(auth.session, 'aaaLogin'), {
+      'set-cookie': `APIC-cookie=${auth.session.token}; path=/; HttpOnly; Secure`,
+    });
+  }
+
+  private queryOptions(req: SimRequest): QueryOptions | string {
+    const qt = req.query.get('query-target') ?? undefined;
+    if (qt && !['self', 'children', 'subtree'].includes(qt)) return `Invalid value ${qt} for query-target`;
+    const tsc = req.query.get('target-subtree-class') ?? undefined;
+    const classes = tsc?.split(',');
+    const unknown = classes?.find((c) => !KNOWN_CLASSES.has(c));
+    if (unknown) return `Request failed, unresolved class for ${unknown}`;
+    const filterText = req.query.get('query-target-filter') ?? undefined;
+    try {
+      return {
+        queryTarget: qt,
+        targetSubtreeClass: classes,
+        filter: filterText ? parseFilter(filterText) : undefined,
+      };
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  private query(apic: number, kind: 'class' | 'dn', req: SimRequest, res: http.ServerResponse): void {
+    const auth = this.authenticate(apic, req, res);
+    if (!auth) return;
+    const target = req.params[0] as string;
+    if (kind === 'class' && !KNOWN_CLASSES.has(target)) {
+      return apicError(res, 400, `Request failed, unresolved class for ${target}`);
+    }
+    const options = this.queryOptions(req);
+    if (typeof options === 'string') return apicError(res, 400, options);
+
+    let subscriptionId: string | undefined;
+    if (req.query.get('subscription') === 'yes') {
+      const session = auth.session;
+      if (!session?.socket || session.socket.readyState !== WebSocket.OPEN) {
+        this.stats.refusedSubscriptions++;
+        return apicError(res, 405, 'Unable to locate opened web socket');
+      }
+      const timeoutSec =
+        Number.parseInt(req.query.get('refresh-timeout') ?? '', 10) || DEFAULT_SUBSCRIPTION_TIMEOUT_SEC;
+      const sub: SimSubscription = {
+        id: String(this.nextSubscriptionId++),
+        session,
+        kind,
+        target,
+        timeoutSec,
+        expiresAt: this.subscriptionDeadline(timeoutSec),
+        broken: auth.duplicateCookie,
+        matches: (mo) => this.tree.selects(kind, target, options, mo as Mo),
+      };
+      session.subscriptions.set(sub.id, sub);
+      this.stats.subscriptions++;
+      subscriptionId = sub.id;
+    }
+
+    const all = this.tree.query(kind, target, options);
+    const size = Number.parseInt(req.query.get('page-size') ?? '', 10);
+    const page = Number.parseInt(req.query.get('page') ?? '0', 10) || 0;
+    const slice = size > 0 ? all.slice(page * size, (page + 1) * size) : all;
+    sendJson(res, 200, {
+      totalCount: String(all.length),
+      ...(subscriptionId ? { subscriptionId } : {}),
+      imdata: slice.map((mo) => ({ [mo.className]: { attributes: { ...mo.attributes, status: '' } } })),
+    });
+  }
+
+  private subscriptionDeadline(timeoutSec: number): number {
+    const full = timeoutSec * 1000;
+    return Date.now() + Math.max(full - this.faults.subscriptionEarlyMs, full * 0.3);
+  }
+
+  private subscriptionRefresh(apic: number, req: SimRequest, res: http.ServerResponse): void {
+    const auth = this.authenticate(apic, req, res);
+    if (!auth) return;
+    const ids = req.query.getAll('id');
+    if (ids.length !== 1 || !/^\d+$/.test(ids[0] as string)) {
+      return apicError(res, 400, 'subscriptionRefresh takes exactly one subscription id');
+    }
+    const sub = auth.session?.subscriptions.get(ids[0] as string);
+    if (!sub || sub.expiresAt <= Date.now()) {
+      if (sub) this.expire(sub);
+      this.stats.deadRefreshes++;
+      return apicError(res, 400, `Subscription refresh failed: no subscription ${ids[0]}`);
+    }
+    sub.expiresAt = this.subscriptionDeadline(sub.timeoutSec);
+    this.stats.subscriptionRefreshes++;
+    sendJson(res, 200, { totalCount: '0', imdata: [] });
+  }
+
+  private upgrade(apic: number, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const reject = (status: number, text: string, body = text) => {
+      this.stats.rejectedSockets++;
+      socket.end(
+        `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    };
+    if (Date.now() < this.faults.throttleUntil) {
+      this.stats.throttled++;
+      return reject(503, 'Service Temporarily Unavailable', THROTTLE_PAGE);
+    }
+    const target = req.url ?? '/';
+    const m = /^\/socket([^/?]+)$/.exec(target);
+    if (!m) return reject(404, 'Not Found');
+    const session = this.directory.find(m[1]);
+    if (!session || session.apic !== apic) return reject(403, 'Forbidden');
+    if (session.kind === 'webtoken') {
+      const user = this.directory.checkSignature(parseCookies(req.headers.cookie), 'GET', target, '');
+      if (user !== session.user) return reject(403, 'Forbidden');
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.stats.socketsOpened++;
+      const previous = session.socket;
+      session.socket = ws;
+      previous?.close(1000, 'replaced');
+      ws.on('error', () => undefined);
+      ws.on('close', () => {
+        if (session.socket === ws) session.socket = undefined;
+      });
+    });
+  }
+
+  private routes(apic: number): Router {
+    const r = new Router();
+    const api =
+      (handler: (req: SimRequest, res: http.ServerResponse) => void) =>
+      (req: SimRequest, res: http.ServerResponse) => {
+        this.stats.requests[apic] = (this.stats.requests[apic] ?? 0) + 1;
+        if (!this.throttled(res)) handler(req, res);
+      };
+    r.on(
+      'POST',
+      '/api/aaaLogin.json',
+      api((req, res) => this.login(apic, req, res)),
+    );
+    r.on(
+      'GET',
+      '/api/aaaRefresh.json',
+      api((req, res) => this.refresh(apic, req, res)),
+    );
+    r.on(
+      'POST',
+      '/api/aaaRefresh.json',
+      api((req, res) => this.refresh(apic, req, res)),
+    );
+    r.on(
+      'POST',
+      '/api/aaaLogout.json',
+      api((req, res) => {
+        const auth = this.authenticate(apic, req, res);
+        if (!auth) return;
+        if (auth.session) this.endSession(auth.session, 'logged out');
+        this.stats.logouts++;
+        sendJson(res, 200, { totalCount: '0', imdata: [] });
+      }),
+    );
+    r.on(
+      'GET',
+      '/api/webtokenSession.json',
+      api((req, res) => {
+        const auth = this.authenticate(apic, req, res);
+        if (!auth) return;
+        if (!parseCookies(req.headers.cookie).has('apic-request-signature')) {
+          return apicError(res, 400, 'webtokenSession needs a signed request');
+        }
+        this.stats.webtokens++;
+        sendJson(res, 200, this.loginAnswer(this.newSession(auth.user, 'webtoken', apic), 'webtokenSession'));
+      }),
+    );
+    r.on(
+      'GET',
+      /^\/api\/(?:node\/)?class\/(.+)\.json$/,
+      api((req, res) => this.query(apic, 'class', req, res)),
+    );
+    r.on(
+      'GET',
+      /^\/api\/(?:node\/)?mo\/(.+)\.json$/,
+      api((req, res) => this.query(apic, 'dn', req, res)),
+    );
+    r.on(
+      'GET',
+      '/api/subscriptionRefresh.json',
+      api((req, res) => this.subscriptionRefresh(apic, req, res)),
+    );
+    if (this.options.control !== false) this.controlRoutes(r);
+    return r;
+  }
+
+  private controlRoutes(r: Router): void {
+    const body = (req: SimRequest) => JSON.parse(req.body || '{}') as Record<string, unknown>;
+    r.on('GET', '/_sim/state', (_req, res) =>
+      sendJson(res, 200, {
+        faults: this.faults,
+        stats: this.stats,
+        apics: this.origins.map((url, i) => ({ url, up: this.isUp(i) })),
+        sessions: this.sessions.map((s) => ({
+          user: s.user.name,
+          kind: s.kind,
+          apic: s.apic,
+          socket: Boolean(s.socket),
+          subscriptions: s.subscriptions.size,
+        })),
+        objects: this.tree.size,
+      }),
+    );
+    r.on('POST', '/_sim/faults', (req, res) => {
+      const b = body(req);
+      if (typeof b.throttleMs === 'number') this.throttle(b.throttleMs);
+      for (const k of [
+        'loginsPerSecond',
+        'refreshTimeoutSeconds',
+        'maximumLifetimeSeconds',
+        'subscriptionEarlyMs',
+      ] as const) {
+        if (typeof b[k] === 'number') this.faults[k] = b[k];
+      }
+      if (typeof b.ratePerSec === 'number') this.setRate(b.ratePerSec);
+      sendJson(res, 200, this.faults);
+    });
+    r.on('POST', '/_sim/tokens/expire', (_req, res) => {
+      this.expireTokens();
+      sendJson(res, 200, { expired: true });
+    });
+    r.on('POST', '/_sim/sockets/drop', (_req, res) => {
+      this.dropSockets();
+      sendJson(res, 200, { dropped: true });
+    });
+    r.on('POST', '/_sim/changes', (req, res) => {
+      const b = body(req);
+      const changes =
+        typeof b.dn === 'string'
+          ? [
+              this.modify(
+                b.dn,
+                (b.attributes ?? { descr: `changed at ${apicTimestamp(Date.now())}` }) as Record<
+                  string,
+                  string
+                >,
+              ),
+            ]
+          : Array.from({ length: Math.min(1000, Number(b.count) || 1) }, () => this.change()).flat();
+      sendJson(
+        res,
+        200,
+        changes.map(({ full: _full, ...c }) => c),
+      );
+    });
+    r.on('POST', /^\/_sim\/apics\/(\d+)\/(stop|start)$/, (req, res) => {
+      const index = Number(req.params[0]) - 1;
+      if (index < 0 || index >= this.origins.length) return sendJson(res, 404, { message: 'no such APIC' });
+      sendJson(res, 200, { apic: index + 1, action: req.params[1] });
+      // After the answer has gone: this request may be on the APIC being stopped.
+      setImmediate(
+        () =>
+          void (req.params[1] === 'stop' ? this.stopApic(index) : this.startApic(index)).catch(
+            () => undefined,
+          ),
+      );
+    });
+  }
+}

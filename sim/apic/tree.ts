@@ -1,0 +1,540 @@
+/**
+ * The simulated APIC's management information tree: managed objects by DN,
+ * queries the way the REST API answers them (class and DN queries with
+ * query-target, target-subtree-class and query-target-filter), and the
+ * changes that become pushes. A seeded generator keeps a fabric busy:
+ * bridge domains and EPGs come and go, faults are raised and cleared, users
+ * log in and out, and every change leaves an event record.
+ */
+import { pick } from '../ids';
+
+export interface Mo {
+  className: string;
+  dn: string;
+  attributes: Record<string, string>;
+}
+
+export type ChangeStatus = 'created' | 'modified' | 'deleted';
+
+export interface Change {
+  className: string;
+  dn: string;
+  status: ChangeStatus;
+  /** What a push carries: everything when created, changed properties when modified, dn only when deleted. */
+  attributes: Record<string, string>;
+  /** The whole object after the change (before it, for a deletion): what filters look at. */
+  full: Record<string, string>;
+}
+
+export interface QueryOptions {
+  queryTarget?: string;
+  targetSubtreeClass?: string[];
+  filter?: Filter;
+}
+
+/** The classes this APIC knows (an unknown class is a 400, as on a real APIC). */
+export const KNOWN_CLASSES = new Set([
+  'polUni',
+  'fvTenant',
+  'fvCtx',
+  'fvBD',
+  'fvSubnet',
+  'fvAp',
+  'fvAEPg',
+  'fvRsBd',
+  'fvRsCtx',
+  'fvCEp',
+  'faultInst',
+  'faultRecord',
+  'eventRecord',
+  'aaaModLR',
+  'aaaActiveUserSession',
+  'aaaUser',
+  'fabricNode',
+  'topSystem',
+  'firmwareCtrlrRunning',
+  'l3extOut',
+  'vzBrCP',
+  'infraWiNode',
+]);
+
+/** Splits a DN into RNs; brackets may hold slashes (rsdomAtt-[uni/vmmp-VMware/dom-dvs]). */
+export function splitDn(dn: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const c of dn) {
+    if (c === '[') depth++;
+    if (c === ']') depth--;
+    if (c === '/' && depth === 0) {
+      parts.push(current);
+      current = '';
+    } else {
+      current += c;
+    }
+  }
+  parts.push(current);
+  return parts;
+}
+
+export function parentDn(dn: string): string {
+  return splitDn(dn).slice(0, -1).join('/');
+}
+
+/** RFC 3339 with milliseconds and an offset, the way APIC writes modTs. */
+export function apicTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '+00:00');
+}
+
+// --- query-target-filter -------------------------------------------------------------
+
+export type Filter = { fn: string; args: (Filter | string)[] } | { ref: [string, string] } | { lit: string };
+
+/** Parses eq(fvBD.name,"web") and friends; throws an Error with APIC-like text when it cannot. */
+export function parseFilter(text: string): Filter {
+  let i = 0;
+  const fail = (): never => {
+    throw new Error(`Invalid filter expression at position ${i}: ${text}`);
+  };
+  const skip = () => {
+    while (text[i] === ' ') i++;
+  };
+  const term = (): Filter => {
+    skip();
+    if (text[i] === '"') {
+      const end = text.indexOf('"', i + 1);
+      if (end === -1) fail();
+      const lit = text.slice(i + 1, end);
+      i = end + 1;
+      return { lit };
+    }
+    const m = /^[A-Za-z0-9_.-]+/.exec(text.slice(i));
+    if (!m) return fail();
+    i += m[0].length;
+    skip();
+    if (text[i] === '(') {
+      i++;
+      const args: Filter[] = [];
+      skip();
+      while (text[i] !== ')') {
+        args.push(term());
+        skip();
+        if (text[i] === ',') i++;
+        else if (text[i] !== ')') fail();
+      }
+      i++;
+      return { fn: m[0], args };
+    }
+    const dot = m[0].indexOf('.');
+    if (dot === -1) return { lit: m[0] };
+    return { ref: [m[0].slice(0, dot), m[0].slice(dot + 1)] };
+  };
+  const f = term();
+  skip();
+  if (i !== text.length || !('fn' in f)) fail();
+  check(f as Filter);
+  return f;
+}
+
+const FUNCTIONS = new Set(['eq', 'ne', 'lt', 'gt', 'le', 'ge', 'wcard', 'and', 'or', 'not', 'bw']);
+
+function check(f: Filter): void {
+  if (!('fn' in f)) return;
+  if (!FUNCTIONS.has(f.fn)) throw new Error(`Invalid filter function ${f.fn}`);
+  f.args.forEach((a) => typeof a !== 'string' && check(a));
+}
+
+function value(arg: Filter | string, mo: { className: string; attributes: Record<string, string> }) {
+  if (typeof arg === 'string') return arg;
+  if ('lit' in arg) return arg.lit;
+  if ('ref' in arg) return arg.ref[0] === mo.className ? (mo.attributes[arg.ref[1]] ?? '') : undefined;
+  return undefined;
+}
+
+export function matchFilter(
+  f: Filter,
+  mo: { className: string; attributes: Record<string, string> },
+): boolean {
+  if (!('fn' in f)) return false;
+  const args = f.args;
+  switch (f.fn) {
+    case 'and':
+      return args.every((a) => typeof a !== 'string' && matchFilter(a, mo));
+    case 'or':
+      return args.some((a) => typeof a !== 'string' && matchFilter(a, mo));
+    case 'not':
+      return !(args[0] && typeof args[0] !== 'string' && matchFilter(args[0], mo));
+  }
+  const [a, b, c] = args.map((x) => value(x, mo));
+  if (a === undefined || b === undefined) return false; // a property of another class never matches
+  const num = (x: string) => (/^-?\d+(\.\d+)?$/.test(x) ? Number(x) : x);
+  switch (f.fn) {
+    case 'eq':
+      return a === b;
+    case 'ne':
+      return a !== b;
+    case 'wcard':
+      return a.includes(b);
+    case 'lt':
+      return num(a) < num(b);
+    case 'gt':
+      return num(a) > num(b);
+    case 'le':
+      return num(a) <= num(b);
+    case 'ge':
+      return num(a) >= num(b);
+    case 'bw':
+      return c !== undefined && num(a) >= num(b) && num(a) <= num(c);
+  }
+  return false;
+}
+
+// --- the tree ----------------------------------------------------------------------------
+
+export class MoTree {
+  private readonly mos = new Map<string, Mo>();
+  private lastTs = 0;
+  private uid = 15374;
+
+  get size(): number {
+    return this.mos.size;
+  }
+
+  get(dn: string): Mo | undefined {
+    return this.mos.get(dn);
+  }
+
+  all(): Mo[] {
+    return [...this.mos.values()];
+  }
+
+  /** A strictly increasing modTs: two changes never share one. */
+  private now(): string {
+    this.lastTs = Math.max(Date.now(), this.lastTs + 1);
+    return apicTimestamp(this.lastTs);
+  }
+
+  create(className: string, dn: string, attributes: Record<string, string> = {}): Change {
+    if (this.mos.has(dn)) return this.modify(dn, attributes);
+    const rn = splitDn(dn).pop() as string;
+    const full: Record<string, string> = {
+      annotation: '',
+      childAction: '',
+      descr: '',
+      dn,
+      extMngdBy: '',
+      lcOwn: 'local',
+      modTs: this.now(),
+      monPolDn: 'uni/tn-common/monepg-default',
+      name: rn.includes('-') ? rn.slice(rn.indexOf('-') + 1) : rn,
+      nameAlias: '',
+      rn,
+      status: '',
+      uid: String(this.uid++),
+      userdom: ':all:',
+      ...attributes,
+    };
+    this.mos.set(dn, { className, dn, attributes: full });
+    return {
+      className,
+      dn,
+      status: 'created',
+      attributes: { ...full, status: 'created' },
+      full: { ...full },
+    };
+  }
+
+  modify(dn: string, changes: Record<string, string>): Change {
+    const mo = this.mos.get(dn);
+    if (!mo) throw new Error(`no object ${dn}`);
+    const modTs = this.now();
+    Object.assign(mo.attributes, changes, { modTs });
+    return {
+      className: mo.className,
+      dn,
+      status: 'modified',
+      attributes: {
+        ...changes,
+        dn,
+        modTs,
+        rn: mo.attributes.rn as string,
+        status: 'modified',
+        childAction: '',
+      },
+      full: { ...mo.attributes },
+    };
+  }
+
+  /** Deletes an object and everything below it; one change each, children first. */
+  delete(dn: string): Change[] {
+    const doomed = [...this.mos.values()]
+      .filter((m) => m.dn === dn || m.dn.startsWith(`${dn}/`))
+      .sort((a, b) => b.dn.length - a.dn.length);
+    return doomed.map((mo) => {
+      this.mos.delete(mo.dn);
+      const modTs = this.now();
+      return {
+        className: mo.className,
+        dn: mo.dn,
+        status: 'deleted' as const,
+        attributes: { dn: mo.dn, modTs, rn: mo.attributes.rn as string, status: 'deleted', childAction: '' },
+        full: { ...mo.attributes, modTs },
+      };
+    });
+  }
+
+  /** Drops the oldest objects of a class beyond `keep`, without changes (records ageing out). */
+  prune(className: string, keep: number): void {
+    const of = [...this.mos.values()].filter((m) => m.className === className);
+    if (of.length <= keep) return;
+    of.sort((a, b) => ((a.attributes.modTs ?? '') < (b.attributes.modTs ?? '') ? -1 : 1));
+    for (const mo of of.slice(0, of.length - keep)) this.mos.delete(mo.dn);
+  }
+
+  /** Is `mo` in the result of a class (or DN) query with these options? */
+  selects(kind: 'class' | 'dn', target: string, options: QueryOptions, mo: Mo): boolean {
+    const qt = options.queryTarget ?? 'self';
+    let inScope: boolean;
+    if (kind === 'dn') {
+      if (qt === 'self') inScope = mo.dn === target;
+      else if (qt === 'children') inScope = parentDn(mo.dn) === target;
+      else inScope = mo.dn === target || mo.dn.startsWith(`${target}/`);
+    } else if (qt === 'self') {
+      inScope = mo.className === target;
+    } else {
+      // Below (or, for subtree, at) an instance of the class.
+      const ancestors = qt === 'children' ? [parentDn(mo.dn)] : ancestorDns(mo.dn);
+      inScope =
+        (qt === 'subtree' && mo.className === target) ||
+        ancestors.some((dn) => this.mos.get(dn)?.className === target);
+    }
+    if (!inScope) return false;
+    if (qt !== 'self' && options.targetSubtreeClass && !options.targetSubtreeClass.includes(mo.className)) {
+      return false;
+    }
+    return !options.filter || matchFilter(options.filter, mo);
+  }
+
+  /** A query's result, sorted by DN so pages are stable. */
+  query(kind: 'class' | 'dn', target: string, options: QueryOptions): Mo[] {
+    return [...this.mos.values()]
+      .filter((mo) => this.selects(kind, target, options, mo))
+      .sort((a, b) => (a.dn < b.dn ? -1 : a.dn > b.dn ? 1 : 0));
+  }
+}
+
+function ancestorDns(dn: string): string[] {
+  const parts = splitDn(dn);
+  return parts.slice(1).map((_, i) => parts.slice(0, parts.length - 1 - i).join('/'));
+}
+
+// --- a realistic fabric and what happens in it ------------------------------------------------
+
+export const SIM_APIC_VERSION = '5.2(7f)';
+
+const TENANTS: Record<string, { vrf: string; bds: string[]; epgs: string[] }> = {
+  common: { vrf: 'default', bds: ['default'], epgs: [] },
+  mgmt: { vrf: 'oob', bds: ['inb'], epgs: [] },
+  prod: { vrf: 'prod-vrf', bds: ['bd-web', 'bd-app', 'bd-db'], epgs: ['web', 'app', 'db'] },
+  dev: { vrf: 'dev-vrf', bds: ['bd-dev'], epgs: ['dev-web', 'dev-db'] },
+};
+
+const FAULTS = [
+  { code: 'F0467', cause: 'configuration-failed', severity: 'minor', descr: 'Configuration failed for EPG' },
+  { code: 'F0956', cause: 'resolution-failed', severity: 'warning', descr: 'BD resolution failed' },
+  { code: 'F1527', cause: 'threshold-crossed', severity: 'major', descr: 'Storage unit usage above 75%' },
+  { code: 'F0103', cause: 'interface-physical-down', severity: 'critical', descr: 'Physical interface down' },
+];
+
+const USERS = ['admin', 'netops', 'alice', 'automation'];
+
+/** Puts a small but complete fabric into the tree. */
+export function seedFabric(tree: MoTree): void {
+  tree.create('polUni', 'uni', { name: '' });
+  for (const [tenant, t] of Object.entries(TENANTS)) {
+    const tn = `uni/tn-${tenant}`;
+    tree.create('fvTenant', tn);
+    tree.create('fvCtx', `${tn}/ctx-${t.vrf}`, {
+      pcEnfPref: 'enforced',
+      pcEnfDir: 'ingress',
+      ipDataPlaneLearning: 'enabled',
+    });
+    t.bds.forEach((bd, i) => {
+      tree.create('fvBD', `${tn}/BD-${bd}`, bdAttributes());
+      tree.create('fvRsCtx', `${tn}/BD-${bd}/rsctx`, { tnFvCtxName: t.vrf, tDn: `${tn}/ctx-${t.vrf}` });
+      tree.create('fvSubnet', `${tn}/BD-${bd}/subnet-[10.${10 + i}.${i}.1/24]`, {
+        ip: `10.${10 + i}.${i}.1/24`,
+        scope: 'private',
+      });
+    });
+    if (t.epgs.length) {
+      const ap = `${tn}/ap-${tenant}-app`;
+      tree.create('fvAp', ap, { prio: 'unspecified' });
+      t.epgs.forEach((epg, i) => {
+        tree.create('fvAEPg', `${ap}/epg-${epg}`, {
+          pcEnfPref: 'unenforced',
+          prefGrMemb: 'exclude',
+          floodOnEncap: 'disabled',
+        });
+        tree.create('fvRsBd', `${ap}/epg-${epg}/rsbd`, { tnFvBDName: t.bds[i % t.bds.length] as string });
+      });
+    }
+  }
+  tree.create('fvAEPg', 'uni/tn-prod/ap-prod-app/epg-legacy', { pcEnfPref: 'unenforced' });
+  raiseFault(tree, 'uni/tn-prod/ap-prod-app/epg-legacy', FAULTS[0]!);
+  const nodes: [string, string, string][] = [
+    ['1', 'apic1', 'controller'],
+    ['101', 'leaf-101', 'leaf'],
+    ['102', 'leaf-102', 'leaf'],
+    ['201', 'spine-201', 'spine'],
+  ];
+  for (const [id, name, role] of nodes) {
+    tree.create('fabricNode', `topology/pod-1/node-${id}`, {
+      id,
+      name,
+      role,
+      fabricSt: role === 'controller' ? 'unknown' : 'active',
+      model: role === 'controller' ? 'APIC-SERVER-M3' : role === 'leaf' ? 'N9K-C93180YC-FX' : 'N9K-C9332C',
+      serial: `FDO2${id.padStart(4, '0')}SIM`,
+      version: role === 'controller' ? SIM_APIC_VERSION : 'n9000-15.2(7f)',
+      adSt: 'on',
+      nodeType: 'unspecified',
+    });
+  }
+  tree.create('firmwareCtrlrRunning', 'topology/pod-1/node-1/sys/ctrlrfwstatuscont/ctrlrrunning', {
+    version: SIM_APIC_VERSION,
+    type: 'controller',
+    name: '',
+  });
+  tree.create('aaaActiveUserSession', 'uni/usersessext/actsession-admin-1', {
+    name: 'admin',
+    clientIp: '10.0.0.10',
+    loginTime: apicTimestamp(Date.now()),
+  });
+}
+
+function bdAttributes(): Record<string, string> {
+  return {
+    arpFlood: 'no',
+    unicastRoute: 'yes',
+    unkMacUcastAct: 'proxy',
+    limitIpLearnToSubnets: 'yes',
+    mac: '00:22:BD:F8:19:FF',
+    type: 'regular',
+  };
+}
+
+function raiseFault(tree: MoTree, affected: string, f: (typeof FAULTS)[number]): Change {
+  return tree.create('faultInst', `${affected}/fault-${f.code}`, {
+    ack: 'no',
+    cause: f.cause,
+    code: f.code,
+    descr: f.descr,
+    domain: 'tenant',
+    highestSeverity: f.severity,
+    lc: 'raised',
+    occur: '1',
+    origSeverity: f.severity,
+    severity: f.severity,
+    type: 'config',
+    created: apicTimestamp(Date.now()),
+    lastTransition: apicTimestamp(Date.now()),
+  });
+}
+
+/**
+ * Makes one random but plausible change, plus the event record APIC writes
+ * for it. Returns every change, in order.
+ */
+export function randomChange(tree: MoTree, random: () => number, counter: { n: number }): Change[] {
+  const mos = tree.all();
+  const of = (cls: string, generated = false) =>
+    mos.filter((m) => m.className === cls && (!generated || m.dn.includes('-gen-')));
+  const tenant = pick(['prod', 'dev'], random);
+  const roll = random();
+  let changes: Change[];
+  if (roll < 0.2) {
+    changes = [tree.create('fvBD', `uni/tn-${tenant}/BD-bd-gen-${++counter.n}`, bdAttributes())];
+  } else if (roll < 0.4) {
+    const bd = pick(of('fvBD'), random);
+    changes = [
+      tree.modify(bd.dn, {
+        descr: `changed by automation run ${++counter.n}`,
+        arpFlood: random() < 0.5 ? 'yes' : 'no',
+      }),
+    ];
+  } else if (roll < 0.5 && of('fvBD', true).length > 0) {
+    changes = tree.delete(pick(of('fvBD', true), random).dn);
+  } else if (roll < 0.6) {
+    const epg = pick(of('fvAEPg'), random);
+    changes = [
+      tree.modify(epg.dn, {
+        descr: `tier ${++counter.n}`,
+        prefGrMemb: random() < 0.5 ? 'include' : 'exclude',
+      }),
+    ];
+  } else if (roll < 0.72) {
+    const raised = of('faultInst').filter((f) => f.attributes.lc === 'raised');
+    if (raised.length > 0 && random() < 0.5) {
+      const f = pick(raised, random);
+      changes = [
+        tree.modify(f.dn, {
+          lc: 'retaining',
+          severity: 'cleared',
+          lastTransition: apicTimestamp(Date.now()),
+        }),
+      ];
+    } else {
+      const target = pick([...of('fvAEPg'), ...of('fvBD')], random);
+      const fault = pick(FAULTS, random);
+      const existing = tree.get(`${target.dn}/fault-${fault.code}`);
+      changes = existing ? tree.delete(existing.dn) : [raiseFault(tree, target.dn, fault)];
+    }
+  } else if (roll < 0.86) {
+    const sessions = of('aaaActiveUserSession');
+    if (sessions.length > 2 && random() < 0.5) {
+      changes = tree.delete(pick(sessions, random).dn);
+    } else {
+      const user = pick(USERS, random);
+      changes = [
+        tree.create('aaaActiveUserSession', `uni/usersessext/actsession-${user}-${++counter.n}`, {
+          name: user,
+          clientIp: `10.0.${Math.floor(random() * 250)}.${Math.floor(random() * 250) + 1}`,
+          loginTime: apicTimestamp(Date.now()),
+        }),
+      ];
+    }
+  } else {
+    const node = pick(
+      of('fabricNode').filter((n) => n.attributes.role !== 'controller'),
+      random,
+    );
+    changes = [
+      tree.modify(node.dn, { fabricSt: node.attributes.fabricSt === 'active' ? 'inactive' : 'active' }),
+    ];
+  }
+  return [...changes, ...changes.map((c) => eventRecordFor(tree, c, counter))];
+}
+
+/** The event record APIC keeps for a change (records are created, never modified). */
+function eventRecordFor(tree: MoTree, c: Change, counter: { n: number }): Change {
+  const id = 4294967296 + ++counter.n;
+  return tree.create('eventRecord', `subj-[${c.dn}]/rec-${id}`, {
+    affected: c.dn,
+    cause: c.status === 'created' ? 'transition' : c.status === 'deleted' ? 'deletion' : 'transition',
+    changeSet: Object.keys(c.attributes)
+      .filter((k) => !['dn', 'rn', 'status', 'modTs', 'childAction'].includes(k))
+      .slice(0, 6)
+      .map((k) => `${k}:${c.attributes[k]}`)
+      .join(', '),
+    code: c.status === 'created' ? 'E4204936' : c.status === 'deleted' ? 'E4204937' : 'E4204938',
+    created: c.attributes.modTs ?? apicTimestamp(Date.now()),
+    descr: `${c.className} ${c.dn} ${c.status}`,
+    id: String(id),
+    ind: c.status === 'created' ? 'creation' : c.status === 'deleted' ? 'deletion' : 'modification',
+    severity: 'info',
+    trig: 'config',
+    txId: String(1152921504606846976 + counter.n),
+    user: 'admin',
+  });
+}
