@@ -50,7 +50,7 @@ export const ENTRY_OPTIONS = Object.keys(OPTIONS);
 /** A filter is a function expression, e.g. and(eq(fvBD.name,"web"),wcard(fvBD.dn,"tn-prod")). */
 function checkFilter(v: string): string | undefined {
   if (v.length > 1024) return 'it is too long';
-  if (/[\u0000-\u001f\u007f]/.test(v)) return 'it holds control characters';
+  if ([...v].some((c) => c < ' ' || c === '\u007f')) return 'it holds control characters';
   if (!/^[a-z]+\(.*\)$/.test(v)) return 'write it as a function, e.g. eq(fvBD.name,"web")';
   let depth = 0;
   let quoted = false;

@@ -121,7 +121,7 @@ export function normalizePem(text: string): string {
 }
 
 /** Names that end up inside a cookie: no separators, spaces or quotes. */
-const COOKIE_SAFE = /^[A-Za-z0-9_.@\-]+$/;
+const COOKIE_SAFE = /^[A-Za-z0-9_.@-]+$/;
 
 function toCoded(err: unknown, target: string): CodedError {
   return err instanceof CodedError ? err : classifyNetworkError(err, target);
