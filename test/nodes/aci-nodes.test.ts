@@ -1,0 +1,267 @@
+import assert from 'node:assert/strict';
+import aciController from '../../nodes/aci/aci-controller';
+import aciSubscribe from '../../nodes/aci/aci-subscribe';
+import cloudeventEmit from '../../nodes/events/cloudevent-emit';
+import { ApicSimulator, DEFAULT_APIC_PASSWORD } from '../../sim/apic';
+import { SinkSimulator } from '../../sim/sink';
+import { helper, loggedText, record } from '../support/red';
+import { waitFor } from '../support/wait';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const catchNode = require('@node-red/nodes/core/common/25-catch.js') as (RED: unknown) => void;
+
+type Msg = Record<string, unknown>;
+const BD = 'uni/tn-prod/BD-bd-web';
+
+describe('aci controller + aci subscribe nodes', function () {
+  let sim: ApicSimulator;
+
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  beforeEach(async () => {
+    sim = await ApicSimulator.start({ ratePerSec: 0 });
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await sim.stop();
+  });
+
+  function flow(sub: Msg = {}, controller: Msg = {}): Msg[] {
+    return [
+      { id: 'tab', type: 'tab' },
+      {
+        id: 'ctrl',
+        type: 'aci-controller',
+        hosts: sim.hosts,
+        authType: 'password',
+        ca: sim.cert,
+        ...controller,
+      },
+      {
+        id: 'sub',
+        type: 'aci-subscribe',
+        z: 'tab',
+        controller: 'ctrl',
+        subscriptions: 'fvBD\nfaultInst',
+        refreshTimeout: 60,
+        initial: 'skip',
+        output: 'object',
+        wires: [['out']],
+        ...sub,
+      },
+      { id: 'out', type: 'helper', z: 'tab' },
+      { id: 'catcher', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper', z: 'tab' },
+    ];
+  }
+
+  const admin = { ctrl: { username: 'admin', password: DEFAULT_APIC_PASSWORD } };
+
+  async function load(f: Msg[], creds: Record<string, Record<string, string>> = admin) {
+    await helper.load([aciController, aciSubscribe, catchNode, cloudeventEmit], f, creds);
+    const rec = record(helper.getNode('sub'), helper.getNode('out'));
+    const caught: Msg[] = [];
+    helper.getNode('caught').on('input', (m: Msg) => caught.push(m));
+    return { rec, caught };
+  }
+
+  const subscribed = (n: number) => waitFor(() => sim.liveSubscriptions.length === n, `${n} subscriptions`);
+
+  it('sends one message per changed object, with the APIC in the status', async () => {
+    const { rec } = await load(flow());
+    await subscribed(2);
+    sim.modify(BD, { descr: 'web tier' });
+    const msg = await waitFor(() => rec.messages[0], 'a change');
+    assert.equal(msg.topic, 'fvBD');
+    const p = msg.payload as {
+      dn: string;
+      status: string;
+      attributes: Record<string, string>;
+      reason: string;
+    };
+    assert.deepEqual([p.dn, p.status, p.attributes.descr, p.reason], [BD, 'modified', 'web tier', 'push']);
+    await waitFor(
+      () => rec.statuses.some((s) => s.fill === 'green' && s.text === '127.0.0.1 · 1'),
+      'status with APIC and count',
+    );
+  });
+
+  it('outputs InfraEvents with output: event', async () => {
+    const { rec } = await load(flow({ output: 'event' }));
+    await subscribed(2);
+    sim.modify(BD, { descr: 'as event' });
+    const msg = await waitFor(() => rec.messages[0], 'an event');
+    const e = msg.payload as {
+      type: string;
+      subject: string;
+      source: string;
+      summary: string;
+      id: string;
+      origin: string;
+    };
+    assert.equal(e.type, 'com.cisco.aci.fvBD.modified');
+    assert.equal(msg.topic, e.type);
+    assert.equal(e.subject, BD);
+    assert.equal(e.source, sim.urls[0], 'the cluster, whichever APIC answered');
+    assert.equal(e.origin, 'aci');
+    assert.match(e.summary, /fvBD uni\/tn-prod\/BD-bd-web modified \(descr\)/);
+    assert.match(e.id, /^modified:uni\/tn-prod\/BD-bd-web@/);
+  });
+
+  it('sends the current objects first with initial: emit', async () => {
+    const { rec } = await load(flow({ subscriptions: 'fvTenant', initial: 'emit' }));
+    const tenants = sim.tree.query('class', 'fvTenant', {}).length;
+    await waitFor(() => rec.messages.length === tenants, `${tenants} snapshots`);
+    assert.ok(rec.messages.every((m) => (m.payload as { status: string }).status === 'snapshot'));
+  });
+
+  it('changes the watch list with msg.subscribe and msg.unsubscribe', async () => {
+    const { rec, caught } = await load(flow({ subscriptions: 'fvBD' }));
+    await subscribed(1);
+    helper.getNode('sub').receive({ subscribe: ['fvCtx'], unsubscribe: 'fvBD' });
+    await waitFor(() => sim.liveSubscriptions.some((s) => s.target === 'fvCtx'), 'the new subscription');
+    sim.modify(BD, { descr: 'ignored now' });
+    sim.modify('uni/tn-prod/ctx-prod-vrf', { descr: 'watched' });
+    await waitFor(() => rec.messages.length >= 1, 'the fvCtx change');
+    assert.deepEqual(
+      rec.messages.map((m) => m.topic),
+      ['fvCtx'],
+    );
+    assert.equal(caught.length, 0);
+  });
+
+  it('refuses bad input messages with a code, changing nothing', async () => {
+    const { caught } = await load(flow({ subscriptions: 'fvBD' }));
+    await subscribed(1);
+    helper.getNode('sub').receive({ subscribe: ['fvCtx', '/api/aaaLogout.json'] });
+    helper.getNode('sub').receive({ unsubscribe: 'fvTenant' });
+    helper.getNode('sub').receive({ payload: 'hello' });
+    helper.getNode('sub').receive({ subscribe: 'fvNoSuchClass' });
+    await waitFor(() => caught.length === 4, 'four errors at Catch');
+    const codes = caught.map((m) => (m.error as { code: string }).code).sort();
+    assert.deepEqual(codes, [
+      'APIC_ENTRY_INVALID',
+      'APIC_INPUT_INVALID',
+      'APIC_NOT_SUBSCRIBED',
+      'APIC_SUBSCRIBE_REFUSED',
+    ]);
+    assert.deepEqual(
+      sim.liveSubscriptions.map((s) => s.target),
+      ['fvBD'],
+    );
+  });
+
+  it('refuses bad entries at deploy, without connecting', async () => {
+    const { rec } = await load(flow({ subscriptions: 'fvBD\nuni/tn-prod?evil=1' }));
+    await waitFor(() => rec.statuses.some((s) => s.text === 'bad entries'), 'bad entries status');
+    assert.equal(sim.stats.logins, 0);
+  });
+
+  it('reports a wrong password once at Catch, never showing it', async () => {
+    const { rec, caught } = await load(flow(), { ctrl: { username: 'admin', password: 'Wr0ng-Apic-Pass' } });
+    await waitFor(() => caught.length === 1, 'the error at Catch');
+    assert.equal((caught[0]!.error as { code: string }).code, 'APIC_AUTH_FAILED');
+    assert.ok(rec.statuses.some((s) => s.text === 'auth failed'));
+    assert.doesNotMatch(loggedText() + JSON.stringify(caught), /Wr0ng-Apic-Pass/);
+  });
+
+  it('keeps delivering through token expiry, a dropped socket and a failover', async () => {
+    const { rec } = await load(flow({ subscriptions: 'fvBD' }));
+    await subscribed(1);
+    const marks: string[] = [];
+    const mark = async (descr: string) => {
+      marks.push(descr);
+      sim.modify(BD, { descr });
+      await waitFor(
+        () =>
+          rec.messages.some(
+            (m) => (m.payload as { attributes: { descr?: string } }).attributes.descr === descr,
+          ),
+        `the change "${descr}"`,
+        15_000,
+      );
+    };
+    await mark('before');
+    sim.expireTokens();
+    await waitFor(() => sim.stats.logins === 2 && sim.liveSubscriptions.length === 1, 'relogin');
+    await mark('after expiry');
+    sim.dropSockets();
+    await waitFor(() => sim.stats.socketsOpened === 3 && sim.liveSubscriptions.length === 1, 'new socket');
+    await mark('after drop');
+    await sim.stopApic(0);
+    await waitFor(
+      () => sim.liveSubscriptions.length === 1 && sim.sessions.every((s) => s.apic !== 0),
+      'failover',
+      15_000,
+    );
+    await mark('after failover');
+    assert.equal(marks.length, 4);
+  });
+
+  describe('test connection (admin route)', () => {
+    const post = (body: Msg) =>
+      helper.request().post('/aci-controller/test').send(body) as unknown as Promise<{ body: Msg }>;
+
+    it('reports each APIC: version, or what failed', async () => {
+      await load(flow());
+      await sim.stopApic(2);
+      const res = await post({
+        hosts: sim.hosts,
+        authType: 'password',
+        ca: sim.cert,
+        username: 'admin',
+        password: DEFAULT_APIC_PASSWORD,
+      });
+      assert.equal(res.body.ok, true);
+      assert.equal(res.body.user, 'admin');
+      const hosts = res.body.hosts as { host: string; ok: boolean; version?: string; category?: string }[];
+      assert.deepEqual(
+        hosts.map((h) => h.ok),
+        [true, true, false],
+      );
+      assert.match(hosts[0]!.version ?? '', /^\d+\.\d+\(/);
+      assert.equal(hosts[2]!.category, 'connection');
+    });
+
+    it('uses the stored password, and names refused credentials and TLS', async () => {
+      await load(flow());
+      const base = { id: 'ctrl', hosts: sim.hosts, ca: sim.cert, username: 'admin' };
+      assert.equal((await post({ ...base, password: '__PWRD__' })).body.ok, true);
+      const wrong = await post({ ...base, password: 'nope-nope' });
+      assert.equal(wrong.body.category, 'credentials');
+      assert.doesNotMatch(JSON.stringify(wrong.body), /nope-nope/);
+      assert.equal((await post({ ...base, ca: '', password: '__PWRD__' })).body.category, 'tls');
+      assert.equal((await post({ ...base, hosts: 'apic1/x' })).body.category, 'settings');
+    });
+  });
+
+  it('pipeline: ACI changes arrive at a CloudEvents sink as valid events', async () => {
+    const sink = await SinkSimulator.start();
+    try {
+      const f = flow({ subscriptions: 'fvBD', output: 'event', wires: [['emit']] });
+      f.push({
+        id: 'emit',
+        type: 'cloudevent-emit',
+        z: 'tab',
+        url: `${sink.url}/events`,
+        ca: sink.cert,
+        wires: [['out'], []],
+      });
+      await load(f);
+      await subscribed(1);
+      sim.modify(BD, { descr: 'to the sink' });
+      sim.remove('uni/tn-dev/BD-bd-dev');
+      await waitFor(() => sink.received.length >= 2, 'two events at the sink');
+      assert.deepEqual(sink.rejected, []);
+      const types = sink.received.map((r) => r.event.type);
+      assert.ok(
+        types.includes('com.cisco.aci.fvBD.modified') && types.includes('com.cisco.aci.fvBD.deleted'),
+        types.join(),
+      );
+      assert.ok(sink.received.every((r) => r.event.aciclass === 'fvBD'));
+    } finally {
+      await helper.unload();
+      await sink.stop();
+    }
+  });
+});
