@@ -7,9 +7,7 @@
  * - our client: VcdMessaging (token source, dispatch) + parseVcdEnvelope;
  * - the seed script's approach: Python paho-mqtt (Debian's package), json.loads twice.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import mqtt from 'mqtt';
 import { HttpClient } from '../nodes/common/http';
 import { parseVcdEnvelope } from '../nodes/events/decode/vcd-envelope';
@@ -17,33 +15,7 @@ import { VcdMessaging } from '../nodes/vcd/messaging';
 import { VcdSession } from '../nodes/vcd/session';
 import { DEFAULT_PASSWORD } from '../sim/vcd/directory';
 import { seedClientMissing, spawnSeedVcdClient } from '../test/support/seed-vcd-client';
-
-export interface Row {
-  contender: string;
-  events: number;
-  seconds: number;
-  perSecond: number;
-  /** CPU time of the receiving process per 1000 events. */
-  cpuMsPer1k: number;
-  heapMiB?: number;
-}
-
-interface SimProcess {
-  url: string;
-  caFile: string;
-  stop(): void;
-}
-
-async function startSim(): Promise<SimProcess> {
-  const child = spawn(process.execPath, [path.join(__dirname, 'vcd-sim-process.js')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const line = await new Promise<string>((resolve) =>
-    child.stdout.once('data', (d: Buffer) => resolve(d.toString())),
-  );
-  const info = JSON.parse(line) as { url: string; caFile: string };
-  return { ...info, stop: () => child.kill('SIGTERM') };
-}
+import { type Row, type SimProcess, measure, printTable, startSimProcess } from './harness';
 
 async function flood(sim: SimProcess, count: number): Promise<void> {
   // The control endpoint answers when every event is handed to the broker.
@@ -72,24 +44,14 @@ async function timed(
   count: number,
   subscribe: () => Promise<Contender>,
 ): Promise<Row> {
-  const heapBefore = process.memoryUsage().heapUsed;
   const run = await subscribe();
-  const cpuBefore = process.cpuUsage();
-  const started = process.hrtime.bigint();
-  await Promise.all([flood(sim, count), run.all]);
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const cpu = process.cpuUsage(cpuBefore);
-  const heapMiB = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
+  const row = await measure(contender, count, () =>
+    Promise.all([flood(sim, count), run.all]).then(() => undefined),
+  );
   await run.close();
-  const cpuMs = run.cpuSeconds ? run.cpuSeconds() * 1000 : (cpu.user + cpu.system) / 1000;
-  return {
-    contender,
-    events: count,
-    seconds,
-    perSecond: count / seconds,
-    cpuMsPer1k: (cpuMs / count) * 1000,
-    heapMiB: run.cpuSeconds ? undefined : heapMiB,
-  };
+  if (!run.cpuSeconds) return row;
+  // In another process: its own CPU time, no heap figure.
+  return { ...row, cpuMsPer1k: ((run.cpuSeconds() * 1000) / count) * 1000, heapMiB: undefined };
 }
 
 interface Contender {
@@ -167,8 +129,10 @@ function seedPython(sim: SimProcess, count: number) {
   };
 }
 
+export const TITLE = 'VCD ingestion: message bus → parsed envelope (simulator in its own process)';
+
 export async function run(count = Number(process.env.BENCH_EVENTS ?? 20_000)): Promise<Row[]> {
-  const sim = await startSim();
+  const sim = await startSimProcess('vcd');
   try {
     const contenders: [string, (s: SimProcess, n: number) => () => Promise<Contender>][] = [
       ['mqtt.js bare + JSON.parse ×2', bareMqtt],
@@ -183,21 +147,6 @@ export async function run(count = Number(process.env.BENCH_EVENTS ?? 20_000)): P
     return rows;
   } finally {
     sim.stop();
-  }
-}
-
-export function printTable(title: string, rows: Row[]): void {
-  const base = rows[0]!.perSecond;
-  console.log(`\n${title}`);
-  const baseCpu = rows[0]!.cpuMsPer1k;
-  console.log('| contender | events | events/s | vs first | CPU ms / 1k events | vs first | heap growth |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const r of rows) {
-    const heap = r.heapMiB === undefined ? '(own process)' : `${r.heapMiB.toFixed(1)} MiB`;
-    console.log(
-      `| ${r.contender} | ${r.events} | ${Math.round(r.perSecond)} | ${(r.perSecond / base).toFixed(2)}× | ` +
-        `${r.cpuMsPer1k.toFixed(0)} | ${(r.cpuMsPer1k / baseCpu).toFixed(2)}× | ${heap} |`,
-    );
   }
 }
 

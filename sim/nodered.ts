@@ -23,13 +23,19 @@ export interface UserDirOptions {
   flows?: FlowNode[];
   credentials?: Record<string, Record<string, string>>;
   logLevel?: 'info' | 'warn' | 'error';
+  /** Other packages from the repository's node_modules to install (link) too, e.g. node-red-node-email. */
+  modules?: string[];
 }
 
 /** Makes `dir` a Node-RED user directory with this package installed (as a link to the repository). */
 export function prepareUserDir(dir: string, options: UserDirOptions): void {
-  const link = path.join(dir, 'node_modules', ...PACKAGE_NAME.split('/'));
-  fs.mkdirSync(path.dirname(link), { recursive: true });
-  if (!fs.existsSync(link)) fs.symlinkSync(REPO_ROOT, link, 'dir');
+  const install = (name: string, target: string) => {
+    const link = path.join(dir, 'node_modules', ...name.split('/'));
+    fs.mkdirSync(path.dirname(link), { recursive: true });
+    if (!fs.existsSync(link)) fs.symlinkSync(target, link, 'dir');
+  };
+  install(PACKAGE_NAME, REPO_ROOT);
+  for (const name of options.modules ?? []) install(name, path.join(REPO_ROOT, 'node_modules', name));
   fs.writeFileSync(
     path.join(dir, 'settings.js'),
     `// Written for a local run of this package's demo or tests.
@@ -54,11 +60,15 @@ module.exports = {
 }
 
 /** Starts Node-RED on a prepared user directory; output goes to `stdio`. */
-export function startNodeRed(dir: string, stdio: 'inherit' | 'pipe' = 'inherit'): ChildProcess {
+export function startNodeRed(
+  dir: string,
+  stdio: 'inherit' | 'pipe' = 'inherit',
+  env: Record<string, string> = {},
+): ChildProcess {
   return spawn(
     process.execPath,
     [require.resolve('node-red/red.js'), '--userDir', dir, '--settings', path.join(dir, 'settings.js')],
-    { stdio: ['ignore', stdio, stdio], cwd: dir },
+    { stdio: ['ignore', stdio, stdio], cwd: dir, env: { ...process.env, ...env } },
   );
 }
 

@@ -33,7 +33,7 @@ export = function register(RED: NodeAPI): void {
     const format: DecodeFormat = FORMATS.includes(def.format) ? def.format : 'auto';
     const errorsToOutput = def.errors === 'output';
     const view = new StatusThrottle(node);
-    let count = 0;
+    let decodedCount = 0;
 
     onInput(
       node,
@@ -59,16 +59,26 @@ export = function register(RED: NodeAPI): void {
           send([null, { ...msg, error: { code: e.code, message: e.message } }]);
           return;
         }
-        // Messages split from one input share its _msgid, as Node-RED's split node does.
+        // One input, n events: a sequence as Node-RED's split node makes it (shared _msgid,
+        // msg.parts; an upstream sequence nests inside), so a join node can rebuild it.
+        const count = decoded.events.length;
         const out = decoded.events.map((event, i) => {
-          const o: NodeMessage = { ...msg, payload: event, topic: event.type };
+          const parts = {
+            id: msg._msgid,
+            index: i,
+            count,
+            type: 'array',
+            len: 1,
+            ...(msg.parts ? { parts: msg.parts } : {}),
+          };
+          const o: NodeMessage = { ...msg, payload: event, topic: event.type, parts };
           if (def.keepOriginal) o.original = msg.payload;
           const ce = decoded.cloudevents?.[i];
           if (ce) o.cloudevent = attributesOf(ce);
           return o;
         });
-        count += out.length;
-        view.update(status.connected(count, 'decoded'));
+        decodedCount += out.length;
+        view.update(status.connected(decodedCount, 'decoded'));
         send(errorsToOutput ? [out, null] : [out]);
       },
       { statusOnError: false },

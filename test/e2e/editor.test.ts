@@ -3,37 +3,20 @@
  * and help, the "test connection" button, and live status from a deployed flow.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { prepareUserDir, startNodeRed } from '../../sim/nodered';
 import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
 import { VcdSimulator } from '../../sim/vcd';
-import { waitFor } from '../support/wait';
+import { runNodeRed, type RunningNodeRed } from '../support/nodered-process';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 describe('the editor (Chromium)', function () {
   let sim: VcdSimulator;
-  let red: ChildProcess | undefined;
+  let red: RunningNodeRed | undefined;
   let browser: Browser | undefined;
   let page: Page;
   let base: string;
-  let redLog = '';
 
   before(async function () {
     if (!fs.existsSync(CHROMIUM)) {
@@ -41,12 +24,7 @@ describe('the editor (Chromium)', function () {
       this.skip();
     }
     sim = await VcdSimulator.start({ ratePerSec: 5 });
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nr-e2e-'));
-    prepareUserDir(dir, {
-      port,
-      logLevel: 'warn',
+    red = await runNodeRed({
       flows: [
         { id: 'tab', type: 'tab', label: 'e2e' },
         {
@@ -73,14 +51,7 @@ describe('the editor (Chromium)', function () {
       ],
       credentials: { login: { username: 'acmeadmin', password: DEFAULT_PASSWORD } },
     });
-    red = startNodeRed(dir, 'pipe');
-    red.stdout!.on('data', (d: Buffer) => (redLog += d.toString()));
-    red.stderr!.on('data', (d: Buffer) => (redLog += d.toString()));
-    await waitFor(
-      async () => (await fetch(`${base}/settings`).catch(() => undefined))?.ok,
-      'Node-RED to answer',
-      30_000,
-    );
+    base = red.base;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -100,12 +71,9 @@ describe('the editor (Chromium)', function () {
 
   after(async () => {
     await browser?.close();
-    if (red && red.exitCode === null) {
-      red.kill('SIGINT');
-      await new Promise((r) => red!.once('exit', r));
-    }
+    if (red?.log().includes('[error]')) console.log(red.log());
+    await red?.stop();
     await sim?.stop();
-    if (redLog.includes('[error]')) console.log(redLog);
   });
 
   it('lists our nodes in the palette under "datacenter events"', async () => {

@@ -1,0 +1,61 @@
+/** What the benchmarks share: a simulator in a child process, timing, and the table. */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+
+export interface SimProcess {
+  url: string;
+  caFile: string;
+  stop(): void;
+}
+
+export async function startSimProcess(kind: 'vcd' | 'sink'): Promise<SimProcess> {
+  const child = spawn(process.execPath, [path.join(__dirname, 'sim-process.js'), kind], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve) =>
+    child.stdout.once('data', (d: Buffer) => resolve(d.toString())),
+  );
+  return { ...(JSON.parse(line) as { url: string; caFile: string }), stop: () => child.kill('SIGTERM') };
+}
+
+export interface Row {
+  contender: string;
+  events: number;
+  perSecond: number;
+  /** CPU time of the process doing the work, per 1000 events. */
+  cpuMsPer1k: number;
+  /** Heap growth over the run; undefined for a contender in another process. */
+  heapMiB?: number;
+}
+
+/** Times `work` (which handles `events` events) in this process: wall time, CPU, heap. */
+export async function measure(contender: string, events: number, work: () => Promise<void>): Promise<Row> {
+  const heapBefore = process.memoryUsage().heapUsed;
+  const cpuBefore = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  await work();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
+  return {
+    contender,
+    events,
+    perSecond: events / seconds,
+    cpuMsPer1k: ((cpu.user + cpu.system) / 1000 / events) * 1000,
+    heapMiB: (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20,
+  };
+}
+
+/** A Markdown table; ratios are against the first row. */
+export function printTable(title: string, rows: Row[]): void {
+  const base = rows[0] as Row;
+  console.log(`\n${title}\n`);
+  console.log('| contender | events | events/s | vs first | CPU ms / 1k events | vs first | heap growth |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows) {
+    const heap = r.heapMiB === undefined ? '(own process)' : `${r.heapMiB.toFixed(1)} MiB`;
+    console.log(
+      `| ${r.contender} | ${r.events} | ${Math.round(r.perSecond)} | ${(r.perSecond / base.perSecond).toFixed(2)}× | ` +
+        `${r.cpuMsPer1k.toFixed(0)} | ${(r.cpuMsPer1k / base.cpuMsPer1k).toFixed(2)}× | ${heap} |`,
+    );
+  }
+}
