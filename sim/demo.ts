@@ -37,7 +37,7 @@ function demoFlows(sims: Simulators): {
       credentials[node.id] = { username: 'acmeadmin', password: DEFAULT_PASSWORD };
     }
     if (node.type === 'aci-controller') {
-      node.hosts = sims.apic.hosts;
+      node.hosts = sims.apic.urls.join(', ');
       node.ca = sims.cert;
       credentials[node.id] = { username: 'admin', password: DEFAULT_APIC_PASSWORD };
     }

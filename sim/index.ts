@@ -23,13 +23,15 @@ export interface SimulatorsOptions {
   certDir?: string;
   /** Print a line per event the CloudEvents sink receives. */
   sinkLog?: boolean;
+  /** HTTPS with a self-signed certificate (default), or plain HTTP (SIM_TLS=off). */
+  tls?: boolean;
 }
 
 export interface Simulators {
   vcd: VcdSimulator;
   apic: ApicSimulator;
   sink: SinkSimulator;
-  /** PEM of the certificate every simulator serves. */
+  /** PEM of the certificate every simulator serves ('' over plain HTTP). */
   cert: string;
   /** Lines that tell a person how to use them. */
   describe(): string[];
@@ -42,13 +44,15 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
   keepCertificateIn(options.certDir ?? DEFAULT_CERT_DIR);
   const host = options.host ?? '127.0.0.1';
   const base = options.portBase ?? Number(process.env.SIM_PORT_BASE ?? 8443);
-  const vcd = await VcdSimulator.start({ host, port: base, ratePerSec: options.vcdRatePerSec ?? 0.5 });
+  const tls = options.tls ?? process.env.SIM_TLS !== 'off';
+  const vcd = await VcdSimulator.start({ host, port: base, tls, ratePerSec: options.vcdRatePerSec ?? 0.5 });
   const apic = await ApicSimulator.start({
     host,
+    tls,
     ports: [base + 1, base + 4, base + 5],
     ratePerSec: options.apicRatePerSec ?? 0.5,
   });
-  const sink = await SinkSimulator.start({ host, port: base + 2, log: options.sinkLog ?? true });
+  const sink = await SinkSimulator.start({ host, port: base + 2, tls, log: options.sinkLog ?? true });
   const certDir = options.certDir ?? DEFAULT_CERT_DIR;
   // The certificate user's key, for trying certificate logins by hand.
   const keyFile = path.join(certDir, 'apic-nodered-key.pem');
@@ -57,7 +61,7 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
     vcd,
     apic,
     sink,
-    cert: vcd.cert as string,
+    cert: vcd.cert ?? '',
     describe: () => [
       `VCD simulator   ${vcd.url}  (orgs acme, globex, System; users acmeadmin, acmeuser, globexadmin,`,
       `                administrator@System; password ${DEFAULT_PASSWORD}; API token sim-api-token-acmeadmin)`,
@@ -71,7 +75,9 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
       `CloudEvents sink ${sink.url}  (binary, structured, batch; prints a line per event)`,
       `                received: GET ${sink.url}/_sim/events; faults: POST ${sink.url}/_sim/faults`,
       `                {"failNext":3,"failStatus":503,"retryAfter":"2","slowMs":0,"down":false,"gone":false}`,
-      `TLS certificate ${path.join(certDir, 'sim-cert.pem')} (self-signed; trust it as CA)`,
+      tls
+        ? `TLS certificate ${path.join(certDir, 'sim-cert.pem')} (self-signed; trust it as CA; SIM_TLS=off for plain HTTP)`
+        : 'Plain HTTP (SIM_TLS=off): no certificates',
     ],
     stop: once(async () => {
       await Promise.all([vcd.stop(), apic.stop(), sink.stop()]);

@@ -37,6 +37,8 @@ export { DEFAULT_APIC_PASSWORD } from './auth';
 
 export interface ApicSimOptions {
   host?: string;
+  /** HTTPS with the simulator certificate (default), or plain HTTP. */
+  tls?: boolean;
   /** One port per APIC of the cluster; 0 picks a free port. Default: three APICs on free ports. */
   ports?: number[];
   refreshTimeoutSeconds?: number;
@@ -237,7 +239,10 @@ export class ApicSimulator {
   /** Brings a stopped APIC back on its port. */
   async startApic(index: number): Promise<void> {
     if (this.servers[index]) return;
-    const server = await listen({ host: this.options.host, port: this.ports[index] }, this.routes(index));
+    const server = await listen(
+      { host: this.options.host, port: this.ports[index], tls: this.options.tls },
+      this.routes(index),
+    );
     server.server.on('upgrade', (req, socket, head) => this.upgrade(index, req, socket, head));
     this.ports[index] = Number(new URL(server.url).port);
     this.servers[index] = server;
