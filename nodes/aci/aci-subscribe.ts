@@ -4,7 +4,7 @@
  * `msg.subscribe` / `msg.unsubscribe` change the watch list at run time.
  */
 import { CodedError } from '../common/errors';
-import { StatusThrottle, numberSetting, onClose, onInput, status } from '../common/glue';
+import { ConnectionStatus, StatusThrottle, numberSetting, onClose, onInput, status } from '../common/glue';
 import type { Node, NodeAPI, NodeDef } from '../common/red';
 import type { AciControllerNode } from './controller-api';
 import { ENTRY_INVALID, parseEntries, type WatchEntry } from './entries';
@@ -58,40 +58,15 @@ export = function register(RED: NodeAPI): void {
 
     let count = 0;
     let host: string | undefined;
-    let reported: string | undefined;
     const view = new StatusThrottle(node);
+    const connection = new ConnectionStatus(node, view, {
+      errors: ERROR_LABELS,
+      warnings: { APIC_THROTTLED: 'throttled' },
+    });
     const live = () => status.connected(count, host ? hostLabel(host) : 'connected');
-
-    /** Each distinct failure reaches Catch once, not at every retry. */
-    const report = (error: CodedError, msg: Record<string, unknown> = {}) => {
-      if (reported === error.code) return;
-      reported = error.code;
-      node.error(error, msg);
-    };
-
     const onState = (state: AciState, info: StateInfo) => {
-      const error = info.error;
-      if (state === 'connected') {
-        reported = undefined;
-        host = info.host;
-        view.show(live());
-      } else if (state === 'connecting') {
-        view.show(status.connecting());
-      } else if (state === 'closed') {
-        view.show(status.closed());
-      } else if (error?.code === 'APIC_THROTTLED') {
-        view.show(status.connecting('throttled'));
-        report(error);
-      } else {
-        const label = error && ERROR_LABELS[error.code];
-        view.show(
-          state === 'auth-failed' || label
-            ? status.error(label ?? 'auth failed')
-            : status.connecting('reconnecting'),
-        );
-        if (error && (state === 'auth-failed' || label)) report(error);
-        else if (error) node.debug(error.message);
-      }
+      if (state === 'connected') host = info.host;
+      connection.update(state, info.error, live);
     };
 
     controller!.watch(

@@ -145,6 +145,50 @@ export class StatusThrottle {
   }
 }
 
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'auth-failed' | 'closed';
+
+/**
+ * How a node shows the shared connection it uses: the status, and each
+ * distinct failure sent to Catch once (not at every retry; again after a
+ * recovery). `errors` name the failures a person must act on (red ring),
+ * `warnings` the passing ones worth a word (yellow ring); other failures
+ * show as "reconnecting" and are only logged at debug level.
+ */
+export class ConnectionStatus {
+  private reported: string | undefined;
+
+  constructor(
+    private readonly node: Node,
+    private readonly view: StatusThrottle,
+    private readonly labels: { errors: Record<string, string>; warnings?: Record<string, string> },
+    private readonly errorMessage: () => NodeMessage = () => ({}),
+  ) {}
+
+  update(state: ConnectionState, error: CodedError | undefined, live: () => NodeStatus): void {
+    if (state === 'connected') {
+      this.reported = undefined;
+      this.view.show(live());
+      return;
+    }
+    if (state === 'connecting' || state === 'idle') return this.view.show(status.connecting());
+    if (state === 'closed') return this.view.show(status.closed());
+    const warning = error && this.labels.warnings?.[error.code];
+    const label = error && this.labels.errors[error.code];
+    if (warning) this.view.show(status.connecting(warning));
+    else if (state === 'auth-failed' || label) this.view.show(status.error(label ?? 'auth failed'));
+    else this.view.show(status.connecting('reconnecting'));
+    if (error && (warning || label || state === 'auth-failed')) this.report(error);
+    else if (error) this.node.debug(error.message);
+  }
+
+  /** Sends an error to Catch unless the same failure was just reported. */
+  report(error: CodedError): void {
+    if (this.reported === error.code) return;
+    this.reported = error.code;
+    this.node.error(error, this.errorMessage());
+  }
+}
+
 /** Reads a number from a node property, with bounds and a default. */
 export function numberSetting(value: unknown, fallback: number, min: number, max: number): number {
   const n = typeof value === 'number' ? value : Number(String(value ?? '').trim() || NaN);

@@ -3,7 +3,7 @@
  * the message-bus connection of a vcd-login node.
  */
 import { CodedError } from '../common/errors';
-import { StatusThrottle, onClose, status } from '../common/glue';
+import { ConnectionStatus, StatusThrottle, onClose, status } from '../common/glue';
 import type { Node, NodeAPI, NodeDef } from '../common/red';
 import { vcdEnvelopeEvent } from '../events/decode/vcd';
 import { parseVcdEnvelope } from '../events/decode/vcd-envelope';
@@ -51,35 +51,12 @@ export = function register(RED: NodeAPI): void {
     const asEvent = def.output === 'event';
 
     let count = 0;
-    let reported: string | undefined;
     const view = new StatusThrottle(node);
-
-    /** Each distinct failure reaches Catch once, not at every retry. */
-    const report = (error: CodedError) => {
-      if (reported === error.code) return;
-      reported = error.code;
-      node.error(error, { topic: template });
-    };
-
-    const onState = (state: MessagingState, error?: CodedError) => {
-      if (state === 'connected') {
-        reported = undefined;
-        view.show(status.connected(count));
-      } else if (state === 'connecting') {
-        view.show(status.connecting());
-      } else if (state === 'closed') {
-        view.show(status.closed());
-      } else {
-        const label = error && ERROR_LABELS[error.code];
-        view.show(
-          state === 'auth-failed' || label
-            ? status.error(label ?? 'auth failed')
-            : status.connecting('reconnecting'),
-        );
-        if (error && (state === 'auth-failed' || label)) report(error);
-        else if (error) node.debug(error.message);
-      }
-    };
+    const connection = new ConnectionStatus(node, view, { errors: ERROR_LABELS }, () => ({
+      topic: template,
+    }));
+    const onState = (state: MessagingState, error?: CodedError) =>
+      connection.update(state, error, () => status.connected(count));
 
     login!.subscribe(
       node,
@@ -106,7 +83,7 @@ export = function register(RED: NodeAPI): void {
         },
         refused(error) {
           view.show(status.error(ERROR_LABELS[error.code] ?? error.code));
-          report(error);
+          connection.report(error);
         },
       },
       onState,
