@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { ApicSimulator, DEFAULT_APIC_PASSWORD } from '../../sim/apic';
 import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
 import { VcdSimulator } from '../../sim/vcd';
 import { runNodeRed, type RunningNodeRed } from '../support/nodered-process';
@@ -13,6 +14,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('the editor (Chromium)', function () {
   let sim: VcdSimulator;
+  let apic: ApicSimulator;
   let red: RunningNodeRed | undefined;
   let browser: Browser | undefined;
   let page: Page;
@@ -24,6 +26,8 @@ describe('the editor (Chromium)', function () {
       this.skip();
     }
     sim = await VcdSimulator.start({ ratePerSec: 5 });
+    apic = await ApicSimulator.start({ ratePerSec: 0, ports: [0, 0] });
+    await apic.stopApic(1); // a cluster member that does not answer, for the connection test
     red = await runNodeRed({
       flows: [
         { id: 'tab', type: 'tab', label: 'e2e' },
@@ -48,8 +52,45 @@ describe('the editor (Chromium)', function () {
           y: 80,
           wires: [[]],
         },
+        { id: 'ctrl', type: 'aci-controller', hosts: apic.hosts, authType: 'password', ca: apic.cert },
+        {
+          id: 'asub',
+          type: 'aci-subscribe',
+          z: 'tab',
+          controller: 'ctrl',
+          subscriptions: 'fvBD',
+          refreshTimeout: 900,
+          initial: 'skip',
+          output: 'object',
+          x: 150,
+          y: 180,
+          wires: [[]],
+        },
+        {
+          id: 'decode',
+          type: 'event-decode',
+          z: 'tab',
+          format: 'auto',
+          errors: 'catch',
+          x: 450,
+          y: 180,
+          wires: [[]],
+        },
+        {
+          id: 'emit',
+          type: 'cloudevent-emit',
+          z: 'tab',
+          url: '',
+          mode: 'binary',
+          x: 450,
+          y: 80,
+          wires: [[], []],
+        },
       ],
-      credentials: { login: { username: 'acmeadmin', password: DEFAULT_PASSWORD } },
+      credentials: {
+        login: { username: 'acmeadmin', password: DEFAULT_PASSWORD },
+        ctrl: { username: 'admin', password: DEFAULT_APIC_PASSWORD },
+      },
     });
     base = red.base;
     browser = await chromium.launch({
@@ -74,6 +115,7 @@ describe('the editor (Chromium)', function () {
     if (red?.log().includes('[error]')) console.log(red.log());
     await red?.stop();
     await sim?.stop();
+    await apic?.stop();
   });
 
   it('lists our nodes in the palette under "datacenter events"', async () => {
@@ -97,10 +139,12 @@ describe('the editor (Chromium)', function () {
     );
   });
 
-  async function openSubscribeDialog(): Promise<void> {
-    await page.dblclick('#red-ui-workspace g.red-ui-flow-node-group');
-    await page.waitForSelector('#node-input-topic', { state: 'visible' });
+  /** Opens the edit dialog of a node of the flow and waits for one of its fields. */
+  async function openDialog(id: string, field: string): Promise<void> {
+    await page.dblclick(`#red-ui-workspace g.red-ui-flow-node-group[id="${id}"]`);
+    await page.waitForSelector(field, { state: 'visible' });
   }
+  const openSubscribeDialog = () => openDialog('sub', '#node-input-topic');
 
   it('opens the subscribe dialog with translated labels and the topic presets', async () => {
     await openSubscribeDialog();
@@ -148,10 +192,87 @@ describe('the editor (Chromium)', function () {
   });
 
   it('shows the help text in the sidebar', async () => {
-    await page.click('#red-ui-workspace g.red-ui-flow-node-group');
+    await page.click('#red-ui-workspace g.red-ui-flow-node-group[id="sub"]');
     await page.evaluate(`RED.sidebar.show('help')`);
     await page.waitForFunction(`document.body.textContent.includes('pushed over VCD')`, undefined, {
       timeout: 10_000,
     });
+  });
+  it('shows the APIC in use on the deployed aci subscribe node', async () => {
+    await page.waitForFunction(
+      `[...document.querySelectorAll('[id="asub"] .red-ui-flow-node-status-label')].some((e) => e.textContent.trim() === '127.0.0.1 · 0')`,
+      undefined,
+      { timeout: 20_000 },
+    );
+  });
+
+  it('adds a common class from the aci subscribe dialog once, with its description', async () => {
+    await openDialog('asub', '#node-input-subscriptions');
+    const option = await page.textContent('#aci-subscribe-common option[value="faultInst"]');
+    assert.match(option ?? '', /^faultInst: \S/);
+    await page.selectOption('#aci-subscribe-common', 'faultInst');
+    await page.click('#aci-subscribe-add');
+    await page.click('#aci-subscribe-add');
+    assert.equal(await page.inputValue('#node-input-subscriptions'), 'fvBD\nfaultInst');
+    await page.click('#node-dialog-cancel');
+  });
+
+  it('tests every APIC of the cluster from the controller dialog', async () => {
+    await openDialog('asub', '#node-input-subscriptions');
+    await page.click('#node-input-btn-controller-edit');
+    await page.waitForSelector('#node-config-input-hosts', { state: 'visible' });
+    // Certificate auth swaps the credential rows.
+    await page.selectOption('#node-config-input-authType', 'certificate');
+    assert.equal(await page.isVisible('#node-config-input-privateKey'), true);
+    assert.equal(await page.isVisible('#node-config-input-password'), false);
+    await page.selectOption('#node-config-input-authType', 'password');
+
+    // The stored password logs in on the first APIC; the stopped one is named as failing.
+    const [up, down] = apic.urls;
+    await page.click('#aci-controller-test');
+    await page.waitForSelector('#aci-controller-test-result.aci-ok', { timeout: 20_000 });
+    const ok = (await page.textContent('#aci-controller-test-result')) ?? '';
+    assert.match(ok, /Logged in as admin/);
+    assert.ok(ok.includes(`✓ ${up}: APIC`), ok);
+    assert.ok(ok.includes(`✗ ${down}: Connection`), ok);
+
+    await page.fill('#node-config-input-password', 'definitely-wrong');
+    await page.click('#aci-controller-test');
+    await page.waitForSelector('#aci-controller-test-result.aci-fail', { timeout: 20_000 });
+    assert.match((await page.textContent('#aci-controller-test-result')) ?? '', /Credentials refused/);
+    await page.click('#node-config-dialog-cancel');
+    await page.click('#node-dialog-cancel');
+  });
+
+  it('shows the delivery settings of cloudevent emit only when there is a URL', async () => {
+    await openDialog('emit', '#node-input-url');
+    assert.equal(await page.isVisible('#node-input-mode'), false);
+    await page.fill('#node-input-url', 'https://sink.example.com/events');
+    assert.equal(await page.isVisible('#node-input-mode'), true);
+    assert.equal(await page.isVisible('#node-input-batchSize'), false);
+    await page.selectOption('#node-input-mode', 'batch');
+    assert.equal(await page.isVisible('#node-input-batchSize'), true);
+    await page.selectOption('#node-input-authType', 'bearer');
+    assert.equal(await page.isVisible('#node-input-token'), true);
+    assert.equal(await page.isVisible('#node-input-password'), false);
+    await page.click('#node-dialog-cancel');
+  });
+
+  it('gives event decode a second output when errors go to an output', async () => {
+    await openDialog('decode', '#node-input-errors');
+    await page.selectOption('#node-input-errors', 'output');
+    await page.click('#node-dialog-ok');
+    // The node on the canvas grows a second port.
+    await page.waitForFunction(
+      `document.querySelectorAll('[id="decode"] .red-ui-flow-port-output').length === 2`,
+      undefined,
+      { timeout: 5_000 },
+    );
+  });
+
+  it('keeps credentials out of an exported flow', async () => {
+    const exported = String(await page.evaluate(`JSON.stringify(RED.nodes.createCompleteNodeSet())`));
+    assert.match(exported, /"type":"aci-controller"/);
+    assert.ok(!exported.includes(DEFAULT_PASSWORD) && !exported.includes(DEFAULT_APIC_PASSWORD));
   });
 });
