@@ -47,6 +47,8 @@ export interface MessagingOptions {
 
 export interface SubscriptionHandlers {
   message(topic: string, payload: Buffer): void;
+  /** The broker granted the filter (SUBACK): from now on its messages arrive. */
+  granted?(filter: string): void;
   /** The broker refused the filter (SUBACK failure): usually the role may not read it. */
   refused?(error: CodedError): void;
 }
@@ -258,6 +260,14 @@ export class VcdMessaging extends EventEmitter {
         { status },
       );
     }
+    if (status === 502 || status === 503 || status === 504) {
+      // The broker restarting or a cell going down: passing, retried with backoff, not a setup problem.
+      return new CodedError(
+        MessagingCodes.CONNECTION_LOST,
+        `The VCD message bus is unavailable (HTTP ${status} at the WebSocket upgrade); retrying.`,
+        { status },
+      );
+    }
     if (status !== undefined) {
       return new CodedError(
         MessagingCodes.UPGRADE_FAILED,
@@ -291,14 +301,18 @@ export class VcdMessaging extends EventEmitter {
     for (const [filter, w] of wanted) {
       client.subscribe(filter, { qos: w.qos }, (_err, _granted, packet) => {
         const code = (packet as { granted?: number[] } | undefined)?.granted?.[0];
-        if (code === undefined || (code & 0x80) === 0) return; // granted, or the connection is gone
+        if (code === undefined) return; // the connection is gone
+        if ((code & 0x80) === 0) {
+          for (const sub of w.subs) this.call(() => sub.handlers.granted?.(filter));
+          return;
+        }
         const error = new CodedError(
           MessagingCodes.SUBSCRIBE_REFUSED,
           `VCD refused the subscription to ${filter}: the user's role may not read that topic ` +
             '(publish/# needs a system administrator, publish/<org>/+ an organization administrator).',
           { topic: filter },
         );
-        for (const sub of w.subs) sub.handlers.refused?.(error);
+        for (const sub of w.subs) this.call(() => sub.handlers.refused?.(error));
       });
     }
   }
@@ -310,12 +324,17 @@ export class VcdMessaging extends EventEmitter {
 
   private dispatch(topic: string, payload: Buffer): void {
     for (const sub of this.subs.values()) {
-      if (!sub.filter || !topicMatches(sub.filter, topic)) continue;
-      try {
-        sub.handlers.message(topic, payload);
-      } catch (err) {
-        this.emit('handler-error', err);
-      }
+      if (sub.filter && topicMatches(sub.filter, topic))
+        this.call(() => sub.handlers.message(topic, payload));
+    }
+  }
+
+  /** A handler's exception is reported, never thrown into mqtt.js. */
+  private call(handler: () => void): void {
+    try {
+      handler();
+    } catch (err) {
+      this.emit('handler-error', err);
     }
   }
 }

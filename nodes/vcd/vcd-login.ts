@@ -74,6 +74,7 @@ export = function register(RED: NodeAPI): void {
       messaging.on('state', (state: MessagingState, error?: CodedError) => {
         for (const listener of listeners.values()) listener(state, error);
       });
+      messaging.on('handler-error', (err: unknown) => node.warn(`a subscriber failed: ${errorMessage(err)}`));
     }
 
     node.subscribe = (user, template, qos, handlers, onState) => {

@@ -6,7 +6,8 @@ import { CodedError } from '../common/errors';
 import { ConnectionStatus, StatusThrottle, onClose, status } from '../common/glue';
 import type { Node, NodeAPI, NodeDef } from '../common/red';
 import { vcdEnvelopeEvent } from '../events/decode/vcd';
-import { parseVcdEnvelope } from '../events/decode/vcd-envelope';
+import { parseVcdEnvelope, type VcdEnvelope } from '../events/decode/vcd-envelope';
+import { MissedEvents, catchUpApplies } from './catch-up';
 import type { MessagingState, QoS } from './messaging';
 import { validateTopic } from './topics';
 import type { VcdLoginNode } from './login-api';
@@ -16,6 +17,8 @@ interface VcdSubscribeDef extends NodeDef {
   topic: string;
   qos: string | number;
   output: 'envelope' | 'event';
+  /** After a reconnect, read what was missed from the audit trail. */
+  catchUp?: boolean;
 }
 
 /** Short status words for the errors an operator must act on. */
@@ -58,6 +61,39 @@ export = function register(RED: NodeAPI): void {
     const onState = (state: MessagingState, error?: CodedError) =>
       connection.update(state, error, () => status.connected(count));
 
+    /** One way out for live and recovered events. */
+    const emit = (topic: string, envelope: VcdEnvelope, extra: Record<string, unknown> = {}) => {
+      count++;
+      if (asEvent) {
+        // The same decoder as the event-decode node: one decoding path.
+        const event = vcdEnvelopeEvent(envelope, { source: login!.session?.site, topic });
+        node.send({ topic: event.type, payload: event, mqttTopic: topic, ...extra });
+      } else {
+        node.send({ topic, payload: envelope, ...extra });
+      }
+      view.update(status.connected(count));
+    };
+
+    const session = login!.session;
+    const missed =
+      def.catchUp && session && catchUpApplies(template)
+        ? new MissedEvents((method, path) => session.request(method, path), {
+            deliver(topic, notification) {
+              const envelope = {
+                type: 'EVENT',
+                headers: { source: 'auditTrail', eventType: notification.type },
+                payload: notification,
+              };
+              try {
+                emit(topic, envelope, { recovered: true });
+              } catch (err) {
+                node.error(err as Error, { topic, payload: notification });
+              }
+            },
+            failed: (error) => node.error(error, { topic: template }),
+          })
+        : undefined;
+
     login!.subscribe(
       node,
       template,
@@ -67,19 +103,16 @@ export = function register(RED: NodeAPI): void {
           const text = payload.toString('utf8');
           try {
             const envelope = parseVcdEnvelope(text);
-            count++;
-            if (asEvent) {
-              // The same decoder as the event-decode node: one decoding path.
-              const event = vcdEnvelopeEvent(envelope, { source: login!.session?.site, topic });
-              node.send({ topic: event.type, payload: event, mqttTopic: topic });
-            } else {
-              node.send({ topic, payload: envelope });
-            }
-            view.update(status.connected(count));
+            const inner = envelope.payload as { eventId?: unknown; timestamp?: unknown } | undefined;
+            if (missed && inner && !missed.seen(inner.eventId, inner.timestamp)) return;
+            emit(topic, envelope);
           } catch (err) {
             // The raw text goes with the error: nothing is lost, the stream goes on.
             node.error(err as Error, { topic, payload: text });
           }
+        },
+        granted(filter) {
+          void missed?.granted(filter);
         },
         refused(error) {
           view.show(status.error(ERROR_LABELS[error.code] ?? error.code));
@@ -91,6 +124,7 @@ export = function register(RED: NodeAPI): void {
 
     onClose(node, async () => {
       view.stop();
+      missed?.close();
       await login!.unsubscribe(node);
     });
   }

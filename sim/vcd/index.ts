@@ -73,6 +73,8 @@ export interface VcdSimStats {
   rejectedUpgrades: Record<number, number>;
   mqttConnects: number;
   refusedSubscriptions: number;
+  /** Audit-trail requests answered (pages included). */
+  auditReads: number;
   published: number;
 }
 
@@ -102,10 +104,13 @@ export class VcdSimulator {
     rejectedUpgrades: {},
     mqttConnects: 0,
     refusedSubscriptions: 0,
+    auditReads: 0,
     published: 0,
   };
   readonly faults = {
     loginDown: false,
+    /** The audit trail answers 503. */
+    auditDown: false,
     brokerDownUntil: 0,
     tokenLifetimeSec: 1800,
     dropOnExpiry: true,
@@ -456,14 +461,22 @@ export class VcdSimulator {
   private auditTrail(req: SimRequest, res: http.ServerResponse): void {
     const s = this.authorized(req, res);
     if (!s) return;
+    if (this.faults.auditDown) return vcdError(res, 503, 'SERVICE_UNAVAILABLE', 'Audit trail unavailable');
+    this.stats.auditReads++;
     const filter = req.query.get('filter') ?? '';
-    const after = /timestamp=gt=([^;,]+)/.exec(filter)?.[1];
+    const [, op, after] = /timestamp=(gt|ge)=([^;,]+)/.exec(filter) ?? [];
+    if (after && Number.isNaN(Date.parse(after))) {
+      return vcdError(res, 400, 'BAD_REQUEST', `Cannot parse the timestamp in filter "${filter}"`);
+    }
     const pageSize = Math.min(128, Math.max(1, Number(req.query.get('pageSize') ?? 25)));
     const page = Math.max(1, Number(req.query.get('page') ?? 1));
     let rows = this.audit.filter(
       (a) => s.user.role === 'sysAdmin' || a.operatingOrg.id === `urn:vcloud:org:${s.org.id}`,
     );
-    if (after) rows = rows.filter((a) => Date.parse(a.timestamp) > Date.parse(after));
+    if (after) {
+      const t = Date.parse(after);
+      rows = rows.filter((a) => (op === 'ge' ? Date.parse(a.timestamp) >= t : Date.parse(a.timestamp) > t));
+    }
     if (req.query.get('sortDesc') === 'timestamp') rows = [...rows].reverse();
     sendJson(res, 200, {
       resultTotal: rows.length,
@@ -487,6 +500,7 @@ export class VcdSimulator {
     r.on('POST', '/_sim/faults', (req, res) => {
       const body = JSON.parse(req.body || '{}') as Partial<typeof this.faults> & { ratePerSec?: number };
       if (typeof body.loginDown === 'boolean') this.faults.loginDown = body.loginDown;
+      if (typeof body.auditDown === 'boolean') this.faults.auditDown = body.auditDown;
       if (typeof body.tokenLifetimeSec === 'number') this.faults.tokenLifetimeSec = body.tokenLifetimeSec;
       if (typeof body.dropOnExpiry === 'boolean') this.faults.dropOnExpiry = body.dropOnExpiry;
       if (typeof body.ratePerSec === 'number') this.setRate(body.ratePerSec);

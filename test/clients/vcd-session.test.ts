@@ -189,11 +189,13 @@ describe('VCD session client (against the simulator)', () => {
     });
 
     it('keeps the current token while VCD is down, and recovers', async () => {
-      await startSim({ tokenLifetimeSec: 3 });
-      const s = open({ renewAt: 0.3, retry: { initialMs: 200, maxMs: 400 } });
+      // Renewal is due after ~1 s; the token itself lives 5-6 s (JWT exp is whole seconds), so a slow machine
+      // still asks while it is valid.
+      await startSim({ tokenLifetimeSec: 6 });
+      const s = open({ renewAt: 0.2, retry: { initialMs: 200, maxMs: 400 } });
       const token = await s.token();
       sim.faults.loginDown = true;
-      await delay(1200);
+      await delay(1800);
       assert.equal(await s.token(), token, 'the still-valid token is used meanwhile');
       sim.faults.loginDown = false;
       await waitFor(() => sim.stats.passwordLogins >= 2, 'a renewal after VCD is back', 3000);

@@ -273,6 +273,106 @@ describe('vcd login + vcd subscribe nodes', function () {
     assert.equal(sim.stats.tokenLogins, 2);
   });
 
+  describe('missed events: recovered from the audit trail after a reconnect', () => {
+    /** A subscribe node with "Missed events" on (or off), against a fresh simulator. */
+    async function startCatchUp(output: 'envelope' | 'event', catchUp = true) {
+      sim = await VcdSimulator.start();
+      const f = flow();
+      Object.assign(
+        f.find((n) => n.id === 'sub')!,
+        { catchUp, output },
+      );
+      return start({}, f);
+    }
+    const idOf = (m: Record<string, unknown>) => (m.payload as { id?: string }).id ?? eventId(m);
+
+    /** Publishes while the broker is down; resolves once the node has subscribed again. */
+    async function away(publish: () => string[]): Promise<string[]> {
+      const upgrades = sim.stats.upgrades;
+      sim.restartBroker(1500);
+      await waitFor(() => sim.subscriptions.length === 0, 'the connection dropped');
+      const ids = publish();
+      await waitFor(
+        () => sim.stats.upgrades > upgrades && sim.subscriptions.length === 1,
+        'subscribed again',
+        15_000,
+      );
+      return ids;
+    }
+
+    it('sends what was published while away, once, only under its topic, marked recovered', async () => {
+      const { rec, caught } = await startCatchUp('event');
+      await waitFor(() => sim.subscriptions.length === 1 && sim.stats.auditReads === 1, 'the first mark');
+      const before = publishAcme();
+      await waitFor(() => rec.messages.some((m) => idOf(m) === before), 'a live event');
+      const missed = await away(() => {
+        sim.publishEvent({ actor: 'globexadmin@globex' }); // another organization: not ours
+        return [publishAcme(), publishAcme(), publishAcme()];
+      });
+      await waitFor(
+        () => rec.messages.filter((m) => m.recovered === true).length >= missed.length,
+        'the missed events',
+      );
+      const recovered = rec.messages.filter((m) => m.recovered === true);
+      assert.deepEqual(recovered.map(idOf), missed, 'in order');
+      const first = recovered[0]!.payload as { type: string; summary: string; source: string };
+      assert.match(first.type, /^com\.vmware\.vcloud\.event\./);
+      assert.match(first.summary, / by acmeuser in acme: /);
+      assert.equal(first.source, sim.url);
+      const after = publishAcme();
+      await waitFor(() => rec.messages.some((m) => idOf(m) === after), 'live events again');
+      await delay(300);
+      const ids = rec.messages.map(idOf);
+      assert.equal(new Set(ids).size, ids.length, 'nothing twice');
+      assert.deepEqual(ids, [before, ...missed, after]);
+      assert.deepEqual(caught, [], 'a broker restart is passing: nothing for Catch');
+    });
+
+    it('gives recovered events the envelope shape of live ones', async () => {
+      const { rec } = await startCatchUp('envelope');
+      await waitFor(() => sim.subscriptions.length === 1 && sim.stats.auditReads === 1, 'the first mark');
+      const [missed] = await away(() => [
+        sim.publishEvent({ actor: 'acmeuser@acme', envelopeType: 'EVENT' }).event.eventId,
+      ]);
+      const msg = await waitFor(() => rec.messages.find((m) => m.recovered === true), 'the missed event');
+      const env = msg.payload as {
+        type: string;
+        headers: { source: string };
+        payload: Record<string, unknown>;
+      };
+      assert.equal(env.type, 'EVENT');
+      assert.equal(env.headers.source, 'auditTrail');
+      assert.equal(env.payload.eventId, missed);
+      assert.equal(env.payload.userName, 'acmeuser');
+      assert.match(String(msg.topic), /^publish\/[0-9a-f-]+\/[0-9a-f-]+$/);
+    });
+
+    it('without "Missed events", what was published while away is gone (as on VCD)', async () => {
+      const { rec } = await startCatchUp('event', false);
+      await waitFor(() => sim.subscriptions.length === 1, 'the subscription');
+      await away(() => [publishAcme()]);
+      const after = publishAcme();
+      await waitFor(() => rec.messages.some((m) => idOf(m) === after), 'live events again');
+      assert.deepEqual(rec.messages.map(idOf), [after]);
+      assert.equal(sim.stats.auditReads, 0);
+    });
+
+    it('reports a failed read to Catch and recovers from the same mark at the next reconnect', async () => {
+      const { rec, caught } = await startCatchUp('event');
+      await waitFor(() => sim.subscriptions.length === 1 && sim.stats.auditReads === 1, 'the first mark');
+      sim.faults.auditDown = true;
+      const missed = await away(() => [publishAcme(), publishAcme()]);
+      const err = await waitFor(() => caught[0], 'the error at Catch');
+      assert.equal((err.error as { code: string }).code, 'VCD_CATCHUP_FAILED');
+      assert.match((err.error as { message: string }).message, /503/);
+      sim.faults.auditDown = false;
+      const more = await away(() => [publishAcme()]);
+      await waitFor(() => rec.messages.length >= 3, 'every missed event');
+      await delay(300);
+      assert.deepEqual(rec.messages.map(idOf), [...missed, ...more]);
+    });
+  });
+
   describe('test connection (admin route)', () => {
     const post = (body: Record<string, unknown>) =>
       helper.request().post('/vcd-login/test').send(body) as unknown as Promise<{

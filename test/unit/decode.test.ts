@@ -280,12 +280,51 @@ describe('event decode: formats', () => {
     assert.deepEqual(batch.events[1]!.data, Buffer.from([1, 2, 3]));
   });
 
+  it('an audit-trail record gives the same event as its message-bus notification', () => {
+    const record = {
+      eventId: `urn:vcloud:audit:${vcdEvent.eventId}`,
+      eventType: vcdEvent.type,
+      eventStatus: 'SUCCESS',
+      timestamp: vcdEvent.timestamp,
+      operatingOrg: { name: 'acme', id: ORG },
+      user: { name: 'acmeadmin', id: USER },
+      eventEntity: { name: 'web-01', id: VM },
+      description: 'vm web-01 created',
+      additionalProperties: { taskName: 'vdcComposeVapp' },
+    };
+    const page = {
+      resultTotal: 2,
+      pageCount: 1,
+      page: 1,
+      pageSize: 25,
+      values: [record, { ...record, eventStatus: 'FAILURE', eventId: 'urn:vcloud:audit:x' }],
+    };
+    const live = decode({ payload: vcdEvent }, { source: 'https://vcd.example.com' }).events[0]!;
+    const one = decode({ payload: record }, { source: 'https://vcd.example.com' });
+    assert.equal(one.format, 'vcd-audit');
+    const e = one.events[0]!;
+    for (const field of ['id', 'type', 'time', 'subject', 'summary', 'source'] as const) {
+      assert.equal(e[field], live[field], field);
+    }
+    assert.deepEqual(e.vcd, live.vcd);
+    const both = decode({ payload: JSON.stringify(page) });
+    assert.equal(both.format, 'vcd-audit');
+    assert.deepEqual(
+      both.events.map((x) => [x.id, x.vcd?.operationSuccess]),
+      [
+        [vcdEvent.eventId, true],
+        ['x', false],
+      ],
+    );
+  });
+
   it('detects every format from its shape', () => {
     assert.equal(detectFormat({ type: 'EVENT', headers: {}, payload: '{}' }), 'vcd');
     assert.equal(detectFormat(vcdEvent), 'vcd-json');
     assert.equal(detectFormat('<x/>'), 'vcd-amqp');
     assert.equal(detectFormat(aciPush), 'aci');
     assert.equal(detectFormat({ specversion: '1.0' }), 'cloudevent');
+    assert.equal(detectFormat({ eventId: 'a', eventType: 't', timestamp: 'now' }), 'vcd-audit');
     assert.equal(detectFormat({}, { 'content-type': 'application/cloudevents-batch+json' }), 'cloudevent');
   });
 });
@@ -357,6 +396,12 @@ describe('event decode: bad input is refused with a code and a short excerpt', (
       'broken percent-encoding',
       { payload: '{}', httpHeaders: { ...vebaHeaders, 'ce-subject': 'a%zz' } },
       {},
+      'DECODE_WRONG_SHAPE',
+    ],
+    [
+      'an audit page with a record that is not one',
+      { payload: { pageCount: 1, values: [{ eventId: 'a' }] } },
+      { format: 'vcd-audit' },
       'DECODE_WRONG_SHAPE',
     ],
     ['JSON where XML was asked for', { payload: '{"a":1}' }, { format: 'vcd-amqp' }, 'DECODE_INVALID_XML'],

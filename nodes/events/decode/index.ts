@@ -17,11 +17,12 @@ import {
 import { DecodeCodes, decodeError } from './errors';
 import { isVcdNotification, vcdEnvelopeObjectEvent, vcdNotificationEvent } from './vcd';
 import { vcdAmqpEvent } from './vcd-amqp';
+import { isVcdAuditPage, isVcdAuditRecord, vcdAuditEvents } from './vcd-audit';
 import { VCD_ENVELOPE_TYPES } from './vcd-envelope';
 
 export { DecodeCodes } from './errors';
 
-export const FORMATS = ['auto', 'vcd', 'vcd-json', 'vcd-amqp', 'aci', 'cloudevent'] as const;
+export const FORMATS = ['auto', 'vcd', 'vcd-json', 'vcd-amqp', 'vcd-audit', 'aci', 'cloudevent'] as const;
 export type DecodeFormat = (typeof FORMATS)[number];
 
 export interface DecodeInput {
@@ -83,9 +84,10 @@ export function detectFormat(value: unknown, httpHeaders?: HeaderBag): Exclude<D
     return 'vcd';
   }
   if (isVcdNotification(value)) return 'vcd-json';
+  if (isVcdAuditRecord(value) || isVcdAuditPage(value)) return 'vcd-audit';
   throw decodeError(
     DecodeCodes.UNKNOWN_FORMAT,
-    'Not a format this node knows (VCD envelope or notification, AMQP XML, ACI push or answer, CloudEvent)',
+    'Not a format this node knows (VCD envelope, notification or audit record, AMQP XML, ACI push or answer, CloudEvent)',
     JSON.stringify(value) ?? String(value),
   );
 }
@@ -131,6 +133,8 @@ export function decode(input: DecodeInput, options: DecodeOptions = {}): Decoded
           }),
         ],
       };
+    case 'vcd-audit':
+      return { format, events: vcdAuditEvents(value, ctx) };
     case 'aci':
       return { format, events: aciEvents(value, ctx) };
     case 'cloudevent': {

@@ -1,0 +1,224 @@
+/**
+ * Missed-event recovery for one message-bus subscription. VCD's broker keeps
+ * nothing for a client that is away (clean sessions only); the audit trail keeps
+ * every event. A mark follows the newest event delivered, in VCD's own clock;
+ * after a reconnect the audit records past the mark that fall under the topic
+ * filter are read page by page, oldest first, and delivered once.
+ */
+import { Backoff } from '../common/backoff';
+import { CodedError, errorMessage } from '../common/errors';
+import { auditTopic, notificationFromAudit, type VcdAuditRecord } from '../events/decode/vcd-audit';
+import { topicMatches } from './topics';
+
+export const CatchUpCodes = {
+  FAILED: 'VCD_CATCHUP_FAILED',
+  TRUNCATED: 'VCD_CATCHUP_TRUNCATED',
+} as const;
+
+/** An authenticated OpenAPI GET (VcdSession.request). */
+export type AuditRequest = (method: 'GET', path: string) => Promise<unknown>;
+
+export interface CatchUpOptions {
+  /** Records per page (VCD allows at most 128). */
+  pageSize?: number;
+  /** Records read per recovery at most; the rest is reported, not delivered. */
+  maxRecords?: number;
+  /** Event ids remembered to drop doubles between recovery and live delivery. */
+  remember?: number;
+  /** Retry of a failed recovery while connected. */
+  retry?: { initialMs?: number; maxMs?: number };
+}
+
+export interface CatchUpHandlers {
+  /** A recovered event: the notification as the message bus would have sent it, and its topic. */
+  deliver(topic: string, notification: Record<string, unknown>): void;
+  /** Recovery failed or was cut short; it is retried, and nothing is lost twice. */
+  failed(error: CodedError): void;
+}
+
+interface AuditPage {
+  values?: VcdAuditRecord[];
+  pageCount?: number;
+  resultTotal?: number;
+}
+
+const AUDIT = '/cloudapi/1.0.0/auditTrail';
+
+/** Whether a topic filter can match audit-trail events (publish/<org>/<user>; metrics cannot). */
+export function catchUpApplies(filter: string): boolean {
+  const first = filter.split('/')[0];
+  return first === 'publish' || first === '+' || first === '#';
+}
+
+export class MissedEvents {
+  /** Newest event time delivered (ms, VCD's clock). */
+  private mark: number | undefined;
+  /** Where the unfinished recovery starts; set at a reconnect, cleared when read to the end. */
+  private pendingSince: number | undefined;
+  private readonly recent = new Set<string>();
+  private running: Promise<void> | undefined;
+  private again = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly backoff: Backoff;
+  private grantedBefore = false;
+  private filter = '';
+  private closed = false;
+
+  constructor(
+    private readonly request: AuditRequest,
+    private readonly handlers: CatchUpHandlers,
+    private readonly options: CatchUpOptions = {},
+  ) {
+    this.backoff = new Backoff({ initialMs: 30_000, maxMs: 300_000, ...options.retry });
+  }
+
+  /** A live event arrived. False when it was delivered already (by a recovery): drop it. */
+  seen(eventId: unknown, timestamp: unknown): boolean {
+    if (typeof eventId === 'string' && eventId) {
+      if (this.recent.has(eventId)) return false;
+      this.remember(eventId);
+    }
+    this.advance(timestamp);
+    return true;
+  }
+
+  /**
+   * The broker granted the filter. The first time, the newest audit record sets
+   * the mark; every later time is a reconnect: read what was missed.
+   */
+  granted(filter: string): Promise<void> {
+    this.filter = filter;
+    if (!this.grantedBefore) {
+      this.grantedBefore = true;
+      return this.start();
+    }
+    this.pendingSince ??= this.mark;
+    return this.run();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+  }
+
+  private async start(): Promise<void> {
+    const now = Date.now();
+    try {
+      const page = (await this.request('GET', `${AUDIT}?page=1&pageSize=1&sortDesc=timestamp`)) as AuditPage;
+      const newest = page?.values?.[0];
+      this.advance(newest?.timestamp ?? new Date(now).toISOString());
+      // It happened before this node started: never sent, also when read again from the mark.
+      if (newest) this.remember(String(notificationFromAudit(newest).eventId));
+    } catch (err) {
+      // Without the server's mark, this machine's clock has to do.
+      this.advance(new Date(now).toISOString());
+      this.handlers.failed(
+        new CodedError(
+          CatchUpCodes.FAILED,
+          `Could not read the VCD audit trail (${errorMessage(err)}); missed events are recovered from ` +
+            "this machine's clock, which may differ from VCD's.",
+        ),
+      );
+    }
+  }
+
+  /** One recovery at a time; a reconnect during one runs another after it. */
+  private run(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    clearTimeout(this.retryTimer);
+    this.running = this.recover()
+      .then(
+        () => this.backoff.reset(),
+        (err: unknown) => {
+          this.handlers.failed(
+            new CodedError(
+              CatchUpCodes.FAILED,
+              `Could not read missed events from the VCD audit trail: ${errorMessage(err)}`,
+            ),
+          );
+          this.retryLater();
+        },
+      )
+      .finally(() => {
+        this.running = undefined;
+        if (this.again && !this.closed) {
+          this.again = false;
+          void this.run();
+        }
+      });
+    return this.running;
+  }
+
+  private retryLater(): void {
+    if (this.closed) return;
+    this.retryTimer = setTimeout(() => void this.run(), this.backoff.next());
+    this.retryTimer.unref();
+  }
+
+  private async recover(): Promise<void> {
+    const since = this.pendingSince;
+    if (since === undefined || this.closed) return;
+    const pageSize = Math.min(128, this.options.pageSize ?? 128);
+    const max = this.options.maxRecords ?? 10_000;
+    // ge, not gt: events of the same millisecond as the mark are read and dropped as doubles if seen.
+    const filter = encodeURIComponent(`timestamp=ge=${new Date(since).toISOString()}`);
+    let read = 0;
+    let sent = 0;
+    for (let page = 1; ; page++) {
+      const path = `${AUDIT}?filter=${filter}&sortAsc=timestamp&page=${page}&pageSize=${pageSize}`;
+      const answer = (await this.request('GET', path)) as AuditPage;
+      const values = answer?.values ?? [];
+      for (const record of values) {
+        if (this.closed) return;
+        read++;
+        if (this.recovered(record)) sent++;
+      }
+      const last = values.length === 0 || page >= (answer.pageCount ?? page);
+      if (last) break;
+      if (sent >= max) {
+        const left = Math.max(0, (answer.resultTotal ?? read) - read);
+        this.pendingSince = undefined;
+        this.handlers.failed(
+          new CodedError(
+            CatchUpCodes.TRUNCATED,
+            `Recovered ${sent} missed events from the VCD audit trail and left ${left} more records unread ` +
+              `(at most ${max} per reconnect); read ${AUDIT} for the rest.`,
+            { sent, left },
+          ),
+        );
+        return;
+      }
+    }
+    this.pendingSince = undefined;
+  }
+
+  /** Sends one record unless it is a double or not under the filter; true if sent. */
+  private recovered(record: VcdAuditRecord): boolean {
+    const topic = auditTopic(record);
+    const notification = notificationFromAudit(record);
+    const id = notification.eventId as string | undefined;
+    this.advance(record.timestamp);
+    // Progress is kept record by record (not the mark, which live events move too): a failure resumes here.
+    const t = Date.parse(record.timestamp);
+    if (Number.isFinite(t)) this.pendingSince = t;
+    if (!topicMatches(this.filter, topic) || (id && this.recent.has(id))) return false;
+    if (id) this.remember(id);
+    this.handlers.deliver(topic, notification);
+    return true;
+  }
+
+  private advance(timestamp: unknown): void {
+    const t = typeof timestamp === 'string' ? Date.parse(timestamp) : NaN;
+    if (Number.isFinite(t) && (this.mark === undefined || t > this.mark)) this.mark = t;
+  }
+
+  private remember(id: string): void {
+    this.recent.add(id);
+    const limit = this.options.remember ?? 5000;
+    // A Set iterates in insertion order: the first is the oldest.
+    if (this.recent.size > limit) this.recent.delete(this.recent.values().next().value as string);
+  }
+}
