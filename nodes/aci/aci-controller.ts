@@ -3,7 +3,7 @@
  * shared by every aci-subscribe node that uses it.
  */
 import { CodedError, errorMessage } from '../common/errors';
-import { Users, onClose } from '../common/glue';
+import { Users, dialogSecrets, onClose } from '../common/glue';
 import type { NodeAPI, NodeDef } from '../common/red';
 import type { AciControllerCredentials, AciControllerNode, StateListener } from './controller-api';
 import { ApicCluster, type ApicAuthType, type ApicClusterOptions } from './session';
@@ -15,9 +15,6 @@ interface AciControllerDef extends NodeDef {
   tlsInsecure?: boolean;
   ca?: string;
 }
-
-/** The editor sends this for a password field it did not change. */
-const UNCHANGED = '__PWRD__';
 
 function clusterOptions(
   def: Partial<AciControllerDef>,
@@ -117,14 +114,10 @@ export = function register(RED: NodeAPI): void {
   // Stored secrets are used where the dialog shows the unchanged placeholder.
   RED.httpAdmin.post('/aci-controller/test', RED.auth.needsPermission('aci-controller.write'), (req, res) => {
     const body = (req.body ?? {}) as Partial<AciControllerDef & AciControllerCredentials>;
-    const stored = (typeof body.id === 'string' && RED.nodes.getCredentials(body.id)) || {};
-    const secret = (name: 'password' | 'privateKey') =>
-      body[name] === UNCHANGED || body[name] === undefined || body[name] === '' ? stored[name] : body[name];
     const creds = {
       username: body.username,
       certificateName: body.certificateName,
-      password: secret('password'),
-      privateKey: secret('privateKey'),
+      ...dialogSecrets(RED, body, ['password', 'privateKey'] as const),
     };
     let cluster: ApicCluster;
     try {

@@ -4,7 +4,7 @@
  * here and in the node files only; protocol code never sees them.
  */
 import { CodedError, errorMessage } from './errors';
-import type { Node, NodeMessage, NodeStatus, SendFn } from './red';
+import type { Node, NodeAPI, NodeMessage, NodeStatus, SendFn } from './red';
 
 /** Node-RED shows status text in a small label: keep it short. */
 const STATUS_MAX = 20;
@@ -194,4 +194,27 @@ export function numberSetting(value: unknown, fallback: number, min: number, max
   const n = typeof value === 'number' ? value : Number(String(value ?? '').trim() || NaN);
   if (!Number.isFinite(n)) return fallback;
   return Math.min(max, Math.max(min, n));
+}
+
+/** The editor sends this for a password field it did not change. */
+const UNCHANGED = '__PWRD__';
+
+/**
+ * The secrets a "test connection" request from an edit dialog means: what the
+ * dialog sent, or the node's stored secret where the dialog left the field
+ * unchanged (the editor never receives stored secrets, only a placeholder).
+ */
+export function dialogSecrets<K extends string>(
+  RED: NodeAPI,
+  body: Record<string, unknown>,
+  names: readonly K[],
+): Partial<Record<K, string>> {
+  const stored = (typeof body.id === 'string' && RED.nodes.getCredentials(body.id)) || {};
+  const out: Partial<Record<K, string>> = {};
+  for (const name of names) {
+    const sent = body[name];
+    const value = sent === UNCHANGED || sent === undefined || sent === '' ? stored[name] : sent;
+    if (typeof value === 'string') out[name] = value;
+  }
+  return out;
 }

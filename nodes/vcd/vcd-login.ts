@@ -3,7 +3,7 @@
  * shared by every node that uses it.
  */
 import { CodedError, errorMessage } from '../common/errors';
-import { Users, onClose } from '../common/glue';
+import { Users, dialogSecrets, onClose } from '../common/glue';
 import type { NodeAPI, NodeDef } from '../common/red';
 import type { StateListener, VcdLoginCredentials, VcdLoginNode } from './login-api';
 import { VcdMessaging, type MessagingState } from './messaging';
@@ -16,9 +16,6 @@ interface VcdLoginDef extends NodeDef {
   tlsInsecure?: boolean;
   ca?: string;
 }
-
-/** The editor sends this for a password field it did not change. */
-const UNCHANGED = '__PWRD__';
 
 function sessionOptions(def: Partial<VcdLoginDef>, creds: Partial<VcdLoginCredentials>): VcdSessionOptions {
   return {
@@ -113,10 +110,7 @@ export = function register(RED: NodeAPI): void {
   // the unchanged placeholder.
   RED.httpAdmin.post('/vcd-login/test', RED.auth.needsPermission('vcd-login.write'), (req, res) => {
     const body = (req.body ?? {}) as Partial<VcdLoginDef & VcdLoginCredentials>;
-    const stored = (typeof body.id === 'string' && RED.nodes.getCredentials(body.id)) || {};
-    const secret = (name: 'password' | 'apiToken') =>
-      body[name] === UNCHANGED || body[name] === undefined || body[name] === '' ? stored[name] : body[name];
-    const creds = { username: body.username, password: secret('password'), apiToken: secret('apiToken') };
+    const creds = { username: body.username, ...dialogSecrets(RED, body, ['password', 'apiToken'] as const) };
     let session: VcdSession;
     try {
       session = new VcdSession({
