@@ -263,10 +263,7 @@ export class VcdSimulator {
       },
       authorizeSubscribe: (client, sub, done) => {
         const conn = this.connectionOf(client);
-        if (conn?.session && this.directory.maySubscribe(conn.session, sub.topic)) {
-          conn.subscriptions.add(sub.topic);
-          return done(null, sub);
-        }
+        if (conn?.session && this.directory.maySubscribe(conn.session, sub.topic)) return done(null, sub);
         this.stats.refusedSubscriptions++;
         done(null, null); // SUBACK failure (0x80)
       },
@@ -274,6 +271,11 @@ export class VcdSimulator {
       authorizePublish: (_client, _packet, done) => done(new Error('publishing is not allowed')),
     });
     this.broker.on('clientReady', () => this.stats.mqttConnects++);
+    // Counted once the broker routes to it (after authorizeSubscribe, a publish could still miss it).
+    this.broker.on('subscribe', (subs, client) => {
+      const conn = this.connectionOf(client);
+      for (const s of subs) if ((s.qos as number) !== 128) conn?.subscriptions.add(s.topic);
+    });
     this.broker.on('unsubscribe', (topics, client) => {
       const conn = this.connectionOf(client);
       for (const t of topics) conn?.subscriptions.delete(t);
