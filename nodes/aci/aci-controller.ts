@@ -3,7 +3,7 @@
  * shared by every aci-subscribe node that uses it.
  */
 import { CodedError, errorMessage } from '../common/errors';
-import { Users, dialogSecrets, onClose } from '../common/glue';
+import { Users, dialogSecrets, onClose, reportSetupError } from '../common/glue';
 import type { NodeAPI, NodeDef } from '../common/red';
 import type { AciControllerCredentials, AciControllerNode, StateListener } from './controller-api';
 import { ApicCluster, type ApicAuthType, type ApicClusterOptions } from './session';
@@ -66,7 +66,7 @@ export = function register(RED: NodeAPI): void {
       );
     } catch (err) {
       node.configError = err as CodedError;
-      node.error(err as Error);
+      reportSetupError(RED, node, err as Error, 'bad settings');
     }
 
     node.watch = (user, entries, handlers, options, onState) => {

@@ -4,7 +4,15 @@
  * `msg.subscribe` / `msg.unsubscribe` change the watch list at run time.
  */
 import { CodedError } from '../common/errors';
-import { ConnectionStatus, StatusThrottle, numberSetting, onClose, onInput, status } from '../common/glue';
+import {
+  ConnectionStatus,
+  StatusThrottle,
+  numberSetting,
+  onClose,
+  onInput,
+  status,
+  reportSetupError,
+} from '../common/glue';
 import type { Node, NodeAPI, NodeDef } from '../common/red';
 import type { AciControllerNode } from './controller-api';
 import { ENTRY_INVALID, parseEntries, type WatchEntry } from './entries';
@@ -46,8 +54,8 @@ export = function register(RED: NodeAPI): void {
       if (!controller) throw new CodedError('APIC_CONFIG_INVALID', 'Select an aci controller.');
       entries = parseEntries(String(def.subscriptions ?? ''));
     } catch (err) {
-      node.status(status.error((err as CodedError).code === ENTRY_INVALID ? 'bad entries' : 'no controller'));
-      node.error(err as Error);
+      const label = (err as CodedError).code === ENTRY_INVALID ? 'bad entries' : 'no controller';
+      reportSetupError(RED, node, err as Error, label);
       return;
     }
     const output: AciOutput = OUTPUTS.includes(def.output) ? def.output : 'object';

@@ -27,7 +27,11 @@ export const status = {
     shape: 'dot',
     text: clip(count === undefined ? text : `${text} · ${shortCount(count)}`),
   }),
-  error: (text: string): NodeStatus => ({ fill: 'red', shape: 'ring', text: clip(text) }),
+  error: (text: string | undefined): NodeStatus => ({
+    fill: 'red',
+    shape: 'ring',
+    text: clip(text || 'error'),
+  }),
   closed: (text = 'closed'): NodeStatus => ({ fill: 'grey', shape: 'ring', text: clip(text) }),
   info: (text: string): NodeStatus => ({ fill: 'blue', shape: 'dot', text: clip(text) }),
   clear: (): Record<string, never> => ({}),
@@ -58,6 +62,22 @@ export function onInput(
     } catch (err) {
       fail(err);
     }
+  });
+}
+
+/**
+ * Reports settings a node cannot work with: a red status now, and the error
+ * once the flows have started, because Node-RED wires up Catch nodes only after
+ * every node of the flow exists (an error raised while constructing never
+ * reaches them).
+ */
+export function reportSetupError(RED: NodeAPI, node: Node, error: Error, label: string): void {
+  node.status(status.error(label));
+  const report = () => node.error(error, {});
+  RED.events.once('flows:started', report);
+  node.on('close', (_removed: boolean, done: () => void) => {
+    RED.events.removeListener('flows:started', report);
+    done();
   });
 }
 

@@ -75,6 +75,16 @@ export interface NodeAPI {
     get(path: string, ...handlers: AdminHandler[]): void;
   };
   auth: { needsPermission(permission: string): AdminHandler };
+  settings: {
+    userDir?: string;
+    /** The user's key for the credentials file; false: stored unencrypted. */
+    credentialSecret?: string | false;
+    get?(name: string): unknown;
+  };
+  events: {
+    once(event: 'flows:started', listener: () => void): void;
+    removeListener(event: 'flows:started', listener: () => void): void;
+  };
   log: { info(m: string): void; warn(m: string): void; error(m: string): void; debug(m: string): void };
   _(key: string, substitutions?: Record<string, unknown>): string;
   version(): string;

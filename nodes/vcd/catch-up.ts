@@ -96,6 +96,16 @@ export class MissedEvents {
     return this.run();
   }
 
+  /**
+   * The connection is gone: what comes from here on was missed. Fixing the mark
+   * now matters because live events may arrive before the next SUBACK (MQTT
+   * allows it, and another node's filter on the same connection may match them)
+   * and would move the mark past what was missed.
+   */
+  disconnected(): void {
+    if (this.grantedBefore) this.pendingSince ??= this.mark;
+  }
+
   close(): void {
     this.closed = true;
     clearTimeout(this.retryTimer);

@@ -25,4 +25,6 @@ export interface VcdLoginNode extends Node<VcdLoginCredentials> {
     onState: StateListener,
   ): void;
   unsubscribe(user: Node): Promise<void>;
+  /** Goes on with a service-account token that replaced the one in use. */
+  adoptApiToken(token: string): void;
 }

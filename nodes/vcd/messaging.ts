@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { MqttClient } from 'mqtt';
 import WebSocket, { createWebSocketStream } from 'ws';
-import { Backoff, sleep, type BackoffOptions } from '../common/backoff';
+import { Backoff, sleep, unlessAborted, type BackoffOptions } from '../common/backoff';
 import { CodedError, classifyNetworkError, errorMessage, isCoded } from '../common/errors';
 import { tlsConnectOptions, type TlsSettings } from '../common/tls';
 import { expandTopic, topicMatches } from './topics';
@@ -28,6 +28,8 @@ export type QoS = 0 | 1 | 2;
 export interface TokenSource {
   token(): Promise<string>;
   invalidate(token: string): void;
+  /** Is this still the token token() hands out (not renewed, not expired)? */
+  isCurrent(token: string): boolean;
   readonly info: { orgUuid: string; userUuid: string } | undefined;
 }
 
@@ -64,8 +66,14 @@ interface Subscription {
 interface Outcome {
   connectedMs: number;
   error?: CodedError;
+  /** HTTP status of a failed upgrade. */
   status?: number;
+  /** The broker refused the credentials in CONNACK (return code 4 or 5). */
+  refused?: boolean;
 }
+
+/** A connection that lived this long on a token since renewed ended because of its token. */
+const STALE_TOKEN_MIN_LIFE_MS = 1000;
 
 /**
  * Events: `state` (state, error?) on every change, `connected` after the
@@ -155,7 +163,8 @@ export class VcdMessaging extends EventEmitter {
       let outcome: Outcome;
       let token: string | undefined;
       try {
-        token = await this.options.tokens.token();
+        // A stop while logging in ends the loop at once; the session logs the new login out.
+        token = await unlessAborted(this.options.tokens.token(), signal);
         outcome = await this.connectOnce(token, signal);
       } catch (err) {
         outcome = {
@@ -166,8 +175,13 @@ export class VcdMessaging extends EventEmitter {
       if (signal.aborted) break;
       if (outcome.connectedMs >= (this.options.stableMs ?? 10_000)) this.backoff.reset();
 
-      const unauthorized = outcome.status === 401 || outcome.status === 403;
+      const unauthorized = outcome.status === 401 || outcome.status === 403 || outcome.refused === true;
       if (unauthorized && token) this.options.tokens.invalidate(token);
+      // VCD may end a connection when its token expires; the renewed token reconnects at once.
+      const stale =
+        outcome.connectedMs >= STALE_TOKEN_MIN_LIFE_MS &&
+        token !== undefined &&
+        !this.options.tokens.isCurrent(token);
       refusedInARow = unauthorized ? refusedInARow + 1 : 0;
       const authFailed = isCoded(outcome.error, VcdCodes.AUTH_FAILED) || refusedInARow >= 2;
       this.setState(
@@ -179,7 +193,7 @@ export class VcdMessaging extends EventEmitter {
           ),
       );
       // A first 401 usually means the token just expired: retry at once with a new one.
-      const delay = unauthorized && refusedInARow === 1 ? 0 : this.backoff.next();
+      const delay = stale || (unauthorized && refusedInARow === 1) ? 0 : this.backoff.next();
       try {
         await sleep(delay, signal);
       } catch {
@@ -190,6 +204,7 @@ export class VcdMessaging extends EventEmitter {
 
   /** One connection from upgrade to close; resolves when it is over. */
   private connectOnce(token: string, signal: AbortSignal): Promise<Outcome> {
+    if (signal.aborted) return Promise.resolve({ connectedMs: 0 });
     return new Promise((resolve) => {
       let upgradeStatus: number | undefined;
       let socketError: unknown;
@@ -242,17 +257,25 @@ export class VcdMessaging extends EventEmitter {
         client.removeAllListeners('message');
         client.end(true);
         if (this.client === client) this.client = undefined;
+        const refused = !connectedAt && [4, 5].includes((socketError as { code?: unknown })?.code as number);
         resolve({
           connectedMs: connectedAt ? Date.now() - connectedAt : 0,
           status: upgradeStatus,
-          error: connectedAt ? undefined : this.describeFailure(upgradeStatus, socketError),
+          refused,
+          error: connectedAt ? undefined : this.describeFailure(upgradeStatus, socketError, refused),
         });
       });
       signal.addEventListener('abort', () => client.end(true), { once: true });
     });
   }
 
-  private describeFailure(status: number | undefined, err: unknown): CodedError {
+  private describeFailure(status: number | undefined, err: unknown, refused: boolean): CodedError {
+    if (refused) {
+      return new CodedError(
+        MessagingCodes.UNAUTHORIZED,
+        `The VCD message bus refused the login in MQTT CONNACK (${errorMessage(err)}); logging in again.`,
+      );
+    }
     if (status === 401 || status === 403) {
       return new CodedError(
         MessagingCodes.UNAUTHORIZED,

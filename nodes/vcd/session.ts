@@ -20,6 +20,8 @@ export const VcdCodes = {
   CLOSED: 'VCD_SESSION_CLOSED',
 } as const;
 
+/** 38.1 or 38.1.0; not 39.0.0-alpha. */
+const RELEASED_VERSION = /^\d+\.\d+(\.\d+)?$/;
 /** The oldest API with /cloudapi login. */
 export const MIN_API_VERSION = '33.0';
 /** The newest API this client was written against; newer servers still offer it. */
@@ -116,8 +118,12 @@ export function parseVersions(res: HttpResponse): VersionInfo[] {
  * VCD_VERSION_TOO_OLD when the server offers nothing from 33.0 on.
  */
 export function negotiateVersion(offered: VersionInfo[]): string {
+  if (offered.length === 0) {
+    throw new CodedError(VcdCodes.NOT_VCD, 'GET /api/versions lists no API versions: is this a VCD?');
+  }
   const usable = offered
-    .filter((v) => !v.deprecated)
+    // Pre-release versions (e.g. 39.0.0-alpha) are previews of the next API, not a contract.
+    .filter((v) => !v.deprecated && RELEASED_VERSION.test(v.version))
     .map((v) => v.version)
     .filter((v) => compareVersions(v, MIN_API_VERSION) >= 0)
     .sort(compareVersions);
@@ -128,10 +134,13 @@ export function negotiateVersion(offered: VersionInfo[]): string {
   const newest = offered
     .map((v) => v.version)
     .sort(compareVersions)
-    .pop();
+    .pop() as string;
+  const onlyDeprecated = compareVersions(newest, MIN_API_VERSION) >= 0;
   throw new CodedError(
     VcdCodes.VERSION_TOO_OLD,
-    `This VMware Cloud Director offers API ${newest ?? 'none'}; at least ${MIN_API_VERSION} (VCD 10.0) is needed.`,
+    onlyDeprecated
+      ? `This VMware Cloud Director offers no current (non-deprecated) API from ${MIN_API_VERSION} on.`
+      : `This VMware Cloud Director offers API ${newest}; at least ${MIN_API_VERSION} (VCD 10.0) is needed.`,
     { offered: offered.map((v) => v.version) },
   );
 }
@@ -233,6 +242,12 @@ export class VcdSession extends EventEmitter {
     return this.apiToken;
   }
 
+  /** Goes on with a token that replaced ours elsewhere (a test login spent the one we had). */
+  useApiToken(token: string): void {
+    this.apiToken = token;
+    this.lastFailure = undefined;
+  }
+
   /**
    * A token that is valid now: the current one, or a fresh login when there is
    * none or it has expired. Concurrent callers share one login.
@@ -245,6 +260,12 @@ export class VcdSession extends EventEmitter {
     return (await this.login()).token;
   }
 
+  /** Is this the token token() hands out now? */
+  isCurrent(token: string): boolean {
+    const c = this.current;
+    return c !== undefined && c.token === token && Date.now() < c.info.expiresAt;
+  }
+
   /** Logs in (or renews); one login at a time however many ask. */
   login(): Promise<Credential> {
     if (this.closed) return Promise.reject(new CodedError(VcdCodes.CLOSED, 'The VCD session is closed.'));
@@ -253,7 +274,12 @@ export class VcdSession extends EventEmitter {
     if (failure && Date.now() < failure.retryAt) return Promise.reject(failure.error);
     this.pending = this.doLogin()
       .then(
-        (cred) => {
+        async (cred) => {
+          if (this.closed) {
+            // Closed while this login was under way: end the new session too.
+            await this.logout(cred);
+            throw new CodedError(VcdCodes.CLOSED, 'The VCD session is closed.');
+          }
           this.current = cred;
           this.lastFailure = undefined;
           this.retry.reset();
@@ -321,29 +347,40 @@ export class VcdSession extends EventEmitter {
     }
   }
 
-  /** Logs out (best effort) and stops renewing. */
+  /**
+   * Logs out (best effort) and stops renewing. A login under way is waited for
+   * (a few seconds at most), so the session it opens is logged out as well.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.renewTimer);
     const cred = this.current;
     this.current = undefined;
-    if (cred && Date.now() < cred.info.expiresAt) {
-      const newLogout = compareVersions(cred.info.apiVersion, CLOUDAPI_LOGOUT_VERSION) >= 0;
-      await this.http
-        .send('DELETE', this.site + (newLogout ? '/cloudapi/1.0.0/sessions/current' : '/api/session'), {
-          headers: {
-            accept: newLogout
-              ? `application/json;version=${cred.info.apiVersion}`
-              : `application/*+xml;version=${cred.info.apiVersion}`,
-            authorization: `Bearer ${cred.token}`,
-          },
-          timeoutMs: 5000,
-        })
-        .catch(() => undefined);
-    }
+    const pending = this.pending?.catch(() => undefined);
+    await Promise.all([
+      cred && this.logout(cred),
+      pending && Promise.race([pending, new Promise((r) => setTimeout(r, 5000).unref())]),
+    ]);
     await this.http.close().catch(() => undefined);
     this.emit('closed');
+  }
+
+  /** Ends one VCD session (best effort). */
+  private async logout(cred: Credential): Promise<void> {
+    if (Date.now() >= cred.info.expiresAt) return;
+    const newLogout = compareVersions(cred.info.apiVersion, CLOUDAPI_LOGOUT_VERSION) >= 0;
+    await this.http
+      .send('DELETE', this.site + (newLogout ? '/cloudapi/1.0.0/sessions/current' : '/api/session'), {
+        headers: {
+          accept: newLogout
+            ? `application/json;version=${cred.info.apiVersion}`
+            : `application/*+xml;version=${cred.info.apiVersion}`,
+          authorization: `Bearer ${cred.token}`,
+        },
+        timeoutMs: 5000,
+      })
+      .catch(() => undefined);
   }
 
   /** `GET /api/versions` and pick the version (cached for the session's life). */

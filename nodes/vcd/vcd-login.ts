@@ -2,9 +2,11 @@
  * vcd-login (config node): one VCD session and one message-bus connection,
  * shared by every node that uses it.
  */
+import path from 'node:path';
 import { CodedError, errorMessage } from '../common/errors';
-import { Users, dialogSecrets, onClose } from '../common/glue';
+import { Users, dialogSecrets, onClose, reportSetupError } from '../common/glue';
 import type { NodeAPI, NodeDef } from '../common/red';
+import { RotatingSecret } from '../common/rotating-secret';
 import type { StateListener, VcdLoginCredentials, VcdLoginNode } from './login-api';
 import { VcdMessaging, type MessagingState } from './messaging';
 import { VcdSession, type VcdAuthType, type VcdSessionOptions } from './session';
@@ -41,7 +43,25 @@ function category(code: string): string {
   return 'other';
 }
 
+/** The key Node-RED encrypts its credentials file with (none when it is told not to). */
+function credentialKey(RED: NodeAPI): string | undefined {
+  const { credentialSecret, get } = RED.settings;
+  if (credentialSecret === false) return undefined;
+  if (typeof credentialSecret === 'string') return credentialSecret;
+  const generated = typeof get === 'function' ? get.call(RED.settings, '_credentialSecret') : undefined;
+  return typeof generated === 'string' ? generated : undefined;
+}
+
 export = function register(RED: NodeAPI): void {
+  /** Where a login's rotating token outlives a restart (none without a user directory). */
+  const rotatingToken = (id: string) =>
+    RED.settings.userDir
+      ? new RotatingSecret(
+          path.join(RED.settings.userDir, 'vcd-login-tokens', `${id}.json`),
+          credentialKey(RED),
+        )
+      : undefined;
+
   function VcdLogin(this: VcdLoginNode, def: VcdLoginDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -49,20 +69,40 @@ export = function register(RED: NodeAPI): void {
     const listeners = new Map<string, StateListener>();
     let messaging: VcdMessaging | undefined;
 
+    const tokenFile = def.authType === 'apiToken' ? rotatingToken(node.id) : undefined;
+    const configured = node.credentials.apiToken?.trim();
+    const apiToken = configured && tokenFile ? tokenFile.resolve(configured) : configured;
+    /** Keeps the newest service-account token: in the credential store (redeploys) and on disk (restarts). */
+    const keep = (token: string) => {
+      RED.nodes.addCredentials(node.id, { ...RED.nodes.getCredentials(node.id), apiToken: token });
+      try {
+        tokenFile?.rotated(token);
+      } catch (err) {
+        node.warn(`The rotated API token could not be saved (${errorMessage(err)}); deploy to keep it.`);
+      }
+    };
+    if (apiToken && apiToken !== configured) {
+      keep(apiToken);
+      node.log('Going on with the newest token of this service account (rotated since the last deploy).');
+    }
+
     try {
-      node.session = new VcdSession(sessionOptions(def, node.credentials));
+      node.session = new VcdSession(sessionOptions(def, { ...node.credentials, apiToken }));
     } catch (err) {
       node.configError = err as CodedError;
-      node.error(err as Error);
+      reportSetupError(RED, node, err as Error, 'bad settings');
     }
     const session = node.session;
 
+    node.adoptApiToken = (token: string) => {
+      session?.useApiToken(token);
+      keep(token);
+    };
+
     if (session) {
       session.on('rotated', (token: string) => {
-        // Keep the newest service-account token in the credential store: a redeploy
-        // restarts this node from there, and the next deploy writes it to disk.
-        RED.nodes.addCredentials(node.id, { ...RED.nodes.getCredentials(node.id), apiToken: token });
-        node.log('VCD rotated the API token; the new one is kept (it is saved to disk at the next deploy).');
+        keep(token);
+        node.log('VCD rotated the API token; the new one is kept.');
       });
       session.on('login', (info: { user: { name: string }; org: { name: string }; apiVersion: string }) => {
         node.debug(`logged in as ${info.user.name}@${info.org.name} (API ${info.apiVersion})`);
@@ -91,9 +131,10 @@ export = function register(RED: NodeAPI): void {
       if (users.remove(user) && messaging) await messaging.stop();
     };
 
-    onClose(node, async () => {
+    onClose(node, async (removed) => {
       await messaging?.stop();
       await session?.close();
+      if (removed) tokenFile?.remove();
     });
   }
 
@@ -111,6 +152,12 @@ export = function register(RED: NodeAPI): void {
   RED.httpAdmin.post('/vcd-login/test', RED.auth.needsPermission('vcd-login.write'), (req, res) => {
     const body = (req.body ?? {}) as Partial<VcdLoginDef & VcdLoginCredentials>;
     const creds = { username: body.username, ...dialogSecrets(RED, body, ['password', 'apiToken'] as const) };
+    // The token the deployed node runs on, when the dialog left the field unchanged.
+    const deployed = typeof body.id === 'string' ? (RED.nodes.getNode(body.id) as VcdLoginNode | null) : null;
+    const sharesToken =
+      deployed !== null &&
+      creds.apiToken !== undefined &&
+      creds.apiToken === deployed.session?.currentApiToken;
     let session: VcdSession;
     try {
       session = new VcdSession({
@@ -128,7 +175,11 @@ export = function register(RED: NodeAPI): void {
       return;
     }
     let rotated: string | undefined;
-    session.on('rotated', (token: string) => (rotated = token));
+    session.on('rotated', (token: string) => {
+      rotated = token;
+      // This login spent the deployed node's token: the node goes on with the new one.
+      if (sharesToken) deployed.adoptApiToken(token);
+    });
     session
       .login()
       .then((cred) => {
@@ -141,8 +192,8 @@ export = function register(RED: NodeAPI): void {
           user: i.user.name,
           roles: i.roles,
           provider: i.provider,
-          // A service-account token is spent by this login: give the dialog the new one.
-          rotatedToken: rotated,
+          // A service-account token typed into the dialog is spent by this login: give the dialog the new one.
+          rotatedToken: sharesToken ? undefined : rotated,
         });
       })
       .catch((err: unknown) => {
@@ -152,7 +203,7 @@ export = function register(RED: NodeAPI): void {
           code,
           category: category(code),
           message: errorMessage(err),
-          rotatedToken: rotated,
+          rotatedToken: sharesToken ? undefined : rotated,
         });
       })
       .finally(() => void session.close());

@@ -3,7 +3,7 @@
  * the message-bus connection of a vcd-login node.
  */
 import { CodedError } from '../common/errors';
-import { ConnectionStatus, StatusThrottle, onClose, status } from '../common/glue';
+import { ConnectionStatus, StatusThrottle, onClose, status, reportSetupError } from '../common/glue';
 import type { Node, NodeAPI, NodeDef } from '../common/red';
 import { vcdEnvelopeEvent } from '../events/decode/vcd';
 import { parseVcdEnvelope, type VcdEnvelope } from '../events/decode/vcd-envelope';
@@ -46,8 +46,8 @@ export = function register(RED: NodeAPI): void {
       if (!login) throw new CodedError('VCD_CONFIG_INVALID', 'Select a vcd login.');
       template = validateTopic(String(def.topic ?? ''));
     } catch (err) {
-      node.status(status.error((err as CodedError).code === 'VCD_TOPIC_INVALID' ? 'bad topic' : 'no login'));
-      node.error(err as Error);
+      const label = (err as CodedError).code === 'VCD_TOPIC_INVALID' ? 'bad topic' : 'no login';
+      reportSetupError(RED, node, err as Error, label);
       return;
     }
     const qos = ([0, 1, 2].includes(Number(def.qos)) ? Number(def.qos) : 1) as QoS;
@@ -58,8 +58,10 @@ export = function register(RED: NodeAPI): void {
     const connection = new ConnectionStatus(node, view, { errors: ERROR_LABELS }, () => ({
       topic: template,
     }));
-    const onState = (state: MessagingState, error?: CodedError) =>
+    const onState = (state: MessagingState, error?: CodedError) => {
+      if (state !== 'connected') missed?.disconnected();
       connection.update(state, error, () => status.connected(count));
+    };
 
     /** One way out for live and recovered events. */
     const emit = (topic: string, envelope: VcdEnvelope, extra: Record<string, unknown> = {}) => {

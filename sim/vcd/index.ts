@@ -109,6 +109,8 @@ export class VcdSimulator {
   };
   readonly faults = {
     loginDown: false,
+    /** Logins answer this much later. */
+    loginDelayMs: 0,
     /** The audit trail answers 503. */
     auditDown: false,
     brokerDownUntil: 0,
@@ -336,12 +338,33 @@ export class VcdSimulator {
   private routes(): Router {
     const r = new Router();
     r.on('GET', '/api/versions', (req, res) => this.versions(req, res));
-    r.on('POST', '/cloudapi/1.0.0/sessions', (req, res) => this.passwordLogin(req, res, false));
-    r.on('POST', '/cloudapi/1.0.0/sessions/provider', (req, res) => this.passwordLogin(req, res, true));
-    r.on('POST', /^\/oauth\/tenant\/([^/]+)\/token$/, (req, res) =>
-      this.tokenLogin(req, res, req.params[0] as string),
+    // Logins answer after loginDelayMs (a busy cell); the session is made at answer time.
+    const slow =
+      (handler: (req: SimRequest, res: http.ServerResponse) => void) =>
+      (req: SimRequest, res: http.ServerResponse) => {
+        if (this.faults.loginDelayMs <= 0) return handler(req, res);
+        setTimeout(() => handler(req, res), this.faults.loginDelayMs).unref();
+      };
+    r.on(
+      'POST',
+      '/cloudapi/1.0.0/sessions',
+      slow((req, res) => this.passwordLogin(req, res, false)),
     );
-    r.on('POST', '/oauth/provider/token', (req, res) => this.tokenLogin(req, res, 'System'));
+    r.on(
+      'POST',
+      '/cloudapi/1.0.0/sessions/provider',
+      slow((req, res) => this.passwordLogin(req, res, true)),
+    );
+    r.on(
+      'POST',
+      /^\/oauth\/tenant\/([^/]+)\/token$/,
+      slow((req, res) => this.tokenLogin(req, res, req.params[0] as string)),
+    );
+    r.on(
+      'POST',
+      '/oauth/provider/token',
+      slow((req, res) => this.tokenLogin(req, res, 'System')),
+    );
     r.on('GET', '/cloudapi/1.0.0/sessions/current', (req, res) => {
       const s = this.authorized(req, res);
       if (s) sendJson(res, 200, this.directory.sessionJson(s, this.acceptedVersion(req) ?? ''));
@@ -502,6 +525,7 @@ export class VcdSimulator {
     r.on('POST', '/_sim/faults', (req, res) => {
       const body = JSON.parse(req.body || '{}') as Partial<typeof this.faults> & { ratePerSec?: number };
       if (typeof body.loginDown === 'boolean') this.faults.loginDown = body.loginDown;
+      if (typeof body.loginDelayMs === 'number') this.faults.loginDelayMs = body.loginDelayMs;
       if (typeof body.auditDown === 'boolean') this.faults.auditDown = body.auditDown;
       if (typeof body.tokenLifetimeSec === 'number') this.faults.tokenLifetimeSec = body.tokenLifetimeSec;
       if (typeof body.dropOnExpiry === 'boolean') this.faults.dropOnExpiry = body.dropOnExpiry;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { ApicSimulator, DEFAULT_APIC_PASSWORD } from '../../sim/apic';
 import { exampleFlow, type FlowNode } from '../../sim/nodered';
 import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
@@ -14,6 +14,18 @@ import { VcdSimulator } from '../../sim/vcd';
 import { freePort, runNodeRed, type RunningNodeRed } from '../support/nodered-process';
 import { SYSTEM_PYTHON } from '../support/seed-vcd-client';
 import { waitFor } from '../support/wait';
+
+/** Does something listen on this loopback port? */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
 
 /** Debug nodes print to the console instead of the editor sidebar, so the test can read them. */
 const toConsole = (flow: FlowNode[]) =>
@@ -68,6 +80,8 @@ describe('example flows in a real Node-RED', function () {
       const smtpPort = await freePort();
       smtp = spawn(SYSTEM_PYTHON, ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${smtpPort}`]);
       smtp.stdout!.on('data', (d: Buffer) => (mail += d.toString()));
+      // Python starts slowly on a busy machine: a mail sent before it listens would be lost.
+      await waitFor(() => accepts(smtpPort), 'the mail server to listen', 20_000);
 
       const flow = toConsole(exampleFlow('events-to-webex-and-email.json')).map((n) => {
         if (n.type === 'vcd-login') return { ...n, url: vcd.url, ca: vcd.cert };
@@ -128,7 +142,11 @@ describe('example flows in a real Node-RED', function () {
         () => posts.length >= 2 && (mail.match(/END MESSAGE/g) ?? []).length >= 2,
         'two posts and two mails',
         20_000,
-      );
+      ).catch((err: Error) => {
+        throw new Error(
+          `${err.message}: ${posts.length} posts, ${(mail.match(/END MESSAGE/g) ?? []).length} mails\n${red!.log()}`,
+        );
+      });
       await new Promise((r) => setTimeout(r, 1000)); // anything filtered wrongly would arrive now
       assert.equal(posts.length, 2, red.log());
       assert.ok(

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { VcdLoginNode } from '../../nodes/vcd/login-api';
 import vcdLogin from '../../nodes/vcd/vcd-login';
 import vcdSubscribe from '../../nodes/vcd/vcd-subscribe';
 import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
@@ -243,11 +247,26 @@ describe('vcd login + vcd subscribe nodes', function () {
     assert.ok(rec.statuses.some((s) => s.fill === 'red' && s.text === 'topic refused'));
   });
 
-  it('refuses an invalid topic at deploy', async () => {
+  it('refuses an invalid topic at deploy, and says so to Catch', async () => {
     sim = await VcdSimulator.start();
-    const { rec } = await start({}, flow({}, 'publish/{org}/*'));
+    const { rec, caught } = await start({}, flow({}, 'publish/{org}/*'));
     await waitFor(() => rec.statuses.some((s) => s.text === 'bad topic'), 'bad topic status');
+    await waitFor(() => caught.length === 1, 'the error at Catch');
+    assert.equal((caught[0]!.error as { code: string }).code, 'VCD_TOPIC_INVALID');
     assert.equal(sim.stats.upgrades, 0);
+  });
+
+  it('sends settings the login cannot work with to Catch, once', async () => {
+    sim = await VcdSimulator.start();
+    const f = flow();
+    f.find((n) => n.id === 'login')!.url = 'vcd.example.com';
+    const { caught } = await start({}, f);
+    await waitFor(() => caught.length > 0, 'the error at Catch');
+    await delay(200);
+    assert.deepEqual(
+      caught.map((m) => (m.error as { code: string }).code),
+      ['VCD_CONFIG_INVALID'],
+    );
   });
 
   it('logs out when the flow stops', async () => {
@@ -317,7 +336,8 @@ describe('vcd login + vcd subscribe nodes', function () {
       assert.deepEqual(recovered.map(idOf), missed, 'in order');
       const first = recovered[0]!.payload as { type: string; summary: string; source: string };
       assert.match(first.type, /^com\.vmware\.vcloud\.event\./);
-      assert.match(first.summary, / by acmeuser in acme: /);
+      // "vm web-01 created by acmeuser in acme: succeeded", or "acmeuser logged in to acme: succeeded"
+      assert.match(first.summary, /\bacmeuser\b.* acme: (succeeded|failed)$/);
       assert.equal(first.source, sim.url);
       const after = publishAcme();
       await waitFor(() => rec.messages.some((m) => idOf(m) === after), 'live events again');
@@ -370,6 +390,76 @@ describe('vcd login + vcd subscribe nodes', function () {
       await waitFor(() => rec.messages.length >= 3, 'every missed event');
       await delay(300);
       assert.deepEqual(rec.messages.map(idOf), [...missed, ...more]);
+    });
+  });
+
+  describe('service-account tokens across a Node-RED restart', () => {
+    let userDir: string;
+    beforeEach(() => {
+      userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vcd-login-'));
+      helper.settings({ userDir, credentialSecret: 'a-credential-secret' });
+    });
+    afterEach(() => {
+      helper.settings({});
+      fs.rmSync(userDir, { recursive: true, force: true });
+    });
+    // A new object at every load: the runtime keeps (and updates) the one it is given.
+    const serviceAccount = () => ({ login: { apiToken: 'sim-service-account-token' } });
+
+    it('goes on with the newest token after a restart from the deployed (spent) one', async () => {
+      sim = await VcdSimulator.start();
+      const f = flow({ authType: 'apiToken' });
+      const { rec } = await start({}, f, serviceAccount());
+      await waitFor(() => connected(rec), 'connected');
+      // A renewal spends the token again: the credentials file on disk is two tokens behind now.
+      await (helper.getNode('login') as unknown as VcdLoginNode).session!.login();
+      assert.equal(sim.stats.tokenLogins, 2);
+      const file = fs.readFileSync(path.join(userDir, 'vcd-login-tokens', 'login.json'), 'utf8');
+      const newest = (helper.getNode('login') as unknown as VcdLoginNode).session!.currentApiToken!;
+      assert.ok(!file.includes(newest), 'the token is stored encrypted');
+      assert.equal(fs.statSync(path.join(userDir, 'vcd-login-tokens', 'login.json')).mode & 0o077, 0);
+
+      // A restart: the runtime starts from the token deployed first, long spent on VCD.
+      await helper.unload();
+      const { rec: again } = await start({}, f, serviceAccount());
+      await waitFor(() => connected(again), 'connected after the restart');
+      assert.equal(sim.stats.failedLogins, 0, 'no login with a spent token');
+    });
+
+    it('starts a new chain with a token pasted anew, and forgets the chain when the node is deleted', async () => {
+      sim = await VcdSimulator.start();
+      const f = flow({ authType: 'apiToken' });
+      const { rec } = await start({}, f, serviceAccount());
+      await waitFor(() => connected(rec), 'connected');
+      await helper.unload();
+      // The user pastes a user API token instead: it is used as given.
+      const { rec: again } = await start({}, f, { login: { apiToken: 'sim-api-token-acmeadmin' } });
+      await waitFor(() => connected(again), 'connected with the new token');
+      const session = (helper.getNode('login') as unknown as VcdLoginNode).session!;
+      assert.equal(session.currentApiToken, 'sim-api-token-acmeadmin');
+      await helper.setFlows([{ id: 'tab', type: 'tab' }], 'full', {});
+      assert.equal(fs.existsSync(path.join(userDir, 'vcd-login-tokens', 'login.json')), false);
+    });
+
+    it('a connection test with the stored token hands the new one to the deployed node', async () => {
+      sim = await VcdSimulator.start();
+      const { rec } = await start({}, flow({ authType: 'apiToken' }), serviceAccount());
+      await waitFor(() => connected(rec), 'connected');
+      const res = (await helper.request().post('/vcd-login/test').send({
+        id: 'login',
+        url: sim.url,
+        org: 'acme',
+        authType: 'apiToken',
+        ca: sim.cert,
+        apiToken: '__PWRD__',
+      })) as {
+        body: Record<string, unknown>;
+      };
+      assert.equal(res.body.ok, true);
+      assert.equal(res.body.rotatedToken, undefined, 'the deployed token never goes to the browser');
+      // The deployed node renews with the token the test left it.
+      await (helper.getNode('login') as unknown as VcdLoginNode).session!.login();
+      assert.equal(sim.stats.failedLogins, 0);
     });
   });
 

@@ -58,6 +58,19 @@ function recovery(trail: ReturnType<typeof auditTrail>, options = {}) {
 }
 
 describe('missed VCD events (audit-trail recovery)', () => {
+  it('reads from where the connection was lost, even when a live event comes before the SUBACK', async () => {
+    const records = [record(1)];
+    const trail = auditTrail(records);
+    const { missed, delivered } = recovery(trail);
+    await missed.granted(FILTER);
+    missed.disconnected();
+    records.push(record(2), record(3)); // published while away
+    // On the new connection, e3 arrives live before this node's subscription is granted.
+    assert.equal(missed.seen('e3', at(3)), true);
+    await missed.granted(FILTER);
+    assert.deepEqual(delivered, ['e2'], 'e2 is recovered, e3 is not sent twice');
+  });
+
   it('marks the newest record at the first grant, and reads from the newest event delivered after a reconnect', async () => {
     const records = [record(1), record(2)];
     const trail = auditTrail(records);

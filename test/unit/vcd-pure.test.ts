@@ -84,7 +84,25 @@ describe('VCD versions', () => {
     );
     assert.throws(() => negotiateVersion([{ version: '33.0', deprecated: true }]), {
       code: 'VCD_VERSION_TOO_OLD',
+      message: /no current \(non-deprecated\) API/,
     });
+    assert.throws(() => negotiateVersion([{ version: '32.0', deprecated: false }]), {
+      code: 'VCD_VERSION_TOO_OLD',
+      message: /offers API 32\.0; at least 33\.0/,
+    });
+  });
+
+  it('never picks a pre-release version, and says when the list is empty', () => {
+    assert.equal(
+      negotiateVersion([
+        { version: '38.1', deprecated: false },
+        { version: '39.0.0-alpha-1697091223', deprecated: false },
+        { version: '39.0', deprecated: false },
+        { version: '40.0.0-alpha', deprecated: false },
+      ]),
+      '39.0',
+    );
+    assert.throws(() => negotiateVersion([]), { code: 'VCD_NOT_VCD' });
   });
 
   it('reads URNs and JWT expiry', () => {
