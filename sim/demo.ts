@@ -5,6 +5,8 @@
  *
  *   npm start               keep the flows you changed in the editor
  *   npm start -- --reset    write the demo flows again
+ *
+ * PORT moves Node-RED, SIM_PORT_BASE the simulators, DEMO_USER_DIR the user directory.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +15,7 @@ import { DEFAULT_PASSWORD } from './vcd/directory';
 import { startSimulators, stopOnSignal, type Simulators } from './index';
 import { REPO_ROOT, exampleFlow, prepareUserDir, startNodeRed, type FlowNode } from './nodered';
 
-const USER_DIR = path.join(REPO_ROOT, '.node-red');
+const USER_DIR = process.env.DEMO_USER_DIR ?? path.join(REPO_ROOT, '.node-red');
 const PORT = Number(process.env.PORT ?? 1880);
 
 /** The flows shown in the demo: example files, pointed at the simulators. */
@@ -23,38 +25,58 @@ const DEMO_FLOWS = [
   'infra-events-to-cloudevents.json',
 ];
 
+/** Points a demo node at the running simulators (their ports and certificate can change between runs). */
+function pointAtSimulators(node: FlowNode, sims: Simulators): void {
+  if (node.type === 'vcd-login') {
+    node.url = sims.vcd.url;
+    node.ca = sims.cert;
+  }
+  if (node.type === 'aci-controller') {
+    node.hosts = sims.apic.urls.join(', ');
+    node.ca = sims.cert;
+  }
+  if (node.type === 'cloudevent-emit' && typeof node.url === 'string' && node.url) {
+    node.url = sims.sink.url + new URL(node.url).pathname;
+    node.ca = sims.cert;
+  }
+}
+
 /** The demo flows with the simulators' addresses, certificate and logins filled in. */
 function demoFlows(sims: Simulators): {
   flows: FlowNode[];
   credentials: Record<string, Record<string, string>>;
 } {
-  const flows: FlowNode[] = [];
+  const flows = DEMO_FLOWS.flatMap(exampleFlow);
   const credentials: Record<string, Record<string, string>> = {};
-  for (const node of DEMO_FLOWS.flatMap(exampleFlow)) {
-    if (node.type === 'vcd-login') {
-      node.url = sims.vcd.url;
-      node.ca = sims.cert;
+  for (const node of flows) {
+    pointAtSimulators(node, sims);
+    if (node.type === 'vcd-login')
       credentials[node.id] = { username: 'acmeadmin', password: DEFAULT_PASSWORD };
-    }
-    if (node.type === 'aci-controller') {
-      node.hosts = sims.apic.urls.join(', ');
-      node.ca = sims.cert;
+    if (node.type === 'aci-controller')
       credentials[node.id] = { username: 'admin', password: DEFAULT_APIC_PASSWORD };
-    }
-    if (node.type === 'cloudevent-emit' && typeof node.url === 'string') {
-      node.url = sims.sink.url + new URL(node.url).pathname;
-      node.ca = sims.cert;
-    }
-    flows.push(node);
   }
   return { flows, credentials };
+}
+
+/** Kept flows: the demo's own nodes follow the simulators; everything else stays as the user left it. */
+function refreshKeptFlows(file: string, sims: Simulators): void {
+  const demoIds = new Set(DEMO_FLOWS.flatMap(exampleFlow).map((n) => n.id));
+  try {
+    const flows = JSON.parse(fs.readFileSync(file, 'utf8')) as FlowNode[];
+    for (const node of flows) if (demoIds.has(node.id)) pointAtSimulators(node, sims);
+    fs.writeFileSync(file, JSON.stringify(flows, null, 2));
+  } catch (err) {
+    console.warn(`Could not update the simulator addresses in ${file}: ${(err as Error).message}`);
+  }
 }
 
 async function main(): Promise<void> {
   const sims = await startSimulators();
   fs.mkdirSync(USER_DIR, { recursive: true });
-  const fresh = process.argv.includes('--reset') || !fs.existsSync(path.join(USER_DIR, 'flows.json'));
+  const flowFile = path.join(USER_DIR, 'flows.json');
+  const fresh = process.argv.includes('--reset') || !fs.existsSync(flowFile);
   prepareUserDir(USER_DIR, { port: PORT, ...(fresh ? demoFlows(sims) : {}) });
+  if (!fresh) refreshKeptFlows(flowFile, sims);
 
   const red = startNodeRed(USER_DIR);
   const redExited = new Promise<void>((resolve) => red.once('exit', () => resolve()));
@@ -66,7 +88,7 @@ async function main(): Promise<void> {
       '',
       `Node-RED        http://127.0.0.1:${PORT}/   <- open this: events appear in the debug sidebar`,
       fresh
-        ? 'Demo flows      written to .node-red/flows.json'
+        ? `Demo flows      written to ${path.relative(process.cwd(), path.join(USER_DIR, 'flows.json'))}`
         : 'Demo flows      kept (npm start -- --reset writes them again)',
       'Ctrl+C stops everything.',
       '',

@@ -64,8 +64,9 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
     cert: vcd.cert ?? '',
     describe: () => [
       `VCD simulator   ${vcd.url}  (orgs acme, globex, System; users acmeadmin, acmeuser, globexadmin,`,
-      `                administrator@System; password ${DEFAULT_PASSWORD}; API token sim-api-token-acmeadmin)`,
-      `                faults: POST ${vcd.url}/_sim/faults {"loginDown":true,"auditDown":true,"tokenLifetimeSec":60,"ratePerSec":5},`,
+      `                administrator@System; password ${DEFAULT_PASSWORD}; API token sim-api-token-acmeadmin;`,
+      `                service-account token sim-service-account-token, replaced by a new one at every use)`,
+      `                faults: POST ${vcd.url}/_sim/faults {"loginDown":true,"loginDelayMs":3000,"auditDown":true,"tokenLifetimeSec":60,"ratePerSec":5},`,
       `                POST ${vcd.url}/_sim/broker/restart, /_sim/broker/drop, /_sim/tokens/expire`,
       `APIC simulator  ${apic.hosts}  (one cluster of three; users admin, netops,`,
       `                apic#LDAP\\alice; password ${DEFAULT_APIC_PASSWORD}; certificate user nodered, certificate`,

@@ -7,7 +7,8 @@ export const TOPIC_PRESETS = {
   mine: 'publish/{org}/{user}',
   org: 'publish/{org}/+',
   all: 'publish/#',
-  metrics: 'metrics/{org}/+',
+  // A system administrator's {org} is System; metrics come per tenant org: metrics/<org>/<vApp>.
+  metrics: 'metrics/#',
 } as const;
 
 /**
