@@ -14,7 +14,10 @@ export interface SimRequest {
   path: string;
   query: URLSearchParams;
   headers: http.IncomingHttpHeaders;
+  /** The body as UTF-8 text (what the JSON and XML APIs read). */
   body: string;
+  /** The body's bytes, for those that carry binary data. */
+  raw: Buffer;
   params: string[];
 }
 
@@ -39,7 +42,8 @@ export class Router {
   /** Serves a request; unknown paths get 404, known paths with another method 405. */
   async serve(raw: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(raw.url ?? '/', 'http://sim');
-    const body = await readBody(raw);
+    const bytes = await readBody(raw);
+    const body = bytes.toString('utf8');
     let path: string;
     try {
       path = decodeURIComponent(url.pathname);
@@ -59,6 +63,7 @@ export class Router {
         query: url.searchParams,
         headers: raw.headers,
         body,
+        raw: bytes,
         params: m.slice(1),
       };
       try {
@@ -72,11 +77,11 @@ export class Router {
   }
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

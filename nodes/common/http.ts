@@ -91,8 +91,44 @@ export function header(headers: HeaderMap, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** A short, single-line excerpt of a body for error texts. */
-export function excerpt(text: string, max = 120): string {
+/**
+ * A short, single-line excerpt for error texts, of a body or of any value. Safe on
+ * huge and deeply nested input: it reads only what it shows (a JSON.stringify of
+ * a deep or 50 MB value would overflow the stack or take seconds).
+ */
+export function excerpt(value: unknown, max = 120): string {
+  let text: string;
+  if (typeof value === 'string') text = value.slice(0, max * 4);
+  else if (Buffer.isBuffer(value)) text = value.subarray(0, max * 4).toString('utf8');
+  else {
+    // A bounded JSON-like rendering: stops once it has more than it can show.
+    let out = '';
+    const walk = (v: unknown, depth: number): void => {
+      if (out.length > max) return;
+      if (v === null || typeof v !== 'object') {
+        const s = typeof v === 'string' ? JSON.stringify(v.slice(0, max)) : String(v);
+        out += s;
+        return;
+      }
+      if (depth > 8) {
+        out += '…';
+        return;
+      }
+      const array = Array.isArray(v);
+      out += array ? '[' : '{';
+      let first = true;
+      for (const key in v) {
+        if (out.length > max) break;
+        if (!first) out += ',';
+        first = false;
+        if (!array) out += `${JSON.stringify(key)}:`;
+        walk((v as Record<string, unknown>)[key], depth + 1);
+      }
+      out += array ? ']' : '}';
+    };
+    walk(value, 0);
+    text = out;
+  }
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length > max ? `${line.slice(0, max)}…` : line;
 }

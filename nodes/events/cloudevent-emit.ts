@@ -4,19 +4,23 @@
  * bounded queue. Output 1: the result (or, without a URL, the event itself).
  * Output 2: every event that finally could not be delivered, with the error.
  */
-import { type CodedError, errorMessage } from '../common/errors';
+import { CodedError, errorMessage } from '../common/errors';
 import { StatusThrottle, numberSetting, onClose, onInput, shortCount, status } from '../common/glue';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/red';
 import {
+  BATCH_TYPE,
+  CeCodes,
   type CloudEvent,
   type MessageAttributes,
+  STRUCTURED_TYPE,
   fromInfraEvent,
   fromPayload,
   isInfraEvent,
   toBinary,
   toJsonObject,
+  withOverrides,
 } from './cloudevent';
-import { Delivery, type DeliveryMode, type DeliveryStats, type FullPolicy } from './delivery';
+import { Delivery, DeliveryCodes, type DeliveryMode, type DeliveryStats, type FullPolicy } from './delivery';
 import { parseExtensionLines, parseHeaderLines } from './emit-settings';
 
 interface EmitDef extends NodeDef {
@@ -46,13 +50,37 @@ interface EmitCredentials {
   password: string;
 }
 
+/** Queue depth and counts, in under 20 characters; anything lost or failed is never green. */
 function statusOf(s: DeliveryStats): ReturnType<typeof status.connected> {
-  const queued = s.queued + s.inFlight + s.waiting;
+  const q = `q ${shortCount(s.queued + s.inFlight + s.waiting)}`;
+  if (s.gone) return status.error('sink gone (410)');
+  if (s.failed > 0 && s.delivered === 0) return status.error(`${q} · failed ${shortCount(s.failed)}`);
   if (s.dropped > 0)
-    return { fill: 'yellow', shape: 'dot', text: `q ${queued} · lost ${shortCount(s.dropped)}` };
-  if (s.failed > 0 && s.delivered === 0)
-    return { fill: 'red', shape: 'ring', text: `q ${queued} · failed ${shortCount(s.failed)}` };
-  return { fill: 'green', shape: 'dot', text: `q ${queued} · sent ${shortCount(s.delivered)}` };
+    return { ...status.connected(undefined, `${q} · lost ${shortCount(s.dropped)}`), fill: 'yellow' };
+  if (s.failed > 0)
+    return { ...status.connected(undefined, `${q} · failed ${shortCount(s.failed)}`), fill: 'yellow' };
+  return status.connected(undefined, `${q} · sent ${shortCount(s.delivered)}`);
+}
+
+/**
+ * Without a URL, the message an http request node sends as the event: binary
+ * mode puts the data in the payload and the attributes in ce-* headers;
+ * structured and batch put the whole event in the payload.
+ */
+function unsent(msg: NodeMessage, ce: CloudEvent, mode: DeliveryMode): NodeMessage {
+  const cloudevent = { id: ce.id, source: ce.source, type: ce.type };
+  if (mode === 'binary') {
+    const { headers, body } = toBinary(ce);
+    return { ...msg, payload: body ?? '', headers, cloudevent };
+  }
+  return mode === 'batch'
+    ? { ...msg, payload: [toJsonObject(ce)], headers: { 'content-type': BATCH_TYPE }, cloudevent }
+    : { ...msg, payload: toJsonObject(ce), headers: { 'content-type': STRUCTURED_TYPE }, cloudevent };
+}
+
+/** Extensions from msg.cloudevent over those of the settings; a non-object is refused when checked. */
+function mergeExtensions(base: Record<string, string>, extra: unknown): unknown {
+  return extra && typeof extra === 'object' && !Array.isArray(extra) ? { ...base, ...extra } : extra;
 }
 
 export = function register(RED: NodeAPI): void {
@@ -68,13 +96,15 @@ export = function register(RED: NodeAPI): void {
       subject: def.ceSubject?.trim() || undefined,
     };
     let extensions: Record<string, string> = {};
+    const mode: DeliveryMode = ['binary', 'structured', 'batch'].includes(def.mode) ? def.mode : 'binary';
+    let closing = false;
 
     try {
       extensions = parseExtensionLines(def.extensions);
       if (def.url?.trim()) {
         delivery = new Delivery({
           url: def.url.trim(),
-          mode: ['binary', 'structured', 'batch'].includes(def.mode) ? def.mode : 'binary',
+          mode,
           batchSize: numberSetting(def.batchSize, 10, 1, 1000),
           lingerMs: numberSetting(def.lingerMs, 50, 0, 60_000),
           headers: parseHeaderLines(def.headers),
@@ -107,16 +137,26 @@ export = function register(RED: NodeAPI): void {
     }
     const failuresWired = (node.wires?.[1]?.length ?? 0) > 0;
 
-    /** The CloudEvent for a message: an InfraEvent maps 1:1; anything else takes msg.cloudevent and the settings. */
+    /**
+     * The CloudEvent for a message: an InfraEvent maps 1:1 and takes only what
+     * msg.cloudevent names; anything else is described by the settings and msg.cloudevent.
+     */
     const eventFor = (msg: NodeMessage): CloudEvent => {
-      const override = (
-        msg.cloudevent && typeof msg.cloudevent === 'object' ? msg.cloudevent : {}
-      ) as MessageAttributes;
-      if (isInfraEvent(msg.payload) && !override.type) return fromInfraEvent(msg.payload);
+      if (
+        msg.cloudevent !== undefined &&
+        (typeof msg.cloudevent !== 'object' || Array.isArray(msg.cloudevent))
+      ) {
+        throw new CodedError(CeCodes.INVALID, 'msg.cloudevent must be an object of attributes.');
+      }
+      const override = (msg.cloudevent ?? {}) as MessageAttributes;
+      if (isInfraEvent(msg.payload)) return withOverrides(fromInfraEvent(msg.payload), override);
       return fromPayload(msg.payload, {
         ...defaults,
         ...override,
-        extensions: { ...extensions, ...override.extensions },
+        extensions:
+          override.extensions === undefined
+            ? extensions
+            : (mergeExtensions(extensions, override.extensions) as MessageAttributes['extensions']),
       });
     };
 
@@ -126,7 +166,7 @@ export = function register(RED: NodeAPI): void {
         if (setup) throw setup;
         const ce = eventFor(msg);
         if (!delivery) {
-          send([{ ...msg, payload: toJsonObject(ce), headers: toBinary(ce).headers }, null]);
+          send([unsent(msg, ce, mode), null]);
           return;
         }
         try {
@@ -137,6 +177,8 @@ export = function register(RED: NodeAPI): void {
           ]);
         } catch (err) {
           const e = err as CodedError;
+          // Events the flow's stop cut off are counted and named in one warning at close.
+          if (closing && e.code === DeliveryCodes.CLOSED) return;
           // A failed event leaves by output 2; with nothing wired there, it goes to Catch instead.
           if (!failuresWired) throw err;
           send([
@@ -153,8 +195,16 @@ export = function register(RED: NodeAPI): void {
     );
 
     onClose(node, async () => {
+      closing = true;
       view.stop();
-      await delivery?.close();
+      if (!delivery) return;
+      // Node-RED waits 15 s for a node to close: drain what it can in less, then let go.
+      const { lost, ids } = await delivery.close();
+      if (lost > 0) {
+        node.warn(
+          `${lost} event${lost === 1 ? '' : 's'} not delivered when the flow stopped (${ids.join(', ')}${lost > ids.length ? ', …' : ''}).`,
+        );
+      }
     });
   }
 

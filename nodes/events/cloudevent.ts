@@ -43,6 +43,17 @@ const NAME = /^[a-z0-9]{1,20}$/;
 const RFC3339 =
   /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
 
+/** RFC 3986 URI-reference: its characters, well-formed %-escapes, and a valid scheme if it has one. */
+export function isUriReference(value: string): boolean {
+  if (!/^(?:[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$/.test(value)) return false;
+  const scheme = /^([^:/?#]+):/.exec(value)?.[1];
+  return scheme === undefined || /^[A-Za-z][A-Za-z0-9+.-]*$/.test(scheme);
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
 export function isRfc3339(value: string): boolean {
   return RFC3339.test(value) && !Number.isNaN(Date.parse(value.replace(/(\.\d{3})\d+/, '$1')));
 }
@@ -63,6 +74,20 @@ export function checkAttributeName(name: string): string {
 }
 
 /**
+ * Extension values are the spec's types: String, Boolean, or Integer (32-bit:
+ * a 1.5 or a 2^40 has no CloudEvents type, so it is refused, not rounded).
+ */
+function checkExtensionValue(name: string, value: unknown): void {
+  if (typeof value === 'string' || typeof value === 'boolean') return;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX)
+    return;
+  invalid(
+    `The extension "${name}" must be a string, a boolean or a 32-bit integer, not ${JSON.stringify(value) ?? typeof value}`,
+    CeCodes.INVALID_ATTRIBUTE,
+  );
+}
+
+/**
  * Checks a CloudEvent: required attributes, names, types, time format, data
  * and data_base64 not both. Returns it unchanged; throws CE_INVALID.
  */
@@ -79,13 +104,16 @@ export function validateCloudEvent(ce: CloudEvent): CloudEvent {
   for (const name of ['subject', 'datacontenttype', 'dataschema'] as const) {
     if (ce[name] !== undefined && typeof ce[name] !== 'string') invalid(`${name} must be a string`);
   }
+  if (!isUriReference(ce.source)) invalid(`source ${JSON.stringify(ce.source)} is not a URI-reference`);
+  if (ce.dataschema !== undefined && !isUriReference(ce.dataschema))
+    invalid(`dataschema ${JSON.stringify(ce.dataschema)} is not a URI`);
   if (ce.data !== undefined && ce.data_base64 !== undefined)
     invalid('A CloudEvent has data or data_base64, not both');
+  if (ce.data_base64 !== undefined && (typeof ce.data_base64 !== 'string' || !BASE64.test(ce.data_base64)))
+    invalid('data_base64 is not base64');
   for (const [name, value] of Object.entries(ce)) {
     if (CONTEXT.has(name) || name === 'data' || name === 'data_base64') continue;
-    checkAttributeName(name);
-    if (!['string', 'number', 'boolean'].includes(typeof value))
-      invalid(`The extension "${name}" must be a string, number or boolean`);
+    checkExtensionValue(checkAttributeName(name), value);
   }
   return ce;
 }
@@ -169,6 +197,19 @@ export function toBatch(events: CloudEvent[]): string {
 export const STRUCTURED_TYPE = 'application/cloudevents+json; charset=utf-8';
 export const BATCH_TYPE = 'application/cloudevents-batch+json; charset=utf-8';
 
+/**
+ * What an InfraEvent decoded from a CloudEvent keeps of it beyond the InfraEvent
+ * fields, so that emitting it again gives the same event.
+ */
+export interface CloudEventFacts {
+  extensions?: Record<string, string | number | boolean>;
+  datacontenttype?: string;
+  dataschema?: string;
+}
+
+/** An InfraEvent, with `cloudevent` when it was decoded from a CloudEvent. */
+export type EmittableEvent = InfraEvent & { cloudevent?: CloudEventFacts };
+
 /** Extension values: short, lower-case identifiers of where an event comes from. */
 function extensionsOf(e: InfraEvent): Record<string, string> {
   const ext: Record<string, string> = {};
@@ -181,8 +222,29 @@ function extensionsOf(e: InfraEvent): Record<string, string> {
   return ext;
 }
 
-/** InfraEvent → CloudEvent, 1:1 (id, source, type, time, subject, data) plus a few extensions. */
-export function fromInfraEvent(e: InfraEvent): CloudEvent {
+/** Extension attributes named by a user or a message: names and values checked, context names refused. */
+function checkedExtensions(extensions: unknown, where: string): Record<string, string | number | boolean> {
+  if (extensions === undefined || extensions === null) return {};
+  if (typeof extensions !== 'object' || Array.isArray(extensions)) {
+    invalid(`${where} must be an object of name: value`, CeCodes.INVALID_ATTRIBUTE);
+  }
+  const ext: Record<string, string | number | boolean> = {};
+  for (const [name, value] of Object.entries(extensions as Record<string, unknown>)) {
+    if (CONTEXT.has(name))
+      invalid(`"${name}" is a context attribute, not an extension`, CeCodes.INVALID_ATTRIBUTE);
+    checkExtensionValue(checkAttributeName(name), value);
+    ext[name] = value as string | number | boolean;
+  }
+  return ext;
+}
+
+/**
+ * InfraEvent → CloudEvent, 1:1 (id, source, type, time, subject, data) plus a few
+ * extensions; an event decoded from a CloudEvent gets its extensions,
+ * datacontenttype and dataschema back.
+ */
+export function fromInfraEvent(e: EmittableEvent): CloudEvent {
+  const facts = e.cloudevent && typeof e.cloudevent === 'object' ? e.cloudevent : {};
   return validateCloudEvent({
     specversion: '1.0',
     id: e.id,
@@ -190,10 +252,23 @@ export function fromInfraEvent(e: InfraEvent): CloudEvent {
     type: e.type,
     ...(e.time ? { time: e.time } : {}),
     ...(e.subject ? { subject: e.subject } : {}),
-    datacontenttype: isBytes(e.data) ? 'application/octet-stream' : 'application/json',
+    datacontenttype:
+      facts.datacontenttype ?? (isBytes(e.data) ? 'application/octet-stream' : 'application/json'),
+    ...(facts.dataschema ? { dataschema: facts.dataschema } : {}),
     ...extensionsOf(e),
-    data: e.data,
+    ...checkedExtensions(facts.extensions, 'cloudevent.extensions'),
+    ...(e.data === undefined ? {} : { data: e.data }),
   });
+}
+
+/** Only the attributes a message names explicitly replace those of the event. */
+export function withOverrides(ce: CloudEvent, override: MessageAttributes): CloudEvent {
+  const out: CloudEvent = { ...ce };
+  for (const name of ['type', 'source', 'subject', 'id', 'time', 'datacontenttype', 'dataschema'] as const) {
+    if (override[name] !== undefined) out[name] = override[name];
+  }
+  Object.assign(out, checkedExtensions(override.extensions, 'msg.cloudevent.extensions'));
+  return validateCloudEvent(out);
 }
 
 export function isInfraEvent(value: unknown): value is InfraEvent {
@@ -229,12 +304,7 @@ export interface MessageAttributes {
 export function fromPayload(data: unknown, attrs: MessageAttributes): CloudEvent {
   if (!attrs.type) invalid('Set the CloudEvent type (in the node, or msg.cloudevent.type)');
   if (!attrs.source) invalid('Set the CloudEvent source (in the node, or msg.cloudevent.source)');
-  const ext: Record<string, string | number | boolean> = {};
-  for (const [name, value] of Object.entries(attrs.extensions ?? {})) {
-    if (CONTEXT.has(name))
-      invalid(`"${name}" is a context attribute, not an extension`, CeCodes.INVALID_ATTRIBUTE);
-    ext[checkAttributeName(name)] = value;
-  }
+  const ext = checkedExtensions(attrs.extensions, 'msg.cloudevent.extensions');
   const bytes = isBytes(data);
   const id =
     attrs.id ??

@@ -11,6 +11,7 @@ import { Pool } from 'undici';
 import { Backoff, retryAfterMs, sleep, type BackoffOptions } from '../common/backoff';
 import { CodedError, classifyNetworkError } from '../common/errors';
 import { excerpt } from '../common/http';
+import type Dispatcher from 'undici/types/dispatcher';
 import { tlsConnectOptions, type TlsSettings } from '../common/tls';
 import { BATCH_TYPE, STRUCTURED_TYPE, type CloudEvent, toBatch, toBinary, toStructured } from './cloudevent';
 
@@ -57,6 +58,15 @@ export interface DeliveryOptions {
   handshake?: boolean;
   /** WebHook-Request-Origin for the handshake. */
   origin?: string;
+  /** On close, how long queued and in-flight events may still be delivered (default 5 s). */
+  closeGraceMs?: number;
+}
+
+/** What close() could not deliver. */
+export interface CloseReport {
+  lost: number;
+  /** The first few of their ids. */
+  ids: string[];
 }
 
 export interface DeliveryResult {
@@ -75,6 +85,8 @@ export interface DeliveryStats {
   failed: number;
   dropped: number;
   retries: number;
+  /** The sink answered 410: nothing more is sent. */
+  gone: boolean;
 }
 
 interface Item {
@@ -84,6 +96,29 @@ interface Item {
 }
 
 const RETRYABLE = (status: number) => status === 404 || status === 409 || status === 429 || status >= 500;
+
+/** An error answer is read only this far (for the excerpt); a 50 MB error page is not buffered. */
+const ERROR_BODY_BYTES = 4096;
+
+/** The start of a response body as text; the rest is discarded (the connection then closes). */
+async function readHead(body: Dispatcher.ResponseData['body'], max = ERROR_BODY_BYTES): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size >= max) break; // leaving the loop destroys the stream
+  }
+  return Buffer.concat(chunks).subarray(0, max).toString('utf8');
+}
+
+/** One attempt's outcome: done, or a failure and whether another attempt may help. */
+interface Attempt {
+  status: number;
+  failure?: CodedError;
+  retryable: boolean;
+  retryAfter?: number;
+}
 
 export class Delivery extends EventEmitter {
   private readonly options: Required<
@@ -97,14 +132,19 @@ export class Delivery extends EventEmitter {
   private readonly pool: Pool;
   private readonly headers: Record<string, string>;
   private readonly queue: Item[] = [];
-  private readonly waiters: (() => void)[] = [];
+  /** Events that found the queue full (policy "wait"), in order. */
+  private readonly waiters: Item[] = [];
   private readonly abort = new AbortController();
   private readonly counts = { delivered: 0, failed: 0, dropped: 0, retries: 0 };
   private inFlight = 0;
   private lingerTimer: NodeJS.Timeout | undefined;
-  private handshaken: Promise<void> | undefined;
+  private handshaken: Promise<Attempt> | undefined;
+  private handshakeDone = false;
   private gone: CodedError | undefined;
+  /** No new events (close() was called); queued ones may still go out until the deadline. */
   private closed = false;
+  /** The close deadline passed: everything still open fails. */
+  private stopped = false;
 
   constructor(options: DeliveryOptions) {
     super();
@@ -145,14 +185,28 @@ export class Delivery extends EventEmitter {
       inFlight: this.inFlight,
       waiting: this.waiters.length,
       ...this.counts,
+      gone: this.gone !== undefined,
     };
   }
 
   /** Queues one event; resolves when it is delivered, rejects when it finally is not. */
   async send(ce: CloudEvent): Promise<DeliveryResult> {
-    if (this.closed) throw new CodedError(DeliveryCodes.CLOSED, 'The delivery is closed.');
-    if (this.gone) throw this.gone;
-    while (this.queue.length >= this.options.queueLimit) {
+    if (this.closed) {
+      this.counts.failed++;
+      this.changed();
+      throw new CodedError(DeliveryCodes.CLOSED, `The delivery is closed: event ${ce.id} not sent.`);
+    }
+    if (this.gone) {
+      this.counts.failed++;
+      this.changed();
+      throw new CodedError(
+        DeliveryCodes.GONE,
+        `The sink answered 410 Gone earlier and wants no more events: event ${ce.id} not sent (redeploy to try again).`,
+        { status: 410 },
+      );
+    }
+    // Behind events already waiting for room, a new one waits too (first come, first sent).
+    if (this.queue.length >= this.options.queueLimit || this.waiters.length > 0) {
       if (this.options.onFull === 'reject-new') {
         this.counts.dropped++;
         this.changed();
@@ -170,14 +224,12 @@ export class Delivery extends EventEmitter {
             `The queue was full: event ${oldest.ce.id} dropped for a newer one.`,
           ),
         );
-        break;
+      } else {
+        return new Promise<DeliveryResult>((resolve, reject) => {
+          this.waiters.push({ ce, resolve, reject });
+          this.changed();
+        });
       }
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        this.changed();
-      });
-      if (this.closed)
-        throw new CodedError(DeliveryCodes.CLOSED, 'The delivery closed while the event waited.');
     }
     return new Promise<DeliveryResult>((resolve, reject) => {
       this.queue.push({ ce, resolve, reject });
@@ -186,26 +238,59 @@ export class Delivery extends EventEmitter {
   }
 
   /**
-   * Stops: waiting and queued events are rejected with CE_DELIVERY_CLOSED,
-   * retries stop, requests in flight finish (each within its timeout).
+   * Stops taking events and delivers what is queued, in flight or waiting for
+   * room, for at most `closeGraceMs`; then aborts requests and retries, fails
+   * what is left with CE_DELIVERY_CLOSED, and reports how many events that was.
    */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  async close(): Promise<CloseReport> {
+    if (this.closed) return { lost: 0, ids: [] };
     this.closed = true;
+    const lostIds: string[] = [];
+    let lost = 0;
+    const note = (ce: CloudEvent) => {
+      lost++;
+      if (lostIds.length < 5) lostIds.push(ce.id);
+    };
+    // A partial batch goes now, not after its linger time.
     clearTimeout(this.lingerTimer);
-    this.abort.abort(new CodedError(DeliveryCodes.CLOSED, 'The delivery closed.'));
-    this.failAll(new CodedError(DeliveryCodes.CLOSED, 'The delivery closed before the event was sent.'));
-    for (const wake of this.waiters.splice(0)) wake();
+    this.lingerTimer = undefined;
+    this.pump(true);
+    const grace = this.options.closeGraceMs ?? 5000;
+    let timer: NodeJS.Timeout | undefined;
+    const drained = new Promise<void>((resolve) => {
+      const check = () => {
+        if (this.inFlight === 0 && this.queue.length === 0 && this.waiters.length === 0) resolve();
+      };
+      this.on('idle', check);
+      check();
+      timer = setTimeout(resolve, grace);
+    });
+    await drained;
+    clearTimeout(timer);
+    this.removeAllListeners('idle');
+    this.stopped = true;
+    const error = new CodedError(DeliveryCodes.CLOSED, 'The flow stopped before the event was delivered.');
+    for (const item of [...this.queue, ...this.waiters]) note(item.ce);
+    this.failAll(error);
+    this.onSettled = (items, failed) => {
+      if (failed) for (const item of items) note(item.ce);
+    };
+    this.abort.abort(error);
+    await this.pool.destroy().catch(() => undefined);
     while (this.inFlight > 0) await new Promise((r) => this.once('idle', r));
-    await this.pool.close();
+    this.onSettled = undefined;
+    return { lost, ids: lostIds };
   }
 
   private changed(): void {
     this.emit('change', this.stats);
   }
 
+  /** While close() aborts in-flight requests, it counts what they fail. */
+  private onSettled: ((items: Item[], failed: boolean) => void) | undefined;
+
   private failAll(error: CodedError): void {
-    for (const item of this.queue.splice(0)) {
+    for (const item of [...this.queue.splice(0), ...this.waiters.splice(0)]) {
       this.counts.failed++;
       item.reject(error);
     }
@@ -213,10 +298,10 @@ export class Delivery extends EventEmitter {
   }
 
   /** Starts requests while there is room and work; batch mode waits `lingerMs` for a fuller batch. */
-  private pump(): void {
+  private pump(now = false): void {
     const { mode, batchSize, lingerMs, concurrency } = this.options;
-    while (!this.closed && this.inFlight < concurrency && this.queue.length > 0) {
-      if (mode === 'batch' && this.queue.length < batchSize && lingerMs > 0) {
+    while (!this.stopped && this.inFlight < concurrency && this.queue.length > 0) {
+      if (mode === 'batch' && this.queue.length < batchSize && lingerMs > 0 && !now && !this.closed) {
         this.lingerTimer ??= setTimeout(() => {
           this.lingerTimer = undefined;
           this.flush();
@@ -233,12 +318,13 @@ export class Delivery extends EventEmitter {
     clearTimeout(this.lingerTimer);
     this.lingerTimer = undefined;
     const items = this.queue.splice(0, this.options.mode === 'batch' ? this.options.batchSize : 1);
-    for (let i = 0; i < items.length; i++) this.waiters.shift()?.();
+    while (this.queue.length < this.options.queueLimit && this.waiters.length > 0)
+      this.queue.push(this.waiters.shift() as Item);
     this.inFlight++;
     void this.deliver(items).finally(() => {
       this.inFlight--;
-      if (this.inFlight === 0) this.emit('idle');
       this.pump();
+      if (this.inFlight === 0) this.emit('idle');
     });
   }
 
@@ -267,50 +353,25 @@ export class Delivery extends EventEmitter {
       const result = { status, attempts, latencyMs: Date.now() - started, events: items.length };
       if (error) this.counts.failed += items.length;
       else this.counts.delivered += items.length;
+      this.onSettled?.(items, !!error);
       for (const item of items) {
         if (error) item.reject(error);
         else item.resolve(result);
       }
     };
-    try {
-      if (this.options.handshake) await this.handshake();
-    } catch (err) {
-      return settle(err as CodedError);
-    }
     const { headers, body } = this.request(items);
     for (let attempt = 1; ; attempt++) {
-      let status = 0;
-      let retryAfter: number | undefined;
-      let failure: CodedError | undefined;
-      try {
-        const res = await this.pool.request({
-          method: 'POST',
-          path: this.url.pathname + this.url.search,
-          headers,
-          body,
-          headersTimeout: this.options.timeoutMs,
-          bodyTimeout: this.options.timeoutMs,
-        });
-        status = res.statusCode;
-        retryAfter = retryAfterMs(res.headers['retry-after']);
-        const text = await res.body.text(); // always consume: the socket goes back to the pool
-        if (status >= 200 && status < 300) return settle(undefined, status, attempt);
-        failure = new CodedError(
-          status === 410
-            ? DeliveryCodes.GONE
-            : RETRYABLE(status)
-              ? DeliveryCodes.FAILED
-              : DeliveryCodes.REJECTED,
-          status === 410
-            ? `The sink answered 410 Gone: it wants no more events; delivery stopped. ${excerpt(text, 80)}`
-            : `The sink answered ${status}${text ? `: ${excerpt(text, 120)}` : ''}`,
-          { status, attempts: attempt },
-        );
-      } catch (err) {
-        failure = classifyNetworkError(err, this.url.origin);
-        // A certificate problem does not heal by retrying: say so now.
-        if (failure.code.startsWith('TLS_')) return settle(failure, 0, attempt);
-      }
+      // The handshake is part of the attempt: a sink that is briefly down or busy gets
+      // the same retries for its OPTIONS as for the events themselves.
+      const outcome =
+        this.options.handshake && !this.handshakeDone
+          ? await this.handshake()
+          : { status: 0, retryable: false };
+      const { status, failure, retryable, retryAfter } = outcome.failure
+        ? outcome
+        : await this.post(headers, body);
+      if (!failure) return settle(undefined, status, attempt);
+      if (failure.details) (failure.details as { attempts?: number }).attempts = attempt;
       if (status === 410) {
         this.gone = failure;
         settle(failure, status, attempt);
@@ -318,12 +379,19 @@ export class Delivery extends EventEmitter {
         this.emit('gone', failure);
         return;
       }
-      if (status && !RETRYABLE(status)) return settle(failure, status, attempt);
+      if (!retryable) return settle(failure, status, attempt);
       const delay = Math.max(backoff.next(), retryAfter ?? 0);
-      if (this.closed || Date.now() - started + delay > budget) {
-        const why = this.closed ? 'the delivery closed' : `retries ran out after ${attempt} attempts`;
+      if (this.stopped || Date.now() - started + delay > budget) {
+        const why = this.stopped ? 'the flow stopped' : `retries ran out after ${attempt} attempts`;
         return settle(
-          new CodedError(DeliveryCodes.FAILED, `${failure.message} (${why}).`, { status, attempts: attempt }),
+          new CodedError(
+            this.stopped ? DeliveryCodes.CLOSED : DeliveryCodes.FAILED,
+            `${failure.message} (${why}).`,
+            {
+              status,
+              attempts: attempt,
+            },
+          ),
           status,
           attempt,
         );
@@ -334,7 +402,10 @@ export class Delivery extends EventEmitter {
         await sleep(delay, this.abort.signal);
       } catch {
         return settle(
-          new CodedError(DeliveryCodes.CLOSED, `${failure.message} (the delivery closed while retrying).`),
+          new CodedError(DeliveryCodes.CLOSED, `${failure.message} (the flow stopped while retrying).`, {
+            status,
+            attempts: attempt,
+          }),
           status,
           attempt,
         );
@@ -342,9 +413,61 @@ export class Delivery extends EventEmitter {
     }
   }
 
-  /** Webhook abuse protection: OPTIONS with WebHook-Request-Origin, once (again after a failure). */
-  private handshake(): Promise<void> {
-    this.handshaken ??= (async () => {
+  /** One POST of the events. */
+  private async post(headers: Record<string, string>, body: string | Buffer | undefined): Promise<Attempt> {
+    let res;
+    try {
+      res = await this.pool.request({
+        method: 'POST',
+        path: this.url.pathname + this.url.search,
+        headers,
+        body,
+        headersTimeout: this.options.timeoutMs,
+        bodyTimeout: this.options.timeoutMs,
+        signal: this.abort.signal,
+      });
+    } catch (err) {
+      return this.networkFailure(err);
+    }
+    const status = res.statusCode;
+    const retryAfter = retryAfterMs(res.headers['retry-after']);
+    if (status >= 200 && status < 300) {
+      // Always consume: the socket goes back to the pool.
+      await res.body.dump().catch(() => undefined);
+      return { status, retryable: false };
+    }
+    const text = await readHead(res.body).catch(() => '');
+    const failure = new CodedError(
+      status === 410 ? DeliveryCodes.GONE : RETRYABLE(status) ? DeliveryCodes.FAILED : DeliveryCodes.REJECTED,
+      status === 410
+        ? `The sink answered 410 Gone: it wants no more events; delivery stopped. ${excerpt(text, 80)}`
+        : `The sink answered ${status}${text ? `: ${excerpt(text, 120)}` : ''}`,
+      { status },
+    );
+    return { status, failure, retryable: RETRYABLE(status), retryAfter };
+  }
+
+  private networkFailure(err: unknown): Attempt {
+    if (this.abort.signal.aborted) {
+      return {
+        status: 0,
+        failure: new CodedError(DeliveryCodes.CLOSED, 'The flow stopped while the request was in flight.'),
+        retryable: false,
+      };
+    }
+    const failure = classifyNetworkError(err, this.url.origin);
+    // A certificate problem does not heal by retrying: say so now.
+    return { status: 0, failure, retryable: !failure.code.startsWith('TLS_') };
+  }
+
+  /**
+   * Webhook abuse protection: OPTIONS with WebHook-Request-Origin, shared by the
+   * requests that need it at the same time, until it has succeeded once. A
+   * network error or a retryable status is retried like a delivery;
+   * CE_HANDSHAKE_FAILED is only for a sink that answers and refuses.
+   */
+  private handshake(): Promise<Attempt> {
+    this.handshaken ??= (async (): Promise<Attempt> => {
       const origin = this.options.origin ?? 'node-red';
       let res;
       try {
@@ -354,22 +477,63 @@ export class Delivery extends EventEmitter {
           headers: { ...this.headers, 'webhook-request-origin': origin },
           headersTimeout: this.options.timeoutMs,
           bodyTimeout: this.options.timeoutMs,
+          signal: this.abort.signal,
         });
       } catch (err) {
-        throw classifyNetworkError(err, this.url.origin);
+        const out = this.networkFailure(err);
+        if (out.failure && out.retryable)
+          out.failure = new CodedError(
+            out.failure.code,
+            `Webhook handshake: ${out.failure.message}`,
+            out.failure.details,
+          );
+        return out;
       }
-      await res.body.text();
+      const status = res.statusCode;
+      const text = await readHead(res.body).catch(() => '');
       const allowed = String(res.headers['webhook-allowed-origin'] ?? '');
-      if (res.statusCode >= 300 || (allowed !== '*' && allowed !== origin)) {
-        throw new CodedError(
-          DeliveryCodes.HANDSHAKE_FAILED,
-          `The sink did not allow this origin in the webhook handshake (${res.statusCode}, allowed: "${allowed}").`,
-          { status: res.statusCode },
-        );
+      if (status >= 200 && status < 300 && (allowed === '*' || allowed === origin)) {
+        this.handshakeDone = true;
+        return { status: 0, retryable: false };
       }
-    })().catch((err: CodedError) => {
+      if (RETRYABLE(status)) {
+        return {
+          status,
+          retryable: true,
+          retryAfter: retryAfterMs(res.headers['retry-after']),
+          failure: new CodedError(
+            DeliveryCodes.FAILED,
+            `The sink answered ${status} to the webhook handshake (OPTIONS)${text ? `: ${excerpt(text, 80)}` : ''}`,
+            { status },
+          ),
+        };
+      }
+      if (status === 410) {
+        return {
+          status,
+          retryable: false,
+          failure: new CodedError(
+            DeliveryCodes.GONE,
+            'The sink answered 410 Gone to the webhook handshake: it wants no events.',
+            {
+              status,
+            },
+          ),
+        };
+      }
+      return {
+        status,
+        retryable: false,
+        failure: new CodedError(
+          DeliveryCodes.HANDSHAKE_FAILED,
+          status >= 200 && status < 300
+            ? `The sink did not allow this origin in the webhook handshake (allowed: "${excerpt(allowed, 60)}").`
+            : `The sink refused the webhook handshake (OPTIONS answered ${status}${text ? `: ${excerpt(text, 80)}` : ''}).`,
+          { status },
+        ),
+      };
+    })().finally(() => {
       this.handshaken = undefined;
-      throw err;
     });
     return this.handshaken;
   }

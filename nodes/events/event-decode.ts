@@ -2,28 +2,35 @@
  * event-decode: whatever arrives (VCD envelopes and notifications, legacy AMQP
  * XML, ACI pushes and answers, CloudEvents) → one message per InfraEvent.
  */
-import type { CodedError } from '../common/errors';
-import { StatusThrottle, onClose, onInput, status } from '../common/glue';
+import { StatusThrottle, numberSetting, onClose, onInput, status } from '../common/glue';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/red';
-import { FORMATS, decode, type DecodeFormat } from './decode';
+import { DecodeCodes, FORMATS, decode, type DecodeFormat } from './decode';
+import { asDecodeError } from './decode/errors';
 
 interface EventDecodeDef extends NodeDef {
   format: DecodeFormat;
   source: string;
   keepOriginal: boolean;
   errors: 'catch' | 'output';
+  /** Largest input in MiB. */
+  maxSize: number | string;
 }
+
+/** Status labels: the codes themselves do not fit in a status line. */
+const LABELS: Record<string, string> = {
+  [DecodeCodes.INVALID_JSON]: 'bad JSON',
+  [DecodeCodes.INVALID_XML]: 'bad XML',
+  [DecodeCodes.WRONG_SHAPE]: 'wrong shape',
+  [DecodeCodes.UNKNOWN_FORMAT]: 'unknown format',
+  [DecodeCodes.UNKNOWN_TYPE]: 'unknown type',
+  [DecodeCodes.BAD_PAYLOAD]: 'bad payload',
+  [DecodeCodes.TOO_LARGE]: 'too large',
+};
 
 interface MaybeAmqp {
   fields?: { routingKey?: unknown };
   properties?: { headers?: Record<string, unknown> };
   req?: { headers?: Record<string, string | string[] | undefined> };
-}
-
-/** CloudEvent attributes without the data, for msg.cloudevent. */
-function attributesOf(ce: Record<string, unknown>): Record<string, unknown> {
-  const { data: _data, data_base64: _b64, ...attrs } = ce;
-  return attrs;
 }
 
 export = function register(RED: NodeAPI): void {
@@ -32,6 +39,7 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     const format: DecodeFormat = FORMATS.includes(def.format) ? def.format : 'auto';
     const errorsToOutput = def.errors === 'output';
+    const maxBytes = Math.round(numberSetting(def.maxSize, 16, 0.001, 1024) * 1024 * 1024);
     const view = new StatusThrottle(node);
     let decodedCount = 0;
 
@@ -50,12 +58,12 @@ export = function register(RED: NodeAPI): void {
               amqpHeaders: m.properties?.headers,
               httpHeaders: m.req?.headers,
             },
-            { format, source: def.source?.trim() || undefined },
+            { format, source: def.source?.trim() || undefined, maxBytes },
           );
         } catch (err) {
-          const e = err as CodedError;
-          view.show(status.error(e.code));
-          if (!errorsToOutput) throw err;
+          const e = asDecodeError(err, msg.payload);
+          view.show(status.error(LABELS[e.code] ?? 'decode failed'));
+          if (!errorsToOutput) throw e;
           send([null, { ...msg, error: { code: e.code, message: e.message } }]);
           return;
         }
@@ -73,8 +81,8 @@ export = function register(RED: NodeAPI): void {
           };
           const o: NodeMessage = { ...msg, payload: event, topic: event.type, parts };
           if (def.keepOriginal) o.original = msg.payload;
-          const ce = decoded.cloudevents?.[i];
-          if (ce) o.cloudevent = attributesOf(ce);
+          // No msg.cloudevent: cloudevent emit reads that as overrides. A CloudEvent's own
+          // attributes travel in the InfraEvent (payload.cloudevent).
           return o;
         });
         decodedCount += out.length;

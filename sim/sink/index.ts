@@ -11,7 +11,10 @@ import { Router, listen, sendJson, type ServeOptions, type SimRequest, type SimS
 
 export interface ReceivedEvent {
   mode: 'binary' | 'structured' | 'batch';
-  /** Attributes as decoded, plus `data` (parsed JSON, text, or base64 for bytes). */
+  /**
+   * Attributes as decoded, plus `data` (parsed JSON or text) or `data_base64` (bytes,
+   * in either mode: a binary-mode body that is not text is recorded as base64).
+   */
   event: Record<string, unknown>;
   path: string;
   receivedAt: number;
@@ -37,10 +40,53 @@ export interface SinkFaults {
   gone: boolean;
   /** When set, the webhook handshake allows only this origin. */
   allowOrigin?: string;
+  /** Answer the next `failOptions` webhook handshakes (OPTIONS) with `failStatus`. */
+  failOptions: number;
 }
 
 const NAME = /^[a-z0-9]{1,20}$/;
-const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
+const TIME = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-](\d\d):(\d\d))$/i;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** RFC 3986 URI-reference characters, with %-escapes well formed. */
+const URI_REF = /^(?:[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$/;
+const CONTEXT = new Set([
+  'specversion',
+  'id',
+  'source',
+  'type',
+  'datacontenttype',
+  'dataschema',
+  'subject',
+  'time',
+]);
+
+/** RFC 3339 date-time, every field in range (2024-13-45T99:00:00Z is not one). */
+function isTime(value: string): boolean {
+  const m = TIME.exec(value);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as number[];
+  const leap = (year! % 4 === 0 && year! % 100 !== 0) || year! % 400 === 0;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month! - 1];
+  const offsetOk = !m[9] || (Number(m[9]) <= 23 && Number(m[10]) <= 59);
+  return (
+    days !== undefined &&
+    day! >= 1 &&
+    day! <= days &&
+    hour! <= 23 &&
+    minute! <= 59 &&
+    second! <= 60 &&
+    offsetOk
+  );
+}
+
+/** The text of a body, refusing bytes that are not UTF-8. */
+function utf8(bytes: Buffer, what: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new Invalid(`${what} is not UTF-8`);
+  }
+}
 
 class Invalid extends Error {}
 
@@ -69,18 +115,39 @@ function checkAttributes(ev: Record<string, unknown>): void {
   for (const required of ['id', 'source', 'type']) {
     need(typeof ev[required] === 'string' && ev[required] !== '', `${required} is required`);
   }
+  need(URI_REF.test(ev.source as string), `source "${String(ev.source)}" is not a URI-reference`);
   if (ev.time !== undefined)
-    need(typeof ev.time === 'string' && TIME.test(ev.time), `time "${String(ev.time)}" is not RFC 3339`);
-  for (const name of Object.keys(ev)) {
+    need(typeof ev.time === 'string' && isTime(ev.time), `time "${String(ev.time)}" is not RFC 3339`);
+  for (const name of ['subject', 'datacontenttype', 'dataschema']) {
+    if (ev[name] !== undefined) need(typeof ev[name] === 'string', `${name} must be a string`);
+  }
+  for (const [name, value] of Object.entries(ev)) {
     if (name === 'data' || name === 'data_base64') continue;
     need(NAME.test(name), `attribute name "${name}" is not [a-z0-9]{1,20}`);
+    if (CONTEXT.has(name)) continue;
+    // Extension types in JSON: String, Boolean, Integer (32-bit).
+    need(
+      typeof value === 'string' ||
+        typeof value === 'boolean' ||
+        (typeof value === 'number' && Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31),
+      `extension "${name}" is not a string, boolean or 32-bit integer`,
+    );
   }
   need(!('data' in ev && 'data_base64' in ev), 'data and data_base64 together');
+  if ('data_base64' in ev)
+    need(typeof ev.data_base64 === 'string' && BASE64.test(ev.data_base64), 'data_base64 is not base64');
 }
 
 export class SinkSimulator {
   readonly received: ReceivedEvent[] = [];
-  readonly faults: SinkFaults = { failNext: 0, failStatus: 503, slowMs: 0, down: false, gone: false };
+  readonly faults: SinkFaults = {
+    failNext: 0,
+    failStatus: 503,
+    slowMs: 0,
+    down: false,
+    gone: false,
+    failOptions: 0,
+  };
   /** Every POST that reached the sink, accepted or not: when, the answer, the Authorization header. */
   readonly log: { at: number; status: number; authorization?: string }[] = [];
   rejected: string[] = [];
@@ -148,6 +215,7 @@ export class SinkSimulator {
       down: false,
       gone: false,
       allowOrigin: undefined,
+      failOptions: 0,
     });
   }
 
@@ -180,6 +248,10 @@ export class SinkSimulator {
       });
     }
     r.on('OPTIONS', /^\/(?!_sim\/).*$/, (req, res) => {
+      if (this.faults.failOptions > 0) {
+        this.faults.failOptions--;
+        return sendJson(res, this.faults.failStatus, { error: 'failure requested' });
+      }
       // Webhook abuse protection: allow any origin that asks.
       const origin = String(req.headers['webhook-request-origin'] ?? '');
       const allowed = origin && (!this.faults.allowOrigin || this.faults.allowOrigin === origin);
@@ -234,7 +306,8 @@ export class SinkSimulator {
 
   private parse(req: SimRequest): { mode: ReceivedEvent['mode']; event: Record<string, unknown> }[] {
     const type = String(req.headers['content-type'] ?? '').toLowerCase();
-    const json = (text: string): unknown => {
+    const json = (bytes: Buffer): unknown => {
+      const text = utf8(bytes, 'the body');
       try {
         return JSON.parse(text);
       } catch {
@@ -242,7 +315,7 @@ export class SinkSimulator {
       }
     };
     if (type.startsWith('application/cloudevents-batch+json')) {
-      const list = json(req.body);
+      const list = json(req.raw);
       need(Array.isArray(list), 'a batch must be a JSON array');
       return list.map((ev) => {
         need(ev && typeof ev === 'object' && !Array.isArray(ev), 'a batch entry must be an object');
@@ -251,7 +324,7 @@ export class SinkSimulator {
       });
     }
     if (type.startsWith('application/cloudevents+json')) {
-      const ev = json(req.body);
+      const ev = json(req.raw);
       need(ev && typeof ev === 'object' && !Array.isArray(ev), 'a structured event must be a JSON object');
       checkAttributes(ev as Record<string, unknown>);
       return [{ mode: 'structured', event: ev as Record<string, unknown> }];
@@ -269,7 +342,12 @@ export class SinkSimulator {
     }
     checkAttributes(ev);
     if (req.headers['content-type']) ev.datacontenttype = req.headers['content-type'];
-    if (req.body) ev.data = /[/+]json(;|$)/.test(type) ? json(req.body) : req.body;
+    if (req.raw.length > 0) {
+      // JSON is parsed, text kept as text, anything else recorded as bytes (base64).
+      if (/[/+]json(;|$)/.test(type)) ev.data = json(req.raw);
+      else if (/^text\/|[/+]xml(;|$)|charset=/.test(type)) ev.data = utf8(req.raw, 'the body');
+      else ev.data_base64 = req.raw.toString('base64');
+    }
     return [{ mode: 'binary', event: ev }];
   }
 }

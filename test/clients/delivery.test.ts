@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { CodedError } from '../../nodes/common/errors';
 import { type CloudEvent, fromPayload } from '../../nodes/events/cloudevent';
 import { Delivery, type DeliveryOptions, type DeliveryResult } from '../../nodes/events/delivery';
@@ -230,16 +232,146 @@ describe('CloudEvents delivery (against the sink simulator)', () => {
     assert.equal(sink.received.length, 1);
   });
 
-  it('on close, queued events fail with CE_DELIVERY_CLOSED instead of vanishing', async () => {
-    const d = open({ concurrency: 1 });
-    sink.faults.slowMs = 200;
+  it('on close, delivers what is queued within the grace time', async () => {
+    const d = open({ concurrency: 1, closeGraceMs: 5000 });
+    sink.faults.slowMs = 50;
     const sends = [1, 2, 3].map((n) => settle(d.send(event(n))));
-    await delay(50);
-    await d.close();
+    await waitFor(() => sink.log.length > 0, 'the first request');
+    const report = await d.close();
     const outcomes = await Promise.all(sends);
     assert.deepEqual(
       outcomes.map((o) => (o.ok ? 'ok' : o.error.code)),
-      ['ok', 'CE_DELIVERY_CLOSED', 'CE_DELIVERY_CLOSED'],
+      ['ok', 'ok', 'ok'],
     );
+    assert.deepEqual(report, { lost: 0, ids: [] });
+    const late = await settle(d.send(event(4)));
+    assert.ok(!late.ok && late.error.code === 'CE_DELIVERY_CLOSED');
+    assert.equal(d.stats.failed, 1, 'a refused late event is counted');
+  });
+
+  it('on close, what the grace time cannot deliver fails with CE_DELIVERY_CLOSED and is reported', async () => {
+    const d = open({ concurrency: 1, queueLimit: 2, onFull: 'wait', closeGraceMs: 300, timeoutMs: 60_000 });
+    sink.faults.slowMs = 60_000; // the request in flight never ends by itself
+    const sends = [1, 2, 3, 4, 5].map((n) => settle(d.send(event(n))));
+    await waitFor(
+      () => d.stats.waiting === 2 && sink.log.length === 1,
+      'one in flight, two queued, two waiting',
+    );
+    const report = await d.close();
+    const outcomes = await Promise.all(sends);
+    assert.deepEqual(
+      outcomes.map((o) => (o.ok ? 'ok' : o.error.code)),
+      Array(5).fill('CE_DELIVERY_CLOSED'),
+    );
+    assert.equal(report.lost, 5, 'in flight, queued and waiting alike');
+    assert.deepEqual(report.ids.sort(), [1, 2, 3, 4, 5].map((n) => event(n).id).sort());
+    assert.equal(d.stats.failed, 5);
+  });
+
+  it('after 410, later events are counted and fail with CE_SINK_GONE', async () => {
+    const d = open();
+    sink.faults.gone = true;
+    await settle(d.send(event(1)));
+    const later = await settle(d.send(event(2)));
+    assert.ok(!later.ok);
+    assert.equal(later.error.code, 'CE_SINK_GONE');
+    assert.match(later.error.message, /410.*not sent/);
+    assert.equal(d.stats.failed, 2);
+    assert.equal(d.stats.gone, true);
+    assert.equal(sink.requests, 1);
+  });
+
+  it('the webhook handshake gets the same retries as delivery: an outage, a 503', async () => {
+    const d = open({ handshake: true, origin: 'nr-test' });
+    sink.setDown(true);
+    const pending = settle(d.send(event(1)));
+    await waitFor(() => d.stats.retries >= 2, 'retries while the sink is down');
+    sink.setDown(false);
+    const out = await pending;
+    assert.ok(out.ok, out.ok ? '' : out.error.message);
+
+    const d2 = open({ handshake: true, origin: 'nr-test' });
+    sink.faults.failOptions = 2;
+    const out2 = await settle(d2.send(event(2)));
+    assert.ok(out2.ok, out2.ok ? '' : out2.error.message);
+    assert.equal(out2.result.attempts, 3);
+    assert.equal(sink.received.length, 2);
+  });
+
+  it('a sink that refuses the handshake (403) is not retried', async () => {
+    sink.faults.failOptions = 1;
+    sink.faults.failStatus = 403;
+    const out = await settle(open({ handshake: true }).send(event(1)));
+    assert.ok(!out.ok && out.error.code === 'CE_HANDSHAKE_FAILED');
+    assert.match(out.error.message, /refused.*403/);
+    assert.equal(sink.received.length, 0);
+  });
+
+  it('reads only the start of a large error answer, then lets the connection go', async () => {
+    let written = 0;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(503, { 'content-type': 'text/html' });
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      const more = () => {
+        while (written < 64 * 1024 * 1024) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      res.on('close', () => res.removeAllListeners('drain'));
+      more();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const d = new Delivery({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/e`,
+        retry: { budgetMs: 0 },
+      });
+      deliveries.push(d);
+      const out = await settle(d.send(event(1)));
+      assert.ok(!out.ok && out.error.code === 'CE_DELIVERY_FAILED');
+      assert.ok(out.error.message.length < 300);
+      await delay(200);
+      assert.ok(written < 16 * 1024 * 1024, `the server could write ${written} bytes of a 64 MB answer`);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+describe('the sink simulator is strict', () => {
+  let sink: SinkSimulator;
+  before(async () => {
+    sink = await SinkSimulator.start({ tls: false });
+  });
+  after(() => sink.stop());
+
+  const post = (headers: Record<string, string>, body: string | Buffer) =>
+    fetch(`${sink.url}/e`, { method: 'POST', headers, body });
+  const base = { 'ce-specversion': '1.0', 'ce-id': '1', 'ce-source': '/s', 'ce-type': 't' };
+  const structured = (extra: Record<string, unknown>) =>
+    post(
+      { 'content-type': 'application/cloudevents+json' },
+      JSON.stringify({ specversion: '1.0', id: '1', source: '/s', type: 't', ...extra }),
+    );
+
+  it('keeps binary data byte for byte', async () => {
+    const bytes = Buffer.from([0, 1, 2, 0xff, 0xfe]);
+    assert.equal((await post({ ...base, 'content-type': 'application/octet-stream' }, bytes)).status, 202);
+    assert.equal(sink.received.at(-1)!.event.data_base64, bytes.toString('base64'));
+  });
+
+  it('refuses times that are not real, bad data_base64, and extension values of no CloudEvents type', async () => {
+    for (const time of ['2024-13-45T99:00:00Z', '2023-02-29T00:00:00Z', '2024-01-01T00:00:00+25:00'])
+      assert.equal((await post({ ...base, 'ce-time': time }, '')).status, 400, time);
+    assert.equal((await post({ ...base, 'ce-time': '2024-02-29T23:59:60.123456+01:00' }, '')).status, 202);
+    assert.equal((await structured({ data_base64: '!!!' })).status, 400);
+    assert.equal((await structured({ foo: { a: 1 } })).status, 400);
+    assert.equal((await structured({ foo: 1.5 })).status, 400);
+    assert.equal((await structured({ source: 'not a uri' })).status, 400);
+    assert.equal((await structured({ foo: 7, bar: true })).status, 202);
   });
 });

@@ -11,6 +11,7 @@ import { ApicSimulator, DEFAULT_APIC_PASSWORD } from '../../sim/apic';
 import { exampleFlow, type FlowNode } from '../../sim/nodered';
 import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
 import { VcdSimulator } from '../../sim/vcd';
+import { SinkSimulator } from '../../sim/sink';
 import { freePort, runNodeRed, type RunningNodeRed } from '../support/nodered-process';
 import { SYSTEM_PYTHON } from '../support/seed-vcd-client';
 import { waitFor } from '../support/wait';
@@ -160,6 +161,71 @@ describe('example flows in a real Node-RED', function () {
       assert.match(mail, /Subject: \[ACI\] major F1527/);
       assert.match(mail, new RegExp(`id: +${failed.event.eventId}`));
       assert.equal((mail.match(/END MESSAGE/g) ?? []).length, 2);
+    });
+  });
+
+  describe('infra-events-to-cloudevents', () => {
+    let vcd: VcdSimulator;
+    let apic: ApicSimulator;
+    let sink: SinkSimulator;
+
+    after(async () => {
+      await vcd?.stop();
+      await apic?.stop();
+      await sink?.stop();
+    });
+
+    it('VCD and ACI events go subscribe → event decode → cloudevent emit and arrive as valid CloudEvents', async () => {
+      vcd = await VcdSimulator.start();
+      apic = await ApicSimulator.start({ ratePerSec: 0 });
+      sink = await SinkSimulator.start();
+      const flow = toConsole(exampleFlow('infra-events-to-cloudevents.json')).map((n) => {
+        if (n.type === 'vcd-login') return { ...n, url: vcd.url, ca: vcd.cert };
+        if (n.type === 'aci-controller') return { ...n, hosts: apic.hosts, ca: apic.cert };
+        if (n.type === 'cloudevent-emit') return { ...n, url: `${sink.url}/events`, ca: sink.cert };
+        if (n.type === 'event-decode')
+          return { ...n, source: String(n.source).endsWith(':8443') ? vcd.url : apic.urls[0] };
+        return n;
+      });
+      const id = (type: string) => flow.find((n) => n.type === type)!.id;
+      red = await runNodeRed({
+        flows: flow,
+        credentials: {
+          [id('vcd-login')]: { username: 'acmeadmin', password: DEFAULT_PASSWORD },
+          [id('aci-controller')]: { username: 'admin', password: DEFAULT_APIC_PASSWORD },
+        },
+      });
+      await waitFor(
+        () => vcd.subscriptions.length === 1 && apic.liveSubscriptions.length >= 1,
+        'both subscribed',
+        20_000,
+      );
+      // With Missed events on, vcd subscribe first reads the newest audit record as its mark; an event
+      // published before that answer counts as "before this node started".
+      await waitFor(() => vcd.stats.auditReads >= 1, 'the missed-events mark');
+      const published = vcd.publishEvent({ actor: 'acmeuser@acme', envelopeType: 'EVENT' });
+      apic.create('faultInst', 'uni/tn-prod/BD-bd-app/fault-F1527', {
+        code: 'F1527',
+        severity: 'major',
+        lc: 'raised',
+        descr: 'Storage above 75%',
+      });
+      await waitFor(() => sink.received.length >= 2, 'both events at the sink', 20_000).catch(
+        (err: Error) => {
+          const got = sink.received.map((r) => String(r.event.type)).join(', ');
+          throw new Error(`${err.message}; the sink got: [${got}]\n${red!.log()}`);
+        },
+      );
+      assert.deepEqual(sink.rejected, []);
+      const fromVcd = sink.received.find((r) => r.event.id === published.event.eventId)?.event;
+      assert.ok(fromVcd, red.log());
+      assert.equal(fromVcd.source, vcd.url, 'the same source as vcd subscribe would give');
+      assert.equal(fromVcd.vcdorg, 'acme');
+      const fromAci = sink.received.find((r) => r.event.type === 'com.cisco.aci.faultInst.created')?.event;
+      assert.ok(fromAci, red.log());
+      assert.equal(fromAci.source, apic.urls[0]);
+      assert.equal(fromAci.subject, 'uni/tn-prod/BD-bd-app/fault-F1527');
+      assert.doesNotMatch(red.log(), /\[error\]/);
     });
   });
 

@@ -12,6 +12,8 @@ import { waitFor } from '../support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js') as (RED: unknown) => void;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const httpRequestNode = require('@node-red/nodes/core/network/21-httprequest.js') as (RED: unknown) => void;
 
 type Msg = Record<string, unknown>;
 type Flow = Msg[];
@@ -45,7 +47,11 @@ function flowWith(node: Msg, outputs = 1): Flow {
 }
 
 async function load(flow: Flow, credentials: Record<string, Record<string, string>> = {}) {
-  await helper.load([eventDecode, cloudeventEmit, catchNode, vcdLogin, vcdSubscribe], flow, credentials);
+  await helper.load(
+    [eventDecode, cloudeventEmit, catchNode, vcdLogin, vcdSubscribe, httpRequestNode],
+    flow,
+    credentials,
+  );
   const got = { out: [] as Msg[], out2: [] as Msg[], caught: [] as Msg[] };
   for (const k of ['out', 'out2', 'caught'] as const)
     helper.getNode(k)?.on('input', (m: Msg) => got[k].push(m));
@@ -107,7 +113,8 @@ describe('event decode node', () => {
     });
     await waitFor(() => got.out.length === 2, 'two events');
     assert.equal((got.out[0]!.payload as { summary: string }).summary, 'DRS powered on workload1');
-    assert.equal((got.out[0]!.cloudevent as { source: string }).source, 'https://vcenter-01:443/sdk');
+    assert.equal((got.out[0]!.payload as { source: string }).source, 'https://vcenter-01:443/sdk');
+    assert.equal(got.out[0]!.cloudevent, undefined, 'nothing cloudevent emit would take for overrides');
     assert.equal((got.out[1]!.payload as { type: string }).type, 'com.vmware.vcloud.event.vm.delete');
   });
 
@@ -130,6 +137,91 @@ describe('event decode node', () => {
     await waitFor(() => got.out2.length === 1, 'the error on output 2');
     assert.equal((got.out2[0]!.error as { code: string }).code, 'DECODE_WRONG_SHAPE');
     assert.equal(got.caught.length, 0);
+  });
+
+  it('every failure, whatever its cause, leaves by the error output with a DECODE_ code', async () => {
+    const got = await load(
+      flowWith({ type: 'event-decode', format: 'auto', errors: 'output', outputs: 2, maxSize: 1 }, 2),
+    );
+    const rec = record(helper.getNode('n'));
+    const inputs = [
+      `${'['.repeat(20_000)}${']'.repeat(20_000)}`,
+      JSON.stringify({
+        type: 'EVENT',
+        headers: {},
+        payload: '<?xml version="1.0"?><!DOCTYPE f [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>',
+      }),
+      `${'<a>'.repeat(20_000)}${'</a>'.repeat(20_000)}`,
+      'x'.repeat(2 * 1024 * 1024),
+    ];
+    for (const payload of inputs) helper.getNode('n').receive({ payload });
+    await waitFor(() => got.out2.length === 4, 'four errors on output 2');
+    assert.deepEqual(
+      got.out2.map((m) => (m.error as { code: string }).code),
+      ['DECODE_UNKNOWN_FORMAT', 'DECODE_BAD_PAYLOAD', 'DECODE_INVALID_XML', 'DECODE_TOO_LARGE'],
+    );
+    assert.ok(got.out2.every((m) => (m.error as { message: string }).message.length < 400));
+    assert.equal(got.caught.length, 0);
+    assert.deepEqual(
+      rec.statuses.map((st) => st.text),
+      ['unknown format', 'bad payload', 'bad XML', 'too large'],
+    );
+  });
+});
+
+describe('pipeline: event decode → cloudevent emit', () => {
+  let sink: SinkSimulator;
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  afterEach(async () => {
+    await helper.unload();
+    await sink.stop();
+  });
+
+  it('a binary-mode CloudEvent from the Event Broker Appliance arrives at the sink as it came', async () => {
+    sink = await SinkSimulator.start();
+    const flow: Flow = [
+      { id: 'tab', type: 'tab' },
+      { id: 'dec', type: 'event-decode', z: 'tab', format: 'auto', errors: 'catch', wires: [['emit']] },
+      {
+        id: 'emit',
+        type: 'cloudevent-emit',
+        z: 'tab',
+        url: `${sink.url}/events`,
+        mode: 'binary',
+        ca: sink.cert,
+        wires: [['out'], ['out2']],
+      },
+      { id: 'out', type: 'helper', z: 'tab' },
+      { id: 'out2', type: 'helper', z: 'tab' },
+    ];
+    const got = await load(flow);
+    const headers = {
+      'ce-id': '08179137-b8e0-4973-b05f-8f212bf5003b',
+      'ce-source': 'https://vcenter-01:443/sdk',
+      'ce-specversion': '1.0',
+      'ce-type': 'com.vmware.vsphere.DrsVmPoweredOnEvent.v0',
+      'ce-time': '2021-09-27T19:02:54.063123Z',
+      'ce-subject': 'workload1',
+      'ce-vsphereapiver': '8.0',
+      'content-type': 'application/json',
+    };
+    const data = { Key: 1, FullFormattedMessage: 'DRS powered on workload1', Vm: { Name: 'workload1' } };
+    helper.getNode('dec').receive({ payload: data, req: { headers } });
+    await waitFor(() => got.out.length === 1, 'delivered');
+    assert.deepEqual(sink.rejected, []);
+    const { datacontenttype, ...ev } = sink.received[0]!.event;
+    assert.deepEqual(ev, {
+      specversion: '1.0',
+      id: headers['ce-id'],
+      source: headers['ce-source'],
+      type: headers['ce-type'],
+      time: headers['ce-time'],
+      subject: 'workload1',
+      vsphereapiver: '8.0',
+      data,
+    });
+    assert.equal(datacontenttype, 'application/json');
   });
 });
 
@@ -167,16 +259,58 @@ describe('cloudevent emit node', () => {
     ...extra,
   });
 
-  it('without a URL, outputs the structured event and the binary headers', async () => {
+  it('without a URL, outputs the event as an http request node must send it, in either mode', async () => {
+    const plain = await SinkSimulator.start({ tls: false });
+    try {
+      for (const mode of ['binary', 'structured']) {
+        const flow: Flow = [
+          { id: 'tab', type: 'tab' },
+          { id: 'n', type: 'cloudevent-emit', z: 'tab', url: '', mode, wires: [['req'], []] },
+          {
+            id: 'req',
+            type: 'http request',
+            z: 'tab',
+            method: 'POST',
+            ret: 'txt',
+            url: `${plain.url}/events`,
+            wires: [['out']],
+          },
+          { id: 'out', type: 'helper', z: 'tab' },
+        ];
+        const got = await load(flow);
+        helper.getNode('n').receive({ payload: { ...infra, subject: 'vm ü' } });
+        const msg = await waitFor(() => got.out[0], `the answer of the sink (${mode})`);
+        assert.equal(msg.statusCode, 202, String(msg.payload));
+        await helper.unload();
+      }
+      assert.deepEqual(plain.rejected, []);
+      assert.deepEqual(
+        plain.received.map((r) => r.mode),
+        ['binary', 'structured'],
+      );
+      for (const { event } of plain.received) {
+        assert.equal(event.id, 'cecb8de7');
+        assert.equal(event.time, infra.time);
+        assert.equal(event.subject, 'vm ü');
+        assert.equal(event.vcdorg, 'acme');
+        assert.deepEqual(event.data, infra.data);
+      }
+    } finally {
+      await plain.stop();
+    }
+    // Whatever carries it next, the SDK reads the binary form back.
     const got = await load(flowWith({ type: 'cloudevent-emit', url: '' }, 2));
     helper.getNode('n').receive({ payload: infra });
     const msg = await waitFor(() => got.out[0], 'the event');
-    const headers = msg.headers as Record<string, string>;
-    assert.equal((msg.payload as { id: string }).id, 'cecb8de7');
-    assert.equal(headers['ce-time'], infra.time);
-    // Whatever carries it next, the SDK reads it back.
-    const back = HTTP.toEvent({ headers, body: JSON.stringify(infra.data) }) as unknown as { vcdorg: string };
+    const back = HTTP.toEvent({
+      headers: msg.headers as Record<string, string>,
+      body: msg.payload,
+    }) as unknown as {
+      vcdorg: string;
+      data: unknown;
+    };
     assert.equal(back.vcdorg, 'acme');
+    assert.deepEqual(back.data, infra.data);
   });
 
   it('delivers an InfraEvent and reports the result on output 1', async () => {
@@ -230,6 +364,53 @@ describe('cloudevent emit node', () => {
     helper.getNode('n').receive({ payload: infra });
     const msg = await waitFor(() => got.caught[0], 'the failure at Catch');
     assert.equal((msg.error as { code: string }).code, 'CE_DELIVERY_REJECTED');
+  });
+
+  it('applies only what msg.cloudevent names to an InfraEvent, and refuses extensions that are not an object', async () => {
+    const got = await load(flowWith(emitter(), 2));
+    helper
+      .getNode('n')
+      .receive({ payload: infra, cloudevent: { subject: 'override', extensions: { team: 'a' } } });
+    helper.getNode('n').receive({ payload: infra, cloudevent: { extensions: 'team=x' } });
+    await waitFor(() => got.out.length === 1 && got.caught.length === 1, 'one delivered, one refused');
+    const ev = sink.received[0]!.event;
+    assert.deepEqual(
+      [ev.id, ev.type, ev.subject, ev.team, ev.vcdorg],
+      [infra.id, infra.type, 'override', 'a', 'acme'],
+    );
+    assert.deepEqual(ev.data, infra.data);
+    assert.equal((got.caught[0]!.error as { code: string }).code, 'CE_INVALID_ATTRIBUTE');
+  });
+
+  it('a failure never shows green, and the status stays short', async () => {
+    const got = await load(flowWith(emitter(), 2));
+    const rec = record(helper.getNode('n'));
+    helper.getNode('n').receive({ payload: infra });
+    await waitFor(() => got.out.length === 1, 'delivered');
+    sink.failNext(1, 400);
+    helper.getNode('n').receive({ payload: { ...infra, id: 'e-2' } });
+    await waitFor(() => got.out2.length === 1, 'refused');
+    const last = await waitFor(
+      () => rec.statuses.find((st) => st.text?.includes('failed')),
+      'a status with the failure',
+    );
+    assert.notEqual(last.fill, 'green');
+    assert.ok(rec.statuses.every((st) => (st.text ?? '').length < 20));
+  });
+
+  it('on stop, says how many events it could not deliver', async () => {
+    const got = await load(flowWith(emitter({ timeout: 60 }), 2));
+    const node = helper.getNode('n');
+    const warnings: string[] = [];
+    // The helper's spies are gone by the time nodes close: watch this node's warn() directly.
+    (node as unknown as { warn(m: unknown): void }).warn = (m) => warnings.push(String(m));
+    sink.faults.slowMs = 60_000;
+    for (let i = 0; i < 3; i++) node.receive({ payload: { ...infra, id: `lost-${i}` } });
+    await waitFor(() => sink.log.length >= 1, 'requests in flight');
+    await helper.unload();
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /^3 events not delivered when the flow stopped \(lost-\d, lost-\d, lost-\d\)/);
+    assert.equal(got.caught.length, 0, 'one warning, not an error per event');
   });
 
   it('refuses a message it cannot describe, with a code', async () => {

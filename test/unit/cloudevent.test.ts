@@ -10,6 +10,7 @@ import {
   toBinary,
   toStructured,
   validateCloudEvent,
+  withOverrides,
 } from '../../nodes/events/cloudevent';
 import { parseExtensionLines, parseHeaderLines } from '../../nodes/events/emit-settings';
 
@@ -180,5 +181,71 @@ describe('CloudEvents encoding', () => {
     assert.throws(() => parseHeaderLines('Authorization: Bearer x'), { code: 'CE_CONFIG_INVALID' });
     assert.deepEqual(parseExtensionLines('team=netops\nsite = fra1'), { team: 'netops', site: 'fra1' });
     assert.throws(() => parseExtensionLines('team'), { code: 'CE_CONFIG_INVALID' });
+  });
+
+  it('extension values are strings, booleans or 32-bit integers', () => {
+    const ok = fromPayload(1, {
+      type: 't',
+      source: '/s',
+      extensions: { n: -(2 ** 31), m: 2 ** 31 - 1, b: true },
+    });
+    assert.deepEqual([ok.n, ok.m, ok.b], [-(2 ** 31), 2 ** 31 - 1, true]);
+    for (const value of [1.5, 2 ** 31, 2 ** 40, null, { a: 1 }, [1]]) {
+      assert.throws(
+        () => fromPayload(1, { type: 't', source: '/s', extensions: { e: value as unknown as string } }),
+        { code: 'CE_INVALID_ATTRIBUTE' },
+        JSON.stringify(value),
+      );
+    }
+  });
+
+  it('refuses extensions that are not an object of name: value', () => {
+    for (const extensions of ['team=x', ['team'], 5]) {
+      assert.throws(
+        () =>
+          fromPayload(1, {
+            type: 't',
+            source: '/s',
+            extensions: extensions as unknown as Record<string, string>,
+          }),
+        { code: 'CE_INVALID_ATTRIBUTE' },
+      );
+    }
+  });
+
+  it('source must be a URI-reference', () => {
+    for (const source of [
+      'https://vcd.example.com',
+      '/s',
+      'urn:vcloud:org:1',
+      'https://vcenter-01:443/sdk',
+      'a%20b',
+    ])
+      assert.equal(fromPayload(1, { type: 't', source }).source, source);
+    for (const source of ['not a uri', 'https://vcd/ü', '1http:x', 'a%zz', 'a"b'])
+      assert.throws(() => fromPayload(1, { type: 't', source }), { code: 'CE_INVALID' }, source);
+  });
+
+  it('an InfraEvent from a CloudEvent gets its extensions and content type back; overrides are explicit', () => {
+    const ce = fromInfraEvent({
+      ...infra,
+      origin: 'cloudevent',
+      vcd: undefined,
+      data: '<x/>',
+      cloudevent: {
+        extensions: { vsphereapiver: '8.0' },
+        datacontenttype: 'application/xml',
+        dataschema: 'https://example.com/schema',
+      },
+    });
+    assert.equal(ce.vsphereapiver, '8.0');
+    assert.equal(ce.datacontenttype, 'application/xml');
+    assert.equal(ce.dataschema, 'https://example.com/schema');
+    assert.equal(toBinary(ce).body, '<x/>');
+    const over = withOverrides(ce, { subject: 'other', extensions: { team: 'netops' } });
+    assert.deepEqual(
+      [over.id, over.type, over.subject, over.team, over.vsphereapiver, over.data],
+      [infra.id, infra.type, 'other', 'netops', '8.0', '<x/>'],
+    );
   });
 });

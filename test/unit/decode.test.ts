@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { decode, detectFormat } from '../../nodes/events/decode';
 import { parseRoutingKey } from '../../nodes/events/decode/vcd-amqp';
+import type { EmittableEvent } from '../../nodes/events/cloudevent';
+import { excerpt } from '../../nodes/common/http';
+import { parseXml } from '../../nodes/common/xml';
+import { toMessage } from '../../nodes/aci/output';
 
 const ORG = 'urn:vcloud:org:89d59365-0154-5eda-afc9-feae479281b8';
 const USER = 'urn:vcloud:user:ee040994-7d67-5f74-a591-d30ca9e18e31';
@@ -195,7 +199,7 @@ describe('event decode: formats', () => {
     );
   });
 
-  it('an ACI push → one event per object, ids from dn + modTs + status', () => {
+  it('an ACI push → one event per object, ids from dn + modTs + status (+ what changed)', () => {
     const { format, events } = decode(
       { payload: JSON.stringify(aciPush) },
       { source: 'https://apic.example.com' },
@@ -204,7 +208,8 @@ describe('event decode: formats', () => {
     assert.equal(events.length, 2);
     const [bd, fault] = events;
     assert.equal(bd!.type, 'com.cisco.aci.fvBD.modified');
-    assert.equal(bd!.id, 'modified:uni/tn-prod/BD-web@2026-11-22T13:40:01.123+00:00');
+    assert.match(bd!.id, /^modified:uni\/tn-prod\/BD-web@2026-11-22T13:40:01\.123\+00:00#[0-9a-f]{8}$/);
+    assert.equal(fault!.id, 'created:uni/tn-prod/BD-web/fault-F0467@2026-11-22T13:40:02.000+00:00');
     assert.equal(bd!.subject, 'uni/tn-prod/BD-web');
     assert.equal(bd!.summary, 'fvBD uni/tn-prod/BD-web modified (descr)');
     assert.equal(bd!.time, '2026-11-22T13:40:01.123+00:00');
@@ -335,8 +340,8 @@ describe('event decode: bad input is refused with a code and a short excerpt', (
     ['neither JSON nor XML', { payload: 'hello' }, {}, 'DECODE_UNKNOWN_FORMAT'],
     ['an unknown shape', { payload: { hello: 'world' } }, {}, 'DECODE_UNKNOWN_FORMAT'],
     [
-      'an envelope of unknown type, when told',
-      { payload: { type: 'NOPE', payload: '' } },
+      'an envelope without a type, when told',
+      { payload: { headers: {}, payload: '' } },
       { format: 'vcd' },
       'DECODE_UNKNOWN_TYPE',
     ],
@@ -426,5 +431,186 @@ describe('event decode: bad input is refused with a code and a short excerpt', (
     } catch (err) {
       assert.ok((err as Error).message.length < 300);
     }
+  });
+});
+
+describe('event decode: fixes from the audit', () => {
+  const NS = 'xmlns:vmext="http://www.vmware.com/vcloud/extension/v1.5"';
+
+  it('an envelope type VCD may add is kept, decoded generically with its type', () => {
+    for (const options of [{}, { format: 'vcd' as const }]) {
+      const e = decode({ payload: { type: 'METRICS', headers: {}, payload: '{"cpu":1}' } }, options)
+        .events[0]!;
+      assert.equal(e.type, 'com.vmware.vcloud.message.metrics');
+      assert.deepEqual((e.data as { payload: unknown }).payload, { cpu: 1 });
+    }
+  });
+
+  it('an envelope carrying a legacy XML notification decodes as that notification', () => {
+    const env = { type: 'EVENT', headers: { contentType: 'application/xml' }, payload: amqpXml };
+    const e = decode({ payload: JSON.stringify(env) }).events[0]!;
+    assert.equal(e.id, 'a1440dd8-60ae-46c7-b216-44693bc00c90');
+    assert.equal(e.type, 'com.vmware.vcloud.event.vapp.create');
+    assert.equal(e.time, '2011-06-18T14:33:27.787-07:00', 'the notification time, not now');
+    assert.equal(e.summary, 'vapp erp & co created by acmeadmin in acme: succeeded');
+    assert.equal(e.source, 'https://vcloud.example.com');
+  });
+
+  it('refuses DOCTYPEs and entities in every XML: AMQP body and envelope payload', () => {
+    const internal = `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "INJECTED">]><vmext:Notification ${NS} type="com/vmware/vcloud/event/vm/create" eventId="&a;"/>`;
+    const external = `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><r>&e;</r>`;
+    assert.throws(() => decode({ payload: internal }), { code: 'DECODE_INVALID_XML' });
+    for (const xml of [internal, external]) {
+      assert.throws(() => decode({ payload: { type: 'EVENT', headers: {}, payload: xml } }), {
+        code: 'DECODE_BAD_PAYLOAD',
+      });
+    }
+    assert.throws(() => parseXml(internal), { code: 'XML_INVALID' });
+  });
+
+  it('deep JSON and deep XML are refused with a DECODE_ code and a short excerpt, not a TypeError', () => {
+    const deepJson = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const deepXml = `${'<a>'.repeat(20_000)}${'</a>'.repeat(20_000)}`;
+    const deepObject: unknown[] = [];
+    let cursor = deepObject;
+    for (let i = 0; i < 20_000; i++) cursor.push((cursor = []));
+    for (const payload of [deepJson, deepXml, deepObject]) {
+      assert.throws(
+        () => decode({ payload }),
+        (err: Error & { code?: string }) => {
+          assert.match(err.code ?? '', /^DECODE_/);
+          assert.ok(err.message.length < 400);
+          return true;
+        },
+      );
+    }
+  });
+
+  it('refuses input over the size limit with DECODE_TOO_LARGE', () => {
+    const big = JSON.stringify({ ...vcdEvent, pad: 'x'.repeat(2000) });
+    assert.throws(() => decode({ payload: big }, { maxBytes: 1000 }), { code: 'DECODE_TOO_LARGE' });
+    assert.throws(() => decode({ payload: Buffer.from(big) }, { maxBytes: 1000 }), {
+      code: 'DECODE_TOO_LARGE',
+    });
+    assert.equal(decode({ payload: big }).events[0]!.id, vcdEvent.eventId, 'the default is generous');
+  });
+
+  it('accepts a UTF-8 byte-order mark before JSON', () => {
+    const text = `\uFEFF${JSON.stringify(vcdEvent)}`;
+    assert.equal(decode({ payload: text }).events[0]!.id, vcdEvent.eventId);
+    assert.equal(decode({ payload: Buffer.from(text) }).events[0]!.id, vcdEvent.eventId);
+  });
+
+  it('two modifications of one object in the same millisecond get different ids; the same one the same id', () => {
+    const mod = (attrs: Record<string, string>) => ({
+      fvBD: {
+        attributes: {
+          dn: 'uni/tn-a/BD-1',
+          status: 'modified',
+          modTs: '2026-01-01T00:00:00.000+00:00',
+          ...attrs,
+        },
+      },
+    });
+    const [a, b, c] = decode({
+      payload: { imdata: [mod({ arpFlood: 'yes' }), mod({ descr: 'x' }), mod({ arpFlood: 'yes' })] },
+    }).events;
+    assert.notEqual(a!.id, b!.id);
+    assert.equal(a!.id, c!.id);
+  });
+
+  it('a task owned by a vApp names the entity type vApp', () => {
+    const task = {
+      id: 'urn:vcloud:task:1',
+      operationName: 'vappDeploy',
+      status: 'success',
+      owner: { name: 'app', id: 'urn:vcloud:vapp:1', type: 'application/vnd.vmware.vcloud.vApp+xml' },
+    };
+    const e = decode({ payload: { type: 'TASK', headers: {}, payload: JSON.stringify({ task }) } })
+      .events[0]!;
+    assert.equal(e.vcd?.entityType, 'vApp');
+  });
+
+  it('fault modifications and deletions name the fault code from the dn', () => {
+    const dn = 'uni/tn-prod/BD-web/fault-F1527';
+    const [modified, deleted] = decode({
+      payload: {
+        imdata: [
+          {
+            faultInst: {
+              attributes: { dn, status: 'modified', modTs: '2026-01-01T00:00:00.000+00:00', lc: 'retaining' },
+            },
+          },
+          { faultInst: { attributes: { dn, status: 'deleted', modTs: '2026-01-01T00:01:00.000+00:00' } } },
+        ],
+      },
+    }).events;
+    assert.equal(modified!.summary, 'fault F1527 on uni/tn-prod/BD-web: retaining (retaining)');
+    assert.equal(deleted!.summary, 'fault F1527 on uni/tn-prod/BD-web: deleted (deleted)');
+  });
+
+  it('summaries are one line, whatever the names hold', () => {
+    const e = decode({ payload: { ...vcdEvent, entityName: 'web\n01\r\n' } }).events[0]!;
+    assert.equal(e.summary, 'vm web 01 created by acmeadmin in acme: succeeded');
+    const ce = decode({
+      payload: {
+        specversion: '1.0',
+        id: '1',
+        source: '/s',
+        type: 't',
+        data: { FullFormattedMessage: 'a\nb' },
+      },
+    }).events[0]!;
+    assert.equal(ce.summary, 'a b');
+  });
+
+  it('refuses invalid data_base64 and extension values CloudEvents has no type for', () => {
+    const ce = { specversion: '1.0', id: '1', source: '/s', type: 't' };
+    assert.throws(() => decode({ payload: { ...ce, data_base64: '!!!' } }), { code: 'DECODE_WRONG_SHAPE' });
+    assert.throws(() => decode({ payload: { ...ce, rate: 1.5 } }), { code: 'DECODE_WRONG_SHAPE' });
+    assert.throws(() => decode({ payload: { ...ce, big: 2 ** 40 } }), { code: 'DECODE_WRONG_SHAPE' });
+    assert.throws(() => decode({ payload: { ...ce, obj: { a: 1 } } }), { code: 'DECODE_WRONG_SHAPE' });
+    assert.throws(() => decode({ payload: { ...ce, source: 'not a uri' } }), { code: 'DECODE_WRONG_SHAPE' });
+    assert.equal(decode({ payload: { ...ce, count: 7 } }).events[0]!.id, '1');
+  });
+
+  it("keeps a CloudEvent's extensions, datacontenttype and dataschema in the InfraEvent", () => {
+    const e = decode({
+      payload: vebaBody,
+      httpHeaders: { ...vebaHeaders, 'ce-vsphereapiver': '8.0', 'ce-dataschema': 'https://example.com/s' },
+    }).events[0] as EmittableEvent;
+    assert.deepEqual(e.cloudevent, {
+      extensions: { vsphereapiver: '8.0' },
+      datacontenttype: 'application/json',
+      dataschema: 'https://example.com/s',
+    });
+  });
+
+  it('an aci subscribe object message gives the same event as its Output "event"', () => {
+    const change = {
+      className: 'fvBD',
+      dn: 'uni/tn-a/BD-1',
+      status: 'modified',
+      attributes: { dn: 'uni/tn-a/BD-1', modTs: '2026-01-01T00:00:00.000+00:00', arpFlood: 'yes' },
+      reason: 'push' as const,
+      subscriptionIds: ['1'],
+      entries: ['fvBD'],
+      apic: 'https://127.0.0.1:8444',
+    };
+    const viaObject = decode(
+      { payload: toMessage(change, 'object', 'x').payload },
+      { source: 'https://apic' },
+    ).events[0]!;
+    const viaEvent = toMessage(change, 'event', 'https://apic').payload;
+    assert.deepEqual(viaObject, viaEvent);
+  });
+
+  it('excerpt() is safe on huge and deep values', () => {
+    const deep: Record<string, unknown> = {};
+    let cursor = deep;
+    for (let i = 0; i < 100_000; i++) cursor = (cursor.a = {}) as Record<string, unknown>;
+    assert.ok(excerpt(deep, 80).length <= 81);
+    assert.ok(excerpt('x'.repeat(50 * 1024 * 1024), 80).length <= 81);
+    assert.equal(excerpt({ a: 'b\nc', n: [1, 2] }), '{"a":"b\\nc","n":[1,2]}');
   });
 });

@@ -3,8 +3,9 @@
  * with a `status` of created / modified / deleted) or a query / subscribe answer
  * (current objects, no status: decoded as snapshots). One event per object.
  */
+import { createHash } from 'node:crypto';
 import type { AciEventFacts, InfraEvent } from '../../common/infra-event';
-import { DecodeCodes, decodeError } from './errors';
+import { DecodeCodes, decodeError, oneLine } from './errors';
 
 export interface AciDecodeContext {
   /** The APIC cluster URL, used as the event source. */
@@ -26,17 +27,31 @@ function strings(attrs: Record<string, unknown>): Record<string, string> {
 function summaryOf(className: string, dn: string, status: string, a: Record<string, string>): string {
   if (className === 'faultInst' || className === 'faultDelegate') {
     const state = status === 'deleted' ? 'deleted' : a.lc || status;
-    return `${a.severity || 'fault'} ${a.code || ''} on ${dn.replace(/\/fault-[^/]+$/, '')}: ${a.descr || a.cause || state} (${state})`.replace(
-      /\s+/g,
-      ' ',
-    );
+    // modified and deleted pushes carry no code: the dn ends in fault-<code>.
+    const code = a.code || /\/fault-([^/]+)$/.exec(dn)?.[1] || '';
+    return `${a.severity || 'fault'} ${code} on ${dn.replace(/\/fault-[^/]+$/, '')}: ${a.descr || a.cause || state} (${state})`;
   }
-  if (className === 'eventRecord' && a.descr) return `event ${a.code || ''}: ${a.descr}`.replace(/\s+/g, ' ');
+  if (className === 'eventRecord' && a.descr) return `event ${a.code || ''}: ${a.descr}`;
   if (className === 'aaaActiveUserSession') {
     return `user ${a.userName || a.name || dn} session ${status === 'deleted' ? 'ended' : 'started'}`;
   }
-  const changed = status === 'modified' ? Object.keys(a).filter((k) => !BOOKKEEPING.has(k)) : [];
+  const changed = status === 'modified' ? changedNames(a) : [];
   return `${className} ${dn} ${status}${changed.length ? ` (${changed.join(', ')})` : ''}`;
+}
+
+const changedNames = (a: Record<string, string>) => Object.keys(a).filter((k) => !BOOKKEEPING.has(k));
+
+/**
+ * The id of a change: `status:dn@modTs`, and for a modification a short hash of
+ * what changed, since two pushes for one object can share a modTs (to the ms).
+ */
+function changeId(dn: string, status: string, modTs: string, a: Record<string, string>): string {
+  const base = `${status}:${dn}@${modTs}`;
+  if (status !== 'modified') return base;
+  const changed = changedNames(a)
+    .sort()
+    .map((k) => [k, a[k]]);
+  return `${base}#${createHash('sha256').update(JSON.stringify(changed)).digest('hex').slice(0, 8)}`;
 }
 
 /** One managed object → InfraEvent; `status` defaults to the object's own, or "snapshot". */
@@ -53,24 +68,23 @@ export function aciObjectEvent(mo: AciMo, ctx: AciDecodeContext = {}): InfraEven
     throw decodeError(
       DecodeCodes.WRONG_SHAPE,
       'An APIC object must be {"<class>": {"attributes": {...}}}',
-      JSON.stringify(mo),
+      mo,
     );
   }
   const attributes = strings(body.attributes ?? {});
   const dn = attributes.dn;
-  if (!dn)
-    throw decodeError(DecodeCodes.WRONG_SHAPE, `The ${className} object has no dn`, JSON.stringify(mo));
+  if (!dn) throw decodeError(DecodeCodes.WRONG_SHAPE, `The ${className} object has no dn`, mo);
   const status = attributes.status || 'snapshot';
   const modTs = attributes.modTs ?? '';
   const aci: AciEventFacts = { className, dn, status, attributes };
   return {
-    // Deterministic: the same change (object, time, kind) always has the same id.
-    id: `${status}:${dn}@${modTs}`,
+    // Deterministic: the same change (object, time, kind, what changed) always has the same id.
+    id: changeId(dn, status, modTs, attributes),
     source: ctx.source ?? 'urn:cisco:aci',
     type: `com.cisco.aci.${className}.${status}`,
     time: modTs || new Date().toISOString(),
     subject: dn,
-    summary: summaryOf(className, dn, status, attributes),
+    summary: oneLine(summaryOf(className, dn, status, attributes)),
     origin: 'aci',
     aci,
     data: mo,
@@ -87,11 +101,7 @@ export function isAciDocument(value: unknown): value is { imdata: unknown[] } {
  */
 export function aciEvents(doc: unknown, ctx: AciDecodeContext = {}): InfraEvent[] {
   if (!isAciDocument(doc)) {
-    throw decodeError(
-      DecodeCodes.WRONG_SHAPE,
-      'An APIC document needs an "imdata" array',
-      JSON.stringify(doc) ?? String(doc),
-    );
+    throw decodeError(DecodeCodes.WRONG_SHAPE, 'An APIC document needs an "imdata" array', doc);
   }
   const error = (doc.imdata[0] as { error?: { attributes?: { code?: string; text?: string } } } | undefined)
     ?.error;
@@ -102,4 +112,38 @@ export function aciEvents(doc: unknown, ctx: AciDecodeContext = {}): InfraEvent[
     );
   }
   return doc.imdata.map((mo) => aciObjectEvent(mo as AciMo, ctx));
+}
+
+/** What aci-subscribe sends with Output "object": {className, dn, status, attributes, ...}. */
+export function isAciObjectMessage(
+  value: unknown,
+): value is { className: string; dn: string; status: string; attributes: Record<string, unknown> } {
+  const v = value as Record<string, unknown> | null;
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    typeof v.className === 'string' &&
+    typeof v.dn === 'string' &&
+    typeof v.status === 'string' &&
+    !!v.attributes &&
+    typeof v.attributes === 'object' &&
+    !Array.isArray(v.attributes)
+  );
+}
+
+/** An aci-subscribe object message → the same InfraEvent its Output "event" gives. */
+export function aciObjectMessageEvent(value: unknown, ctx: AciDecodeContext = {}): InfraEvent {
+  if (!isAciObjectMessage(value)) {
+    throw decodeError(
+      DecodeCodes.WRONG_SHAPE,
+      'An aci subscribe object needs className, dn, status and attributes',
+      value,
+    );
+  }
+  const children = (value as { children?: unknown[] }).children;
+  // As aci-subscribe builds it for Output "event", so both give the same data.
+  const attributes: Record<string, unknown> = { ...value.attributes, status: value.status };
+  if (!('dn' in attributes)) attributes.dn = value.dn;
+  const body = children ? { attributes, children } : { attributes };
+  return aciObjectEvent({ [value.className]: body }, ctx);
 }

@@ -4,10 +4,15 @@
  * mode. vCenter events from the VMware Event Broker Appliance get their
  * FullFormattedMessage as summary.
  */
-import type { InfraEvent } from '../../common/infra-event';
-import { CodedError } from '../../common/errors';
-import { type CloudEvent, percentDecode, validateCloudEvent } from '../cloudevent';
-import { DecodeCodes, decodeError } from './errors';
+import type { CodedError } from '../../common/errors';
+import {
+  type CloudEvent,
+  type CloudEventFacts,
+  type EmittableEvent,
+  percentDecode,
+  validateCloudEvent,
+} from '../cloudevent';
+import { DecodeCodes, decodeError, oneLine } from './errors';
 
 export type HeaderBag = Record<string, string | string[] | undefined>;
 
@@ -23,7 +28,7 @@ export function isBinaryCloudEvent(headers: HeaderBag | undefined): boolean {
 }
 
 /** Wraps the shared validator's error as a decoding error with an excerpt. */
-function checked(ce: CloudEvent, raw: string): CloudEvent {
+function checked(ce: CloudEvent, raw: unknown): CloudEvent {
   try {
     return validateCloudEvent(ce);
   } catch (err) {
@@ -51,12 +56,12 @@ export function fromBinary(headers: HeaderBag, body: unknown): CloudEvent {
     else if (typeof body === 'string' && json) ce.data = parseJson(body);
     else ce.data = body; // already parsed by http-in, or text
   }
-  return checked(ce, JSON.stringify(h));
+  return checked(ce, h);
 }
 
 function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch {
     throw decodeError(DecodeCodes.INVALID_JSON, 'The CloudEvent body is not valid JSON', text);
   }
@@ -64,7 +69,7 @@ function parseJson(text: string): unknown {
 
 /** Structured mode: one JSON object; data_base64 becomes bytes. */
 export function fromStructured(value: unknown): CloudEvent {
-  const raw = JSON.stringify(value) ?? String(value);
+  const raw = value;
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw decodeError(DecodeCodes.WRONG_SHAPE, 'A structured CloudEvent must be a JSON object', raw);
   }
@@ -78,11 +83,7 @@ export function fromStructured(value: unknown): CloudEvent {
 
 export function fromBatch(value: unknown): CloudEvent[] {
   if (!Array.isArray(value)) {
-    throw decodeError(
-      DecodeCodes.WRONG_SHAPE,
-      'A CloudEvents batch must be a JSON array',
-      JSON.stringify(value),
-    );
+    throw decodeError(DecodeCodes.WRONG_SHAPE, 'A CloudEvents batch must be a JSON array', value);
   }
   return value.map(fromStructured);
 }
@@ -91,19 +92,34 @@ export function isStructuredCloudEvent(value: unknown): boolean {
   return !!value && typeof value === 'object' && !Array.isArray(value) && 'specversion' in value;
 }
 
-/** A CloudEvent → InfraEvent (vCenter events say what happened in FullFormattedMessage). */
-export function cloudEventToInfraEvent(ce: CloudEvent): InfraEvent {
+const CONTEXT = new Set(['specversion', 'id', 'source', 'type', 'time', 'subject', 'data', 'data_base64']);
+
+/**
+ * A CloudEvent → InfraEvent (vCenter events say what happened in
+ * FullFormattedMessage). What the InfraEvent has no field for (extensions,
+ * datacontenttype, dataschema) goes to `cloudevent`, so cloudevent emit can send
+ * the same event on.
+ */
+export function cloudEventToInfraEvent(ce: CloudEvent): EmittableEvent {
   const data = ce.data as Record<string, unknown> | undefined;
   const message =
     data && typeof data === 'object' && !Buffer.isBuffer(data) ? data.FullFormattedMessage : undefined;
+  const facts: CloudEventFacts = {};
+  const extensions: NonNullable<CloudEventFacts['extensions']> = {};
+  for (const [name, value] of Object.entries(ce)) {
+    if (name === 'datacontenttype' || name === 'dataschema') facts[name] = value as string;
+    else if (!CONTEXT.has(name)) extensions[name] = value as string | number | boolean;
+  }
+  if (Object.keys(extensions).length > 0) facts.extensions = extensions;
   return {
     id: ce.id,
     source: ce.source,
     type: ce.type,
     time: ce.time ?? new Date().toISOString(),
     ...(ce.subject ? { subject: ce.subject } : {}),
-    summary: typeof message === 'string' && message ? message : `${ce.type} from ${ce.source}`,
+    summary: oneLine(typeof message === 'string' && message ? message : `${ce.type} from ${ce.source}`),
     origin: 'cloudevent',
+    cloudevent: facts,
     data: ce.data,
   };
 }

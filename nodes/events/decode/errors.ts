@@ -1,4 +1,4 @@
-import { CodedError } from '../../common/errors';
+import { CodedError, errorMessage } from '../../common/errors';
 import { excerpt } from '../../common/http';
 
 export const DecodeCodes = {
@@ -8,11 +8,29 @@ export const DecodeCodes = {
   WRONG_SHAPE: 'DECODE_WRONG_SHAPE',
   UNKNOWN_FORMAT: 'DECODE_UNKNOWN_FORMAT',
   INVALID_XML: 'DECODE_INVALID_XML',
+  TOO_LARGE: 'DECODE_TOO_LARGE',
+  FAILED: 'DECODE_FAILED',
 } as const;
 
 /** A decoding failure that quotes a short excerpt of the input (never all of it). */
-export function decodeError(code: string, message: string, input?: string): CodedError {
-  return new CodedError(code, input === undefined ? message : `${message} (input: "${excerpt(input, 80)}")`, {
-    excerpt: input === undefined ? undefined : excerpt(input, 200),
+export function decodeError(code: string, message: string, input?: unknown): CodedError {
+  if (input === undefined) return new CodedError(code, message);
+  return new CodedError(code, `${message} (input: "${excerpt(input, 80)}")`, {
+    excerpt: excerpt(input, 200),
   });
+}
+
+/**
+ * Any failure while decoding as a DECODE_* error: a CodedError of ours passes,
+ * anything else (a parser's plain Error, a RangeError from a deep value) gets a
+ * code, so it reaches the error output instead of escaping as a TypeError.
+ */
+export function asDecodeError(err: unknown, input?: unknown): CodedError {
+  if (err instanceof CodedError && err.code.startsWith('DECODE_')) return err;
+  return decodeError(DecodeCodes.FAILED, `The input cannot be decoded: ${errorMessage(err)}`, input);
+}
+
+/** Summaries are one line: names and descriptions may carry line breaks. */
+export function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
 }

@@ -4,7 +4,7 @@
  */
 import type { InfraEvent } from '../../common/infra-event';
 import type { CloudEvent } from '../cloudevent';
-import { aciEvents, isAciDocument } from './aci';
+import { aciEvents, aciObjectMessageEvent, isAciDocument, isAciObjectMessage } from './aci';
 import {
   type HeaderBag,
   cloudEventToInfraEvent,
@@ -14,11 +14,11 @@ import {
   isBinaryCloudEvent,
   isStructuredCloudEvent,
 } from './cloudevent';
-import { DecodeCodes, decodeError } from './errors';
+import { DecodeCodes, asDecodeError, decodeError } from './errors';
 import { isVcdNotification, vcdEnvelopeObjectEvent, vcdNotificationEvent } from './vcd';
 import { vcdAmqpEvent } from './vcd-amqp';
 import { isVcdAuditPage, isVcdAuditRecord, vcdAuditEvents } from './vcd-audit';
-import { VCD_ENVELOPE_TYPES } from './vcd-envelope';
+import { looksLikeEnvelope } from './vcd-envelope';
 
 export { DecodeCodes } from './errors';
 
@@ -41,7 +41,11 @@ export interface DecodeOptions {
   format?: DecodeFormat;
   /** The system's URL, used as `source` where the input does not name one. */
   source?: string;
+  /** Largest text or Buffer input, in bytes (default 16 MiB). */
+  maxBytes?: number;
 }
+
+export const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
 
 export interface Decoded {
   format: Exclude<DecodeFormat, 'auto'>;
@@ -50,10 +54,30 @@ export interface Decoded {
   cloudevents?: CloudEvent[];
 }
 
+/** Text input, without the UTF-8 byte-order mark some producers put first. */
 function text(payload: unknown): string | undefined {
-  if (typeof payload === 'string') return payload;
-  if (Buffer.isBuffer(payload)) return payload.toString('utf8');
-  return undefined;
+  const raw =
+    typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : undefined;
+  return raw?.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+}
+
+function checkSize(payload: unknown, maxBytes: number): void {
+  const size =
+    typeof payload === 'string'
+      ? // a string has at least as many bytes as characters, at most three times as many
+        payload.length > maxBytes || payload.length * 3 <= maxBytes
+        ? payload.length
+        : Buffer.byteLength(payload)
+      : Buffer.isBuffer(payload)
+        ? payload.length
+        : 0;
+  if (size > maxBytes) {
+    throw decodeError(
+      DecodeCodes.TOO_LARGE,
+      `The input has ${size} bytes, more than the ${maxBytes} this node accepts`,
+      payload,
+    );
+  }
 }
 
 function parseJson(raw: string): unknown {
@@ -74,26 +98,28 @@ export function detectFormat(value: unknown, httpHeaders?: HeaderBag): Exclude<D
   if (typeof value === 'string') return 'vcd-amqp';
   if (Array.isArray(value) && value.length > 0 && value.every(isStructuredCloudEvent)) return 'cloudevent';
   if (isStructuredCloudEvent(value)) return 'cloudevent';
-  if (isAciDocument(value)) return 'aci';
-  if (
-    value &&
-    typeof value === 'object' &&
-    VCD_ENVELOPE_TYPES.has((value as { type?: string }).type ?? '') &&
-    'payload' in value
-  ) {
-    return 'vcd';
-  }
+  if (isAciDocument(value) || isAciObjectMessage(value)) return 'aci';
+  if (looksLikeEnvelope(value)) return 'vcd';
   if (isVcdNotification(value)) return 'vcd-json';
   if (isVcdAuditRecord(value) || isVcdAuditPage(value)) return 'vcd-audit';
   throw decodeError(
     DecodeCodes.UNKNOWN_FORMAT,
     'Not a format this node knows (VCD envelope, notification or audit record, AMQP XML, ACI push or answer, CloudEvent)',
-    JSON.stringify(value) ?? String(value),
+    value,
   );
 }
 
-/** Decodes one input into one or more InfraEvents. Throws CodedErrors (DECODE_*). */
+/** Decodes one input into one or more InfraEvents. Throws CodedErrors (DECODE_*), and only those. */
 export function decode(input: DecodeInput, options: DecodeOptions = {}): Decoded {
+  try {
+    checkSize(input.payload, options.maxBytes ?? DEFAULT_MAX_BYTES);
+    return decodeChecked(input, options);
+  } catch (err) {
+    throw asDecodeError(err, input.payload);
+  }
+}
+
+function decodeChecked(input: DecodeInput, options: DecodeOptions): Decoded {
   const told = options.format && options.format !== 'auto' ? options.format : undefined;
   const binary = isBinaryCloudEvent(input.httpHeaders);
   const raw = text(input.payload);
@@ -113,11 +139,7 @@ export function decode(input: DecodeInput, options: DecodeOptions = {}): Decoded
       return { format, events: [vcdEnvelopeObjectEvent(value, ctx)] };
     case 'vcd-json':
       if (!value || typeof value !== 'object' || Array.isArray(value)) {
-        throw decodeError(
-          DecodeCodes.WRONG_SHAPE,
-          'A VCD notification must be a JSON object',
-          JSON.stringify(value),
-        );
+        throw decodeError(DecodeCodes.WRONG_SHAPE, 'A VCD notification must be a JSON object', value);
       }
       return { format, events: [vcdNotificationEvent(value as Record<string, unknown>, ctx)] };
     case 'vcd-amqp':
@@ -136,7 +158,10 @@ export function decode(input: DecodeInput, options: DecodeOptions = {}): Decoded
     case 'vcd-audit':
       return { format, events: vcdAuditEvents(value, ctx) };
     case 'aci':
-      return { format, events: aciEvents(value, ctx) };
+      return {
+        format,
+        events: isAciObjectMessage(value) ? [aciObjectMessageEvent(value, ctx)] : aciEvents(value, ctx),
+      };
     case 'cloudevent': {
       const cloudevents = binary
         ? [fromBinary(input.httpHeaders ?? {}, input.payload)]

@@ -3,7 +3,7 @@
  * key `operationSuccess.entity.org.user.subType1...subTypeN[.taskName]`, and the
  * `notification.*` headers. The XML is authoritative; key and headers fill gaps.
  */
-import { XMLValidator } from 'fast-xml-parser';
+import type { CodedError } from '../../common/errors';
 import type { InfraEvent, VcdEventFacts } from '../../common/infra-event';
 import { parseXml, xmlList, xmlText, type XmlNode } from '../../common/xml';
 import { DecodeCodes, decodeError } from './errors';
@@ -43,23 +43,19 @@ export function parseRoutingKey(key: string): RoutingKey | undefined {
 
 const headerText = (h: Record<string, unknown> | undefined, name: string) => {
   const v = h?.[name];
+  // amqplib hands string headers over as Buffers.
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
   return typeof v === 'string' || typeof v === 'boolean' ? String(v) : undefined;
 };
 
 export function vcdAmqpEvent(xml: string, ctx: AmqpContext = {}): InfraEvent {
   const text = xml.trim();
-  // No DOCTYPE at all: VCD never sends one, and it is how entity-expansion attacks start.
-  if (/<!DOCTYPE|<!ENTITY/i.test(text)) {
-    throw decodeError(
-      DecodeCodes.INVALID_XML,
-      'XML with a DOCTYPE or entity declarations is not accepted',
-      text,
-    );
+  let doc: XmlNode;
+  try {
+    doc = parseXml(text);
+  } catch (err) {
+    throw decodeError(DecodeCodes.INVALID_XML, (err as CodedError).message, text);
   }
-  if (XMLValidator.validate(text) !== true) {
-    throw decodeError(DecodeCodes.INVALID_XML, 'The AMQP message is not well-formed XML', text);
-  }
-  const doc = parseXml(text);
   const n = doc.Notification as XmlNode | undefined;
   if (!n || typeof n !== 'object') {
     throw decodeError(
@@ -68,6 +64,18 @@ export function vcdAmqpEvent(xml: string, ctx: AmqpContext = {}): InfraEvent {
       text,
     );
   }
+  return notificationXmlEvent(n, ctx, 'vcd-amqp');
+}
+
+/**
+ * A parsed `vmext:Notification` element → InfraEvent. The legacy AMQP body, and
+ * the same XML inside a message-bus envelope (`origin` says which).
+ */
+export function notificationXmlEvent(
+  n: XmlNode,
+  ctx: AmqpContext = {},
+  origin: 'vcd-amqp' | 'vcd' = 'vcd-amqp',
+): InfraEvent {
   const key = ctx.routingKey ? parseRoutingKey(ctx.routingKey) : undefined;
   const h = ctx.headers;
   const links = xmlList(n.EntityLink);
@@ -81,13 +89,16 @@ export function vcdAmqpEvent(xml: string, ctx: AmqpContext = {}): InfraEvent {
   const type = rawType ? dottedType(rawType) : key?.type;
   const eventId = n['@eventId'] as string | undefined;
   if (!type || !eventId) {
-    throw decodeError(DecodeCodes.WRONG_SHAPE, 'The notification has no type or eventId', text);
+    throw decodeError(DecodeCodes.WRONG_SHAPE, 'The notification has no type or eventId', n);
   }
   const successText = xmlText(n.OperationSuccess) ?? headerText(h, 'notification.operationSuccess');
   const operationSuccess =
     successText !== undefined ? successText === 'true' : (key?.operationSuccess ?? true);
   const entityType =
-    (entity?.['@type'] as string | undefined)?.split(':').pop() ?? headerText(h, 'notification.entityType');
+    (entity?.['@type'] as string | undefined)
+      ?.split(':')
+      .pop()
+      ?.replace(/\+(xml|json)$/, '') ?? headerText(h, 'notification.entityType');
   const facts: VcdEventFacts = {
     org:
       (org?.['@name'] as string | undefined) ??
@@ -123,7 +134,7 @@ export function vcdAmqpEvent(xml: string, ctx: AmqpContext = {}): InfraEvent {
     time: xmlText(n.Timestamp) ?? new Date().toISOString(),
     subject: facts.entity,
     summary: vcdSummary(facts, type.split('.').pop() ?? type),
-    origin: 'vcd-amqp',
+    origin,
     vcd: Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined)) as VcdEventFacts,
     data: { notification: n, routingKey: ctx.routingKey, headers: h },
   };

@@ -3,7 +3,7 @@
  * is itself JSON or XML encoded as a string. Parsed as JSON, then the payload by
  * `headers.contentType` or its first character; unknown fields are kept.
  */
-import { XMLValidator } from 'fast-xml-parser';
+import type { CodedError } from '../../common/errors';
 import { parseXml } from '../../common/xml';
 import { DecodeCodes, decodeError } from './errors';
 
@@ -41,10 +41,15 @@ export function parseInnerPayload(raw: string, type: string): unknown {
   const isXml = type.includes('xml') || text.startsWith('<');
   const isJson = type.includes('json') || text.startsWith('{') || text.startsWith('[');
   if (isXml && !isJson) {
-    if (XMLValidator.validate(text) !== true) {
-      throw decodeError(DecodeCodes.BAD_PAYLOAD, 'The envelope payload is not well-formed XML', raw);
+    try {
+      return parseXml(text);
+    } catch (err) {
+      throw decodeError(
+        DecodeCodes.BAD_PAYLOAD,
+        `The envelope payload is not acceptable XML: ${(err as CodedError).message}`,
+        raw,
+      );
     }
-    return parseXml(text);
   }
   if (isJson) {
     try {
@@ -56,24 +61,56 @@ export function parseInnerPayload(raw: string, type: string): unknown {
   return raw;
 }
 
-export function parseVcdEnvelope(text: string): VcdEnvelope {
+export interface EnvelopeOptions {
+  /**
+   * Refuse envelope types other than the documented ones (DECODE_UNKNOWN_TYPE).
+   * Off, they are kept and decoded generically, with their type.
+   */
+  knownTypesOnly?: boolean;
+}
+
+export function parseVcdEnvelope(
+  text: string,
+  options: EnvelopeOptions = { knownTypesOnly: true },
+): VcdEnvelope {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch {
     throw decodeError(DecodeCodes.INVALID_JSON, 'The VCD message is not valid JSON', text);
   }
-  return envelopeFrom(value, text);
+  return envelopeFrom(value, text, options);
+}
+
+/** An envelope's shape: an upper-case type and a payload (the type list may grow). */
+export function looksLikeEnvelope(value: unknown): boolean {
+  const v = value as Record<string, unknown> | null;
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    !Array.isArray(v) &&
+    typeof v.type === 'string' &&
+    'payload' in v &&
+    (VCD_ENVELOPE_TYPES.has(v.type) || (/^[A-Z][A-Z0-9_]*$/.test(v.type) && typeof v.headers === 'object'))
+  );
 }
 
 /** Checks an already-parsed object as an envelope (`raw` only for the error excerpt). */
-export function envelopeFrom(value: unknown, raw?: string): VcdEnvelope {
-  const excerptOf = raw ?? JSON.stringify(value) ?? String(value);
+export function envelopeFrom(
+  value: unknown,
+  raw?: string,
+  options: EnvelopeOptions = { knownTypesOnly: true },
+): VcdEnvelope {
+  const excerptOf = raw ?? value;
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw decodeError(DecodeCodes.WRONG_SHAPE, 'The VCD message is not an envelope object', excerptOf);
   }
   const env = value as Record<string, unknown>;
-  if (typeof env.type !== 'string' || !VCD_ENVELOPE_TYPES.has(env.type)) {
+  if (
+    typeof env.type !== 'string' ||
+    env.type === '' ||
+    (options.knownTypesOnly !== false && !VCD_ENVELOPE_TYPES.has(env.type))
+  ) {
     throw decodeError(
       DecodeCodes.UNKNOWN_TYPE,
       `Unknown VCD envelope type ${JSON.stringify(env.type ?? null)}; known: ${[...VCD_ENVELOPE_TYPES].join(', ')}`,

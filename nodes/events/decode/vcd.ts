@@ -5,7 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { InfraEvent, VcdEventFacts } from '../../common/infra-event';
-import { DecodeCodes, decodeError } from './errors';
+import type { XmlNode } from '../../common/xml';
+import { DecodeCodes, decodeError, oneLine } from './errors';
+import { notificationXmlEvent } from './vcd-amqp';
 import { type VcdEnvelope, envelopeFrom } from './vcd-envelope';
 
 export interface VcdDecodeContext {
@@ -56,9 +58,11 @@ export function vcdSummary(facts: VcdEventFacts, action: string): string {
   const user = facts.user ?? 'unknown user';
   const org = facts.org ?? 'unknown org';
   const result = facts.operationSuccess === false ? 'failed' : 'succeeded';
-  return facts.entityType && facts.entityType !== 'session'
-    ? `${facts.entityType} ${facts.entityName ?? bare(facts.entity)} ${verb} by ${user} in ${org}: ${result}`
-    : `${user} ${verb} ${verb.endsWith(' in') ? 'to' : 'in'} ${org}: ${result}`;
+  return oneLine(
+    facts.entityType && facts.entityType !== 'session'
+      ? `${facts.entityType} ${facts.entityName ?? bare(facts.entity)} ${verb} by ${user} in ${org}: ${result}`
+      : `${user} ${verb} ${verb.endsWith(' in') ? 'to' : 'in'} ${org}: ${result}`,
+  );
 }
 
 /** A stable id for messages that carry none: the same message always hashes the same. */
@@ -85,11 +89,7 @@ export function vcdNotificationEvent(n: Json, ctx: VcdDecodeContext = {}): Infra
   const rawType = str(n.type);
   const eventId = str(n.eventId);
   if (!rawType || !eventId) {
-    throw decodeError(
-      DecodeCodes.WRONG_SHAPE,
-      'A VCD notification needs "eventId" and "type"',
-      JSON.stringify(n).slice(0, 200),
-    );
+    throw decodeError(DecodeCodes.WRONG_SHAPE, 'A VCD notification needs "eventId" and "type"', n);
   }
   const action = rawType.split('/').pop() ?? rawType;
   // Task notifications may carry the names only inside their task object.
@@ -124,7 +124,11 @@ function taskEvent(t: Json, ctx: VcdDecodeContext): InfraEvent {
   const user = (t.user ?? {}) as Json;
   const status = str(t.status) ?? 'unknown';
   const id = str(t.id) ?? contentId(t);
-  const entityType = str(owner.type)?.split(/[.:/]/).pop();
+  // application/vnd.vmware.vcloud.vApp+xml → vApp
+  const entityType = str(owner.type)
+    ?.replace(/\+(xml|json)$/, '')
+    .split(/[.:/]/)
+    .pop();
   const operation = str(t.operationName) ?? str(t.name) ?? 'task';
   return {
     id: `${id}#${status}`,
@@ -132,7 +136,9 @@ function taskEvent(t: Json, ctx: VcdDecodeContext): InfraEvent {
     type: `com.vmware.vcloud.task.${status.toLowerCase()}`,
     time: str(t.endDate) ?? str(t.startDate) ?? new Date().toISOString(),
     subject: str(owner.id) ?? id,
-    summary: `task ${operation} on ${str(owner.name) ?? 'unknown'} by ${str(user.name) ?? 'unknown user'} in ${str(org.name) ?? 'unknown org'}: ${status}`,
+    summary: oneLine(
+      `task ${operation} on ${str(owner.name) ?? 'unknown'} by ${str(user.name) ?? 'unknown user'} in ${str(org.name) ?? 'unknown org'}: ${status}`,
+    ),
     origin: 'vcd',
     vcd: {
       org: str(org.name) ?? str(org.id),
@@ -159,22 +165,28 @@ export function vcdEnvelopeEvent(env: VcdEnvelope, ctx: VcdDecodeContext = {}): 
     const task = (inner.task ?? (env.type.endsWith('TASK') ? inner : undefined)) as Json | undefined;
     if (task && typeof task === 'object' && (str(task.operationName) || str(task.status)))
       return taskEvent(task, ctx);
+    // A legacy XML notification carried in the envelope: the same decoder as for AMQP.
+    const xml = inner.Notification as XmlNode | undefined;
+    if (xml && typeof xml === 'object' && (xml['@eventId'] || xml['@type'])) {
+      return notificationXmlEvent(xml, { source: ctx.source }, 'vcd');
+    }
   }
-  // Other envelope types (API_REQUEST, BEHAVIOR_INVOCATION, ...): kept whole, with a stable id.
+  // Other envelope types (API_REQUEST, BEHAVIOR_INVOCATION, and types VCD may add): kept whole,
+  // with a stable id and the type preserved.
   return {
     id: contentId(env),
     source: ctx.source ?? 'urn:vcloud',
     type: `com.vmware.vcloud.message.${env.type.toLowerCase()}`,
     time: str(env.headers.timestamp) ?? new Date().toISOString(),
-    summary: `VCD ${env.type} message${ctx.topic ? ` on ${ctx.topic}` : ''}`,
+    summary: oneLine(`VCD ${env.type} message${ctx.topic ? ` on ${ctx.topic}` : ''}`),
     origin: 'vcd',
     data: env,
   };
 }
 
-/** Checks and decodes an envelope given as an object. */
+/** Checks and decodes an envelope given as an object; envelope types VCD may add are kept. */
 export function vcdEnvelopeObjectEvent(value: unknown, ctx: VcdDecodeContext = {}): InfraEvent {
-  return vcdEnvelopeEvent(envelopeFrom(value), ctx);
+  return vcdEnvelopeEvent(envelopeFrom(value, undefined, { knownTypesOnly: false }), ctx);
 }
 
 export function isVcdNotification(value: unknown): value is Json {
