@@ -56,6 +56,8 @@ export class MissedEvents {
   /** Where the unfinished recovery starts; set at a reconnect, cleared when read to the end. */
   private pendingSince: number | undefined;
   private readonly recent = new Set<string>();
+  /** The newest audit record at the start: never recovered (it came before this node), but sent if it arrives live. */
+  private beforeStart: string | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -117,8 +119,9 @@ export class MissedEvents {
       const page = (await this.request('GET', `${AUDIT}?page=1&pageSize=1&sortDesc=timestamp`)) as AuditPage;
       const newest = page?.values?.[0];
       this.advance(newest?.timestamp ?? new Date(now).toISOString());
-      // It happened before this node started: never sent, also when read again from the mark.
-      if (newest) this.remember(String(notificationFromAudit(newest).eventId));
+      // It happened before this node started: a recovery from the mark reads it again and skips it. Its
+      // live message may still be on its way (published just before the subscription): that one goes out.
+      if (newest) this.beforeStart = String(notificationFromAudit(newest).eventId);
     } catch (err) {
       // Without the server's mark, this machine's clock has to do.
       this.advance(new Date(now).toISOString());
@@ -214,7 +217,8 @@ export class MissedEvents {
     // Progress is kept record by record (not the mark, which live events move too): a failure resumes here.
     const t = Date.parse(record.timestamp);
     if (Number.isFinite(t)) this.pendingSince = t;
-    if (!topicMatches(this.filter, topic) || (id && this.recent.has(id))) return false;
+    if (!topicMatches(this.filter, topic) || (id && (this.recent.has(id) || id === this.beforeStart)))
+      return false;
     if (id) this.remember(id);
     this.handlers.deliver(topic, notification);
     return true;

@@ -108,7 +108,13 @@ describe('npm start (the demo, in Chromium)', function () {
 
   after(async () => {
     await browser?.close();
-    if (demo && demo.process.exitCode === null) demo.process.kill('SIGKILL');
+    // A failed test leaves the demo running: stop it the way Ctrl+C does, so Node-RED goes too.
+    if (demo && demo.process.exitCode === null) {
+      const exited = new Promise((r) => demo!.process.once('exit', r));
+      demo.process.kill('SIGINT');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      if (demo.process.exitCode === null) demo.process.kill('SIGKILL');
+    }
     if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
   });
 

@@ -210,10 +210,27 @@ describe('vcd login + vcd subscribe nodes', function () {
     });
   });
 
+  it('keeps an envelope type it does not know, with its payload (VCD adds types over releases)', async () => {
+    const { rec, caught } = await start();
+    await waitFor(() => sim.subscriptions.length === 1, 'the subscription');
+    const org = sim.directory.org('acme').id;
+    sim.publishRaw(
+      `publish/${org}/someone`,
+      '{"type":"FUTURE_KIND","headers":{"a":"b"},"payload":"{\\"x\\":1}"}',
+    );
+    await waitFor(() => rec.messages.length === 1, 'the message');
+    assert.deepEqual(rec.messages[0]!.payload, {
+      type: 'FUTURE_KIND',
+      headers: { a: 'b' },
+      payload: { x: 1 },
+    });
+    assert.deepEqual(caught, []);
+  });
+
   describe('bad messages go to Catch with the raw text; the stream goes on', () => {
     const cases: [string, string, string][] = [
       ['not JSON', '{"type": "EVENT", "payload": ', 'DECODE_INVALID_JSON'],
-      ['an unknown type', '{"type":"SOMETHING_ELSE","headers":{},"payload":"{}"}', 'DECODE_UNKNOWN_TYPE'],
+      ['no envelope type', '{"headers":{},"payload":"{}"}', 'DECODE_UNKNOWN_TYPE'],
       [
         'a broken inner payload',
         '{"type":"EVENT","headers":{},"payload":"{\\"eventId\\": 1,"}',

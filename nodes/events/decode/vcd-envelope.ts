@@ -61,25 +61,19 @@ export function parseInnerPayload(raw: string, type: string): unknown {
   return raw;
 }
 
-export interface EnvelopeOptions {
-  /**
-   * Refuse envelope types other than the documented ones (DECODE_UNKNOWN_TYPE).
-   * Off, they are kept and decoded generically, with their type.
-   */
-  knownTypesOnly?: boolean;
-}
-
-export function parseVcdEnvelope(
-  text: string,
-  options: EnvelopeOptions = { knownTypesOnly: true },
-): VcdEnvelope {
+/**
+ * Parses a message-bus envelope. A type this package does not know (VCD adds
+ * types over releases) is kept with its payload, not refused; a message without
+ * a type is not an envelope (DECODE_UNKNOWN_TYPE).
+ */
+export function parseVcdEnvelope(text: string): VcdEnvelope {
   let value: unknown;
   try {
     value = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch {
     throw decodeError(DecodeCodes.INVALID_JSON, 'The VCD message is not valid JSON', text);
   }
-  return envelopeFrom(value, text, options);
+  return envelopeFrom(value, text);
 }
 
 /** An envelope's shape: an upper-case type and a payload (the type list may grow). */
@@ -96,24 +90,16 @@ export function looksLikeEnvelope(value: unknown): boolean {
 }
 
 /** Checks an already-parsed object as an envelope (`raw` only for the error excerpt). */
-export function envelopeFrom(
-  value: unknown,
-  raw?: string,
-  options: EnvelopeOptions = { knownTypesOnly: true },
-): VcdEnvelope {
+export function envelopeFrom(value: unknown, raw?: string): VcdEnvelope {
   const excerptOf = raw ?? value;
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw decodeError(DecodeCodes.WRONG_SHAPE, 'The VCD message is not an envelope object', excerptOf);
   }
   const env = value as Record<string, unknown>;
-  if (
-    typeof env.type !== 'string' ||
-    env.type === '' ||
-    (options.knownTypesOnly !== false && !VCD_ENVELOPE_TYPES.has(env.type))
-  ) {
+  if (typeof env.type !== 'string' || env.type === '') {
     throw decodeError(
       DecodeCodes.UNKNOWN_TYPE,
-      `Unknown VCD envelope type ${JSON.stringify(env.type ?? null)}; known: ${[...VCD_ENVELOPE_TYPES].join(', ')}`,
+      `The VCD message has no envelope type (${JSON.stringify(env.type ?? null)}); VCD sends e.g. ${[...VCD_ENVELOPE_TYPES].join(', ')}`,
       excerptOf,
     );
   }

@@ -186,7 +186,7 @@ export function vcdEnvelopeEvent(env: VcdEnvelope, ctx: VcdDecodeContext = {}): 
 
 /** Checks and decodes an envelope given as an object; envelope types VCD may add are kept. */
 export function vcdEnvelopeObjectEvent(value: unknown, ctx: VcdDecodeContext = {}): InfraEvent {
-  return vcdEnvelopeEvent(envelopeFrom(value, undefined, { knownTypesOnly: false }), ctx);
+  return vcdEnvelopeEvent(envelopeFrom(value), ctx);
 }
 
 export function isVcdNotification(value: unknown): value is Json {
