@@ -83,6 +83,10 @@ export = function register(RED: NodeAPI): void {
           view.show(status.error(ERROR_LABELS[error.code] ?? error.code));
           node.error(error, { topic: entry.key });
         },
+        failing(error, entry) {
+          // Still retried; Catch hears of it once, the status stays that of the connection.
+          node.error(error, { topic: entry.key });
+        },
         invalid(error, raw) {
           // The raw text goes with the error: nothing is lost, the stream goes on.
           node.error(error, { payload: raw });

@@ -28,6 +28,7 @@ export const SubscriptionCodes = {
   SOCKET_FAILED: 'APIC_SOCKET_FAILED',
   CONNECTION_LOST: 'APIC_CONNECTION_LOST',
   SUBSCRIBE_REFUSED: 'APIC_SUBSCRIBE_REFUSED',
+  SUBSCRIBE_FAILED: 'APIC_SUBSCRIBE_FAILED',
   BAD_PUSH: 'APIC_BAD_PUSH',
 } as const;
 
@@ -62,6 +63,8 @@ export interface WatchHandlers {
   changes(changes: AciChange[]): void;
   /** APIC refused an entry (e.g. an unknown class). */
   refused?(error: CodedError, entry: WatchEntry): void;
+  /** An entry keeps failing for a passing reason (5xx, no subscriptionId); it is still retried. Once per streak. */
+  failing?(error: CodedError, entry: WatchEntry): void;
   /** A push that could not be read; the raw text comes along. */
   invalid?(error: CodedError, raw: string): void;
 }
@@ -96,6 +99,8 @@ const LEGACY_TIMEOUT_SEC = 60;
 /** Refresh when this share of the refresh timeout has passed: APICs may expire them early. */
 const REFRESH_SHARE = 0.5;
 const MAX_PAGES = 10_000;
+/** Consecutive passing failures of one entry before they are reported (a one-off blip only goes to debug). */
+const REPORT_AFTER = 3;
 
 interface Known {
   className: string;
@@ -118,6 +123,13 @@ interface Watch {
   waiters: ((error?: CodedError) => void)[];
 }
 
+/** An entry that failed for a passing reason, and when to try it again. */
+interface Retry {
+  at: number;
+  backoff: Backoff;
+  failures: number;
+}
+
 interface Push {
   ids: string[];
   objects: AciObject[];
@@ -134,6 +146,10 @@ class Channel {
   readonly subs = new Map<Watch, { id: string; due: number }>();
   readonly byId = new Map<string, Watch>();
   readonly refused = new Set<Watch>();
+  /** Entries waiting out a passing failure (5xx, an answer without subscriptionId). */
+  readonly retry = new Map<Watch, Retry>();
+  /** No subscribing before this time: the APIC is throttling (503). */
+  pausedUntil = 0;
   /** Pushes held while subscriptions are being (re)read, so answers and pushes stay in order. */
   buffer: Push[] | undefined;
   /** Per watch read in the current sync: DNs reported gone by the comparison. */
@@ -184,6 +200,16 @@ function toCoded(err: unknown, target: string): CodedError {
 /** Failures that end the session or the connection (not just one subscription). */
 function endsChannel(err: CodedError): boolean {
   return err.code === ApicCodes.SESSION_EXPIRED || err.code === ApicCodes.CLOSED || isNetworkFailure(err);
+}
+
+/**
+ * The APIC says the request itself is wrong (an unknown class, a bad filter:
+ * 400-type answers): asking again cannot help. Everything else that does not
+ * end the channel (5xx, odd answers) may pass, and is retried.
+ */
+function isRefusal(err: CodedError): boolean {
+  const status = err.details?.status;
+  return typeof status === 'number' && status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
 function newer(a: string | undefined, b: string | undefined): boolean {
@@ -577,20 +603,27 @@ export class ApicSubscriber extends EventEmitter {
   private async work(channel: Channel): Promise<void> {
     try {
       while (!channel.done) {
+        const now = Date.now();
         const pending = this.allWatches().filter((w) => !channel.subs.has(w) && !channel.refused.has(w));
-        if (pending.length > 0) {
-          await this.sync(channel, pending);
+        const ready =
+          now < channel.pausedUntil ? [] : pending.filter((w) => (channel.retry.get(w)?.at ?? 0) <= now);
+        if (ready.length > 0) {
+          await this.sync(channel, ready);
           continue;
         }
         let next: [Watch, { id: string; due: number }] | undefined;
         for (const entry of channel.subs) if (!next || entry[1].due < next[1].due) next = entry;
-        if (!next) {
-          await channel.idle();
-        } else if (next[1].due > Date.now()) {
-          await channel.idle(next[1].due - Date.now());
-        } else {
+        if (next && next[1].due <= now) {
           await this.refresh(channel, next[0], next[1]);
+          continue;
         }
+        // Sleep until the next refresh, or until a waiting entry may be tried again.
+        let wake = next ? next[1].due : Infinity;
+        for (const w of pending) {
+          const retry = channel.retry.get(w);
+          wake = Math.min(wake, Math.max(channel.pausedUntil, retry?.at ?? 0));
+        }
+        await channel.idle(Number.isFinite(wake) ? wake - now : undefined);
       }
     } catch (err) {
       channel.end({ error: toCoded(err, channel.session.host) });
@@ -630,15 +663,18 @@ export class ApicSubscriber extends EventEmitter {
         try {
           await this.subscribe(channel, w, out);
           this.throttleBackoff.reset();
+          channel.retry.delete(w);
         } catch (err) {
           const error = toCoded(err, channel.session.host);
           if (endsChannel(error)) throw error;
           if (error.code === ApicCodes.THROTTLED) {
+            // The whole APIC is busy: no more subscribing for a while (what is missing is picked up then).
             this.emit('debug', error.message);
-            await channel.idle(this.throttleBackoff.next());
-            return; // what is still missing is picked up again
+            channel.pausedUntil = Date.now() + this.throttleBackoff.next();
+            return;
           }
-          this.refuse(channel, w, error);
+          if (isRefusal(error)) this.refuse(channel, w, error);
+          else this.postpone(channel, w, error);
         }
       }
       this.emit('synced', channel.subs.size);
@@ -648,6 +684,32 @@ export class ApicSubscriber extends EventEmitter {
       channel.buffer = undefined;
       for (const push of held) this.dispatch(channel, push, true);
       channel.resynced.clear();
+    }
+  }
+
+  /** A passing failure (5xx, no subscriptionId): try that entry again later, with backoff. */
+  private postpone(channel: Channel, w: Watch, cause: CodedError): void {
+    const retry = channel.retry.get(w) ?? {
+      at: 0,
+      backoff: new Backoff({ initialMs: 1000, maxMs: 60_000, ...this.options.backoff }),
+      failures: 0,
+    };
+    channel.retry.set(w, retry);
+    retry.failures++;
+    const wait = retry.backoff.next();
+    retry.at = Date.now() + wait;
+    this.emit('debug', `subscribing ${w.entry.key} failed (${cause.message}); trying again in ${wait} ms`);
+    if (retry.failures !== REPORT_AFTER) return;
+    const error = new CodedError(
+      SubscriptionCodes.SUBSCRIBE_FAILED,
+      `Subscribing ${w.entry.key} failed ${retry.failures} times in a row (${cause.message}); still trying.`,
+      { entry: w.entry.key, status: cause.details?.status },
+    );
+    if (w.waiters.length > 0) {
+      // The input message that asked for it gets the answer; the entry stays and is retried.
+      for (const resolve of w.waiters.splice(0)) resolve(error);
+    } else {
+      w.watcher.handlers.failing?.(error, w.entry);
     }
   }
 
@@ -686,7 +748,7 @@ export class ApicSubscriber extends EventEmitter {
     if (!first.subscriptionId) {
       throw new CodedError(
         ApicCodes.NOT_APIC,
-        `${session.host} answered a subscription without a subscriptionId.`,
+        `${session.host} answered a subscription to ${w.entry.key} without a subscriptionId.`,
       );
     }
     if (!this.isWatched(w) || channel.done) return;
@@ -698,12 +760,19 @@ export class ApicSubscriber extends EventEmitter {
 
     // No replay on APIC: read the whole current state, page by page.
     const objects = first.imdata.map(toAciObject).filter((o): o is AciObject => o !== undefined);
-    for (let page = 1; objects.length < first.totalCount && page < MAX_PAGES && !channel.done; page++) {
-      const next = await session.get(
-        entryUrl(session.host, w.entry, { page: String(page), 'page-size': pageSize }),
-      );
-      if (next.imdata.length === 0) break;
-      objects.push(...next.imdata.map(toAciObject).filter((o): o is AciObject => o !== undefined));
+    try {
+      for (let page = 1; objects.length < first.totalCount && page < MAX_PAGES && !channel.done; page++) {
+        const next = await session.get(
+          entryUrl(session.host, w.entry, { page: String(page), 'page-size': pageSize }),
+        );
+        if (next.imdata.length === 0) break;
+        objects.push(...next.imdata.map(toAciObject).filter((o): o is AciObject => o !== undefined));
+      }
+    } catch (err) {
+      // Half read: let this subscription lapse and make it again later, with a full read.
+      channel.subs.delete(w);
+      channel.byId.delete(id);
+      throw err;
     }
 
     const previous = w.known;

@@ -18,6 +18,7 @@ const BD = 'uni/tn-prod/BD-bd-web';
 interface Watching {
   changes: AciChange[];
   refused: CodedError[];
+  failing: CodedError[];
   states: [AciState, StateInfo][];
 }
 
@@ -58,12 +59,16 @@ describe('APIC client (against the simulator)', function () {
       pageSize: extra.pageSize,
     });
     subscribers.push(sub);
-    const seen: Watching = { changes: [], refused: [], states: [] };
+    const seen: Watching = { changes: [], refused: [], failing: [], states: [] };
     sub.on('state', (state: AciState, info: StateInfo) => seen.states.push([state, info]));
     sub.add(
       'node-1',
       parseEntries(entries),
-      { changes: (cs) => seen.changes.push(...cs), refused: (e) => seen.refused.push(e) },
+      {
+        changes: (cs) => seen.changes.push(...cs),
+        refused: (e) => seen.refused.push(e),
+        failing: (e) => seen.failing.push(e),
+      },
       { initial: 'skip', refreshTimeoutSec: 60, ...options },
     );
     return { sub, seen };
@@ -309,5 +314,46 @@ describe('APIC client (against the simulator)', function () {
     assert.match(seen.refused[0]!.message, /fvNoSuchThing/);
     sim.modify(BD, { descr: 'others work' });
     await changed(seen, BD, 'others work');
+  });
+
+  for (const [fault, arm] of [
+    ['a one-off 500', (s: ApicSimulator) => s.failNext(1, 500)],
+    ['an answer without subscriptionId', (s: ApicSimulator) => (s.faults.noSubscriptionId = 1)],
+  ] as const) {
+    it(`subscribes again after ${fault}, instead of giving the entry up`, async () => {
+      await startSim();
+      arm(sim);
+      const { sub, seen } = watch('fvBD\nfvTenant');
+      await synced(sub);
+      await waitFor(() => sim.liveSubscriptions.length === 2, 'both subscribed');
+      assert.equal(sim.stats.injectedFailures, 1);
+      assert.deepEqual(seen.refused, []);
+      assert.deepEqual(seen.failing, [], 'a blip is not reported');
+      sim.modify(BD, { descr: `after ${fault}` });
+      await changed(seen, BD, `after ${fault}`);
+      assert.equal(sim.stats.logins, 1, 'the session stayed');
+    });
+  }
+
+  it('reports an entry that keeps failing once, and keeps trying it', async () => {
+    await startSim();
+    sim.failNext(3, 502);
+    const { seen } = watch('fvBD');
+    await waitFor(() => sim.liveSubscriptions.length === 1, 'subscribed in the end');
+    assert.equal(sim.stats.injectedFailures, 3);
+    assert.equal(seen.failing.length, 1);
+    assert.equal(seen.failing[0]!.code, 'APIC_SUBSCRIBE_FAILED');
+    assert.deepEqual(seen.refused, []);
+    sim.modify(BD, { descr: 'kept trying' });
+    await changed(seen, BD, 'kept trying');
+  });
+
+  it('refuses an entry when the APIC says the request is wrong (400)', async () => {
+    await startSim();
+    sim.failNext(1, 400);
+    const { sub, seen } = watch('fvBD');
+    await synced(sub);
+    assert.equal(seen.refused.length, 1);
+    assert.equal(sim.liveSubscriptions.length, 0);
   });
 });
