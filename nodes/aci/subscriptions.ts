@@ -197,9 +197,33 @@ function toCoded(err: unknown, target: string): CodedError {
   return err instanceof CodedError ? err : classifyNetworkError(err, target);
 }
 
+/**
+ * 405 "Unable to locate opened web socket": the APIC no longer ties our socket
+ * to the session, so nothing would be pushed on it.
+ */
+function isSocketLost(err: CodedError): boolean {
+  return err.details?.status === 405;
+}
+
 /** Failures that end the session or the connection (not just one subscription). */
 function endsChannel(err: CodedError): boolean {
-  return err.code === ApicCodes.SESSION_EXPIRED || err.code === ApicCodes.CLOSED || isNetworkFailure(err);
+  return (
+    err.code === ApicCodes.SESSION_EXPIRED ||
+    err.code === ApicCodes.CLOSED ||
+    isNetworkFailure(err) ||
+    isSocketLost(err)
+  );
+}
+
+/** The error a channel ends with: a lost socket says so, and what happens next. */
+function channelError(err: CodedError, host: string): CodedError {
+  if (!isSocketLost(err)) return err;
+  return new CodedError(
+    SubscriptionCodes.CONNECTION_LOST,
+    `${host} no longer knows this session's socket (${err.message}); logging in again and resubscribing. ` +
+      'If this repeats, a load balancer may send the socket and the requests to different APICs.',
+    { status: 405, host },
+  );
 }
 
 /**
@@ -640,7 +664,7 @@ export class ApicSubscriber extends EventEmitter {
       this.emit('refreshed', sub.id);
     } catch (err) {
       const error = toCoded(err, channel.session.host);
-      if (endsChannel(error)) throw error;
+      if (endsChannel(error)) throw channelError(error, channel.session.host);
       channel.subs.delete(w);
       channel.byId.delete(sub.id);
       this.emit('resubscribing', w.entry.key);
@@ -666,7 +690,7 @@ export class ApicSubscriber extends EventEmitter {
           channel.retry.delete(w);
         } catch (err) {
           const error = toCoded(err, channel.session.host);
-          if (endsChannel(error)) throw error;
+          if (endsChannel(error)) throw channelError(error, channel.session.host);
           if (error.code === ApicCodes.THROTTLED) {
             // The whole APIC is busy: no more subscribing for a while (what is missing is picked up then).
             this.emit('debug', error.message);

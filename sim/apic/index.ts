@@ -264,6 +264,15 @@ export class ApicSimulator {
     for (const s of this.sessions) s.socket?.terminate();
   }
 
+  /**
+   * The APIC loses track of every session's socket while the connections stay
+   * open: nothing is pushed any more, and subscribing answers 405 "Unable to
+   * locate opened web socket".
+   */
+  forgetSockets(): void {
+    for (const s of this.sessions) s.socket = undefined;
+  }
+
   /** Takes one APIC of the cluster down: its connections break and its sessions are gone. */
   async stopApic(index: number): Promise<void> {
     const server = this.servers[index];
@@ -757,6 +766,10 @@ export class ApicSimulator {
     r.on('POST', '/_sim/sockets/drop', (_req, res) => {
       this.dropSockets();
       sendJson(res, 200, { dropped: true });
+    });
+    r.on('POST', '/_sim/sockets/forget', (_req, res) => {
+      this.forgetSockets();
+      sendJson(res, 200, { forgotten: true });
     });
     r.on('POST', '/_sim/changes', (req, res) => {
       const b = body(req);

@@ -356,4 +356,26 @@ describe('APIC client (against the simulator)', function () {
     assert.equal(seen.refused.length, 1);
     assert.equal(sim.liveSubscriptions.length, 0);
   });
+
+  it('logs in again when the APIC has lost the socket (405), instead of refusing the entry', async () => {
+    await startSim();
+    const { sub, seen } = watch('fvBD');
+    await synced(sub);
+    sim.forgetSockets();
+    // The next subscription finds out: APIC answers 405 "Unable to locate opened web socket".
+    await sub.update('node-1', parseEntries('fvCtx'), []);
+    await waitFor(
+      () => sim.stats.logins === 2 && sim.liveSubscriptions.length >= 2 && sim.openSockets === 1,
+      'a new login, socket and both subscriptions',
+    );
+    assert.equal(sim.stats.refusedSubscriptions, 1, 'one 405');
+    assert.deepEqual(seen.refused, []);
+    assert.deepEqual(
+      sub.entries('node-1').map((e) => e.key),
+      ['fvBD', 'fvCtx'],
+    );
+    assert.ok(seen.states.some(([, info]) => info.error?.code === 'APIC_CONNECTION_LOST'));
+    sim.modify(BD, { descr: 'new socket' });
+    await changed(seen, BD, 'new socket');
+  });
 });
