@@ -152,7 +152,7 @@ class Channel {
   pausedUntil = 0;
   /** Pushes held while subscriptions are being (re)read, so answers and pushes stay in order. */
   buffer: Push[] | undefined;
-  /** Per watch read in the current sync: DNs reported gone by the comparison. */
+  /** Per watch read (and sent or compared) in the current sync: DNs reported gone by the comparison. */
   readonly resynced = new Map<Watch, Set<string>>();
   readonly ended: Promise<EndReason>;
   done = false;
@@ -804,7 +804,9 @@ export class ApicSubscriber extends EventEmitter {
     for (const o of objects) known.set(o.dn, { className: o.className, modTs: o.attributes.modTs ?? '' });
     w.known = known;
     const gone = new Set<string>();
-    channel.resynced.set(w, gone);
+    // Held pushes are compared with this read only when the read was sent (snapshots) or compared (resync):
+    // on a first read with initial: skip the user knows nothing of it, so every push is news.
+    if (previous || w.watcher.options.initial === 'emit') channel.resynced.set(w, gone);
     const add = (o: AciObject, status: string, reason: AciChange['reason']) =>
       this.collect(out, w, channel, { ...o, status, attributes: { ...o.attributes, status } }, reason);
     if (!previous) {

@@ -277,6 +277,24 @@ describe('APIC client (against the simulator)', function () {
     assert.equal(seen.changes.length, 0);
   });
 
+  it('initial: skip sends a change made while the first read is still paging', async () => {
+    await startSim();
+    let modified = false;
+    sim.onQuery = (q) => {
+      // Between the subscribe answer (page 0) and the page that holds the object (the last one by dn).
+      if (q.target === 'fvBD' && q.page === 1 && !modified) {
+        modified = true;
+        sim.modify(BD, { descr: 'during paging' });
+      }
+    };
+    const { sub, seen } = watch('fvBD', { initial: 'skip' }, cluster(), { pageSize: 2 });
+    await synced(sub);
+    assert.ok(modified);
+    const change = await changed(seen, BD, 'during paging');
+    assert.equal(change.reason, 'push');
+    assert.equal(seen.changes.length, 1);
+  });
+
   it('changes the watch list at run time', async () => {
     await startSim();
     const { sub, seen } = watch('fvBD');
