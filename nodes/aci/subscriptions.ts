@@ -19,6 +19,7 @@ import {
   ApicCodes,
   isNetworkFailure,
   versionAtLeast,
+  type ApicAnswer,
   type ApicCluster,
   type ApicMo,
   type ApicSession,
@@ -99,6 +100,8 @@ const LEGACY_TIMEOUT_SEC = 60;
 /** Refresh when this share of the refresh timeout has passed: APICs may expire them early. */
 const REFRESH_SHARE = 0.5;
 const MAX_PAGES = 10_000;
+/** Reads of one subscription's state when objects keep coming and going while it is paged. */
+const MAX_READS = 3;
 /** Consecutive passing failures of one entry before they are reported (a one-off blip only goes to debug). */
 const REPORT_AFTER = 3;
 
@@ -234,6 +237,19 @@ function channelError(err: CodedError, host: string): CodedError {
 function isRefusal(err: CodedError): boolean {
   const status = err.details?.status;
   return typeof status === 'number' && status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
+/**
+ * The class to sort a paged answer by, when the answer holds one class: the
+ * class itself for a class query, the one target-subtree-class of a children
+ * or subtree query. Mixed answers (or a single object) are read unsorted.
+ */
+export function orderClass(entry: WatchEntry): string | undefined {
+  const option = (name: string) => entry.options.find(([k]) => k === name)?.[1];
+  const target = option('query-target') ?? 'self';
+  if (target === 'self') return entry.kind === 'class' ? entry.target : undefined;
+  const classes = option('target-subtree-class')?.split(',') ?? [];
+  return classes.length === 1 ? classes[0] : undefined;
 }
 
 function newer(a: string | undefined, b: string | undefined): boolean {
@@ -759,14 +775,12 @@ export class ApicSubscriber extends EventEmitter {
     out: Map<Watcher, Map<string, AciChange>>,
   ): Promise<void> {
     const { session } = channel;
-    const pageSize = String(this.options.pageSize ?? 1000);
     const timeoutSec = this.timeoutFor(w, session);
     const first = await session.get(
       entryUrl(session.host, w.entry, {
         subscription: 'yes',
         'refresh-timeout': String(timeoutSec),
-        page: '0',
-        'page-size': pageSize,
+        ...this.pageParams(w.entry, 0),
       }),
     );
     if (!first.subscriptionId) {
@@ -782,22 +796,17 @@ export class ApicSubscriber extends EventEmitter {
     channel.subs.set(w, { id, due: Date.now() + interval * (0.5 + Math.random() / 2) });
     channel.byId.set(id, w);
 
-    // No replay on APIC: read the whole current state, page by page.
-    const objects = first.imdata.map(toAciObject).filter((o): o is AciObject => o !== undefined);
+    let objects: AciObject[] | undefined;
     try {
-      for (let page = 1; objects.length < first.totalCount && page < MAX_PAGES && !channel.done; page++) {
-        const next = await session.get(
-          entryUrl(session.host, w.entry, { page: String(page), 'page-size': pageSize }),
-        );
-        if (next.imdata.length === 0) break;
-        objects.push(...next.imdata.map(toAciObject).filter((o): o is AciObject => o !== undefined));
-      }
+      objects = await this.readAll(channel, w, first);
     } catch (err) {
       // Half read: let this subscription lapse and make it again later, with a full read.
       channel.subs.delete(w);
       channel.byId.delete(id);
       throw err;
     }
+    // Cut short by the end of the channel: keep the last full state for the next comparison.
+    if (!objects || !this.isWatched(w)) return;
 
     const previous = w.known;
     const known = new Map<string, Known>();
@@ -824,6 +833,49 @@ export class ApicSubscriber extends EventEmitter {
       }
     }
     for (const resolve of w.waiters.splice(0)) resolve();
+  }
+
+  /** page, page-size and, when the entry's result has one class, order-by=<class>.dn so pages stay put. */
+  private pageParams(entry: WatchEntry, page: number): Record<string, string> {
+    const params: Record<string, string> = {
+      page: String(page),
+      'page-size': String(this.options.pageSize ?? 1000),
+    };
+    const cls = orderClass(entry);
+    if (cls) params['order-by'] = `${cls}.dn`;
+    return params;
+  }
+
+  /**
+   * No replay on APIC: reads the whole current state, page by page, until a
+   * short or empty page. Objects created or deleted meanwhile shift the pages
+   * (one can be read twice or skipped), which a change of totalCount shows:
+   * then it reads again, a few times at most. Undefined when the channel ended.
+   */
+  private async readAll(channel: Channel, w: Watch, first: ApicAnswer): Promise<AciObject[] | undefined> {
+    const size = this.options.pageSize ?? 1000;
+    const { session } = channel;
+    for (let pass = 1; ; pass++) {
+      const byDn = new Map<string, AciObject>();
+      let answer =
+        pass === 1 ? first : await session.get(entryUrl(session.host, w.entry, this.pageParams(w.entry, 0)));
+      const totals = new Set([answer.totalCount]);
+      for (let page = 1; ; page++) {
+        const before = byDn.size;
+        for (const o of answer.imdata.map(toAciObject)) if (o) byDn.set(o.dn, o);
+        // A page with nothing new: the end, or an APIC that does not page (it would answer the same forever).
+        if (answer.imdata.length < size || byDn.size === before || page >= MAX_PAGES) break;
+        if (channel.done) return undefined;
+        answer = await session.get(entryUrl(session.host, w.entry, this.pageParams(w.entry, page)));
+        totals.add(answer.totalCount);
+      }
+      if (channel.done) return undefined;
+      if (totals.size === 1 || pass >= MAX_READS) return [...byDn.values()];
+      this.emit(
+        'debug',
+        `${w.entry.key} changed while it was read (${[...totals].join(' → ')} objects); reading again`,
+      );
+    }
   }
 
   /** Adds a change to a batch, once per watcher and object state, naming every subscription it came through. */

@@ -26,6 +26,7 @@ import {
   SIM_APIC_VERSION,
   apicTimestamp,
   parseFilter,
+  parseOrderBy,
   randomChange,
   seedFabric,
   type Change,
@@ -530,11 +531,13 @@ export class ApicSimulator {
     const unknown = classes?.find((c) => !KNOWN_CLASSES.has(c));
     if (unknown) return `Request failed, unresolved class for ${unknown}`;
     const filterText = req.query.get('query-target-filter') ?? undefined;
+    const orderText = req.query.get('order-by') ?? undefined;
     try {
       return {
         queryTarget: qt,
         targetSubtreeClass: classes,
         filter: filterText ? parseFilter(filterText) : undefined,
+        orderBy: orderText ? parseOrderBy(orderText, KNOWN_CLASSES) : undefined,
       };
     } catch (err) {
       return (err as Error).message;

@@ -270,6 +270,52 @@ describe('APIC client (against the simulator)', function () {
     assert.ok(snapshots.every((c) => c.status === 'snapshot'));
   });
 
+  const snapshotDns = (seen: Watching) =>
+    seen.changes
+      .filter((c) => c.reason === 'snapshot')
+      .map((c) => c.dn)
+      .sort();
+  const bdDns = () =>
+    sim.tree
+      .query('class', 'fvBD', {})
+      .map((m) => m.dn)
+      .sort();
+
+  it('pages in dn order, so an object changed while paging does not shift the pages', async () => {
+    await startSim();
+    const first = bdDns()[0]!;
+    let modified = false;
+    sim.onQuery = (q) => {
+      if (q.target === 'fvBD' && q.page === 1 && !modified) {
+        modified = true;
+        sim.modify(first, { descr: 'while paging' }); // unsorted, it would move to the end
+      }
+    };
+    const { sub, seen } = watch('fvBD', { initial: 'emit' }, cluster(), { pageSize: 2 });
+    await synced(sub);
+    assert.ok(modified);
+    assert.deepEqual(snapshotDns(seen), bdDns(), 'every object once');
+    assert.ok(seen.changes.some((c) => c.dn === first && c.reason === 'push'));
+  });
+
+  it('reads again when objects come or go while paging, so none is skipped', async () => {
+    await startSim();
+    const first = bdDns()[0]!;
+    let deleted = false;
+    sim.onQuery = (q) => {
+      if (q.target === 'fvBD' && q.page === 1 && !deleted) {
+        deleted = true;
+        sim.remove(first); // already read: every later object moves one place forward
+      }
+    };
+    const { sub, seen } = watch('fvBD', { initial: 'emit' }, cluster(), { pageSize: 2 });
+    await synced(sub);
+    assert.ok(deleted);
+    assert.deepEqual(snapshotDns(seen), bdDns(), 'every object that exists, once');
+    const gone = await waitFor(() => seen.changes.find((c) => c.dn === first), 'the deletion');
+    assert.deepEqual([gone.reason, gone.status], ['push', 'deleted']);
+  });
+
   it('initial: skip sends only changes', async () => {
     await startSim();
     const { sub, seen } = watch('fvBD', { initial: 'skip' });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { entryUrl, parseEntries, parseEntry } from '../../nodes/aci/entries';
 import { normalizePem, parseHosts, versionAtLeast } from '../../nodes/aci/session';
-import { parsePush } from '../../nodes/aci/subscriptions';
+import { orderClass, parsePush } from '../../nodes/aci/subscriptions';
 
 describe('ACI entries', () => {
   it('reads classes and DNs, with allow-listed options, in a canonical form', () => {
@@ -32,6 +32,21 @@ describe('ACI entries', () => {
     const filter = entryUrl('https://apic1', parseEntry('fvBD?query-target-filter=eq(fvBD.name,"web 1")'));
     assert.equal(filter.search, '?query-target-filter=eq%28fvBD.name%2C%22web%201%22%29');
     assert.equal(filter.pathname, '/api/class/fvBD.json');
+  });
+
+  it('sorts paged reads by dn when the answer holds one class', () => {
+    assert.equal(orderClass(parseEntry('fvBD')), 'fvBD');
+    assert.equal(orderClass(parseEntry('fvBD?query-target-filter=eq(fvBD.name,"web")')), 'fvBD');
+    assert.equal(
+      orderClass(parseEntry('uni/tn-prod?query-target=subtree&target-subtree-class=fvAEPg')),
+      'fvAEPg',
+    );
+    assert.equal(orderClass(parseEntry('uni/tn-prod?query-target=subtree')), undefined, 'mixed classes');
+    assert.equal(
+      orderClass(parseEntry('fvTenant?query-target=children&target-subtree-class=fvBD,fvAp')),
+      undefined,
+    );
+    assert.equal(orderClass(parseEntry('uni/tn-prod')), undefined, 'one object');
   });
 
   const bad: [string, RegExp][] = [
