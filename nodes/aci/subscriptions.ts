@@ -84,6 +84,12 @@ export interface SubscriberOptions {
   pingIntervalMs?: number;
   /** Delay between reconnects (grows, with jitter). */
   backoff?: BackoffOptions;
+  /**
+   * Delay between logins the APIC refused (a wrong password or certificate):
+   * long, because a person must fix it and repeated failures can lock the
+   * account (default 10 min growing to 30, with jitter: at least 5 min).
+   */
+  authBackoff?: BackoffOptions;
   /** A connection that lived this long resets the backoff (default 10 s). */
   stableMs?: number;
   connectTimeoutMs?: number;
@@ -318,6 +324,7 @@ export class ApicSubscriber extends EventEmitter {
   private readonly options: SubscriberOptions;
   private readonly watchers = new Map<string, Watcher>();
   private readonly backoff: Backoff;
+  private readonly authBackoff: Backoff;
   /** Between retries of a throttled subscription on a live connection. */
   private readonly throttleBackoff: Backoff;
   private readonly logouts = new Set<Promise<void>>();
@@ -333,6 +340,7 @@ export class ApicSubscriber extends EventEmitter {
     this.cluster = options.cluster;
     this.backoff = new Backoff({ initialMs: 1000, maxMs: 60_000, ...options.backoff });
     this.throttleBackoff = new Backoff({ initialMs: 1000, maxMs: 60_000, ...options.backoff });
+    this.authBackoff = new Backoff({ initialMs: 600_000, maxMs: 1_800_000, ...options.authBackoff });
   }
 
   get state(): AciState {
@@ -486,8 +494,11 @@ export class ApicSubscriber extends EventEmitter {
         host: reason.host ?? this.cluster.preferredHost,
         error: reason.error,
       });
+      // A refused login needs a person; trying often only risks the APIC's lockout policy.
+      const wait = reason.immediate ? 0 : stuck ? this.authBackoff.next() : this.backoff.next();
+      if (stuck) this.emit('debug', `${reason.error?.message} Trying again in ${Math.round(wait / 1000)} s.`);
       try {
-        await sleep(reason.immediate ? 0 : this.backoff.next(), signal);
+        await sleep(wait, signal);
       } catch {
         break;
       }
@@ -503,6 +514,7 @@ export class ApicSubscriber extends EventEmitter {
       this.setState('connecting', { host: this.cluster.preferredHost });
     }
     const session = await this.cluster.login(signal);
+    this.authBackoff.reset();
     session.start();
     const startedAt = Date.now();
     let channel: Channel | undefined;

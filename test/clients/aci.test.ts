@@ -50,12 +50,17 @@ describe('APIC client (against the simulator)', function () {
     entries: string,
     options: Partial<WatchOptions> = {},
     c: ApicCluster = cluster(),
-    extra: { pageSize?: number; backoff?: { initialMs: number; maxMs: number } } = {},
+    extra: {
+      pageSize?: number;
+      backoff?: { initialMs: number; maxMs: number };
+      authBackoff?: { initialMs: number; maxMs: number };
+    } = {},
   ): { sub: ApicSubscriber; seen: Watching } {
     const sub = new ApicSubscriber({
       cluster: c,
       pingIntervalMs: 1000,
       backoff: extra.backoff ?? { initialMs: 100, maxMs: 1000 },
+      authBackoff: extra.authBackoff,
       pageSize: extra.pageSize,
     });
     subscribers.push(sub);
@@ -252,11 +257,24 @@ describe('APIC client (against the simulator)', function () {
       backoff: { initialMs: 1000, maxMs: 60_000 },
     });
     await waitFor(() => seen.states.some(([s]) => s === 'auth-failed'), 'auth failed');
+    // Other failures would be retried after about a second; a refused login waits minutes.
     await delay(2500);
-    assert.ok(sim.stats.failedLogins <= 3, `${sim.stats.failedLogins} failed logins in 2.5 s`);
+    assert.equal(sim.stats.failedLogins, 1, `${sim.stats.failedLogins} failed logins in 2.5 s`);
     const [, info] = seen.states.find(([s]) => s === 'auth-failed')!;
     assert.equal(info.error?.code, 'APIC_AUTH_FAILED');
     assert.doesNotMatch(JSON.stringify(seen.states.map(([, i]) => i.error?.message)), /Wr0ng-pass!/);
+  });
+
+  it('keeps trying a refused login, slowly, stays auth failed, and connects once the password works', async () => {
+    await startSim();
+    const { sub, seen } = watch('fvBD', {}, cluster({ password: 'Wr0ng-pass!' }), {
+      authBackoff: { initialMs: 200, maxMs: 200 },
+    });
+    await waitFor(() => sim.stats.failedLogins >= 3, 'three refused logins');
+    assert.ok(seen.states.every(([s]) => s === 'connecting' || s === 'auth-failed'));
+    sim.directory.users.find((u) => u.name === 'admin' && !u.domain)!.password = 'Wr0ng-pass!';
+    await synced(sub);
+    assert.equal(sub.state, 'connected');
   });
 
   it('initial: emit sends the current objects as snapshots, every page of them', async () => {
