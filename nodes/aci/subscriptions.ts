@@ -246,6 +246,15 @@ function isRefusal(err: CodedError): boolean {
 }
 
 /**
+ * The first refresh of the `index`-th of `count` subscriptions made together:
+ * evenly over (start, start + interval], so their refreshes never come in a
+ * burst (each next one follows a whole interval later).
+ */
+export function spreadDue(start: number, intervalMs: number, index: number, count: number): number {
+  return start + (intervalMs * (index + 1)) / Math.max(1, count);
+}
+
+/**
  * The class to sort a paged answer by, when the answer holds one class: the
  * class itself for a class query, the one target-subtree-class of a children
  * or subtree query. Mixed answers (or a single object) are read unsorted.
@@ -655,6 +664,9 @@ export class ApicSubscriber extends EventEmitter {
   private async work(channel: Channel): Promise<void> {
     try {
       while (!channel.done) {
+        // Refreshes first: a subscription that falls due must not wait behind new ones.
+        await this.refreshDue(channel);
+        if (channel.done) break;
         const now = Date.now();
         const pending = this.allWatches().filter((w) => !channel.subs.has(w) && !channel.refused.has(w));
         const ready =
@@ -663,14 +675,9 @@ export class ApicSubscriber extends EventEmitter {
           await this.sync(channel, ready);
           continue;
         }
-        let next: [Watch, { id: string; due: number }] | undefined;
-        for (const entry of channel.subs) if (!next || entry[1].due < next[1].due) next = entry;
-        if (next && next[1].due <= now) {
-          await this.refresh(channel, next[0], next[1]);
-          continue;
-        }
         // Sleep until the next refresh, or until a waiting entry may be tried again.
-        let wake = next ? next[1].due : Infinity;
+        let wake = Infinity;
+        for (const sub of channel.subs.values()) wake = Math.min(wake, sub.due);
         for (const w of pending) {
           const retry = channel.retry.get(w);
           wake = Math.min(wake, Math.max(channel.pausedUntil, retry?.at ?? 0));
@@ -679,6 +686,19 @@ export class ApicSubscriber extends EventEmitter {
       }
     } catch (err) {
       channel.end({ error: toCoded(err, channel.session.host) });
+    }
+  }
+
+  /**
+   * Refreshes every subscription that is due, soonest first. Called between
+   * the requests of a long read too, so no subscription lapses behind it.
+   */
+  private async refreshDue(channel: Channel): Promise<void> {
+    while (!channel.done) {
+      let next: [Watch, { id: string; due: number }] | undefined;
+      for (const entry of channel.subs) if (!next || entry[1].due < next[1].due) next = entry;
+      if (!next || next[1].due > Date.now()) return;
+      await this.refresh(channel, next[0], next[1]);
     }
   }
 
@@ -709,11 +729,13 @@ export class ApicSubscriber extends EventEmitter {
     channel.buffer ??= [];
     const out = new Map<Watcher, Map<string, AciChange>>();
     try {
-      for (const w of batch) {
+      const start = Date.now();
+      for (const [index, w] of batch.entries()) {
         if (channel.done) return;
         if (!this.isWatched(w)) continue;
         try {
-          await this.subscribe(channel, w, out);
+          await this.refreshDue(channel);
+          await this.subscribe(channel, w, out, { start, index, count: batch.length });
           this.throttleBackoff.reset();
           channel.retry.delete(w);
         } catch (err) {
@@ -785,6 +807,7 @@ export class ApicSubscriber extends EventEmitter {
     channel: Channel,
     w: Watch,
     out: Map<Watcher, Map<string, AciChange>>,
+    slot: { start: number; index: number; count: number },
   ): Promise<void> {
     const { session } = channel;
     const timeoutSec = this.timeoutFor(w, session);
@@ -803,9 +826,8 @@ export class ApicSubscriber extends EventEmitter {
     }
     if (!this.isWatched(w) || channel.done) return;
     const id = first.subscriptionId;
-    // The first refresh of a batch lands between a quarter and half of the timeout, spreading them out.
     const interval = timeoutSec * 1000 * REFRESH_SHARE;
-    channel.subs.set(w, { id, due: Date.now() + interval * (0.5 + Math.random() / 2) });
+    channel.subs.set(w, { id, due: spreadDue(slot.start, interval, slot.index, slot.count) });
     channel.byId.set(id, w);
 
     let objects: AciObject[] | undefined;
@@ -877,6 +899,7 @@ export class ApicSubscriber extends EventEmitter {
         for (const o of answer.imdata.map(toAciObject)) if (o) byDn.set(o.dn, o);
         // A page with nothing new: the end, or an APIC that does not page (it would answer the same forever).
         if (answer.imdata.length < size || byDn.size === before || page >= MAX_PAGES) break;
+        await this.refreshDue(channel);
         if (channel.done) return undefined;
         answer = await session.get(entryUrl(session.host, w.entry, this.pageParams(w.entry, page)));
         totals.add(answer.totalCount);

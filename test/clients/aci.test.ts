@@ -136,6 +136,21 @@ describe('APIC client (against the simulator)', function () {
     await changed(seen, BD, 'still alive');
   });
 
+  it('refreshes what falls due while another subscription is read page by page', async () => {
+    await startSim();
+    const { sub } = watch('fvTenant', { refreshTimeoutSec: 3 }, cluster(), { pageSize: 1 });
+    await synced(sub);
+    // Reading fvBD takes 7 slow pages, longer than fvTenant lives without a refresh.
+    sim.onQuery = async (q) => {
+      if (q.target === 'fvBD') await delay(600);
+    };
+    await sub.update('node-1', parseEntries('fvBD'), []);
+    assert.equal(sim.stats.expiredSubscriptions, 0);
+    assert.equal(sim.stats.deadRefreshes, 0);
+    assert.ok(sim.stats.subscriptionRefreshes >= 1);
+    assert.equal(sim.stats.subscriptions, 2, 'nothing had to be made again');
+  });
+
   it('resubscribes one subscription whose refresh fails', async () => {
     await startSim();
     const { sub } = watch('fvBD\nfvTenant', { refreshTimeoutSec: 2 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { entryUrl, parseEntries, parseEntry } from '../../nodes/aci/entries';
 import { normalizePem, parseHosts, versionAtLeast } from '../../nodes/aci/session';
-import { orderClass, parsePush } from '../../nodes/aci/subscriptions';
+import { orderClass, parsePush, spreadDue } from '../../nodes/aci/subscriptions';
 
 describe('ACI entries', () => {
   it('reads classes and DNs, with allow-listed options, in a canonical form', () => {
@@ -124,6 +124,20 @@ describe('ACI session details', () => {
       normalizePem(flat),
       `-----BEGIN PRIVATE KEY-----\n${'A'.repeat(64)}\n${'A'.repeat(36)}\n-----END PRIVATE KEY-----\n`,
     );
+  });
+
+  it('spreads the first refreshes of a batch evenly over the interval', () => {
+    const count = 40;
+    const dues = Array.from({ length: count }, (_, i) => spreadDue(1000, 60_000, i, count));
+    assert.ok(
+      dues.every((d) => d > 1000 && d <= 61_000),
+      'within (start, start + interval]',
+    );
+    // Every slice of a fortieth of the interval holds exactly one: no burst, no gap.
+    const perSlice = new Array<number>(count).fill(0);
+    for (const d of dues) perSlice[Math.ceil(((d - 1000) / 60_000) * count) - 1]!++;
+    assert.deepEqual(perSlice, new Array<number>(count).fill(1));
+    assert.equal(spreadDue(0, 1000, 0, 1), 1000, 'one alone waits the whole interval');
   });
 
   it('reads pushes: subscriptionId as an array (or a string), objects with a dn', () => {
