@@ -863,7 +863,9 @@ export class ApicSubscriber extends EventEmitter {
       for (const [dn, before] of previous) {
         if (known.has(dn)) continue;
         gone.add(dn);
-        add({ className: before.className, dn, status: '', attributes: { dn } }, 'deleted', 'resync');
+        // APIC says nothing of a deletion it did not push: the last known modTs keeps the event id deterministic.
+        const attributes: Record<string, string> = before.modTs ? { dn, modTs: before.modTs } : { dn };
+        add({ className: before.className, dn, status: '', attributes }, 'deleted', 'resync');
       }
     }
     for (const resolve of w.waiters.splice(0)) resolve();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import type { CodedError } from '../../nodes/common/errors';
 import { parseEntries } from '../../nodes/aci/entries';
+import { toMessage } from '../../nodes/aci/output';
 import { ApicCluster, type ApicClusterOptions } from '../../nodes/aci/session';
 import {
   ApicSubscriber,
@@ -178,6 +179,26 @@ describe('APIC client (against the simulator)', function () {
     assert.equal(change.status, 'modified');
     sim.modify(BD, { descr: 'after' });
     assert.equal((await changed(seen, BD, 'after')).reason, 'push');
+  });
+
+  it('reports a deletion found after a gap with the last known modTs, so its event id is deterministic', async () => {
+    await startSim();
+    const dn = 'uni/tn-dev/BD-bd-dev';
+    const { sub, seen } = watch('fvBD');
+    await synced(sub);
+    sim.modify(dn, { descr: 'last seen' });
+    const last = (await changed(seen, dn, 'last seen')).attributes.modTs;
+    sim.dropSockets();
+    sim.remove(dn);
+    const gone = await waitFor(
+      () => seen.changes.find((c) => c.dn === dn && c.status === 'deleted'),
+      'the deletion',
+    );
+    assert.equal(gone.reason, 'resync');
+    assert.equal(gone.attributes.modTs, last);
+    const event = toMessage(gone, 'event', sim.url).payload as { id: string; time: string };
+    assert.equal(event.id, `deleted:${dn}@${last}`);
+    assert.equal(event.time, last);
   });
 
   it('uses the next APIC when the first is down, at start and mid-stream', async () => {
