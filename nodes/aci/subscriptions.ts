@@ -105,6 +105,8 @@ export interface StateInfo {
 const LEGACY_TIMEOUT_SEC = 60;
 /** Refresh when this share of the refresh timeout has passed: APICs may expire them early. */
 const REFRESH_SHARE = 0.5;
+/** A throttled refresh is retried until this share of the refresh timeout; then the subscription is made anew. */
+const REFRESH_GIVE_UP = 0.75;
 const MAX_PAGES = 10_000;
 /** Reads of one subscription's state when objects keep coming and going while it is paged. */
 const MAX_READS = 3;
@@ -132,6 +134,17 @@ interface Watch {
   waiters: ((error?: CodedError) => void)[];
 }
 
+/** A subscription on the APIC. */
+interface Sub {
+  id: string;
+  /** When to refresh it next. */
+  due: number;
+  /** When it was made or last refreshed: it lives a refresh timeout from then (or less: APICs expire early). */
+  aliveSince: number;
+  /** Between refreshes refused by throttling (503). */
+  retry?: Backoff;
+}
+
 /** An entry that failed for a passing reason, and when to try it again. */
 interface Retry {
   at: number;
@@ -152,7 +165,7 @@ interface EndReason {
 
 /** One session + socket, and the subscriptions made on it. */
 class Channel {
-  readonly subs = new Map<Watch, { id: string; due: number }>();
+  readonly subs = new Map<Watch, Sub>();
   readonly byId = new Map<string, Watch>();
   readonly refused = new Set<Watch>();
   /** Entries waiting out a passing failure (5xx, an answer without subscriptionId). */
@@ -695,24 +708,44 @@ export class ApicSubscriber extends EventEmitter {
    */
   private async refreshDue(channel: Channel): Promise<void> {
     while (!channel.done) {
-      let next: [Watch, { id: string; due: number }] | undefined;
+      let next: [Watch, Sub] | undefined;
       for (const entry of channel.subs) if (!next || entry[1].due < next[1].due) next = entry;
       if (!next || next[1].due > Date.now()) return;
       await this.refresh(channel, next[0], next[1]);
     }
   }
 
-  /** subscriptionRefresh for one id; a failure resubscribes that one (with a comparison). */
-  private async refresh(channel: Channel, w: Watch, sub: { id: string; due: number }): Promise<void> {
+  /**
+   * subscriptionRefresh for one id. Throttled (503), it is tried again with
+   * backoff while the subscription surely lives; any other failure, or the
+   * deadline drawing near, resubscribes that one (with a comparison).
+   */
+  private async refresh(channel: Channel, w: Watch, sub: Sub): Promise<void> {
     const url = new URL('/api/subscriptionRefresh.json', channel.session.host);
     url.searchParams.set('id', sub.id);
+    const timeoutMs = this.timeoutFor(w, channel.session) * 1000;
     try {
       await channel.session.get(url);
-      sub.due = Date.now() + this.timeoutFor(w, channel.session) * 1000 * REFRESH_SHARE;
+      sub.aliveSince = Date.now();
+      sub.due = sub.aliveSince + timeoutMs * REFRESH_SHARE;
+      sub.retry = undefined;
       this.emit('refreshed', sub.id);
     } catch (err) {
       const error = toCoded(err, channel.session.host);
       if (endsChannel(error)) throw channelError(error, channel.session.host);
+      if (error.code === ApicCodes.THROTTLED) {
+        const wait = (sub.retry ??= new Backoff({
+          initialMs: 1000,
+          maxMs: 60_000,
+          ...this.options.backoff,
+        })).next();
+        // Past three quarters of the timeout an early-expiring APIC may have dropped it already.
+        if (Date.now() + wait < sub.aliveSince + timeoutMs * REFRESH_GIVE_UP) {
+          sub.due = Date.now() + wait;
+          this.emit('debug', `refresh of ${w.entry.key} throttled; trying again in ${wait} ms`);
+          return;
+        }
+      }
       channel.subs.delete(w);
       channel.byId.delete(sub.id);
       this.emit('resubscribing', w.entry.key);
@@ -827,7 +860,11 @@ export class ApicSubscriber extends EventEmitter {
     if (!this.isWatched(w) || channel.done) return;
     const id = first.subscriptionId;
     const interval = timeoutSec * 1000 * REFRESH_SHARE;
-    channel.subs.set(w, { id, due: spreadDue(slot.start, interval, slot.index, slot.count) });
+    channel.subs.set(w, {
+      id,
+      due: spreadDue(slot.start, interval, slot.index, slot.count),
+      aliveSince: Date.now(),
+    });
     channel.byId.set(id, w);
 
     let objects: AciObject[] | undefined;

@@ -167,6 +167,32 @@ describe('APIC client (against the simulator)', function () {
     assert.equal(sim.stats.logins, 1, 'the session stayed');
   });
 
+  it('retries a throttled subscription refresh instead of subscribing again', async () => {
+    await startSim();
+    const { sub, seen } = watch('fvBD', { refreshTimeoutSec: 4 });
+    await synced(sub);
+    sim.failNext(2, 503, 'subscriptionRefresh');
+    await waitFor(() => sim.stats.subscriptionRefreshes >= 1, 'a refresh that got through');
+    assert.equal(sim.stats.injectedFailures, 2, 'two refreshes were throttled');
+    assert.equal(sim.stats.subscriptions, 1, 'the subscription was kept');
+    assert.equal(sim.stats.expiredSubscriptions, 0);
+    sim.modify(BD, { descr: 'same subscription' });
+    const change = await changed(seen, BD, 'same subscription');
+    assert.deepEqual(change.subscriptionIds, [sim.liveSubscriptions[0]!.id]);
+  });
+
+  it('subscribes again when refreshes stay throttled until the deadline draws near', async () => {
+    await startSim();
+    const { sub, seen } = watch('fvBD', { refreshTimeoutSec: 4 });
+    await synced(sub);
+    sim.failNext(1000, 503, 'subscriptionRefresh');
+    await waitFor(() => sim.stats.subscriptions === 2, 'a new subscription');
+    assert.equal(sim.stats.subscriptionRefreshes, 0);
+    assert.ok(sim.stats.injectedFailures >= 2, 'it tried the refresh more than once');
+    sim.modify(BD, { descr: 'new subscription' });
+    await changed(seen, BD, 'new subscription');
+  });
+
   it('recovers from a killed socket, and reports what changed while it was away', async () => {
     await startSim();
     const { sub, seen } = watch('fvBD');
