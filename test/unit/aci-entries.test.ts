@@ -49,6 +49,26 @@ describe('ACI entries', () => {
     assert.equal(orderClass(parseEntry('uni/tn-prod')), undefined, 'one object');
   });
 
+  it('takes & and a lone % inside a quoted filter text literally; they cannot add parameters', () => {
+    const rd = parseEntry('fvBD?query-target-filter=wcard(fvBD.descr,"R&D")&query-target=self');
+    assert.deepEqual(rd.options, [
+      ['query-target', 'self'],
+      ['query-target-filter', 'wcard(fvBD.descr,"R&D")'],
+    ]);
+    const pct = parseEntry('fvBD?query-target-filter=and(eq(fvBD.descr,"100%"),eq(fvBD.name,"%41"))');
+    assert.equal(pct.options[0]![1], 'and(eq(fvBD.descr,"100%"),eq(fvBD.name,"A"))', '%XX is still decoded');
+    for (const entry of [rd, pct]) {
+      const url = entryUrl('https://apic1', entry, { subscription: 'yes' });
+      const names = [...url.searchParams.keys()].sort();
+      assert.deepEqual(names, [...entry.options.map(([k]) => k), 'subscription'].sort());
+      assert.deepEqual(
+        entry.options.map(([k]) => url.searchParams.get(k)),
+        entry.options.map(([, v]) => v),
+      );
+    }
+    assert.match(entryUrl('https://apic1', rd).search, /R%26D/);
+  });
+
   const bad: [string, RegExp][] = [
     ['', /empty/],
     ['fvBD?subscription=no', /set by the node/],
@@ -67,6 +87,9 @@ describe('ACI entries', () => {
     ['uni/tn-%2e%2e', /letters, digits/],
     ['uni/phys-[eth1/1', /brackets/],
     ['fvBD?query-target=%zz', /%-escape/],
+    ['fvBD?query-target-filter=eq(fvBD.name,"x")&subscription=no', /set by the node/],
+    ['fvBD?query-target=self"&subscription=no"', /query-target/],
+    ['fvBD?query-target-filter=eq(fvBD.descr,100%)', /%-escape/],
   ];
   for (const [entry, why] of bad) {
     it(`refuses ${JSON.stringify(entry)}`, () => {
@@ -95,6 +118,8 @@ describe('ACI entries', () => {
       (err: Error) => /line 2.*line 3/.test(err.message),
     );
     assert.throws(() => parseEntries(42), { code: 'APIC_ENTRY_INVALID' });
+    assert.throws(() => parseEntries([null, 42]), { code: 'APIC_ENTRY_INVALID', message: /Item 1.*null/ });
+    assert.throws(() => parseEntries(['fvBD', 42]), { code: 'APIC_ENTRY_INVALID', message: /Item 2/ });
   });
 });
 
