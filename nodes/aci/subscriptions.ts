@@ -232,6 +232,7 @@ function endsChannel(err: CodedError): boolean {
   return (
     err.code === ApicCodes.SESSION_EXPIRED ||
     err.code === ApicCodes.CLOSED ||
+    err.code === SubscriptionCodes.CONNECTION_LOST ||
     isNetworkFailure(err) ||
     isSocketLost(err)
   );
@@ -239,7 +240,7 @@ function endsChannel(err: CodedError): boolean {
 
 /** The error a channel ends with: a lost socket says so, and what happens next. */
 function channelError(err: CodedError, host: string): CodedError {
-  if (!isSocketLost(err)) return err;
+  if (!isSocketLost(err) || err.code === SubscriptionCodes.CONNECTION_LOST) return err;
   return new CodedError(
     SubscriptionCodes.CONNECTION_LOST,
     `${host} no longer knows this session's socket (${err.message}); logging in again and resubscribing. ` +

@@ -152,6 +152,25 @@ describe('APIC client (against the simulator)', function () {
     assert.equal(sim.stats.subscriptions, 2, 'nothing had to be made again');
   });
 
+  it('a 405 at a refresh between the pages of a read ends the channel, saying so once', async () => {
+    await startSim();
+    const { sub, seen } = watch('fvTenant', { refreshTimeoutSec: 3 }, cluster(), { pageSize: 1 });
+    await synced(sub);
+    sim.failNext(1, 405, 'subscriptionRefresh');
+    sim.onQuery = async (q) => {
+      if (q.target === 'fvBD' && sim.stats.logins === 1) await delay(600);
+    };
+    void sub.update('node-1', parseEntries('fvBD'), []);
+    await waitFor(
+      () => sim.stats.logins === 2 && sim.liveSubscriptions.length === 2,
+      'a new login with both subscriptions',
+    );
+    assert.equal(sim.stats.injectedFailures, 1);
+    const lost = seen.states.map(([, info]) => info.error).find((e) => e?.code === 'APIC_CONNECTION_LOST');
+    assert.equal(lost?.message.match(/no longer knows/g)?.length, 1, lost?.message);
+    assert.deepEqual(seen.refused, []);
+  });
+
   it('resubscribes one subscription whose refresh fails', async () => {
     await startSim();
     const { sub } = watch('fvBD\nfvTenant', { refreshTimeoutSec: 2 });
