@@ -61,7 +61,8 @@ export = function register(RED: NodeAPI): void {
     const output: AciOutput = OUTPUTS.includes(def.output) ? def.output : 'object';
     const options = {
       initial: def.initial === 'emit' ? ('emit' as const) : ('skip' as const),
-      refreshTimeoutSec: numberSetting(def.refreshTimeout, DEFAULT_REFRESH_TIMEOUT, 5, 3600),
+      // APIC takes whole seconds; out-of-range values go to the nearest bound (the editor warns of them).
+      refreshTimeoutSec: Math.round(numberSetting(def.refreshTimeout, DEFAULT_REFRESH_TIMEOUT, 5, 3600)),
     };
 
     let count = 0;
@@ -89,6 +90,10 @@ export = function register(RED: NodeAPI): void {
         },
         refused(error, entry) {
           view.show(status.error(ERROR_LABELS[error.code] ?? error.code));
+          node.error(error, { topic: entry.key });
+        },
+        failing(error, entry) {
+          // Still retried; Catch hears of it once, the status stays that of the connection.
           node.error(error, { topic: entry.key });
         },
         invalid(error, raw) {

@@ -78,6 +78,44 @@ function checkDn(dn: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Splits the options at `&`, except inside double quotes, so a filter can
+ * compare with a text such as "R&D". Safe: every value is checked on its own
+ * and URL-encoded when the request is built, so it cannot add a parameter.
+ */
+function splitQuery(query: string): string[] {
+  const parts: string[] = [];
+  let quoted = false;
+  let current = '';
+  for (const c of query) {
+    if (c === '"') quoted = !quoted;
+    if (c === '&' && !quoted) {
+      parts.push(current);
+      current = '';
+    } else {
+      current += c;
+    }
+  }
+  if (current) parts.push(current);
+  return parts;
+}
+
+/**
+ * %XX escapes are decoded everywhere; inside the quotes of a filter a `%`
+ * that starts no escape is taken as it is ("100%").
+ */
+function decodeValue(name: string, text: string): string {
+  if (name !== 'query-target-filter') return decodeURIComponent(text);
+  let quoted = false;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (c === '"') quoted = !quoted;
+    out += c === '%' && quoted && !/^[0-9A-Fa-f]{2}$/.test(text.slice(i + 1, i + 3)) ? '%25' : c;
+  }
+  return decodeURIComponent(out);
+}
+
 function refuse(entry: string, why: string): never {
   throw new CodedError(ENTRY_INVALID, `"${entry}" is not a valid subscription: ${why}.`, { entry });
 }
@@ -103,14 +141,14 @@ export function parseEntry(text: string): WatchEntry {
   }
 
   const options = new Map<string, string>();
-  for (const part of query ? query.split('&') : []) {
+  for (const part of splitQuery(query)) {
     if (!part) continue;
     const eq = part.indexOf('=');
     let name: string;
     let value: string;
     try {
       name = decodeURIComponent(eq === -1 ? part : part.slice(0, eq)).trim();
-      value = eq === -1 ? '' : decodeURIComponent(part.slice(eq + 1)).trim();
+      value = eq === -1 ? '' : decodeValue(name, part.slice(eq + 1)).trim();
     } catch {
       refuse(raw, `"${part}" has a broken %-escape`);
     }
@@ -134,8 +172,18 @@ export function parseEntry(text: string): WatchEntry {
  * in one error, and nothing is accepted when any line is bad.
  */
 export function parseEntries(input: unknown): WatchEntry[] {
+  if (Array.isArray(input)) {
+    const odd = input.findIndex((v) => typeof v !== 'string');
+    if (odd !== -1) {
+      throw new CodedError(
+        ENTRY_INVALID,
+        `Item ${odd + 1} of the list is not a string (${input[odd] === null ? 'null' : typeof input[odd]}); ` +
+          'give each class or DN as a string.',
+      );
+    }
+  }
   const lines = Array.isArray(input)
-    ? input.flatMap((v) => String(v).split(/\r?\n/))
+    ? (input as string[]).flatMap((v) => v.split(/\r?\n/))
     : typeof input === 'string'
       ? input.split(/\r?\n/)
       : undefined;

@@ -19,6 +19,7 @@ import {
   ApicCodes,
   isNetworkFailure,
   versionAtLeast,
+  type ApicAnswer,
   type ApicCluster,
   type ApicMo,
   type ApicSession,
@@ -28,6 +29,7 @@ export const SubscriptionCodes = {
   SOCKET_FAILED: 'APIC_SOCKET_FAILED',
   CONNECTION_LOST: 'APIC_CONNECTION_LOST',
   SUBSCRIBE_REFUSED: 'APIC_SUBSCRIBE_REFUSED',
+  SUBSCRIBE_FAILED: 'APIC_SUBSCRIBE_FAILED',
   BAD_PUSH: 'APIC_BAD_PUSH',
 } as const;
 
@@ -62,6 +64,8 @@ export interface WatchHandlers {
   changes(changes: AciChange[]): void;
   /** APIC refused an entry (e.g. an unknown class). */
   refused?(error: CodedError, entry: WatchEntry): void;
+  /** An entry keeps failing for a passing reason (5xx, no subscriptionId); it is still retried. Once per streak. */
+  failing?(error: CodedError, entry: WatchEntry): void;
   /** A push that could not be read; the raw text comes along. */
   invalid?(error: CodedError, raw: string): void;
 }
@@ -80,6 +84,12 @@ export interface SubscriberOptions {
   pingIntervalMs?: number;
   /** Delay between reconnects (grows, with jitter). */
   backoff?: BackoffOptions;
+  /**
+   * Delay between logins the APIC refused (a wrong password or certificate):
+   * long, because a person must fix it and repeated failures can lock the
+   * account (default 10 min growing to 30, with jitter: at least 5 min).
+   */
+  authBackoff?: BackoffOptions;
   /** A connection that lived this long resets the backoff (default 10 s). */
   stableMs?: number;
   connectTimeoutMs?: number;
@@ -95,7 +105,13 @@ export interface StateInfo {
 const LEGACY_TIMEOUT_SEC = 60;
 /** Refresh when this share of the refresh timeout has passed: APICs may expire them early. */
 const REFRESH_SHARE = 0.5;
+/** A throttled refresh is retried until this share of the refresh timeout; then the subscription is made anew. */
+const REFRESH_GIVE_UP = 0.75;
 const MAX_PAGES = 10_000;
+/** Reads of one subscription's state when objects keep coming and going while it is paged. */
+const MAX_READS = 3;
+/** Consecutive passing failures of one entry before they are reported (a one-off blip only goes to debug). */
+const REPORT_AFTER = 3;
 
 interface Known {
   className: string;
@@ -118,6 +134,24 @@ interface Watch {
   waiters: ((error?: CodedError) => void)[];
 }
 
+/** A subscription on the APIC. */
+interface Sub {
+  id: string;
+  /** When to refresh it next. */
+  due: number;
+  /** When it was made or last refreshed: it lives a refresh timeout from then (or less: APICs expire early). */
+  aliveSince: number;
+  /** Between refreshes refused by throttling (503). */
+  retry?: Backoff;
+}
+
+/** An entry that failed for a passing reason, and when to try it again. */
+interface Retry {
+  at: number;
+  backoff: Backoff;
+  failures: number;
+}
+
 interface Push {
   ids: string[];
   objects: AciObject[];
@@ -131,12 +165,16 @@ interface EndReason {
 
 /** One session + socket, and the subscriptions made on it. */
 class Channel {
-  readonly subs = new Map<Watch, { id: string; due: number }>();
+  readonly subs = new Map<Watch, Sub>();
   readonly byId = new Map<string, Watch>();
   readonly refused = new Set<Watch>();
+  /** Entries waiting out a passing failure (5xx, an answer without subscriptionId). */
+  readonly retry = new Map<Watch, Retry>();
+  /** No subscribing before this time: the APIC is throttling (503). */
+  pausedUntil = 0;
   /** Pushes held while subscriptions are being (re)read, so answers and pushes stay in order. */
   buffer: Push[] | undefined;
-  /** Per watch read in the current sync: DNs reported gone by the comparison. */
+  /** Per watch read (and sent or compared) in the current sync: DNs reported gone by the comparison. */
   readonly resynced = new Map<Watch, Set<string>>();
   readonly ended: Promise<EndReason>;
   done = false;
@@ -181,9 +219,66 @@ function toCoded(err: unknown, target: string): CodedError {
   return err instanceof CodedError ? err : classifyNetworkError(err, target);
 }
 
+/**
+ * 405 "Unable to locate opened web socket": the APIC no longer ties our socket
+ * to the session, so nothing would be pushed on it.
+ */
+function isSocketLost(err: CodedError): boolean {
+  return err.details?.status === 405;
+}
+
 /** Failures that end the session or the connection (not just one subscription). */
 function endsChannel(err: CodedError): boolean {
-  return err.code === ApicCodes.SESSION_EXPIRED || err.code === ApicCodes.CLOSED || isNetworkFailure(err);
+  return (
+    err.code === ApicCodes.SESSION_EXPIRED ||
+    err.code === ApicCodes.CLOSED ||
+    err.code === SubscriptionCodes.CONNECTION_LOST ||
+    isNetworkFailure(err) ||
+    isSocketLost(err)
+  );
+}
+
+/** The error a channel ends with: a lost socket says so, and what happens next. */
+function channelError(err: CodedError, host: string): CodedError {
+  if (!isSocketLost(err) || err.code === SubscriptionCodes.CONNECTION_LOST) return err;
+  return new CodedError(
+    SubscriptionCodes.CONNECTION_LOST,
+    `${host} no longer knows this session's socket (${err.message}); logging in again and resubscribing. ` +
+      'If this repeats, a load balancer may send the socket and the requests to different APICs.',
+    { status: 405, host },
+  );
+}
+
+/**
+ * The APIC says the request itself is wrong (an unknown class, a bad filter:
+ * 400-type answers): asking again cannot help. Everything else that does not
+ * end the channel (5xx, odd answers) may pass, and is retried.
+ */
+function isRefusal(err: CodedError): boolean {
+  const status = err.details?.status;
+  return typeof status === 'number' && status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
+/**
+ * The first refresh of the `index`-th of `count` subscriptions made together:
+ * evenly over (start, start + interval], so their refreshes never come in a
+ * burst (each next one follows a whole interval later).
+ */
+export function spreadDue(start: number, intervalMs: number, index: number, count: number): number {
+  return start + (intervalMs * (index + 1)) / Math.max(1, count);
+}
+
+/**
+ * The class to sort a paged answer by, when the answer holds one class: the
+ * class itself for a class query, the one target-subtree-class of a children
+ * or subtree query. Mixed answers (or a single object) are read unsorted.
+ */
+export function orderClass(entry: WatchEntry): string | undefined {
+  const option = (name: string) => entry.options.find(([k]) => k === name)?.[1];
+  const target = option('query-target') ?? 'self';
+  if (target === 'self') return entry.kind === 'class' ? entry.target : undefined;
+  const classes = option('target-subtree-class')?.split(',') ?? [];
+  return classes.length === 1 ? classes[0] : undefined;
 }
 
 function newer(a: string | undefined, b: string | undefined): boolean {
@@ -252,6 +347,7 @@ export class ApicSubscriber extends EventEmitter {
   private readonly options: SubscriberOptions;
   private readonly watchers = new Map<string, Watcher>();
   private readonly backoff: Backoff;
+  private readonly authBackoff: Backoff;
   /** Between retries of a throttled subscription on a live connection. */
   private readonly throttleBackoff: Backoff;
   private readonly logouts = new Set<Promise<void>>();
@@ -267,6 +363,7 @@ export class ApicSubscriber extends EventEmitter {
     this.cluster = options.cluster;
     this.backoff = new Backoff({ initialMs: 1000, maxMs: 60_000, ...options.backoff });
     this.throttleBackoff = new Backoff({ initialMs: 1000, maxMs: 60_000, ...options.backoff });
+    this.authBackoff = new Backoff({ initialMs: 600_000, maxMs: 1_800_000, ...options.authBackoff });
   }
 
   get state(): AciState {
@@ -420,8 +517,11 @@ export class ApicSubscriber extends EventEmitter {
         host: reason.host ?? this.cluster.preferredHost,
         error: reason.error,
       });
+      // A refused login needs a person; trying often only risks the APIC's lockout policy.
+      const wait = reason.immediate ? 0 : stuck ? this.authBackoff.next() : this.backoff.next();
+      if (stuck) this.emit('debug', `${reason.error?.message} Trying again in ${Math.round(wait / 1000)} s.`);
       try {
-        await sleep(reason.immediate ? 0 : this.backoff.next(), signal);
+        await sleep(wait, signal);
       } catch {
         break;
       }
@@ -437,6 +537,7 @@ export class ApicSubscriber extends EventEmitter {
       this.setState('connecting', { host: this.cluster.preferredHost });
     }
     const session = await this.cluster.login(signal);
+    this.authBackoff.reset();
     session.start();
     const startedAt = Date.now();
     let channel: Channel | undefined;
@@ -577,37 +678,75 @@ export class ApicSubscriber extends EventEmitter {
   private async work(channel: Channel): Promise<void> {
     try {
       while (!channel.done) {
+        // Refreshes first: a subscription that falls due must not wait behind new ones.
+        await this.refreshDue(channel);
+        if (channel.done) break;
+        const now = Date.now();
         const pending = this.allWatches().filter((w) => !channel.subs.has(w) && !channel.refused.has(w));
-        if (pending.length > 0) {
-          await this.sync(channel, pending);
+        const ready =
+          now < channel.pausedUntil ? [] : pending.filter((w) => (channel.retry.get(w)?.at ?? 0) <= now);
+        if (ready.length > 0) {
+          await this.sync(channel, ready);
           continue;
         }
-        let next: [Watch, { id: string; due: number }] | undefined;
-        for (const entry of channel.subs) if (!next || entry[1].due < next[1].due) next = entry;
-        if (!next) {
-          await channel.idle();
-        } else if (next[1].due > Date.now()) {
-          await channel.idle(next[1].due - Date.now());
-        } else {
-          await this.refresh(channel, next[0], next[1]);
+        // Sleep until the next refresh, or until a waiting entry may be tried again.
+        let wake = Infinity;
+        for (const sub of channel.subs.values()) wake = Math.min(wake, sub.due);
+        for (const w of pending) {
+          const retry = channel.retry.get(w);
+          wake = Math.min(wake, Math.max(channel.pausedUntil, retry?.at ?? 0));
         }
+        await channel.idle(Number.isFinite(wake) ? wake - now : undefined);
       }
     } catch (err) {
       channel.end({ error: toCoded(err, channel.session.host) });
     }
   }
 
-  /** subscriptionRefresh for one id; a failure resubscribes that one (with a comparison). */
-  private async refresh(channel: Channel, w: Watch, sub: { id: string; due: number }): Promise<void> {
+  /**
+   * Refreshes every subscription that is due, soonest first. Called between
+   * the requests of a long read too, so no subscription lapses behind it.
+   */
+  private async refreshDue(channel: Channel): Promise<void> {
+    while (!channel.done) {
+      let next: [Watch, Sub] | undefined;
+      for (const entry of channel.subs) if (!next || entry[1].due < next[1].due) next = entry;
+      if (!next || next[1].due > Date.now()) return;
+      await this.refresh(channel, next[0], next[1]);
+    }
+  }
+
+  /**
+   * subscriptionRefresh for one id. Throttled (503), it is tried again with
+   * backoff while the subscription surely lives; any other failure, or the
+   * deadline drawing near, resubscribes that one (with a comparison).
+   */
+  private async refresh(channel: Channel, w: Watch, sub: Sub): Promise<void> {
     const url = new URL('/api/subscriptionRefresh.json', channel.session.host);
     url.searchParams.set('id', sub.id);
+    const timeoutMs = this.timeoutFor(w, channel.session) * 1000;
     try {
       await channel.session.get(url);
-      sub.due = Date.now() + this.timeoutFor(w, channel.session) * 1000 * REFRESH_SHARE;
+      sub.aliveSince = Date.now();
+      sub.due = sub.aliveSince + timeoutMs * REFRESH_SHARE;
+      sub.retry = undefined;
       this.emit('refreshed', sub.id);
     } catch (err) {
       const error = toCoded(err, channel.session.host);
-      if (endsChannel(error)) throw error;
+      if (endsChannel(error)) throw channelError(error, channel.session.host);
+      if (error.code === ApicCodes.THROTTLED) {
+        const wait = (sub.retry ??= new Backoff({
+          initialMs: 1000,
+          maxMs: 60_000,
+          ...this.options.backoff,
+        })).next();
+        // Past three quarters of the timeout an early-expiring APIC may have dropped it already.
+        if (Date.now() + wait < sub.aliveSince + timeoutMs * REFRESH_GIVE_UP) {
+          sub.due = Date.now() + wait;
+          this.emit('debug', `refresh of ${w.entry.key} throttled; trying again in ${wait} ms`);
+          return;
+        }
+      }
       channel.subs.delete(w);
       channel.byId.delete(sub.id);
       this.emit('resubscribing', w.entry.key);
@@ -624,21 +763,26 @@ export class ApicSubscriber extends EventEmitter {
     channel.buffer ??= [];
     const out = new Map<Watcher, Map<string, AciChange>>();
     try {
-      for (const w of batch) {
+      const start = Date.now();
+      for (const [index, w] of batch.entries()) {
         if (channel.done) return;
         if (!this.isWatched(w)) continue;
         try {
-          await this.subscribe(channel, w, out);
+          await this.refreshDue(channel);
+          await this.subscribe(channel, w, out, { start, index, count: batch.length });
           this.throttleBackoff.reset();
+          channel.retry.delete(w);
         } catch (err) {
           const error = toCoded(err, channel.session.host);
-          if (endsChannel(error)) throw error;
+          if (endsChannel(error)) throw channelError(error, channel.session.host);
           if (error.code === ApicCodes.THROTTLED) {
+            // The whole APIC is busy: no more subscribing for a while (what is missing is picked up then).
             this.emit('debug', error.message);
-            await channel.idle(this.throttleBackoff.next());
-            return; // what is still missing is picked up again
+            channel.pausedUntil = Date.now() + this.throttleBackoff.next();
+            return;
           }
-          this.refuse(channel, w, error);
+          if (isRefusal(error)) this.refuse(channel, w, error);
+          else this.postpone(channel, w, error);
         }
       }
       this.emit('synced', channel.subs.size);
@@ -648,6 +792,32 @@ export class ApicSubscriber extends EventEmitter {
       channel.buffer = undefined;
       for (const push of held) this.dispatch(channel, push, true);
       channel.resynced.clear();
+    }
+  }
+
+  /** A passing failure (5xx, no subscriptionId): try that entry again later, with backoff. */
+  private postpone(channel: Channel, w: Watch, cause: CodedError): void {
+    const retry = channel.retry.get(w) ?? {
+      at: 0,
+      backoff: new Backoff({ initialMs: 1000, maxMs: 60_000, ...this.options.backoff }),
+      failures: 0,
+    };
+    channel.retry.set(w, retry);
+    retry.failures++;
+    const wait = retry.backoff.next();
+    retry.at = Date.now() + wait;
+    this.emit('debug', `subscribing ${w.entry.key} failed (${cause.message}); trying again in ${wait} ms`);
+    if (retry.failures !== REPORT_AFTER) return;
+    const error = new CodedError(
+      SubscriptionCodes.SUBSCRIBE_FAILED,
+      `Subscribing ${w.entry.key} failed ${retry.failures} times in a row (${cause.message}); still trying.`,
+      { entry: w.entry.key, status: cause.details?.status },
+    );
+    if (w.waiters.length > 0) {
+      // The input message that asked for it gets the answer; the entry stays and is retried.
+      for (const resolve of w.waiters.splice(0)) resolve(error);
+    } else {
+      w.watcher.handlers.failing?.(error, w.entry);
     }
   }
 
@@ -671,47 +841,53 @@ export class ApicSubscriber extends EventEmitter {
     channel: Channel,
     w: Watch,
     out: Map<Watcher, Map<string, AciChange>>,
+    slot: { start: number; index: number; count: number },
   ): Promise<void> {
     const { session } = channel;
-    const pageSize = String(this.options.pageSize ?? 1000);
     const timeoutSec = this.timeoutFor(w, session);
     const first = await session.get(
       entryUrl(session.host, w.entry, {
         subscription: 'yes',
         'refresh-timeout': String(timeoutSec),
-        page: '0',
-        'page-size': pageSize,
+        ...this.pageParams(w.entry, 0),
       }),
     );
     if (!first.subscriptionId) {
       throw new CodedError(
         ApicCodes.NOT_APIC,
-        `${session.host} answered a subscription without a subscriptionId.`,
+        `${session.host} answered a subscription to ${w.entry.key} without a subscriptionId.`,
       );
     }
     if (!this.isWatched(w) || channel.done) return;
     const id = first.subscriptionId;
-    // The first refresh of a batch lands between a quarter and half of the timeout, spreading them out.
     const interval = timeoutSec * 1000 * REFRESH_SHARE;
-    channel.subs.set(w, { id, due: Date.now() + interval * (0.5 + Math.random() / 2) });
+    channel.subs.set(w, {
+      id,
+      due: spreadDue(slot.start, interval, slot.index, slot.count),
+      aliveSince: Date.now(),
+    });
     channel.byId.set(id, w);
 
-    // No replay on APIC: read the whole current state, page by page.
-    const objects = first.imdata.map(toAciObject).filter((o): o is AciObject => o !== undefined);
-    for (let page = 1; objects.length < first.totalCount && page < MAX_PAGES && !channel.done; page++) {
-      const next = await session.get(
-        entryUrl(session.host, w.entry, { page: String(page), 'page-size': pageSize }),
-      );
-      if (next.imdata.length === 0) break;
-      objects.push(...next.imdata.map(toAciObject).filter((o): o is AciObject => o !== undefined));
+    let objects: AciObject[] | undefined;
+    try {
+      objects = await this.readAll(channel, w, first);
+    } catch (err) {
+      // Half read: let this subscription lapse and make it again later, with a full read.
+      channel.subs.delete(w);
+      channel.byId.delete(id);
+      throw err;
     }
+    // Cut short by the end of the channel: keep the last full state for the next comparison.
+    if (!objects || !this.isWatched(w)) return;
 
     const previous = w.known;
     const known = new Map<string, Known>();
     for (const o of objects) known.set(o.dn, { className: o.className, modTs: o.attributes.modTs ?? '' });
     w.known = known;
     const gone = new Set<string>();
-    channel.resynced.set(w, gone);
+    // Held pushes are compared with this read only when the read was sent (snapshots) or compared (resync):
+    // on a first read with initial: skip the user knows nothing of it, so every push is news.
+    if (previous || w.watcher.options.initial === 'emit') channel.resynced.set(w, gone);
     const add = (o: AciObject, status: string, reason: AciChange['reason']) =>
       this.collect(out, w, channel, { ...o, status, attributes: { ...o.attributes, status } }, reason);
     if (!previous) {
@@ -725,10 +901,56 @@ export class ApicSubscriber extends EventEmitter {
       for (const [dn, before] of previous) {
         if (known.has(dn)) continue;
         gone.add(dn);
-        add({ className: before.className, dn, status: '', attributes: { dn } }, 'deleted', 'resync');
+        // APIC says nothing of a deletion it did not push: the last known modTs keeps the event id deterministic.
+        const attributes: Record<string, string> = before.modTs ? { dn, modTs: before.modTs } : { dn };
+        add({ className: before.className, dn, status: '', attributes }, 'deleted', 'resync');
       }
     }
     for (const resolve of w.waiters.splice(0)) resolve();
+  }
+
+  /** page, page-size and, when the entry's result has one class, order-by=<class>.dn so pages stay put. */
+  private pageParams(entry: WatchEntry, page: number): Record<string, string> {
+    const params: Record<string, string> = {
+      page: String(page),
+      'page-size': String(this.options.pageSize ?? 1000),
+    };
+    const cls = orderClass(entry);
+    if (cls) params['order-by'] = `${cls}.dn`;
+    return params;
+  }
+
+  /**
+   * No replay on APIC: reads the whole current state, page by page, until a
+   * short or empty page. Objects created or deleted meanwhile shift the pages
+   * (one can be read twice or skipped), which a change of totalCount shows:
+   * then it reads again, a few times at most. Undefined when the channel ended.
+   */
+  private async readAll(channel: Channel, w: Watch, first: ApicAnswer): Promise<AciObject[] | undefined> {
+    const size = this.options.pageSize ?? 1000;
+    const { session } = channel;
+    for (let pass = 1; ; pass++) {
+      const byDn = new Map<string, AciObject>();
+      let answer =
+        pass === 1 ? first : await session.get(entryUrl(session.host, w.entry, this.pageParams(w.entry, 0)));
+      const totals = new Set([answer.totalCount]);
+      for (let page = 1; ; page++) {
+        const before = byDn.size;
+        for (const o of answer.imdata.map(toAciObject)) if (o) byDn.set(o.dn, o);
+        // A page with nothing new: the end, or an APIC that does not page (it would answer the same forever).
+        if (answer.imdata.length < size || byDn.size === before || page >= MAX_PAGES) break;
+        await this.refreshDue(channel);
+        if (channel.done) return undefined;
+        answer = await session.get(entryUrl(session.host, w.entry, this.pageParams(w.entry, page)));
+        totals.add(answer.totalCount);
+      }
+      if (channel.done) return undefined;
+      if (totals.size === 1 || pass >= MAX_READS) return [...byDn.values()];
+      this.emit(
+        'debug',
+        `${w.entry.key} changed while it was read (${[...totals].join(' → ')} objects); reading again`,
+      );
+    }
   }
 
   /** Adds a change to a batch, once per watcher and object state, naming every subscription it came through. */

@@ -26,6 +26,7 @@ import {
   SIM_APIC_VERSION,
   apicTimestamp,
   parseFilter,
+  parseOrderBy,
   randomChange,
   seedFabric,
   type Change,
@@ -70,6 +71,8 @@ export interface ApicSimStats {
   deadRefreshes: number;
   expiredSubscriptions: number;
   refusedSubscriptions: number;
+  /** Answers spoiled on purpose by failNext / noSubscriptionId. */
+  injectedFailures: number;
   pushes: number;
   changes: number;
 }
@@ -77,6 +80,25 @@ export interface ApicSimStats {
 const THROTTLE_PAGE =
   '<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n' +
   '<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+
+/** Which requests a failNext fault spoils: class and DN queries (subscribing or paging), or subscriptionRefresh. */
+export type FailTarget = 'query' | 'subscriptionRefresh';
+
+export interface FailNext {
+  count: number;
+  /** 503 sends the HTML throttling page; anything else an APIC error object. */
+  status: number;
+  on: FailTarget;
+}
+
+/** A class or DN query as it arrives, for tests that act between pages (onQuery). */
+export interface SimQuery {
+  apic: number;
+  kind: 'class' | 'dn';
+  target: string;
+  subscription: boolean;
+  page: number;
+}
 
 /** The default when a subscription names no refresh-timeout. */
 const DEFAULT_SUBSCRIPTION_TIMEOUT_SEC = 60;
@@ -116,7 +138,16 @@ export class ApicSimulator {
     refreshTimeoutSeconds: 600,
     maximumLifetimeSeconds: 86400,
     subscriptionEarlyMs: 0,
+    /** The next `count` requests of one kind fail with `status` (then it is spent). */
+    failNext: undefined as FailNext | undefined,
+    /** The next this many subscription answers carry no subscriptionId (and subscribe nothing). */
+    noSubscriptionId: 0,
   };
+  /**
+   * Called for every class and DN query before it is answered (tests change
+   * the tree here, between the pages of a read); the answer waits for it.
+   */
+  onQuery: ((query: SimQuery) => void | Promise<void>) | undefined;
   private readonly options: ApicSimOptions;
   private readonly random: () => number;
   private readonly counter = { n: 0 };
@@ -154,6 +185,7 @@ export class ApicSimulator {
       deadRefreshes: 0,
       expiredSubscriptions: 0,
       refusedSubscriptions: 0,
+      injectedFailures: 0,
       pushes: 0,
       changes: 0,
     };
@@ -218,6 +250,11 @@ export class ApicSimulator {
     this.faults.throttleUntil = Date.now() + ms;
   }
 
+  /** The next `count` requests of one kind fail with `status` (a 5xx blip, a 503, a 400 ...). */
+  failNext(count: number, status: number, on: FailTarget = 'query'): void {
+    this.faults.failNext = { count, status, on };
+  }
+
   /** Ends every session now, closing its socket (the client sees a 403 or a closed socket). */
   expireTokens(): void {
     for (const s of this.sessions) this.endSession(s, 'Token timeout');
@@ -226,6 +263,15 @@ export class ApicSimulator {
   /** Cuts every socket without ending the sessions. */
   dropSockets(): void {
     for (const s of this.sessions) s.socket?.terminate();
+  }
+
+  /**
+   * The APIC loses track of every session's socket while the connections stay
+   * open: nothing is pushed any more, and subscribing answers 405 "Unable to
+   * locate opened web socket".
+   */
+  forgetSockets(): void {
+    for (const s of this.sessions) s.socket = undefined;
   }
 
   /** Takes one APIC of the cluster down: its connections break and its sessions are gone. */
@@ -354,6 +400,17 @@ export class ApicSimulator {
     return true;
   }
 
+  /** Spends one failNext of this kind, answering with its status; true when it did. */
+  private injected(on: FailTarget, res: http.ServerResponse): boolean {
+    const f = this.faults.failNext;
+    if (!f || f.on !== on || f.count <= 0) return false;
+    if (--f.count <= 0) this.faults.failNext = undefined;
+    this.stats.injectedFailures++;
+    if (f.status === 503) sendText(res, 503, THROTTLE_PAGE, 'text/html');
+    else apicError(res, f.status, `Injected failure (${f.status})`);
+    return true;
+  }
+
   /** Who is asking: a signed request (certificate) or one APIC-cookie of a live session on this APIC. */
   private authenticate(apic: number, req: SimRequest, res: http.ServerResponse): Auth | undefined {
     const cookies = parseCookies(req.headers.cookie);
@@ -474,18 +531,25 @@ export class ApicSimulator {
     const unknown = classes?.find((c) => !KNOWN_CLASSES.has(c));
     if (unknown) return `Request failed, unresolved class for ${unknown}`;
     const filterText = req.query.get('query-target-filter') ?? undefined;
+    const orderText = req.query.get('order-by') ?? undefined;
     try {
       return {
         queryTarget: qt,
         targetSubtreeClass: classes,
         filter: filterText ? parseFilter(filterText) : undefined,
+        orderBy: orderText ? parseOrderBy(orderText, KNOWN_CLASSES) : undefined,
       };
     } catch (err) {
       return (err as Error).message;
     }
   }
 
-  private query(apic: number, kind: 'class' | 'dn', req: SimRequest, res: http.ServerResponse): void {
+  private async query(
+    apic: number,
+    kind: 'class' | 'dn',
+    req: SimRequest,
+    res: http.ServerResponse,
+  ): Promise<void> {
     const auth = this.authenticate(apic, req, res);
     if (!auth) return;
     const target = req.params[0] as string;
@@ -494,9 +558,16 @@ export class ApicSimulator {
     }
     const options = this.queryOptions(req);
     if (typeof options === 'string') return apicError(res, 400, options);
+    const subscribing = req.query.get('subscription') === 'yes';
+    const page = Number.parseInt(req.query.get('page') ?? '0', 10) || 0;
+    await this.onQuery?.({ apic, kind, target, subscription: subscribing, page });
+    if (this.injected('query', res)) return;
 
     let subscriptionId: string | undefined;
-    if (req.query.get('subscription') === 'yes') {
+    if (subscribing && this.faults.noSubscriptionId > 0) {
+      this.faults.noSubscriptionId--;
+      this.stats.injectedFailures++;
+    } else if (subscribing) {
       const session = auth.session;
       if (!session?.socket || session.socket.readyState !== WebSocket.OPEN) {
         this.stats.refusedSubscriptions++;
@@ -521,7 +592,6 @@ export class ApicSimulator {
 
     const all = this.tree.query(kind, target, options);
     const size = Number.parseInt(req.query.get('page-size') ?? '', 10);
-    const page = Number.parseInt(req.query.get('page') ?? '0', 10) || 0;
     const slice = size > 0 ? all.slice(page * size, (page + 1) * size) : all;
     sendJson(res, 200, {
       totalCount: String(all.length),
@@ -538,6 +608,7 @@ export class ApicSimulator {
   private subscriptionRefresh(apic: number, req: SimRequest, res: http.ServerResponse): void {
     const auth = this.authenticate(apic, req, res);
     if (!auth) return;
+    if (this.injected('subscriptionRefresh', res)) return;
     const ids = req.query.getAll('id');
     if (ids.length !== 1 || !/^\d+$/.test(ids[0] as string)) {
       return apicError(res, 400, 'subscriptionRefresh takes exactly one subscription id');
@@ -588,10 +659,10 @@ export class ApicSimulator {
   private routes(apic: number): Router {
     const r = new Router();
     const api =
-      (handler: (req: SimRequest, res: http.ServerResponse) => void) =>
+      (handler: (req: SimRequest, res: http.ServerResponse) => void | Promise<void>) =>
       (req: SimRequest, res: http.ServerResponse) => {
         this.stats.requests[apic] = (this.stats.requests[apic] ?? 0) + 1;
-        if (!this.throttled(res)) handler(req, res);
+        return this.throttled(res) ? undefined : handler(req, res);
       };
     r.on(
       'POST',
@@ -679,6 +750,15 @@ export class ApicSimulator {
       ] as const) {
         if (typeof b[k] === 'number') this.faults[k] = b[k];
       }
+      if (typeof b.noSubscriptionId === 'number') this.faults.noSubscriptionId = b.noSubscriptionId;
+      const f = b.failNext as Partial<FailNext> | undefined;
+      if (f && typeof f === 'object') {
+        this.faults.failNext = {
+          count: Number(f.count) || 1,
+          status: Number(f.status) || 500,
+          on: f.on === 'subscriptionRefresh' ? 'subscriptionRefresh' : 'query',
+        };
+      }
       if (typeof b.ratePerSec === 'number') this.setRate(b.ratePerSec);
       sendJson(res, 200, this.faults);
     });
@@ -689,6 +769,10 @@ export class ApicSimulator {
     r.on('POST', '/_sim/sockets/drop', (_req, res) => {
       this.dropSockets();
       sendJson(res, 200, { dropped: true });
+    });
+    r.on('POST', '/_sim/sockets/forget', (_req, res) => {
+      this.forgetSockets();
+      sendJson(res, 200, { forgotten: true });
     });
     r.on('POST', '/_sim/changes', (req, res) => {
       const b = body(req);

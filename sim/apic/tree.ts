@@ -1,7 +1,7 @@
 /**
  * The simulated APIC's management information tree: managed objects by DN,
  * queries the way the REST API answers them (class and DN queries with
- * query-target, target-subtree-class and query-target-filter), and the
+ * query-target, target-subtree-class, query-target-filter and order-by), and the
  * changes that become pushes. A seeded generator keeps a fabric busy:
  * bridge domains and EPGs come and go, faults are raised and cleared, users
  * log in and out, and every change leaves an event record.
@@ -30,6 +30,37 @@ export interface QueryOptions {
   queryTarget?: string;
   targetSubtreeClass?: string[];
   filter?: Filter;
+  orderBy?: OrderKey[];
+}
+
+/** One key of order-by=<class>.<property>[|asc|desc] (the REST API's sort option). */
+export interface OrderKey {
+  className: string;
+  property: string;
+  desc: boolean;
+}
+
+/** Parses an order-by value; throws an Error with APIC-like text when it cannot. */
+export function parseOrderBy(text: string, known: Set<string>): OrderKey[] {
+  return text.split(',').map((part) => {
+    const m = /^([A-Za-z0-9]+)\.([A-Za-z0-9]+)(?:\|(asc|desc))?$/.exec(part);
+    if (!m) throw new Error(`Invalid order-by ${part}`);
+    if (!known.has(m[1] as string)) throw new Error(`Request failed, unresolved class for ${m[1]}`);
+    return { className: m[1] as string, property: m[2] as string, desc: m[3] === 'desc' };
+  });
+}
+
+function compareBy(keys: OrderKey[], a: Mo, b: Mo): number {
+  for (const k of keys) {
+    // Objects of other classes have no value for the key; they go last, in storage order.
+    const x = a.className === k.className ? (a.attributes[k.property] ?? '') : undefined;
+    const y = b.className === k.className ? (b.attributes[k.property] ?? '') : undefined;
+    if (x === y) continue;
+    if (x === undefined) return 1;
+    if (y === undefined) return -1;
+    return (x < y ? -1 : 1) * (k.desc ? -1 : 1);
+  }
+  return 0;
 }
 
 /** The classes this APIC knows (an unknown class is a 400, as on a real APIC). */
@@ -249,6 +280,9 @@ export class MoTree {
     if (!mo) throw new Error(`no object ${dn}`);
     const modTs = this.now();
     Object.assign(mo.attributes, changes, { modTs });
+    // Storage order: a changed object moves to the end (what an unsorted query answers in).
+    this.mos.delete(dn);
+    this.mos.set(dn, mo);
     return {
       className: mo.className,
       dn,
@@ -315,11 +349,15 @@ export class MoTree {
     return !options.filter || matchFilter(options.filter, mo);
   }
 
-  /** A query's result, sorted by DN so pages are stable. */
+  /**
+   * A query's result: sorted with order-by, else in storage order, where a
+   * changed object moves to the end. APIC promises no order without order-by,
+   * and this one makes unsorted paging visibly unstable when objects change.
+   */
   query(kind: 'class' | 'dn', target: string, options: QueryOptions): Mo[] {
-    return [...this.mos.values()]
-      .filter((mo) => this.selects(kind, target, options, mo))
-      .sort((a, b) => (a.dn < b.dn ? -1 : a.dn > b.dn ? 1 : 0));
+    const found = [...this.mos.values()].filter((mo) => this.selects(kind, target, options, mo));
+    const keys = options.orderBy;
+    return keys ? found.sort((a, b) => compareBy(keys, a, b)) : found;
   }
 }
 

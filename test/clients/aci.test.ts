@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import type { CodedError } from '../../nodes/common/errors';
 import { parseEntries } from '../../nodes/aci/entries';
+import { toMessage } from '../../nodes/aci/output';
 import { ApicCluster, type ApicClusterOptions } from '../../nodes/aci/session';
 import {
   ApicSubscriber,
@@ -18,6 +19,7 @@ const BD = 'uni/tn-prod/BD-bd-web';
 interface Watching {
   changes: AciChange[];
   refused: CodedError[];
+  failing: CodedError[];
   states: [AciState, StateInfo][];
 }
 
@@ -49,21 +51,30 @@ describe('APIC client (against the simulator)', function () {
     entries: string,
     options: Partial<WatchOptions> = {},
     c: ApicCluster = cluster(),
-    extra: { pageSize?: number; backoff?: { initialMs: number; maxMs: number } } = {},
+    extra: {
+      pageSize?: number;
+      backoff?: { initialMs: number; maxMs: number };
+      authBackoff?: { initialMs: number; maxMs: number };
+    } = {},
   ): { sub: ApicSubscriber; seen: Watching } {
     const sub = new ApicSubscriber({
       cluster: c,
       pingIntervalMs: 1000,
       backoff: extra.backoff ?? { initialMs: 100, maxMs: 1000 },
+      authBackoff: extra.authBackoff,
       pageSize: extra.pageSize,
     });
     subscribers.push(sub);
-    const seen: Watching = { changes: [], refused: [], states: [] };
+    const seen: Watching = { changes: [], refused: [], failing: [], states: [] };
     sub.on('state', (state: AciState, info: StateInfo) => seen.states.push([state, info]));
     sub.add(
       'node-1',
       parseEntries(entries),
-      { changes: (cs) => seen.changes.push(...cs), refused: (e) => seen.refused.push(e) },
+      {
+        changes: (cs) => seen.changes.push(...cs),
+        refused: (e) => seen.refused.push(e),
+        failing: (e) => seen.failing.push(e),
+      },
       { initial: 'skip', refreshTimeoutSec: 60, ...options },
     );
     return { sub, seen };
@@ -126,6 +137,40 @@ describe('APIC client (against the simulator)', function () {
     await changed(seen, BD, 'still alive');
   });
 
+  it('refreshes what falls due while another subscription is read page by page', async () => {
+    await startSim();
+    const { sub } = watch('fvTenant', { refreshTimeoutSec: 3 }, cluster(), { pageSize: 1 });
+    await synced(sub);
+    // Reading fvBD takes 7 slow pages, longer than fvTenant lives without a refresh.
+    sim.onQuery = async (q) => {
+      if (q.target === 'fvBD') await delay(600);
+    };
+    await sub.update('node-1', parseEntries('fvBD'), []);
+    assert.equal(sim.stats.expiredSubscriptions, 0);
+    assert.equal(sim.stats.deadRefreshes, 0);
+    assert.ok(sim.stats.subscriptionRefreshes >= 1);
+    assert.equal(sim.stats.subscriptions, 2, 'nothing had to be made again');
+  });
+
+  it('a 405 at a refresh between the pages of a read ends the channel, saying so once', async () => {
+    await startSim();
+    const { sub, seen } = watch('fvTenant', { refreshTimeoutSec: 3 }, cluster(), { pageSize: 1 });
+    await synced(sub);
+    sim.failNext(1, 405, 'subscriptionRefresh');
+    sim.onQuery = async (q) => {
+      if (q.target === 'fvBD' && sim.stats.logins === 1) await delay(600);
+    };
+    void sub.update('node-1', parseEntries('fvBD'), []);
+    await waitFor(
+      () => sim.stats.logins === 2 && sim.liveSubscriptions.length === 2,
+      'a new login with both subscriptions',
+    );
+    assert.equal(sim.stats.injectedFailures, 1);
+    const lost = seen.states.map(([, info]) => info.error).find((e) => e?.code === 'APIC_CONNECTION_LOST');
+    assert.equal(lost?.message.match(/no longer knows/g)?.length, 1, lost?.message);
+    assert.deepEqual(seen.refused, []);
+  });
+
   it('resubscribes one subscription whose refresh fails', async () => {
     await startSim();
     const { sub } = watch('fvBD\nfvTenant', { refreshTimeoutSec: 2 });
@@ -141,6 +186,32 @@ describe('APIC client (against the simulator)', function () {
     assert.equal(sim.stats.logins, 1, 'the session stayed');
   });
 
+  it('retries a throttled subscription refresh instead of subscribing again', async () => {
+    await startSim();
+    const { sub, seen } = watch('fvBD', { refreshTimeoutSec: 4 });
+    await synced(sub);
+    sim.failNext(2, 503, 'subscriptionRefresh');
+    await waitFor(() => sim.stats.subscriptionRefreshes >= 1, 'a refresh that got through');
+    assert.equal(sim.stats.injectedFailures, 2, 'two refreshes were throttled');
+    assert.equal(sim.stats.subscriptions, 1, 'the subscription was kept');
+    assert.equal(sim.stats.expiredSubscriptions, 0);
+    sim.modify(BD, { descr: 'same subscription' });
+    const change = await changed(seen, BD, 'same subscription');
+    assert.deepEqual(change.subscriptionIds, [sim.liveSubscriptions[0]!.id]);
+  });
+
+  it('subscribes again when refreshes stay throttled until the deadline draws near', async () => {
+    await startSim();
+    const { sub, seen } = watch('fvBD', { refreshTimeoutSec: 4 });
+    await synced(sub);
+    sim.failNext(1000, 503, 'subscriptionRefresh');
+    await waitFor(() => sim.stats.subscriptions === 2, 'a new subscription');
+    assert.equal(sim.stats.subscriptionRefreshes, 0);
+    assert.ok(sim.stats.injectedFailures >= 2, 'it tried the refresh more than once');
+    sim.modify(BD, { descr: 'new subscription' });
+    await changed(seen, BD, 'new subscription');
+  });
+
   it('recovers from a killed socket, and reports what changed while it was away', async () => {
     await startSim();
     const { sub, seen } = watch('fvBD');
@@ -153,6 +224,26 @@ describe('APIC client (against the simulator)', function () {
     assert.equal(change.status, 'modified');
     sim.modify(BD, { descr: 'after' });
     assert.equal((await changed(seen, BD, 'after')).reason, 'push');
+  });
+
+  it('reports a deletion found after a gap with the last known modTs, so its event id is deterministic', async () => {
+    await startSim();
+    const dn = 'uni/tn-dev/BD-bd-dev';
+    const { sub, seen } = watch('fvBD');
+    await synced(sub);
+    sim.modify(dn, { descr: 'last seen' });
+    const last = (await changed(seen, dn, 'last seen')).attributes.modTs;
+    sim.dropSockets();
+    sim.remove(dn);
+    const gone = await waitFor(
+      () => seen.changes.find((c) => c.dn === dn && c.status === 'deleted'),
+      'the deletion',
+    );
+    assert.equal(gone.reason, 'resync');
+    assert.equal(gone.attributes.modTs, last);
+    const event = toMessage(gone, 'event', sim.url).payload as { id: string; time: string };
+    assert.equal(event.id, `deleted:${dn}@${last}`);
+    assert.equal(event.time, last);
   });
 
   it('uses the next APIC when the first is down, at start and mid-stream', async () => {
@@ -247,11 +338,24 @@ describe('APIC client (against the simulator)', function () {
       backoff: { initialMs: 1000, maxMs: 60_000 },
     });
     await waitFor(() => seen.states.some(([s]) => s === 'auth-failed'), 'auth failed');
+    // Other failures would be retried after about a second; a refused login waits minutes.
     await delay(2500);
-    assert.ok(sim.stats.failedLogins <= 3, `${sim.stats.failedLogins} failed logins in 2.5 s`);
+    assert.equal(sim.stats.failedLogins, 1, `${sim.stats.failedLogins} failed logins in 2.5 s`);
     const [, info] = seen.states.find(([s]) => s === 'auth-failed')!;
     assert.equal(info.error?.code, 'APIC_AUTH_FAILED');
     assert.doesNotMatch(JSON.stringify(seen.states.map(([, i]) => i.error?.message)), /Wr0ng-pass!/);
+  });
+
+  it('keeps trying a refused login, slowly, stays auth failed, and connects once the password works', async () => {
+    await startSim();
+    const { sub, seen } = watch('fvBD', {}, cluster({ password: 'Wr0ng-pass!' }), {
+      authBackoff: { initialMs: 200, maxMs: 200 },
+    });
+    await waitFor(() => sim.stats.failedLogins >= 3, 'three refused logins');
+    assert.ok(seen.states.every(([s]) => s === 'connecting' || s === 'auth-failed'));
+    sim.directory.users.find((u) => u.name === 'admin' && !u.domain)!.password = 'Wr0ng-pass!';
+    await synced(sub);
+    assert.equal(sub.state, 'connected');
   });
 
   it('initial: emit sends the current objects as snapshots, every page of them', async () => {
@@ -265,11 +369,75 @@ describe('APIC client (against the simulator)', function () {
     assert.ok(snapshots.every((c) => c.status === 'snapshot'));
   });
 
+  const snapshotDns = (seen: Watching) =>
+    seen.changes
+      .filter((c) => c.reason === 'snapshot')
+      .map((c) => c.dn)
+      .sort();
+  const bdDns = () =>
+    sim.tree
+      .query('class', 'fvBD', {})
+      .map((m) => m.dn)
+      .sort();
+
+  it('pages in dn order, so an object changed while paging does not shift the pages', async () => {
+    await startSim();
+    const first = bdDns()[0]!;
+    let modified = false;
+    sim.onQuery = (q) => {
+      if (q.target === 'fvBD' && q.page === 1 && !modified) {
+        modified = true;
+        sim.modify(first, { descr: 'while paging' }); // unsorted, it would move to the end
+      }
+    };
+    const { sub, seen } = watch('fvBD', { initial: 'emit' }, cluster(), { pageSize: 2 });
+    await synced(sub);
+    assert.ok(modified);
+    assert.deepEqual(snapshotDns(seen), bdDns(), 'every object once');
+    assert.ok(seen.changes.some((c) => c.dn === first && c.reason === 'push'));
+  });
+
+  it('reads again when objects come or go while paging, so none is skipped', async () => {
+    await startSim();
+    const first = bdDns()[0]!;
+    let deleted = false;
+    sim.onQuery = (q) => {
+      if (q.target === 'fvBD' && q.page === 1 && !deleted) {
+        deleted = true;
+        sim.remove(first); // already read: every later object moves one place forward
+      }
+    };
+    const { sub, seen } = watch('fvBD', { initial: 'emit' }, cluster(), { pageSize: 2 });
+    await synced(sub);
+    assert.ok(deleted);
+    assert.deepEqual(snapshotDns(seen), bdDns(), 'every object that exists, once');
+    const gone = await waitFor(() => seen.changes.find((c) => c.dn === first), 'the deletion');
+    assert.deepEqual([gone.reason, gone.status], ['push', 'deleted']);
+  });
+
   it('initial: skip sends only changes', async () => {
     await startSim();
     const { sub, seen } = watch('fvBD', { initial: 'skip' });
     await synced(sub);
     assert.equal(seen.changes.length, 0);
+  });
+
+  it('initial: skip sends a change made while the first read is still paging', async () => {
+    await startSim();
+    let modified = false;
+    sim.onQuery = (q) => {
+      // Between the subscribe answer (page 0) and the page that holds the object (the last one by dn).
+      if (q.target === 'fvBD' && q.page === 1 && !modified) {
+        modified = true;
+        sim.modify(BD, { descr: 'during paging' });
+      }
+    };
+    const { sub, seen } = watch('fvBD', { initial: 'skip' }, cluster(), { pageSize: 2 });
+    await synced(sub);
+    assert.ok(modified);
+    const change = await changed(seen, BD, 'during paging');
+    assert.equal(change.reason, 'push');
+    assert.equal(seen.changes.length, 1);
   });
 
   it('changes the watch list at run time', async () => {
@@ -309,5 +477,68 @@ describe('APIC client (against the simulator)', function () {
     assert.match(seen.refused[0]!.message, /fvNoSuchThing/);
     sim.modify(BD, { descr: 'others work' });
     await changed(seen, BD, 'others work');
+  });
+
+  for (const [fault, arm] of [
+    ['a one-off 500', (s: ApicSimulator) => s.failNext(1, 500)],
+    ['an answer without subscriptionId', (s: ApicSimulator) => (s.faults.noSubscriptionId = 1)],
+  ] as const) {
+    it(`subscribes again after ${fault}, instead of giving the entry up`, async () => {
+      await startSim();
+      arm(sim);
+      const { sub, seen } = watch('fvBD\nfvTenant');
+      await synced(sub);
+      await waitFor(() => sim.liveSubscriptions.length === 2, 'both subscribed');
+      assert.equal(sim.stats.injectedFailures, 1);
+      assert.deepEqual(seen.refused, []);
+      assert.deepEqual(seen.failing, [], 'a blip is not reported');
+      sim.modify(BD, { descr: `after ${fault}` });
+      await changed(seen, BD, `after ${fault}`);
+      assert.equal(sim.stats.logins, 1, 'the session stayed');
+    });
+  }
+
+  it('reports an entry that keeps failing once, and keeps trying it', async () => {
+    await startSim();
+    sim.failNext(3, 502);
+    const { seen } = watch('fvBD');
+    await waitFor(() => sim.liveSubscriptions.length === 1, 'subscribed in the end');
+    assert.equal(sim.stats.injectedFailures, 3);
+    assert.equal(seen.failing.length, 1);
+    assert.equal(seen.failing[0]!.code, 'APIC_SUBSCRIBE_FAILED');
+    assert.deepEqual(seen.refused, []);
+    sim.modify(BD, { descr: 'kept trying' });
+    await changed(seen, BD, 'kept trying');
+  });
+
+  it('refuses an entry when the APIC says the request is wrong (400)', async () => {
+    await startSim();
+    sim.failNext(1, 400);
+    const { sub, seen } = watch('fvBD');
+    await synced(sub);
+    assert.equal(seen.refused.length, 1);
+    assert.equal(sim.liveSubscriptions.length, 0);
+  });
+
+  it('logs in again when the APIC has lost the socket (405), instead of refusing the entry', async () => {
+    await startSim();
+    const { sub, seen } = watch('fvBD');
+    await synced(sub);
+    sim.forgetSockets();
+    // The next subscription finds out: APIC answers 405 "Unable to locate opened web socket".
+    await sub.update('node-1', parseEntries('fvCtx'), []);
+    await waitFor(
+      () => sim.stats.logins === 2 && sim.liveSubscriptions.length >= 2 && sim.openSockets === 1,
+      'a new login, socket and both subscriptions',
+    );
+    assert.equal(sim.stats.refusedSubscriptions, 1, 'one 405');
+    assert.deepEqual(seen.refused, []);
+    assert.deepEqual(
+      sub.entries('node-1').map((e) => e.key),
+      ['fvBD', 'fvCtx'],
+    );
+    assert.ok(seen.states.some(([, info]) => info.error?.code === 'APIC_CONNECTION_LOST'));
+    sim.modify(BD, { descr: 'new socket' });
+    await changed(seen, BD, 'new socket');
   });
 });

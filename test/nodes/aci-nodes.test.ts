@@ -151,6 +151,15 @@ describe('aci controller + aci subscribe nodes', function () {
     );
   });
 
+  it('keeps the refresh timeout to whole seconds from 5 to 3600', async () => {
+    await load(flow({ subscriptions: 'fvBD', refreshTimeout: 1 }));
+    await subscribed(1);
+    assert.equal(sim.liveSubscriptions[0]!.timeoutSec, 5);
+    await helper.unload();
+    await load(flow({ subscriptions: 'fvBD', refreshTimeout: '90.6' }));
+    await waitFor(() => sim.liveSubscriptions.some((s) => s.timeoutSec === 91), 'a 91 s subscription');
+  });
+
   it('refuses bad entries at deploy, without connecting', async () => {
     const { rec } = await load(flow({ subscriptions: 'fvBD\nuni/tn-prod?evil=1' }));
     await waitFor(() => rec.statuses.some((s) => s.text === 'bad entries'), 'bad entries status');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { entryUrl, parseEntries, parseEntry } from '../../nodes/aci/entries';
 import { normalizePem, parseHosts, versionAtLeast } from '../../nodes/aci/session';
-import { parsePush } from '../../nodes/aci/subscriptions';
+import { orderClass, parsePush, spreadDue } from '../../nodes/aci/subscriptions';
 
 describe('ACI entries', () => {
   it('reads classes and DNs, with allow-listed options, in a canonical form', () => {
@@ -34,6 +34,41 @@ describe('ACI entries', () => {
     assert.equal(filter.pathname, '/api/class/fvBD.json');
   });
 
+  it('sorts paged reads by dn when the answer holds one class', () => {
+    assert.equal(orderClass(parseEntry('fvBD')), 'fvBD');
+    assert.equal(orderClass(parseEntry('fvBD?query-target-filter=eq(fvBD.name,"web")')), 'fvBD');
+    assert.equal(
+      orderClass(parseEntry('uni/tn-prod?query-target=subtree&target-subtree-class=fvAEPg')),
+      'fvAEPg',
+    );
+    assert.equal(orderClass(parseEntry('uni/tn-prod?query-target=subtree')), undefined, 'mixed classes');
+    assert.equal(
+      orderClass(parseEntry('fvTenant?query-target=children&target-subtree-class=fvBD,fvAp')),
+      undefined,
+    );
+    assert.equal(orderClass(parseEntry('uni/tn-prod')), undefined, 'one object');
+  });
+
+  it('takes & and a lone % inside a quoted filter text literally; they cannot add parameters', () => {
+    const rd = parseEntry('fvBD?query-target-filter=wcard(fvBD.descr,"R&D")&query-target=self');
+    assert.deepEqual(rd.options, [
+      ['query-target', 'self'],
+      ['query-target-filter', 'wcard(fvBD.descr,"R&D")'],
+    ]);
+    const pct = parseEntry('fvBD?query-target-filter=and(eq(fvBD.descr,"100%"),eq(fvBD.name,"%41"))');
+    assert.equal(pct.options[0]![1], 'and(eq(fvBD.descr,"100%"),eq(fvBD.name,"A"))', '%XX is still decoded');
+    for (const entry of [rd, pct]) {
+      const url = entryUrl('https://apic1', entry, { subscription: 'yes' });
+      const names = [...url.searchParams.keys()].sort();
+      assert.deepEqual(names, [...entry.options.map(([k]) => k), 'subscription'].sort());
+      assert.deepEqual(
+        entry.options.map(([k]) => url.searchParams.get(k)),
+        entry.options.map(([, v]) => v),
+      );
+    }
+    assert.match(entryUrl('https://apic1', rd).search, /R%26D/);
+  });
+
   const bad: [string, RegExp][] = [
     ['', /empty/],
     ['fvBD?subscription=no', /set by the node/],
@@ -52,6 +87,9 @@ describe('ACI entries', () => {
     ['uni/tn-%2e%2e', /letters, digits/],
     ['uni/phys-[eth1/1', /brackets/],
     ['fvBD?query-target=%zz', /%-escape/],
+    ['fvBD?query-target-filter=eq(fvBD.name,"x")&subscription=no', /set by the node/],
+    ['fvBD?query-target=self"&subscription=no"', /query-target/],
+    ['fvBD?query-target-filter=eq(fvBD.descr,100%)', /%-escape/],
   ];
   for (const [entry, why] of bad) {
     it(`refuses ${JSON.stringify(entry)}`, () => {
@@ -80,6 +118,8 @@ describe('ACI entries', () => {
       (err: Error) => /line 2.*line 3/.test(err.message),
     );
     assert.throws(() => parseEntries(42), { code: 'APIC_ENTRY_INVALID' });
+    assert.throws(() => parseEntries([null, 42]), { code: 'APIC_ENTRY_INVALID', message: /Item 1.*null/ });
+    assert.throws(() => parseEntries(['fvBD', 42]), { code: 'APIC_ENTRY_INVALID', message: /Item 2/ });
   });
 });
 
@@ -109,6 +149,20 @@ describe('ACI session details', () => {
       normalizePem(flat),
       `-----BEGIN PRIVATE KEY-----\n${'A'.repeat(64)}\n${'A'.repeat(36)}\n-----END PRIVATE KEY-----\n`,
     );
+  });
+
+  it('spreads the first refreshes of a batch evenly over the interval', () => {
+    const count = 40;
+    const dues = Array.from({ length: count }, (_, i) => spreadDue(1000, 60_000, i, count));
+    assert.ok(
+      dues.every((d) => d > 1000 && d <= 61_000),
+      'within (start, start + interval]',
+    );
+    // Every slice of a fortieth of the interval holds exactly one: no burst, no gap.
+    const perSlice = new Array<number>(count).fill(0);
+    for (const d of dues) perSlice[Math.ceil(((d - 1000) / 60_000) * count) - 1]!++;
+    assert.deepEqual(perSlice, new Array<number>(count).fill(1));
+    assert.equal(spreadDue(0, 1000, 0, 1), 1000, 'one alone waits the whole interval');
   });
 
   it('reads pushes: subscriptionId as an array (or a string), objects with a dn', () => {
