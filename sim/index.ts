@@ -72,10 +72,11 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
       `                apic#LDAP\\alice; password ${DEFAULT_APIC_PASSWORD}; certificate user nodered, certificate`,
       `                nodered-cert, key ${keyFile})`,
       `                faults: POST ${apic.url}/_sim/faults {"throttleMs":5000,"refreshTimeoutSeconds":60,"ratePerSec":5},`,
-      `                POST ${apic.url}/_sim/tokens/expire, /_sim/sockets/drop, /_sim/apics/1/stop (and /start)`,
+      `                {"failNext":{"count":2,"status":500,"on":"query"},"noSubscriptionId":1,"refuseOrderByWithSubscription":true},`,
+      `                POST ${apic.url}/_sim/tokens/expire, /_sim/sockets/drop, /_sim/sockets/forget, /_sim/apics/1/stop (and /start)`,
       `CloudEvents sink ${sink.url}  (binary, structured, batch; prints a line per event)`,
       `                received: GET ${sink.url}/_sim/events; faults: POST ${sink.url}/_sim/faults`,
-      `                {"failNext":3,"failStatus":503,"retryAfter":"2","slowMs":0,"down":false,"gone":false}`,
+      `                {"failNext":3,"failStatus":503,"retryAfter":"2","slowMs":0,"down":false,"gone":false,"failOptions":0}`,
       tls
         ? `TLS certificate ${path.join(certDir, 'sim-cert.pem')} (self-signed; trust it as CA; SIM_TLS=off for plain HTTP)`
         : 'Plain HTTP (SIM_TLS=off): no certificates',

@@ -351,6 +351,8 @@ export class ApicSubscriber extends EventEmitter {
   /** Between retries of a throttled subscription on a live connection. */
   private readonly throttleBackoff: Backoff;
   private readonly logouts = new Set<Promise<void>>();
+  /** Sort page reads with order-by, until an APIC refuses it with a subscription. */
+  private sortPages = true;
   private channel: Channel | undefined;
   private loop: Promise<void> | undefined;
   private abort = new AbortController();
@@ -845,13 +847,26 @@ export class ApicSubscriber extends EventEmitter {
   ): Promise<void> {
     const { session } = channel;
     const timeoutSec = this.timeoutFor(w, session);
-    const first = await session.get(
-      entryUrl(session.host, w.entry, {
-        subscription: 'yes',
-        'refresh-timeout': String(timeoutSec),
-        ...this.pageParams(w.entry, 0),
-      }),
-    );
+    const request = (sorted = this.sortPages) =>
+      session.get(
+        entryUrl(session.host, w.entry, {
+          subscription: 'yes',
+          'refresh-timeout': String(timeoutSec),
+          ...this.pageParams(w.entry, 0, sorted),
+        }),
+      );
+    let first: Awaited<ReturnType<typeof request>>;
+    try {
+      first = await request();
+    } catch (err) {
+      // No source shows order-by together with subscription=yes: an APIC that refuses
+      // the pair gets unsorted pages from now on (the re-read on a changed totalCount remains).
+      const sorted = this.sortPages && orderClass(w.entry) !== undefined;
+      if (!sorted || (err as CodedError).details?.status !== 400) throw err;
+      first = await request(false); // refused again: the entry itself is wrong
+      this.sortPages = false;
+      this.emit('debug', `${session.host} refused order-by with a subscription; reading pages unsorted`);
+    }
     if (!first.subscriptionId) {
       throw new CodedError(
         ApicCodes.NOT_APIC,
@@ -910,12 +925,12 @@ export class ApicSubscriber extends EventEmitter {
   }
 
   /** page, page-size and, when the entry's result has one class, order-by=<class>.dn so pages stay put. */
-  private pageParams(entry: WatchEntry, page: number): Record<string, string> {
+  private pageParams(entry: WatchEntry, page: number, sorted = this.sortPages): Record<string, string> {
     const params: Record<string, string> = {
       page: String(page),
       'page-size': String(this.options.pageSize ?? 1000),
     };
-    const cls = orderClass(entry);
+    const cls = sorted ? orderClass(entry) : undefined;
     if (cls) params['order-by'] = `${cls}.dn`;
     return params;
   }

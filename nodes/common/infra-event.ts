@@ -21,6 +21,16 @@ export interface AciEventFacts {
   attributes: Record<string, string>;
 }
 
+/**
+ * What an event decoded from a CloudEvent keeps of it beyond the InfraEvent
+ * fields, so that emitting it again gives the same CloudEvent.
+ */
+export interface CloudEventFacts {
+  extensions?: Record<string, string | number | boolean>;
+  datacontenttype?: string;
+  dataschema?: string;
+}
+
 export interface InfraEvent {
   /** Deterministic: the same upstream event always gives the same id. */
   id: string;
@@ -36,5 +46,7 @@ export interface InfraEvent {
   origin: EventOrigin;
   vcd?: VcdEventFacts;
   aci?: AciEventFacts;
+  /** When decoded from a CloudEvent. */
+  cloudevent?: CloudEventFacts;
   data: unknown;
 }

@@ -197,19 +197,6 @@ export function toBatch(events: CloudEvent[]): string {
 export const STRUCTURED_TYPE = 'application/cloudevents+json; charset=utf-8';
 export const BATCH_TYPE = 'application/cloudevents-batch+json; charset=utf-8';
 
-/**
- * What an InfraEvent decoded from a CloudEvent keeps of it beyond the InfraEvent
- * fields, so that emitting it again gives the same event.
- */
-export interface CloudEventFacts {
-  extensions?: Record<string, string | number | boolean>;
-  datacontenttype?: string;
-  dataschema?: string;
-}
-
-/** An InfraEvent, with `cloudevent` when it was decoded from a CloudEvent. */
-export type EmittableEvent = InfraEvent & { cloudevent?: CloudEventFacts };
-
 /** Extension values: short, lower-case identifiers of where an event comes from. */
 function extensionsOf(e: InfraEvent): Record<string, string> {
   const ext: Record<string, string> = {};
@@ -243,7 +230,7 @@ function checkedExtensions(extensions: unknown, where: string): Record<string, s
  * extensions; an event decoded from a CloudEvent gets its extensions,
  * datacontenttype and dataschema back.
  */
-export function fromInfraEvent(e: EmittableEvent): CloudEvent {
+export function fromInfraEvent(e: InfraEvent): CloudEvent {
   const facts = e.cloudevent && typeof e.cloudevent === 'object' ? e.cloudevent : {};
   return validateCloudEvent({
     specversion: '1.0',

@@ -142,6 +142,8 @@ export class ApicSimulator {
     failNext: undefined as FailNext | undefined,
     /** The next this many subscription answers carry no subscriptionId (and subscribe nothing). */
     noSubscriptionId: 0,
+    /** Refuse order-by together with subscription=yes (400), as an APIC might: no source says it takes both. */
+    refuseOrderByWithSubscription: false,
   };
   /**
    * Called for every class and DN query before it is answered (tests change
@@ -532,6 +534,9 @@ export class ApicSimulator {
     if (unknown) return `Request failed, unresolved class for ${unknown}`;
     const filterText = req.query.get('query-target-filter') ?? undefined;
     const orderText = req.query.get('order-by') ?? undefined;
+    if (orderText && this.faults.refuseOrderByWithSubscription && req.query.get('subscription') === 'yes') {
+      return 'order-by is not supported with subscription';
+    }
     try {
       return {
         queryTarget: qt,
@@ -751,6 +756,8 @@ export class ApicSimulator {
         if (typeof b[k] === 'number') this.faults[k] = b[k];
       }
       if (typeof b.noSubscriptionId === 'number') this.faults.noSubscriptionId = b.noSubscriptionId;
+      if (typeof b.refuseOrderByWithSubscription === 'boolean')
+        this.faults.refuseOrderByWithSubscription = b.refuseOrderByWithSubscription;
       const f = b.failNext as Partial<FailNext> | undefined;
       if (f && typeof f === 'object') {
         this.faults.failNext = {

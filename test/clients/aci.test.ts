@@ -415,6 +415,17 @@ describe('APIC client (against the simulator)', function () {
     assert.deepEqual([gone.reason, gone.status], ['push', 'deleted']);
   });
 
+  it('subscribes with unsorted pages where the APIC refuses order-by with a subscription', async () => {
+    await startSim();
+    sim.faults.refuseOrderByWithSubscription = true;
+    const { sub, seen } = watch('fvBD', { initial: 'emit' }, cluster(), { pageSize: 2 });
+    await synced(sub);
+    assert.deepEqual(seen.refused, [], 'the entry is not refused for it');
+    assert.deepEqual(snapshotDns(seen), bdDns(), 'every object, read unsorted');
+    sim.modify(BD, { descr: 'after' });
+    await changed(seen, BD, 'after');
+  });
+
   it('initial: skip sends only changes', async () => {
     await startSim();
     const { sub, seen } = watch('fvBD', { initial: 'skip' });
@@ -513,7 +524,7 @@ describe('APIC client (against the simulator)', function () {
 
   it('refuses an entry when the APIC says the request is wrong (400)', async () => {
     await startSim();
-    sim.failNext(1, 400);
+    sim.failNext(2, 400); // with order-by, and again without it
     const { sub, seen } = watch('fvBD');
     await synced(sub);
     assert.equal(seen.refused.length, 1);

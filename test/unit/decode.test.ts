@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { decode, detectFormat } from '../../nodes/events/decode';
 import { parseRoutingKey } from '../../nodes/events/decode/vcd-amqp';
-import type { EmittableEvent } from '../../nodes/events/cloudevent';
+import type { InfraEvent } from '../../nodes/common/infra-event';
 import { excerpt } from '../../nodes/common/http';
 import { parseXml } from '../../nodes/common/xml';
 import { toMessage } from '../../nodes/aci/output';
@@ -578,7 +578,7 @@ describe('event decode: fixes from the audit', () => {
     const e = decode({
       payload: vebaBody,
       httpHeaders: { ...vebaHeaders, 'ce-vsphereapiver': '8.0', 'ce-dataschema': 'https://example.com/s' },
-    }).events[0] as EmittableEvent;
+    }).events[0] as InfraEvent;
     assert.deepEqual(e.cloudevent, {
       extensions: { vsphereapiver: '8.0' },
       datacontenttype: 'application/json',

@@ -5,13 +5,8 @@
  * FullFormattedMessage as summary.
  */
 import type { CodedError } from '../../common/errors';
-import {
-  type CloudEvent,
-  type CloudEventFacts,
-  type EmittableEvent,
-  percentDecode,
-  validateCloudEvent,
-} from '../cloudevent';
+import type { CloudEventFacts, InfraEvent } from '../../common/infra-event';
+import { type CloudEvent, percentDecode, validateCloudEvent } from '../cloudevent';
 import { DecodeCodes, decodeError, oneLine } from './errors';
 
 export type HeaderBag = Record<string, string | string[] | undefined>;
@@ -100,7 +95,7 @@ const CONTEXT = new Set(['specversion', 'id', 'source', 'type', 'time', 'subject
  * datacontenttype, dataschema) goes to `cloudevent`, so cloudevent emit can send
  * the same event on.
  */
-export function cloudEventToInfraEvent(ce: CloudEvent): EmittableEvent {
+export function cloudEventToInfraEvent(ce: CloudEvent): InfraEvent {
   const data = ce.data as Record<string, unknown> | undefined;
   const message =
     data && typeof data === 'object' && !Buffer.isBuffer(data) ? data.FullFormattedMessage : undefined;
