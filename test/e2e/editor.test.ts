@@ -246,9 +246,11 @@ describe('the editor (Chromium)', function () {
 
   it('shows the delivery settings of cloudevent emit only when there is a URL', async () => {
     await openDialog('emit', '#node-input-url');
-    assert.equal(await page.isVisible('#node-input-mode'), false);
-    await page.fill('#node-input-url', 'https://sink.example.com/events');
+    // The mode shapes the output for an http request node too; the rest is for delivering.
     assert.equal(await page.isVisible('#node-input-mode'), true);
+    assert.equal(await page.isVisible('#node-input-authType'), false);
+    await page.fill('#node-input-url', 'https://sink.example.com/events');
+    assert.equal(await page.isVisible('#node-input-authType'), true);
     assert.equal(await page.isVisible('#node-input-batchSize'), false);
     await page.selectOption('#node-input-mode', 'batch');
     assert.equal(await page.isVisible('#node-input-batchSize'), true);
