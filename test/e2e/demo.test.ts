@@ -6,29 +6,17 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { Agent, request } from 'undici';
 import { REPO_ROOT } from '../../sim/nodered';
-import { freePort } from '../support/nodered-process';
+import { freePort, listening } from '../support/nodered-process';
 import { waitFor } from '../support/wait';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** The simulators listen on base, +1, +2, +4 and +5. */
 const SIM_OFFSETS = [0, 1, 2, 4, 5];
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /** A base port whose simulator ports are all free. */
 async function freeSimBase(): Promise<number> {

@@ -6,27 +6,15 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { ApicSimulator, DEFAULT_APIC_PASSWORD } from '../../sim/apic';
 import { exampleFlow, type FlowNode } from '../../sim/nodered';
 import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
 import { VcdSimulator } from '../../sim/vcd';
 import { SinkSimulator } from '../../sim/sink';
-import { freePort, runNodeRed, type RunningNodeRed } from '../support/nodered-process';
+import { freePort, listening, runNodeRed, type RunningNodeRed } from '../support/nodered-process';
 import { SYSTEM_PYTHON } from '../support/seed-vcd-client';
 import { waitFor } from '../support/wait';
-
-/** Does something listen on this loopback port? */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /** Debug nodes print to the console instead of the editor sidebar, so the test can read them. */
 const toConsole = (flow: FlowNode[]) =>
@@ -82,7 +70,7 @@ describe('example flows in a real Node-RED', function () {
       smtp = spawn(SYSTEM_PYTHON, ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${smtpPort}`]);
       smtp.stdout!.on('data', (d: Buffer) => (mail += d.toString()));
       // Python starts slowly on a busy machine: a mail sent before it listens would be lost.
-      await waitFor(() => accepts(smtpPort), 'the mail server to listen', 20_000);
+      await waitFor(() => listening(smtpPort), 'the mail server to listen', 20_000);
 
       const flow = toConsole(exampleFlow('events-to-webex-and-email.json')).map((n) => {
         if (n.type === 'vcd-login') return { ...n, url: vcd.url, ca: vcd.cert };

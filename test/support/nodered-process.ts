@@ -18,6 +18,18 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Does something listen on this loopback port? */
+export function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 export interface RunningNodeRed {
   /** http://127.0.0.1:<port> */
   base: string;
