@@ -5,7 +5,15 @@
  * Output 2: every event that finally could not be delivered, with the error.
  */
 import { CodedError, errorMessage } from '../common/errors';
-import { StatusThrottle, numberSetting, onClose, onInput, shortCount, status } from '../common/glue';
+import {
+  StatusThrottle,
+  numberSetting,
+  onClose,
+  onInput,
+  shortCount,
+  status,
+  reportSetupError,
+} from '../common/glue';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/red';
 import {
   BATCH_TYPE,
@@ -48,6 +56,8 @@ interface EmitCredentials {
   token: string;
   username: string;
   password: string;
+  /** One "Name: value" header the sink wants, e.g. an API key. */
+  secretHeader: string;
 }
 
 /** Queue depth and counts, in under 20 characters; anything lost or failed is never green. */
@@ -107,7 +117,10 @@ export = function register(RED: NodeAPI): void {
           mode,
           batchSize: numberSetting(def.batchSize, 10, 1, 1000),
           lingerMs: numberSetting(def.lingerMs, 50, 0, 60_000),
-          headers: parseHeaderLines(def.headers),
+          headers: {
+            ...parseHeaderLines(def.headers),
+            ...parseHeaderLines(node.credentials.secretHeader ?? '', true),
+          },
           auth: {
             type: def.authType ?? 'none',
             token: node.credentials.token,
@@ -132,8 +145,7 @@ export = function register(RED: NodeAPI): void {
       }
     } catch (err) {
       setup = err as CodedError;
-      view.show(status.error(setup.code === 'CONFIG_CA_INVALID' ? 'bad CA' : 'bad settings'));
-      node.error(setup);
+      reportSetupError(RED, node, setup, setup.code === 'CONFIG_CA_INVALID' ? 'bad CA' : 'bad settings');
     }
     const failuresWired = (node.wires?.[1]?.length ?? 0) > 0;
 
@@ -209,6 +221,11 @@ export = function register(RED: NodeAPI): void {
   }
 
   RED.nodes.registerType('cloudevent-emit', CloudEventEmit, {
-    credentials: { token: { type: 'password' }, username: { type: 'text' }, password: { type: 'password' } },
+    credentials: {
+      token: { type: 'password' },
+      username: { type: 'text' },
+      password: { type: 'password' },
+      secretHeader: { type: 'password' },
+    },
   });
 };

@@ -149,7 +149,7 @@ export class SinkSimulator {
     failOptions: 0,
   };
   /** Every POST that reached the sink, accepted or not: when, the answer, the Authorization header. */
-  readonly log: { at: number; status: number; authorization?: string }[] = [];
+  readonly log: { at: number; status: number; authorization?: string; apiKey?: string }[] = [];
   rejected: string[] = [];
   private server!: SimServer;
   private readonly sockets = new Set<Socket>();
@@ -271,6 +271,7 @@ export class SinkSimulator {
       at: Date.now(),
       status: 0,
       authorization: req.headers.authorization,
+      apiKey: req.headers['x-api-key'] as string | undefined,
     };
     this.log.push(entry);
     const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {

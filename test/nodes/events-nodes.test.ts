@@ -421,16 +421,26 @@ describe('cloudevent emit node', () => {
     assert.equal(sink.requests, 0);
   });
 
-  it('sends the bearer token but never shows it, and shows the queue in the status', async () => {
+  it('sends the bearer token and the secret header but never shows them, and shows the queue in the status', async () => {
     const got = await load(flowWith(emitter({ authType: 'bearer' }), 2), {
-      n: { token: 'Sup3r-Secret-T0ken' },
+      n: { token: 'Sup3r-Secret-T0ken', secretHeader: 'X-Api-Key: k3y-0f-the-sink' },
     });
     const rec = record(helper.getNode('n'));
     for (let i = 0; i < 5; i++) helper.getNode('n').receive({ payload: { ...infra, id: `e-${i}` } });
     await waitFor(() => got.out.length === 5, 'five delivered');
     assert.equal(sink.log[0]!.authorization, 'Bearer Sup3r-Secret-T0ken');
+    assert.equal(sink.log[0]!.apiKey, 'k3y-0f-the-sink');
     await waitFor(() => rec.statuses.some((s) => s.text === 'q 0 · sent 5'), 'the status with the count');
-    assert.doesNotMatch(loggedText() + JSON.stringify(got), /Sup3r-Secret-T0ken/);
+    assert.doesNotMatch(loggedText() + JSON.stringify(got), /Sup3r-Secret-T0ken|k3y-0f-the-sink/);
+  });
+
+  it('refuses a secret header that is not "Name: value" without quoting it', async () => {
+    const got = await load(flowWith(emitter({ authType: 'none' }), 2), {
+      n: { secretHeader: 'just-the-k3y-value' },
+    });
+    await waitFor(() => got.caught.length === 1, 'the error at Catch');
+    assert.equal((got.caught[0]!.error as { code: string }).code, 'CE_CONFIG_INVALID');
+    assert.doesNotMatch(JSON.stringify(got.caught) + loggedText(), /just-the-k3y-value/);
   });
 });
 
