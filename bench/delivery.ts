@@ -24,7 +24,7 @@ function events(n: number, run: string): Ce[] {
       { n: i, host: 'esxi-07.lab', metric: 'cpu.usage.average', value: 42.5 },
       {
         type: 'com.example.bench',
-        source: `/bench/${run}`,
+        source: `/bench/${encodeURIComponent(run)}`,
         subject: `vm-${i % 100}`,
         time: new Date(1_800_000_000_000 + i).toISOString(),
       },

@@ -8,7 +8,7 @@ export interface SimProcess {
   stop(): void;
 }
 
-export async function startSimProcess(kind: 'vcd' | 'sink'): Promise<SimProcess> {
+export async function startSimProcess(kind: 'vcd' | 'sink' | 'apic'): Promise<SimProcess> {
   const child = spawn(process.execPath, [path.join(__dirname, 'sim-process.js'), kind], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -42,6 +42,26 @@ export async function measure(contender: string, events: number, work: () => Pro
     perSecond: events / seconds,
     cpuMsPer1k: ((cpu.user + cpu.system) / 1000 / events) * 1000,
     heapMiB: (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20,
+  };
+}
+
+/** One row of several runs of one contender: the median of each column (heap: of those measured). */
+export function medianRow(runs: Row[]): Row {
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2
+      ? (sorted[mid] as number)
+      : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  };
+  const first = runs[0] as Row;
+  const heaps = runs.map((r) => r.heapMiB).filter((h): h is number => h !== undefined);
+  return {
+    contender: first.contender,
+    events: first.events,
+    perSecond: median(runs.map((r) => r.perSecond)),
+    cpuMsPer1k: median(runs.map((r) => r.cpuMsPer1k)),
+    heapMiB: heaps.length ? median(heaps) : undefined,
   };
 }
 

@@ -74,6 +74,7 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
       `                faults: POST ${apic.url}/_sim/faults {"throttleMs":5000,"refreshTimeoutSeconds":60,"ratePerSec":5},`,
       `                {"failNext":{"count":2,"status":500,"on":"query"},"noSubscriptionId":1,"refuseOrderByWithSubscription":true},`,
       `                POST ${apic.url}/_sim/tokens/expire, /_sim/sockets/drop, /_sim/sockets/forget, /_sim/apics/1/stop (and /start)`,
+      `                flood: POST ${apic.url}/_sim/flood {"count":1000,"className":"fvBD"} (answers when every push is sent)`,
       `CloudEvents sink ${sink.url}  (binary, structured, batch; prints a line per event)`,
       `                received: GET ${sink.url}/_sim/events; faults: POST ${sink.url}/_sim/faults`,
       `                {"failNext":3,"failStatus":503,"retryAfter":"2","slowMs":0,"down":false,"gone":false,"failOptions":0}`,

@@ -6,7 +6,8 @@
  * expiry (optionally early, as APICs are reported to do), one-id refresh, and
  * pushes naming every matching subscription of the session. Fault switches
  * and /_sim/* control endpoints cover what goes wrong in the field: throttling
- * (503 with an HTML body), expired tokens, dropped sockets, an APIC down.
+ * (503 with an HTML body), expired tokens, dropped sockets, an APIC down;
+ * /_sim/flood makes many changes fast, for benchmarks.
  */
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -104,6 +105,10 @@ export interface SimQuery {
 const DEFAULT_SUBSCRIPTION_TIMEOUT_SEC = 60;
 /** Event records age out beyond this many (as APIC's retention does), without pushes. */
 const MAX_EVENT_RECORDS = 5000;
+/** Pushes a flood lets wait unwritten before it waits for them. */
+const FLOOD_IN_FLIGHT = 500;
+/** The most changes one flood makes. */
+const MAX_FLOOD = 1_000_000;
 
 function apicError(
   res: http.ServerResponse,
@@ -330,36 +335,41 @@ export class ApicSimulator {
   /** Pushes changes: one message per change and session, naming every subscription of that session it matches. */
   apply(changes: Change[]): Change[] {
     const now = Date.now();
-    for (const change of changes) {
-      this.stats.changes++;
-      const mo = {
-        className: change.className,
-        dn: change.dn,
-        attributes: { ...change.full, status: change.status },
-      };
-      for (const session of this.sessions) {
-        const ws = session.socket;
-        if (!ws || ws.readyState !== WebSocket.OPEN) continue;
-        const ids: string[] = [];
-        for (const sub of session.subscriptions.values()) {
-          if (sub.expiresAt <= now) {
-            this.expire(sub);
-            continue;
-          }
-          if (!sub.broken && sub.matches(mo)) ids.push(sub.id);
-        }
-        if (ids.length === 0) continue;
-        this.stats.pushes++;
-        ws.send(
-          JSON.stringify({
-            subscriptionId: ids,
-            imdata: [{ [change.className]: { attributes: change.attributes } }],
-          }),
-        );
-      }
-    }
+    for (const change of changes) this.push(change, now);
     this.tree.prune('eventRecord', MAX_EVENT_RECORDS);
     return changes;
+  }
+
+  /**
+   * Modifies objects of one class `count` times, in turn (their descr), each
+   * change pushed as any other. Resolves when every push is written to its
+   * socket, with at most FLOOD_IN_FLIGHT unwritten: benchmarks time clients
+   * with it. Throws when the class is unknown or has no objects.
+   */
+  async flood(count: number, className = 'fvBD'): Promise<{ changes: number; pushes: number; ms: number }> {
+    if (!KNOWN_CLASSES.has(className)) throw new Error(`Request failed, unresolved class for ${className}`);
+    const dns = this.tree
+      .all()
+      .filter((mo) => mo.className === className)
+      .map((mo) => mo.dn);
+    if (dns.length === 0) throw new Error(`no ${className} objects to modify`);
+    const started = Date.now();
+    let pushes = 0;
+    let inFlight = 0;
+    let wake: (() => void) | undefined;
+    const sent = () => {
+      inFlight--;
+      wake?.();
+    };
+    for (let i = 0; i < count; i++) {
+      const change = this.tree.modify(dns[i % dns.length] as string, { descr: `flood ${i + 1}` });
+      const n = this.push(change, Date.now(), sent);
+      pushes += n;
+      inFlight += n;
+      while (inFlight >= FLOOD_IN_FLIGHT) await new Promise<void>((r) => (wake = r));
+    }
+    while (inFlight > 0) await new Promise<void>((r) => (wake = r));
+    return { changes: count, pushes, ms: Date.now() - started };
   }
 
   async stop(): Promise<void> {
@@ -371,6 +381,41 @@ export class ApicSimulator {
   }
 
   // --- internals -------------------------------------------------------------------------------
+
+  /** One change to every session with a matching subscription; `sent` is called once per push written. */
+  private push(change: Change, now: number, sent?: () => void): number {
+    this.stats.changes++;
+    const mo = {
+      className: change.className,
+      dn: change.dn,
+      attributes: { ...change.full, status: change.status },
+    };
+    let pushes = 0;
+    for (const session of this.sessions) {
+      const ws = session.socket;
+      if (!ws || ws.readyState !== WebSocket.OPEN) continue;
+      const ids: string[] = [];
+      for (const sub of session.subscriptions.values()) {
+        if (sub.expiresAt <= now) {
+          this.expire(sub);
+          continue;
+        }
+        if (!sub.broken && sub.matches(mo)) ids.push(sub.id);
+      }
+      if (ids.length === 0) continue;
+      this.stats.pushes++;
+      pushes++;
+      // A socket that breaks meanwhile calls back with an error: the push is spent all the same.
+      ws.send(
+        JSON.stringify({
+          subscriptionId: ids,
+          imdata: [{ [change.className]: { attributes: change.attributes } }],
+        }),
+        sent && (() => sent()),
+      );
+    }
+    return pushes;
+  }
 
   private expire(sub: SimSubscription): void {
     if (sub.session.subscriptions.delete(sub.id)) this.stats.expiredSubscriptions++;
@@ -800,6 +845,21 @@ export class ApicSimulator {
         200,
         changes.map(({ full: _full, ...c }) => c),
       );
+    });
+    r.on('POST', '/_sim/flood', async (req, res) => {
+      const b = body(req);
+      const count = b.count ?? 1000;
+      const className = b.className ?? 'fvBD';
+      if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > MAX_FLOOD) {
+        return sendJson(res, 400, { message: `count must be a whole number from 1 to ${MAX_FLOOD}` });
+      }
+      if (typeof className !== 'string' || !KNOWN_CLASSES.has(className)) {
+        return sendJson(res, 400, { message: `unknown class ${String(className)}` });
+      }
+      if (!this.tree.all().some((mo) => mo.className === className)) {
+        return sendJson(res, 400, { message: `no ${className} objects to modify` });
+      }
+      sendJson(res, 200, await this.flood(count, className));
     });
     r.on('POST', /^\/_sim\/apics\/(\d+)\/(stop|start)$/, (req, res) => {
       const index = Number(req.params[0]) - 1;
