@@ -574,7 +574,10 @@ export class ApicSubscriber extends EventEmitter {
       channel.end({ immediate: true });
     });
     session.on('debug', (text: string) => this.emit('debug', text));
-    signal.addEventListener('abort', () => channel.end({}), { once: true });
+    // Removed when the channel ends: a listener per session would keep every old channel alive.
+    const onAbort = () => channel.end({});
+    signal.addEventListener('abort', onAbort, { once: true });
+    void channel.ended.then(() => signal.removeEventListener('abort', onAbort));
     let socketError: unknown;
     ws.on('error', (err) => (socketError ??= err));
     ws.on('close', (code: number, why: Buffer) => {

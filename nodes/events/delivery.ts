@@ -6,7 +6,7 @@
  * 4xx), and 410 as "stop sending" (Webhook spec). Every event ends in a
  * resolved result or a rejected CodedError: none is dropped silently.
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { Pool } from 'undici';
 import { Backoff, retryAfterMs, sleep, type BackoffOptions } from '../common/backoff';
 import { CodedError, classifyNetworkError } from '../common/errors';
@@ -134,6 +134,7 @@ export class Delivery extends EventEmitter {
   private readonly queue: Item[] = [];
   /** Events that found the queue full (policy "wait"), in order. */
   private readonly waiters: Item[] = [];
+  /** Cancels requests and retry waits at close; one listener per request in flight, removed after it. */
   private readonly abort = new AbortController();
   private readonly counts = { delivered: 0, failed: 0, dropped: 0, retries: 0 };
   private inFlight = 0;
@@ -148,6 +149,8 @@ export class Delivery extends EventEmitter {
 
   constructor(options: DeliveryOptions) {
     super();
+    // Many requests in flight each listen on it: that is no leak, so no warning in the Node-RED log.
+    setMaxListeners(0, this.abort.signal);
     try {
       this.url = new URL(options.url);
     } catch {

@@ -253,7 +253,11 @@ export class VcdMessaging extends EventEmitter {
       client.on('error', (err) => {
         socketError ??= err;
       });
+      // Removed again at close: a listener per connection would keep every old client alive.
+      const onAbort = () => client.end(true);
+      signal.addEventListener('abort', onAbort, { once: true });
       client.once('close', () => {
+        signal.removeEventListener('abort', onAbort);
         client.removeAllListeners('message');
         client.end(true);
         if (this.client === client) this.client = undefined;
@@ -265,7 +269,6 @@ export class VcdMessaging extends EventEmitter {
           error: connectedAt ? undefined : this.describeFailure(upgradeStatus, socketError, refused),
         });
       });
-      signal.addEventListener('abort', () => client.end(true), { once: true });
     });
   }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { generateKeyPairSync } from 'node:crypto';
 import type { CodedError } from '../../nodes/common/errors';
 import { parseEntries } from '../../nodes/aci/entries';
@@ -224,6 +225,19 @@ describe('APIC client (against the simulator)', function () {
     assert.equal(change.status, 'modified');
     sim.modify(BD, { descr: 'after' });
     assert.equal((await changed(seen, BD, 'after')).reason, 'push');
+  });
+
+  it('holds on to nothing of a lost connection, however often it reconnects', async () => {
+    await startSim();
+    const { sub } = watch('fvBD');
+    await synced(sub);
+    for (let n = 2; n <= 4; n++) {
+      sim.dropSockets();
+      await waitFor(() => sim.stats.socketsOpened === n && sim.liveSubscriptions.length === 1, 'reconnected');
+    }
+    // Private, but what leaks is exactly this: one listener (and its channel) per old connection.
+    const signal = (sub as unknown as { abort: AbortController }).abort.signal;
+    assert.ok(getEventListeners(signal, 'abort').length <= 1);
   });
 
   it('reports a deletion found after a gap with the last known modTs, so its event id is deterministic', async () => {
