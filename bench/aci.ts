@@ -23,7 +23,15 @@ import { ApicCluster } from '../nodes/aci/session';
 import { ApicSubscriber, type AciChange } from '../nodes/aci/subscriptions';
 import { DEFAULT_APIC_PASSWORD } from '../sim/apic';
 import { SYSTEM_PYTHON } from '../test/support/seed-vcd-client';
-import { type Row, type SimProcess, measure, medianRow, printTable, startSimProcess } from './harness';
+import {
+  type Row,
+  type SimProcess,
+  measure,
+  medianRow,
+  printTable,
+  reportedCpuSeconds,
+  startSimProcess,
+} from './harness';
 
 const CLASS = 'fvBD';
 /** Measured runs per contender, taking turns; the table shows the median. */
@@ -191,13 +199,7 @@ function seedPython(sim: SimProcess, count: number) {
       if (code !== 0) throw new Error(`the seed script failed (${code}): ${err}`);
     });
     // Its own CPU time from the moment it had subscribed (it runs in another process).
-    const report = (key: string) =>
-      out
-        .split('\n')
-        .filter((l) => l.includes(key))
-        .map((l) => (JSON.parse(l) as Record<string, number>)[key] as number)[0] ?? NaN;
-    const cpuSeconds = () => report('cpuSeconds') - report('subscribedCpuSeconds');
-    return { all, close: async () => void child.kill(), cpuSeconds };
+    return { all, close: async () => void child.kill(), cpuSeconds: () => reportedCpuSeconds(out) };
   };
 }
 

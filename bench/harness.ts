@@ -79,3 +79,16 @@ export function printTable(title: string, rows: Row[]): void {
     );
   }
 }
+
+/**
+ * CPU seconds a seed script in another process spent after it had subscribed,
+ * from the JSON lines it prints (`subscribedCpuSeconds`, then `cpuSeconds`).
+ */
+export function reportedCpuSeconds(output: string): number {
+  const report = (key: string) =>
+    output
+      .split('\n')
+      .filter((l) => l.includes(key))
+      .map((l) => (JSON.parse(l) as Record<string, number>)[key] as number)[0] ?? NaN;
+  return report('cpuSeconds') - report('subscribedCpuSeconds');
+}

@@ -15,7 +15,14 @@ import { VcdMessaging } from '../nodes/vcd/messaging';
 import { VcdSession } from '../nodes/vcd/session';
 import { DEFAULT_PASSWORD } from '../sim/vcd/directory';
 import { seedClientMissing, spawnSeedVcdClient } from '../test/support/seed-vcd-client';
-import { type Row, type SimProcess, measure, printTable, startSimProcess } from './harness';
+import {
+  type Row,
+  type SimProcess,
+  measure,
+  printTable,
+  reportedCpuSeconds,
+  startSimProcess,
+} from './harness';
 
 async function flood(sim: SimProcess, count: number): Promise<void> {
   // The control endpoint answers when every event is handed to the broker.
@@ -119,13 +126,7 @@ function seedPython(sim: SimProcess, count: number) {
     });
     const all = new Promise<void>((r) => child.once('exit', () => r()));
     // Its own CPU time from the moment it had subscribed (it runs in another process).
-    const report = (key: string) =>
-      out
-        .split('\n')
-        .filter((l) => l.includes(key))
-        .map((l) => (JSON.parse(l) as Record<string, number>)[key] as number)[0] ?? NaN;
-    const cpuSeconds = () => report('cpuSeconds') - report('subscribedCpuSeconds');
-    return { all, close: async () => void child.kill(), cpuSeconds };
+    return { all, close: async () => void child.kill(), cpuSeconds: () => reportedCpuSeconds(out) };
   };
 }
 
