@@ -26,11 +26,12 @@ import { SYSTEM_PYTHON } from '../test/support/seed-vcd-client';
 import {
   type Row,
   type SimProcess,
-  measure,
+  type Contender,
   medianRow,
   printTable,
   reportedCpuSeconds,
   startSimProcess,
+  timed,
 } from './harness';
 
 const CLASS = 'fvBD';
@@ -48,30 +49,6 @@ async function flood(sim: SimProcess, count: number): Promise<void> {
   await http.close();
   if (res.status !== 200) throw new Error(`flood: ${res.status} ${res.text}`);
   if (process.env.BENCH_DEBUG) console.error(`flood ${count}: ${res.text}`);
-}
-
-interface Contender {
-  all: Promise<void>;
-  close(): Promise<void>;
-  /** For a contender in another process: the CPU seconds it reports. */
-  cpuSeconds?: () => number;
-}
-
-/** Runs one contender: `subscribe` resolves when subscribed and gives a promise of "all received". */
-async function timed(
-  contender: string,
-  sim: SimProcess,
-  count: number,
-  subscribe: () => Promise<Contender>,
-): Promise<Row> {
-  const run = await subscribe();
-  const row = await measure(contender, count, () =>
-    Promise.all([flood(sim, count), run.all]).then(() => undefined),
-  );
-  await run.close();
-  if (!run.cpuSeconds) return row;
-  // In another process: its own CPU time, no heap figure.
-  return { ...row, cpuMsPer1k: ((run.cpuSeconds() * 1000) / count) * 1000, heapMiB: undefined };
 }
 
 function counter(count: number): { all: Promise<void>; add(n: number): void } {
@@ -222,11 +199,11 @@ export async function run(count = Number(process.env.BENCH_EVENTS ?? 20_000)): P
     // A warm-up round (the simulator's code warms up too), then ROUNDS rounds taking turns, so that
     // neither warming up nor a busy moment of the machine favours one contender; the median of each.
     const warm = Math.min(2000, count);
-    for (const [name, make] of contenders) await timed(name, sim, warm, make(sim, warm));
+    for (const [name, make] of contenders) await timed(name, flood, sim, warm, make(sim, warm));
     const runs: Row[][] = contenders.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, [name, make]] of contenders.entries()) {
-        runs[i]!.push(await timed(name, sim, count, make(sim, count)));
+        runs[i]!.push(await timed(name, flood, sim, count, make(sim, count)));
       }
     }
     return runs.map(medianRow);

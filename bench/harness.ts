@@ -92,3 +92,32 @@ export function reportedCpuSeconds(output: string): number {
       .map((l) => (JSON.parse(l) as Record<string, number>)[key] as number)[0] ?? NaN;
   return report('cpuSeconds') - report('subscribedCpuSeconds');
 }
+
+/** A contender, subscribed: `all` resolves when it received every event. */
+export interface Contender {
+  all: Promise<void>;
+  close(): Promise<void>;
+  /** For a contender in another process: the CPU seconds it reports. */
+  cpuSeconds?: () => number;
+}
+
+/**
+ * Runs one contender: `subscribe` resolves when it is subscribed; the time runs
+ * from the start of `flood` (the simulator sending `count` events) to the last one received.
+ */
+export async function timed(
+  contender: string,
+  flood: (sim: SimProcess, count: number) => Promise<void>,
+  sim: SimProcess,
+  count: number,
+  subscribe: () => Promise<Contender>,
+): Promise<Row> {
+  const run = await subscribe();
+  const row = await measure(contender, count, () =>
+    Promise.all([flood(sim, count), run.all]).then(() => undefined),
+  );
+  await run.close();
+  if (!run.cpuSeconds) return row;
+  // In another process: its own CPU time, no heap figure.
+  return { ...row, cpuMsPer1k: ((run.cpuSeconds() * 1000) / count) * 1000, heapMiB: undefined };
+}

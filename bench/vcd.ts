@@ -18,10 +18,11 @@ import { seedClientMissing, spawnSeedVcdClient } from '../test/support/seed-vcd-
 import {
   type Row,
   type SimProcess,
-  measure,
+  type Contender,
   printTable,
   reportedCpuSeconds,
   startSimProcess,
+  timed,
 } from './harness';
 
 async function flood(sim: SimProcess, count: number): Promise<void> {
@@ -42,30 +43,6 @@ function sessionFor(sim: SimProcess): VcdSession {
     password: DEFAULT_PASSWORD,
     tls: { ca: fs.readFileSync(sim.caFile, 'utf8') },
   });
-}
-
-/** Runs one contender: `subscribe` resolves when subscribed and gives a promise of "all received". */
-async function timed(
-  contender: string,
-  sim: SimProcess,
-  count: number,
-  subscribe: () => Promise<Contender>,
-): Promise<Row> {
-  const run = await subscribe();
-  const row = await measure(contender, count, () =>
-    Promise.all([flood(sim, count), run.all]).then(() => undefined),
-  );
-  await run.close();
-  if (!run.cpuSeconds) return row;
-  // In another process: its own CPU time, no heap figure.
-  return { ...row, cpuMsPer1k: ((run.cpuSeconds() * 1000) / count) * 1000, heapMiB: undefined };
-}
-
-interface Contender {
-  all: Promise<void>;
-  close(): Promise<void>;
-  /** For a contender in another process: the CPU seconds it reports. */
-  cpuSeconds?: () => number;
 }
 
 function ours(sim: SimProcess, count: number) {
@@ -142,8 +119,8 @@ export async function run(count = Number(process.env.BENCH_EVENTS ?? 20_000)): P
     if (!seedClientMissing()) contenders.push(['seed script (Python paho-mqtt)', seedPython]);
     const rows: Row[] = [];
     for (const [name, make] of contenders) {
-      await timed(name, sim, Math.min(2000, count), make(sim, Math.min(2000, count))); // warm-up
-      rows.push(await timed(name, sim, count, make(sim, count)));
+      await timed(name, flood, sim, Math.min(2000, count), make(sim, Math.min(2000, count))); // warm-up
+      rows.push(await timed(name, flood, sim, count, make(sim, count)));
     }
     return rows;
   } finally {

@@ -363,9 +363,14 @@ export class ApicSubscriber extends EventEmitter {
     super();
     this.options = options;
     this.cluster = options.cluster;
-    this.backoff = new Backoff({ initialMs: 1000, maxMs: 60_000, ...options.backoff });
-    this.throttleBackoff = new Backoff({ initialMs: 1000, maxMs: 60_000, ...options.backoff });
+    this.backoff = this.retryBackoff();
+    this.throttleBackoff = this.retryBackoff();
     this.authBackoff = new Backoff({ initialMs: 600_000, maxMs: 1_800_000, ...options.authBackoff });
+  }
+
+  /** Between retries of something passing (a lost connection, a 5xx, throttling): 1 s growing to 1 min. */
+  private retryBackoff(): Backoff {
+    return new Backoff({ initialMs: 1000, maxMs: 60_000, ...this.options.backoff });
   }
 
   get state(): AciState {
@@ -740,11 +745,7 @@ export class ApicSubscriber extends EventEmitter {
       const error = toCoded(err, channel.session.host);
       if (endsChannel(error)) throw channelError(error, channel.session.host);
       if (error.code === ApicCodes.THROTTLED) {
-        const wait = (sub.retry ??= new Backoff({
-          initialMs: 1000,
-          maxMs: 60_000,
-          ...this.options.backoff,
-        })).next();
+        const wait = (sub.retry ??= this.retryBackoff()).next();
         // Past three quarters of the timeout an early-expiring APIC may have dropped it already.
         if (Date.now() + wait < sub.aliveSince + timeoutMs * REFRESH_GIVE_UP) {
           sub.due = Date.now() + wait;
@@ -804,7 +805,7 @@ export class ApicSubscriber extends EventEmitter {
   private postpone(channel: Channel, w: Watch, cause: CodedError): void {
     const retry = channel.retry.get(w) ?? {
       at: 0,
-      backoff: new Backoff({ initialMs: 1000, maxMs: 60_000, ...this.options.backoff }),
+      backoff: this.retryBackoff(),
       failures: 0,
     };
     channel.retry.set(w, retry);
