@@ -25,8 +25,11 @@ const DEMO_FLOWS = [
   'infra-events-to-cloudevents.json',
 ];
 
-/** Points a demo node at the running simulators (their ports and certificate can change between runs). */
-function pointAtSimulators(node: FlowNode, sims: Simulators): void {
+/**
+ * Points a demo node at the running simulators (their ports and certificate can
+ * change between runs). `shipped` is the node as the example file has it.
+ */
+function pointAtSimulators(node: FlowNode, sims: Simulators, shipped: FlowNode = node): void {
   if (node.type === 'vcd-login') {
     node.url = sims.vcd.url;
     node.ca = sims.cert;
@@ -38,6 +41,11 @@ function pointAtSimulators(node: FlowNode, sims: Simulators): void {
   if (node.type === 'cloudevent-emit' && typeof node.url === 'string' && node.url) {
     node.url = sims.sink.url + new URL(node.url).pathname;
     node.ca = sims.cert;
+  }
+  if (node.type === 'event-decode' && typeof shipped.source === 'string' && shipped.source) {
+    // The example names the simulators at their default ports: VCD on 8443, the first APIC on 8444.
+    const port = new URL(shipped.source).port;
+    node.source = port === '8443' ? sims.vcd.url : port === '8444' ? sims.apic.urls[0] : shipped.source;
   }
 }
 
@@ -60,10 +68,13 @@ function demoFlows(sims: Simulators): {
 
 /** Kept flows: the demo's own nodes follow the simulators; everything else stays as the user left it. */
 function refreshKeptFlows(file: string, sims: Simulators): void {
-  const demoIds = new Set(DEMO_FLOWS.flatMap(exampleFlow).map((n) => n.id));
+  const shipped = new Map(DEMO_FLOWS.flatMap(exampleFlow).map((n) => [n.id, n]));
   try {
     const flows = JSON.parse(fs.readFileSync(file, 'utf8')) as FlowNode[];
-    for (const node of flows) if (demoIds.has(node.id)) pointAtSimulators(node, sims);
+    for (const node of flows) {
+      const original = shipped.get(node.id);
+      if (original) pointAtSimulators(node, sims, original);
+    }
     fs.writeFileSync(file, JSON.stringify(flows, null, 2));
   } catch (err) {
     console.warn(`Could not update the simulator addresses in ${file}: ${(err as Error).message}`);

@@ -147,7 +147,17 @@ describe('npm start (the demo, in Chromium)', function () {
     demo = await startDemo(userDir);
     assert.match(demo.output(), /Demo flows +kept/);
     await debugSidebarShows(['VCD event', 'ACI change']);
-    await waitFor(async () => (await sinkEvents(demo!)).length > 0, 'CloudEvents at the new sink', 30_000);
+    const events = await waitFor(
+      async () => {
+        const got = await sinkEvents(demo!);
+        return got.some((e) => e.type.startsWith('com.vmware.vcloud.')) ? got : undefined;
+      },
+      'VCD CloudEvents at the new sink',
+      30_000,
+    );
+    // Their source is the VCD simulator where it listens now.
+    const vcd = events.find((e) => e.type.startsWith('com.vmware.vcloud.'))!;
+    assert.equal(vcd.source, `https://127.0.0.1:${demo.simBase}`);
     await stopDemo(demo);
   });
 });
