@@ -4,6 +4,7 @@
  */
 import { CodedError, errorMessage } from '../common/errors';
 import { Users, dialogSecrets, onClose, reportSetupError } from '../common/glue';
+import { metricsFor } from '../common/metrics';
 import type { NodeAPI, NodeDef } from '../common/red';
 import type { AciControllerCredentials, AciControllerNode, StateListener } from './controller-api';
 import { ApicCluster, type ApicAuthType, type ApicClusterOptions } from './session';
@@ -57,9 +58,15 @@ export = function register(RED: NodeAPI): void {
       cluster = new ApicCluster(clusterOptions(def, node.credentials));
       node.source = cluster.hosts[0];
       subscriber = new ApicSubscriber({ cluster });
+      const metrics = metricsFor(node);
       subscriber.on('state', (state: AciState, info: StateInfo) => {
+        // Every connection is a new APIC session: a login.
+        if (state === 'connected') metrics.logins++;
+        metrics.setState(state);
+        if (info.error) metrics.error(info.error.code);
         for (const listener of listeners.values()) listener(state, info);
       });
+      subscriber.on('refreshed', () => metrics.refreshes++);
       subscriber.on('debug', (text: string) => node.debug(text));
       subscriber.on('handler-error', (err: unknown) =>
         node.warn(`a subscriber failed: ${errorMessage(err)}`),

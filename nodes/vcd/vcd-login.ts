@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { CodedError, errorMessage } from '../common/errors';
 import { Users, dialogSecrets, onClose, reportSetupError } from '../common/glue';
+import { metricsFor } from '../common/metrics';
 import type { NodeAPI, NodeDef } from '../common/red';
 import { RotatingSecret } from '../common/rotating-secret';
 import type { StateListener, VcdLoginCredentials, VcdLoginNode } from './login-api';
@@ -99,16 +100,20 @@ export = function register(RED: NodeAPI): void {
       keep(token);
     };
 
+    const metrics = metricsFor(node);
     if (session) {
       session.on('rotated', (token: string) => {
         keep(token);
         node.log('VCD rotated the API token; the new one is kept.');
       });
       session.on('login', (info: { user: { name: string }; org: { name: string }; apiVersion: string }) => {
+        metrics.logins++;
         node.debug(`logged in as ${info.user.name}@${info.org.name} (API ${info.apiVersion})`);
       });
       messaging = new VcdMessaging({ site: session.site, tokens: session, tls: sessionOptions(def, {}).tls });
       messaging.on('state', (state: MessagingState, error?: CodedError) => {
+        metrics.setState(state);
+        if (error) metrics.error(error.code);
         for (const listener of listeners.values()) listener(state, error);
       });
       messaging.on('handler-error', (err: unknown) => node.warn(`a subscriber failed: ${errorMessage(err)}`));
