@@ -25,6 +25,8 @@ export interface UserDirOptions {
   logLevel?: 'info' | 'warn' | 'error';
   /** Other packages from the repository's node_modules to install (link) too, e.g. node-red-node-email. */
   modules?: string[];
+  /** More settings.js properties, as JavaScript source (e.g. "adminAuth: {...},"). */
+  settings?: string;
 }
 
 /** Makes `dir` a Node-RED user directory with this package installed (as a link to the repository). */
@@ -50,6 +52,7 @@ module.exports = {
   editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } },
   diagnostics: { enabled: false },
   telemetry: { enabled: false },
+${options.settings ?? ''}
 };
 `,
   );
