@@ -77,13 +77,10 @@ describe('the "datacenter events" sidebar tab (Chromium)', function () {
       ],
     });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    // The editor opens the sidebar tab that was open last (kept in the browser's local storage): this one.
+    await page.addInitScript(`localStorage.setItem('last-sidebar-tab', 'dcevents-operations')`);
     await page.goto(red.base);
-    // The tab is in the sidebar's tab bar (or its overflow menu when the bar is full): open it as that does.
-    await page.waitForSelector('#red-ui-tab-dcevents-operations-link-button', {
-      state: 'attached',
-      timeout: 30_000,
-    });
-    await page.evaluate(`RED.sidebar.show('dcevents-operations')`);
+    await page.waitForSelector('.dcevents-ops', { timeout: 30_000 });
   });
 
   after(async () => {
