@@ -3,6 +3,8 @@
  * Prometheus text made from exactly those counters.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { messageCount } from '../../nodes/common/glue';
 import { NodeMetrics, allMetrics, metricsFor, retain } from '../../nodes/common/metrics';
 import { prometheusRegistry } from '../../nodes/operations/prometheus';
@@ -134,5 +136,16 @@ describe('metrics', () => {
     // Not prom-client's global registry, which other packages in the same Node-RED fill.
     const { register } = await import('prom-client');
     assert.doesNotMatch(await register.metrics(), /dcevents_/);
+  });
+
+  it('documents every metric it serves, and the Grafana dashboard asks only for those', async () => {
+    const docs = path.resolve(__dirname, '../../../docs');
+    const served = (await prometheusRegistry().getMetricsAsJSON()).map((m) => m.name);
+    const listed = fs.readFileSync(path.join(docs, 'operations.md'), 'utf8');
+    for (const name of served) assert.ok(listed.includes(`\`${name}\``), `${name} in docs/operations.md`);
+    const grafana = fs.readFileSync(path.join(docs, 'grafana-dashboard.json'), 'utf8');
+    const asked = new Set(grafana.match(/dcevents_[a-z_]+/g));
+    assert.ok(asked.size > 5);
+    for (const name of asked) assert.ok(served.includes(name), `${name} (Grafana) is served`);
   });
 });
