@@ -73,14 +73,12 @@ export function adminPost(
     }
     handler(body as Record<string, unknown>, res).catch((err: unknown) => {
       if ((err as CodedError).code === AdminCodes.SECRET_RETYPE) {
-        res
-          .status(400)
-          .json({
-            ok: false,
-            code: AdminCodes.SECRET_RETYPE,
-            category: 'retype',
-            message: errorMessage(err),
-          });
+        res.status(400).json({
+          ok: false,
+          code: AdminCodes.SECRET_RETYPE,
+          category: 'retype',
+          message: errorMessage(err),
+        });
       } else {
         res
           .status(500)

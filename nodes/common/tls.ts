@@ -95,7 +95,16 @@ export function trustKey(settings: TlsSettings): string {
  * on the way (an `http://` address), or undefined when every address is https.
  */
 export function cleartextWarning(urls: readonly string[]): string | undefined {
-  const plain = urls.filter((url) => /^http:\/\//i.test(url.trim()));
+  const plain = urls.filter((url) => /^http:\/\//i.test(url.trim())).map(originOf);
   if (plain.length === 0) return undefined;
   return `Credentials are sent to ${plain.join(', ')} over plain http://: anyone on the network path can read them. Use https://.`;
+}
+
+/** Scheme, host and port only: a URL may carry a user and password, which never go into a log. */
+function originOf(url: string): string {
+  try {
+    return new URL(url.trim()).origin;
+  } catch {
+    return 'an http:// address';
+  }
 }
