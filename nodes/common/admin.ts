@@ -10,6 +10,8 @@ import type { AdminRequest, AdminResponse, NodeAPI } from './red';
 export const AdminCodes = {
   /** The request body is not JSON (a cross-site form or a text/plain POST). */
   JSON_ONLY: 'ADMIN_JSON_ONLY',
+  /** The JSON body is not an object. */
+  BAD_REQUEST: 'ADMIN_BAD_REQUEST',
   /** A stored secret was asked for, but the request does not target what the deployed node targets. */
   SECRET_RETYPE: 'ADMIN_SECRET_RETYPE',
 } as const;
@@ -68,7 +70,7 @@ export function adminPost(
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
       res
         .status(400)
-        .json({ ok: false, code: 'ADMIN_BAD_REQUEST', message: 'The body must be a JSON object.' });
+        .json({ ok: false, code: AdminCodes.BAD_REQUEST, message: 'The body must be a JSON object.' });
       return;
     }
     handler(body as Record<string, unknown>, res).catch((err: unknown) => {

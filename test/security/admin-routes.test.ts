@@ -239,6 +239,8 @@ describe('security: test-connection routes keep stored secrets with their system
         .set('content-type', 'text/plain')
         .send(JSON.stringify(body))) as unknown as Reply;
       assert.equal(asText.status, 415, route);
+      const asArray = await post(route, [body] as unknown as Body);
+      assert.equal(asArray.body.code, 'ADMIN_BAD_REQUEST', route);
     }
     assert.equal(hostile.connections, 0);
   });
