@@ -90,6 +90,13 @@ export function adminPost(
   });
 }
 
+/** Secret fields as the dialogs call them. */
+const SECRET_WORDS: Record<string, string> = {
+  password: 'password',
+  apiToken: 'API token',
+  privateKey: 'private key',
+};
+
 /** The deployed node `id` when it is of `type` and has exactly `target` as its target. */
 export function deployedWithTarget<N extends SecretHolder>(
   RED: NodeAPI,
@@ -127,7 +134,7 @@ export function requestSecrets<K extends string>(
   if (!deployed) {
     throw new CodedError(
       AdminCodes.SECRET_RETYPE,
-      `Type the ${wanted.join(' and ')} again: a stored secret is used only with the settings the node was deployed with (address, organization, user, certificate, authentication and TLS).`,
+      `Type the ${wanted.map((name) => SECRET_WORDS[name] ?? name).join(' and ')} again: a stored secret is used only with the settings the node was deployed with (address, organization, user, certificate, authentication and TLS).`,
     );
   }
   const stored = RED.nodes.getCredentials(deployed.id) ?? {};
