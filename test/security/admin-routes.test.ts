@@ -185,6 +185,8 @@ describe('security: test-connection routes keep stored secrets with their system
       ['node type', { id: 'ctrl' }],
     ];
     for (const [what, change] of vcdChanges) withheld(await post('/vcd-login/test', vcdBody(change)), what);
+    const token = await post('/vcd-login/test', vcdBody({ authType: 'apiToken', apiToken: PLACEHOLDER }));
+    assert.match(String(token.body.message), /^Type the API token again/);
     const aciChanges: [string, Body][] = [
       ['user', { username: 'operator' }],
       ['one APIC less', { hosts: apic.hosts.split(', ').slice(1).join(', ') }],
