@@ -4,6 +4,9 @@
  * the attributes that carry them (shapes as in public APIC captures).
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from '../../sim/nodered';
 import { aciEvents, aciObjectEvent, type AciMo } from '../../nodes/events/decode/aci';
 import { fromInfraEvent } from '../../nodes/events/cloudevent';
 import {
@@ -309,6 +312,37 @@ describe('ACI objects as real APICs send them', () => {
         /state in-service/,
       ],
     ];
+    cases.push(
+      [
+        'healthInst',
+        { dn: 'uni/tn-shop/health', cur: '90', prev: '100', maxSev: 'minor', modTs: 'never' },
+        /^health of uni\/tn-shop 90 \(was 100, worst fault minor\)$/,
+      ],
+      [
+        'aaaModLR',
+        audit.aaaModLR!.attributes as Record<string, string>,
+        /^alice modified uni\/tn-shop\/ap-web\/epg-front: /,
+      ],
+      [
+        'eventRecord',
+        {
+          dn: 'subj-[topology/pod-1/node-101]/rec-1',
+          affected: 'topology/pod-1/node-101',
+          code: 'E4204938',
+          descr: 'Node leaf-101 changed state',
+          modTs: 'never',
+          created: '2026-03-04T10:00:00.000+00:00',
+        },
+        /^event E4204938 on topology\/pod-1\/node-101: Node leaf-101 changed state$/,
+      ],
+    );
+    // The classes the dialog offers, read from the editor file itself: none may be left without a case.
+    const html = fs.readFileSync(path.join(REPO_ROOT, 'nodes/aci/aci-subscribe.html'), 'utf8');
+    const offered = JSON.parse(/var classes = (\[[^\]]*\])/.exec(html)![1]!.replace(/'/g, '"')) as string[];
+    assert.deepEqual(
+      offered.filter((c) => !cases.some(([name]) => name === c)),
+      [],
+    );
     for (const [className, attributes, summary] of cases) {
       const e = aciObjectEvent({ [className]: { attributes: { status: 'created', ...attributes } } });
       assert.match(e.summary, summary, className);
