@@ -7,7 +7,10 @@
  * pushes naming every matching subscription of the session. Fault switches
  * and /_sim/* control endpoints cover what goes wrong in the field: throttling
  * (503 with an HTML body), expired tokens, dropped sockets, an APIC down;
- * /_sim/flood makes many changes fast, for benchmarks.
+ * /_sim/flood makes many changes fast, for benchmarks. The fabric itself
+ * (fabric.ts) changes as a real one does: faults through their life cycle,
+ * health scores, audit and event records, with modTs "never" where APICs
+ * write it.
  */
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';

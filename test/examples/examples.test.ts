@@ -313,6 +313,43 @@ describe('example flows in a real Node-RED', function () {
     });
   });
 
+  describe('aci-changes-to-debug', () => {
+    let apic: ApicSimulator | undefined;
+
+    after(async () => {
+      await apic?.stop();
+    });
+
+    it('shows faults (modTs "never", with their transition times), BDs and tenants as APIC sends them', async () => {
+      apic = await ApicSimulator.start({ ratePerSec: 0 });
+      const flow = toConsole(exampleFlow('aci-changes-to-debug.json')).map((n) =>
+        n.type === 'aci-controller' ? { ...n, hosts: apic!.hosts, ca: apic!.cert } : n,
+      );
+      const id = (type: string) => flow.find((n) => n.type === type)!.id;
+      red = await runNodeRed({
+        flows: flow,
+        credentials: { [id('aci-controller')]: { username: 'admin', password: DEFAULT_APIC_PASSWORD } },
+      });
+      await waitFor(() => apic!.liveSubscriptions.length === 4, 'the four entries subscribed', 20_000);
+      const fault = apic.raiseFault('uni/tn-prod/BD-bd-app', 'F1527', 'raised');
+      apic.advanceFault(fault, 'retaining');
+      apic.modify('uni/tn-prod/BD-bd-web', { descr: 'seen in the debug output' });
+      await waitFor(
+        () =>
+          red!.log().includes('seen in the debug output') &&
+          (red!.log().match(/retaining/g) ?? []).length >= 1,
+        'the BD and both fault changes in the debug output',
+        20_000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\n${red!.log()}`);
+      });
+      const log = red.log();
+      assert.match(log, /fault-F1527/);
+      assert.match(log, /lastTransition/);
+      assert.doesNotMatch(log, /\[error\]/);
+    });
+  });
+
   describe('cloudevents-in', () => {
     it('answers 202 once per request, decodes binary and batch CloudEvents, and answers 400 to what is not one', async () => {
       red = await runNodeRed({ flows: toConsole(exampleFlow('cloudevents-in.json')) });
