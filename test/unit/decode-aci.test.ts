@@ -18,7 +18,14 @@ import {
   updatedStamp,
 } from '../../nodes/aci/object-facts';
 import { MoTree } from '../../sim/apic/tree';
-import { advanceFault, auditRecord, raiseFault, seedFabric, FAULTS } from '../../sim/apic/fabric';
+import {
+  advanceFault,
+  auditRecord,
+  raiseFault,
+  randomChange,
+  seedFabric,
+  FAULTS,
+} from '../../sim/apic/fabric';
 import { seededRandom } from '../../sim/ids';
 
 const FAULT_DN = 'topology/pod-1/node-102/sys/phys-[eth1/3]/fault-F0532';
@@ -458,6 +465,43 @@ describe('the simulated APIC models real data', () => {
       .filter((e) => e.aci!.className === 'faultInst' && e.aci!.status !== 'deleted')
       .map((e) => e.id);
     assert.equal(new Set(ids).size, ids.length, ids.join('\n'));
+  });
+
+  it('whatever the change generator does, every change decodes with a real time, and faults and records keep modTs "never"', () => {
+    const tree = new MoTree();
+    seedFabric(tree);
+    const random = seededRandom(42);
+    const counter = { n: 0 };
+    const seen = new Set<string>();
+    for (let i = 0; i < 500; i++) {
+      for (const c of randomChange(tree, random, counter)) {
+        seen.add(c.className);
+        if (['faultInst', 'healthInst', 'aaaModLR', 'eventRecord'].includes(c.className)) {
+          assert.equal(c.attributes.modTs, 'never', c.className);
+        }
+        const e = aciObjectEvent({ [c.className]: { attributes: c.attributes } });
+        assert.ok(!Number.isNaN(Date.parse(e.time)), `${c.className} ${c.status}: ${e.time}`);
+        assert.doesNotMatch(e.id, /never/);
+      }
+    }
+    for (const cls of [
+      'faultInst',
+      'healthInst',
+      'aaaModLR',
+      'eventRecord',
+      'fvBD',
+      'fvAEPg',
+      'fabricNode',
+    ]) {
+      assert.ok(seen.has(cls), `the generator changes ${cls}`);
+    }
+    const lcs = new Set(
+      tree
+        .all()
+        .filter((m) => m.className === 'faultInst')
+        .map((m) => m.attributes.lc),
+    );
+    assert.ok(lcs.size >= 2, `faults in several states: ${[...lcs].join(', ')}`);
   });
 
   it("a user's change leaves an audit record with the user and what changed", () => {
