@@ -20,19 +20,18 @@ const VIEWER_TOKEN = 'flows-read-only-token';
 const PASSWORD_HASH = '$2b$08$7hPQ6P47w2lbj0o0enQWCeUnPZjj5qcnEgKp0P1xlLCSrR8awaXhq';
 
 /** adminAuth as an operator would write it: people log in; Prometheus uses a static bearer token. */
-const ADMIN_AUTH = `
-  adminAuth: {
-    type: 'credentials',
-    users: [
-      { username: 'admin', password: '${PASSWORD_HASH}', permissions: '*' },
-      { username: 'prometheus', password: '${PASSWORD_HASH}', permissions: 'dcevents.metrics.read' },
-      { username: 'viewer', password: '${PASSWORD_HASH}', permissions: 'flows.read' },
-    ],
-    tokens: [
-      { token: process.env.PROMETHEUS_TOKEN, user: 'prometheus', scope: ['dcevents.metrics.read'] },
-      { token: '${VIEWER_TOKEN}', user: 'viewer', scope: ['flows.read'] },
-    ],
-  },`;
+const ADMIN_AUTH = {
+  type: 'credentials',
+  users: [
+    { username: 'admin', password: PASSWORD_HASH, permissions: '*' },
+    { username: 'prometheus', password: PASSWORD_HASH, permissions: 'dcevents.metrics.read' },
+    { username: 'viewer', password: PASSWORD_HASH, permissions: 'flows.read' },
+  ],
+  tokens: [
+    { token: PROMETHEUS_TOKEN, user: 'prometheus', scope: ['dcevents.metrics.read'] },
+    { token: VIEWER_TOKEN, user: 'viewer', scope: ['flows.read'] },
+  ],
+};
 
 /** Prometheus text → "name{labels}" → value. */
 function parse(text: string): Map<string, number> {
@@ -87,9 +86,8 @@ describe('operations in a real Node-RED', function () {
         APIC_SOURCE: apic.urls[0]!,
         SINK_URL: `${sink.url}/events`,
         SINK_CA: sink.cert ?? '',
-        PROMETHEUS_TOKEN,
       },
-      settings: ADMIN_AUTH,
+      settings: { adminAuth: ADMIN_AUTH },
     });
   });
 
