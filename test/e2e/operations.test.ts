@@ -101,6 +101,12 @@ describe('the "datacenter events" sidebar tab (Chromium)', function () {
     assert.equal(await page.textContent(`${row('sub')} .dcevents-ops-name`), 'acme events');
     assert.equal(await page.textContent(`${row('sub')} .dcevents-ops-state`), 'connected');
     assert.equal(await page.textContent(`${row('login')} .dcevents-ops-state`), 'connected');
+    // A config node: its session, not a rate; its dot follows its state.
+    assert.match(
+      (await page.textContent(`${row('login')} .dcevents-ops-session`)) ?? '',
+      /^logins [1-9]\d* · reconnects 0 · refreshes 0$/,
+    );
+    assert.ok(await page.isVisible(`${row('login')} .dcevents-ops-dot.green`));
     const points = await page.getAttribute(`${row('sub')} .dcevents-ops-sparkline polyline`, 'points');
     assert.ok(points && points.trim().length > 0, 'a sparkline');
     assert.match(
