@@ -15,6 +15,7 @@ import { waitFor } from '../support/wait';
 
 const PROMETHEUS_TOKEN = 'scrape-token-for-tests';
 const VIEWER_TOKEN = 'flows-read-only-token';
+const ADMIN_TOKEN = 'admin-token-for-tests';
 
 /** bcrypt of "admin-password": settings.js holds hashes, never passwords. */
 const PASSWORD_HASH = '$2b$08$7hPQ6P47w2lbj0o0enQWCeUnPZjj5qcnEgKp0P1xlLCSrR8awaXhq';
@@ -30,6 +31,7 @@ const ADMIN_AUTH = {
   tokens: [
     { token: PROMETHEUS_TOKEN, user: 'prometheus', scope: ['dcevents.metrics.read'] },
     { token: VIEWER_TOKEN, user: 'viewer', scope: ['flows.read'] },
+    { token: ADMIN_TOKEN, user: 'admin', scope: ['*'] },
   ],
 };
 
@@ -148,5 +150,29 @@ describe('operations in a real Node-RED', function () {
     assert.ok((of('dcevents_logins_total', 'aci-controller') ?? 0) >= 1);
     // Nodes of other packages (debug, catch) are not ours to count.
     assert.ok(![...values.keys()].some((k) => k.includes('type="debug"')));
+  });
+
+  it('keeps the counters of redeployed nodes and forgets deleted ones', async () => {
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+    const deployed = (await (await fetch(`${red!.base}/flows`, { headers: admin })).json()) as {
+      id: string;
+    }[];
+    const gone = node('event-decode', 'decode ACI').id;
+    const res = await fetch(`${red!.base}/flows`, {
+      method: 'POST',
+      headers: { ...admin, 'node-red-deployment-type': 'full' },
+      body: JSON.stringify(deployed.filter((n) => n.id !== gone)),
+    });
+    assert.equal(res.status, 204, await res.text());
+    await waitFor(
+      async () => !(await (await scrape(PROMETHEUS_TOKEN)).text()).includes(gone),
+      'the deleted node gone',
+    );
+    const values = parse(await (await scrape(PROMETHEUS_TOKEN)).text());
+    const sub = node('vcd-subscribe');
+    assert.equal(
+      values.get(`dcevents_received_total{id="${sub.id}",name="${String(sub.name)}",type="vcd-subscribe"}`),
+      1,
+    );
   });
 });
