@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { Backoff } from '../common/backoff';
-import { CodedError, NetCodes, classifyNetworkError, errorMessage } from '../common/errors';
+import { CodedError, NetCodes, errorMessage, toCoded } from '../common/errors';
 import { HttpClient, excerpt, type HttpResponse } from '../common/http';
 import { tlsConnectOptions, type TlsSettings } from '../common/tls';
 
@@ -132,10 +132,6 @@ export function normalizePem(text: string): string {
 
 /** Names that end up inside a cookie: no separators, spaces or quotes. */
 const COOKIE_SAFE = /^[A-Za-z0-9_.@-]+$/;
-
-function toCoded(err: unknown, target: string): CodedError {
-  return err instanceof CodedError ? err : classifyNetworkError(err, target);
-}
 
 /** Network-level failures: the APIC (not the session) is the problem. */
 export function isNetworkFailure(err: unknown): boolean {

@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici';
-import { CodedError, classifyNetworkError } from './errors';
+import { CodedError, toCoded } from './errors';
 import { tlsConnectOptions, type TlsSettings } from './tls';
 
 export type HeaderMap = Record<string, string | string[] | undefined>;
@@ -59,7 +59,7 @@ export class HttpClient {
         signal: options.signal,
       });
     } catch (err) {
-      throw classifyNetworkError(err, new URL(url).origin);
+      throw toCoded(err, new URL(url).origin);
     }
     const chunks: Buffer[] = [];
     let size = 0;
@@ -76,7 +76,7 @@ export class HttpClient {
         chunks.push(chunk as Buffer);
       }
     } catch (err) {
-      throw classifyNetworkError(err, new URL(url).origin);
+      throw toCoded(err, new URL(url).origin);
     }
     return { status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') };
   }
