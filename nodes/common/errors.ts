@@ -18,6 +18,9 @@ export class CodedError extends Error {
   }
 }
 
+/** A failure nothing foresaw (a bug), reported as it is. */
+export const UNEXPECTED = 'UNEXPECTED';
+
 export function isCoded(err: unknown, code?: string): err is CodedError {
   return err instanceof CodedError && (code === undefined || err.code === code);
 }

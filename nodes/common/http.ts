@@ -2,6 +2,10 @@ import { Agent, request } from 'undici';
 import { CodedError, toCoded } from './errors';
 import { tlsConnectOptions, type TlsSettings } from './tls';
 
+export const HttpCodes = {
+  BODY_TOO_LARGE: 'HTTP_BODY_TOO_LARGE',
+} as const;
+
 export type HeaderMap = Record<string, string | string[] | undefined>;
 
 export interface HttpResponse {
@@ -69,7 +73,7 @@ export class HttpClient {
         if (size > this.maxBodyBytes) {
           res.body.destroy();
           throw new CodedError(
-            'HTTP_BODY_TOO_LARGE',
+            HttpCodes.BODY_TOO_LARGE,
             `The answer of ${method} ${new URL(url).pathname} is too large.`,
           );
         }

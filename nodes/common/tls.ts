@@ -2,6 +2,10 @@ import fs from 'node:fs';
 import tls from 'node:tls';
 import { CodedError } from './errors';
 
+export const TlsCodes = {
+  CA_INVALID: 'CONFIG_CA_INVALID',
+} as const;
+
 /** What every config node lets the user set about TLS. */
 export interface TlsSettings {
   /** Skip certificate verification (test systems only; the editor warns). */
@@ -72,7 +76,7 @@ export function tlsConnectOptions(settings: TlsSettings): TlsConnectOptions {
     const certs = pemCertificates(text);
     if (certs.length === 0) {
       throw new CodedError(
-        'CONFIG_CA_INVALID',
+        TlsCodes.CA_INVALID,
         'The CA field must hold one or more PEM certificates (-----BEGIN CERTIFICATE----- ...).',
       );
     }
