@@ -1,0 +1,215 @@
+/**
+ * Everything a pipeline benchmark runs, each in a process of its own:
+ * mosquitto, the VCD simulator relaying its message bus to mosquitto, two
+ * APIC simulators (one for our flow, one for the ceiling, so that neither sees
+ * the other's changes), the counting sink, one Node-RED with every flow
+ * (bench/flows.ts), the ceilings and the seed's Python approach.
+ */
+import { type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { request } from 'undici';
+import { HttpClient } from '../nodes/common/http';
+import { prepareUserDir, startNodeRed } from '../sim/nodered';
+import { DEFAULT_PASSWORD } from '../sim/vcd/directory';
+import { freePort } from '../test/support/nodered-process';
+import { SYSTEM_PYTHON, seedClientMissing } from '../test/support/seed-vcd-client';
+import { CONNECTIONS, VCD_USERS, benchFlows } from './flows';
+import { startSimProcess, type SimProcess } from './harness';
+import { type Proc, startMosquitto, startNodeChild, waitUntil } from './procs';
+
+export interface SinkState {
+  events: number;
+  latency: { count: number; p50Ms: number; p99Ms: number };
+}
+
+export interface Stack {
+  vcdUrl: string;
+  sinkUrl: string;
+  apicOurs: SimProcess;
+  apicCeiling: SimProcess;
+  red: { base: string; proc: Proc };
+  ceilingVcd: Proc;
+  ceilingAci: Proc;
+  /** Undefined when python3-paho-mqtt or python3-requests is missing (with the reason). */
+  seed: Proc | string;
+  /** Does cloudevent emit have a spool property in this build? */
+  spool: boolean;
+  /** Broker, VCD simulator, APIC simulator of our flow, sink: the processes every table looks at. */
+  infrastructure: Proc[];
+  sink: { reset(latency?: boolean): Promise<void>; state(): Promise<SinkState> };
+  floodVcd(user: string, count: number, ratePerSec?: number): Promise<void>;
+  floodAci(apic: SimProcess, count: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Does this build's cloudevent emit have a `spool` property (the disk spool)? */
+export function emitHasSpool(): boolean {
+  const html = fs.readFileSync(path.join(__dirname, '../nodes/events/cloudevent-emit.html'), 'utf8');
+  return /^\s*spool:\s*\{/m.test(html);
+}
+
+async function vcdIds(vcdUrl: string, user: string): Promise<{ org: string; user: string }> {
+  const res = await request(`${vcdUrl}/cloudapi/1.0.0/sessions`, {
+    method: 'POST',
+    headers: {
+      accept: 'application/json;version=38.0',
+      authorization: `Basic ${Buffer.from(`${user}@acme:${DEFAULT_PASSWORD}`).toString('base64')}`,
+    },
+  });
+  const s = (await res.body.json()) as { org: { id: string }; user: { id: string } };
+  const id = (urn: string) => urn.split(':').pop() as string;
+  return { org: id(s.org.id), user: id(s.user.id) };
+}
+
+async function startRed(flows: ReturnType<typeof benchFlows>): Promise<{
+  base: string;
+  child: ChildProcess;
+}> {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-nr-'));
+  prepareUserDir(dir, { port, logLevel: 'warn', ...flows });
+  const child = startNodeRed(dir, 'pipe');
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const base = `http://127.0.0.1:${port}`;
+  await waitUntil(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`Node-RED exited: ${output}`);
+      try {
+        const res = await request(`${base}/flows`, { headers: { 'node-red-api-version': 'v2' } });
+        await res.body.dump();
+        return res.statusCode === 200;
+      } catch {
+        return false;
+      }
+    },
+    'Node-RED to start',
+    120_000,
+    200,
+  );
+  child.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  if (process.env.BENCH_DEBUG) child.stdout!.on('data', (d: Buffer) => process.stderr.write(d));
+  return { base, child };
+}
+
+async function startSeed(vcdUrl: string, sinkUrl: string): Promise<Proc | string> {
+  const missing = seedClientMissing();
+  if (missing) return missing;
+  const child = spawn(
+    SYSTEM_PYTHON,
+    [
+      path.resolve(__dirname, '../../bench/seed_vcd_pipeline.py'),
+      vcdUrl,
+      `${VCD_USERS.seed}@acme`,
+      DEFAULT_PASSWORD,
+      `${sinkUrl}/events`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the seed script exited (${code})`)));
+    child.stdout.once('data', () => resolve());
+  });
+  child.removeAllListeners('exit');
+  return { name: 'Python', pid: child.pid as number };
+}
+
+export async function startStack(): Promise<Stack> {
+  const stops: (() => unknown)[] = [];
+  try {
+    const broker = await startMosquitto();
+    stops.push(broker.stop);
+    const vcd = await startSimProcess('vcd-relay', [broker.url, Object.values(VCD_USERS).join(',')]);
+    stops.push(vcd.stop);
+    const apicOurs = await startSimProcess('apic');
+    stops.push(apicOurs.stop);
+    const apicCeiling = await startSimProcess('apic');
+    stops.push(apicCeiling.stop);
+    const sinkChild = await startNodeChild<{ url: string }>('count-sink.js', []);
+    stops.push(sinkChild.stop);
+    const sinkUrl = sinkChild.ready.url;
+    const ids = await vcdIds(vcd.url, VCD_USERS.core);
+    const spool = emitHasSpool();
+    const flows = benchFlows({
+      vcdUrl: vcd.url,
+      sinkUrl: `${sinkUrl}/events`,
+      coreTopic: `publish/${ids.org}/${ids.user}`,
+      apicHost: new URL(apicOurs.url).host,
+      apicCa: fs.readFileSync(apicOurs.caFile, 'utf8'),
+      spool,
+    });
+    const red = await startRed(flows);
+    stops.push(() => red.child.kill('SIGINT'));
+    const ceilingVcd = await startNodeChild('ceiling.js', [
+      'vcd',
+      vcd.url,
+      VCD_USERS.ceiling,
+      `${sinkUrl}/events`,
+      String(CONNECTIONS),
+    ]);
+    stops.push(ceilingVcd.stop);
+    const ceilingAci = await startNodeChild('ceiling.js', [
+      'aci',
+      apicCeiling.url,
+      apicCeiling.caFile,
+      'fvBD',
+      `${sinkUrl}/events`,
+      String(CONNECTIONS),
+    ]);
+    stops.push(ceilingAci.stop);
+    const seed = await startSeed(vcd.url, sinkUrl);
+    if (typeof seed !== 'string') stops.push(() => process.kill(seed.pid, 'SIGTERM'));
+
+    const control = new HttpClient({ tls: {}, timeoutMs: 600_000 });
+    const apicControl = (apic: SimProcess) =>
+      new HttpClient({ tls: { ca: fs.readFileSync(apic.caFile, 'utf8') }, timeoutMs: 600_000 });
+    const sinkState = async () => JSON.parse((await control.send('GET', `${sinkUrl}/_state`)).text) as SinkState;
+    return {
+      vcdUrl: vcd.url,
+      sinkUrl,
+      apicOurs,
+      apicCeiling,
+      red: { base: red.base, proc: { name: 'Node-RED', pid: red.child.pid as number } },
+      ceilingVcd: { name: 'ceiling', pid: ceilingVcd.child.pid as number },
+      ceilingAci: { name: 'ceiling', pid: ceilingAci.child.pid as number },
+      seed,
+      spool,
+      infrastructure: [
+        broker.proc,
+        { name: 'VCD sim', pid: vcd.pid },
+        { name: 'APIC sim', pid: apicOurs.pid },
+        { name: 'sink', pid: sinkChild.child.pid as number },
+      ],
+      sink: {
+        reset: async (latency = false) =>
+          void (await control.send('POST', `${sinkUrl}/_reset${latency ? '?latency=1' : ''}`)),
+        state: sinkState,
+      },
+      floodVcd: async (user, count, ratePerSec = 0) => {
+        const res = await control.send('POST', `${vcd.url}/_sim/flood`, {
+          body: JSON.stringify({ count, actor: `${user}@acme`, ratePerSec }),
+        });
+        if (res.status !== 200) throw new Error(`VCD flood: ${res.status} ${res.text}`);
+      },
+      floodAci: async (apic, count) => {
+        const client = apicControl(apic);
+        const res = await client.send('POST', `${apic.url}/_sim/flood`, {
+          body: JSON.stringify({ count, className: 'fvBD' }),
+        });
+        await client.close();
+        if (res.status !== 200) throw new Error(`APIC flood: ${res.status} ${res.text}`);
+      },
+      stop: async () => {
+        await control.close();
+        for (const stop of stops.reverse()) stop();
+      },
+    };
+  } catch (err) {
+    for (const stop of stops.reverse()) stop();
+    throw err;
+  }
+}
