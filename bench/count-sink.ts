@@ -50,7 +50,11 @@ const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     const url = req.url ?? '/';
     if (req.method === 'GET' && url === '/_state') {
       const sorted = [...latencies].sort((a, b) => a - b);
-      const latency = { count: sorted.length, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99) };
+      const latency = {
+        count: sorted.length,
+        p50Ms: percentile(sorted, 0.5),
+        p99Ms: percentile(sorted, 0.99),
+      };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ events, latency }));
       return;
     }

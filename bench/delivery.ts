@@ -85,7 +85,12 @@ async function timed(stack: Stack, proc: Proc, count: number, work: () => Promis
   const before = snapshot(procs);
   const started = performance.now();
   await work();
-  await waitUntil(async () => (await stack.sink.state()).events >= count, `${count} events at the sink`, 600_000, 20);
+  await waitUntil(
+    async () => (await stack.sink.state()).events >= count,
+    `${count} events at the sink`,
+    600_000,
+    20,
+  );
   const seconds = (performance.now() - started) / 1000;
   return { seconds, cpu: spent(before, snapshot(procs)) };
 }
@@ -120,6 +125,10 @@ export async function delivery(stack: Stack, count: number): Promise<ResultRow[]
     await res.body.dump();
   };
   await timed(stack, stack.red.proc, Math.min(2000, count), start(Math.min(2000, count)));
-  add('core http request node (Node-RED)', stack.red.proc, await timed(stack, stack.red.proc, count, start(count)));
+  add(
+    'core http request node (Node-RED)',
+    stack.red.proc,
+    await timed(stack, stack.red.proc, count, start(count)),
+  );
   return rows;
 }

@@ -55,7 +55,14 @@ function emit(id: string, tab: string, sinkUrl: string, extra: Record<string, un
 }
 
 /** vcd login → vcd subscribe (→ event decode) → cloudevent emit, for one user. */
-function ourVcdFlow(tab: string, key: string, user: string, s: FlowSetup, viaDecode: boolean, emitExtra = {}) {
+function ourVcdFlow(
+  tab: string,
+  key: string,
+  user: string,
+  s: FlowSetup,
+  viaDecode: boolean,
+  emitExtra = {},
+) {
   const nodes: FlowNode[] = [
     { id: `${key}-login`, type: 'vcd-login', url: s.vcdUrl, org: 'acme', authType: 'password', version: 1 },
     {
@@ -134,7 +141,15 @@ function coreVcdFlow(tab: string, s: FlowSetup): FlowNode[] {
       inputs: 0,
       wires: [['core-json']],
     },
-    { id: 'core-json', type: 'json', z: tab, property: 'payload', action: 'obj', pretty: false, wires: [['core-fn']] },
+    {
+      id: 'core-json',
+      type: 'json',
+      z: tab,
+      property: 'payload',
+      action: 'obj',
+      pretty: false,
+      wires: [['core-fn']],
+    },
     {
       id: 'core-fn',
       type: 'function',
@@ -195,7 +210,14 @@ return [out, { ...msg, payload: 'started' }];`;
 /** aci controller → aci subscribe (fvBD, output event) → cloudevent emit. */
 function ourAciFlow(tab: string, s: FlowSetup) {
   const nodes: FlowNode[] = [
-    { id: 'aci-ctl', type: 'aci-controller', hosts: s.apicHost, authType: 'password', ca: s.apicCa, version: 1 },
+    {
+      id: 'aci-ctl',
+      type: 'aci-controller',
+      hosts: s.apicHost,
+      authType: 'password',
+      ca: s.apicCa,
+      version: 1,
+    },
     {
       id: 'aci-sub',
       type: 'aci-subscribe',
@@ -234,6 +256,9 @@ export function benchFlows(s: FlowSetup): {
       ...coreVcdFlow(tab, s),
       ...coreDeliveryFlow(tab, s),
     ],
-    credentials: Object.assign({}, ...parts.map((p) => p.credentials)) as Record<string, Record<string, string>>,
+    credentials: Object.assign({}, ...parts.map((p) => p.credentials)) as Record<
+      string,
+      Record<string, string>
+    >,
   };
 }

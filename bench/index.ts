@@ -22,26 +22,34 @@ const TITLES: Record<ResultRow['benchmark'], string> = {
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
-  const sizes = quick ? QUICK : FULL;
+  const sizes = { ...(quick ? QUICK : FULL) };
+  // BENCH_EVENTS=<n>: events per contender of the throughput runs (pipelines, delivery, spool).
+  if (process.env.BENCH_EVENTS) sizes.pipeline = sizes.delivery = Number(process.env.BENCH_EVENTS);
   console.log(
     `Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, loopback` +
       (quick ? ' (--quick: small numbers, the ratios are not meaningful)' : ''),
   );
   const stack = await startStack();
   const rows: ResultRow[] = [];
-  const run = async (work: () => Promise<ResultRow[]>) => {
-    const got = await work();
-    printTable(TITLES[got[0]!.benchmark], got);
-    rows.push(...got);
-  };
+  // BENCH_ONLY=pipeline-vcd,latency runs only those (to profile one).
+  const only = process.env.BENCH_ONLY?.split(',');
+  const benchmarks: [ResultRow['benchmark'], () => Promise<ResultRow[]>][] = [
+    ['pipeline-vcd', () => pipelineVcd(stack, sizes)],
+    ['pipeline-aci', () => pipelineAci(stack, sizes)],
+    ['delivery', () => delivery(stack, sizes.delivery)],
+    ['latency', () => latency(stack, sizes)],
+    ['memory', () => memory(stack, sizes)],
+    ['spool', () => spool(stack, sizes)],
+  ];
   try {
-    if (typeof stack.seed === 'string') console.log(`(seed approach rows skipped: ${stack.seed})`);
-    await run(() => pipelineVcd(stack, sizes));
-    await run(() => pipelineAci(stack, sizes));
-    await run(() => delivery(stack, quick ? 2000 : 50_000));
-    await run(() => latency(stack, sizes));
-    await run(() => memory(stack, sizes));
-    await run(() => spool(stack, sizes));
+    if (typeof stack.seed === 'string') console.log(`(VCD seed approach rows skipped: ${stack.seed})`);
+    if (typeof stack.seedAci === 'string') console.log(`(ACI seed approach row skipped: ${stack.seedAci})`);
+    for (const [name, work] of benchmarks) {
+      if (only && !only.includes(name)) continue;
+      const got = await work();
+      printTable(TITLES[name], got);
+      rows.push(...got);
+    }
   } finally {
     await stack.stop();
   }

@@ -10,14 +10,31 @@ import type { Stack } from './stack';
 
 export interface Sizes {
   pipeline: number;
+  delivery: number;
   warmup: number;
   latencySeconds: number;
   memoryWarmup: number;
   memory: number;
 }
 
-export const FULL: Sizes = { pipeline: 200_000, warmup: 5000, latencySeconds: 30, memoryWarmup: 100_000, memory: 1_000_000 };
-export const QUICK: Sizes = { pipeline: 2000, warmup: 300, latencySeconds: 1, memoryWarmup: 1000, memory: 3000 };
+export const FULL: Sizes = {
+  pipeline: 200_000,
+  delivery: 50_000,
+  warmup: 5000,
+  latencySeconds: Number(process.env.BENCH_LATENCY_SECONDS ?? 30),
+  memoryWarmup: 100_000,
+  memory: 1_000_000,
+};
+export const QUICK: Sizes = {
+  pipeline: 1000,
+  delivery: 1000,
+  warmup: 200,
+  latencySeconds: 1,
+  memoryWarmup: 500,
+  memory: 1000,
+};
+/** The seed's Python approach carries a fraction of the others' events per second: it gets a tenth of N. */
+const SEED_SHARE = 0.1;
 
 /** A contender of the VCD pipeline: the user whose topic it reads, and its process. */
 interface VcdContender {
@@ -30,13 +47,19 @@ export function vcdContenders(stack: Stack): VcdContender[] {
   const list: VcdContender[] = [
     { name: 'ceiling: mqtt.js + JSON.parse + undici Pool', user: VCD_USERS.ceiling, proc: stack.ceilingVcd },
     { name: 'vcd subscribe → event decode → cloudevent emit', user: VCD_USERS.ours, proc: stack.red.proc },
-    { name: 'vcd subscribe (output event) → cloudevent emit', user: VCD_USERS.oursEvent, proc: stack.red.proc },
+    {
+      name: 'vcd subscribe (output event) → cloudevent emit',
+      user: VCD_USERS.oursEvent,
+      proc: stack.red.proc,
+    },
     { name: 'core: mqtt in → json → function → http request', user: VCD_USERS.core, proc: stack.red.proc },
   ];
   if (typeof stack.seed !== 'string') {
     list.push({ name: 'seed approach: Python paho-mqtt + requests', user: VCD_USERS.seed, proc: stack.seed });
   }
-  return list;
+  // BENCH_CONTENDER=<text>: only the contenders whose name contains it (to profile one).
+  const only = process.env.BENCH_CONTENDER;
+  return only ? list.filter((c) => c.name.includes(only)) : list;
 }
 
 interface Measured {
@@ -51,7 +74,14 @@ interface Measured {
  * Sends `count` events with `send` and waits for the sink to count them; stops
  * early, with what arrived, when the count stalls for 20 s (events lost).
  */
-async function measured(stack: Stack, procs: Proc[], contender: Proc, count: number, send: () => Promise<void>, latency = false): Promise<Measured> {
+async function measured(
+  stack: Stack,
+  procs: Proc[],
+  contender: Proc,
+  count: number,
+  send: () => Promise<void>,
+  latency = false,
+): Promise<Measured> {
   await stack.sink.reset(latency);
   const rssBefore = rssBytes(contender.pid);
   const before = snapshot(procs);
@@ -62,7 +92,7 @@ async function measured(stack: Stack, procs: Proc[], contender: Proc, count: num
   await waitUntil(
     async () => {
       const { events } = await stack.sink.state();
-      if (events !== last) (last = events), (lastChange = Date.now());
+      if (events !== last) ((last = events), (lastChange = Date.now()));
       return events >= count || Date.now() - lastChange > 20_000;
     },
     `${count} events at the sink`,
@@ -81,7 +111,14 @@ async function measured(stack: Stack, procs: Proc[], contender: Proc, count: num
   };
 }
 
-function row(benchmark: Benchmark, name: string, contender: Proc, count: number, m: Measured, extra: Partial<ResultRow> = {}): ResultRow {
+function row(
+  benchmark: Benchmark,
+  name: string,
+  contender: Proc,
+  count: number,
+  m: Measured,
+  extra: Partial<ResultRow> = {},
+): ResultRow {
   const lost = count - m.events;
   return {
     benchmark,
@@ -117,12 +154,15 @@ const procsOf = (stack: Stack, c: Proc) => [...stack.infrastructure, c];
 export async function pipelineVcd(stack: Stack, sizes: Sizes): Promise<ResultRow[]> {
   const rows: ResultRow[] = [];
   for (const c of vcdContenders(stack)) {
+    const count = c.proc.name === 'Python' ? Math.ceil(sizes.pipeline * SEED_SHARE) : sizes.pipeline;
     await ready(stack, c.user);
-    await measured(stack, procsOf(stack, c.proc), c.proc, sizes.warmup, () => stack.floodVcd(c.user, sizes.warmup));
-    const m = await measured(stack, procsOf(stack, c.proc), c.proc, sizes.pipeline, () =>
-      stack.floodVcd(c.user, sizes.pipeline),
+    await measured(stack, procsOf(stack, c.proc), c.proc, sizes.warmup, () =>
+      stack.floodVcd(c.user, sizes.warmup),
     );
-    rows.push(row('pipeline-vcd', c.name, c.proc, sizes.pipeline, m));
+    const m = await measured(stack, procsOf(stack, c.proc), c.proc, count, () =>
+      stack.floodVcd(c.user, count),
+    );
+    rows.push(row('pipeline-vcd', c.name, c.proc, count, m));
   }
   return rows;
 }
@@ -133,7 +173,14 @@ export async function latency(stack: Stack, sizes: Sizes): Promise<ResultRow[]> 
   const count = rate * sizes.latencySeconds;
   const rows: ResultRow[] = [];
   for (const c of vcdContenders(stack)) {
-    const m = await measured(stack, procsOf(stack, c.proc), c.proc, count, () => stack.floodVcd(c.user, count, rate), true);
+    const m = await measured(
+      stack,
+      procsOf(stack, c.proc),
+      c.proc,
+      count,
+      () => stack.floodVcd(c.user, count, rate),
+      true,
+    );
     rows.push(row('latency', c.name, c.proc, count, m, { p50Ms: m.latency.p50Ms, p99Ms: m.latency.p99Ms }));
   }
   return rows;
@@ -144,7 +191,9 @@ export async function memory(stack: Stack, sizes: Sizes): Promise<ResultRow[]> {
   const rows: ResultRow[] = [];
   for (const c of vcdContenders(stack).slice(0, 2)) {
     const procs = procsOf(stack, c.proc);
-    await measured(stack, procs, c.proc, sizes.memoryWarmup, () => stack.floodVcd(c.user, sizes.memoryWarmup));
+    await measured(stack, procs, c.proc, sizes.memoryWarmup, () =>
+      stack.floodVcd(c.user, sizes.memoryWarmup),
+    );
     const m = await measured(stack, procs, c.proc, sizes.memory, () => stack.floodVcd(c.user, sizes.memory));
     rows.push(row('memory', c.name, c.proc, sizes.memory, m, { rssGrowthMiB: m.rssGrowth }));
   }
@@ -176,7 +225,9 @@ export async function spool(stack: Stack, sizes: Sizes): Promise<ResultRow[]> {
     const c = stack.red.proc;
     await ready(stack, user);
     await measured(stack, procsOf(stack, c), c, sizes.warmup, () => stack.floodVcd(user, sizes.warmup));
-    const m = await measured(stack, procsOf(stack, c), c, sizes.pipeline, () => stack.floodVcd(user, sizes.pipeline));
+    const m = await measured(stack, procsOf(stack, c), c, sizes.pipeline, () =>
+      stack.floodVcd(user, sizes.pipeline),
+    );
     rows.push(row('spool', name, c, sizes.pipeline, m));
   }
   return rows;
@@ -189,9 +240,16 @@ export async function pipelineAci(stack: Stack, sizes: Sizes): Promise<ResultRow
     { name: 'ceiling: ws + JSON.parse + undici Pool', apic: stack.apicCeiling, proc: stack.ceilingAci },
     { name: 'aci subscribe (output event) → cloudevent emit', apic: stack.apicOurs, proc: stack.red.proc },
   ];
+  if (typeof stack.seedAci !== 'string') {
+    const { apic, proc } = stack.seedAci;
+    contenders.push({ name: 'seed approach: Python websocket-client + requests', apic, proc });
+  }
   for (const c of contenders) {
+    const count = c.proc.name === 'Python' ? Math.ceil(sizes.pipeline * SEED_SHARE) : sizes.pipeline;
     const procs = [
-      ...stack.infrastructure.filter((p) => p.name !== 'APIC sim' && p.name !== 'VCD sim' && p.name !== 'broker'),
+      ...stack.infrastructure.filter(
+        (p) => p.name !== 'APIC sim' && p.name !== 'VCD sim' && p.name !== 'broker',
+      ),
       { name: 'APIC sim', pid: c.apic.pid },
       c.proc,
     ];
@@ -207,8 +265,8 @@ export async function pipelineAci(stack: Stack, sizes: Sizes): Promise<ResultRow
       0,
     );
     await measured(stack, procs, c.proc, sizes.warmup, () => stack.floodAci(c.apic, sizes.warmup));
-    const m = await measured(stack, procs, c.proc, sizes.pipeline, () => stack.floodAci(c.apic, sizes.pipeline));
-    rows.push(row('pipeline-aci', c.name, c.proc, sizes.pipeline, m));
+    const m = await measured(stack, procs, c.proc, count, () => stack.floodAci(c.apic, count));
+    rows.push(row('pipeline-aci', c.name, c.proc, count, m));
   }
   return rows;
 }

@@ -33,6 +33,18 @@ export function rssBytes(pid: number): number {
   return Number(kb) * 1024;
 }
 
+/** Busy and total CPU seconds of the whole machine so far (all cores, every process). */
+export function machineCpu(): { busy: number; total: number } {
+  const fields = (fs.readFileSync('/proc/stat', 'utf8').split('\n')[0] as string)
+    .trim()
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return { busy: (total - idle) / TICKS_PER_SECOND, total: total / TICKS_PER_SECOND };
+}
+
 /** A process taking part in a run: its name in the tables and its pid. */
 export interface Proc {
   name: string;
@@ -42,8 +54,11 @@ export interface Proc {
 /** CPU seconds of each process at one moment. */
 export type CpuSnapshot = Map<string, number>;
 
+/** The key of a snapshot under which the whole machine's busy CPU seconds are kept. */
+const MACHINE = '(machine)';
+
 export function snapshot(procs: Proc[]): CpuSnapshot {
-  return new Map(procs.map((p) => [p.name, cpuSeconds(p.pid)]));
+  return new Map([...procs.map((p) => [p.name, cpuSeconds(p.pid)] as const), [MACHINE, machineCpu().busy]]);
 }
 
 /** CPU seconds each process spent between two snapshots. */
@@ -57,13 +72,19 @@ export function spent(before: CpuSnapshot, after: CpuSnapshot): Map<string, numb
  * (the sum says so).
  */
 export function boundBy(cpu: Map<string, number>, seconds: number): string {
-  const shares = [...cpu].map(([name, s]) => [name, s / seconds] as const).sort((a, b) => b[1] - a[1]);
+  const machine = (cpu.get(MACHINE) ?? NaN) / seconds;
+  const shares = [...cpu]
+    .filter(([name]) => name !== MACHINE)
+    .map(([name, s]) => [name, s / seconds] as const)
+    .sort((a, b) => b[1] - a[1]);
   const [top, share] = shares[0] ?? ['?', 0];
-  const total = shares.reduce((sum, [, s]) => sum + s, 0);
+  const ours = shares.reduce((sum, [, s]) => sum + s, 0);
   const pct = (x: number) => `${Math.round(x * 100)}%`;
-  if (share >= 0.85) return `${top} (${pct(share)} CPU)`;
-  if (total >= 0.85 * os.cpus().length) return `all cores (${top} ${pct(share)}, total ${pct(total)})`;
-  return `none saturated (${top} ${pct(share)})`;
+  // Other work on the machine: what was busy beyond the processes of the run.
+  const others = Number.isNaN(machine) ? '' : `, other work ${pct(Math.max(0, machine - ours))}`;
+  if (share >= 0.85) return `${top} (${pct(share)} of a core${others})`;
+  if (machine >= 0.85 * os.cpus().length) return `all cores busy (${top} ${pct(share)}${others})`;
+  return `none saturated (${top} ${pct(share)}${others})`;
 }
 
 /** Mosquitto on a free loopback port with a generated configuration; resolves once it listens. */

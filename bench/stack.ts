@@ -5,18 +5,19 @@
  * the other's changes), the counting sink, one Node-RED with every flow
  * (bench/flows.ts), the ceilings and the seed's Python approach.
  */
-import { type ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
 import { HttpClient } from '../nodes/common/http';
-import { prepareUserDir, startNodeRed } from '../sim/nodered';
+import { prepareUserDir } from '../sim/nodered';
+import { DEFAULT_APIC_PASSWORD } from '../sim/apic';
 import { DEFAULT_PASSWORD } from '../sim/vcd/directory';
 import { freePort } from '../test/support/nodered-process';
 import { SYSTEM_PYTHON, seedClientMissing } from '../test/support/seed-vcd-client';
 import { CONNECTIONS, VCD_USERS, benchFlows } from './flows';
+import { seedScriptMissing } from './aci';
 import { startSimProcess, type SimProcess } from './harness';
 import { type Proc, startMosquitto, startNodeChild, waitUntil } from './procs';
 
@@ -33,8 +34,10 @@ export interface Stack {
   red: { base: string; proc: Proc };
   ceilingVcd: Proc;
   ceilingAci: Proc;
-  /** Undefined when python3-paho-mqtt or python3-requests is missing (with the reason). */
+  /** The seed's approach, or why it cannot run (python3-paho-mqtt or python3-requests missing). */
   seed: Proc | string;
+  /** The seed's ACI approach with an APIC of its own, or why it cannot run. */
+  seedAci: { proc: Proc; apic: SimProcess } | string;
   /** Does cloudevent emit have a spool property in this build? */
   spool: boolean;
   /** Broker, VCD simulator, APIC simulator of our flow, sink: the processes every table looks at. */
@@ -71,7 +74,21 @@ async function startRed(flows: ReturnType<typeof benchFlows>): Promise<{
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-nr-'));
   prepareUserDir(dir, { port, logLevel: 'warn', ...flows });
-  const child = startNodeRed(dir, 'pipe');
+  // BENCH_PROFILE=<dir>: Node-RED writes a CPU profile there when it exits (open it in Chrome DevTools).
+  const profile = process.env.BENCH_PROFILE;
+  const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profile)}`] : [];
+  const child = spawn(
+    process.execPath,
+    [
+      ...nodeArgs,
+      require.resolve('node-red/red.js'),
+      '--userDir',
+      dir,
+      '--settings',
+      path.join(dir, 'settings.js'),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir },
+  );
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
@@ -96,20 +113,11 @@ async function startRed(flows: ReturnType<typeof benchFlows>): Promise<{
   return { base, child };
 }
 
-async function startSeed(vcdUrl: string, sinkUrl: string): Promise<Proc | string> {
-  const missing = seedClientMissing();
-  if (missing) return missing;
-  const child = spawn(
-    SYSTEM_PYTHON,
-    [
-      path.resolve(__dirname, '../../bench/seed_vcd_pipeline.py'),
-      vcdUrl,
-      `${VCD_USERS.seed}@acme`,
-      DEFAULT_PASSWORD,
-      `${sinkUrl}/events`,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+/** A seed approach script of bench/ (Python), ready once it prints its first line. */
+async function startSeed(script: string, args: string[]): Promise<Proc> {
+  const child = spawn(SYSTEM_PYTHON, [path.resolve(__dirname, '../../bench', script), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the seed script exited (${code})`)));
     child.stdout.once('data', () => resolve());
@@ -143,7 +151,10 @@ export async function startStack(): Promise<Stack> {
       spool,
     });
     const red = await startRed(flows);
-    stops.push(() => red.child.kill('SIGINT'));
+    stops.push(() => {
+      red.child.kill('SIGINT');
+      return new Promise((r) => red.child.once('exit', r));
+    });
     const ceilingVcd = await startNodeChild('ceiling.js', [
       'vcd',
       vcd.url,
@@ -161,13 +172,36 @@ export async function startStack(): Promise<Stack> {
       String(CONNECTIONS),
     ]);
     stops.push(ceilingAci.stop);
-    const seed = await startSeed(vcd.url, sinkUrl);
+    const seed =
+      seedClientMissing() ??
+      (await startSeed('seed_vcd_pipeline.py', [
+        vcd.url,
+        `${VCD_USERS.seed}@acme`,
+        DEFAULT_PASSWORD,
+        `${sinkUrl}/events`,
+      ]));
     if (typeof seed !== 'string') stops.push(() => process.kill(seed.pid, 'SIGTERM'));
+    let seedAci: Stack['seedAci'] = seedScriptMissing() ?? '';
+    if (!seedAci) {
+      const apic = await startSimProcess('apic');
+      stops.push(apic.stop);
+      const proc = await startSeed('seed_aci_pipeline.py', [
+        apic.url,
+        apic.caFile,
+        'admin',
+        DEFAULT_APIC_PASSWORD,
+        'fvBD',
+        `${sinkUrl}/events`,
+      ]);
+      stops.push(() => process.kill(proc.pid, 'SIGTERM'));
+      seedAci = { proc, apic };
+    }
 
     const control = new HttpClient({ tls: {}, timeoutMs: 600_000 });
     const apicControl = (apic: SimProcess) =>
       new HttpClient({ tls: { ca: fs.readFileSync(apic.caFile, 'utf8') }, timeoutMs: 600_000 });
-    const sinkState = async () => JSON.parse((await control.send('GET', `${sinkUrl}/_state`)).text) as SinkState;
+    const sinkState = async () =>
+      JSON.parse((await control.send('GET', `${sinkUrl}/_state`)).text) as SinkState;
     return {
       vcdUrl: vcd.url,
       sinkUrl,
@@ -177,6 +211,7 @@ export async function startStack(): Promise<Stack> {
       ceilingVcd: { name: 'ceiling', pid: ceilingVcd.child.pid as number },
       ceilingAci: { name: 'ceiling', pid: ceilingAci.child.pid as number },
       seed,
+      seedAci,
       spool,
       infrastructure: [
         broker.proc,
@@ -205,7 +240,7 @@ export async function startStack(): Promise<Stack> {
       },
       stop: async () => {
         await control.close();
-        for (const stop of stops.reverse()) stop();
+        for (const stop of stops.reverse()) await stop();
       },
     };
   } catch (err) {
