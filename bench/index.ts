@@ -29,7 +29,9 @@ async function main(): Promise<void> {
     `Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, loopback` +
       (quick ? ' (--quick: small numbers, the ratios are not meaningful)' : ''),
   );
+  const started = Date.now();
   const stack = await startStack();
+  console.log(`(processes started in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
   const rows: ResultRow[] = [];
   // BENCH_ONLY=pipeline-vcd,latency runs only those (to profile one).
   const only = process.env.BENCH_ONLY?.split(',');
@@ -46,8 +48,10 @@ async function main(): Promise<void> {
     if (typeof stack.seedAci === 'string') console.log(`(ACI seed approach row skipped: ${stack.seedAci})`);
     for (const [name, work] of benchmarks) {
       if (only && !only.includes(name)) continue;
+      const started = Date.now();
       const got = await work();
       printTable(TITLES[name], got);
+      console.log(`\n(${((Date.now() - started) / 1000).toFixed(0)} s)`);
       rows.push(...got);
     }
   } finally {

@@ -26,9 +26,9 @@ export const FULL: Sizes = {
   memory: 1_000_000,
 };
 export const QUICK: Sizes = {
-  pipeline: 1000,
-  delivery: 1000,
-  warmup: 200,
+  pipeline: 500,
+  delivery: 500,
+  warmup: 100,
   latencySeconds: 1,
   memoryWarmup: 500,
   memory: 1000,

@@ -126,83 +126,101 @@ async function startSeed(script: string, args: string[]): Promise<Proc> {
   return { name: 'Python', pid: child.pid as number };
 }
 
+/** Stops what was started, last first. */
+class Stops {
+  private readonly list: (() => unknown)[] = [];
+  add<T>(started: T, stop: (it: T) => unknown): T {
+    this.list.push(() => stop(started));
+    return started;
+  }
+  async all(): Promise<void> {
+    for (const stop of this.list.reverse()) await stop();
+  }
+}
+
+/** The seed's approaches, each with its own source, or why they cannot run here. */
+async function startSeeds(stops: Stops, vcdUrl: string, sinkUrl: string) {
+  const kill = (p: Proc) => process.kill(p.pid, 'SIGTERM');
+  const seed: Stack['seed'] =
+    seedClientMissing() ??
+    stops.add(
+      await startSeed('seed_vcd_pipeline.py', [vcdUrl, `${VCD_USERS.seed}@acme`, DEFAULT_PASSWORD, sinkUrl]),
+      kill,
+    );
+  const missing = seedScriptMissing();
+  if (missing) return { seed, seedAci: missing };
+  const apic = stops.add(await startSimProcess('apic'), (a) => a.stop());
+  const args = [apic.url, apic.caFile, 'admin', DEFAULT_APIC_PASSWORD, 'fvBD', sinkUrl];
+  const proc = stops.add(await startSeed('seed_aci_pipeline.py', args), kill);
+  return { seed, seedAci: { proc, apic } };
+}
+
+function controls(vcdUrl: string, sinkUrl: string) {
+  const control = new HttpClient({ tls: {}, timeoutMs: 600_000 });
+  const apicControl = (apic: SimProcess) =>
+    new HttpClient({ tls: { ca: fs.readFileSync(apic.caFile, 'utf8') }, timeoutMs: 600_000 });
+  return {
+    close: () => control.close(),
+    sink: {
+      reset: async (latency = false) =>
+        void (await control.send('POST', `${sinkUrl}/_reset${latency ? '?latency=1' : ''}`)),
+      state: async () => JSON.parse((await control.send('GET', `${sinkUrl}/_state`)).text) as SinkState,
+    },
+    floodVcd: async (user: string, count: number, ratePerSec = 0) => {
+      const res = await control.send('POST', `${vcdUrl}/_sim/flood`, {
+        body: JSON.stringify({ count, actor: `${user}@acme`, ratePerSec }),
+      });
+      if (res.status !== 200) throw new Error(`VCD flood: ${res.status} ${res.text}`);
+    },
+    floodAci: async (apic: SimProcess, count: number) => {
+      const client = apicControl(apic);
+      const res = await client.send('POST', `${apic.url}/_sim/flood`, {
+        body: JSON.stringify({ count, className: 'fvBD' }),
+      });
+      await client.close();
+      if (res.status !== 200) throw new Error(`APIC flood: ${res.status} ${res.text}`);
+    },
+  };
+}
+
 export async function startStack(): Promise<Stack> {
-  const stops: (() => unknown)[] = [];
+  const stops = new Stops();
   try {
-    const broker = await startMosquitto();
-    stops.push(broker.stop);
-    const vcd = await startSimProcess('vcd-relay', [broker.url, Object.values(VCD_USERS).join(',')]);
-    stops.push(vcd.stop);
-    const apicOurs = await startSimProcess('apic');
-    stops.push(apicOurs.stop);
-    const apicCeiling = await startSimProcess('apic');
-    stops.push(apicCeiling.stop);
-    const sinkChild = await startNodeChild<{ url: string }>('count-sink.js', []);
-    stops.push(sinkChild.stop);
+    const broker = stops.add(await startMosquitto(), (b) => b.stop());
+    const users = Object.values(VCD_USERS).join(',');
+    const [vcd, apicOurs, apicCeiling, sinkChild] = await Promise.all([
+      startSimProcess('vcd-relay', [broker.url, users]).then((p) => stops.add(p, (x) => x.stop())),
+      startSimProcess('apic').then((p) => stops.add(p, (x) => x.stop())),
+      startSimProcess('apic').then((p) => stops.add(p, (x) => x.stop())),
+      startNodeChild<{ url: string }>('count-sink.js', []).then((p) => stops.add(p, (x) => x.stop())),
+    ]);
     const sinkUrl = sinkChild.ready.url;
+    const events = `${sinkUrl}/events`;
     const ids = await vcdIds(vcd.url, VCD_USERS.core);
     const spool = emitHasSpool();
     const flows = benchFlows({
       vcdUrl: vcd.url,
-      sinkUrl: `${sinkUrl}/events`,
+      sinkUrl: events,
       coreTopic: `publish/${ids.org}/${ids.user}`,
       apicHost: new URL(apicOurs.url).host,
       apicCa: fs.readFileSync(apicOurs.caFile, 'utf8'),
       spool,
     });
-    const red = await startRed(flows);
-    stops.push(() => {
-      red.child.kill('SIGINT');
-      return new Promise((r) => red.child.once('exit', r));
-    });
-    const ceilingVcd = await startNodeChild('ceiling.js', [
-      'vcd',
-      vcd.url,
-      VCD_USERS.ceiling,
-      `${sinkUrl}/events`,
-      String(CONNECTIONS),
+    const connections = String(CONNECTIONS);
+    const [red, ceilingVcd, ceilingAci, seeds] = await Promise.all([
+      startRed(flows).then((r) =>
+        stops.add(r, (x) => (x.child.kill('SIGINT'), new Promise((done) => x.child.once('exit', done)))),
+      ),
+      startNodeChild('ceiling.js', ['vcd', vcd.url, VCD_USERS.ceiling, events, connections]),
+      startNodeChild('ceiling.js', ['aci', apicCeiling.url, apicCeiling.caFile, 'fvBD', events, connections]),
+      startSeeds(stops, vcd.url, events),
     ]);
-    stops.push(ceilingVcd.stop);
-    const ceilingAci = await startNodeChild('ceiling.js', [
-      'aci',
-      apicCeiling.url,
-      apicCeiling.caFile,
-      'fvBD',
-      `${sinkUrl}/events`,
-      String(CONNECTIONS),
-    ]);
-    stops.push(ceilingAci.stop);
-    const seed =
-      seedClientMissing() ??
-      (await startSeed('seed_vcd_pipeline.py', [
-        vcd.url,
-        `${VCD_USERS.seed}@acme`,
-        DEFAULT_PASSWORD,
-        `${sinkUrl}/events`,
-      ]));
-    if (typeof seed !== 'string') stops.push(() => process.kill(seed.pid, 'SIGTERM'));
-    let seedAci: Stack['seedAci'] = seedScriptMissing() ?? '';
-    if (!seedAci) {
-      const apic = await startSimProcess('apic');
-      stops.push(apic.stop);
-      const proc = await startSeed('seed_aci_pipeline.py', [
-        apic.url,
-        apic.caFile,
-        'admin',
-        DEFAULT_APIC_PASSWORD,
-        'fvBD',
-        `${sinkUrl}/events`,
-      ]);
-      stops.push(() => process.kill(proc.pid, 'SIGTERM'));
-      seedAci = { proc, apic };
-    }
-
-    const control = new HttpClient({ tls: {}, timeoutMs: 600_000 });
-    const apicControl = (apic: SimProcess) =>
-      new HttpClient({ tls: { ca: fs.readFileSync(apic.caFile, 'utf8') }, timeoutMs: 600_000 });
-    const sinkState = async () =>
-      JSON.parse((await control.send('GET', `${sinkUrl}/_state`)).text) as SinkState;
+    stops.add(ceilingVcd, (c) => c.stop());
+    stops.add(ceilingAci, (c) => c.stop());
+    const control = stops.add(controls(vcd.url, sinkUrl), (c) => c.close());
     return {
+      ...control,
+      ...seeds,
       vcdUrl: vcd.url,
       sinkUrl,
       apicOurs,
@@ -210,8 +228,6 @@ export async function startStack(): Promise<Stack> {
       red: { base: red.base, proc: { name: 'Node-RED', pid: red.child.pid as number } },
       ceilingVcd: { name: 'ceiling', pid: ceilingVcd.child.pid as number },
       ceilingAci: { name: 'ceiling', pid: ceilingAci.child.pid as number },
-      seed,
-      seedAci,
       spool,
       infrastructure: [
         broker.proc,
@@ -219,32 +235,10 @@ export async function startStack(): Promise<Stack> {
         { name: 'APIC sim', pid: apicOurs.pid },
         { name: 'sink', pid: sinkChild.child.pid as number },
       ],
-      sink: {
-        reset: async (latency = false) =>
-          void (await control.send('POST', `${sinkUrl}/_reset${latency ? '?latency=1' : ''}`)),
-        state: sinkState,
-      },
-      floodVcd: async (user, count, ratePerSec = 0) => {
-        const res = await control.send('POST', `${vcd.url}/_sim/flood`, {
-          body: JSON.stringify({ count, actor: `${user}@acme`, ratePerSec }),
-        });
-        if (res.status !== 200) throw new Error(`VCD flood: ${res.status} ${res.text}`);
-      },
-      floodAci: async (apic, count) => {
-        const client = apicControl(apic);
-        const res = await client.send('POST', `${apic.url}/_sim/flood`, {
-          body: JSON.stringify({ count, className: 'fvBD' }),
-        });
-        await client.close();
-        if (res.status !== 200) throw new Error(`APIC flood: ${res.status} ${res.text}`);
-      },
-      stop: async () => {
-        await control.close();
-        for (const stop of stops.reverse()) await stop();
-      },
+      stop: () => stops.all(),
     };
   } catch (err) {
-    for (const stop of stops.reverse()) stop();
+    await stops.all();
     throw err;
   }
 }
