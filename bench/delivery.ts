@@ -15,6 +15,7 @@ import { type CloudEvent as Ce, fromPayload, toBinary } from '../nodes/events/cl
 import { Delivery, type DeliveryMode } from '../nodes/events/delivery';
 import { type Proc, boundBy, snapshot, spent, waitUntil } from './procs';
 import type { ResultRow } from './results';
+import { PATHS } from './flows';
 import type { Stack } from './stack';
 
 const IN_FLIGHT = 50;
@@ -79,14 +80,14 @@ const CONTENDERS: [string, (url: string, list: Ce[]) => Promise<void>][] = [
 /** This process as a Proc, for the CPU of the in-process contenders. */
 const self: Proc = { name: 'bench (client)', pid: process.pid };
 
-async function timed(stack: Stack, proc: Proc, count: number, work: () => Promise<void>) {
-  const procs = [stack.infrastructure.find((p) => p.name === 'sink') as Proc, proc];
+async function timed(stack: Stack, proc: Proc, path: string, count: number, work: () => Promise<void>) {
+  const procs = [stack.sinkProc, proc];
   await stack.sink.reset();
   const before = snapshot(procs);
   const started = performance.now();
   await work();
   await waitUntil(
-    async () => (await stack.sink.state()).events >= count,
+    async () => (await stack.sink.state(path)).events >= count,
     `${count} events at the sink`,
     600_000,
     20,
@@ -96,7 +97,6 @@ async function timed(stack: Stack, proc: Proc, count: number, work: () => Promis
 }
 
 export async function delivery(stack: Stack, count: number): Promise<ResultRow[]> {
-  const url = `${stack.sinkUrl}/events`;
   const rows: ResultRow[] = [];
   const add = (name: string, proc: Proc, m: { seconds: number; cpu: Map<string, number> }) =>
     rows.push({
@@ -110,10 +110,12 @@ export async function delivery(stack: Stack, count: number): Promise<ResultRow[]
       rssGrowthMiB: null,
       boundBy: boundBy(m.cpu, m.seconds),
     });
-  for (const [name, deliver] of CONTENDERS) {
+  for (const [i, [name, deliver]] of CONTENDERS.entries()) {
+    const path = `/events/delivery-${i}`;
+    const url = `${stack.sinkUrl}${path}`;
     await deliver(url, events(Math.min(2000, count), `warmup-${name}`));
     const list = events(count, name);
-    add(name, self, await timed(stack, self, count, () => deliver(url, list)));
+    add(name, self, await timed(stack, self, path, count, () => deliver(url, list)));
   }
   const { headers, body } = toBinary(events(1, 'core')[0] as Ce);
   const start = (n: number) => async () => {
@@ -124,11 +126,12 @@ export async function delivery(stack: Stack, count: number): Promise<ResultRow[]
     });
     await res.body.dump();
   };
-  await timed(stack, stack.red.proc, Math.min(2000, count), start(Math.min(2000, count)));
+  const red = stack.red.proc;
+  await timed(stack, red, PATHS.deliveryCore, Math.min(2000, count), start(Math.min(2000, count)));
   add(
     'core http request node (Node-RED)',
-    stack.red.proc,
-    await timed(stack, stack.red.proc, count, start(count)),
+    red,
+    await timed(stack, red, PATHS.deliveryCore, count, start(count)),
   );
   return rows;
 }

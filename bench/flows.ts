@@ -10,6 +10,21 @@ import { DEFAULT_PASSWORD } from '../sim/vcd/directory';
 /** Connections to the sink, the same for our emit node and the ceiling's undici Pool. */
 export const CONNECTIONS = 8;
 
+/** The sink path each contender posts to (the sink counts per path). */
+export const PATHS = {
+  ceilingVcd: '/events/ceiling-vcd',
+  ours: '/events/ours',
+  oursEvent: '/events/ours-event',
+  core: '/events/core',
+  seedVcd: '/events/seed-vcd',
+  spoolMemory: '/events/spool-memory',
+  spoolDisk: '/events/spool-disk',
+  ceilingAci: '/events/ceiling-aci',
+  oursAci: '/events/ours-aci',
+  seedAci: '/events/seed-aci',
+  deliveryCore: '/events/delivery-core',
+} as const;
+
 /** The VCD user each VCD contender logs in as (its topic is publish/{org}/{user}). */
 export const VCD_USERS = {
   ceiling: 'bench-ceiling',
@@ -23,6 +38,7 @@ export const VCD_USERS = {
 
 export interface FlowSetup {
   vcdUrl: string;
+  /** The counting sink's origin (each contender posts to a path of PATHS). */
   sinkUrl: string;
   /** The literal topic of the core mqtt in node (the core node expands no {org}/{user}). */
   coreTopic: string;
@@ -59,6 +75,7 @@ function ourVcdFlow(
   tab: string,
   key: string,
   user: string,
+  path: string,
   s: FlowSetup,
   viaDecode: boolean,
   emitExtra = {},
@@ -77,7 +94,7 @@ function ourVcdFlow(
       version: 1,
       wires: [[viaDecode ? `${key}-decode` : `${key}-emit`]],
     },
-    emit(`${key}-emit`, tab, s.sinkUrl, emitExtra),
+    emit(`${key}-emit`, tab, `${s.sinkUrl}${path}`, emitExtra),
   ];
   if (viaDecode) {
     nodes.push({
@@ -165,7 +182,7 @@ function coreVcdFlow(tab: string, s: FlowSetup): FlowNode[] {
       method: 'POST',
       ret: 'txt',
       paytoqs: 'ignore',
-      url: s.sinkUrl,
+      url: `${s.sinkUrl}${PATHS.core}`,
       persist: true,
       wires: [[]],
     },
@@ -199,7 +216,7 @@ return [out, { ...msg, payload: 'started' }];`;
       method: 'POST',
       ret: 'txt',
       paytoqs: 'ignore',
-      url: s.sinkUrl,
+      url: `${s.sinkUrl}${PATHS.deliveryCore}`,
       persist: true,
       wires: [['dl-next']],
     },
@@ -230,7 +247,7 @@ function ourAciFlow(tab: string, s: FlowSetup) {
       version: 1,
       wires: [['aci-emit']],
     },
-    emit('aci-emit', tab, s.sinkUrl),
+    emit('aci-emit', tab, `${s.sinkUrl}${PATHS.oursAci}`),
   ];
   return { nodes, credentials: { 'aci-ctl': { username: 'admin', password: DEFAULT_APIC_PASSWORD } } };
 }
@@ -241,13 +258,15 @@ export function benchFlows(s: FlowSetup): {
 } {
   const tab = 'bench-tab';
   const parts = [
-    ourVcdFlow(tab, 'ours', VCD_USERS.ours, s, true),
-    ourVcdFlow(tab, 'event', VCD_USERS.oursEvent, s, false),
+    ourVcdFlow(tab, 'ours', VCD_USERS.ours, PATHS.ours, s, true),
+    ourVcdFlow(tab, 'event', VCD_USERS.oursEvent, PATHS.oursEvent, s, false),
     ourAciFlow(tab, s),
   ];
   if (s.spool) {
-    parts.push(ourVcdFlow(tab, 'spool-memory', VCD_USERS.spoolMemory, s, true, { spool: 'memory' }));
-    parts.push(ourVcdFlow(tab, 'spool-disk', VCD_USERS.spoolDisk, s, true, { spool: 'disk' }));
+    parts.push(
+      ourVcdFlow(tab, 'spool-memory', VCD_USERS.spoolMemory, PATHS.spoolMemory, s, true, { spool: 'memory' }),
+      ourVcdFlow(tab, 'spool-disk', VCD_USERS.spoolDisk, PATHS.spoolDisk, s, true, { spool: 'disk' }),
+    );
   }
   return {
     flows: [

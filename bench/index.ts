@@ -31,6 +31,10 @@ async function main(): Promise<void> {
   );
   const started = Date.now();
   const stack = await startStack();
+  // Interrupted: stop every process of the stack, not only this one.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void stack.stop().finally(() => process.exit(130)));
+  }
   console.log(`(processes started in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
   const rows: ResultRow[] = [];
   // BENCH_ONLY=pipeline-vcd,latency runs only those (to profile one).

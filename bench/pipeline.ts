@@ -3,7 +3,7 @@
  * socket) to the counting sink, through each contender. A run is timed from
  * the first publish to the sink's count reaching N; CPU is read per process.
  */
-import { VCD_USERS } from './flows';
+import { PATHS, VCD_USERS } from './flows';
 import { type Proc, boundBy, rssBytes, snapshot, spent, waitUntil } from './procs';
 import type { Benchmark, ResultRow } from './results';
 import type { Stack } from './stack';
@@ -36,30 +36,60 @@ export const QUICK: Sizes = {
 /** The seed's Python approach carries a fraction of the others' events per second: it gets a tenth of N. */
 const SEED_SHARE = 0.1;
 
-/** A contender of the VCD pipeline: the user whose topic it reads, and its process. */
-interface VcdContender {
+/**
+ * A contender of a pipeline: its process, the sink path it posts to, and how
+ * to send it events (the VCD simulator publishing as its user, or its APIC
+ * changing bridge domains).
+ */
+interface Contender {
   name: string;
-  user: string;
   proc: Proc;
+  path: string;
+  /** The source's processes for this contender (broker and VCD simulator, or its APIC). */
+  sources: Proc[];
+  send(count: number, ratePerSec?: number): Promise<void>;
 }
 
-export function vcdContenders(stack: Stack): VcdContender[] {
-  const list: VcdContender[] = [
-    { name: 'ceiling: mqtt.js + JSON.parse + undici Pool', user: VCD_USERS.ceiling, proc: stack.ceilingVcd },
-    { name: 'vcd subscribe → event decode → cloudevent emit', user: VCD_USERS.ours, proc: stack.red.proc },
-    {
-      name: 'vcd subscribe (output event) → cloudevent emit',
-      user: VCD_USERS.oursEvent,
-      proc: stack.red.proc,
-    },
-    { name: 'core: mqtt in → json → function → http request', user: VCD_USERS.core, proc: stack.red.proc },
+export function vcdContenders(stack: Stack): Contender[] {
+  const vcd = (name: string, user: string, path: string, proc: Proc): Contender => ({
+    name,
+    proc,
+    path,
+    sources: stack.vcdSources,
+    send: (count, rate) => stack.floodVcd(user, count, rate),
+  });
+  const red = stack.red.proc;
+  const list = [
+    vcd('ceiling: mqtt.js + JSON.parse + undici Pool', VCD_USERS.ceiling, PATHS.ceilingVcd, stack.ceilingVcd),
+    vcd('vcd subscribe → event decode → cloudevent emit', VCD_USERS.ours, PATHS.ours, red),
+    vcd('vcd subscribe (output event) → cloudevent emit', VCD_USERS.oursEvent, PATHS.oursEvent, red),
+    vcd('core: mqtt in → json → function → http request', VCD_USERS.core, PATHS.core, red),
   ];
   if (typeof stack.seed !== 'string') {
-    list.push({ name: 'seed approach: Python paho-mqtt + requests', user: VCD_USERS.seed, proc: stack.seed });
+    list.push(vcd('seed approach: Python paho-mqtt + requests', VCD_USERS.seed, PATHS.seedVcd, stack.seed));
   }
   // BENCH_CONTENDER=<text>: only the contenders whose name contains it (to profile one).
   const only = process.env.BENCH_CONTENDER;
   return only ? list.filter((c) => c.name.includes(only)) : list;
+}
+
+function aciContenders(stack: Stack): Contender[] {
+  const aci = (name: string, apic: Stack['apicOurs'], path: string, proc: Proc): Contender => ({
+    name,
+    proc,
+    path,
+    sources: [{ name: 'APIC sim', pid: apic.pid }],
+    send: (count) => stack.floodAci(apic, count),
+  });
+  const list = [
+    aci('ceiling: ws + JSON.parse + undici Pool', stack.apicCeiling, PATHS.ceilingAci, stack.ceilingAci),
+    aci('aci subscribe (output event) → cloudevent emit', stack.apicOurs, PATHS.oursAci, stack.red.proc),
+  ];
+  if (typeof stack.seedAci !== 'string') {
+    const { apic, proc } = stack.seedAci;
+    list.push(aci('seed approach: Python websocket-client + requests', apic, PATHS.seedAci, proc));
+  }
+  return list;
 }
 
 interface Measured {
@@ -70,30 +100,27 @@ interface Measured {
   latency: { p50Ms: number; p99Ms: number };
 }
 
-/**
- * Sends `count` events with `send` and waits for the sink to count them; stops
- * early, with what arrived, when the count stalls for 20 s (events lost).
- */
-async function measured(
-  stack: Stack,
-  procs: Proc[],
-  contender: Proc,
-  count: number,
-  send: () => Promise<void>,
-  latency = false,
-): Promise<Measured> {
-  await stack.sink.reset(latency);
-  const rssBefore = rssBytes(contender.pid);
+/** How long the sink's count may stand still before a run ends with what arrived (events lost). */
+const STALL_MS = 30_000;
+
+/** Sends `count` events through a contender and waits for the sink to count them. */
+async function measured(stack: Stack, c: Contender, count: number, rate = 0): Promise<Measured> {
+  const procs = [...c.sources, stack.sinkProc, c.proc];
+  await stack.sink.reset(rate > 0);
+  const rssBefore = rssBytes(c.proc.pid);
   const before = snapshot(procs);
   const started = performance.now();
   let last = 0;
   let lastChange = Date.now();
-  await send();
+  await c.send(count, rate);
   await waitUntil(
     async () => {
-      const { events } = await stack.sink.state();
-      if (events !== last) ((last = events), (lastChange = Date.now()));
-      return events >= count || Date.now() - lastChange > 20_000;
+      const { events } = await stack.sink.state(c.path);
+      if (events !== last) {
+        last = events;
+        lastChange = Date.now();
+      }
+      return events >= count || Date.now() - lastChange > STALL_MS;
     },
     `${count} events at the sink`,
     24 * 3600_000,
@@ -101,20 +128,19 @@ async function measured(
   );
   const seconds = (performance.now() - started) / 1000;
   const cpu = spent(before, snapshot(procs));
-  const state = await stack.sink.state();
+  const state = await stack.sink.state(c.path);
   return {
     events: state.events,
     seconds,
     cpu,
-    rssGrowth: (rssBytes(contender.pid) - rssBefore) / 2 ** 20,
+    rssGrowth: (rssBytes(c.proc.pid) - rssBefore) / 2 ** 20,
     latency: state.latency,
   };
 }
 
 function row(
   benchmark: Benchmark,
-  name: string,
-  contender: Proc,
+  c: Contender,
   count: number,
   m: Measured,
   extra: Partial<ResultRow> = {},
@@ -122,50 +148,51 @@ function row(
   const lost = count - m.events;
   return {
     benchmark,
-    contender: name,
+    contender: c.name,
     events: m.events,
     eventsPerSec: m.events / m.seconds,
-    cpuMsPer1k: ((m.cpu.get(contender.name) ?? NaN) * 1e6) / m.events,
+    cpuMsPer1k: ((m.cpu.get(c.proc.name) ?? NaN) * 1e6) / m.events,
     p50Ms: null,
     p99Ms: null,
     rssGrowthMiB: null,
-    boundBy: boundBy(m.cpu, m.seconds) + (lost > 0 ? `; ${lost} events lost` : ''),
+    boundBy: boundBy(m.cpu, m.seconds) + (lost > 0 ? `; ${lost} of ${count} events lost` : ''),
     ...extra,
   };
 }
 
 /** Waits until a contender carries events (it subscribed): one probe event at a time. */
-async function ready(stack: Stack, user: string): Promise<void> {
+async function ready(stack: Stack, c: Contender): Promise<void> {
   await waitUntil(
     async () => {
       await stack.sink.reset();
-      await stack.floodVcd(user, 1);
+      await c.send(1);
       await new Promise((r) => setTimeout(r, 300));
-      return (await stack.sink.state()).events > 0;
+      return (await stack.sink.state(c.path)).events > 0;
     },
-    `${user}'s pipeline to carry events`,
+    `${c.name} to carry events`,
     60_000,
     0,
   );
 }
 
-const procsOf = (stack: Stack, c: Proc) => [...stack.infrastructure, c];
-
-export async function pipelineVcd(stack: Stack, sizes: Sizes): Promise<ResultRow[]> {
+/** Throughput: a warm-up, then N events (a tenth for the seed's Python approach). */
+async function throughput(stack: Stack, benchmark: Benchmark, list: Contender[], sizes: Sizes) {
   const rows: ResultRow[] = [];
-  for (const c of vcdContenders(stack)) {
+  for (const c of list) {
     const count = c.proc.name === 'Python' ? Math.ceil(sizes.pipeline * SEED_SHARE) : sizes.pipeline;
-    await ready(stack, c.user);
-    await measured(stack, procsOf(stack, c.proc), c.proc, sizes.warmup, () =>
-      stack.floodVcd(c.user, sizes.warmup),
-    );
-    const m = await measured(stack, procsOf(stack, c.proc), c.proc, count, () =>
-      stack.floodVcd(c.user, count),
-    );
-    rows.push(row('pipeline-vcd', c.name, c.proc, count, m));
+    await ready(stack, c);
+    await measured(stack, c, sizes.warmup);
+    rows.push(row(benchmark, c, count, await measured(stack, c, count)));
   }
   return rows;
 }
+
+export const pipelineVcd = (stack: Stack, sizes: Sizes) =>
+  throughput(stack, 'pipeline-vcd', vcdContenders(stack), sizes);
+
+/** aci subscribe → cloudevent emit against the ceiling and the seed (each with an APIC of its own). */
+export const pipelineAci = (stack: Stack, sizes: Sizes) =>
+  throughput(stack, 'pipeline-aci', aciContenders(stack), sizes);
 
 /** Latency at a fixed 1k events/s: the sink's receipt minus the event's timestamp (set as it is published). */
 export async function latency(stack: Stack, sizes: Sizes): Promise<ResultRow[]> {
@@ -173,15 +200,8 @@ export async function latency(stack: Stack, sizes: Sizes): Promise<ResultRow[]> 
   const count = rate * sizes.latencySeconds;
   const rows: ResultRow[] = [];
   for (const c of vcdContenders(stack)) {
-    const m = await measured(
-      stack,
-      procsOf(stack, c.proc),
-      c.proc,
-      count,
-      () => stack.floodVcd(c.user, count, rate),
-      true,
-    );
-    rows.push(row('latency', c.name, c.proc, count, m, { p50Ms: m.latency.p50Ms, p99Ms: m.latency.p99Ms }));
+    const m = await measured(stack, c, count, rate);
+    rows.push(row('latency', c, count, m, { p50Ms: m.latency.p50Ms, p99Ms: m.latency.p99Ms }));
   }
   return rows;
 }
@@ -190,12 +210,9 @@ export async function latency(stack: Stack, sizes: Sizes): Promise<ResultRow[]> 
 export async function memory(stack: Stack, sizes: Sizes): Promise<ResultRow[]> {
   const rows: ResultRow[] = [];
   for (const c of vcdContenders(stack).slice(0, 2)) {
-    const procs = procsOf(stack, c.proc);
-    await measured(stack, procs, c.proc, sizes.memoryWarmup, () =>
-      stack.floodVcd(c.user, sizes.memoryWarmup),
-    );
-    const m = await measured(stack, procs, c.proc, sizes.memory, () => stack.floodVcd(c.user, sizes.memory));
-    rows.push(row('memory', c.name, c.proc, sizes.memory, m, { rssGrowthMiB: m.rssGrowth }));
+    await measured(stack, c, sizes.memoryWarmup);
+    const m = await measured(stack, c, sizes.memory);
+    rows.push(row('memory', c, sizes.memory, m, { rssGrowthMiB: m.rssGrowth }));
   }
   return rows;
 }
@@ -217,56 +234,16 @@ export async function spool(stack: Stack, sizes: Sizes): Promise<ResultRow[]> {
       },
     ];
   }
-  const rows: ResultRow[] = [];
-  for (const [name, user] of [
-    ['cloudevent emit, spool: memory', VCD_USERS.spoolMemory],
-    ['cloudevent emit, spool: disk', VCD_USERS.spoolDisk],
-  ] as const) {
-    const c = stack.red.proc;
-    await ready(stack, user);
-    await measured(stack, procsOf(stack, c), c, sizes.warmup, () => stack.floodVcd(user, sizes.warmup));
-    const m = await measured(stack, procsOf(stack, c), c, sizes.pipeline, () =>
-      stack.floodVcd(user, sizes.pipeline),
-    );
-    rows.push(row('spool', name, c, sizes.pipeline, m));
-  }
-  return rows;
-}
-
-/** aci subscribe → cloudevent emit against the ceiling (each with an APIC of its own). */
-export async function pipelineAci(stack: Stack, sizes: Sizes): Promise<ResultRow[]> {
-  const rows: ResultRow[] = [];
-  const contenders = [
-    { name: 'ceiling: ws + JSON.parse + undici Pool', apic: stack.apicCeiling, proc: stack.ceilingAci },
-    { name: 'aci subscribe (output event) → cloudevent emit', apic: stack.apicOurs, proc: stack.red.proc },
-  ];
-  if (typeof stack.seedAci !== 'string') {
-    const { apic, proc } = stack.seedAci;
-    contenders.push({ name: 'seed approach: Python websocket-client + requests', apic, proc });
-  }
-  for (const c of contenders) {
-    const count = c.proc.name === 'Python' ? Math.ceil(sizes.pipeline * SEED_SHARE) : sizes.pipeline;
-    const procs = [
-      ...stack.infrastructure.filter(
-        (p) => p.name !== 'APIC sim' && p.name !== 'VCD sim' && p.name !== 'broker',
-      ),
-      { name: 'APIC sim', pid: c.apic.pid },
-      c.proc,
-    ];
-    await waitUntil(
-      async () => {
-        await stack.sink.reset();
-        await stack.floodAci(c.apic, 1);
-        await new Promise((r) => setTimeout(r, 300));
-        return (await stack.sink.state()).events > 0;
-      },
-      `${c.name} to carry events`,
-      60_000,
-      0,
-    );
-    await measured(stack, procs, c.proc, sizes.warmup, () => stack.floodAci(c.apic, sizes.warmup));
-    const m = await measured(stack, procs, c.proc, count, () => stack.floodAci(c.apic, count));
-    rows.push(row('pipeline-aci', c.name, c.proc, count, m));
-  }
-  return rows;
+  const red = stack.red.proc;
+  const list: Contender[] = [
+    ['cloudevent emit, spool: memory', VCD_USERS.spoolMemory, PATHS.spoolMemory] as const,
+    ['cloudevent emit, spool: disk', VCD_USERS.spoolDisk, PATHS.spoolDisk] as const,
+  ].map(([name, user, path]) => ({
+    name,
+    proc: red,
+    path,
+    sources: stack.vcdSources,
+    send: (count: number) => stack.floodVcd(user, count),
+  }));
+  return throughput(stack, 'spool', list, sizes);
 }

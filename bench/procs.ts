@@ -89,6 +89,11 @@ export function boundBy(cpu: Map<string, number>, seconds: number): string {
 
 /** Mosquitto on a free loopback port with a generated configuration; resolves once it listens. */
 export async function startMosquitto(): Promise<{ url: string; proc: Proc; stop(): void }> {
+  if (!fs.existsSync(MOSQUITTO)) {
+    throw new Error(
+      `${MOSQUITTO} is not installed: the pipeline benchmarks need the Debian package mosquitto`,
+    );
+  }
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-mosquitto-'));
   const conf = path.join(dir, 'mosquitto.conf');

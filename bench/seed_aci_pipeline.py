@@ -24,7 +24,10 @@ print(json.dumps({"ready": True}), flush=True)
 
 http = requests.Session()
 while True:
-    push = json.loads(ws.recv())
+    text = ws.recv()
+    if not text:  # a control frame or the socket closing: no push
+        continue
+    push = json.loads(text)
     for mo in push["imdata"]:
         (name, body), = mo.items()
         a = body["attributes"]

@@ -16,7 +16,7 @@ import { DEFAULT_APIC_PASSWORD } from '../sim/apic';
 import { DEFAULT_PASSWORD } from '../sim/vcd/directory';
 import { freePort } from '../test/support/nodered-process';
 import { SYSTEM_PYTHON, seedClientMissing } from '../test/support/seed-vcd-client';
-import { CONNECTIONS, VCD_USERS, benchFlows } from './flows';
+import { CONNECTIONS, PATHS, VCD_USERS, benchFlows } from './flows';
 import { seedScriptMissing } from './aci';
 import { startSimProcess, type SimProcess } from './harness';
 import { type Proc, startMosquitto, startNodeChild, waitUntil } from './procs';
@@ -40,9 +40,11 @@ export interface Stack {
   seedAci: { proc: Proc; apic: SimProcess } | string;
   /** Does cloudevent emit have a spool property in this build? */
   spool: boolean;
-  /** Broker, VCD simulator, APIC simulator of our flow, sink: the processes every table looks at. */
-  infrastructure: Proc[];
-  sink: { reset(latency?: boolean): Promise<void>; state(): Promise<SinkState> };
+  /** The message bus's processes: mosquitto and the VCD simulator (which relays and publishes). */
+  vcdSources: Proc[];
+  sinkProc: Proc;
+  /** The counting sink; `state` of the events posted to `<sinkUrl><path>`. */
+  sink: { reset(latency?: boolean): Promise<void>; state(path: string): Promise<SinkState> };
   floodVcd(user: string, count: number, ratePerSec?: number): Promise<void>;
   floodAci(apic: SimProcess, count: number): Promise<void>;
   stop(): Promise<void>;
@@ -89,9 +91,15 @@ async function startRed(flows: ReturnType<typeof benchFlows>): Promise<{
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir },
   );
+  // Node-RED's log (warnings and errors, e.g. of the core flow's http request node) stays for reading after the run.
+  const log = fs.createWriteStream(path.join(os.tmpdir(), `bench-node-red-${port}.log`));
   let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  for (const stream of [child.stdout!, child.stderr!]) {
+    stream.on('data', (d: Buffer) => {
+      if (output.length < 100_000) output += d.toString();
+      log.write(d);
+    });
+  }
   const base = `http://127.0.0.1:${port}`;
   await waitUntil(
     async () => {
@@ -109,7 +117,7 @@ async function startRed(flows: ReturnType<typeof benchFlows>): Promise<{
     200,
   );
   child.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  if (process.env.BENCH_DEBUG) child.stdout!.on('data', (d: Buffer) => process.stderr.write(d));
+  console.log(`(Node-RED log: ${log.path as string})`);
   return { base, child };
 }
 
@@ -144,13 +152,18 @@ async function startSeeds(stops: Stops, vcdUrl: string, sinkUrl: string) {
   const seed: Stack['seed'] =
     seedClientMissing() ??
     stops.add(
-      await startSeed('seed_vcd_pipeline.py', [vcdUrl, `${VCD_USERS.seed}@acme`, DEFAULT_PASSWORD, sinkUrl]),
+      await startSeed('seed_vcd_pipeline.py', [
+        vcdUrl,
+        `${VCD_USERS.seed}@acme`,
+        DEFAULT_PASSWORD,
+        `${sinkUrl}${PATHS.seedVcd}`,
+      ]),
       kill,
     );
   const missing = seedScriptMissing();
   if (missing) return { seed, seedAci: missing };
   const apic = stops.add(await startSimProcess('apic'), (a) => a.stop());
-  const args = [apic.url, apic.caFile, 'admin', DEFAULT_APIC_PASSWORD, 'fvBD', sinkUrl];
+  const args = [apic.url, apic.caFile, 'admin', DEFAULT_APIC_PASSWORD, 'fvBD', `${sinkUrl}${PATHS.seedAci}`];
   const proc = stops.add(await startSeed('seed_aci_pipeline.py', args), kill);
   return { seed, seedAci: { proc, apic } };
 }
@@ -164,7 +177,10 @@ function controls(vcdUrl: string, sinkUrl: string) {
     sink: {
       reset: async (latency = false) =>
         void (await control.send('POST', `${sinkUrl}/_reset${latency ? '?latency=1' : ''}`)),
-      state: async () => JSON.parse((await control.send('GET', `${sinkUrl}/_state`)).text) as SinkState,
+      state: async (path: string) => {
+        const res = await control.send('GET', `${sinkUrl}/_state?path=${encodeURIComponent(path)}`);
+        return JSON.parse(res.text) as SinkState;
+      },
     },
     floodVcd: async (user: string, count: number, ratePerSec = 0) => {
       const res = await control.send('POST', `${vcdUrl}/_sim/flood`, {
@@ -195,12 +211,11 @@ export async function startStack(): Promise<Stack> {
       startNodeChild<{ url: string }>('count-sink.js', []).then((p) => stops.add(p, (x) => x.stop())),
     ]);
     const sinkUrl = sinkChild.ready.url;
-    const events = `${sinkUrl}/events`;
     const ids = await vcdIds(vcd.url, VCD_USERS.core);
     const spool = emitHasSpool();
     const flows = benchFlows({
       vcdUrl: vcd.url,
-      sinkUrl: events,
+      sinkUrl,
       coreTopic: `publish/${ids.org}/${ids.user}`,
       apicHost: new URL(apicOurs.url).host,
       apicCa: fs.readFileSync(apicOurs.caFile, 'utf8'),
@@ -211,9 +226,22 @@ export async function startStack(): Promise<Stack> {
       startRed(flows).then((r) =>
         stops.add(r, (x) => (x.child.kill('SIGINT'), new Promise((done) => x.child.once('exit', done)))),
       ),
-      startNodeChild('ceiling.js', ['vcd', vcd.url, VCD_USERS.ceiling, events, connections]),
-      startNodeChild('ceiling.js', ['aci', apicCeiling.url, apicCeiling.caFile, 'fvBD', events, connections]),
-      startSeeds(stops, vcd.url, events),
+      startNodeChild('ceiling.js', [
+        'vcd',
+        vcd.url,
+        VCD_USERS.ceiling,
+        `${sinkUrl}${PATHS.ceilingVcd}`,
+        connections,
+      ]),
+      startNodeChild('ceiling.js', [
+        'aci',
+        apicCeiling.url,
+        apicCeiling.caFile,
+        'fvBD',
+        `${sinkUrl}${PATHS.ceilingAci}`,
+        connections,
+      ]),
+      startSeeds(stops, vcd.url, sinkUrl),
     ]);
     stops.add(ceilingVcd, (c) => c.stop());
     stops.add(ceilingAci, (c) => c.stop());
@@ -229,12 +257,8 @@ export async function startStack(): Promise<Stack> {
       ceilingVcd: { name: 'ceiling', pid: ceilingVcd.child.pid as number },
       ceilingAci: { name: 'ceiling', pid: ceilingAci.child.pid as number },
       spool,
-      infrastructure: [
-        broker.proc,
-        { name: 'VCD sim', pid: vcd.pid },
-        { name: 'APIC sim', pid: apicOurs.pid },
-        { name: 'sink', pid: sinkChild.child.pid as number },
-      ],
+      vcdSources: [broker.proc, { name: 'VCD sim', pid: vcd.pid }],
+      sinkProc: { name: 'sink', pid: sinkChild.child.pid as number },
       stop: () => stops.all(),
     };
   } catch (err) {
