@@ -24,7 +24,12 @@ print(json.dumps({"ready": True}), flush=True)
 
 http = requests.Session()
 while True:
-    text = ws.recv()
+    try:
+        text = ws.recv()
+    except websocket.WebSocketConnectionClosedException:
+        # Like the seed script, this renews neither its session nor its subscription: the APIC ends them.
+        print("the APIC closed the socket", file=sys.stderr)
+        break
     if not text:  # a control frame or the socket closing: no push
         continue
     push = json.loads(text)

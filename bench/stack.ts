@@ -78,7 +78,11 @@ async function startRed(flows: ReturnType<typeof benchFlows>): Promise<{
   prepareUserDir(dir, { port, logLevel: 'warn', ...flows });
   // BENCH_PROFILE=<dir>: Node-RED writes a CPU profile there when it exits (open it in Chrome DevTools).
   const profile = process.env.BENCH_PROFILE;
-  const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profile)}`] : [];
+  // BENCH_NODE_RED_ARGS: more node options for Node-RED, e.g. --trace-gc (its output goes to the log file).
+  const nodeArgs = [
+    ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profile)}`] : []),
+    ...(process.env.BENCH_NODE_RED_ARGS?.split(' ').filter(Boolean) ?? []),
+  ];
   const child = spawn(
     process.execPath,
     [
