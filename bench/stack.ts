@@ -145,8 +145,13 @@ class Stops {
     this.list.push(() => stop(started));
     return started;
   }
+  /** Each stop runs even when one before it failed (a process that is already gone, say). */
   async all(): Promise<void> {
-    for (const stop of this.list.reverse()) await stop();
+    for (const stop of this.list.reverse())
+      await Promise.resolve()
+        .then(stop)
+        .catch(() => undefined);
+    this.list.length = 0;
   }
 }
 
