@@ -203,6 +203,7 @@ export async function latency(stack: Stack, sizes: Sizes): Promise<ResultRow[]> 
   const count = rate * sizes.latencySeconds;
   const rows: ResultRow[] = [];
   for (const c of vcdContenders(stack)) {
+    await ready(stack, c);
     const m = await measured(stack, c, count, rate);
     rows.push(row('latency', c, count, m, { p50Ms: m.latency.p50Ms, p99Ms: m.latency.p99Ms }));
   }
@@ -236,6 +237,7 @@ export async function memory(stack: Stack, sizes: Sizes): Promise<ResultRow[]> {
   for (const c of vcdContenders(stack)
     .slice(0, 2)
     .map((c) => windowed(stack, c))) {
+    await ready(stack, c);
     await measured(stack, c, sizes.memoryWarmup);
     const m = await measured(stack, c, sizes.memory);
     rows.push(row('memory', c, sizes.memory, m, { rssGrowthMiB: m.rssGrowth }));
