@@ -56,6 +56,23 @@ describe('CloudEvents encoding', () => {
     assert.throws(() => percentDecode('%C3'), { code: 'CE_INVALID' }, 'a lone UTF-8 lead byte');
   });
 
+  it('percent-encodes exactly space, ", % and what lies outside U+0021..U+007E, alone or among safe characters', () => {
+    for (let c = 0; c < 0x100; c++) {
+      const ch = String.fromCharCode(c);
+      const safe = c > 0x20 && c < 0x7f && ch !== '"' && ch !== '%';
+      const escaped = [...Buffer.from(ch, 'utf8')]
+        .map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`)
+        .join('');
+      assert.equal(percentEncode(ch), safe ? ch : escaped, `U+${c.toString(16)}`);
+      assert.equal(
+        percentEncode(`urn:a-${ch}-z`),
+        `urn:a-${safe ? ch : escaped}-z`,
+        `U+${c.toString(16)} inside`,
+      );
+    }
+    assert.equal(percentEncode(''), '');
+  });
+
   it('binary mode: ce-* headers, Content-Type for datacontenttype, the data as body', () => {
     const { headers, body } = toBinary(fromInfraEvent({ ...infra, subject: 'vm lab-é' }));
     assert.equal(headers['ce-specversion'], '1.0');
