@@ -3,7 +3,7 @@
  * the message-bus connection of a vcd-login node.
  */
 import { CodedError } from '../common/errors';
-import { ConnectionStatus, StatusThrottle, onClose, status, reportSetupError } from '../common/glue';
+import { ConnectionStatus, StatusThrottle, onClose, status, reportSetupError, toError } from '../common/glue';
 import type { Node, NodeAPI, NodeDef } from '../common/red';
 import { vcdEnvelopeEvent } from '../events/decode/vcd';
 import { parseVcdEnvelope, type VcdEnvelope } from '../events/decode/vcd-envelope';
@@ -114,7 +114,7 @@ export = function register(RED: NodeAPI): void {
           }
         },
         granted(filter) {
-          void missed?.granted(filter);
+          missed?.granted(filter).catch((err: unknown) => node.error(toError(err), { topic: template }));
         },
         refused(error) {
           view.show(status.error(ERROR_LABELS[error.code] ?? error.code));
