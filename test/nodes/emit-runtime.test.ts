@@ -12,6 +12,8 @@ import { waitFor } from '../support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js') as (RED: unknown) => void;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const completeNode = require('@node-red/nodes/core/common/24-complete.js') as (RED: unknown) => void;
 
 type Msg = Record<string, unknown>;
 
@@ -129,6 +131,21 @@ describe('cloudevent emit: a message never stops the runtime', () => {
       );
       await helper.unload();
     }
+  });
+
+  it('a complete node hears of every event once it has left, delivered or not', async () => {
+    const flow = [
+      ...flowWith(emitter('binary')),
+      { id: 'completer', type: 'complete', z: 'tab', scope: ['n'], uncaught: false, wires: [['completed']] },
+      { id: 'completed', type: 'helper', z: 'tab' },
+    ];
+    await helper.load([cloudeventEmit, catchNode, completeNode], flow);
+    const completed: Msg[] = [];
+    helper.getNode('completed').on('input', (m: Msg) => completed.push(m));
+    helper.getNode('n').receive({ payload: { ok: 1 }, cloudevent: { id: 'good-3' } });
+    helper.getNode('n').receive(BAD[0]![1]());
+    await waitFor(() => completed.length === 2, 'two completions');
+    assert.deepEqual(completed.map((m) => (m.cloudevent as { id: string }).id).sort(), ['c-1', 'good-3']);
   });
 
   it('attributes that are not JSON (a BigInt extension or subject) are refused with a code', async () => {
