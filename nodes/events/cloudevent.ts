@@ -47,7 +47,12 @@ const RFC3339 =
 
 /** RFC 3986 URI-reference: its characters, well-formed %-escapes, and a valid scheme if it has one. */
 export function isUriReference(value: string): boolean {
-  if (!/^(?:[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$/.test(value)) return false;
+  // Brackets only around an IP-literal host (RFC 3986 3.2.2), e.g. https://[::1]:8080/.
+  const rest = value.replace(
+    /^((?:[A-Za-z][A-Za-z0-9+.-]*:)?\/\/(?:[^@/?#[\]]*@)?)\[[0-9A-Fa-f:.]+\]/,
+    '$1h',
+  );
+  if (!/^(?:[A-Za-z0-9\-._~:/?#@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$/.test(rest)) return false;
   const scheme = /^([^:/?#]+):/.exec(value)?.[1];
   return scheme === undefined || /^[A-Za-z][A-Za-z0-9+.-]*$/.test(scheme);
 }
@@ -116,8 +121,12 @@ export function validateCloudEvent(ce: CloudEvent): CloudEvent {
     if (ce[name] !== undefined && typeof ce[name] !== 'string') invalid(`${name} must be a string`);
   }
   if (!isUriReference(ce.source)) invalid(`source ${quoted(ce.source)} is not a URI-reference`);
-  if (ce.dataschema !== undefined && !isUriReference(ce.dataschema))
-    invalid(`dataschema ${quoted(ce.dataschema)} is not a URI`);
+  // A URI, not a reference: it names a schema wherever the event goes (CloudEvents 1.0.2, 3.1.1).
+  if (
+    ce.dataschema !== undefined &&
+    !(isUriReference(ce.dataschema) && /^[A-Za-z][A-Za-z0-9+.-]*:./.test(ce.dataschema))
+  )
+    invalid(`dataschema ${quoted(ce.dataschema)} is not an absolute URI`);
   if (ce.data !== undefined && ce.data_base64 !== undefined)
     invalid('A CloudEvent has data or data_base64, not both');
   if (ce.data_base64 !== undefined && (typeof ce.data_base64 !== 'string' || !BASE64.test(ce.data_base64)))
