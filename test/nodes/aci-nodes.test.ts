@@ -104,7 +104,7 @@ describe('aci controller + aci subscribe nodes', function () {
     assert.equal(e.subject, BD);
     assert.equal(e.source, sim.urls[0], 'the cluster, whichever APIC answered');
     assert.equal(e.origin, 'aci');
-    assert.match(e.summary, /fvBD uni\/tn-prod\/BD-bd-web modified \(descr\)/);
+    assert.match(e.summary, /fvBD uni\/tn-prod\/BD-bd-web modified \(descr as event\)/);
     assert.match(e.id, /^modified:uni\/tn-prod\/BD-bd-web@/);
   });
 
@@ -253,7 +253,8 @@ describe('aci controller + aci subscribe nodes', function () {
       const wrong = await post({ ...base, password: 'nope-nope' });
       assert.equal(wrong.body.category, 'credentials');
       assert.doesNotMatch(JSON.stringify(wrong.body), /nope-nope/);
-      assert.equal((await post({ ...base, ca: '', password: '__PWRD__' })).body.category, 'tls');
+      const typed = { ...base, password: DEFAULT_APIC_PASSWORD };
+      assert.equal((await post({ ...typed, ca: '' })).body.category, 'tls');
       assert.equal((await post({ ...base, hosts: 'apic1/x' })).body.category, 'settings');
     });
   });
