@@ -11,6 +11,13 @@ const TOTAL_RUNS = Number(process.env.FUZZ_RUNS) || 4000;
 const properties: string[] = [];
 const slowest: { property: string; ms: number; input: string }[] = [];
 
+/** How long `run` takes, in ms (it may throw: the property then fails). */
+function timed(run: () => void): number {
+  const started = process.hrtime.bigint();
+  run();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
 /** Declares a property (at load time, so every property's share is known before the first one runs). */
 export function property<T>(name: string, arbitrary: fc.Arbitrary<T>, check: (value: T) => void): void {
   properties.push(name);
@@ -20,12 +27,14 @@ export function property<T>(name: string, arbitrary: fc.Arbitrary<T>, check: (va
     let worst = { ms: -1, input: '' };
     fc.assert(
       fc.property(arbitrary, (value) => {
-        const started = process.hrtime.bigint();
-        try {
-          check(value);
-        } finally {
-          const ms = Number(process.hrtime.bigint() - started) / 1e6;
-          if (ms > worst.ms) worst = { ms, input: excerpt(value, 60) };
+        const ms = timed(() => check(value));
+        // A garbage collection or another process can stall any one run: a new worst is timed again.
+        if (ms > worst.ms) {
+          const again = Math.min(
+            ms,
+            timed(() => check(value)),
+          );
+          if (again > worst.ms) worst = { ms: again, input: excerpt(value, 60) };
         }
       }),
       { numRuns: runs },
