@@ -42,6 +42,8 @@ export interface CatchUpHandlers {
   deliver(topic: string, notification: Record<string, unknown>): void;
   /** Recovery failed or was cut short (it is retried, and nothing is lost twice), or a record was skipped. */
   failed(error: CodedError): void;
+  /** A recovery under way (records read of the total VCD reports), or over (undefined). */
+  progress?(state: { read: number; total?: number } | undefined): void;
 }
 
 interface AuditPage {
@@ -178,6 +180,7 @@ export class MissedEvents {
       // A handler that throws must not leave a rejection nobody handles.
       .catch(() => undefined)
       .finally(() => {
+        this.handlers.progress?.(undefined);
         this.running = undefined;
         if (this.again && !this.closed) {
           this.again = false;
@@ -214,6 +217,7 @@ export class MissedEvents {
         read++;
         if (this.recovered(record)) sent++;
       }
+      this.handlers.progress?.({ read, total: answer?.resultTotal });
       const last = values.length === 0 || page >= (answer.pageCount ?? page);
       if (last) break;
       // Records read, not only those sent: a filter that matches none of them must not page on forever.
