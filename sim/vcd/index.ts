@@ -44,6 +44,8 @@ export interface VcdSimOptions extends ServeOptions {
   apiTokens?: ApiTokenSpec[];
   /** Lifetime of every access token (JWT exp and expires_in). */
   tokenLifetimeSec?: number;
+  /** VCD's clock runs this many seconds ahead of ours (negative: behind); it shows in the JWT iat and exp. */
+  clockSkewSec?: number;
   /** Generated events per second (0: only what tests publish). */
   ratePerSec?: number;
   /** Close a message-bus connection when its token expires (default true). */
@@ -126,6 +128,8 @@ export class VcdSimulator {
     brokerDownUntil: 0,
     tokenLifetimeSec: 1800,
     dropOnExpiry: true,
+    /** VCD's clock against ours, in seconds (JWT iat/exp); tokens still expire after their lifetime. */
+    clockSkewSec: 0,
   };
   readonly audit: AuditRecord[] = [];
   private readonly options: VcdSimOptions;
@@ -146,6 +150,7 @@ export class VcdSimulator {
     this.directory = new Directory(options.users ?? DEFAULT_USERS, options.apiTokens ?? DEFAULT_API_TOKENS);
     this.faults.tokenLifetimeSec = options.tokenLifetimeSec ?? 1800;
     this.faults.dropOnExpiry = options.dropOnExpiry ?? true;
+    this.faults.clockSkewSec = options.clockSkewSec ?? 0;
     this.factory = new EventFactory(this.directory, seededRandom(options.seed ?? Date.now()));
   }
 
@@ -484,7 +489,7 @@ export class VcdSimulator {
       return vcdError(res, 401, 'UNAUTHORIZED', 'Invalid credentials');
     }
     this.stats.passwordLogins++;
-    const s = this.directory.createSession(user, this.faults.tokenLifetimeSec);
+    const s = this.directory.createSession(user, this.faults.tokenLifetimeSec, this.faults.clockSkewSec);
     sendJson(res, 200, this.directory.sessionJson(s, version), {
       'x-vmware-vcloud-access-token': s.token,
       'x-vmware-vcloud-token-type': 'Bearer',
@@ -506,7 +511,7 @@ export class VcdSimulator {
       return sendJson(res, 400, { error: 'invalid_grant', error_description: 'Invalid refresh token' });
     }
     this.stats.tokenLogins++;
-    const s = this.directory.createSession(used.user, this.faults.tokenLifetimeSec);
+    const s = this.directory.createSession(used.user, this.faults.tokenLifetimeSec, this.faults.clockSkewSec);
     sendJson(res, 200, {
       access_token: s.token,
       token_type: 'Bearer',
@@ -569,6 +574,7 @@ export class VcdSimulator {
       if (typeof body.auditDown === 'boolean') this.faults.auditDown = body.auditDown;
       if (typeof body.tokenLifetimeSec === 'number') this.faults.tokenLifetimeSec = body.tokenLifetimeSec;
       if (typeof body.dropOnExpiry === 'boolean') this.faults.dropOnExpiry = body.dropOnExpiry;
+      if (typeof body.clockSkewSec === 'number') this.faults.clockSkewSec = body.clockSkewSec;
       if (typeof body.ratePerSec === 'number') this.setRate(body.ratePerSec);
       sendJson(res, 200, this.faults);
     });

@@ -147,6 +147,22 @@ describe('CloudEvents encoding', () => {
     assert.equal(fromPayload('x', { type: 't', source: '/s', id: 'given' }).id, 'given');
   });
 
+  it('takes a source that is a URI-reference and a dataschema that is an absolute URI, as the SDK does', () => {
+    const attrs = { type: 't', source: '/s' };
+    for (const source of ['[', 'a[b]', '/x]']) {
+      assert.throws(() => fromPayload(1, { ...attrs, source }), { code: 'CE_INVALID' }, source);
+    }
+    assert.equal(fromPayload(1, { ...attrs, source: 'https://[::1]:8080/x' }).source, 'https://[::1]:8080/x');
+    for (const dataschema of ['/schemas/v1', 'A:']) {
+      assert.throws(() => fromPayload(1, { ...attrs, dataschema }), { code: 'CE_INVALID' }, dataschema);
+    }
+    const ce = fromPayload(1, { ...attrs, dataschema: 'https://example.com/v1.json' });
+    assert.equal(
+      (HTTP.toEvent({ headers: toBinary(ce).headers, body: '1' }) as { dataschema?: string }).dataschema,
+      ce.dataschema,
+    );
+  });
+
   it('checks extension names and the required attributes', () => {
     assert.throws(() => fromPayload(1, { type: 't', source: '/s', extensions: { Team: 'x' } }), {
       code: 'CE_INVALID_ATTRIBUTE',
