@@ -3,14 +3,9 @@ import { Backoff, retryAfterMs } from '../../nodes/common/backoff';
 import { classifyNetworkError } from '../../nodes/common/errors';
 import { shortCount, status } from '../../nodes/common/glue';
 import { parseVcdEnvelope } from '../../nodes/events/decode/vcd-envelope';
-import {
-  bareId,
-  compareVersions,
-  grantedLifetime,
-  jwtLifetime,
-  negotiateVersion,
-  parseVersions,
-} from '../../nodes/vcd/session';
+import { bareId } from '../../nodes/vcd/login';
+import { grantedLifetime, jwtLifetime } from '../../nodes/vcd/token-lifetime';
+import { compareVersions, negotiateVersion, parseVersions } from '../../nodes/vcd/version-negotiation';
 import { expandTopic, topicMatches, validateTopic } from '../../nodes/vcd/topics';
 
 describe('VCD topics', () => {
