@@ -31,7 +31,6 @@ const EXCEPTIONS = new Map<string, string>([
   // Being reshaped around one table of decoders.
   ['nodes/events/decode/index.ts:decodeChecked', 'being reshaped'],
   // To be split by job once the changes to them under way have landed.
-  ['nodes/aci/session.ts', 'to be split by job'],
   ['nodes/events/delivery.ts', 'to be split by job'],
 ]);
 
