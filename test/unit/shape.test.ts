@@ -30,8 +30,6 @@ const EXCEPTIONS = new Map<string, string>([
   ['nodes/vcd/messaging.ts', 'moving onto the shared reconnect loop'],
   // Being reshaped around one table of decoders.
   ['nodes/events/decode/index.ts:decodeChecked', 'being reshaped'],
-  // To be split by job once the changes to them under way have landed.
-  ['nodes/events/delivery.ts', 'to be split by job'],
 ]);
 
 export interface FunctionSpan {
