@@ -145,6 +145,8 @@ export = function register(RED: NodeAPI): void {
           onFull: ['wait', 'drop-oldest', 'reject-new'].includes(def.onFull) ? def.onFull : 'wait',
           handshake: def.handshake === true,
           origin: `node-red-${node.id}`,
+          // Events in a spool on disk outlive the flow: at close, only requests in flight are worth waiting for.
+          ...(def.spool === 'disk' ? { closeGraceMs: 1000 } : {}),
         });
         // With a spool, its own counts (which include the delivery's) are shown instead.
         delivery.on('change', (s: DeliveryStats) => spool || view.update(statusOf(s)));
