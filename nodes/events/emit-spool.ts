@@ -5,6 +5,7 @@
  * files when the node is deleted (not when it is redeployed or restarted).
  */
 import { CodedError, errorMessage } from '../common/errors';
+import { status } from '../common/glue';
 import { NodeFiles } from '../common/node-files';
 import type { Node, NodeAPI, NodeMessage } from '../common/red';
 import { toJsonObject } from './cloudevent';
@@ -17,6 +18,7 @@ import {
 } from './spool/spooled-delivery';
 
 export const SPOOL_PURPOSE = 'spool';
+const SPOOL_FAILED = 'CE_SPOOL_FAILED';
 
 export interface EmitSpool {
   /** Resolves once the event is on disk (it then counts as taken). */
@@ -60,12 +62,19 @@ export function openEmitSpool(
     );
   }
   const files = new NodeFiles(userDir, SPOOL_PURPOSE);
-  const dir = files.folderOf(node.id);
+  let dir: string;
+  try {
+    dir = files.folderOf(node.id);
+  } catch (err) {
+    throw new CodedError(SPOOL_FAILED, `The spool folder cannot be made: ${errorMessage(err)}`);
+  }
   const opening = SpooledDelivery.open(
     delivery,
     { dir, limitBytes: settings.limitMb * 1024 * 1024, window: settings.window, onFull: settings.onFull },
     (text) => node.warn(text),
-  );
+  ).catch((err: unknown) => {
+    throw new CodedError(SPOOL_FAILED, `The spool could not be opened: ${errorMessage(err)}`);
+  });
   opening.then(
     (spool) => {
       spool.on('change', settings.onChange);
@@ -81,10 +90,10 @@ export function openEmitSpool(
       });
       settings.onChange(spool.stats);
     },
-    (err: unknown) =>
-      node.error(
-        new CodedError(DeliveryCodes.CONFIG_INVALID, `The spool could not be opened: ${errorMessage(err)}`),
-      ),
+    (err: CodedError) => {
+      node.status(status.error('spool failed'));
+      node.error(err);
+    },
   );
 
   return {

@@ -104,6 +104,30 @@ describe('cloudevent emit with a spool on disk', () => {
     assert.equal((got.out[0]!.payload as { status: number }).status, 202);
   });
 
+  it('a full spool drops its oldest waiting events to output 2 (drop-oldest), each counted', async () => {
+    sink.setDown(true);
+    const got = await load(flow({ spoolLimit: 1, queueLimit: 1, onFull: 'drop-oldest' }));
+    const rec = record(helper.getNode('n'));
+    const big = 'x'.repeat(200_000);
+    for (let i = 1; i <= 8; i++)
+      helper.getNode('n').receive({ payload: big, topic: `t${i}`, cloudevent: { id: `e-${i}` } });
+    await waitFor(() => got.failed.length === 3, 'three events dropped');
+    // e-1 is being sent (retrying); the oldest of the others made room for the newest.
+    assert.deepEqual(
+      got.failed.map((m) => [(m.cloudevent as { id: string }).id, (m.error as { code: string }).code]),
+      [
+        ['e-2', 'CE_DROPPED'],
+        ['e-3', 'CE_DROPPED'],
+        ['e-4', 'CE_DROPPED'],
+      ],
+    );
+    assert.equal((got.failed[0]!.payload as { data: string }).data, big, 'the dropped event itself');
+    await waitFor(
+      () => rec.statuses.some((s) => /spool 5 · lost 3/.test(s.text ?? '')),
+      'the count in the status',
+    );
+  });
+
   it('a redeploy keeps the spool; deleting the node removes it', async () => {
     sink.setDown(true);
     await load(flow());
@@ -131,6 +155,15 @@ describe('cloudevent emit with a spool on disk', () => {
     await waitFor(() => got.out[0], 'the result');
     assert.equal(got.out[0]!.keep, 'me', 'the memory queue keeps the whole message');
     assert.equal(fs.existsSync(path.join(userDir, 'dcevents', 'spool')), false);
+  });
+
+  it('a spool that cannot be opened is an error with a code that reaches Catch', async () => {
+    // Something that is not the spool's folder stands where it belongs.
+    fs.mkdirSync(path.dirname(spoolDir()), { recursive: true });
+    fs.writeFileSync(spoolDir(), 'not a folder');
+    const got = await load(flow());
+    await waitFor(() => got.caught[0], 'the error');
+    assert.equal((got.caught[0]!.error as { code: string }).code, 'CE_SPOOL_FAILED');
   });
 
   it('without a user directory, a disk spool is a setting error that reaches Catch', async () => {

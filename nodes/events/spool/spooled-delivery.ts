@@ -9,7 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { CodedError, errorMessage } from '../../common/errors';
-import { type CloudEvent, toJsonObject } from '../cloudevent';
+import { CeCodes, type CloudEvent, toJsonObject } from '../cloudevent';
 import {
   DeliveryCodes,
   type Delivery,
@@ -56,6 +56,14 @@ function decode(payload: Buffer | undefined): SpooledEvent | undefined {
   return { ce: parsed.ce, meta: parsed.meta ?? {} };
 }
 
+function serialize(ce: CloudEvent, meta: EventMeta): Buffer {
+  try {
+    return Buffer.from(JSON.stringify({ ce: toJsonObject(ce), meta }), 'utf8');
+  } catch (err) {
+    throw new CodedError(CeCodes.INVALID, `Event ${ce.id} cannot be written as JSON: ${errorMessage(err)}`);
+  }
+}
+
 /**
  * Events: `delivered` (event, result), `failed` (event, CodedError) for events
  * that left by failure or were dropped for room, `change` (SpoolStats),
@@ -68,6 +76,8 @@ export class SpooledDelivery extends EventEmitter {
   private readonly fresh = new Map<number, SpooledEvent>();
   private readonly waiters: Waiter[] = [];
   private handed = 0;
+  /** Events being written (not yet in the backlog). */
+  private writing = 0;
   private dropped = 0;
   private feeding = false;
   private closing = false;
@@ -113,14 +123,15 @@ export class SpooledDelivery extends EventEmitter {
   async take(ce: CloudEvent, meta: EventMeta): Promise<void> {
     if (this.closing)
       throw new CodedError(DeliveryCodes.CLOSED, `The delivery is closed: event ${ce.id} not taken.`);
-    const payload = Buffer.from(JSON.stringify({ ce: toJsonObject(ce), meta }), 'utf8');
+    const payload = serialize(ce, meta);
     if (!this.log.fits(payload.length) || this.waiters.length > 0 || this.admitting) {
       await this.makeRoom(payload.length, ce.id);
     }
     const written = this.log.append(payload);
     this.admitting = false;
     this.admit();
-    const seq = await written;
+    this.writing++;
+    const seq = await written.finally(() => this.writing--);
     if (this.fresh.size < this.options.window) this.fresh.set(seq, { ce, meta });
     this.backlog.push(seq);
     this.changed();
@@ -193,7 +204,12 @@ export class SpooledDelivery extends EventEmitter {
   private async dropUntilFits(size: number): Promise<boolean> {
     while (!this.log.fits(size)) {
       const seq = this.backlog.shift();
-      if (seq === undefined) return false;
+      if (seq === undefined) {
+        // Older events still being written are the oldest: wait for them to be droppable.
+        if (this.writing === 0) return false;
+        await this.log.idle();
+        continue;
+      }
       const event = this.fresh.get(seq) ?? decode((await this.log.read([seq])).get(seq));
       this.fresh.delete(seq);
       if (!this.log.ack(seq) || !event) continue;
