@@ -86,11 +86,14 @@ function readSeq(buf: Buffer, at: number): number {
 }
 
 function entryRecord(seq: number, payload: Buffer): Buffer {
-  const body = Buffer.allocUnsafe(9 + payload.length);
+  const record = Buffer.allocUnsafe(RECORD_OVERHEAD + payload.length);
+  const body = record.subarray(HEADER);
   body[0] = ENTRY;
   writeSeq(body, seq, 1);
   payload.copy(body, 9);
-  return frame(body);
+  record.writeUInt32BE(body.length, 0);
+  record.writeUInt32BE(crc32(body), 4);
+  return record;
 }
 
 function ackRecord(seqs: number[]): Buffer {
@@ -346,7 +349,7 @@ export class SegmentLog {
       records.push(ackRecord(acks.slice(i, i + ACKS_PER_RECORD)));
     try {
       const segment = await this.active();
-      await this.writeAt(segment, Buffer.concat(records), batch.length > 0);
+      await this.writeAt(segment, records, batch.length > 0);
       if (batch.length > 0) this.commits++;
       let offset = segment.size;
       for (const item of batch) {
@@ -371,12 +374,16 @@ export class SegmentLog {
   }
 
   /** Appends bytes to a segment; a failed write is cut back off, so no torn record sits before later ones. */
-  private async writeAt(segment: Segment, bytes: Buffer, sync: boolean): Promise<void> {
+  private async writeAt(segment: Segment, records: Buffer[], sync: boolean): Promise<void> {
     const handle = await this.handleOf(segment);
+    const total = records.reduce((n, r) => n + r.length, 0);
     try {
-      let done = 0;
-      while (done < bytes.length) {
-        const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, segment.size + done);
+      let done = (await handle.writev(records, segment.size)).bytesWritten;
+      // A short write (rare on files): the rest in plain writes.
+      const rest = done < total ? Buffer.concat(records).subarray(done) : undefined;
+      while (rest && done < total) {
+        const at = done - (total - rest.length);
+        const { bytesWritten } = await handle.write(rest, at, rest.length - at, segment.size + done);
         done += bytesWritten;
       }
       if (sync) await handle.datasync();
@@ -420,7 +427,7 @@ export class SegmentLog {
       records.push(buf);
     }
     const target = await this.active();
-    await this.writeAt(target, Buffer.concat(records), true);
+    await this.writeAt(target, records, true);
     let offset = target.size;
     for (const [seq, loc] of moving) {
       this.live.set(seq, { segment: target, offset, size: loc.size });
