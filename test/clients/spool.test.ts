@@ -84,6 +84,20 @@ describe('spooled delivery (spool on disk, against the sink simulator)', () => {
     );
   });
 
+  it('holds only the window in memory; the rest is read back from disk, in order', async () => {
+    sink.setDown(true);
+    const { spool, delivered } = await start({ window: 3 }, { concurrency: 1 });
+    for (let n = 1; n <= 30; n++) await spool.take(event(n), {});
+    const held = spool as unknown as { fresh: Map<number, unknown>; handed: number };
+    assert.ok(held.fresh.size <= 3 && held.handed <= 3, `${held.fresh.size} + ${held.handed} in memory`);
+    sink.setDown(false);
+    await waitFor(() => delivered.length === 30, '30 deliveries', 15_000);
+    assert.deepEqual(
+      receivedIds(),
+      Array.from({ length: 30 }, (_, i) => `e-${i + 1}`),
+    );
+  });
+
   it('an event the sink refuses leaves by failure and is not sent again after a restart', async () => {
     const { spool, failed } = await start({}, { retry: { initialMs: 20, budgetMs: 0 } });
     sink.failNext(1, 400);
