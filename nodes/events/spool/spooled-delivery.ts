@@ -9,7 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { CodedError, errorMessage } from '../../common/errors';
-import { CeCodes, type CloudEvent, toJsonObject } from '../cloudevent';
+import { CeCodes, type CloudEvent, toStructured } from '../cloudevent';
 import {
   DeliveryCodes,
   type Delivery,
@@ -56,12 +56,16 @@ function decode(payload: Buffer | undefined): SpooledEvent | undefined {
   return { ce: parsed.ce, meta: parsed.meta ?? {} };
 }
 
+/** The event as it is kept on disk: its JSON format (the encoder's errors are the node's errors), plus meta. */
 function serialize(ce: CloudEvent, meta: EventMeta): Buffer {
+  let json: string;
   try {
-    return Buffer.from(JSON.stringify({ ce: toJsonObject(ce), meta }), 'utf8');
+    json = toStructured(ce);
   } catch (err) {
+    if (err instanceof CodedError) throw err;
     throw new CodedError(CeCodes.INVALID, `Event ${ce.id} cannot be written as JSON: ${errorMessage(err)}`);
   }
+  return Buffer.from(`{"ce":${json},"meta":${JSON.stringify(meta)}}`, 'utf8');
 }
 
 /**
