@@ -128,21 +128,33 @@ describe('cloudevent emit with a spool on disk', () => {
     );
   });
 
-  it('a redeploy keeps the spool; deleting the node removes it', async () => {
+  it('a redeploy sends what the spool kept; deleting the node removes the spool and what is in it', async () => {
     sink.setDown(true);
     await load(flow());
+    const taken = (n: number) => {
+      const rec = record(helper.getNode('n'));
+      return waitFor(() => rec.statuses.some((st) => st.text?.startsWith(`spool ${n}`)), `${n} spooled`);
+    };
+    let spooled = taken(3);
     send(1, 3);
-    await waitFor(() => fs.existsSync(spoolDir()), 'the spool');
-    await delay(100);
+    await spooled;
     await helper.setFlows(flow({ name: 'renamed' }), 'full');
-    await delay(50);
-    assert.ok(fs.existsSync(spoolDir()), 'kept across a redeploy');
-    const rest = flow().filter((n) => n.id !== 'n');
-    await helper.setFlows(rest, 'full');
+    sink.setDown(false);
+    await waitFor(() => received().length === 3, 'the kept events after the redeploy');
+    assert.deepEqual(received(), ids(1, 3));
+
+    sink.setDown(true);
+    spooled = taken(2);
+    send(4, 5);
+    await spooled;
+    await helper.setFlows(
+      flow().filter((n) => n.id !== 'n'),
+      'full',
+    );
     await waitFor(() => !fs.existsSync(spoolDir()), 'the spool of the deleted node to go');
     sink.setDown(false);
-    await delay(200);
-    assert.deepEqual(received(), []);
+    await delay(300);
+    assert.deepEqual(received(), ids(1, 3));
   });
 
   it('a flow saved before the spool existed deploys unchanged: memory, nothing on disk', async () => {
