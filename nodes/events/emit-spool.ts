@@ -109,9 +109,11 @@ export function openEmitSpool(
         if (kept > 0) node.log(`${kept} event${kept === 1 ? '' : 's'} kept in the spool for the next start.`);
         return;
       }
-      // Deleted, unless the same node comes back with this deploy (e.g. moved to another flow).
+      // Deleted, unless the node is still in the flows: disabled (it, or its flow) or moved to another flow.
       RED.events.once('flows:started', () => {
-        if (!RED.nodes.getNode(node.id)) files.remove(node.id);
+        let kept = false;
+        RED.nodes.eachNode((n) => (kept ||= n.id === node.id));
+        if (!kept) files.remove(node.id);
       });
     },
   };

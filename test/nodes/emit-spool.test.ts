@@ -157,6 +157,21 @@ describe('cloudevent emit with a spool on disk', () => {
     assert.deepEqual(received(), ids(1, 3));
   });
 
+  it('a disabled node keeps its spool and sends it once enabled again', async () => {
+    sink.setDown(true);
+    await load(flow());
+    const rec = record(helper.getNode('n'));
+    send(1, 3);
+    await waitFor(() => rec.statuses.some((st) => st.text?.startsWith('spool 3')), '3 spooled');
+    await helper.setFlows(flow({ d: true }), 'full');
+    await delay(100);
+    assert.ok(fs.existsSync(spoolDir()), 'kept while disabled');
+    sink.setDown(false);
+    await helper.setFlows(flow(), 'full');
+    await waitFor(() => received().length === 3, 'the kept events once enabled');
+    assert.deepEqual(received(), ids(1, 3));
+  });
+
   it('a flow saved before the spool existed deploys unchanged: memory, nothing on disk', async () => {
     const old = flow();
     const emit = old[1]!;
