@@ -333,8 +333,16 @@ export class SegmentLog {
     if (last && last.size < this.segmentBytes) return last;
     const segment = this.segmentAt((last?.no ?? 0) + 1);
     await this.handleOf(segment);
+    await this.syncFolder();
     this.segments.push(segment);
     return segment;
+  }
+
+  /** A new file's name survives a power cut only once its folder is synced too. */
+  private async syncFolder(): Promise<void> {
+    const folder = await fs.open(this.dir, 'r').catch(() => undefined);
+    await folder?.sync().catch(() => undefined); // some file systems refuse it; the file is still there
+    await folder?.close();
   }
 
   /** One write (and one sync, when entries are among it) of everything that arrived. */
