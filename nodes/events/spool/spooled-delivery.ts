@@ -125,11 +125,13 @@ export class SpooledDelivery extends EventEmitter {
 
   /** Resolves once the event is on disk; rejects when the spool has no room for it (policy `onFull`). */
   async take(ce: CloudEvent, meta: EventMeta): Promise<void> {
-    if (this.closing)
-      throw new CodedError(DeliveryCodes.CLOSED, `The delivery is closed: event ${ce.id} not taken.`);
+    const closed = () =>
+      new CodedError(DeliveryCodes.CLOSED, `The delivery is closed: event ${ce.id} not taken.`);
+    if (this.closing) throw closed();
     const payload = serialize(ce, meta);
     if (!this.log.fits(payload.length) || this.waiters.length > 0 || this.admitting) {
       await this.makeRoom(payload.length, ce.id);
+      if (this.closing) throw closed();
     }
     const written = this.log.append(payload);
     this.admitting = false;
