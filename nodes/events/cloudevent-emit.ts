@@ -14,6 +14,7 @@ import {
   status,
   reportSetupError,
 } from '../common/glue';
+import { metricsFor } from '../common/metrics';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/red';
 import { cleartextWarning } from '../common/tls';
 import {
@@ -119,6 +120,11 @@ export = function register(RED: NodeAPI): void {
     let extensions: Record<string, string> = {};
     const mode: DeliveryMode = ['binary', 'structured', 'batch'].includes(def.mode) ? def.mode : 'binary';
     let closing = false;
+    const metrics = metricsFor(node);
+    const showCounts = (s: DeliveryStats & Partial<SpoolStats>) => {
+      metrics.fromDelivery(s);
+      view.update(statusOf(s));
+    };
 
     try {
       extensions = parseExtensionLines(def.extensions);
@@ -154,8 +160,10 @@ export = function register(RED: NodeAPI): void {
           ...(def.spool === 'disk' ? { closeGraceMs: 1000 } : {}),
         });
         // With a spool, its own counts (which include the delivery's) are shown instead.
-        delivery.on('change', (s: DeliveryStats) => spool || view.update(statusOf(s)));
+        delivery.on('change', (s: DeliveryStats) => spool || showCounts(s));
         delivery.on('gone', (err: CodedError) => {
+          metrics.setState('sink gone');
+          metrics.error(err.code);
           view.show(status.error('sink gone (410)'));
           node.error(err, { payload: undefined });
         });
@@ -166,7 +174,7 @@ export = function register(RED: NodeAPI): void {
             window: numberSetting(def.queueLimit, 1000, 1, 1_000_000),
             onFull: ['wait', 'drop-oldest', 'reject-new'].includes(def.onFull) ? def.onFull : 'wait',
             failuresWired: (node.wires?.[1]?.length ?? 0) > 0,
-            onChange: (s) => view.update(statusOf(s)),
+            onChange: showCounts,
           });
         }
       }
@@ -222,6 +230,7 @@ export = function register(RED: NodeAPI): void {
           if (closing && e.code === DeliveryCodes.CLOSED) return;
           // A failed event leaves by output 2; with nothing wired there, it goes to Catch instead.
           if (!failuresWired) throw err;
+          metrics.error(e.code);
           send([
             null,
             {

@@ -6,6 +6,7 @@
  */
 import { CodedError, errorMessage } from '../common/errors';
 import { status } from '../common/glue';
+import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
 import type { Node, NodeAPI, NodeMessage } from '../common/red';
 import { toJsonObject } from './cloudevent';
@@ -75,18 +76,23 @@ export function openEmitSpool(
   ).catch((err: unknown) => {
     throw new CodedError(SPOOL_FAILED, `The spool could not be opened: ${errorMessage(err)}`);
   });
+  const metrics = metricsFor(node);
   opening.then(
     (spool) => {
       spool.on('change', settings.onChange);
       spool.on('warning', (text: string) => node.warn(text));
-      spool.on('delivered', (event: SpooledEvent, result: DeliveryResult) =>
-        node.send([{ ...outputOf(event), payload: result }, null]),
-      );
+      spool.on('delivered', (event: SpooledEvent, result: DeliveryResult) => {
+        metrics.sent++;
+        node.send([{ ...outputOf(event), payload: result }, null]);
+      });
       spool.on('failed', (event: SpooledEvent, err: CodedError) => {
         const msg = { ...outputOf(event), payload: toJsonObject(event.ce) };
         const error = { code: err.code ?? DeliveryCodes.FAILED, message: errorMessage(err), ...err.details };
-        if (settings.failuresWired) node.send([null, { ...msg, error }]);
-        else node.error(err, msg);
+        metrics.error(err.code);
+        if (settings.failuresWired) {
+          metrics.sent++;
+          node.send([null, { ...msg, error }]);
+        } else node.error(err, msg);
       });
       settings.onChange(spool.stats);
     },

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import cloudeventEmit from '../../nodes/events/cloudevent-emit';
+import { metricsFor } from '../../nodes/common/metrics';
 import { NodeFiles } from '../../nodes/common/node-files';
 import { SinkSimulator } from '../../sim/sink';
 import { helper, record } from '../support/red';
@@ -88,6 +89,7 @@ describe('cloudevent emit with a spool on disk', () => {
       'the status to show 12 spooled events',
     );
     assert.ok(fs.existsSync(spoolDir()), 'the spool lives under <userDir>/dcevents/spool');
+    assert.equal(metricsFor(helper.getNode('n') as never).spoolDepth, 12, 'the metrics gauge');
     await helper.unload();
 
     sink.setDown(false);
