@@ -174,6 +174,16 @@ describe('cloudevent emit with a spool on disk', () => {
     assert.deepEqual(received(), ids(1, 3));
   });
 
+  it('an event whose data has no JSON form is refused before the spool, by output 2, as in memory', async () => {
+    const got = await load(flow());
+    helper.getNode('n').receive({ payload: { n: 1n }, cloudevent: { id: 'big' } });
+    await waitFor(() => got.failed[0], 'the refusal');
+    assert.equal((got.failed[0]!.error as { code: string }).code, 'CE_DATA_UNSERIALIZABLE');
+    send(1, 1);
+    await waitFor(() => received().length === 1, 'the next event');
+    assert.deepEqual(received(), ['e-1'], 'nothing of the refused event was kept');
+  });
+
   it('a flow saved before the spool existed deploys unchanged: memory, nothing on disk', async () => {
     const old = flow();
     const emit = old[1]!;

@@ -277,9 +277,12 @@ export class SegmentLog {
   private queueFlush(): void {
     if (this.flushQueued) return;
     this.flushQueued = true;
-    void this.run(() => {
+    this.run(() => {
       this.flushQueued = false;
       return this.flush();
+    }).catch((err: unknown) => {
+      // flush() settles its appends itself; this is for a failure it did not foresee.
+      this.options.onWarning?.(`The spool could not be written: ${(err as Error).message}`);
     });
   }
 

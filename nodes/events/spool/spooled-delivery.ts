@@ -108,7 +108,7 @@ export class SpooledDelivery extends EventEmitter {
   ): Promise<SpooledDelivery> {
     const log = await SegmentLog.open(options.dir, { limitBytes: options.limitBytes, onWarning });
     const spooled = new SpooledDelivery(delivery, log, options);
-    void spooled.feed();
+    spooled.kick();
     return spooled;
   }
 
@@ -141,7 +141,7 @@ export class SpooledDelivery extends EventEmitter {
     if (this.fresh.size < this.options.window) this.fresh.set(seq, { ce, meta });
     this.backlog.push(seq);
     this.changed();
-    void this.feed();
+    this.kick();
   }
 
   /**
@@ -232,6 +232,13 @@ export class SpooledDelivery extends EventEmitter {
     return true;
   }
 
+  /** Feeds the delivery now; a failure feed() did not foresee is a warning, and the next event tries again. */
+  private kick(): void {
+    this.feed().catch((err: unknown) =>
+      this.emit('warning', `The spool could not be read: ${errorMessage(err)}`),
+    );
+  }
+
   /** Hands events to the delivery in order while it has room, reading them back from disk where needed. */
   private async feed(): Promise<void> {
     if (this.feeding) return;
@@ -289,7 +296,7 @@ export class SpooledDelivery extends EventEmitter {
         this.handed--;
         this.emit('settled');
         this.changed();
-        void this.feed();
+        this.kick();
       });
   }
 
