@@ -18,7 +18,7 @@ export class CodedError extends Error {
   }
 }
 
-/** A failure nothing foresaw (a bug), reported as it is. */
+/** The code of a failure nothing more specific was known of. */
 export const UNEXPECTED = 'UNEXPECTED';
 
 export function isCoded(err: unknown, code?: string): err is CodedError {

@@ -2,10 +2,6 @@ import fs from 'node:fs';
 import tls from 'node:tls';
 import { CodedError } from './errors';
 
-export const TlsCodes = {
-  CA_INVALID: 'CONFIG_CA_INVALID',
-} as const;
-
 /** What every config node lets the user set about TLS. */
 export interface TlsSettings {
   /** Skip certificate verification (test systems only; the editor warns). */
@@ -61,6 +57,9 @@ export function defaultCaCertificates(extraFile = process.env.NODE_EXTRA_CA_CERT
   }
   return [...tls.rootCertificates, ...extra];
 }
+
+/** The code of a CA field that holds no certificate. */
+export const TlsCodes = { CA_INVALID: 'CONFIG_CA_INVALID' } as const;
 
 let defaults: string[] | undefined;
 
