@@ -4,10 +4,11 @@
  */
 import { CodedError, errorMessage } from '../common/errors';
 import { Users, dialogSecrets, onClose, reportSetupError } from '../common/glue';
+import type { ConnectionState } from '../common/reconnect-loop';
 import type { NodeAPI, NodeDef } from '../common/red';
 import type { AciControllerCredentials, AciControllerNode, StateListener } from './controller-api';
 import { ApicCluster, type ApicAuthType, type ApicClusterOptions } from './session';
-import { ApicSubscriber, type AciState, type StateInfo } from './subscriptions';
+import { ApicSubscriber, type StateInfo } from './subscriber';
 
 interface AciControllerDef extends NodeDef {
   hosts: string;
@@ -57,7 +58,7 @@ export = function register(RED: NodeAPI): void {
       cluster = new ApicCluster(clusterOptions(def, node.credentials));
       node.source = cluster.hosts[0];
       subscriber = new ApicSubscriber({ cluster });
-      subscriber.on('state', (state: AciState, info: StateInfo) => {
+      subscriber.on('state', (state: ConnectionState, info: StateInfo) => {
         for (const listener of listeners.values()) listener(state, info);
       });
       subscriber.on('debug', (text: string) => node.debug(text));

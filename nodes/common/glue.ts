@@ -4,6 +4,7 @@
  * here and in the node files only; protocol code never sees them.
  */
 import { CodedError, errorMessage } from './errors';
+import type { ConnectionState } from './reconnect-loop';
 import type { Node, NodeAPI, NodeMessage, NodeStatus, SendFn } from './red';
 
 /** Node-RED shows status text in a small label: keep it short. */
@@ -164,8 +165,6 @@ export class StatusThrottle {
     clearTimeout(this.timer);
   }
 }
-
-export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'auth-failed' | 'closed';
 
 /**
  * How a node shows the shared connection it uses: the status, and each

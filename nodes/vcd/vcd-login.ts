@@ -5,10 +5,11 @@
 import path from 'node:path';
 import { CodedError, errorMessage } from '../common/errors';
 import { Users, dialogSecrets, onClose, reportSetupError } from '../common/glue';
+import type { ConnectionState } from '../common/reconnect-loop';
 import type { NodeAPI, NodeDef } from '../common/red';
 import { RotatingSecret } from '../common/rotating-secret';
 import type { StateListener, VcdLoginCredentials, VcdLoginNode } from './login-api';
-import { VcdMessaging, type MessagingState } from './messaging';
+import { VcdMessaging } from './messaging';
 import { VcdSession, type VcdAuthType, type VcdSessionOptions } from './session';
 
 interface VcdLoginDef extends NodeDef {
@@ -108,7 +109,7 @@ export = function register(RED: NodeAPI): void {
         node.debug(`logged in as ${info.user.name}@${info.org.name} (API ${info.apiVersion})`);
       });
       messaging = new VcdMessaging({ site: session.site, tokens: session, tls: sessionOptions(def, {}).tls });
-      messaging.on('state', (state: MessagingState, error?: CodedError) => {
+      messaging.on('state', (state: ConnectionState, error?: CodedError) => {
         for (const listener of listeners.values()) listener(state, error);
       });
       messaging.on('handler-error', (err: unknown) => node.warn(`a subscriber failed: ${errorMessage(err)}`));
