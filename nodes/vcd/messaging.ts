@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { MqttClient } from 'mqtt';
 import WebSocket, { createWebSocketStream } from 'ws';
 import { unlessAborted, type BackoffOptions } from '../common/backoff';
@@ -198,45 +199,43 @@ export class VcdMessaging extends EventEmitter {
     return stale || (unauthorized && this.refusedInARow === 1) ? 0 : undefined;
   }
 
+  /** The WebSocket under mqtt.js, Bearer token at the upgrade; `seen` keeps what went wrong. */
+  private socketStream(token: string, seen: { upgradeStatus?: number; socketError?: unknown }): Duplex {
+    const ws = new WebSocket(this.url, 'mqtt', {
+      headers: { authorization: `Bearer ${token}` },
+      ...tlsConnectOptions(this.options.tls ?? {}),
+      handshakeTimeout: this.options.connectTimeoutMs ?? 30_000,
+      perMessageDeflate: false,
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      seen.upgradeStatus = res.statusCode;
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('error', (err) => {
+      seen.socketError ??= err;
+    });
+    const stream = createWebSocketStream(ws);
+    // The stream only ends when the socket closes; mqtt.js needs it destroyed to see the close.
+    ws.on('close', () => stream.destroy());
+    return stream;
+  }
+
   /** One connection from upgrade to close; resolves when it is over. */
   private connectOnce(token: string, signal: AbortSignal): Promise<Outcome> {
     if (signal.aborted) return Promise.resolve({ connectedMs: 0 });
     return new Promise((resolve) => {
-      let upgradeStatus: number | undefined;
-      let socketError: unknown;
+      const seen: { upgradeStatus?: number; socketError?: unknown } = {};
       let connectedAt = 0;
-      const tls = tlsConnectOptions(this.options.tls ?? {});
-      const client = new MqttClient(
-        () => {
-          const ws = new WebSocket(this.url, 'mqtt', {
-            headers: { authorization: `Bearer ${token}` },
-            ...tls,
-            handshakeTimeout: this.options.connectTimeoutMs ?? 30_000,
-            perMessageDeflate: false,
-          });
-          ws.on('unexpected-response', (_req, res) => {
-            upgradeStatus = res.statusCode;
-            res.resume();
-            ws.terminate();
-          });
-          ws.on('error', (err) => {
-            socketError ??= err;
-          });
-          const stream = createWebSocketStream(ws);
-          // The stream only ends when the socket closes; mqtt.js needs it destroyed to see the close.
-          ws.on('close', () => stream.destroy());
-          return stream;
-        },
-        {
-          protocolVersion: 4,
-          clean: true,
-          clientId: this.clientId,
-          keepalive: this.options.keepaliveSeconds ?? 60,
-          reconnectPeriod: 0,
-          connectTimeout: this.options.connectTimeoutMs ?? 30_000,
-          resubscribe: false,
-        },
-      );
+      const client = new MqttClient(() => this.socketStream(token, seen), {
+        protocolVersion: 4,
+        clean: true,
+        clientId: this.clientId,
+        keepalive: this.options.keepaliveSeconds ?? 60,
+        reconnectPeriod: 0,
+        connectTimeout: this.options.connectTimeoutMs ?? 30_000,
+        resubscribe: false,
+      });
       this.client = client;
 
       client.on('connect', () => {
@@ -247,7 +246,7 @@ export class VcdMessaging extends EventEmitter {
       });
       client.on('message', (topic, payload) => this.dispatch(topic, payload));
       client.on('error', (err) => {
-        socketError ??= err;
+        seen.socketError ??= err;
       });
       // Removed again at close: a listener per connection would keep every old client alive.
       const onAbort = () => client.end(true);
@@ -257,6 +256,7 @@ export class VcdMessaging extends EventEmitter {
         client.removeAllListeners('message');
         client.end(true);
         if (this.client === client) this.client = undefined;
+        const { upgradeStatus, socketError } = seen;
         const refused = !connectedAt && [4, 5].includes((socketError as { code?: unknown })?.code as number);
         resolve({
           connectedMs: connectedAt ? Date.now() - connectedAt : 0,

@@ -6,7 +6,7 @@ import { BD, changed, synced, useApicHarness } from './harness';
 describe('APIC login and session: passwords, certificates, refused logins, expiry', function () {
   const apic = useApicHarness();
 
-  it('receives pushes; refreshes keep one login and one socket', async () => {
+  it('receives pushes; session refreshes (aaaRefresh) keep one login and one socket', async () => {
     const sim = await apic.startSim({ refreshTimeoutSeconds: 2 });
     const { sub, seen } = apic.watch('fvBD');
     await synced(sub);
