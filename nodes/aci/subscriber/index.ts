@@ -40,7 +40,7 @@ import {
   newSubscription,
   nextRefreshAt,
   refreshDue,
-  refreshTimeoutSec,
+  subscriptionTimeoutSec,
   type BatchSlot,
   type RefreshContext,
 } from './subscription-refresh';
@@ -377,7 +377,7 @@ export class ApicSubscriber extends EventEmitter {
     changes: ChangeBatch,
     slot: BatchSlot,
   ): Promise<void> {
-    const timeoutSec = refreshTimeoutSec(e, connection.session);
+    const timeoutSec = subscriptionTimeoutSec(e, connection.session);
     const { first, id } = await this.pages.subscribe(connection.session, e.entry, timeoutSec);
     if (!this.recipients.has(e) || connection.done) return;
     connection.subscribed(e, newSubscription(id, timeoutSec, slot));

@@ -36,8 +36,8 @@ export interface BatchSlot {
   count: number;
 }
 
-/** The refresh timeout asked for, or APIC's fixed one on versions that ignore it (seconds). */
-export function refreshTimeoutSec(e: RecipientEntry, session: ApicSession): number {
+/** A subscription's refresh-timeout: the one asked for, or APIC's fixed one on versions that ignore it (seconds). */
+export function subscriptionTimeoutSec(e: RecipientEntry, session: ApicSession): number {
   return versionAtLeast(session.info.version, [3, 2, 3])
     ? e.recipient.options.refreshTimeoutSec
     : LEGACY_TIMEOUT_SEC;
@@ -104,7 +104,7 @@ async function refreshSubscription(
   const { session, host } = connection;
   const url = new URL('/api/subscriptionRefresh.json', host);
   url.searchParams.set('id', subscription.id);
-  const timeoutMs = refreshTimeoutSec(e, session) * 1000;
+  const timeoutMs = subscriptionTimeoutSec(e, session) * 1000;
   try {
     await session.get(url);
     subscription.aliveSince = Date.now();
