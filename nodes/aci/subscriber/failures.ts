@@ -80,14 +80,14 @@ export function postpone(
   connection: Connection,
   e: RecipientEntry,
   cause: CodedError,
-  context: { passingBackoff(): Backoff; debug(text: string): void },
+  context: { passingBackoff(): Backoff; emit(event: 'debug', text: string): void },
 ): void {
   const retry = connection.retry.get(e) ?? { at: 0, backoff: context.passingBackoff(), failures: 0 };
   connection.retry.set(e, retry);
   retry.failures++;
   const wait = retry.backoff.next();
   retry.at = Date.now() + wait;
-  context.debug(`subscribing ${e.entry.key} failed (${cause.message}); trying again in ${wait} ms`);
+  context.emit('debug', `subscribing ${e.entry.key} failed (${cause.message}); trying again in ${wait} ms`);
   if (retry.failures !== REPORT_AFTER) return;
   const error = new CodedError(
     SubscriptionCodes.SUBSCRIBE_FAILED,

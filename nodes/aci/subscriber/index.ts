@@ -75,7 +75,9 @@ export class ApicSubscriber extends EventEmitter {
   /** Between retries of a throttled subscription on a live connection. */
   private readonly throttleBackoff: Backoff;
   private readonly pages: PageReader;
+  /** What subscription refreshes and entry retries need of the subscriber. */
   private readonly refreshing: RefreshContext;
+  private readonly handlerError = (err: unknown) => this.emit('handler-error', err);
   private readonly logouts = new Set<Promise<void>>();
   private connection: Connection | undefined;
   private everConnected = false;
@@ -217,8 +219,6 @@ export class ApicSubscriber extends EventEmitter {
     this.connection?.drop(e);
     settleWaiters(e);
   }
-
-  private readonly handlerError = (err: unknown) => this.emit('handler-error', err);
 
   /** After a session ended: shows the state it leaves and says how long to wait (undefined: the backoff's). */
   private afterEnd(end: SessionEnd): number | undefined {
@@ -365,7 +365,7 @@ export class ApicSubscriber extends EventEmitter {
         return false;
       }
       if (isRefusal(error)) refuse(connection, e, error);
-      else postpone(connection, e, error, { ...this.refreshing, debug: (text) => this.emit('debug', text) });
+      else postpone(connection, e, error, this.refreshing);
     }
     return true;
   }
