@@ -8,13 +8,13 @@ describe('APIC cluster: failover and throttling', function () {
   it('uses the next APIC when the first is down, at start and mid-stream', async () => {
     const sim = await apic.startSim();
     await sim.stopApic(0);
-    const { sub, seen } = apic.watch('fvBD');
-    await synced(sub);
-    assert.equal(sub.host, sim.urls[1]);
+    const { subscriber, seen } = apic.watch('fvBD');
+    await synced(subscriber);
+    assert.equal(subscriber.host, sim.urls[1]);
     await sim.startApic(0);
     await sim.stopApic(1);
     await waitFor(
-      () => sub.host && sub.host !== sim.urls[1] && sub.state === 'connected',
+      () => subscriber.host && subscriber.host !== sim.urls[1] && subscriber.state === 'connected',
       'a failover',
       15_000,
     );
@@ -26,7 +26,7 @@ describe('APIC cluster: failover and throttling', function () {
   it('backs off while the APIC throttles (503 with HTML), says so, and recovers', async () => {
     const sim = await apic.startSim();
     sim.throttle(3000);
-    const { sub, seen } = apic.watch('fvBD', {}, apic.cluster(), {
+    const { subscriber, seen } = apic.watch('fvBD', {}, apic.cluster(), {
       backoff: { initialMs: 1000, maxMs: 60_000 },
     });
     await waitFor(
@@ -45,7 +45,7 @@ describe('APIC cluster: failover and throttling', function () {
       during.every((n) => n <= 3),
       `requests per APIC in 2.8 s of throttling: ${during.join(', ')}`,
     );
-    await synced(sub);
+    await synced(subscriber);
     sim.modify(BD, { descr: 'after throttling' });
     await changed(seen, BD, 'after throttling');
   });

@@ -56,18 +56,18 @@ export class ApicHarness {
     options: Partial<WatchOptions> = {},
     c: ApicCluster = this.cluster(),
     extra: SubscriberExtras = {},
-  ): { sub: ApicSubscriber; seen: Watching } {
-    const sub = new ApicSubscriber({
+  ): { subscriber: ApicSubscriber; seen: Watching } {
+    const subscriber = new ApicSubscriber({
       cluster: c,
       pingIntervalMs: 1000,
       backoff: extra.backoff ?? { initialMs: 100, maxMs: 1000 },
       authBackoff: extra.authBackoff,
       pageSize: extra.pageSize,
     });
-    this.subscribers.push(sub);
+    this.subscribers.push(subscriber);
     const seen: Watching = { changes: [], refused: [], failing: [], states: [] };
-    sub.on('state', (state: ConnectionState, info: StateInfo) => seen.states.push([state, info]));
-    sub.add(
+    subscriber.on('state', (state: ConnectionState, info: StateInfo) => seen.states.push([state, info]));
+    subscriber.add(
       'node-1',
       parseEntries(entries),
       {
@@ -77,7 +77,7 @@ export class ApicHarness {
       },
       { initial: 'skip', refreshTimeoutSec: 60, ...options },
     );
-    return { sub, seen };
+    return { subscriber, seen };
   }
 
   async stopAll(): Promise<void> {
@@ -94,7 +94,8 @@ export function useApicHarness(): ApicHarness {
   return harness;
 }
 
-export const synced = (sub: ApicSubscriber) => new Promise<void>((r) => sub.once('synced', () => r()));
+export const synced = (subscriber: ApicSubscriber) =>
+  new Promise<void>((r) => subscriber.once('synced', () => r()));
 
 export const changed = (seen: Watching, dn: string, descr: string) =>
   waitFor(

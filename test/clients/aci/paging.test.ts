@@ -10,8 +10,8 @@ describe('APIC paging: snapshots and first reads, every object once', function (
     const sim = await apic.startSim();
     const total = sim.tree.query('class', 'fvBD', {}).length;
     assert.ok(total > 3, 'the fabric has several BDs');
-    const { sub, seen } = apic.watch('fvBD', { initial: 'emit' }, apic.cluster(), { pageSize: 2 });
-    await synced(sub);
+    const { subscriber, seen } = apic.watch('fvBD', { initial: 'emit' }, apic.cluster(), { pageSize: 2 });
+    await synced(subscriber);
     const snapshots = seen.changes.filter((c) => c.reason === 'snapshot');
     assert.equal(snapshots.length, total);
     assert.ok(snapshots.every((c) => c.status === 'snapshot'));
@@ -38,8 +38,8 @@ describe('APIC paging: snapshots and first reads, every object once', function (
         sim.modify(first, { descr: 'while paging' }); // unsorted, it would move to the end
       }
     };
-    const { sub, seen } = apic.watch('fvBD', { initial: 'emit' }, apic.cluster(), { pageSize: 2 });
-    await synced(sub);
+    const { subscriber, seen } = apic.watch('fvBD', { initial: 'emit' }, apic.cluster(), { pageSize: 2 });
+    await synced(subscriber);
     assert.ok(modified);
     assert.deepEqual(snapshotDns(seen), bdDns(sim), 'every object once');
     assert.ok(seen.changes.some((c) => c.dn === first && c.reason === 'push'));
@@ -55,8 +55,8 @@ describe('APIC paging: snapshots and first reads, every object once', function (
         sim.remove(first); // already read: every later object moves one place forward
       }
     };
-    const { sub, seen } = apic.watch('fvBD', { initial: 'emit' }, apic.cluster(), { pageSize: 2 });
-    await synced(sub);
+    const { subscriber, seen } = apic.watch('fvBD', { initial: 'emit' }, apic.cluster(), { pageSize: 2 });
+    await synced(subscriber);
     assert.ok(deleted);
     assert.deepEqual(snapshotDns(seen), bdDns(sim), 'every object that exists, once');
     const gone = await waitFor(() => seen.changes.find((c) => c.dn === first), 'the deletion');
@@ -66,8 +66,8 @@ describe('APIC paging: snapshots and first reads, every object once', function (
   it('subscribes with unsorted pages where the APIC refuses order-by with a subscription', async () => {
     const sim = await apic.startSim();
     sim.faults.refuseOrderByWithSubscription = true;
-    const { sub, seen } = apic.watch('fvBD', { initial: 'emit' }, apic.cluster(), { pageSize: 2 });
-    await synced(sub);
+    const { subscriber, seen } = apic.watch('fvBD', { initial: 'emit' }, apic.cluster(), { pageSize: 2 });
+    await synced(subscriber);
     assert.deepEqual(seen.refused, [], 'the entry is not refused for it');
     assert.deepEqual(snapshotDns(seen), bdDns(sim), 'every object, read unsorted');
     sim.modify(BD, { descr: 'after' });
@@ -76,8 +76,8 @@ describe('APIC paging: snapshots and first reads, every object once', function (
 
   it('initial: skip sends only changes', async () => {
     await apic.startSim();
-    const { sub, seen } = apic.watch('fvBD', { initial: 'skip' });
-    await synced(sub);
+    const { subscriber, seen } = apic.watch('fvBD', { initial: 'skip' });
+    await synced(subscriber);
     assert.equal(seen.changes.length, 0);
   });
 
@@ -91,8 +91,8 @@ describe('APIC paging: snapshots and first reads, every object once', function (
         sim.modify(BD, { descr: 'during paging' });
       }
     };
-    const { sub, seen } = apic.watch('fvBD', { initial: 'skip' }, apic.cluster(), { pageSize: 2 });
-    await synced(sub);
+    const { subscriber, seen } = apic.watch('fvBD', { initial: 'skip' }, apic.cluster(), { pageSize: 2 });
+    await synced(subscriber);
     assert.ok(modified);
     const change = await changed(seen, BD, 'during paging');
     assert.equal(change.reason, 'push');

@@ -8,8 +8,8 @@ describe('APIC resync: what changed while the connection was down', function () 
 
   it('recovers from a killed socket, and reports what changed while it was away', async () => {
     const sim = await apic.startSim();
-    const { sub, seen } = apic.watch('fvBD');
-    await synced(sub);
+    const { subscriber, seen } = apic.watch('fvBD');
+    await synced(subscriber);
     sim.dropSockets();
     sim.modify(BD, { descr: 'while away' }); // no socket: APIC pushes nothing, and replays nothing
     await waitFor(() => sim.stats.socketsOpened === 2, 'a new socket');
@@ -23,8 +23,8 @@ describe('APIC resync: what changed while the connection was down', function () 
   it('reports a deletion found after a gap with the last known modTs, so its event id is deterministic', async () => {
     const sim = await apic.startSim();
     const dn = 'uni/tn-dev/BD-bd-dev';
-    const { sub, seen } = apic.watch('fvBD');
-    await synced(sub);
+    const { subscriber, seen } = apic.watch('fvBD');
+    await synced(subscriber);
     sim.modify(dn, { descr: 'last seen' });
     const last = (await changed(seen, dn, 'last seen')).attributes.modTs;
     sim.dropSockets();

@@ -8,8 +8,8 @@ describe('APIC login and session: passwords, certificates, refused logins, expir
 
   it('receives pushes; session refreshes (aaaRefresh) keep one login and one socket', async () => {
     const sim = await apic.startSim({ refreshTimeoutSeconds: 2 });
-    const { sub, seen } = apic.watch('fvBD');
-    await synced(sub);
+    const { subscriber, seen } = apic.watch('fvBD');
+    await synced(subscriber);
     await waitFor(() => sim.stats.refreshes >= 3, 'three session refreshes', 8000);
     sim.modify(BD, { descr: 'after refreshes' });
     const change = await changed(seen, BD, 'after refreshes');
@@ -22,8 +22,8 @@ describe('APIC login and session: passwords, certificates, refused logins, expir
 
   it('logs in again and resubscribes when the token expires', async () => {
     const sim = await apic.startSim();
-    const { sub, seen } = apic.watch('fvBD');
-    await synced(sub);
+    const { subscriber, seen } = apic.watch('fvBD');
+    await synced(subscriber);
     sim.expireTokens();
     await waitFor(
       () => sim.stats.logins === 2 && sim.liveSubscriptions.length === 1,
@@ -44,8 +44,8 @@ describe('APIC login and session: passwords, certificates, refused logins, expir
       privateKey: u.privateKey,
       password: undefined,
     });
-    const { sub, seen } = apic.watch('fvBD', {}, c);
-    await synced(sub);
+    const { subscriber, seen } = apic.watch('fvBD', {}, c);
+    await synced(subscriber);
     sim.modify(BD, { descr: 'signed' });
     await changed(seen, BD, 'signed');
     assert.ok(sim.stats.signedRequests > 0 && sim.stats.webtokens === 1);
@@ -93,13 +93,13 @@ describe('APIC login and session: passwords, certificates, refused logins, expir
 
   it('keeps trying a refused login, slowly, stays auth failed, and connects once the password works', async () => {
     const sim = await apic.startSim();
-    const { sub, seen } = apic.watch('fvBD', {}, apic.cluster({ password: 'Wr0ng-pass!' }), {
+    const { subscriber, seen } = apic.watch('fvBD', {}, apic.cluster({ password: 'Wr0ng-pass!' }), {
       authBackoff: { initialMs: 200, maxMs: 200 },
     });
     await waitFor(() => sim.stats.failedLogins >= 3, 'three refused logins');
     assert.ok(seen.states.every(([s]) => s === 'connecting' || s === 'auth-failed'));
     sim.directory.users.find((u) => u.name === 'admin' && !u.domain)!.password = 'Wr0ng-pass!';
-    await synced(sub);
-    assert.equal(sub.state, 'connected');
+    await synced(subscriber);
+    assert.equal(subscriber.state, 'connected');
   });
 });

@@ -9,23 +9,25 @@ describe('APIC subscribe: one change per node, refused and failing entries, run-
 
   it('changes the watch list at run time', async () => {
     const sim = await apic.startSim();
-    const { sub, seen } = apic.watch('fvBD');
-    await synced(sub);
-    await sub.update('node-1', parseEntries('fvCtx'), parseEntries('fvBD'));
+    const { subscriber, seen } = apic.watch('fvBD');
+    await synced(subscriber);
+    await subscriber.update('node-1', parseEntries('fvCtx'), parseEntries('fvBD'));
     sim.modify(BD, { descr: 'not watched now' });
     sim.modify('uni/tn-prod/ctx-prod-vrf', { descr: 'watched now' });
     await changed(seen, 'uni/tn-prod/ctx-prod-vrf', 'watched now');
     assert.equal(seen.changes.filter((c) => c.dn === BD).length, 0);
     assert.deepEqual(
-      sub.entries('node-1').map((e) => e.key),
+      subscriber.entries('node-1').map((e) => e.key),
       ['fvCtx'],
     );
   });
 
   it('sends a change once, naming every subscription of the node it matched', async () => {
     const sim = await apic.startSim();
-    const { sub, seen } = apic.watch('fvBD\nuni/tn-prod?query-target=subtree&target-subtree-class=fvBD');
-    await synced(sub);
+    const { subscriber, seen } = apic.watch(
+      'fvBD\nuni/tn-prod?query-target=subtree&target-subtree-class=fvBD',
+    );
+    await synced(subscriber);
     sim.modify(BD, { descr: 'twice matched' });
     sim.modify('uni/tn-dev/BD-bd-dev', { descr: 'once matched' });
     await changed(seen, 'uni/tn-dev/BD-bd-dev', 'once matched');
@@ -37,8 +39,8 @@ describe('APIC subscribe: one change per node, refused and failing entries, run-
 
   it('reports an entry the APIC refuses, and keeps the others', async () => {
     const sim = await apic.startSim();
-    const { sub, seen } = apic.watch('fvBD\nfvNoSuchThing');
-    await synced(sub);
+    const { subscriber, seen } = apic.watch('fvBD\nfvNoSuchThing');
+    await synced(subscriber);
     assert.equal(seen.refused.length, 1);
     assert.equal(seen.refused[0]!.code, 'APIC_SUBSCRIBE_REFUSED');
     assert.match(seen.refused[0]!.message, /fvNoSuchThing/);
@@ -53,8 +55,8 @@ describe('APIC subscribe: one change per node, refused and failing entries, run-
     it(`subscribes again after ${fault}, instead of giving the entry up`, async () => {
       const sim = await apic.startSim();
       arm(sim);
-      const { sub, seen } = apic.watch('fvBD\nfvTenant');
-      await synced(sub);
+      const { subscriber, seen } = apic.watch('fvBD\nfvTenant');
+      await synced(subscriber);
       await waitFor(() => sim.liveSubscriptions.length === 2, 'both subscribed');
       assert.equal(sim.stats.injectedFailures, 1);
       assert.deepEqual(seen.refused, []);
@@ -81,8 +83,8 @@ describe('APIC subscribe: one change per node, refused and failing entries, run-
   it('refuses an entry when the APIC says the request is wrong (400)', async () => {
     const sim = await apic.startSim();
     sim.failNext(2, 400); // with order-by, and again without it
-    const { sub, seen } = apic.watch('fvBD');
-    await synced(sub);
+    const { subscriber, seen } = apic.watch('fvBD');
+    await synced(subscriber);
     assert.equal(seen.refused.length, 1);
     assert.equal(sim.liveSubscriptions.length, 0);
   });

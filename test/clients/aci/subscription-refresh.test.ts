@@ -8,8 +8,8 @@ describe('APIC subscription refresh: each subscription outlives its refresh time
 
   it('keeps subscriptions alive across several refresh windows although the APIC expires them early', async () => {
     const sim = await apic.startSim({ subscriptionEarlyMs: 1500 });
-    const { sub, seen } = apic.watch('fvBD\nfvTenant', { refreshTimeoutSec: 4 });
-    await synced(sub);
+    const { subscriber, seen } = apic.watch('fvBD\nfvTenant', { refreshTimeoutSec: 4 });
+    await synced(subscriber);
     await delay(9000); // more than two refresh windows, each 1.5 s shorter than asked
     assert.equal(sim.stats.expiredSubscriptions, 0);
     assert.equal(sim.stats.deadRefreshes, 0);
@@ -24,13 +24,13 @@ describe('APIC subscription refresh: each subscription outlives its refresh time
 
   it('refreshes what falls due while another subscription is read page by page', async () => {
     const sim = await apic.startSim();
-    const { sub } = apic.watch('fvTenant', { refreshTimeoutSec: 3 }, apic.cluster(), { pageSize: 1 });
-    await synced(sub);
+    const { subscriber } = apic.watch('fvTenant', { refreshTimeoutSec: 3 }, apic.cluster(), { pageSize: 1 });
+    await synced(subscriber);
     // Reading fvBD takes 7 slow pages, longer than fvTenant lives without a refresh.
     sim.onQuery = async (q) => {
       if (q.target === 'fvBD') await delay(600);
     };
-    await sub.update('node-1', parseEntries('fvBD'), []);
+    await subscriber.update('node-1', parseEntries('fvBD'), []);
     assert.equal(sim.stats.expiredSubscriptions, 0);
     assert.equal(sim.stats.deadRefreshes, 0);
     assert.ok(sim.stats.subscriptionRefreshes >= 1);
@@ -39,13 +39,15 @@ describe('APIC subscription refresh: each subscription outlives its refresh time
 
   it('a 405 at a refresh between the pages of a read ends the connection, saying so once', async () => {
     const sim = await apic.startSim();
-    const { sub, seen } = apic.watch('fvTenant', { refreshTimeoutSec: 3 }, apic.cluster(), { pageSize: 1 });
-    await synced(sub);
+    const { subscriber, seen } = apic.watch('fvTenant', { refreshTimeoutSec: 3 }, apic.cluster(), {
+      pageSize: 1,
+    });
+    await synced(subscriber);
     sim.failNext(1, 405, 'subscriptionRefresh');
     sim.onQuery = async (q) => {
       if (q.target === 'fvBD' && sim.stats.logins === 1) await delay(600);
     };
-    void sub.update('node-1', parseEntries('fvBD'), []);
+    void subscriber.update('node-1', parseEntries('fvBD'), []);
     await waitFor(
       () => sim.stats.logins === 2 && sim.liveSubscriptions.length === 2,
       'a new login with both subscriptions',
@@ -58,8 +60,8 @@ describe('APIC subscription refresh: each subscription outlives its refresh time
 
   it('resubscribes one subscription whose refresh fails', async () => {
     const sim = await apic.startSim();
-    const { sub } = apic.watch('fvBD\nfvTenant', { refreshTimeoutSec: 2 });
-    await synced(sub);
+    const { subscriber } = apic.watch('fvBD\nfvTenant', { refreshTimeoutSec: 2 });
+    await synced(subscriber);
     // The APIC forgets one subscription (as after its own expiry).
     const victim = sim.liveSubscriptions.find((s) => s.target === 'fvBD')!;
     victim.session.subscriptions.delete(victim.id);
@@ -73,8 +75,8 @@ describe('APIC subscription refresh: each subscription outlives its refresh time
 
   it('retries a throttled subscription refresh instead of subscribing again', async () => {
     const sim = await apic.startSim();
-    const { sub, seen } = apic.watch('fvBD', { refreshTimeoutSec: 4 });
-    await synced(sub);
+    const { subscriber, seen } = apic.watch('fvBD', { refreshTimeoutSec: 4 });
+    await synced(subscriber);
     sim.failNext(2, 503, 'subscriptionRefresh');
     await waitFor(() => sim.stats.subscriptionRefreshes >= 1, 'a refresh that got through');
     assert.equal(sim.stats.injectedFailures, 2, 'two refreshes were throttled');
@@ -87,8 +89,8 @@ describe('APIC subscription refresh: each subscription outlives its refresh time
 
   it('subscribes again when refreshes stay throttled until the deadline draws near', async () => {
     const sim = await apic.startSim();
-    const { sub, seen } = apic.watch('fvBD', { refreshTimeoutSec: 4 });
-    await synced(sub);
+    const { subscriber, seen } = apic.watch('fvBD', { refreshTimeoutSec: 4 });
+    await synced(subscriber);
     sim.failNext(1000, 503, 'subscriptionRefresh');
     await waitFor(() => sim.stats.subscriptions === 2, 'a new subscription');
     assert.equal(sim.stats.subscriptionRefreshes, 0);
