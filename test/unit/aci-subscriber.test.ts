@@ -96,13 +96,28 @@ describe('ACI resync: the last known state against a fresh read', () => {
     const previous = knownStates([bd('a', T1)]);
     const { known } = compareStates(previous, [bd('a', T2), bd('b')]);
     assert.deepEqual(
-      [...known],
-      [
-        ['uni/tn-prod/BD-a', { className: 'fvBD', modTs: T2 }],
-        ['uni/tn-prod/BD-b', { className: 'fvBD', modTs: '' }],
-      ],
+      compareStates(known, [bd('a', T2), bd('b')]).changes,
+      [],
+      'the read is now the known state',
     );
-    assert.deepEqual(previous.get('uni/tn-prod/BD-a'), { className: 'fvBD', modTs: T1 });
+    assert.deepEqual(compareStates(previous, [bd('a', T1)]).changes, [], 'the old state is unchanged');
+  });
+
+  it('tells states apart by the time and life cycle an object carries where modTs is "never"', () => {
+    const dn = 'uni/tn-prod/ap-app/epg-web/fault-F1527';
+    const fault = (lc: string, lastTransition: string): AciObject => ({
+      className: 'faultInst',
+      dn,
+      status: '',
+      attributes: { dn, modTs: 'never', lc, lastTransition },
+    });
+    const { changes } = compareStates(knownStates([fault('raised', T1)]), [fault('retaining', T2)]);
+    assert.deepEqual(
+      changes.map((c) => c.status),
+      ['modified'],
+    );
+    const gone = compareStates(knownStates([fault('raised', T1)]), []).changes[0]!;
+    assert.equal(gone.object.attributes.lastTransition, T1, 'the deletion is dated by the last known time');
   });
 
   it('drops a held push the fresh read already said (same or older), keeps newer ones and others', () => {
@@ -120,15 +135,14 @@ describe('ACI resync: the last known state against a fresh read', () => {
   it('keeps the last known state current with pushes', () => {
     const known = knownStates([bd('a', T1), bd('b', T1)]);
     track(known, bd('a', T2, 'modified'));
-    track(known, bd('b', undefined, 'modified'));
+    track(known, bd('b', undefined, 'modified')); // a modification without a time keeps the known one
     track(known, bd('c', T2, 'created'));
     track(known, bd('a', T2, 'deleted'));
+    assert.deepEqual([...known.keys()], ['uni/tn-prod/BD-b', 'uni/tn-prod/BD-c']);
     assert.deepEqual(
-      [...known],
-      [
-        ['uni/tn-prod/BD-b', { className: 'fvBD', modTs: T1 }],
-        ['uni/tn-prod/BD-c', { className: 'fvBD', modTs: T2 }],
-      ],
+      compareStates(known, [bd('b', T1), bd('c', T2)]).changes,
+      [],
+      'as a fresh read shows it',
     );
   });
 });

@@ -2,6 +2,7 @@
  * Changes to recipients: each recipient gets an object's change once, however
  * many of its subscriptions matched, naming every one it came through.
  */
+import { datedDeletion } from '../object-facts';
 import type { Connection } from './connection';
 import type { Push } from './push';
 import type { Recipient, RecipientEntry, Recipients } from './recipients';
@@ -21,6 +22,13 @@ function toChange(
     entries: from.map((e) => e.entry.key),
     apic: connection.host,
   };
+}
+
+/** A deletion of an object whose modTs is "never" carries no time: it gets the last known one. */
+function withKnownTime(pushed: AciObject, entries: RecipientEntry[]): AciObject {
+  if (pushed.status !== 'deleted') return pushed;
+  const known = entries.map((e) => e.known?.get(pushed.dn)?.stamp).find(Boolean);
+  return { ...pushed, attributes: datedDeletion(pushed.attributes, known) };
 }
 
 /** The changes of one sync (snapshots, resync), gathered per recipient and handed over at its end. */
@@ -69,7 +77,8 @@ export function fanOut(
   }
   for (const [recipient, entries] of named) {
     const changes: AciChange[] = [];
-    for (const o of push.objects) {
+    for (const pushed of push.objects) {
+      const o = withKnownTime(pushed, entries);
       const fresh = !held || entries.some((e) => isNews(e.known, connection.resynced.get(e), o));
       for (const e of entries) track(e.known, o);
       if (fresh) changes.push(toChange(o, 'push', entries, connection));

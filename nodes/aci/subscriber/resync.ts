@@ -3,11 +3,13 @@
  * comparing the last known state of an entry's objects with a fresh read.
  * Pure functions; the subscriber keeps the state per recipient entry.
  */
+import { datedDeletion, isNewer, sameState, stampOf, updatedStamp, type Stamp } from '../object-facts';
 import type { AciObject } from './types';
 
 export interface KnownState {
   className: string;
-  modTs: string;
+  /** Its time and life-cycle attributes (modTs is "never" on many classes). */
+  stamp: Stamp;
 }
 
 /** dn → last known state. */
@@ -30,7 +32,7 @@ export interface Resync {
 /** The state a full read shows. */
 export function knownStates(objects: AciObject[]): KnownStates {
   const known: KnownStates = new Map();
-  for (const o of objects) known.set(o.dn, { className: o.className, modTs: o.attributes.modTs ?? '' });
+  for (const o of objects) known.set(o.dn, { className: o.className, stamp: stampOf(o.attributes) });
   return known;
 }
 
@@ -41,24 +43,17 @@ export function compareStates(previous: ReadonlyMap<string, KnownState>, objects
   for (const o of objects) {
     const before = previous.get(o.dn);
     if (!before) changes.push({ object: o, status: 'created' });
-    else if (before.modTs !== (o.attributes.modTs ?? '')) changes.push({ object: o, status: 'modified' });
+    else if (!sameState(before.stamp, stampOf(o.attributes))) changes.push({ object: o, status: 'modified' });
   }
   const gone = new Set<string>();
   for (const [dn, before] of previous) {
     if (known.has(dn)) continue;
     gone.add(dn);
-    // APIC says nothing of a deletion it did not push: the last known modTs keeps the event id deterministic.
-    const attributes: Record<string, string> = before.modTs ? { dn, modTs: before.modTs } : { dn };
+    // APIC says nothing of a deletion it did not push: the last known times keep the event id deterministic.
+    const attributes = datedDeletion({ dn }, before.stamp);
     changes.push({ object: { className: before.className, dn, status: '', attributes }, status: 'deleted' });
   }
   return { known, changes, gone };
-}
-
-function newer(a: string | undefined, b: string | undefined): boolean {
-  if (!a || !b) return true;
-  const x = Date.parse(a);
-  const y = Date.parse(b);
-  return Number.isFinite(x) && Number.isFinite(y) ? x > y : a !== b;
 }
 
 /**
@@ -69,7 +64,7 @@ export function isNews(known: KnownStates | undefined, gone: Set<string> | undef
   if (!gone) return true;
   if (o.status === 'deleted') return !gone.has(o.dn);
   const before = known?.get(o.dn);
-  return !before || newer(o.attributes.modTs, before.modTs);
+  return !before || isNewer(o.attributes, before.stamp);
 }
 
 /** Keeps the last known state current with a push, for the comparison after a gap. */
@@ -79,6 +74,7 @@ export function track(known: KnownStates | undefined, o: AciObject): void {
   else
     known.set(o.dn, {
       className: o.className,
-      modTs: o.attributes.modTs ?? known.get(o.dn)?.modTs ?? '',
+      stamp:
+        o.status === 'modified' ? updatedStamp(known.get(o.dn)?.stamp, o.attributes) : stampOf(o.attributes),
     });
 }
