@@ -1,4 +1,5 @@
 /** What a vcd-login config node offers the nodes that use it. */
+import type { SecretHolder } from '../common/admin';
 import type { CodedError } from '../common/errors';
 import type { ConnectionState } from '../common/reconnect-loop';
 import type { Node } from '../common/red';
@@ -13,7 +14,7 @@ export interface VcdLoginCredentials {
 
 export type StateListener = (state: ConnectionState, error?: CodedError) => void;
 
-export interface VcdLoginNode extends Node<VcdLoginCredentials> {
+export interface VcdLoginNode extends SecretHolder, Node<VcdLoginCredentials> {
   session?: VcdSession;
   /** Why the node cannot work (bad settings), if so. */
   configError?: CodedError;
