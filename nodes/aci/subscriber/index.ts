@@ -383,8 +383,12 @@ export class ApicSubscriber extends EventEmitter {
     connection.subscribed(e, newSubscription(id, timeoutSec, slot));
     let objects: AciObject[] | undefined;
     try {
-      objects = await this.pages.readAll(connection, e.entry, first, () =>
-        refreshDue(connection, this.refreshing),
+      objects = await this.pages.readAll(
+        connection,
+        e.entry,
+        first,
+        () => refreshDue(connection, this.refreshing),
+        (read, total, done) => e.recipient.handlers.progress?.(e.entry, read, total, done),
       );
     } catch (err) {
       // Half read: let this subscription lapse and make it again later, with a full read.

@@ -84,7 +84,8 @@ export class PageReader {
    * Reads the whole current state, page by page, until a short or empty page.
    * Objects created or deleted meanwhile shift the pages (one can be read
    * twice or skipped), which a change of totalCount shows: then it reads
-   * again, a few times at most. `between` runs before each further request.
+   * again, a few times at most. `between` runs before each further request;
+   * `progress` hears of every page (objects read, of the total) and the end.
    * Undefined when the connection ended.
    */
   async readAll(
@@ -92,6 +93,7 @@ export class PageReader {
     entry: WatchEntry,
     first: ApicAnswer,
     between: () => Promise<void>,
+    progress: (read: number, total: number, done: boolean) => void,
   ): Promise<AciObject[] | undefined> {
     const { session } = connection;
     const read = (page: number) => session.get(entryUrl(session.host, entry, this.pageParams(entry, page)));
@@ -102,6 +104,7 @@ export class PageReader {
       for (let page = 1; ; page++) {
         const before = byDn.size;
         for (const o of answer.imdata.map(toAciObject)) if (o) byDn.set(o.dn, o);
+        progress(byDn.size, answer.totalCount, false);
         // A page with nothing new: the end, or an APIC that does not page (it would answer the same forever).
         if (answer.imdata.length < this.pageSize || byDn.size === before || page >= MAX_PAGES) break;
         await between();
@@ -110,7 +113,10 @@ export class PageReader {
         totals.add(answer.totalCount);
       }
       if (connection.done) return undefined;
-      if (totals.size === 1 || pass >= MAX_READS) return [...byDn.values()];
+      if (totals.size === 1 || pass >= MAX_READS) {
+        progress(byDn.size, answer.totalCount, true);
+        return [...byDn.values()];
+      }
       this.debug(
         `${entry.key} changed while it was read (${[...totals].join(' → ')} objects); reading again`,
       );

@@ -45,6 +45,8 @@ export interface WatchHandlers {
   failing?(error: CodedError, entry: WatchEntry): void;
   /** A push that could not be read; the raw text comes along. */
   invalid?(error: CodedError, raw: string): void;
+  /** A paged first read (or re-read) under way: objects read of `total`; `done` once read. */
+  progress?(entry: WatchEntry, read: number, total: number, done: boolean): void;
 }
 
 export interface WatchOptions {

@@ -80,6 +80,12 @@ export class ApicHarness {
     return { subscriber, seen };
   }
 
+  /** Stops this subscriber after the test too. */
+  stopAfter(subscriber: ApicSubscriber): ApicSubscriber {
+    this.subscribers.push(subscriber);
+    return subscriber;
+  }
+
   async stopAll(): Promise<void> {
     await Promise.all(this.subscribers.splice(0).map((s) => s.stop()));
     await Promise.all(this.clusters.splice(0).map((c) => c.close()));

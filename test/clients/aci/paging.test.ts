@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { parseEntries } from '../../../nodes/aci/entries';
+import { ApicSubscriber } from '../../../nodes/aci/subscriber';
 import type { ApicSimulator } from '../../../sim/apic';
 import { waitFor } from '../../support/wait';
 import { BD, changed, synced, useApicHarness, type Watching } from './harness';
@@ -15,6 +17,27 @@ describe('APIC paging: snapshots and first reads, every object once', function (
     const snapshots = seen.changes.filter((c) => c.reason === 'snapshot');
     assert.equal(snapshots.length, total);
     assert.ok(snapshots.every((c) => c.status === 'snapshot'));
+  });
+
+  it('reports the progress of a paged first read, page by page, then that it is done', async () => {
+    const sim = await apic.startSim();
+    const total = sim.tree.query('class', 'fvBD', {}).length;
+    const subscriber = apic.stopAfter(
+      new ApicSubscriber({ cluster: apic.cluster(), pingIntervalMs: 1000, pageSize: 2 }),
+    );
+    const progress: [number, number, boolean][] = [];
+    subscriber.add(
+      'node-1',
+      parseEntries('fvBD'),
+      { changes: () => undefined, progress: (_entry, read, of, done) => progress.push([read, of, done]) },
+      { initial: 'skip', refreshTimeoutSec: 60 },
+    );
+    await synced(subscriber);
+    // Two objects a page: 2, 4, ... of the total APIC reports; done once, at the end.
+    assert.deepEqual(progress[0], [2, total, false]);
+    assert.deepEqual(progress.at(-1), [total, total, true]);
+    assert.equal(progress.filter(([, , done]) => done).length, 1);
+    assert.ok(progress.every(([read], i) => i === 0 || read >= progress[i - 1]![0]));
   });
 
   const snapshotDns = (seen: Watching) =>
