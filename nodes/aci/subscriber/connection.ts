@@ -27,10 +27,9 @@ export class Connection {
   readonly resynced = new Map<RecipientEntry, Set<string>>();
   readonly ended: Promise<EndReason>;
   done = false;
-  /** Stops the socket's pings (set once the socket is watched). */
-  stopPings: () => void = () => undefined;
   private finish!: (reason: EndReason) => void;
   private wakeUp: (() => void) | undefined;
+  private readonly cleanups: (() => void)[] = [];
 
   constructor(
     readonly session: ApicSession,
@@ -57,10 +56,15 @@ export class Connection {
     this.byId.delete(subscription.id);
   }
 
+  /** Runs `cleanup` when the connection ends (timers, listeners on longer-lived objects). */
+  onEnd(cleanup: () => void): void {
+    this.cleanups.push(cleanup);
+  }
+
   end(reason: EndReason): void {
     if (this.done) return;
     this.done = true;
-    this.stopPings();
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
     this.wake();
     this.finish(reason);
   }

@@ -254,7 +254,8 @@ export class ApicSubscriber extends EventEmitter {
       this.connection = connection;
       this.everConnected = true;
       this.setState('connected', { host: session.host });
-      void this.work(connection);
+      const live = connection;
+      this.work(live).catch((err: unknown) => live.end({ error: toCoded(err, live.host) }));
       const reason = await connection.ended;
       return { ...reason, connectedMs: Date.now() - startedAt, host: session.host };
     } catch (err) {
@@ -281,40 +282,34 @@ export class ApicSubscriber extends EventEmitter {
     // Removed when the connection ends: a listener per session would keep every old connection alive.
     const onAbort = () => connection.end({});
     signal.addEventListener('abort', onAbort, { once: true });
-    void connection.ended.then(() => signal.removeEventListener('abort', onAbort));
+    connection.onEnd(() => signal.removeEventListener('abort', onAbort));
     watchSocket(connection, this.options.pingIntervalMs ?? 30_000, (data) =>
       this.onMessage(connection, data),
     );
   }
 
-  /** Subscribes what is missing and refreshes what is due, one request at a time. */
+  /** Subscribes what is missing and refreshes what is due, one request at a time (a failure ends the connection). */
   private async work(connection: Connection): Promise<void> {
-    try {
-      while (!connection.done) {
-        // Refreshes first: a subscription that falls due must not wait behind new ones.
-        await refreshDue(connection, this.refreshing);
-        if (connection.done) break;
-        const now = Date.now();
-        const pending = this.recipients
-          .allEntries()
-          .filter((e) => !connection.subscriptions.has(e) && !connection.refused.has(e));
-        const ready =
-          now < connection.pausedUntil
-            ? []
-            : pending.filter((e) => (connection.retry.get(e)?.at ?? 0) <= now);
-        if (ready.length > 0) {
-          await this.sync(connection, ready);
-          continue;
-        }
-        // Sleep until the next refresh, or until a waiting entry may be tried again.
-        let wake = nextRefreshAt(connection);
-        for (const e of pending) {
-          wake = Math.min(wake, Math.max(connection.pausedUntil, connection.retry.get(e)?.at ?? 0));
-        }
-        await connection.idle(Number.isFinite(wake) ? wake - now : undefined);
+    while (!connection.done) {
+      // Refreshes first: a subscription that falls due must not wait behind new ones.
+      await refreshDue(connection, this.refreshing);
+      if (connection.done) break;
+      const now = Date.now();
+      const pending = this.recipients
+        .allEntries()
+        .filter((e) => !connection.subscriptions.has(e) && !connection.refused.has(e));
+      const ready =
+        now < connection.pausedUntil ? [] : pending.filter((e) => (connection.retry.get(e)?.at ?? 0) <= now);
+      if (ready.length > 0) {
+        await this.sync(connection, ready);
+        continue;
       }
-    } catch (err) {
-      connection.end({ error: toCoded(err, connection.host) });
+      // Sleep until the next refresh, or until a waiting entry may be tried again.
+      let wake = nextRefreshAt(connection);
+      for (const e of pending) {
+        wake = Math.min(wake, Math.max(connection.pausedUntil, connection.retry.get(e)?.at ?? 0));
+      }
+      await connection.idle(Number.isFinite(wake) ? wake - now : undefined);
     }
   }
 

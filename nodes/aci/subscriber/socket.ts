@@ -110,5 +110,5 @@ export function watchSocket(
     if (ws.readyState === WebSocket.OPEN) ws.ping();
   }, pingIntervalMs);
   timer.unref();
-  connection.stopPings = () => clearInterval(timer);
+  connection.onEnd(() => clearInterval(timer));
 }
