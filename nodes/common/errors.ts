@@ -75,8 +75,7 @@ export function toCoded(err: unknown, target: string): CodedError {
  * Turns a low-level network error (from undici, ws or net/tls) into a CodedError
  * that says what failed in words an operator can act on.
  */
-export function classifyNetworkError(err: unknown, target: string): CodedError {
-  if (err instanceof CodedError) return err;
+function classifyNetworkError(err: unknown, target: string): CodedError {
   const code = rootCode(err) ?? '';
   const msg = errorMessage(err);
   if (tlsUntrusted.has(code)) {

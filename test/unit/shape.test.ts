@@ -25,9 +25,6 @@ const EXCEPTIONS = new Map<string, string>([
   ['nodes/aci/aci-subscribe.ts', 'node constructor being reshaped'],
   ['nodes/events/event-decode.ts', 'node constructor being reshaped'],
   ['nodes/events/cloudevent-emit.ts', 'node constructor being reshaped'],
-  // Being split by job (subscriber) and onto one shared reconnect loop (subscriber, messaging).
-  ['nodes/aci/subscriptions.ts', 'being split by job'],
-  ['nodes/vcd/messaging.ts', 'moving onto the shared reconnect loop'],
   // Being reshaped around one table of decoders.
   ['nodes/events/decode/index.ts:decodeChecked', 'being reshaped'],
 ]);

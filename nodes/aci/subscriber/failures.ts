@@ -5,7 +5,7 @@
  * need a person (a refused login).
  */
 import { Backoff, type BackoffOptions } from '../../common/backoff';
-import { CodedError, classifyNetworkError } from '../../common/errors';
+import { CodedError } from '../../common/errors';
 import { ApicCodes, isNetworkFailure } from '../session';
 import type { Connection } from './connection';
 import { settleWaiters, type RecipientEntry } from './recipients';
@@ -19,10 +19,6 @@ export interface EntryRetry {
   at: number;
   backoff: Backoff;
   failures: number;
-}
-
-export function toCoded(err: unknown, target: string): CodedError {
-  return err instanceof CodedError ? err : classifyNetworkError(err, target);
 }
 
 /** Between retries of something passing (a lost connection, a 5xx, throttling): 1 s growing to 1 min. */
