@@ -3,7 +3,7 @@
  * shared by every aci-subscribe node that uses it.
  */
 import { CodedError, errorMessage } from '../common/errors';
-import { Users, dialogSecrets, onClose, reportSetupError } from '../common/glue';
+import { createNode, Users, dialogSecrets, onClose, reportSetupError } from '../common/glue';
 import type { NodeAPI, NodeDef } from '../common/red';
 import type { AciControllerCredentials, AciControllerNode, StateListener } from './controller-api';
 import { ApicCluster, type ApicAuthType, type ApicClusterOptions } from './session';
@@ -45,8 +45,8 @@ function category(code: string): string {
 }
 
 export = function register(RED: NodeAPI): void {
-  function AciController(this: AciControllerNode, def: AciControllerDef): void {
-    RED.nodes.createNode(this, def);
+  function AciController(this: AciControllerNode, saved: AciControllerDef): void {
+    const def = createNode(RED, this, saved);
     const node = this;
     const users = new Users(node);
     const listeners = new Map<string, StateListener>();

@@ -5,6 +5,7 @@
  */
 import { CodedError } from '../common/errors';
 import {
+  createNode,
   ConnectionStatus,
   StatusThrottle,
   numberSetting,
@@ -45,8 +46,8 @@ const ERROR_LABELS: Record<string, string> = {
 };
 
 export = function register(RED: NodeAPI): void {
-  function AciSubscribe(this: Node, def: AciSubscribeDef): void {
-    RED.nodes.createNode(this, def);
+  function AciSubscribe(this: Node, saved: AciSubscribeDef): void {
+    const def = createNode(RED, this, saved);
     const node = this;
     const controller = RED.nodes.getNode(def.controller) as AciControllerNode | null;
     let entries: WatchEntry[];

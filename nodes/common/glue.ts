@@ -4,7 +4,8 @@
  * here and in the node files only; protocol code never sees them.
  */
 import { CodedError, errorMessage } from './errors';
-import type { Node, NodeAPI, NodeMessage, NodeStatus, SendFn } from './red';
+import { migrate } from './migrate';
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFn } from './red';
 
 /** Node-RED shows status text in a small label: keep it short. */
 const STATUS_MAX = 20;
@@ -93,6 +94,15 @@ export function onClose(node: Node, cleanup: (removed: boolean) => Promise<void>
       .catch((err) => node.warn(`close: ${errorMessage(err)}`))
       .finally(done);
   });
+}
+
+/**
+ * Node-RED's createNode, and the node's saved settings in the shape this
+ * version reads (`migrate`): every node constructor starts here.
+ */
+export function createNode<D extends NodeDef>(RED: NodeAPI, node: Node, saved: D): D {
+  RED.nodes.createNode(node, saved);
+  return migrate(saved);
 }
 
 /**

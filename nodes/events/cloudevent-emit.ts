@@ -6,6 +6,7 @@
  */
 import { CodedError, errorMessage } from '../common/errors';
 import {
+  createNode,
   StatusThrottle,
   numberSetting,
   onClose,
@@ -94,8 +95,8 @@ function mergeExtensions(base: Record<string, string>, extra: unknown): unknown 
 }
 
 export = function register(RED: NodeAPI): void {
-  function CloudEventEmit(this: Node<EmitCredentials>, def: EmitDef): void {
-    RED.nodes.createNode(this, def);
+  function CloudEventEmit(this: Node<EmitCredentials>, saved: EmitDef): void {
+    const def = createNode(RED, this, saved);
     const node = this;
     const view = new StatusThrottle(node);
     let delivery: Delivery | undefined;

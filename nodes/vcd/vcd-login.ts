@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { CodedError, errorMessage } from '../common/errors';
-import { Users, dialogSecrets, onClose, reportSetupError } from '../common/glue';
+import { createNode, Users, dialogSecrets, onClose, reportSetupError } from '../common/glue';
 import type { NodeAPI, NodeDef } from '../common/red';
 import { RotatingSecret } from '../common/rotating-secret';
 import type { StateListener, VcdLoginCredentials, VcdLoginNode } from './login-api';
@@ -62,8 +62,8 @@ export = function register(RED: NodeAPI): void {
         )
       : undefined;
 
-  function VcdLogin(this: VcdLoginNode, def: VcdLoginDef): void {
-    RED.nodes.createNode(this, def);
+  function VcdLogin(this: VcdLoginNode, saved: VcdLoginDef): void {
+    const def = createNode(RED, this, saved);
     const node = this;
     const users = new Users(node);
     const listeners = new Map<string, StateListener>();

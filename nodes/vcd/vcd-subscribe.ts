@@ -3,7 +3,14 @@
  * the message-bus connection of a vcd-login node.
  */
 import { CodedError } from '../common/errors';
-import { ConnectionStatus, StatusThrottle, onClose, status, reportSetupError } from '../common/glue';
+import {
+  createNode,
+  ConnectionStatus,
+  StatusThrottle,
+  onClose,
+  status,
+  reportSetupError,
+} from '../common/glue';
 import type { Node, NodeAPI, NodeDef } from '../common/red';
 import { vcdEnvelopeEvent } from '../events/decode/vcd';
 import { parseVcdEnvelope, type VcdEnvelope } from '../events/decode/vcd-envelope';
@@ -37,8 +44,8 @@ const ERROR_LABELS: Record<string, string> = {
 };
 
 export = function register(RED: NodeAPI): void {
-  function VcdSubscribe(this: Node, def: VcdSubscribeDef): void {
-    RED.nodes.createNode(this, def);
+  function VcdSubscribe(this: Node, saved: VcdSubscribeDef): void {
+    const def = createNode(RED, this, saved);
     const node = this;
     const login = RED.nodes.getNode(def.login) as VcdLoginNode | null;
     let template: string;
