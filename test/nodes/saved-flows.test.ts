@@ -8,9 +8,8 @@ import path from 'node:path';
 import cloudeventEmit from '../../nodes/events/cloudevent-emit';
 import eventDecode from '../../nodes/events/event-decode';
 import { helper } from '../support/red';
+import { ROOT } from '../support/source-files';
 import { waitFor } from '../support/wait';
-
-const ROOT = path.resolve(__dirname, '../../..');
 
 /** The defaults an html file gives a new node (literal values only). */
 function editorDefaults(file: string): Record<string, unknown> {

@@ -6,16 +6,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-
-const ROOT = path.resolve(__dirname, '../../..');
-
-function sourceFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(full);
-    return entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') ? [full] : [];
-  });
-}
+import { ROOT, sourceFiles } from '../support/source-files';
 
 /** The files a module imports or re-exports from, by relative path. */
 export function localImports(file: string, text: string): string[] {
@@ -71,7 +62,7 @@ describe('module structure', () => {
 
   for (const dir of ['nodes', 'sim']) {
     it(`no import cycle under ${dir}/`, () => {
-      const files = sourceFiles(path.join(ROOT, dir));
+      const files = sourceFiles(dir);
       assert.ok(files.length > 10);
       const graph = new Map(files.map((f) => [f, localImports(f, fs.readFileSync(f, 'utf8'))]));
       const shown = findCycles(graph).map((c) => c.map((f) => path.relative(ROOT, f)).join(' → '));

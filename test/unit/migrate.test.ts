@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ROOT, sourceFiles } from '../support/source-files';
 import { STEPS, added, currentVersion, migrate, type Step } from '../../nodes/common/migrate';
 
-const ROOT = path.resolve(__dirname, '../../..');
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
   'node-red': { nodes: Record<string, string> };
 };
@@ -86,12 +86,7 @@ describe('saved settings of older versions', () => {
   }
 
   it('every node reads its settings through the shared createNode, and so through migrate', () => {
-    const walk = (dir: string): string[] =>
-      fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-        const full = path.join(dir, e.name);
-        return e.isDirectory() ? walk(full) : e.name.endsWith('.ts') ? [full] : [];
-      });
-    const direct = walk(path.join(ROOT, 'nodes'))
+    const direct = sourceFiles('nodes')
       .filter((f) => !f.endsWith(path.join('common', 'glue.ts')))
       .filter((f) => fs.readFileSync(f, 'utf8').includes('RED.nodes.createNode('));
     assert.deepEqual(direct, []);
