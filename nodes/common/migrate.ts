@@ -17,7 +17,10 @@ export type Config = Record<string, unknown>;
  */
 export type Step = (config: Config) => void;
 
-/** Settings a version added, with what a node saved before it did (their absence means this). */
+/**
+ * Settings a version added, each with what a node saved before it did: e.g.
+ * `added({ spool: 'memory' })`, as such a node kept its queue in memory.
+ */
 export function added(defaults: Config): Step {
   return (config) => {
     for (const [key, value] of Object.entries(defaults)) if (config[key] === undefined) config[key] = value;
