@@ -1,9 +1,10 @@
 /**
- * The input formats, one row each: the name the editor offers, how the format
- * is recognised, and how it is decoded. The rows are in detection order: "auto"
- * takes the first whose `detect` says yes. Adding a format is a module of its
- * own, a row here, and an option with its labels in event-decode.html and the
- * locales (a test checks that the editor offers exactly these names).
+ * The input formats, one row each: the name the editor offers, what it is in a
+ * few words, how it is recognised, and how it is decoded. The rows are in
+ * detection order: "auto" takes the first whose `detect` says yes. Adding a
+ * format is a module of its own, a row here, and an option with its labels in
+ * event-decode.html and the locales (a test checks that the editor offers
+ * exactly these names, in this order).
  */
 import type { InfraEvent } from '../../common/infra-event';
 import type { CloudEvent } from '../cloudevent';
@@ -43,6 +44,8 @@ export interface DecoderContext {
 
 export interface Decoder<Name extends string = string> {
   readonly name: Name;
+  /** What the format is, in a few words, for the error when nothing matches. */
+  readonly description: string;
   /** Whether a value (JSON already parsed; XML and binary-mode bodies as they came) is this format. */
   detect(value: unknown, httpHeaders?: HeaderBag): boolean;
   /** The events of a value of this format; throws DECODE_* errors. */
@@ -64,6 +67,7 @@ function contentType(headers: HeaderBag | undefined): string {
 
 const cloudevent = decoder({
   name: 'cloudevent',
+  description: 'CloudEvent',
   detect: (value, headers) =>
     isBinaryCloudEvent(headers) ||
     contentType(headers).startsWith('application/cloudevents') ||
@@ -81,6 +85,7 @@ const cloudevent = decoder({
 
 const aci = decoder({
   name: 'aci',
+  description: 'ACI push or answer',
   detect: (value) => isAciDocument(value) || isAciObjectMessage(value),
   decode: (value, _input, ctx) => ({
     events: isAciObjectMessage(value) ? [aciObjectMessageEvent(value, ctx)] : aciEvents(value, ctx),
@@ -89,12 +94,14 @@ const aci = decoder({
 
 const vcdEnvelope = decoder({
   name: 'vcd',
+  description: 'VCD envelope',
   detect: looksLikeEnvelope,
   decode: (value, _input, ctx) => ({ events: [vcdEnvelopeObjectEvent(value, ctx)] }),
 });
 
 const vcdJson = decoder({
   name: 'vcd-json',
+  description: 'VCD notification',
   detect: isVcdNotification,
   decode(value, _input, ctx) {
     if (!value || typeof value !== 'object' || Array.isArray(value)) {
@@ -106,12 +113,14 @@ const vcdJson = decoder({
 
 const vcdAudit = decoder({
   name: 'vcd-audit',
+  description: 'VCD audit record',
   detect: (value) => isVcdAuditRecord(value) || isVcdAuditPage(value),
   decode: (value, _input, ctx) => ({ events: vcdAuditEvents(value, ctx) }),
 });
 
 const vcdAmqp = decoder({
   name: 'vcd-amqp',
+  description: 'AMQP XML',
   // Text that is still text here is XML: JSON was parsed before detection.
   detect: (value) => typeof value === 'string',
   takesText: true,

@@ -76,7 +76,7 @@ function detectDecoder(value: unknown, httpHeaders?: HeaderBag): Decoder<FormatN
   if (found) return found;
   throw decodeError(
     DecodeCodes.UNKNOWN_FORMAT,
-    'Not a format this node knows (VCD envelope, notification or audit record, AMQP XML, ACI push or answer, CloudEvent)',
+    `Not a format this node knows (${DECODERS.map((d) => d.description).join(', ')})`,
     value,
   );
 }
