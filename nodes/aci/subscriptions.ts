@@ -69,6 +69,8 @@ export interface WatchHandlers {
   failing?(error: CodedError, entry: WatchEntry): void;
   /** A push that could not be read; the raw text comes along. */
   invalid?(error: CodedError, raw: string): void;
+  /** A paged first read (or re-read) under way: objects read of `total`; `done` once read. */
+  progress?(entry: WatchEntry, read: number, total: number, done: boolean): void;
 }
 
 export interface WatchOptions {
@@ -951,6 +953,7 @@ export class ApicSubscriber extends EventEmitter {
       for (let page = 1; ; page++) {
         const before = byDn.size;
         for (const o of answer.imdata.map(toAciObject)) if (o) byDn.set(o.dn, o);
+        w.watcher.handlers.progress?.(w.entry, byDn.size, answer.totalCount, false);
         // A page with nothing new: the end, or an APIC that does not page (it would answer the same forever).
         if (answer.imdata.length < size || byDn.size === before || page >= MAX_PAGES) break;
         await this.refreshDue(channel);
@@ -959,7 +962,10 @@ export class ApicSubscriber extends EventEmitter {
         totals.add(answer.totalCount);
       }
       if (channel.done) return undefined;
-      if (totals.size === 1 || pass >= MAX_READS) return [...byDn.values()];
+      if (totals.size === 1 || pass >= MAX_READS) {
+        w.watcher.handlers.progress?.(w.entry, byDn.size, answer.totalCount, true);
+        return [...byDn.values()];
+      }
       this.emit(
         'debug',
         `${w.entry.key} changed while it was read (${[...totals].join(' → ')} objects); reading again`,
