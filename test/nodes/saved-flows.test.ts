@@ -1,6 +1,6 @@
 /**
- * A flow saved by the first release (no `version`, none of the settings added
- * since) deploys and behaves as the same flow saved by the editor today.
+ * A flow saved before versions were read (no `version`, settings added since
+ * missing) deploys and behaves as the same flow saved by the editor today.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -19,8 +19,8 @@ function editorDefaults(file: string): Record<string, unknown> {
   return Object.fromEntries(pairs.map(([, k, v]) => [k, JSON.parse((v as string).replace(/'/g, '"'))]));
 }
 
-/** What the first release's editor saved for these nodes. */
-const FIRST_RELEASE = {
+/** Nodes as an early flow has them: no `version`, and only a few of the settings written today. */
+const EARLY = {
   decode: {
     type: 'event-decode',
     name: '',
@@ -81,7 +81,7 @@ describe('flows saved by an older version', () => {
       { type: 'event-decode', ...editorDefaults('nodes/events/event-decode.html') },
       { type: 'cloudevent-emit', ...editorDefaults('nodes/events/cloudevent-emit.html') },
     );
-    const old = await run(FIRST_RELEASE.decode, FIRST_RELEASE.emit);
+    const old = await run(EARLY.decode, EARLY.emit);
     assert.equal((today[0] as { headers: Record<string, string> }).headers['ce-id'], 'e-1');
     assert.deepEqual(old, today);
   });
