@@ -38,7 +38,10 @@ export const STEPS: Readonly<Record<string, readonly Step[]>> = {
   'aci-controller': [],
   'aci-subscribe': [],
   'event-decode': [],
-  'cloudevent-emit': [],
+  'cloudevent-emit': [
+    // 1 → 2: the spool; a node saved before it kept what it took in memory.
+    added({ spool: 'memory', spoolLimit: 100 }),
+  ],
 };
 
 export function currentVersion(type: string, steps = STEPS): number {

@@ -56,7 +56,7 @@ interface EmitDef extends NodeDef {
   concurrency: number | string;
   onFull: FullPolicy;
   handshake: boolean;
-  /** Where taken events wait: `memory` (also for flows saved before the spool existed) or `disk`. */
+  /** Where taken events wait: `memory` (what flows saved before the spool get from migrate) or `disk`. */
   spool?: 'memory' | 'disk';
   /** MB on disk. */
   spoolLimit?: number | string;

@@ -72,6 +72,15 @@ describe('saved settings of older versions', () => {
     assert.deepEqual(migrate(saved), { ...saved, version: currentVersion('event-decode') });
   });
 
+  it('cloudevent emit saved before the spool (version 1, or none) keeps its queue in memory', () => {
+    for (const version of [undefined, 1]) {
+      const saved = { id: 'n', type: 'cloudevent-emit', url: 'https://sink', onFull: 'wait', version };
+      assert.deepEqual(migrate(saved), { ...saved, spool: 'memory', spoolLimit: 100, version: 2 });
+    }
+    const onDisk = { id: 'n', type: 'cloudevent-emit', spool: 'disk', spoolLimit: 5, version: 2 };
+    assert.deepEqual(migrate(onDisk), onDisk);
+  });
+
   for (const type of Object.keys(pkg['node-red'].nodes)) {
     it(`${type}: its html's version default is the current version of its steps`, () => {
       assert.ok(type in STEPS, `${type} has an entry in STEPS`);
