@@ -4,7 +4,7 @@
  */
 import { adminPost, requestSecrets, targetKey } from '../common/admin';
 import { CodedError, errorMessage } from '../common/errors';
-import { Users, onClose, reportSetupError } from '../common/glue';
+import { createNode, Users, onClose, reportSetupError } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import type { ConnectionState } from '../common/reconnect-loop';
 import type { AdminResponse, NodeAPI, NodeDef } from '../common/red';
@@ -75,8 +75,8 @@ function category(code: string): string {
 }
 
 export = function register(RED: NodeAPI): void {
-  function AciController(this: AciControllerNode, def: AciControllerDef): void {
-    RED.nodes.createNode(this, def);
+  function AciController(this: AciControllerNode, saved: AciControllerDef): void {
+    const def = createNode(RED, this, saved);
     const node = this;
     const users = new Users(node);
     const listeners = new Map<string, StateListener>();

@@ -6,6 +6,7 @@
  */
 import { CodedError, errorMessage } from '../common/errors';
 import {
+  createNode,
   StatusThrottle,
   numberSetting,
   onClose,
@@ -55,7 +56,7 @@ interface EmitDef extends NodeDef {
   concurrency: number | string;
   onFull: FullPolicy;
   handshake: boolean;
-  /** Where taken events wait: `memory` (also for flows saved before the spool existed) or `disk`. */
+  /** Where taken events wait: `memory` (what flows saved before the spool get from migrate) or `disk`. */
   spool?: 'memory' | 'disk';
   /** MB on disk. */
   spoolLimit?: number | string;
@@ -108,8 +109,8 @@ function mergeExtensions(base: Record<string, string>, extra: unknown): unknown 
 }
 
 export = function register(RED: NodeAPI): void {
-  function CloudEventEmit(this: Node<EmitCredentials>, def: EmitDef): void {
-    RED.nodes.createNode(this, def);
+  function CloudEventEmit(this: Node<EmitCredentials>, saved: EmitDef): void {
+    const def = createNode(RED, this, saved);
     const node = this;
     const view = new StatusThrottle(node);
     let delivery: Delivery | undefined;

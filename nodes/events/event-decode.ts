@@ -2,7 +2,7 @@
  * event-decode: whatever arrives (VCD envelopes and notifications, legacy AMQP
  * XML, ACI pushes and answers, CloudEvents) → one message per InfraEvent.
  */
-import { StatusThrottle, numberSetting, onClose, onInput, status } from '../common/glue';
+import { createNode, StatusThrottle, numberSetting, onClose, onInput, status } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/red';
 import { DecodeCodes, FORMATS, decode, type DecodeFormat } from './decode';
@@ -35,8 +35,8 @@ interface MaybeAmqp {
 }
 
 export = function register(RED: NodeAPI): void {
-  function EventDecode(this: Node, def: EventDecodeDef): void {
-    RED.nodes.createNode(this, def);
+  function EventDecode(this: Node, saved: EventDecodeDef): void {
+    const def = createNode(RED, this, saved);
     const node = this;
     const format: DecodeFormat = FORMATS.includes(def.format) ? def.format : 'auto';
     const errorsToOutput = def.errors === 'output';

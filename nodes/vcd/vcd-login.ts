@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { adminPost, deployedWithTarget, requestSecrets, targetKey } from '../common/admin';
 import { CodedError, errorMessage } from '../common/errors';
-import { Users, onClose, reportSetupError } from '../common/glue';
+import { createNode, Users, onClose, reportSetupError } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
 import type { ConnectionState } from '../common/reconnect-loop';
@@ -117,8 +117,8 @@ function serviceAccountToken(RED: NodeAPI, node: VcdLoginNode, def: VcdLoginDef)
 }
 
 export = function register(RED: NodeAPI): void {
-  function VcdLogin(this: VcdLoginNode, def: VcdLoginDef): void {
-    RED.nodes.createNode(this, def);
+  function VcdLogin(this: VcdLoginNode, saved: VcdLoginDef): void {
+    const def = createNode(RED, this, saved);
     const node = this;
     const users = new Users(node);
     const listeners = new Map<string, StateListener>();

@@ -25,8 +25,6 @@ const EXCEPTIONS = new Map<string, string>([
   ['nodes/aci/aci-subscribe.ts', 'node constructor being reshaped'],
   ['nodes/events/event-decode.ts', 'node constructor being reshaped'],
   ['nodes/events/cloudevent-emit.ts', 'node constructor being reshaped'],
-  // Being reshaped around one table of decoders.
-  ['nodes/events/decode/index.ts:decodeChecked', 'being reshaped'],
 ]);
 
 export interface FunctionSpan {

@@ -14,13 +14,6 @@ import { SubscriptionCodes } from './types';
 /** Consecutive passing failures of one entry before they are reported (a one-off blip only goes to debug). */
 const REPORT_AFTER = 3;
 
-/** An entry that failed for a passing reason, and when to try it again. */
-export interface EntryRetry {
-  at: number;
-  backoff: Backoff;
-  failures: number;
-}
-
 /** Between retries of something passing (a lost connection, a 5xx, throttling): 1 s growing to 1 min. */
 export function passingBackoff(options?: BackoffOptions): Backoff {
   return new Backoff({ initialMs: 1000, maxMs: 60_000, ...options });
