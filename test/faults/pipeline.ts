@@ -174,6 +174,9 @@ export class Instance {
   private output = '';
   /** Highest resident memory seen (bytes). */
   maxRss = 0;
+  /** Exits nobody asked for. */
+  crashes = 0;
+  private stopping = false;
   private sampler: NodeJS.Timeout | undefined;
 
   constructor(
@@ -201,6 +204,10 @@ export class Instance {
     const from = this.output.length;
     const red = startNodeRed(this.dir, 'pipe');
     this.red = red;
+    this.stopping = false;
+    red.once('exit', () => {
+      if (!this.stopping) this.crashes++;
+    });
     const add = (d: Buffer) => (this.output += d.toString());
     red.stdout!.on('data', add);
     red.stderr!.on('data', add);
@@ -249,6 +256,7 @@ export class Instance {
     const red = this.red;
     if (!red || !this.running) return;
     clearInterval(this.sampler);
+    this.stopping = true;
     const exited = new Promise((resolve) => red.once('exit', resolve));
     red.kill(signal);
     await exited;
@@ -268,5 +276,5 @@ export class Instance {
 
 /** Lines of a Node-RED log that mean a promise or an exception escaped. */
 export function escapes(log: string): string[] {
-  return log.split('\n').filter((l) => /unhandled ?rejection|uncaught ?exception/i.test(l));
+  return log.split('\n').filter((l) => /unhandled ?(promise ?)?rejection|uncaught ?exception/i.test(l));
 }
