@@ -1,0 +1,158 @@
+/**
+ * What an aci-subscribe node knew of the objects it watches, kept in the user
+ * directory, so that a restarted node can report what was created, modified or
+ * deleted while it was not running (APIC keeps no history to replay).
+ *
+ * The state saved lags what the node sent by `settleMs`: an object's change
+ * counts as known only once it left the node that long ago (by then the next
+ * nodes have taken it). A kill loses at most that much knowledge, and the next
+ * start reports those changes again (by comparison, as after a reconnect).
+ * Bounded: beyond `maxObjects` the node keeps no state (and says so).
+ */
+import { NodeFiles } from '../common/node-files';
+
+/** The last known state of one object, as the comparison needs it (class, modTs, ...). */
+export type KnownState = { className: string } & Record<string, string>;
+
+export type KnownMap = Map<string, KnownState>;
+
+export interface KnownStoreOptions {
+  /** How long a change takes to be safe in the flow after it left (default 10 s). */
+  settleMs?: number;
+  /** Objects kept at most, over all entries (default 100,000: about 12 MB). */
+  maxObjects?: number;
+}
+
+interface Saved {
+  version: 1;
+  /** entry key → [dn, state][] */
+  entries: Record<string, [string, KnownState][]>;
+}
+
+type Step = { at: number; entry: string } & (
+  { replace: KnownMap } | { dn: string; state: KnownState | undefined }
+);
+
+export const ACI_STATE_PURPOSE = 'aci-state';
+
+export class KnownStore {
+  private readonly settleMs: number;
+  private readonly maxObjects: number;
+  /** The state as saved (or about to be): changes older than settleMs. */
+  private readonly image = new Map<string, KnownMap>();
+  /** Changes not yet settled, oldest first. */
+  private steps: Step[] = [];
+  private dirty = false;
+  private oversize = false;
+
+  constructor(
+    private readonly files: NodeFiles,
+    private readonly nodeId: string,
+    options: KnownStoreOptions = {},
+  ) {
+    this.settleMs = options.settleMs ?? 10_000;
+    this.maxObjects = options.maxObjects ?? 100_000;
+  }
+
+  /** What the node knew when it last ran, per entry; empty on a first run or when the file is unreadable. */
+  load(): Map<string, KnownMap> {
+    const saved = parse(this.files.read(this.nodeId));
+    this.image.clear();
+    for (const [entry, list] of Object.entries(saved?.entries ?? {})) this.image.set(entry, new Map(list));
+    return new Map([...this.image].map(([entry, map]) => [entry, new Map(map)]));
+  }
+
+  /** A full read of an entry: its state replaces what was known (once settled). */
+  read(entry: string, known: ReadonlyMap<string, KnownState>, now = Date.now()): void {
+    this.steps.push({ at: now, entry, replace: new Map(known) });
+  }
+
+  /** One object changed (undefined: deleted), as sent. */
+  changed(entry: string, dn: string, state: KnownState | undefined, now = Date.now()): void {
+    this.steps.push({ at: now, entry, dn, state });
+  }
+
+  /** Entries no longer watched are forgotten. */
+  keepOnly(entries: Iterable<string>): void {
+    const keep = new Set(entries);
+    for (const entry of [...this.image.keys()]) {
+      if (!keep.has(entry)) {
+        this.image.delete(entry);
+        this.dirty = true;
+      }
+    }
+    this.steps = this.steps.filter((s) => keep.has(s.entry));
+  }
+
+  /**
+   * Writes what has settled. Returns an error to report (a failed write, or the
+   * bound reached: then the file is removed and the next start is a first run).
+   */
+  save(now = Date.now()): Error | undefined {
+    this.settle(now - this.settleMs);
+    if (!this.dirty) return undefined;
+    const total = [...this.image.values()].reduce((n, m) => n + m.size, 0);
+    if (total > this.maxObjects) {
+      this.dirty = false;
+      this.files.remove(this.nodeId);
+      if (this.oversize) return undefined;
+      this.oversize = true;
+      return new Error(
+        `${total} objects are watched, more than the ${this.maxObjects} whose state is kept: ` +
+          'changes made while Node-RED is stopped are not reported.',
+      );
+    }
+    this.oversize = false;
+    const entries: Saved['entries'] = {};
+    for (const [entry, map] of this.image) entries[entry] = [...map];
+    try {
+      this.files.write(this.nodeId, JSON.stringify({ version: 1, entries } satisfies Saved));
+      this.dirty = false;
+      return undefined;
+    } catch (err) {
+      return err as Error;
+    }
+  }
+
+  remove(): void {
+    this.files.remove(this.nodeId);
+  }
+
+  private settle(before: number): void {
+    let n = 0;
+    for (; n < this.steps.length && this.steps[n]!.at <= before; n++) {
+      const step = this.steps[n]!;
+      if ('replace' in step) this.image.set(step.entry, step.replace);
+      else {
+        const map = this.image.get(step.entry) ?? new Map<string, KnownState>();
+        this.image.set(step.entry, map);
+        if (step.state) map.set(step.dn, step.state);
+        else map.delete(step.dn);
+      }
+      this.dirty = true;
+    }
+    if (n > 0) this.steps = this.steps.slice(n);
+  }
+}
+
+function parse(bytes: Buffer | undefined): Saved | undefined {
+  if (!bytes) return undefined;
+  try {
+    const s = JSON.parse(bytes.toString('utf8')) as Saved;
+    if (s?.version !== 1 || !s.entries || typeof s.entries !== 'object') return undefined;
+    for (const list of Object.values(s.entries)) {
+      const ok =
+        Array.isArray(list) &&
+        list.every(
+          (e) =>
+            Array.isArray(e) &&
+            typeof e[0] === 'string' &&
+            typeof (e[1] as KnownState)?.className === 'string',
+        );
+      if (!ok) return undefined;
+    }
+    return s;
+  } catch {
+    return undefined;
+  }
+}
