@@ -13,9 +13,11 @@ import {
   status,
   reportSetupError,
 } from '../common/glue';
+import { NodeFiles } from '../common/node-files';
 import type { Node, NodeAPI, NodeDef } from '../common/red';
 import type { AciControllerNode } from './controller-api';
 import { ENTRY_INVALID, parseEntries, type WatchEntry } from './entries';
+import { ACI_STATE_PURPOSE, KnownKeeper, KnownStore } from './known-store';
 import { OUTPUTS, toMessage, type AciOutput } from './output';
 import { hostLabel } from './session';
 import type { AciState, StateInfo } from './subscriptions';
@@ -24,7 +26,7 @@ interface AciSubscribeDef extends NodeDef {
   controller: string;
   subscriptions: string;
   refreshTimeout: string | number;
-  initial: 'skip' | 'emit';
+  initial: 'skip' | 'emit' | 'changes';
   output: AciOutput;
 }
 
@@ -44,6 +46,26 @@ const ERROR_LABELS: Record<string, string> = {
   APIC_SOCKET_FAILED: 'socket failed',
 };
 
+/**
+ * With initial "changes" and a user directory, what the node knows of its
+ * objects outlives the process; otherwise a stale state file goes.
+ */
+function keepKnown(
+  RED: NodeAPI,
+  node: Node,
+  changes: boolean,
+  entries: () => string[],
+): KnownKeeper | undefined {
+  const userDir = RED.settings.userDir;
+  if (!userDir) return undefined;
+  const files = new NodeFiles(userDir, ACI_STATE_PURPOSE);
+  if (!changes) {
+    files.remove(node.id);
+    return undefined;
+  }
+  return new KnownKeeper(new KnownStore(files, node.id), entries, (m) => node.warn(m));
+}
+
 export = function register(RED: NodeAPI): void {
   function AciSubscribe(this: Node, def: AciSubscribeDef): void {
     RED.nodes.createNode(this, def);
@@ -59,8 +81,12 @@ export = function register(RED: NodeAPI): void {
       return;
     }
     const output: AciOutput = OUTPUTS.includes(def.output) ? def.output : 'object';
+    const keeper = keepKnown(RED, node, def.initial === 'changes', () =>
+      controller!.entries(node).map((e) => e.key),
+    );
     const options = {
-      initial: def.initial === 'emit' ? ('emit' as const) : ('skip' as const),
+      initial: def.initial === 'emit' || def.initial === 'changes' ? def.initial : ('skip' as const),
+      restore: keeper && ((entry: string) => keeper.restored.get(entry)),
       // APIC takes whole seconds; out-of-range values go to the nearest bound (the editor warns of them).
       refreshTimeoutSec: Math.round(numberSetting(def.refreshTimeout, DEFAULT_REFRESH_TIMEOUT, 5, 3600)),
     };
@@ -100,6 +126,8 @@ export = function register(RED: NodeAPI): void {
           // The raw text goes with the error: nothing is lost, the stream goes on.
           node.error(error, { payload: raw });
         },
+        read: keeper && ((entry, known, baseline) => keeper.read(entry, known, baseline)),
+        tracked: keeper && ((entry, dn, state) => keeper.changed(entry, dn, state)),
       },
       options,
       onState,
@@ -133,8 +161,10 @@ export = function register(RED: NodeAPI): void {
       { statusOnError: false },
     );
 
-    onClose(node, async () => {
+    onClose(node, async (removed) => {
       view.stop();
+      // Saved while the entries are still known (unwatch forgets them).
+      keeper?.close(removed);
       await controller!.unwatch(node);
     });
   }

@@ -11,8 +11,11 @@
  */
 import { NodeFiles } from '../common/node-files';
 
-/** The last known state of one object, as the comparison needs it (class, modTs, ...). */
-export type KnownState = { className: string } & Record<string, string>;
+/** The last known state of one object, as the subscriber's comparison needs it. */
+export interface KnownState {
+  className: string;
+  modTs: string;
+}
 
 export type KnownMap = Map<string, KnownState>;
 
@@ -62,9 +65,15 @@ export class KnownStore {
     return new Map([...this.image].map(([entry, map]) => [entry, new Map(map)]));
   }
 
-  /** A full read of an entry: its state replaces what was known (once settled). */
-  read(entry: string, known: ReadonlyMap<string, KnownState>, now = Date.now()): void {
-    this.steps.push({ at: now, entry, replace: new Map(known) });
+  /**
+   * A full read of an entry: its state replaces what was known, once settled;
+   * at once for a first read that sent nothing (nothing of it is in the flow).
+   */
+  read(entry: string, known: ReadonlyMap<string, KnownState>, baseline = false, now = Date.now()): void {
+    if (baseline) {
+      this.image.set(entry, new Map(known));
+      this.dirty = true;
+    } else this.steps.push({ at: now, entry, replace: new Map(known) });
   }
 
   /** One object changed (undefined: deleted), as sent. */
@@ -154,5 +163,50 @@ function parse(bytes: Buffer | undefined): Saved | undefined {
     return s;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Ties a store to a running node: hands out what it knew at start, saves every
+ * `everyMs` (a kill loses at most that much on top of the settle time) and at
+ * close; deletes the state with the node.
+ */
+export class KnownKeeper {
+  /** What the node knew when it last ran, per entry. */
+  readonly restored: Map<string, KnownMap>;
+  private readonly timer: NodeJS.Timeout;
+  private failing = false;
+
+  constructor(
+    private readonly store: KnownStore,
+    /** The entries watched now (they change at run time). */
+    private readonly entries: () => string[],
+    private readonly warn: (message: string) => void,
+    everyMs = 2000,
+  ) {
+    this.restored = store.load();
+    this.timer = setInterval(() => this.save(), everyMs);
+    this.timer.unref();
+  }
+
+  read(entry: string, known: ReadonlyMap<string, KnownState>, baseline: boolean): void {
+    this.store.read(entry, known, baseline);
+  }
+
+  changed(entry: string, dn: string, state: KnownState | undefined): void {
+    this.store.changed(entry, dn, state);
+  }
+
+  close(removed: boolean): void {
+    clearInterval(this.timer);
+    if (removed) this.store.remove();
+    else this.save();
+  }
+
+  private save(): void {
+    this.store.keepOnly(this.entries());
+    const error = this.store.save();
+    if (error && !this.failing) this.warn(`Cannot keep what this node knows: ${error.message}`);
+    this.failing = error !== undefined;
   }
 }

@@ -68,10 +68,17 @@ export interface WatchHandlers {
   failing?(error: CodedError, entry: WatchEntry): void;
   /** A push that could not be read; the raw text comes along. */
   invalid?(error: CodedError, raw: string): void;
+  /** An entry was read in full: what is known of its objects now; `baseline`: a first read, nothing of it sent. */
+  read?(entry: string, known: ReadonlyMap<string, Known>, baseline: boolean): void;
+  /** What is known of one object changed with a push (undefined: deleted). */
+  tracked?(entry: string, dn: string, state: Known | undefined): void;
 }
 
 export interface WatchOptions {
-  initial: 'emit' | 'skip';
+  /** changes: like skip, but compared with `restore` (what was known when the node last ran) at the first read. */
+  initial: 'emit' | 'skip' | 'changes';
+  /** The last known state of an entry's objects, from before this run. */
+  restore?(entry: string): Map<string, Known> | undefined;
   /** refresh-timeout of each subscription, in seconds. */
   refreshTimeoutSec: number;
 }
@@ -113,7 +120,7 @@ const MAX_READS = 3;
 /** Consecutive passing failures of one entry before they are reported (a one-off blip only goes to debug). */
 const REPORT_AFTER = 3;
 
-interface Known {
+export interface Known {
   className: string;
   modTs: string;
 }
@@ -400,7 +407,8 @@ export class ApicSubscriber extends EventEmitter {
   add(key: string, entries: WatchEntry[], handlers: WatchHandlers, options: WatchOptions): void {
     this.remove(key);
     const watcher: Watcher = { key, handlers, options, watches: new Map() };
-    for (const entry of entries) watcher.watches.set(entry.key, { watcher, entry, waiters: [] });
+    for (const entry of entries)
+      watcher.watches.set(entry.key, { watcher, entry, waiters: [], known: options.restore?.(entry.key) });
     this.watchers.set(key, watcher);
     this.channel?.wake();
     this.start();
@@ -903,6 +911,7 @@ export class ApicSubscriber extends EventEmitter {
     const known = new Map<string, Known>();
     for (const o of objects) known.set(o.dn, { className: o.className, modTs: o.attributes.modTs ?? '' });
     w.known = known;
+    w.watcher.handlers.read?.(w.entry.key, known, !previous && w.watcher.options.initial !== 'emit');
     const gone = new Set<string>();
     // Held pushes are compared with this read only when the read was sent (snapshots) or compared (resync):
     // on a first read with initial: skip the user knows nothing of it, so every push is news.
@@ -1062,6 +1071,7 @@ export class ApicSubscriber extends EventEmitter {
         className: o.className,
         modTs: o.attributes.modTs ?? w.known.get(o.dn)?.modTs ?? '',
       });
+    w.watcher.handlers.tracked?.(w.entry.key, o.dn, w.known.get(o.dn));
   }
 
   private deliver(watcher: Watcher, changes: AciChange[]): void {

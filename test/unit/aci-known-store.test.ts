@@ -22,9 +22,21 @@ describe('what aci subscribe knew, kept across restarts', () => {
 
   it('saves a full read and each change sent once they settled (a kill before loses no change)', () => {
     const store = new KnownStore(files, 'sub', { settleMs: 10_000 });
-    store.read('fvBD', new Map([[A, bd('t1')]]), 0);
-    assert.equal(store.save(10_000), undefined);
+    store.read('fvBD', new Map([[A, bd('t1')]]), false, 0);
+    assert.equal(store.save(5_000), undefined);
+    assert.equal(reload().size, 0, 'a read that sent changes settles too');
+    store.save(10_000);
     assert.deepEqual([...reload().get('fvBD')!], [[A, bd('t1')]]);
+    // A first read sent nothing: kept at the next save.
+    store.read(
+      'fvAEPg',
+      new Map([['uni/tn-prod/ap-x/epg-y', { className: 'fvAEPg', modTs: 't' }]]),
+      true,
+      10_000,
+    );
+    store.save(10_001);
+    assert.deepEqual([...reload().keys()], ['fvBD', 'fvAEPg']);
+    store.keepOnly(['fvBD']);
     // A change sent at 20 s: a kill before 30 s must leave the old state, so the change is reported again.
     store.changed('fvBD', A, bd('t2'), 20_000);
     store.changed('fvBD', B, bd('t3'), 20_000);
@@ -45,8 +57,13 @@ describe('what aci subscribe knew, kept across restarts', () => {
 
   it('forgets entries no longer watched; a torn file is a first run', () => {
     const store = new KnownStore(files, 'sub', { settleMs: 0 });
-    store.read('fvBD', new Map([[A, bd('t1')]]), 0);
-    store.read('fvAEPg', new Map([['uni/tn-prod/ap-x/epg-y', { className: 'fvAEPg', modTs: 't' }]]), 0);
+    store.read('fvBD', new Map([[A, bd('t1')]]), false, 0);
+    store.read(
+      'fvAEPg',
+      new Map([['uni/tn-prod/ap-x/epg-y', { className: 'fvAEPg', modTs: 't' }]]),
+      false,
+      0,
+    );
     store.save(0);
     store.keepOnly(['fvAEPg']);
     store.save(1);
@@ -57,7 +74,7 @@ describe('what aci subscribe knew, kept across restarts', () => {
 
   it('keeps no state beyond its bound, and says so once', () => {
     const store = new KnownStore(files, 'sub', { settleMs: 0, maxObjects: 1 });
-    store.read('fvBD', new Map([[A, bd('t1')]]), 0);
+    store.read('fvBD', new Map([[A, bd('t1')]]), true, 0);
     assert.equal(store.save(0), undefined);
     store.changed('fvBD', B, bd('t2'), 1);
     assert.match(String(store.save(1)?.message), /2 objects .* more than the 1/);
