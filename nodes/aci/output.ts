@@ -16,7 +16,10 @@ export interface AciObjectPayload {
   dn: string;
   /** created | modified | deleted, or snapshot for the current state at start. */
   status: string;
-  /** As APIC sent them: everything when created, the changed properties (plus dn, modTs) when modified. */
+  /**
+   * As APIC sent them: everything when created, the changed properties (plus dn, modTs) when modified; a
+   * deletion that carries no time (modTs "never") gets the last known times (see object-facts).
+   */
   attributes: Record<string, string>;
   children?: unknown[];
   /** push, snapshot, or resync (a difference found after a reconnect). */

@@ -15,6 +15,7 @@ import { CodedError, classifyNetworkError, errorMessage } from '../common/errors
 import { excerpt } from '../common/http';
 import { tlsConnectOptions } from '../common/tls';
 import { entryUrl, type WatchEntry } from './entries';
+import { datedDeletion, isNewer, sameState, stampOf, updatedStamp, type Stamp } from './object-facts';
 import {
   ApicCodes,
   isNetworkFailure,
@@ -122,7 +123,8 @@ const REPORT_AFTER = 3;
 
 export interface Known {
   className: string;
-  modTs: string;
+  /** Its time and life-cycle attributes (modTs is "never" on many classes). */
+  stamp: Stamp;
 }
 
 interface Watcher {
@@ -286,13 +288,6 @@ export function orderClass(entry: WatchEntry): string | undefined {
   if (target === 'self') return entry.kind === 'class' ? entry.target : undefined;
   const classes = option('target-subtree-class')?.split(',') ?? [];
   return classes.length === 1 ? classes[0] : undefined;
-}
-
-function newer(a: string | undefined, b: string | undefined): boolean {
-  if (!a || !b) return true;
-  const x = Date.parse(a);
-  const y = Date.parse(b);
-  return Number.isFinite(x) && Number.isFinite(y) ? x > y : a !== b;
 }
 
 /** {"fvBD": {"attributes": {...}}} → AciObject; undefined when it is not an object with a dn. */
@@ -909,7 +904,7 @@ export class ApicSubscriber extends EventEmitter {
 
     const previous = w.known;
     const known = new Map<string, Known>();
-    for (const o of objects) known.set(o.dn, { className: o.className, modTs: o.attributes.modTs ?? '' });
+    for (const o of objects) known.set(o.dn, { className: o.className, stamp: stampOf(o.attributes) });
     w.known = known;
     w.watcher.handlers.read?.(w.entry.key, known, !previous && w.watcher.options.initial !== 'emit');
     const gone = new Set<string>();
@@ -924,13 +919,13 @@ export class ApicSubscriber extends EventEmitter {
       for (const o of objects) {
         const before = previous.get(o.dn);
         if (!before) add(o, 'created', 'resync');
-        else if (before.modTs !== (o.attributes.modTs ?? '')) add(o, 'modified', 'resync');
+        else if (!sameState(before.stamp, stampOf(o.attributes))) add(o, 'modified', 'resync');
       }
       for (const [dn, before] of previous) {
         if (known.has(dn)) continue;
         gone.add(dn);
-        // APIC says nothing of a deletion it did not push: the last known modTs keeps the event id deterministic.
-        const attributes: Record<string, string> = before.modTs ? { dn, modTs: before.modTs } : { dn };
+        // APIC says nothing of a deletion it did not push: the last known times keep the event id deterministic.
+        const attributes = datedDeletion({ dn }, before.stamp);
         add({ className: before.className, dn, status: '', attributes }, 'deleted', 'resync');
       }
     }
@@ -1037,7 +1032,13 @@ export class ApicSubscriber extends EventEmitter {
     }
     for (const [watcher, watches] of named) {
       const changes: AciChange[] = [];
-      for (const o of push.objects) {
+      for (const pushed of push.objects) {
+        // A deletion of an object whose modTs is "never" carries no time: it gets the last known one.
+        const known = watches.map((w) => w.known?.get(pushed.dn)?.stamp).find(Boolean);
+        const o =
+          pushed.status === 'deleted'
+            ? { ...pushed, attributes: datedDeletion(pushed.attributes, known) }
+            : pushed;
         const fresh = !held || watches.some((w) => this.isNews(channel, w, o));
         for (const w of watches) this.track(w, o);
         if (!fresh) continue;
@@ -1059,7 +1060,7 @@ export class ApicSubscriber extends EventEmitter {
     if (!gone) return true;
     if (o.status === 'deleted') return !gone.has(o.dn);
     const known = w.known?.get(o.dn);
-    return !known || newer(o.attributes.modTs, known.modTs);
+    return !known || isNewer(o.attributes, known.stamp);
   }
 
   /** Keeps the last known state current, for the comparison after a gap. */
@@ -1069,7 +1070,10 @@ export class ApicSubscriber extends EventEmitter {
     else
       w.known.set(o.dn, {
         className: o.className,
-        modTs: o.attributes.modTs ?? w.known.get(o.dn)?.modTs ?? '',
+        stamp:
+          o.status === 'modified'
+            ? updatedStamp(w.known.get(o.dn)?.stamp, o.attributes)
+            : stampOf(o.attributes),
       });
     w.watcher.handlers.tracked?.(w.entry.key, o.dn, w.known.get(o.dn));
   }

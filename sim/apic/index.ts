@@ -7,7 +7,10 @@
  * pushes naming every matching subscription of the session. Fault switches
  * and /_sim/* control endpoints cover what goes wrong in the field: throttling
  * (503 with an HTML body), expired tokens, dropped sockets, an APIC down;
- * /_sim/flood makes many changes fast, for benchmarks.
+ * /_sim/flood makes many changes fast, for benchmarks. The fabric itself
+ * (fabric.ts) changes as a real one does: faults through their life cycle,
+ * health scores, audit and event records, with modTs "never" where APICs
+ * write it.
  */
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -28,12 +31,11 @@ import {
   apicTimestamp,
   parseFilter,
   parseOrderBy,
-  randomChange,
-  seedFabric,
   type Change,
   type Mo,
   type QueryOptions,
 } from './tree';
+import { FAULTS, advanceFault, auditRecord, raiseFault, randomChange, seedFabric } from './fabric';
 
 export { DEFAULT_APIC_PASSWORD } from './auth';
 
@@ -320,16 +322,42 @@ export class ApicSimulator {
     return this.apply(randomChange(this.tree, this.random, this.counter));
   }
 
-  create(className: string, dn: string, attributes: Record<string, string> = {}): Change {
-    return this.apply([this.tree.create(className, dn, attributes)])[0] as Change;
+  /** Creates an object; with `user`, as that user's change, with the audit record (aaaModLR) APIC writes. */
+  create(className: string, dn: string, attributes: Record<string, string> = {}, user?: string): Change {
+    return this.apply(
+      this.audited(user, dn, () => [this.tree.create(className, dn, attributes)]),
+    )[0] as Change;
   }
 
-  modify(dn: string, attributes: Record<string, string>): Change {
-    return this.apply([this.tree.modify(dn, attributes)])[0] as Change;
+  modify(dn: string, attributes: Record<string, string>, user?: string): Change {
+    return this.apply(this.audited(user, dn, () => [this.tree.modify(dn, attributes)]))[0] as Change;
   }
 
-  remove(dn: string): Change[] {
-    return this.apply(this.tree.delete(dn));
+  remove(dn: string, user?: string): Change[] {
+    return this.apply(this.audited(user, dn, () => this.tree.delete(dn)));
+  }
+
+  private audited(user: string | undefined, dn: string, make: () => Change[]): Change[] {
+    const before = { ...this.tree.get(dn)?.attributes };
+    const changes = make();
+    const main = changes.find((c) => c.dn === dn);
+    return user && main ? [...changes, auditRecord(this.tree, main, user, before, this.counter)] : changes;
+  }
+
+  /**
+   * Raises a fault on an object (modTs "never", times in created and
+   * lastTransition), `soaking` unless told otherwise; its health score follows.
+   * Returns the fault's dn.
+   */
+  raiseFault(affected: string, code = 'F1527', lc = 'soaking'): string {
+    const spec = FAULTS.find((f) => f.code === code) ?? { ...(FAULTS[2] as (typeof FAULTS)[number]), code };
+    const changes = this.apply(raiseFault(this.tree, affected, spec, lc));
+    return (changes[0] as Change).dn;
+  }
+
+  /** Moves a fault one step in its life cycle, or to `to` (an lc, "deleted", or a severity). */
+  advanceFault(dn: string, to?: string): Change[] {
+    return this.apply(advanceFault(this.tree, dn, this.random, to));
   }
 
   /** Pushes changes: one message per change and session, naming every subscription of that session it matches. */
@@ -337,6 +365,7 @@ export class ApicSimulator {
     const now = Date.now();
     for (const change of changes) this.push(change, now);
     this.tree.prune('eventRecord', MAX_EVENT_RECORDS);
+    this.tree.prune('aaaModLR', MAX_EVENT_RECORDS);
     return changes;
   }
 

@@ -2,11 +2,10 @@
  * The simulated APIC's management information tree: managed objects by DN,
  * queries the way the REST API answers them (class and DN queries with
  * query-target, target-subtree-class, query-target-filter and order-by), and the
- * changes that become pushes. A seeded generator keeps a fabric busy:
- * bridge domains and EPGs come and go, faults are raised and cleared, users
- * log in and out, and every change leaves an event record.
+ * changes that become pushes. Objects keep their times where APIC keeps them:
+ * `modTs` on configuration, "never" there on faults, health scores and records.
+ * What happens in the fabric is in fabric.ts.
  */
-import { pick } from '../ids';
 
 export interface Mo {
   className: string;
@@ -87,7 +86,38 @@ export const KNOWN_CLASSES = new Set([
   'l3extOut',
   'vzBrCP',
   'infraWiNode',
+  'healthInst',
 ]);
+
+/**
+ * Classes whose `modTs` APIC writes as "never" (public captures show it on
+ * each): their times are `lastTransition`/`created` (faults), `created`
+ * (records) and `updTs` (health scores).
+ */
+export const MODTS_NEVER = new Set([
+  'faultInst',
+  'faultDelegate',
+  'faultRecord',
+  'healthInst',
+  'aaaModLR',
+  'eventRecord',
+]);
+
+/** The times an object of the class carries from its creation, besides modTs. */
+function creationTimes(className: string, ts: string): Record<string, string> {
+  if (className.startsWith('fault') && className !== 'faultRecord')
+    return { created: ts, lastTransition: ts };
+  if (className === 'aaaModLR' || className === 'eventRecord' || className === 'faultRecord')
+    return { created: ts };
+  if (className === 'healthInst') return { updTs: ts };
+  return {};
+}
+
+/**
+ * Classes whose modifications are pushed whole: a public capture of a fault
+ * push shows status "modified" with every attribute, not only the changed ones.
+ */
+const PUSHED_WHOLE = new Set(['faultInst']);
 
 /** Splits a DN into RNs; brackets may hold slashes (rsdomAtt-[uni/vmmp-VMware/dom-dvs]). */
 export function splitDn(dn: string): string[] {
@@ -239,8 +269,8 @@ export class MoTree {
     return [...this.mos.values()];
   }
 
-  /** A strictly increasing modTs: two changes never share one. */
-  private now(): string {
+  /** A strictly increasing time: two changes never share one. */
+  now(): string {
     this.lastTs = Math.max(Date.now(), this.lastTs + 1);
     return apicTimestamp(this.lastTs);
   }
@@ -248,6 +278,7 @@ export class MoTree {
   create(className: string, dn: string, attributes: Record<string, string> = {}): Change {
     if (this.mos.has(dn)) return this.modify(dn, attributes);
     const rn = splitDn(dn).pop() as string;
+    const ts = this.now();
     const full: Record<string, string> = {
       annotation: '',
       childAction: '',
@@ -255,7 +286,7 @@ export class MoTree {
       dn,
       extMngdBy: '',
       lcOwn: 'local',
-      modTs: this.now(),
+      modTs: MODTS_NEVER.has(className) ? 'never' : ts,
       monPolDn: 'uni/tn-common/monepg-default',
       name: rn.includes('-') ? rn.slice(rn.indexOf('-') + 1) : rn,
       nameAlias: '',
@@ -263,6 +294,7 @@ export class MoTree {
       status: '',
       uid: String(this.uid++),
       userdom: ':all:',
+      ...creationTimes(className, ts),
       ...attributes,
     };
     this.mos.set(dn, { className, dn, attributes: full });
@@ -278,7 +310,7 @@ export class MoTree {
   modify(dn: string, changes: Record<string, string>): Change {
     const mo = this.mos.get(dn);
     if (!mo) throw new Error(`no object ${dn}`);
-    const modTs = this.now();
+    const modTs = MODTS_NEVER.has(mo.className) ? 'never' : this.now();
     Object.assign(mo.attributes, changes, { modTs });
     // Storage order: a changed object moves to the end (what an unsorted query answers in).
     this.mos.delete(dn);
@@ -288,7 +320,7 @@ export class MoTree {
       dn,
       status: 'modified',
       attributes: {
-        ...changes,
+        ...(PUSHED_WHOLE.has(mo.className) ? mo.attributes : changes),
         dn,
         modTs,
         rn: mo.attributes.rn as string,
@@ -306,7 +338,7 @@ export class MoTree {
       .sort((a, b) => b.dn.length - a.dn.length);
     return doomed.map((mo) => {
       this.mos.delete(mo.dn);
-      const modTs = this.now();
+      const modTs = MODTS_NEVER.has(mo.className) ? 'never' : this.now();
       return {
         className: mo.className,
         dn: mo.dn,
@@ -321,7 +353,8 @@ export class MoTree {
   prune(className: string, keep: number): void {
     const of = [...this.mos.values()].filter((m) => m.className === className);
     if (of.length <= keep) return;
-    of.sort((a, b) => ((a.attributes.modTs ?? '') < (b.attributes.modTs ?? '') ? -1 : 1));
+    const age = (m: Mo) => m.attributes.created ?? m.attributes.modTs ?? '';
+    of.sort((a, b) => (age(a) < age(b) ? -1 : 1));
     for (const mo of of.slice(0, of.length - keep)) this.mos.delete(mo.dn);
   }
 
@@ -366,213 +399,4 @@ function ancestorDns(dn: string): string[] {
   return parts.slice(1).map((_, i) => parts.slice(0, parts.length - 1 - i).join('/'));
 }
 
-// --- a realistic fabric and what happens in it ------------------------------------------------
-
 export const SIM_APIC_VERSION = '5.2(7f)';
-
-const TENANTS: Record<string, { vrf: string; bds: string[]; epgs: string[] }> = {
-  common: { vrf: 'default', bds: ['default'], epgs: [] },
-  mgmt: { vrf: 'oob', bds: ['inb'], epgs: [] },
-  prod: { vrf: 'prod-vrf', bds: ['bd-web', 'bd-app', 'bd-db'], epgs: ['web', 'app', 'db'] },
-  dev: { vrf: 'dev-vrf', bds: ['bd-dev'], epgs: ['dev-web', 'dev-db'] },
-};
-
-const FAULTS = [
-  { code: 'F0467', cause: 'configuration-failed', severity: 'minor', descr: 'Configuration failed for EPG' },
-  { code: 'F0956', cause: 'resolution-failed', severity: 'warning', descr: 'BD resolution failed' },
-  { code: 'F1527', cause: 'threshold-crossed', severity: 'major', descr: 'Storage unit usage above 75%' },
-  { code: 'F0103', cause: 'interface-physical-down', severity: 'critical', descr: 'Physical interface down' },
-];
-
-const USERS = ['admin', 'netops', 'alice', 'automation'];
-
-/** Puts a small but complete fabric into the tree. */
-export function seedFabric(tree: MoTree): void {
-  tree.create('polUni', 'uni', { name: '' });
-  for (const [tenant, t] of Object.entries(TENANTS)) {
-    const tn = `uni/tn-${tenant}`;
-    tree.create('fvTenant', tn);
-    tree.create('fvCtx', `${tn}/ctx-${t.vrf}`, {
-      pcEnfPref: 'enforced',
-      pcEnfDir: 'ingress',
-      ipDataPlaneLearning: 'enabled',
-    });
-    t.bds.forEach((bd, i) => {
-      tree.create('fvBD', `${tn}/BD-${bd}`, bdAttributes());
-      tree.create('fvRsCtx', `${tn}/BD-${bd}/rsctx`, { tnFvCtxName: t.vrf, tDn: `${tn}/ctx-${t.vrf}` });
-      tree.create('fvSubnet', `${tn}/BD-${bd}/subnet-[10.${10 + i}.${i}.1/24]`, {
-        ip: `10.${10 + i}.${i}.1/24`,
-        scope: 'private',
-      });
-    });
-    if (t.epgs.length) {
-      const ap = `${tn}/ap-${tenant}-app`;
-      tree.create('fvAp', ap, { prio: 'unspecified' });
-      t.epgs.forEach((epg, i) => {
-        tree.create('fvAEPg', `${ap}/epg-${epg}`, {
-          pcEnfPref: 'unenforced',
-          prefGrMemb: 'exclude',
-          floodOnEncap: 'disabled',
-        });
-        tree.create('fvRsBd', `${ap}/epg-${epg}/rsbd`, { tnFvBDName: t.bds[i % t.bds.length] as string });
-      });
-    }
-  }
-  tree.create('fvAEPg', 'uni/tn-prod/ap-prod-app/epg-legacy', { pcEnfPref: 'unenforced' });
-  raiseFault(tree, 'uni/tn-prod/ap-prod-app/epg-legacy', FAULTS[0]!);
-  const nodes: [string, string, string][] = [
-    ['1', 'apic1', 'controller'],
-    ['101', 'leaf-101', 'leaf'],
-    ['102', 'leaf-102', 'leaf'],
-    ['201', 'spine-201', 'spine'],
-  ];
-  for (const [id, name, role] of nodes) {
-    tree.create('fabricNode', `topology/pod-1/node-${id}`, {
-      id,
-      name,
-      role,
-      fabricSt: role === 'controller' ? 'unknown' : 'active',
-      model: role === 'controller' ? 'APIC-SERVER-M3' : role === 'leaf' ? 'N9K-C93180YC-FX' : 'N9K-C9332C',
-      serial: `FDO2${id.padStart(4, '0')}SIM`,
-      version: role === 'controller' ? SIM_APIC_VERSION : 'n9000-15.2(7f)',
-      adSt: 'on',
-      nodeType: 'unspecified',
-    });
-  }
-  tree.create('firmwareCtrlrRunning', 'topology/pod-1/node-1/sys/ctrlrfwstatuscont/ctrlrrunning', {
-    version: SIM_APIC_VERSION,
-    type: 'controller',
-    name: '',
-  });
-  tree.create('aaaActiveUserSession', 'uni/usersessext/actsession-admin-1', {
-    name: 'admin',
-    clientIp: '10.0.0.10',
-    loginTime: apicTimestamp(Date.now()),
-  });
-}
-
-function bdAttributes(): Record<string, string> {
-  return {
-    arpFlood: 'no',
-    unicastRoute: 'yes',
-    unkMacUcastAct: 'proxy',
-    limitIpLearnToSubnets: 'yes',
-    mac: '00:22:BD:F8:19:FF',
-    type: 'regular',
-  };
-}
-
-function raiseFault(tree: MoTree, affected: string, f: (typeof FAULTS)[number]): Change {
-  return tree.create('faultInst', `${affected}/fault-${f.code}`, {
-    ack: 'no',
-    cause: f.cause,
-    code: f.code,
-    descr: f.descr,
-    domain: 'tenant',
-    highestSeverity: f.severity,
-    lc: 'raised',
-    occur: '1',
-    origSeverity: f.severity,
-    severity: f.severity,
-    type: 'config',
-    created: apicTimestamp(Date.now()),
-    lastTransition: apicTimestamp(Date.now()),
-  });
-}
-
-/**
- * Makes one random but plausible change, plus the event record APIC writes
- * for it. Returns every change, in order.
- */
-export function randomChange(tree: MoTree, random: () => number, counter: { n: number }): Change[] {
-  const mos = tree.all();
-  const of = (cls: string, generated = false) =>
-    mos.filter((m) => m.className === cls && (!generated || m.dn.includes('-gen-')));
-  const tenant = pick(['prod', 'dev'], random);
-  const roll = random();
-  let changes: Change[];
-  if (roll < 0.2) {
-    changes = [tree.create('fvBD', `uni/tn-${tenant}/BD-bd-gen-${++counter.n}`, bdAttributes())];
-  } else if (roll < 0.4) {
-    const bd = pick(of('fvBD'), random);
-    changes = [
-      tree.modify(bd.dn, {
-        descr: `changed by automation run ${++counter.n}`,
-        arpFlood: random() < 0.5 ? 'yes' : 'no',
-      }),
-    ];
-  } else if (roll < 0.5 && of('fvBD', true).length > 0) {
-    changes = tree.delete(pick(of('fvBD', true), random).dn);
-  } else if (roll < 0.6) {
-    const epg = pick(of('fvAEPg'), random);
-    changes = [
-      tree.modify(epg.dn, {
-        descr: `tier ${++counter.n}`,
-        prefGrMemb: random() < 0.5 ? 'include' : 'exclude',
-      }),
-    ];
-  } else if (roll < 0.72) {
-    const raised = of('faultInst').filter((f) => f.attributes.lc === 'raised');
-    if (raised.length > 0 && random() < 0.5) {
-      const f = pick(raised, random);
-      changes = [
-        tree.modify(f.dn, {
-          lc: 'retaining',
-          severity: 'cleared',
-          lastTransition: apicTimestamp(Date.now()),
-        }),
-      ];
-    } else {
-      const target = pick([...of('fvAEPg'), ...of('fvBD')], random);
-      const fault = pick(FAULTS, random);
-      const existing = tree.get(`${target.dn}/fault-${fault.code}`);
-      changes = existing ? tree.delete(existing.dn) : [raiseFault(tree, target.dn, fault)];
-    }
-  } else if (roll < 0.86) {
-    const sessions = of('aaaActiveUserSession');
-    if (sessions.length > 2 && random() < 0.5) {
-      changes = tree.delete(pick(sessions, random).dn);
-    } else {
-      const user = pick(USERS, random);
-      changes = [
-        tree.create('aaaActiveUserSession', `uni/usersessext/actsession-${user}-${++counter.n}`, {
-          name: user,
-          clientIp: `10.0.${Math.floor(random() * 250)}.${Math.floor(random() * 250) + 1}`,
-          loginTime: apicTimestamp(Date.now()),
-        }),
-      ];
-    }
-  } else {
-    const node = pick(
-      of('fabricNode').filter((n) => n.attributes.role !== 'controller'),
-      random,
-    );
-    changes = [
-      tree.modify(node.dn, { fabricSt: node.attributes.fabricSt === 'active' ? 'inactive' : 'active' }),
-    ];
-  }
-  return [...changes, ...changes.map((c) => eventRecordFor(tree, c, counter))];
-}
-
-/** The event record APIC keeps for a change (records are created, never modified). */
-function eventRecordFor(tree: MoTree, c: Change, counter: { n: number }): Change {
-  const id = 4294967296 + ++counter.n;
-  return tree.create('eventRecord', `subj-[${c.dn}]/rec-${id}`, {
-    affected: c.dn,
-    cause: c.status === 'created' ? 'transition' : c.status === 'deleted' ? 'deletion' : 'transition',
-    changeSet: Object.keys(c.attributes)
-      .filter((k) => !['dn', 'rn', 'status', 'modTs', 'childAction'].includes(k))
-      .slice(0, 6)
-      .map((k) => `${k}:${c.attributes[k]}`)
-      .join(', '),
-    code: c.status === 'created' ? 'E4204936' : c.status === 'deleted' ? 'E4204937' : 'E4204938',
-    created: c.attributes.modTs ?? apicTimestamp(Date.now()),
-    descr: `${c.className} ${c.dn} ${c.status}`,
-    id: String(id),
-    ind: c.status === 'created' ? 'creation' : c.status === 'deleted' ? 'deletion' : 'modification',
-    severity: 'info',
-    trig: 'config',
-    txId: String(1152921504606846976 + counter.n),
-    user: 'admin',
-  });
-}

@@ -107,7 +107,7 @@ describe('aci controller + aci subscribe nodes', function () {
     assert.equal(e.subject, BD);
     assert.equal(e.source, sim.urls[0], 'the cluster, whichever APIC answered');
     assert.equal(e.origin, 'aci');
-    assert.match(e.summary, /fvBD uni\/tn-prod\/BD-bd-web modified \(descr\)/);
+    assert.match(e.summary, /fvBD uni\/tn-prod\/BD-bd-web modified \(descr as event\)/);
     assert.match(e.id, /^modified:uni\/tn-prod\/BD-bd-web@/);
   });
 

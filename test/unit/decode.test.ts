@@ -211,12 +211,12 @@ describe('event decode: formats', () => {
     assert.match(bd!.id, /^modified:uni\/tn-prod\/BD-web@2026-11-22T13:40:01\.123\+00:00#[0-9a-f]{8}$/);
     assert.equal(fault!.id, 'created:uni/tn-prod/BD-web/fault-F0467@2026-11-22T13:40:02.000+00:00');
     assert.equal(bd!.subject, 'uni/tn-prod/BD-web');
-    assert.equal(bd!.summary, 'fvBD uni/tn-prod/BD-web modified (descr)');
+    assert.equal(bd!.summary, 'fvBD uni/tn-prod/BD-web modified (descr front end)');
     assert.equal(bd!.time, '2026-11-22T13:40:01.123+00:00');
     assert.equal(bd!.aci?.className, 'fvBD');
     assert.equal(
       fault!.summary,
-      'major F0467 on uni/tn-prod/BD-web: Configuration failed for EPG web (raised)',
+      'major fault F0467 raised on uni/tn-prod/BD-web: Configuration failed for EPG web',
     );
     assert.equal(fault!.source, 'https://apic.example.com');
   });
@@ -545,8 +545,8 @@ describe('event decode: fixes from the audit', () => {
         ],
       },
     }).events;
-    assert.equal(modified!.summary, 'fault F1527 on uni/tn-prod/BD-web: retaining (retaining)');
-    assert.equal(deleted!.summary, 'fault F1527 on uni/tn-prod/BD-web: deleted (deleted)');
+    assert.equal(modified!.summary, 'fault F1527 retaining on uni/tn-prod/BD-web');
+    assert.equal(deleted!.summary, 'fault F1527 deleted on uni/tn-prod/BD-web');
   });
 
   it('summaries are one line, whatever the names hold', () => {

@@ -3,20 +3,20 @@
  * with a `status` of created / modified / deleted) or a query / subscribe answer
  * (current objects, no status: decoded as snapshots). One event per object.
  */
-import { createHash } from 'node:crypto';
 import type { AciEventFacts, InfraEvent } from '../../common/infra-event';
+import { digestOf, objectTime } from '../../aci/object-facts';
+import { aciSummary } from './aci-summary';
 import { DecodeCodes, decodeError, oneLine } from './errors';
 
 export interface AciDecodeContext {
   /** The APIC cluster URL, used as the event source. */
   source?: string;
+  /** When the object arrived; the event time only when the object carries none. Default: now. */
+  receivedAt?: string;
 }
 
 /** One managed object as APIC writes it: {"fvBD": {"attributes": {...}, "children": [...]}}. */
 export type AciMo = Record<string, { attributes?: Record<string, unknown>; children?: unknown[] }>;
-
-/** Attributes that say where and when, not what changed. */
-const BOOKKEEPING = new Set(['dn', 'status', 'modTs', 'rn', 'childAction']);
 
 function strings(attrs: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(
@@ -24,34 +24,15 @@ function strings(attrs: Record<string, unknown>): Record<string, string> {
   );
 }
 
-function summaryOf(className: string, dn: string, status: string, a: Record<string, string>): string {
-  if (className === 'faultInst' || className === 'faultDelegate') {
-    const state = status === 'deleted' ? 'deleted' : a.lc || status;
-    // modified and deleted pushes carry no code: the dn ends in fault-<code>.
-    const code = a.code || /\/fault-([^/]+)$/.exec(dn)?.[1] || '';
-    return `${a.severity || 'fault'} ${code} on ${dn.replace(/\/fault-[^/]+$/, '')}: ${a.descr || a.cause || state} (${state})`;
-  }
-  if (className === 'eventRecord' && a.descr) return `event ${a.code || ''}: ${a.descr}`;
-  if (className === 'aaaActiveUserSession') {
-    return `user ${a.userName || a.name || dn} session ${status === 'deleted' ? 'ended' : 'started'}`;
-  }
-  const changed = status === 'modified' ? changedNames(a) : [];
-  return `${className} ${dn} ${status}${changed.length ? ` (${changed.join(', ')})` : ''}`;
-}
-
-const changedNames = (a: Record<string, string>) => Object.keys(a).filter((k) => !BOOKKEEPING.has(k));
-
 /**
- * The id of a change: `status:dn@modTs`, and for a modification a short hash of
- * what changed, since two pushes for one object can share a modTs (to the ms).
+ * The id of a change: `status:dn@time`, the time being the best the object
+ * carries (for a fault its last transition, so raised → cleared → raised again
+ * are three ids). A modification, or an object without any time, adds a short
+ * digest of its attributes: two pushes for one object can share a time.
  */
-function changeId(dn: string, status: string, modTs: string, a: Record<string, string>): string {
-  const base = `${status}:${dn}@${modTs}`;
-  if (status !== 'modified') return base;
-  const changed = changedNames(a)
-    .sort()
-    .map((k) => [k, a[k]]);
-  return `${base}#${createHash('sha256').update(JSON.stringify(changed)).digest('hex').slice(0, 8)}`;
+function changeId(dn: string, status: string, time: string | undefined, a: Record<string, string>): string {
+  const at = time ? `@${time}` : '';
+  return status === 'modified' || !time ? `${status}:${dn}${at}#${digestOf(a)}` : `${status}:${dn}${at}`;
 }
 
 /** One managed object → InfraEvent; `status` defaults to the object's own, or "snapshot". */
@@ -75,16 +56,17 @@ export function aciObjectEvent(mo: AciMo, ctx: AciDecodeContext = {}): InfraEven
   const dn = attributes.dn;
   if (!dn) throw decodeError(DecodeCodes.WRONG_SHAPE, `The ${className} object has no dn`, mo);
   const status = attributes.status || 'snapshot';
-  const modTs = attributes.modTs ?? '';
+  const time = objectTime(attributes);
   const aci: AciEventFacts = { className, dn, status, attributes };
   return {
-    // Deterministic: the same change (object, time, kind, what changed) always has the same id.
-    id: changeId(dn, status, modTs, attributes),
+    // Deterministic: the same change (object, occurrence, kind, what changed) always has the same id.
+    id: changeId(dn, status, time, attributes),
     source: ctx.source ?? 'urn:cisco:aci',
     type: `com.cisco.aci.${className}.${status}`,
-    time: modTs || new Date().toISOString(),
+    // Never "never": the object's own time, else the time it arrived.
+    time: time ?? ctx.receivedAt ?? new Date().toISOString(),
     subject: dn,
-    summary: oneLine(summaryOf(className, dn, status, attributes)),
+    summary: oneLine(aciSummary(className, dn, status, attributes)),
     origin: 'aci',
     aci,
     data: mo,

@@ -1,0 +1,125 @@
+/**
+ * What an APIC object says about itself: when it happened and which
+ * occurrence it is. Pure functions, shared by the decoder (event time and id)
+ * and the subscriber (what is news, what changed during a gap).
+ *
+ * APIC writes `modTs: "never"` on faults, health scores, audit and event
+ * records and most operational objects; their times live in other attributes.
+ */
+import { createHash } from 'node:crypto';
+import { isRfc3339 } from '../events/cloudevent';
+
+/**
+ * Where an object keeps its time, best first: `modTs` when it is a time, then
+ * a fault's last transition, a health score's update, a record's creation, a
+ * node's last state change, an adjacency's up time, a session's login.
+ */
+export const TIME_ATTRIBUTES = [
+  'modTs',
+  'lastTransition',
+  'updTs',
+  'created',
+  'lastStateModTs',
+  'upTS',
+  'lastActTs',
+  'loginTime',
+] as const;
+
+/** What else names the state of an object whose time alone may not: a fault's life cycle, a score. */
+const STATE_ATTRIBUTES = ['lc', 'severity', 'occur', 'cur'] as const;
+
+/** Attributes that say where and when, not what changed. */
+export const BOOKKEEPING = new Set(['dn', 'status', 'modTs', 'rn', 'childAction']);
+
+/** The key under which a stamp keeps a digest of an object that carries no time at all. */
+const DIGEST = '#';
+
+type Attributes = Readonly<Record<string, string | undefined>>;
+
+/** The best time the object carries, exactly as written (precision and offset kept); undefined when none. */
+export function objectTime(attributes: Attributes): string | undefined {
+  for (const name of TIME_ATTRIBUTES) {
+    const value = attributes[name];
+    if (value && isRfc3339(value)) return value;
+  }
+  return undefined;
+}
+
+/** A short digest of the attributes that say what an object is or what changed (bookkeeping left out). */
+export function digestOf(attributes: Attributes): string {
+  const meaningful = Object.keys(attributes)
+    .filter((k) => !BOOKKEEPING.has(k))
+    .sort()
+    .map((k) => [k, attributes[k] ?? '']);
+  return createHash('sha256').update(JSON.stringify(meaningful)).digest('hex').slice(0, 8);
+}
+
+/**
+ * What identifies the state an object is in, kept per dn by the subscriber:
+ * its time attributes and life-cycle attributes, or, when it carries no time
+ * at all, a digest of everything.
+ */
+export type Stamp = Record<string, string>;
+
+export function stampOf(attributes: Attributes): Stamp {
+  const stamp: Stamp = {};
+  for (const name of [...TIME_ATTRIBUTES, ...STATE_ATTRIBUTES]) {
+    const value = attributes[name];
+    if (value !== undefined) stamp[name] = value;
+  }
+  if (!objectTime(attributes)) stamp[DIGEST] = digestOf(attributes);
+  return stamp;
+}
+
+/**
+ * The stamp after a modification push (which carries only what changed): the
+ * changed time and life-cycle attributes replace the known ones. A digest
+ * cannot be brought up to date from a part of the object; it stays, so the
+ * next full read reports the object once more rather than missing a change.
+ */
+export function updatedStamp(known: Stamp | undefined, changed: Attributes): Stamp {
+  const fresh = stampOf(changed);
+  delete fresh[DIGEST];
+  return { ...(known ?? {}), ...fresh };
+}
+
+/** Do two stamps name the same state? */
+export function sameState(a: Stamp, b: Stamp): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const k of keys) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/** Milliseconds of an RFC 3339 time; fractions beyond milliseconds are cut (Date.parse may refuse them). */
+function millis(time: string): number {
+  return Date.parse(time.replace(/(\.\d{3})\d+/, '$1'));
+}
+
+/**
+ * Is a push newer than the state just read? Only when both carry a time can
+ * it be told; otherwise it counts as news (a double is better than a loss).
+ */
+export function isNewer(pushed: Attributes, known: Stamp | undefined): boolean {
+  const a = objectTime(pushed);
+  const b = known && objectTime(known);
+  if (!a || !b) return true;
+  const x = millis(a);
+  const y = millis(b);
+  return Number.isFinite(x) && Number.isFinite(y) ? x > y : a !== b;
+}
+
+/**
+ * A deletion as APIC sends it carries no time for objects whose `modTs` is
+ * "never" (and a deletion found after a gap carries nothing): it gets the
+ * time attributes of the last known state, so its event id names the
+ * occurrence that ended and stays the same on every node that saw it.
+ */
+export function datedDeletion(
+  attributes: Record<string, string>,
+  known: Stamp | undefined,
+): Record<string, string> {
+  if (objectTime(attributes) || !known) return attributes;
+  const times: Record<string, string> = {};
+  for (const name of TIME_ATTRIBUTES) if (known[name] !== undefined) times[name] = known[name];
+  return { ...attributes, ...times };
+}
