@@ -10,19 +10,16 @@
  * Bounded: beyond `maxObjects` the node keeps no state (and says so).
  */
 import { NodeFiles } from '../common/node-files';
+import type { Known as KnownState } from './subscriptions';
 
-/** The last known state of one object, as the subscriber's comparison needs it. */
-export interface KnownState {
-  className: string;
-  modTs: string;
-}
+export type { KnownState };
 
 export type KnownMap = Map<string, KnownState>;
 
 export interface KnownStoreOptions {
   /** How long a change takes to be safe in the flow after it left (default 10 s). */
   settleMs?: number;
-  /** Objects kept at most, over all entries (default 100,000: about 12 MB). */
+  /** Objects kept at most, over all entries (default 100,000: 10-20 MB). */
   maxObjects?: number;
 }
 
@@ -152,12 +149,7 @@ function parse(bytes: Buffer | undefined): Saved | undefined {
     for (const list of Object.values(s.entries)) {
       const ok =
         Array.isArray(list) &&
-        list.every(
-          (e) =>
-            Array.isArray(e) &&
-            typeof e[0] === 'string' &&
-            typeof (e[1] as KnownState)?.className === 'string',
-        );
+        list.every((e) => Array.isArray(e) && typeof e[0] === 'string' && isKnown(e[1]));
       if (!ok) return undefined;
     }
     return s;
@@ -209,4 +201,15 @@ export class KnownKeeper {
     if (error && !this.failing) this.warn(`Cannot keep what this node knows: ${error.message}`);
     this.failing = error !== undefined;
   }
+}
+
+/** The shape the subscriber's comparison reads: class and stamp (time and life-cycle attributes). */
+function isKnown(value: unknown): value is KnownState {
+  const k = value as KnownState | undefined;
+  return (
+    typeof k?.className === 'string' &&
+    !!k.stamp &&
+    typeof k.stamp === 'object' &&
+    Object.values(k.stamp).every((v) => typeof v === 'string')
+  );
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { NodeFiles } from '../../nodes/common/node-files';
 import { ACI_STATE_PURPOSE, KnownStore, type KnownState } from '../../nodes/aci/known-store';
 
-const bd = (modTs: string): KnownState => ({ className: 'fvBD', modTs });
+const bd = (modTs: string): KnownState => ({ className: 'fvBD', stamp: { modTs } });
 const A = 'uni/tn-prod/BD-a';
 const B = 'uni/tn-prod/BD-b';
 
@@ -30,7 +30,7 @@ describe('what aci subscribe knew, kept across restarts', () => {
     // A first read sent nothing: kept at the next save.
     store.read(
       'fvAEPg',
-      new Map([['uni/tn-prod/ap-x/epg-y', { className: 'fvAEPg', modTs: 't' }]]),
+      new Map([['uni/tn-prod/ap-x/epg-y', { className: 'fvAEPg', stamp: { modTs: 't' } }]]),
       true,
       10_000,
     );
@@ -60,7 +60,7 @@ describe('what aci subscribe knew, kept across restarts', () => {
     store.read('fvBD', new Map([[A, bd('t1')]]), false, 0);
     store.read(
       'fvAEPg',
-      new Map([['uni/tn-prod/ap-x/epg-y', { className: 'fvAEPg', modTs: 't' }]]),
+      new Map([['uni/tn-prod/ap-x/epg-y', { className: 'fvAEPg', stamp: { modTs: 't' } }]]),
       false,
       0,
     );
