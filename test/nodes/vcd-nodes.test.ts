@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { NodeFiles } from '../../nodes/common/node-files';
+import { CatchUpStore, FILE_PURPOSE } from '../../nodes/vcd/catch-up-store';
 import type { VcdLoginNode } from '../../nodes/vcd/login-api';
 import vcdLogin from '../../nodes/vcd/vcd-login';
 import vcdSubscribe from '../../nodes/vcd/vcd-subscribe';
@@ -440,6 +442,23 @@ describe('vcd login + vcd subscribe nodes', function () {
           password,
         );
         assert.deepEqual(fs.readdirSync(marks()), []);
+      });
+
+      it('reads back at most "Reach back" hours, and tells Catch what it could not recover', async () => {
+        // A mark saved two days ago by this node.
+        const store = new CatchUpStore(new NodeFiles(userDir, FILE_PURPOSE), 'sub', 'publish/{org}/+', {
+          settleMs: 0,
+        });
+        const twoDaysAgo = Date.now() - 48 * 3600_000;
+        store.delivered('old', new Date(twoDaysAgo).toISOString(), twoDaysAgo);
+        store.save(twoDaysAgo, twoDaysAgo);
+        const { caught } = await startCatchUp('event');
+        const err = await waitFor(() => caught[0], 'the report at Catch');
+        const error = err.error as { code: string; message: string };
+        assert.equal(error.code, 'VCD_CATCHUP_TOO_OLD');
+        assert.match(error.message, new RegExp(`from ${new Date(twoDaysAgo).toISOString()} to `));
+        assert.match(error.message, /24 h/);
+        await waitFor(() => sim.stats.auditReads >= 1, 'the recovery of the last 24 hours');
       });
 
       it('without a saved mark, or with "Missed events" off, starts from now', async () => {
