@@ -15,6 +15,14 @@ export default tseslint.config(
     },
   },
   {
+    // Editor code, run in the browser by the Node-RED editor.
+    files: ['resources/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', $: 'readonly' },
+    },
+  },
+  {
     files: ['scripts/**/*.js', '.ci/**/*.js'],
     languageOptions: {
       sourceType: 'commonjs',

@@ -25,6 +25,8 @@ export interface UserDirOptions {
   logLevel?: 'info' | 'warn' | 'error';
   /** Other packages from the repository's node_modules to install (link) too, e.g. node-red-node-email. */
   modules?: string[];
+  /** More settings (e.g. adminAuth), added to the ones written here. */
+  settings?: Record<string, unknown>;
 }
 
 /** Makes `dir` a Node-RED user directory with this package installed (as a link to the repository). */
@@ -51,6 +53,7 @@ module.exports = {
   diagnostics: { enabled: false },
   telemetry: { enabled: false },
 };
+Object.assign(module.exports, ${JSON.stringify(options.settings ?? {})});
 `,
   );
   if (options.flows) {

@@ -2,11 +2,13 @@
  * aci-controller (config node): one APIC cluster, one session and one socket,
  * shared by every aci-subscribe node that uses it.
  */
+import { adminPost, requestSecrets, targetKey } from '../common/admin';
 import { CodedError, errorMessage } from '../common/errors';
-import { Users, dialogSecrets, onClose, reportSetupError } from '../common/glue';
-import type { NodeAPI, NodeDef } from '../common/red';
+import { Users, onClose, reportSetupError } from '../common/glue';
+import type { AdminResponse, NodeAPI, NodeDef } from '../common/red';
+import { cleartextWarning, trustKey } from '../common/tls';
 import type { AciControllerCredentials, AciControllerNode, StateListener } from './controller-api';
-import { ApicCluster, type ApicAuthType, type ApicClusterOptions } from './session';
+import { ApicCluster, parseHosts, type ApicAuthType, type ApicClusterOptions } from './session';
 import { ApicSubscriber, type AciState, type StateInfo } from './subscriptions';
 
 interface AciControllerDef extends NodeDef {
@@ -29,6 +31,32 @@ function clusterOptions(
     certificateName: creds.certificateName,
     tls: { insecure: def.tlsInsecure === true, ca: def.ca },
   };
+}
+
+/**
+ * Exactly where a controller's secrets go: every APIC of the cluster (parsed
+ * as the cluster does; the order does not matter, each one gets the login),
+ * the account, and TLS trust. A stored secret serves only this target.
+ * Undefined for settings that name no target (an unreadable host list).
+ */
+function aciTarget(
+  def: Partial<AciControllerDef>,
+  creds: Partial<AciControllerCredentials>,
+): string | undefined {
+  let hosts: string[];
+  try {
+    hosts = parseHosts(String(def.hosts ?? ''));
+  } catch {
+    return undefined;
+  }
+  const { authType, tls } = clusterOptions(def, {});
+  return targetKey('aci-controller', {
+    hosts: [...hosts].sort(),
+    authType,
+    user: String(creds.username ?? '').trim(),
+    certificateName: authType === 'certificate' ? String(creds.certificateName ?? '').trim() : undefined,
+    trust: trustKey(tls ?? {}),
+  });
 }
 
 /** What a failed test says it was, for the dialog. */
@@ -56,6 +84,9 @@ export = function register(RED: NodeAPI): void {
     try {
       cluster = new ApicCluster(clusterOptions(def, node.credentials));
       node.source = cluster.hosts[0];
+      node.secretTarget = aciTarget(def, node.credentials);
+      const cleartext = cleartextWarning(cluster.hosts);
+      if (cleartext) node.warn(cleartext);
       subscriber = new ApicSubscriber({ cluster });
       subscriber.on('state', (state: AciState, info: StateInfo) => {
         for (const listener of listeners.values()) listener(state, info);
@@ -109,40 +140,45 @@ export = function register(RED: NodeAPI): void {
     },
   });
 
-  // "Test connection" in the edit dialog: log in on every APIC with the
-  // dialog's settings, report who answered with which version, log out.
-  // Stored secrets are used where the dialog shows the unchanged placeholder.
-  RED.httpAdmin.post('/aci-controller/test', RED.auth.needsPermission('aci-controller.write'), (req, res) => {
-    const body = (req.body ?? {}) as Partial<AciControllerDef & AciControllerCredentials>;
-    const creds = {
-      username: body.username,
-      certificateName: body.certificateName,
-      ...dialogSecrets(RED, body, ['password', 'privateKey'] as const),
-    };
-    let cluster: ApicCluster;
-    try {
-      cluster = new ApicCluster({ ...clusterOptions(body, creds), timeoutMs: 15_000 });
-    } catch (err) {
-      const code = (err as CodedError).code ?? 'UNEXPECTED';
-      res.json({ ok: false, code, category: category(code), message: errorMessage(err), hosts: [] });
-      return;
-    }
-    cluster
-      .probe()
-      .then((hosts) => {
-        const good = hosts.find((h) => h.ok);
-        const bad = hosts.find((h) => !h.ok);
-        res.json({
-          ok: Boolean(good),
-          version: good?.version,
-          user: good?.user,
-          hosts: hosts.map((h) => ({ ...h, category: h.code ? category(h.code) : undefined })),
-          ...(good ? {} : { code: bad?.code, category: category(bad?.code ?? ''), message: bad?.message }),
-        });
-      })
-      .catch((err: unknown) => {
-        res.json({ ok: false, code: 'UNEXPECTED', category: 'other', message: errorMessage(err), hosts: [] });
-      })
-      .finally(() => void cluster.close());
-  });
+  adminPost(RED, '/aci-controller/test', 'aci-controller', (body, res) => testConnection(RED, body, res));
 };
+
+/**
+ * "Test connection" in the edit dialog: log in on every APIC with the dialog's
+ * settings, report who answered with which version, log out. A stored secret
+ * (the dialog sent the unchanged placeholder) is used only when the dialog
+ * targets what the deployed node does.
+ */
+async function testConnection(
+  RED: NodeAPI,
+  body: Partial<AciControllerDef & AciControllerCredentials>,
+  res: AdminResponse,
+): Promise<void> {
+  const names = body.authType === 'certificate' ? (['privateKey'] as const) : (['password'] as const);
+  const { secrets } = requestSecrets(RED, body, 'aci-controller', aciTarget(body, body), names);
+  const creds = { username: body.username, certificateName: body.certificateName, ...secrets };
+  let cluster: ApicCluster;
+  try {
+    cluster = new ApicCluster({ ...clusterOptions(body, creds), timeoutMs: 15_000 });
+  } catch (err) {
+    const code = (err as CodedError).code ?? 'UNEXPECTED';
+    res.json({ ok: false, code, category: category(code), message: errorMessage(err), hosts: [] });
+    return;
+  }
+  try {
+    const hosts = await cluster.probe();
+    const good = hosts.find((h) => h.ok);
+    const bad = hosts.find((h) => !h.ok);
+    res.json({
+      ok: Boolean(good),
+      version: good?.version,
+      user: good?.user,
+      hosts: hosts.map((h) => ({ ...h, category: h.code ? category(h.code) : undefined })),
+      ...(good ? {} : { code: bad?.code, category: category(bad?.code ?? ''), message: bad?.message }),
+    });
+  } catch (err) {
+    res.json({ ok: false, code: 'UNEXPECTED', category: 'other', message: errorMessage(err), hosts: [] });
+  } finally {
+    cluster.close().catch(() => undefined); // a failed logout leaves sessions that expire on their own
+  }
+}

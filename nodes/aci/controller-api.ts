@@ -1,4 +1,5 @@
 /** What an aci-controller config node offers the nodes that use it. */
+import type { SecretHolder } from '../common/admin';
 import type { CodedError } from '../common/errors';
 import type { Node } from '../common/red';
 import type { WatchEntry } from './entries';
@@ -13,7 +14,7 @@ export interface AciControllerCredentials {
 
 export type StateListener = (state: AciState, info: StateInfo) => void;
 
-export interface AciControllerNode extends Node<AciControllerCredentials> {
+export interface AciControllerNode extends SecretHolder, Node<AciControllerCredentials> {
   /** Why the node cannot work (bad settings), if so. */
   configError?: CodedError;
   /** The cluster's URL (its first APIC), the `source` of its events. */

@@ -215,26 +215,3 @@ export function numberSetting(value: unknown, fallback: number, min: number, max
   if (!Number.isFinite(n)) return fallback;
   return Math.min(max, Math.max(min, n));
 }
-
-/** The editor sends this for a password field it did not change. */
-const UNCHANGED = '__PWRD__';
-
-/**
- * The secrets a "test connection" request from an edit dialog means: what the
- * dialog sent, or the node's stored secret where the dialog left the field
- * unchanged (the editor never receives stored secrets, only a placeholder).
- */
-export function dialogSecrets<K extends string>(
-  RED: NodeAPI,
-  body: Record<string, unknown>,
-  names: readonly K[],
-): Partial<Record<K, string>> {
-  const stored = (typeof body.id === 'string' && RED.nodes.getCredentials(body.id)) || {};
-  const out: Partial<Record<K, string>> = {};
-  for (const name of names) {
-    const sent = body[name];
-    const value = sent === UNCHANGED || sent === undefined || sent === '' ? stored[name] : sent;
-    if (typeof value === 'string') out[name] = value;
-  }
-  return out;
-}

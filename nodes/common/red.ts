@@ -48,6 +48,7 @@ export interface Node<Creds extends object = Record<string, string | undefined>>
 
 export interface AdminRequest {
   params: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
   body: unknown;
 }
 

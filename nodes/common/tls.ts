@@ -1,4 +1,5 @@
-import { rootCertificates } from 'node:tls';
+import fs from 'node:fs';
+import tls from 'node:tls';
 import { CodedError } from './errors';
 
 /** What every config node lets the user set about TLS. */
@@ -14,25 +15,96 @@ export interface TlsConnectOptions {
   ca?: string[];
 }
 
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+const BEGIN = '-----BEGIN CERTIFICATE-----';
+const END = '-----END CERTIFICATE-----';
+
+/**
+ * The PEM certificates in a text, in order; anything around them is ignored.
+ * One pass with indexOf (no backtracking regex): a pasted field of any size
+ * costs time in proportion to its length.
+ */
+export function pemCertificates(text: string): string[] {
+  const certs: string[] = [];
+  let from = 0;
+  for (;;) {
+    const start = text.indexOf(BEGIN, from);
+    if (start === -1) break;
+    const end = text.indexOf(END, start + BEGIN.length);
+    if (end === -1) break; // no END after this BEGIN: none after any later BEGIN either
+    certs.push(text.slice(start, end + END.length));
+    from = end + END.length;
+  }
+  return certs;
+}
+
+/**
+ * The CA certificates Node trusts by default: its bundled roots plus
+ * NODE_EXTRA_CA_CERTS. `tls.rootCertificates` holds only the bundled ones;
+ * Node 22.15+ tells the whole set (`tls.getCACertificates('default')`), older
+ * versions need the extra file read here (Node read it at start-up, so this is
+ * done once too).
+ */
+export function defaultCaCertificates(extraFile = process.env.NODE_EXTRA_CA_CERTS): string[] {
+  const getCACertificates = (tls as { getCACertificates?: (type: string) => string[] }).getCACertificates;
+  if (typeof getCACertificates === 'function') return [...getCACertificates('default')];
+  let extra: string[] = [];
+  if (extraFile) {
+    try {
+      extra = pemCertificates(fs.readFileSync(extraFile, 'utf8'));
+    } catch {
+      // Node warns about an unreadable NODE_EXTRA_CA_CERTS itself and trusts its roots alone.
+    }
+  }
+  return [...tls.rootCertificates, ...extra];
+}
+
+let defaults: string[] | undefined;
 
 /**
  * Options for `tls.connect` (undici's `connect`, ws, mqtt.js). A custom CA is
- * added to Node's root store rather than replacing it, so public certificates
- * keep working beside a private CA.
+ * added to what Node trusts already rather than replacing it, so public
+ * certificates and a company CA in NODE_EXTRA_CA_CERTS keep working beside it.
  */
 export function tlsConnectOptions(settings: TlsSettings): TlsConnectOptions {
   const options: TlsConnectOptions = { rejectUnauthorized: !settings.insecure };
   const text = settings.ca?.trim();
   if (text) {
-    const certs = text.match(PEM_CERT);
-    if (!certs) {
+    const certs = pemCertificates(text);
+    if (certs.length === 0) {
       throw new CodedError(
         'CONFIG_CA_INVALID',
         'The CA field must hold one or more PEM certificates (-----BEGIN CERTIFICATE----- ...).',
       );
     }
-    options.ca = [...rootCertificates, ...certs];
+    defaults ??= defaultCaCertificates();
+    options.ca = [...defaults, ...certs];
   }
   return options;
+}
+
+/** What a connection trusts, as one comparable text (line breaks and spacing in the CA field do not count). */
+export function trustKey(settings: TlsSettings): string {
+  if (settings.insecure) return 'insecure';
+  return pemCertificates(settings.ca ?? '')
+    .map((cert) => cert.replace(/\s+/g, ''))
+    .join('|');
+}
+
+/**
+ * The warning for credentials that would cross the network readable by anyone
+ * on the way (an `http://` address), or undefined when every address is https.
+ */
+export function cleartextWarning(urls: readonly string[]): string | undefined {
+  const plain = urls.filter((url) => /^http:\/\//i.test(url.trim())).map(originOf);
+  if (plain.length === 0) return undefined;
+  return `Credentials are sent to ${plain.join(', ')} over plain http://: anyone on the network path can read them. Use https://.`;
+}
+
+/** Scheme, host and port only: a URL may carry a user and password, which never go into a log. */
+function originOf(url: string): string {
+  try {
+    return new URL(url.trim()).origin;
+  } catch {
+    return 'an http:// address';
+  }
 }

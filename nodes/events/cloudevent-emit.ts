@@ -15,6 +15,7 @@ import {
   reportSetupError,
 } from '../common/glue';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/red';
+import { cleartextWarning } from '../common/tls';
 import {
   BATCH_TYPE,
   CeCodes,
@@ -112,6 +113,10 @@ export = function register(RED: NodeAPI): void {
     try {
       extensions = parseExtensionLines(def.extensions);
       if (def.url?.trim()) {
+        const sendsSecret =
+          (def.authType ?? 'none') !== 'none' || Boolean(node.credentials.secretHeader?.trim());
+        const cleartext = sendsSecret ? cleartextWarning([def.url]) : undefined;
+        if (cleartext) node.warn(cleartext);
         delivery = new Delivery({
           url: def.url.trim(),
           mode,

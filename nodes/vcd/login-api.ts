@@ -1,4 +1,5 @@
 /** What a vcd-login config node offers the nodes that use it. */
+import type { SecretHolder } from '../common/admin';
 import type { CodedError } from '../common/errors';
 import type { Node } from '../common/red';
 import type { MessagingState, QoS, SubscriptionHandlers } from './messaging';
@@ -12,7 +13,7 @@ export interface VcdLoginCredentials {
 
 export type StateListener = (state: MessagingState, error?: CodedError) => void;
 
-export interface VcdLoginNode extends Node<VcdLoginCredentials> {
+export interface VcdLoginNode extends SecretHolder, Node<VcdLoginCredentials> {
   session?: VcdSession;
   /** Why the node cannot work (bad settings), if so. */
   configError?: CodedError;

@@ -3,10 +3,13 @@
  * shared by every node that uses it.
  */
 import path from 'node:path';
+import { adminPost, deployedWithTarget, requestSecrets, targetKey } from '../common/admin';
 import { CodedError, errorMessage } from '../common/errors';
-import { Users, dialogSecrets, onClose, reportSetupError } from '../common/glue';
-import type { NodeAPI, NodeDef } from '../common/red';
+import { Users, onClose, reportSetupError } from '../common/glue';
+import { NodeFiles } from '../common/node-files';
+import type { AdminResponse, NodeAPI, NodeDef } from '../common/red';
 import { RotatingSecret } from '../common/rotating-secret';
+import { cleartextWarning, trustKey } from '../common/tls';
 import type { StateListener, VcdLoginCredentials, VcdLoginNode } from './login-api';
 import { VcdMessaging, type MessagingState } from './messaging';
 import { VcdSession, type VcdAuthType, type VcdSessionOptions } from './session';
@@ -31,6 +34,28 @@ function sessionOptions(def: Partial<VcdLoginDef>, creds: Partial<VcdLoginCreden
   };
 }
 
+/**
+ * Exactly where a login's secrets go, normalized as the session does (the URL's
+ * origin, the trimmed org and user): a stored secret serves only this target.
+ * Undefined for settings that name no target (an unreadable URL).
+ */
+function vcdTarget(def: Partial<VcdLoginDef>, creds: Partial<VcdLoginCredentials>): string | undefined {
+  let site: string;
+  try {
+    site = new URL(String(def.url ?? '').trim()).origin;
+  } catch {
+    return undefined;
+  }
+  const { authType, tls } = sessionOptions(def, {});
+  return targetKey('vcd-login', {
+    site,
+    org: String(def.org ?? '').trim(),
+    authType,
+    user: authType === 'password' ? String(creds.username ?? '').trim() : undefined,
+    trust: trustKey(tls ?? {}),
+  });
+}
+
 /** What a failed test says it was, for the dialog. */
 function category(code: string): string {
   if (code === 'VCD_AUTH_FAILED') return 'credentials';
@@ -52,39 +77,51 @@ function credentialKey(RED: NodeAPI): string | undefined {
   return typeof generated === 'string' ? generated : undefined;
 }
 
-export = function register(RED: NodeAPI): void {
-  /** Where a login's rotating token outlives a restart (none without a user directory). */
-  const rotatingToken = (id: string) =>
-    RED.settings.userDir
-      ? new RotatingSecret(
-          path.join(RED.settings.userDir, 'vcd-login-tokens', `${id}.json`),
-          credentialKey(RED),
-        )
-      : undefined;
+/** Where a login's rotating token outlives a restart (none without a user directory). */
+function rotatingToken(RED: NodeAPI, id: string): RotatingSecret | undefined {
+  const userDir = RED.settings.userDir;
+  if (!userDir) return undefined;
+  const secret = new RotatingSecret(new NodeFiles(userDir, 'vcd-login-tokens'), id, credentialKey(RED));
+  try {
+    secret.migrateFrom(path.join(userDir, 'vcd-login-tokens'));
+  } catch {
+    // the old file stays; the chain starts again from the deployed token
+  }
+  return secret;
+}
 
+/**
+ * The API token a login goes on with (the newest of its service account's
+ * chain), and `keep`, which keeps each new one: in the credential store
+ * (redeploys) and in the token file (restarts).
+ */
+function serviceAccountToken(RED: NodeAPI, node: VcdLoginNode, def: VcdLoginDef) {
+  const tokenFile = def.authType === 'apiToken' ? rotatingToken(RED, node.id) : undefined;
+  const configured = node.credentials.apiToken?.trim();
+  const apiToken = configured && tokenFile ? tokenFile.resolve(configured) : configured;
+  const keep = (token: string) => {
+    RED.nodes.addCredentials(node.id, { ...RED.nodes.getCredentials(node.id), apiToken: token });
+    try {
+      tokenFile?.rotated(token);
+    } catch (err) {
+      node.warn(`The rotated API token could not be saved (${errorMessage(err)}); deploy to keep it.`);
+    }
+  };
+  if (apiToken && apiToken !== configured) {
+    keep(apiToken);
+    node.log('Going on with the newest token of this service account (rotated since the last deploy).');
+  }
+  return { apiToken, keep, forget: () => tokenFile?.remove() };
+}
+
+export = function register(RED: NodeAPI): void {
   function VcdLogin(this: VcdLoginNode, def: VcdLoginDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const users = new Users(node);
     const listeners = new Map<string, StateListener>();
     let messaging: VcdMessaging | undefined;
-
-    const tokenFile = def.authType === 'apiToken' ? rotatingToken(node.id) : undefined;
-    const configured = node.credentials.apiToken?.trim();
-    const apiToken = configured && tokenFile ? tokenFile.resolve(configured) : configured;
-    /** Keeps the newest service-account token: in the credential store (redeploys) and on disk (restarts). */
-    const keep = (token: string) => {
-      RED.nodes.addCredentials(node.id, { ...RED.nodes.getCredentials(node.id), apiToken: token });
-      try {
-        tokenFile?.rotated(token);
-      } catch (err) {
-        node.warn(`The rotated API token could not be saved (${errorMessage(err)}); deploy to keep it.`);
-      }
-    };
-    if (apiToken && apiToken !== configured) {
-      keep(apiToken);
-      node.log('Going on with the newest token of this service account (rotated since the last deploy).');
-    }
+    const { apiToken, keep, forget } = serviceAccountToken(RED, node, def);
 
     try {
       node.session = new VcdSession(sessionOptions(def, { ...node.credentials, apiToken }));
@@ -93,6 +130,9 @@ export = function register(RED: NodeAPI): void {
       reportSetupError(RED, node, err as Error, 'bad settings');
     }
     const session = node.session;
+    node.secretTarget = vcdTarget(def, node.credentials);
+    const cleartext = session && cleartextWarning([session.site]);
+    if (cleartext) node.warn(cleartext);
 
     node.adoptApiToken = (token: string) => {
       session?.useApiToken(token);
@@ -134,7 +174,7 @@ export = function register(RED: NodeAPI): void {
     onClose(node, async (removed) => {
       await messaging?.stop();
       await session?.close();
-      if (removed) tokenFile?.remove();
+      if (removed) forget();
     });
   }
 
@@ -146,66 +186,65 @@ export = function register(RED: NodeAPI): void {
     },
   });
 
-  // "Test connection" in the edit dialog: log in with the dialog's settings,
-  // report who we are, log out. Stored secrets are used where the dialog shows
-  // the unchanged placeholder.
-  RED.httpAdmin.post('/vcd-login/test', RED.auth.needsPermission('vcd-login.write'), (req, res) => {
-    const body = (req.body ?? {}) as Partial<VcdLoginDef & VcdLoginCredentials>;
-    const creds = { username: body.username, ...dialogSecrets(RED, body, ['password', 'apiToken'] as const) };
-    // The token the deployed node runs on, when the dialog left the field unchanged.
-    const deployed = typeof body.id === 'string' ? (RED.nodes.getNode(body.id) as VcdLoginNode | null) : null;
-    const sharesToken =
-      deployed !== null &&
-      creds.apiToken !== undefined &&
-      creds.apiToken === deployed.session?.currentApiToken;
-    let session: VcdSession;
-    try {
-      session = new VcdSession({
-        ...sessionOptions(body, creds),
-        timeoutMs: 15_000,
-        retry: { initialMs: 0 },
-      });
-    } catch (err) {
-      res.json({
-        ok: false,
-        code: (err as CodedError).code,
-        category: 'settings',
-        message: errorMessage(err),
-      });
-      return;
-    }
-    let rotated: string | undefined;
-    session.on('rotated', (token: string) => {
-      rotated = token;
-      // This login spent the deployed node's token: the node goes on with the new one.
-      if (sharesToken) deployed.adoptApiToken(token);
-    });
-    session
-      .login()
-      .then((cred) => {
-        const i = cred.info;
-        res.json({
-          ok: true,
-          apiVersion: i.apiVersion,
-          site: i.site,
-          org: i.org.name,
-          user: i.user.name,
-          roles: i.roles,
-          provider: i.provider,
-          // A service-account token typed into the dialog is spent by this login: give the dialog the new one.
-          rotatedToken: sharesToken ? undefined : rotated,
-        });
-      })
-      .catch((err: unknown) => {
-        const code = (err as CodedError).code ?? 'UNEXPECTED';
-        res.json({
-          ok: false,
-          code,
-          category: category(code),
-          message: errorMessage(err),
-          rotatedToken: sharesToken ? undefined : rotated,
-        });
-      })
-      .finally(() => void session.close());
-  });
+  adminPost(RED, '/vcd-login/test', 'vcd-login', (body, res) => testConnection(RED, body, res));
 };
+
+/**
+ * "Test connection" in the edit dialog: log in with the dialog's settings,
+ * report who we are, log out. A stored secret (the dialog sent the unchanged
+ * placeholder) is used only when the dialog targets what the deployed node does.
+ */
+async function testConnection(
+  RED: NodeAPI,
+  body: Partial<VcdLoginDef & VcdLoginCredentials>,
+  res: AdminResponse,
+) {
+  const target = vcdTarget(body, body);
+  const secretNames = body.authType === 'apiToken' ? (['apiToken'] as const) : (['password'] as const);
+  const { secrets, stored } = requestSecrets(RED, body, 'vcd-login', target, secretNames);
+  // The deployed node with exactly this target: if this login spends its token, it goes on with the new one.
+  const deployed = deployedWithTarget<VcdLoginNode>(RED, body.id, 'vcd-login', target);
+  const current = deployed?.session?.currentApiToken;
+  const creds = { username: body.username, ...secrets };
+  if (stored && current && body.authType === 'apiToken') creds.apiToken = current;
+  const sharesToken = current !== undefined && creds.apiToken === current;
+  // Neither the stored token nor its successor ever goes to the browser.
+  const toDialog = (token: string | undefined) => (stored || sharesToken ? undefined : token);
+  let session: VcdSession;
+  try {
+    session = new VcdSession({ ...sessionOptions(body, creds), timeoutMs: 15_000, retry: { initialMs: 0 } });
+  } catch (err) {
+    res.json({ ok: false, code: (err as CodedError).code, category: 'settings', message: errorMessage(err) });
+    return;
+  }
+  let rotated: string | undefined;
+  session.on('rotated', (token: string) => {
+    rotated = token;
+    if (sharesToken) deployed?.adoptApiToken(token);
+  });
+  try {
+    const i = (await session.login()).info;
+    res.json({
+      ok: true,
+      apiVersion: i.apiVersion,
+      site: i.site,
+      org: i.org.name,
+      user: i.user.name,
+      roles: i.roles,
+      provider: i.provider,
+      // A token typed into the dialog is spent by this login: give the dialog the new one.
+      rotatedToken: toDialog(rotated),
+    });
+  } catch (err) {
+    const code = (err as CodedError).code ?? 'UNEXPECTED';
+    res.json({
+      ok: false,
+      code,
+      category: category(code),
+      message: errorMessage(err),
+      rotatedToken: toDialog(rotated),
+    });
+  } finally {
+    session.close().catch(() => undefined); // a failed logout leaves a session that expires on its own
+  }
+}

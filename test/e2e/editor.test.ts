@@ -175,14 +175,26 @@ describe('the editor (Chromium)', function () {
 
     // The stored password (the dialog shows a placeholder for it) logs in.
     await page.click('#vcd-login-test');
-    await page.waitForSelector('#vcd-login-test-result.vcd-ok', { timeout: 20_000 });
+    await page.waitForSelector('#vcd-login-test-result.dce-ok', { timeout: 20_000 });
     const ok = (await page.textContent('#vcd-login-test-result')) ?? '';
     assert.match(ok, /acmeadmin in acme \(API 39\.1\)/);
     assert.match(ok, /Organization Administrator/);
 
+    // Another address: the stored password is withheld, and plain http:// draws a note under the field.
+    assert.equal(await page.isVisible('#vcd-login-cleartext-warning'), false);
+    await page.fill('#node-config-input-url', 'http://127.0.0.1:9');
+    assert.equal(await page.isVisible('#vcd-login-cleartext-warning'), true);
+    await page.click('#vcd-login-test');
+    await page.waitForSelector('#vcd-login-test-result.dce-fail', { timeout: 20_000 });
+    assert.match(
+      (await page.textContent('#vcd-login-test-result')) ?? '',
+      /Stored secret withheld: Type the password again.*ADMIN_SECRET_RETYPE/,
+    );
+    await page.fill('#node-config-input-url', sim.url);
+
     await page.fill('#node-config-input-password', 'definitely-wrong');
     await page.click('#vcd-login-test');
-    await page.waitForSelector('#vcd-login-test-result.vcd-fail', { timeout: 20_000 });
+    await page.waitForSelector('#vcd-login-test-result.dce-fail', { timeout: 20_000 });
     assert.match(
       (await page.textContent('#vcd-login-test-result')) ?? '',
       /Credentials refused.*VCD_AUTH_FAILED/,
@@ -230,7 +242,7 @@ describe('the editor (Chromium)', function () {
     // The stored password logs in on the first APIC; the stopped one is named as failing.
     const [up, down] = apic.urls;
     await page.click('#aci-controller-test');
-    await page.waitForSelector('#aci-controller-test-result.aci-ok', { timeout: 20_000 });
+    await page.waitForSelector('#aci-controller-test-result.dce-ok', { timeout: 20_000 });
     const ok = (await page.textContent('#aci-controller-test-result')) ?? '';
     assert.match(ok, /Logged in as admin/);
     assert.ok(ok.includes(`✓ ${up}: APIC`), ok);
@@ -238,7 +250,7 @@ describe('the editor (Chromium)', function () {
 
     await page.fill('#node-config-input-password', 'definitely-wrong');
     await page.click('#aci-controller-test');
-    await page.waitForSelector('#aci-controller-test-result.aci-fail', { timeout: 20_000 });
+    await page.waitForSelector('#aci-controller-test-result.dce-fail', { timeout: 20_000 });
     assert.match((await page.textContent('#aci-controller-test-result')) ?? '', /Credentials refused/);
     await page.click('#node-config-dialog-cancel');
     await page.click('#node-dialog-cancel');
@@ -257,6 +269,12 @@ describe('the editor (Chromium)', function () {
     await page.selectOption('#node-input-authType', 'bearer');
     assert.equal(await page.isVisible('#node-input-token'), true);
     assert.equal(await page.isVisible('#node-input-password'), false);
+    // A token over plain http:// draws a note under the URL.
+    assert.equal(await page.isVisible('#ce-emit-cleartext-warning'), false);
+    await page.fill('#node-input-url', 'http://sink.example.com/events');
+    assert.equal(await page.isVisible('#ce-emit-cleartext-warning'), true);
+    await page.selectOption('#node-input-authType', 'none');
+    assert.equal(await page.isVisible('#ce-emit-cleartext-warning'), false);
     await page.click('#node-dialog-cancel');
   });
 

@@ -242,7 +242,8 @@ describe('aci controller + aci subscribe nodes', function () {
       const wrong = await post({ ...base, password: 'nope-nope' });
       assert.equal(wrong.body.category, 'credentials');
       assert.doesNotMatch(JSON.stringify(wrong.body), /nope-nope/);
-      assert.equal((await post({ ...base, ca: '', password: '__PWRD__' })).body.category, 'tls');
+      const typed = { ...base, password: DEFAULT_APIC_PASSWORD };
+      assert.equal((await post({ ...typed, ca: '' })).body.category, 'tls');
       assert.equal((await post({ ...base, hosts: 'apic1/x' })).body.category, 'settings');
     });
   });

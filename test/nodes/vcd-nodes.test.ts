@@ -518,10 +518,10 @@ describe('vcd login + vcd subscribe nodes', function () {
       // A renewal spends the token again: the credentials file on disk is two tokens behind now.
       await (helper.getNode('login') as unknown as VcdLoginNode).session!.login();
       assert.equal(sim.stats.tokenLogins, 2);
-      const file = fs.readFileSync(path.join(userDir, 'vcd-login-tokens', 'login.json'), 'utf8');
+      const file = fs.readFileSync(new NodeFiles(userDir, 'vcd-login-tokens').pathOf('login'), 'utf8');
       const newest = (helper.getNode('login') as unknown as VcdLoginNode).session!.currentApiToken!;
       assert.ok(!file.includes(newest), 'the token is stored encrypted');
-      assert.equal(fs.statSync(path.join(userDir, 'vcd-login-tokens', 'login.json')).mode & 0o077, 0);
+      assert.equal(fs.statSync(new NodeFiles(userDir, 'vcd-login-tokens').pathOf('login')).mode & 0o077, 0);
 
       // A restart: the runtime starts from the token deployed first, long spent on VCD.
       await helper.unload();
@@ -542,7 +542,7 @@ describe('vcd login + vcd subscribe nodes', function () {
       const session = (helper.getNode('login') as unknown as VcdLoginNode).session!;
       assert.equal(session.currentApiToken, 'sim-api-token-acmeadmin');
       await helper.setFlows([{ id: 'tab', type: 'tab' }], 'full', {});
-      assert.equal(fs.existsSync(path.join(userDir, 'vcd-login-tokens', 'login.json')), false);
+      assert.equal(fs.existsSync(new NodeFiles(userDir, 'vcd-login-tokens').pathOf('login')), false);
     });
 
     it('a connection test with the stored token hands the new one to the deployed node', async () => {

@@ -43,6 +43,7 @@ export async function runNodeRed(options: {
   credentials?: Record<string, Record<string, string>>;
   modules?: string[];
   env?: Record<string, string>;
+  settings?: Record<string, unknown>;
 }): Promise<RunningNodeRed> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nr-'));

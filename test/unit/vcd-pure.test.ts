@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { Backoff, retryAfterMs } from '../../nodes/common/backoff';
 import { classifyNetworkError } from '../../nodes/common/errors';
 import { shortCount, status } from '../../nodes/common/glue';
-import { tlsConnectOptions } from '../../nodes/common/tls';
 import { parseVcdEnvelope } from '../../nodes/events/decode/vcd-envelope';
 import { bareId, compareVersions, jwtExpiry, negotiateVersion, parseVersions } from '../../nodes/vcd/session';
 import { expandTopic, topicMatches, validateTopic } from '../../nodes/vcd/topics';
@@ -199,14 +198,6 @@ describe('common pieces', () => {
     assert.equal(classifyNetworkError(wrapped('ENOTFOUND'), 'https://a').code, 'DNS_FAILED');
     assert.equal(classifyNetworkError(wrapped('ECONNREFUSED'), 'https://a').code, 'CONNECT_FAILED');
     assert.equal(classifyNetworkError({ code: 'UND_ERR_CONNECT_TIMEOUT' }, 'https://a').code, 'TIMEOUT');
-  });
-
-  it('adds a custom CA to the system roots instead of replacing them', () => {
-    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
-    const opts = tlsConnectOptions({ ca: `junk\n${pem}\n` });
-    assert.equal(opts.rejectUnauthorized, true);
-    assert.ok(opts.ca!.length > 1 && opts.ca!.at(-1) === pem);
-    assert.equal(tlsConnectOptions({ insecure: true }).rejectUnauthorized, false);
   });
 
   it('keeps status labels short', () => {
