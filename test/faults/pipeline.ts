@@ -4,7 +4,7 @@
  * VCD + ACI (+ HTTP in) → event decode → cloudevent emit → the sink, on a user
  * directory of its own that outlives a kill.
  */
-import { type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -182,6 +182,8 @@ export class Instance {
   constructor(
     readonly name: string,
     private readonly flow: ReturnType<typeof pipelineFlow>,
+    /** A package tarball (npm pack) to install, instead of linking the repository. */
+    private readonly tarball?: string,
   ) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `nr-${name}-`));
   }
@@ -197,6 +199,16 @@ export class Instance {
 
   async start(): Promise<void> {
     if (!this.base) {
+      // Installed as a user would; prepareUserDir then leaves it (it links the repository only when absent).
+      if (this.tarball) {
+        execFileSync(
+          'npm',
+          ['install', '--no-audit', '--no-fund', '--no-save', '--prefix', this.dir, this.tarball],
+          {
+            stdio: 'ignore',
+          },
+        );
+      }
       const port = await freePort();
       prepareUserDir(this.dir, { port, logLevel: 'info', ...this.flow });
       this.base = `http://127.0.0.1:${port}`;
@@ -272,6 +284,18 @@ export class Instance {
       // gone between the check and the read
     }
   }
+}
+
+/** Packs the built package (npm pack, without rebuilding) into `dir`; returns the tarball's path. */
+export function packTarball(dir: string): string {
+  const name = execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  })
+    .trim()
+    .split('\n')
+    .pop() as string;
+  return path.join(dir, name);
 }
 
 /** Lines of a Node-RED log that mean a promise or an exception escaped. */

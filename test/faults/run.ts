@@ -9,16 +9,21 @@
  *
  *   npm run test:faults              the full run (about 8 minutes)
  *   npm run test:faults -- --short   a shorter one (about 3 minutes; FAULTS_PROFILE=short does the same)
+ *   npm run test:faults -- --tarball the package installed from `npm pack`'s tarball, not linked
  *
  * Prints `faults: <generated> generated, <delivered> delivered, <doubles> doubles, <lost> lost`
  * and exits non-zero when anything is lost, a promise or exception escaped, or memory grew past its bound.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
   ACI_CLASSES,
   HAS_ACI_CHANGES,
   HAS_DISK_SPOOL,
   Instance,
   escapes,
+  packTarball,
   pipelineFlow,
   startSims,
   type Sims,
@@ -230,13 +235,18 @@ function tallyAci(run: Run): Tally {
 async function main(): Promise<number> {
   const short = process.argv.includes('--short') || process.env.FAULTS_PROFILE === 'short';
   const profile = PROFILES[short ? 'short' : 'full']!;
+  // --tarball: Node-RED gets the package as npm pack makes it, installed like a user would.
+  const packDir = process.argv.includes('--tarball')
+    ? fs.mkdtempSync(path.join(os.tmpdir(), 'pack-'))
+    : undefined;
+  const tarball = packDir && packTarball(packDir);
   const sims = await startSims();
-  const red = new Instance('faults', pipelineFlow(sims, { sinkPath: '/events' }));
+  const red = new Instance('faults', pipelineFlow(sims, { sinkPath: '/events' }), tarball);
   const run: Run = { sims, red, vcdIds: [], vcdAt: new Map(), aciChanges: [], restarts: [], log: [] };
   try {
     say(
       run,
-      `profile ${profile.name}; emit spool: ${HAS_DISK_SPOOL ? 'disk' : 'memory (no disk spool in this build)'}; ` +
+      `profile ${profile.name}; package ${tarball ? 'installed from its tarball' : 'linked'}; emit spool: ${HAS_DISK_SPOOL ? 'disk' : 'memory (no disk spool in this build)'}; ` +
         `aci initial: ${HAS_ACI_CHANGES ? 'changes' : 'skip (no "changes" in this build)'}`,
     );
     await red.start();
@@ -259,6 +269,7 @@ async function main(): Promise<number> {
   } finally {
     await red.remove();
     await sims.stop();
+    if (packDir) fs.rmSync(packDir, { recursive: true, force: true });
   }
 }
 
