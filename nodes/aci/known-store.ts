@@ -9,6 +9,7 @@
  * start reports those changes again (by comparison, as after a reconnect).
  * Bounded: beyond `maxObjects` the node keeps no state (and says so).
  */
+import { performance } from 'node:perf_hooks';
 import { NodeFiles } from '../common/node-files';
 import type { Known as KnownState } from './subscriptions';
 
@@ -66,7 +67,12 @@ export class KnownStore {
    * A full read of an entry: its state replaces what was known, once settled;
    * at once for a first read that sent nothing (nothing of it is in the flow).
    */
-  read(entry: string, known: ReadonlyMap<string, KnownState>, baseline = false, now = Date.now()): void {
+  read(
+    entry: string,
+    known: ReadonlyMap<string, KnownState>,
+    baseline = false,
+    now = performance.now(),
+  ): void {
     if (baseline) {
       this.image.set(entry, new Map(known));
       this.dirty = true;
@@ -74,7 +80,7 @@ export class KnownStore {
   }
 
   /** One object changed (undefined: deleted), as sent. */
-  changed(entry: string, dn: string, state: KnownState | undefined, now = Date.now()): void {
+  changed(entry: string, dn: string, state: KnownState | undefined, now = performance.now()): void {
     this.steps.push({ at: now, entry, dn, state });
   }
 
@@ -94,7 +100,8 @@ export class KnownStore {
    * Writes what has settled. Returns an error to report (a failed write, or the
    * bound reached: then the file is removed and the next start is a first run).
    */
-  save(now = Date.now()): Error | undefined {
+  /** `now`: a monotonic clock (ms), so a jump of the wall clock neither settles changes early nor late. */
+  save(now = performance.now()): Error | undefined {
     this.settle(now - this.settleMs);
     if (!this.dirty) return undefined;
     const total = [...this.image.values()].reduce((n, m) => n + m.size, 0);

@@ -13,6 +13,7 @@
  * Times are VCD's clock (event timestamps). How old a saved mark is, is judged
  * on this machine's clock through the offset measured at delivery.
  */
+import { performance } from 'node:perf_hooks';
 import { NodeFiles } from '../common/node-files';
 
 export interface CatchUpStoreOptions {
@@ -101,11 +102,15 @@ export class CatchUpStore {
     };
   }
 
-  /** An event left the node (live or recovered). */
-  delivered(id: unknown, timestamp: unknown, now = Date.now()): void {
+  /**
+   * An event left the node (live or recovered). `now` is a monotonic clock (ms):
+   * a jump of the wall clock must not settle events early; `wall` measures the
+   * offset to VCD's clock.
+   */
+  delivered(id: unknown, timestamp: unknown, now = performance.now(), wall = Date.now()): void {
     const time = typeof timestamp === 'string' ? Date.parse(timestamp) : NaN;
     if (!Number.isFinite(time)) return; // not in the audit trail either
-    this.offset = now - time;
+    this.offset = wall - time;
     this.pending.push({ at: now, time, ...(typeof id === 'string' && id ? { id } : {}) });
     if (this.pending.length > this.maxPending) this.settle(-Infinity, this.pending.length - this.maxPending);
   }
@@ -114,7 +119,7 @@ export class CatchUpStore {
    * What would be saved now, given where a recovery would start (`resumePoint`,
    * ms in VCD's clock: the open gap, or the newest event delivered).
    */
-  checkpoint(resumePoint: number | undefined, now = Date.now()): Saved | undefined {
+  checkpoint(resumePoint: number | undefined, now = performance.now()): Saved | undefined {
     this.settle(now - this.settleMs);
     let mark = resumePoint;
     for (const p of this.pending) if (mark === undefined || p.time < mark) mark = p.time;
@@ -130,7 +135,7 @@ export class CatchUpStore {
   }
 
   /** Writes the checkpoint when it changed. Never throws: a failed write is retried at the next save. */
-  save(resumePoint: number | undefined, now = Date.now()): Error | undefined {
+  save(resumePoint: number | undefined, now = performance.now()): Error | undefined {
     const state = this.checkpoint(resumePoint, now);
     if (!state) return undefined;
     const text = JSON.stringify(state);

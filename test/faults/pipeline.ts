@@ -59,6 +59,33 @@ export interface FlowOptions {
   sinkPath: string;
 }
 
+/** A cloudevent emit to the sink, with the disk spool when the package has one. */
+function emitNode(id: string, url: string, ca: string): FlowNode {
+  return {
+    id,
+    type: 'cloudevent-emit',
+    z: 'tab',
+    url,
+    mode: 'binary',
+    batchSize: 10,
+    lingerMs: 20,
+    authType: 'none',
+    ca,
+    timeout: 5,
+    retryBudget: 3600,
+    queueLimit: 20_000,
+    concurrency: 4,
+    onFull: 'wait',
+    ...(HAS_DISK_SPOOL ? { spool: 'disk', spoolLimit: 64 } : {}),
+    wires: [[], []],
+  };
+}
+
+function decodeNode(id: string, source: string, next: string): FlowNode {
+  const settings = { format: 'auto', keepOriginal: false, errors: 'catch', maxSize: 16, outputs: 1 };
+  return { id, type: 'event-decode', z: 'tab', source, ...settings, wires: [[next]] };
+}
+
 /** The flow every instance runs; ids are fixed, so every instance has the same node ids. */
 export function pipelineFlow(
   sims: Sims,
@@ -68,38 +95,7 @@ export function pipelineFlow(
   credentials: Record<string, Record<string, string>>;
 } {
   const ca = sims.vcd.cert ?? '';
-  const spool = HAS_DISK_SPOOL ? { spool: 'disk', spoolLimit: 64 } : {};
-  const emit = {
-    type: 'cloudevent-emit',
-    z: 'tab',
-    url: sims.sink.url + options.sinkPath,
-    mode: 'binary',
-    batchSize: 10,
-    lingerMs: 20,
-    authType: 'none',
-    tlsInsecure: false,
-    ca,
-    timeout: 5,
-    retryBudget: 3600,
-    queueLimit: 20_000,
-    concurrency: 4,
-    onFull: 'wait',
-    handshake: false,
-    ...spool,
-    wires: [[], []],
-  };
-  const decode = (id: string, source: string, next: string[]) => ({
-    id,
-    type: 'event-decode',
-    z: 'tab',
-    format: 'auto',
-    source,
-    keepOriginal: false,
-    errors: 'catch',
-    maxSize: 16,
-    outputs: 1,
-    wires: [next],
-  });
+  const sink = sims.sink.url + options.sinkPath;
   const flows: FlowNode[] = [
     { id: 'tab', type: 'tab', label: 'pipeline' },
     { id: 'vcd', type: 'vcd-login', url: sims.vcd.url, org: 'acme', authType: 'password', ca },
@@ -110,50 +106,37 @@ export function pipelineFlow(
       z: 'tab',
       login: 'vcd',
       topic: 'publish/{org}/+',
-      qos: '1',
       output: 'envelope',
       catchUp: true,
-      catchUpMaxAge: 24,
       wires: [['vcd-decode']],
     },
-    decode('vcd-decode', sims.vcd.url, ['vcd-emit']),
-    { id: 'vcd-emit', ...emit },
+    decodeNode('vcd-decode', sims.vcd.url, 'vcd-emit'),
+    emitNode('vcd-emit', sink, ca),
     {
       id: 'aci-sub',
       type: 'aci-subscribe',
       z: 'tab',
       controller: 'apic',
       subscriptions: ACI_CLASSES.join('\n'),
-      refreshTimeout: 300,
       initial: HAS_ACI_CHANGES ? 'changes' : 'skip',
       output: 'object',
       wires: [['aci-decode']],
     },
-    decode('aci-decode', sims.apic.urls[0] as string, ['aci-emit']),
-    { id: 'aci-emit', ...emit },
+    decodeNode('aci-decode', sims.apic.urls[0] as string, 'aci-emit'),
+    emitNode('aci-emit', sink, ca),
     // Anything posted here (AMQP XML, CloudEvents) goes the same way.
-    {
-      id: 'in',
-      type: 'http in',
-      z: 'tab',
-      url: '/in',
-      method: 'post',
-      upload: false,
-      wires: [['in-decode', 'in-ok']],
-    },
-    { ...decode('in-decode', sims.vcd.url, ['in-emit']), errors: 'catch' },
-    { id: 'in-emit', ...emit },
-    { id: 'in-ok', type: 'http response', z: 'tab', statusCode: '202', headers: {}, wires: [] },
-    { id: 'catch-all', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['error-log']] },
+    { id: 'in', type: 'http in', z: 'tab', url: '/in', method: 'post', wires: [['in-decode', 'in-ok']] },
+    decodeNode('in-decode', sims.vcd.url, 'in-emit'),
+    emitNode('in-emit', sink, ca),
+    { id: 'in-ok', type: 'http response', z: 'tab', statusCode: '202', wires: [] },
+    { id: 'catch-all', type: 'catch', z: 'tab', scope: null, wires: [['error-log']] },
     {
       id: 'error-log',
       type: 'debug',
       z: 'tab',
-      active: true,
       tosidebar: false,
       console: true,
       complete: 'error',
-      targetType: 'msg',
       wires: [],
     },
   ];

@@ -450,8 +450,8 @@ describe('vcd login + vcd subscribe nodes', function () {
           settleMs: 0,
         });
         const twoDaysAgo = Date.now() - 48 * 3600_000;
-        store.delivered('old', new Date(twoDaysAgo).toISOString(), twoDaysAgo);
-        store.save(twoDaysAgo, twoDaysAgo);
+        store.delivered('old', new Date(twoDaysAgo).toISOString(), 0, twoDaysAgo);
+        store.save(twoDaysAgo, 0);
         const { caught } = await startCatchUp('event');
         const err = await waitFor(() => caught[0], 'the report at Catch');
         const error = err.error as { code: string; message: string };

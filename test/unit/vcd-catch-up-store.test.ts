@@ -80,8 +80,8 @@ describe('missed VCD events: the mark kept across restarts', () => {
 
   it('reads back what it saved; a torn file or another topic filter starts anew', () => {
     const store = new CatchUpStore(files, 'sub', FILTER, { settleMs: 0 });
-    store.delivered('e1', new Date(BASE).toISOString(), Date.now());
-    assert.equal(store.save(BASE), undefined);
+    store.delivered('e1', new Date(BASE).toISOString(), 0);
+    assert.equal(store.save(BASE, 0), undefined);
     const resumed = new CatchUpStore(files, 'sub', FILTER).load()!;
     assert.equal(resumed.since, BASE);
     assert.deepEqual(resumed.recent, ['e1']);
@@ -97,7 +97,7 @@ describe('missed VCD events: the mark kept across restarts', () => {
     const store = new CatchUpStore(files, 'sub', FILTER, { settleMs: 0 });
     // VCD's clock runs 5 minutes behind this machine's.
     const skew = 5 * 60_000;
-    store.delivered('e1', new Date(BASE).toISOString(), BASE + skew);
+    store.delivered('e1', new Date(BASE).toISOString(), 0, BASE + skew);
     store.save(BASE, BASE + skew);
     const fresh = new CatchUpStore(files, 'sub', FILTER, { maxAgeMs: 24 * hour }).load(
       BASE + skew + 23 * hour,
@@ -140,7 +140,7 @@ describe('missed VCD events: the mark kept across restarts', () => {
           const id = `e${i}`;
           if (i === 120) live.disconnected(); // the connection dropped before 120
           if (!live.seen(id, records[i]!.timestamp)) continue;
-          store.delivered(id, records[i]!.timestamp, local);
+          store.delivered(id, records[i]!.timestamp, local, local);
           // Only what left settleMs before the kill is safe in the flow.
           if (local <= kill - SETTLE) reachedSink.add(id);
         }
