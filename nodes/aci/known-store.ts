@@ -6,7 +6,10 @@
  * The state saved lags what the node sent by `settleMs`: an object's change
  * counts as known only once it left the node that long ago (by then the next
  * nodes have taken it). A kill loses at most that much knowledge, and the next
- * start reports those changes again (by comparison, as after a reconnect).
+ * start reports those changes again (by comparison, as after a reconnect). An
+ * object created within that time is saved with a mark that matches no state:
+ * the next start reports it as modified if it is still there, as deleted if it
+ * is gone (a deletion must not be lost because its creation had not settled).
  * Bounded: beyond `maxObjects` the node keeps no state (and says so).
  */
 import { performance } from 'node:perf_hooks';
@@ -35,6 +38,9 @@ type Step = { at: number; entry: string } & (
 );
 
 export const ACI_STATE_PURPOSE = 'aci-state';
+
+/** A stamp key no APIC attribute has ('#' starts none). */
+const UNSETTLED = '#unsettled';
 
 export class KnownStore {
   private readonly settleMs: number;
@@ -73,15 +79,15 @@ export class KnownStore {
     baseline = false,
     now = performance.now(),
   ): void {
-    if (baseline) {
-      this.image.set(entry, new Map(known));
-      this.dirty = true;
-    } else this.steps.push({ at: now, entry, replace: new Map(known) });
+    if (baseline) this.image.set(entry, new Map(known));
+    else this.steps.push({ at: now, entry, replace: new Map(known) });
+    this.dirty = true;
   }
 
   /** One object changed (undefined: deleted), as sent. */
   changed(entry: string, dn: string, state: KnownState | undefined, now = performance.now()): void {
     this.steps.push({ at: now, entry, dn, state });
+    this.dirty = true;
   }
 
   /** Entries no longer watched are forgotten. */
@@ -117,7 +123,7 @@ export class KnownStore {
     }
     this.oversize = false;
     const entries: Saved['entries'] = {};
-    for (const [entry, map] of this.image) entries[entry] = [...map];
+    for (const [entry, map] of this.image) entries[entry] = [...map, ...this.unsure(entry, map)];
     try {
       this.files.write(this.nodeId, JSON.stringify({ version: 1, entries } satisfies Saved));
       this.dirty = false;
@@ -129,6 +135,20 @@ export class KnownStore {
 
   remove(): void {
     this.files.remove(this.nodeId);
+  }
+
+  /** Objects of unsettled changes the settled state does not hold, with a stamp that matches no state. */
+  private unsure(entry: string, settled: KnownMap): [string, KnownState][] {
+    const out = new Map<string, KnownState>();
+    for (const step of this.steps) {
+      if (step.entry !== entry) continue;
+      const states =
+        'replace' in step ? [...step.replace] : step.state ? [[step.dn, step.state] as const] : [];
+      for (const [dn, state] of states) {
+        if (!settled.has(dn)) out.set(dn, { ...state, stamp: { ...state.stamp, [UNSETTLED]: '1' } });
+      }
+    }
+    return [...out];
   }
 
   private settle(before: number): void {

@@ -301,6 +301,23 @@ describe('aci controller + aci subscribe nodes', function () {
       assert.deepEqual(fs.readdirSync(state()), []);
     });
 
+    it('an object created just before a stop and deleted while stopped is reported deleted', async () => {
+      const f = flow({ subscriptions: 'fvBD', initial: 'changes' });
+      const first = await load(f);
+      await subscribed(1);
+      await waitFor(
+        () => fs.existsSync(state()) && fs.readdirSync(state()).length === 1,
+        'the baseline saved',
+      );
+      sim.create('fvBD', 'uni/tn-prod/BD-bd-brief', { name: 'bd-brief' });
+      await waitFor(() => first.rec.messages.length === 1, 'its creation sent');
+      await helper.unload();
+      sim.remove('uni/tn-prod/BD-bd-brief');
+      const { rec } = await load(f);
+      await waitFor(() => rec.messages.length === 1, 'the deletion');
+      assert.equal(summary(rec.messages[0]!), 'resync deleted uni/tn-prod/BD-bd-brief');
+    });
+
     it('a change sent just before a stop is reported again at the next start, never lost', async () => {
       const f = flow({ subscriptions: 'fvBD', initial: 'changes' });
       await load(f);

@@ -41,7 +41,9 @@ describe('what aci subscribe knew, kept across restarts', () => {
     store.changed('fvBD', A, bd('t2'), 20_000);
     store.changed('fvBD', B, bd('t3'), 20_000);
     store.save(25_000);
-    assert.deepEqual([...reload().get('fvBD')!], [[A, bd('t1')]]);
+    const unsettled = reload().get('fvBD')!;
+    assert.deepEqual(unsettled.get(A), bd('t1'), 'the state before the change');
+    assert.equal(unsettled.get(B)?.stamp['#unsettled'], '1', 'a creation not yet settled matches no state');
     store.save(30_000);
     assert.deepEqual(
       [...reload().get('fvBD')!],
@@ -53,6 +55,19 @@ describe('what aci subscribe knew, kept across restarts', () => {
     store.changed('fvBD', A, undefined, 31_000);
     store.save(41_000);
     assert.deepEqual([...reload().get('fvBD')!], [[B, bd('t3')]]);
+  });
+
+  it('saves an object created within the settle time with a stamp that matches no state', () => {
+    const store = new KnownStore(files, 'sub', { settleMs: 10_000 });
+    store.read('fvBD', new Map([[A, bd('t1')]]), true, 0);
+    store.changed('fvBD', B, bd('t2'), 1000);
+    store.save(2000);
+    // After a kill now: B still there → reported as modified; B gone → reported as deleted. Never silent.
+    const saved = reload().get('fvBD')!;
+    assert.deepEqual(saved.get(A), bd('t1'));
+    assert.deepEqual(saved.get(B), { className: 'fvBD', stamp: { modTs: 't2', '#unsettled': '1' } });
+    store.save(11_000);
+    assert.deepEqual(reload().get('fvBD')!.get(B), bd('t2'), 'settled: its real state');
   });
 
   it('forgets entries no longer watched; a torn file is a first run', () => {
