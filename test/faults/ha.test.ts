@@ -17,7 +17,16 @@ const AMQP_XML = `<?xml version="1.0" encoding="UTF-8"?>
   <vmext:OperationSuccess>true</vmext:OperationSuccess>
 </vmext:Notification>`;
 
-describe('two instances of one flow (high availability)', function () {
+/** A vSphere event as VEBA posts it (binary mode). */
+const VSPHERE_EVENT = {
+  'ce-id': '08179137-b8e0-4973-b05f-8f212bf5003b',
+  'ce-source': 'https://vcenter-01:443/sdk',
+  'ce-specversion': '1.0',
+  'ce-type': 'com.vmware.vsphere.DrsVmPoweredOnEvent.v0',
+  'content-type': 'application/json',
+};
+
+describe('two instances of one flow (high availability): the same CloudEvent id for every event', function () {
   this.timeout(180_000);
   let sims: Sims;
   const instances: Instance[] = [];
@@ -52,22 +61,28 @@ describe('two instances of one flow (high availability)', function () {
       30_000,
     );
 
-  it('sends every source event with the same CloudEvent id from both', async () => {
+  const isVcd = (e: Record<string, unknown>) => String(e.type).startsWith('com.vmware.vcloud.event');
+  const isAci = (e: Record<string, unknown>) => String(e.type).startsWith('com.cisco.aci');
+  const subscribed = () =>
+    waitFor(
+      () =>
+        sims.vcd.subscriptions.length === 2 && sims.apic.liveSubscriptions.length === 2 * ACI_CLASSES.length,
+      'both instances subscribed',
+      30_000,
+    );
+  const firstBd = () => sims.apic.tree.query('class', 'fvBD', {})[0]!.attributes.dn as string;
+
+  before(async () => {
     sims = await startSims();
-    const { vcd, apic, sink } = sims;
     for (const name of ['a', 'b'])
       instances.push(new Instance(name, pipelineFlow(sims, { sinkPath: `/${name}` })));
     await Promise.all(instances.map((i) => i.start()));
-    const subscribed = () =>
-      waitFor(
-        () => vcd.subscriptions.length === 2 && apic.liveSubscriptions.length === 2 * ACI_CLASSES.length,
-        'both instances subscribed',
-        30_000,
-      );
     await subscribed();
-    await waitFor(() => vcd.stats.auditReads >= 2, 'both first marks');
+    await waitFor(() => sims.vcd.stats.auditReads >= 2, 'both first marks');
+  });
 
-    // VCD events and tasks, live.
+  it('VCD events and tasks, live and recovered from the audit trail', async () => {
+    const { vcd } = sims;
     const live = [
       vcd.publishEvent({ actor: 'acmeuser@acme', envelopeType: 'EVENT' }),
       vcd.publishEvent({ actor: 'acmeadmin@acme', envelopeType: 'TASK', event: { taskName: 'vappDeploy' } }),
@@ -80,58 +95,50 @@ describe('two instances of one flow (high availability)', function () {
       vcd.publishEvent({ actor: 'acmeuser@acme' }),
       vcd.publishEvent({ actor: 'acmeadmin@acme', envelopeType: 'TASK' }),
     ].map((p) => p.event.eventId);
-    const vcdIds = await same((e) => String(e.type).startsWith('com.vmware.vcloud.event'), 'VCD', 5);
+    const vcdIds = await same(isVcd, 'VCD', 5);
     for (const id of [...live, ...recovered]) assert.ok(vcdIds.has(`${vcd.url} ${id}`), id);
+  });
 
-    // ACI pushes.
-    const bd = apic.tree.query('class', 'fvBD', {})[0]!.attributes.dn as string;
-    apic.modify(bd, { descr: 'first change' });
+  it('ACI pushes', async () => {
+    const { apic } = sims;
+    apic.modify(firstBd(), { descr: 'first change' });
     apic.create('fvBD', 'uni/tn-prod/BD-bd-ha', { name: 'bd-ha' });
     apic.remove('uni/tn-prod/BD-bd-ha');
-    const pushes = await same((e) => String(e.type).startsWith('com.cisco.aci'), 'ACI push', 3);
-    assert.equal(pushes.size, 3);
+    assert.equal((await same(isAci, 'ACI push', 3)).size, 3);
+  });
 
-    // ACI resync: changes made while both sockets are down are found by comparing after the reconnect.
+  it('ACI resyncs: what changed while the sockets were down', async () => {
+    const { apic } = sims;
     const made = apic.stats.subscriptions;
     apic.dropSockets();
-    apic.modify(bd, { descr: 'changed while away' });
+    apic.modify(firstBd(), { descr: 'changed while away' });
     apic.create('fvBD', 'uni/tn-prod/BD-bd-away', { name: 'bd-away' });
     await waitFor(
       () => apic.stats.subscriptions >= made + 2 * ACI_CLASSES.length,
       'both subscribed again',
       30_000,
     );
-    const aci = await same((e) => String(e.type).startsWith('com.cisco.aci'), 'ACI resync', 5);
-    assert.equal(aci.size, 5, 'the two resync changes');
+    assert.equal((await same(isAci, 'ACI resync', 5)).size, 5, 'the two resync changes');
+  });
 
-    // Through HTTP in: AMQP XML, and a CloudEvent that comes in.
+  it('AMQP XML and CloudEvents that come in over HTTP', async () => {
     const post = (base: string, headers: Record<string, string>, body: string) =>
       fetch(`${base}/in`, { method: 'POST', headers, body }).then((r) => assert.equal(r.status, 202));
     for (const i of instances) {
       await post(i.base, { 'content-type': 'text/xml' }, AMQP_XML);
-      await post(
-        i.base,
-        {
-          'ce-id': '08179137-b8e0-4973-b05f-8f212bf5003b',
-          'ce-source': 'https://vcenter-01:443/sdk',
-          'ce-specversion': '1.0',
-          'ce-type': 'com.vmware.vsphere.DrsVmPoweredOnEvent.v0',
-          'content-type': 'application/json',
-        },
-        '{"FullFormattedMessage":"DRS powered on workload1"}',
-      );
+      await post(i.base, VSPHERE_EVENT, '{"FullFormattedMessage":"DRS powered on workload1"}');
     }
-    await same((e) => e.type === 'com.vmware.vcloud.event.vapp.create' && e.source === vcd.url, 'AMQP');
+    const amqp = await same((e) => e.id === 'a1440dd8-60ae-46c7-b216-44693bc00c90', 'AMQP');
+    assert.deepEqual([...amqp], [`${sims.vcd.url} a1440dd8-60ae-46c7-b216-44693bc00c90`]);
     const ce = await same((e) => String(e.type).startsWith('com.vmware.vsphere'), 'CloudEvent');
-    assert.deepEqual([...ce], ['https://vcenter-01:443/sdk 08179137-b8e0-4973-b05f-8f212bf5003b']);
+    assert.deepEqual([...ce], [`https://vcenter-01:443/sdk ${VSPHERE_EVENT['ce-id']}`]);
+  });
 
-    // Nothing else: every id one instance sent, the other sent too, and no id twice from one instance.
+  it('nothing else: the same ids from both, none twice from one, nothing escaped', async () => {
     await delay(500);
     const a = ids('/a');
-    const b = ids('/b');
-    assert.deepEqual([...a].sort(), [...b].sort());
-    const perPath = sink.received.filter((r) => r.path === '/a').length;
-    assert.equal(perPath, a.size, 'no doubles within one instance');
+    assert.deepEqual([...a].sort(), [...ids('/b')].sort());
+    assert.equal(sims.sink.received.filter((r) => r.path === '/a').length, a.size, 'no doubles within one');
     for (const i of instances) assert.deepEqual(escapes(i.log()), []);
   });
 });
