@@ -18,11 +18,18 @@ import { REPO_ROOT, exampleFlow, prepareUserDir, startNodeRed, type FlowNode } f
 const USER_DIR = process.env.DEMO_USER_DIR ?? path.join(REPO_ROOT, '.node-red');
 const PORT = Number(process.env.PORT ?? 1880);
 
+/** FlowFuse Dashboard 2.0 (a devDependency): the demo shows its example when it is installed. */
+const DASHBOARD = '@flowfuse/node-red-dashboard';
+const hasDashboard = fs.existsSync(
+  path.join(REPO_ROOT, 'node_modules', ...DASHBOARD.split('/'), 'package.json'),
+);
+
 /** The flows shown in the demo: example files, pointed at the simulators. */
 const DEMO_FLOWS = [
   'vcd-events-to-debug.json',
   'aci-changes-to-debug.json',
   'infra-events-to-cloudevents.json',
+  ...(hasDashboard ? ['dashboard-live-events.json'] : []),
 ];
 
 /**
@@ -86,7 +93,11 @@ async function main(): Promise<void> {
   fs.mkdirSync(USER_DIR, { recursive: true });
   const flowFile = path.join(USER_DIR, 'flows.json');
   const fresh = process.argv.includes('--reset') || !fs.existsSync(flowFile);
-  prepareUserDir(USER_DIR, { port: PORT, ...(fresh ? demoFlows(sims) : {}) });
+  prepareUserDir(USER_DIR, {
+    port: PORT,
+    modules: hasDashboard ? [DASHBOARD] : [],
+    ...(fresh ? demoFlows(sims) : {}),
+  });
   if (!fresh) refreshKeptFlows(flowFile, sims);
 
   const red = startNodeRed(USER_DIR);
@@ -97,7 +108,12 @@ async function main(): Promise<void> {
       '',
       ...sims.describe(),
       '',
-      `Node-RED        http://127.0.0.1:${PORT}/   <- open this: events appear in the debug sidebar`,
+      `Node-RED        http://127.0.0.1:${PORT}/   <- open this: events appear in the debug sidebar,`,
+      '                the "datacenter events" sidebar tab shows every node live',
+      hasDashboard
+        ? `Dashboard       http://127.0.0.1:${PORT}/dashboard/events   (FlowFuse Dashboard 2.0)`
+        : `Dashboard       not shown: npm install ${DASHBOARD}`,
+      `Prometheus      http://127.0.0.1:${PORT}/dcevents/metrics`,
       fresh
         ? `Demo flows      written to ${path.relative(process.cwd(), path.join(USER_DIR, 'flows.json'))}`
         : 'Demo flows      kept (npm start -- --reset writes them again)',

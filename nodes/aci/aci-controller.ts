@@ -5,6 +5,7 @@
 import { adminPost, requestSecrets, targetKey } from '../common/admin';
 import { CodedError, errorMessage } from '../common/errors';
 import { Users, onClose, reportSetupError } from '../common/glue';
+import { metricsFor } from '../common/metrics';
 import type { AdminResponse, NodeAPI, NodeDef } from '../common/red';
 import { cleartextWarning, trustKey } from '../common/tls';
 import type { AciControllerCredentials, AciControllerNode, StateListener } from './controller-api';
@@ -88,9 +89,15 @@ export = function register(RED: NodeAPI): void {
       const cleartext = cleartextWarning(cluster.hosts);
       if (cleartext) node.warn(cleartext);
       subscriber = new ApicSubscriber({ cluster });
+      const metrics = metricsFor(node);
       subscriber.on('state', (state: AciState, info: StateInfo) => {
+        // Every connection is a new APIC session: a login.
+        if (state === 'connected') metrics.logins++;
+        metrics.setState(state);
+        if (info.error) metrics.error(info.error.code);
         for (const listener of listeners.values()) listener(state, info);
       });
+      subscriber.on('refreshed', () => metrics.refreshes++);
       subscriber.on('debug', (text: string) => node.debug(text));
       subscriber.on('handler-error', (err: unknown) =>
         node.warn(`a subscriber failed: ${errorMessage(err)}`),

@@ -10,9 +10,11 @@ import {
   numberSetting,
   onClose,
   onInput,
+  shortCount,
   status,
   reportSetupError,
 } from '../common/glue';
+import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
 import type { Node, NodeAPI, NodeDef } from '../common/red';
 import type { AciControllerNode } from './controller-api';
@@ -93,6 +95,7 @@ export = function register(RED: NodeAPI): void {
 
     let count = 0;
     let host: string | undefined;
+    const metrics = metricsFor(node);
     const view = new StatusThrottle(node);
     const connection = new ConnectionStatus(node, view, {
       errors: ERROR_LABELS,
@@ -101,6 +104,7 @@ export = function register(RED: NodeAPI): void {
     const live = () => status.connected(count, host ? hostLabel(host) : 'connected');
     const onState = (state: AciState, info: StateInfo) => {
       if (state === 'connected') host = info.host;
+      else metrics.setProgress('reading');
       connection.update(state, info.error, live);
     };
 
@@ -110,24 +114,37 @@ export = function register(RED: NodeAPI): void {
       {
         changes(changes) {
           count += changes.length;
+          metrics.received += changes.length;
+          metrics.sent += changes.length;
+          if (output === 'event') metrics.decoded += changes.length;
           for (const change of changes)
             node.send(toMessage(change, output, controller!.source ?? 'urn:cisco:aci'));
           view.update(live());
         },
         refused(error, entry) {
+          metrics.error(error.code);
           view.show(status.error(ERROR_LABELS[error.code] ?? error.code));
           node.error(error, { topic: entry.key });
         },
         failing(error, entry) {
           // Still retried; Catch hears of it once, the status stays that of the connection.
+          metrics.error(error.code);
           node.error(error, { topic: entry.key });
         },
         invalid(error, raw) {
           // The raw text goes with the error: nothing is lost, the stream goes on.
+          metrics.error(error.code);
           node.error(error, { payload: raw });
         },
         read: keeper && ((entry, known, baseline) => keeper.read(entry, known, baseline)),
         tracked: keeper && ((entry, dn, state) => keeper.changed(entry, dn, state)),
+        progress(entry, read, total, done) {
+          // Shown while pages remain: a one-page read is over before anyone could see it.
+          metrics.setProgress(`reading ${entry.key}`, done ? undefined : read, total);
+          if (!done && read < total)
+            view.show(status.connecting(`reading ${shortCount(read)}/${shortCount(total)}`));
+          else if (done && metrics.state === 'connected') view.show(live());
+        },
       },
       options,
       onState,

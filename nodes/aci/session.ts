@@ -64,6 +64,9 @@ export interface ApicAnswer {
 }
 
 /** `host`, `host:port` or `https://host[:port]` → origin; http:// stays for labs. */
+/** Active controllers of the largest cluster plus its standbys. */
+const MAX_APICS = 9;
+
 export function parseHosts(hosts: string | string[]): string[] {
   const list = (Array.isArray(hosts) ? hosts : String(hosts ?? '').split(/[,\s]+/))
     .map((h) => h.trim())
@@ -88,6 +91,13 @@ export function parseHosts(hosts: string | string[]): string[] {
     if (!origins.includes(url.origin)) origins.push(url.origin);
   }
   if (origins.length === 0) throw new CodedError(ApicCodes.CONFIG_INVALID, 'Give at least one APIC address.');
+  // Bounds what one request (a login, a test connection) can make the runtime contact.
+  if (origins.length > MAX_APICS) {
+    throw new CodedError(
+      ApicCodes.CONFIG_INVALID,
+      `An APIC cluster has at most 7 controllers and 2 standbys: give at most ${MAX_APICS} addresses.`,
+    );
+  }
   return origins;
 }
 

@@ -73,6 +73,8 @@ export interface WatchHandlers {
   read?(entry: string, known: ReadonlyMap<string, Known>, baseline: boolean): void;
   /** What is known of one object changed with a push (undefined: deleted). */
   tracked?(entry: string, dn: string, state: Known | undefined): void;
+  /** A paged first read (or re-read) under way: objects read of `total`; `done` once read. */
+  progress?(entry: WatchEntry, read: number, total: number, done: boolean): void;
 }
 
 export interface WatchOptions {
@@ -960,6 +962,7 @@ export class ApicSubscriber extends EventEmitter {
       for (let page = 1; ; page++) {
         const before = byDn.size;
         for (const o of answer.imdata.map(toAciObject)) if (o) byDn.set(o.dn, o);
+        w.watcher.handlers.progress?.(w.entry, byDn.size, answer.totalCount, false);
         // A page with nothing new: the end, or an APIC that does not page (it would answer the same forever).
         if (answer.imdata.length < size || byDn.size === before || page >= MAX_PAGES) break;
         await this.refreshDue(channel);
@@ -968,7 +971,10 @@ export class ApicSubscriber extends EventEmitter {
         totals.add(answer.totalCount);
       }
       if (channel.done) return undefined;
-      if (totals.size === 1 || pass >= MAX_READS) return [...byDn.values()];
+      if (totals.size === 1 || pass >= MAX_READS) {
+        w.watcher.handlers.progress?.(w.entry, byDn.size, answer.totalCount, true);
+        return [...byDn.values()];
+      }
       this.emit(
         'debug',
         `${w.entry.key} changed while it was read (${[...totals].join(' → ')} objects); reading again`,

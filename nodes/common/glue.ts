@@ -4,6 +4,7 @@
  * here and in the node files only; protocol code never sees them.
  */
 import { CodedError, errorMessage } from './errors';
+import { metricsFor } from './metrics';
 import type { Node, NodeAPI, NodeMessage, NodeStatus, SendFn } from './red';
 
 /** Node-RED shows status text in a small label: keep it short. */
@@ -41,6 +42,14 @@ export function toError(err: unknown): Error {
   return err instanceof Error ? err : new CodedError('UNEXPECTED', errorMessage(err));
 }
 
+/** Messages in what a node sends: one, or one per output (each null, one or a list). */
+export function messageCount(out: Parameters<SendFn>[0]): number {
+  if (!Array.isArray(out)) return 1;
+  let n = 0;
+  for (const o of out) n += o === null || o === undefined ? 0 : Array.isArray(o) ? o.length : 1;
+  return n;
+}
+
 /**
  * The one input wrapper: runs an async handler and reports its failure through
  * `done(err)`, which reaches Catch nodes. A rejected promise never escapes into
@@ -51,14 +60,21 @@ export function onInput(
   handler: (msg: NodeMessage, send: SendFn) => Promise<void> | void,
   options: { statusOnError?: boolean } = {},
 ): void {
+  const metrics = metricsFor(node);
   node.on('input', (msg, send, done) => {
+    metrics.received++;
     const fail = (err: unknown) => {
       const error = toError(err);
+      metrics.error((error as CodedError).code);
       if (options.statusOnError !== false) node.status(status.error((error as CodedError).code ?? 'error'));
       done(error);
     };
+    const counted: SendFn = (out) => {
+      metrics.sent += messageCount(out);
+      send(out);
+    };
     try {
-      Promise.resolve(handler(msg, send)).then(() => done(), fail);
+      Promise.resolve(handler(msg, counted)).then(() => done(), fail);
     } catch (err) {
       fail(err);
     }
@@ -72,7 +88,12 @@ export function onInput(
  * reaches them).
  */
 export function reportSetupError(RED: NodeAPI, node: Node, error: Error, label: string): void {
-  node.status(status.error(label));
+  const metrics = metricsFor(node);
+  metrics.setState('bad settings');
+  metrics.error((error as CodedError).code);
+  const shown = status.error(label);
+  metrics.status = shown;
+  node.status(shown);
   const report = () => node.error(error, {});
   RED.events.once('flows:started', report);
   node.on('close', (_removed: boolean, done: () => void) => {
@@ -138,17 +159,21 @@ export class StatusThrottle {
   private timer: NodeJS.Timeout | undefined;
   private last = 0;
   private pending: NodeStatus | undefined;
+  private readonly metrics;
 
   constructor(
     private readonly node: Node,
     private readonly intervalMs = 1000,
-  ) {}
+  ) {
+    this.metrics = metricsFor(node);
+  }
 
   show(s: NodeStatus | Record<string, never>): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.pending = undefined;
     this.last = Date.now();
+    this.metrics.status = s;
     this.node.status(s);
   }
 
@@ -185,6 +210,7 @@ export class ConnectionStatus {
   ) {}
 
   update(state: ConnectionState, error: CodedError | undefined, live: () => NodeStatus): void {
+    metricsFor(this.node).setState(state);
     if (state === 'connected') {
       this.reported = undefined;
       this.view.show(live());
@@ -205,6 +231,7 @@ export class ConnectionStatus {
   report(error: CodedError): void {
     if (this.reported === error.code) return;
     this.reported = error.code;
+    metricsFor(this.node).error(error.code);
     this.node.error(error, this.errorMessage());
   }
 }

@@ -14,6 +14,7 @@ import {
   status,
   reportSetupError,
 } from '../common/glue';
+import { metricsFor } from '../common/metrics';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/red';
 import { cleartextWarning } from '../common/tls';
 import {
@@ -109,6 +110,7 @@ export = function register(RED: NodeAPI): void {
     let extensions: Record<string, string> = {};
     const mode: DeliveryMode = ['binary', 'structured', 'batch'].includes(def.mode) ? def.mode : 'binary';
     let closing = false;
+    const metrics = metricsFor(node);
 
     try {
       extensions = parseExtensionLines(def.extensions);
@@ -141,8 +143,13 @@ export = function register(RED: NodeAPI): void {
           handshake: def.handshake === true,
           origin: `node-red-${node.id}`,
         });
-        delivery.on('change', (s: DeliveryStats) => view.update(statusOf(s)));
+        delivery.on('change', (s: DeliveryStats) => {
+          metrics.fromDelivery(s);
+          view.update(statusOf(s));
+        });
         delivery.on('gone', (err: CodedError) => {
+          metrics.setState('sink gone');
+          metrics.error(err.code);
           view.show(status.error('sink gone (410)'));
           node.error(err, { payload: undefined });
         });
@@ -198,6 +205,7 @@ export = function register(RED: NodeAPI): void {
           if (closing && e.code === DeliveryCodes.CLOSED) return;
           // A failed event leaves by output 2; with nothing wired there, it goes to Catch instead.
           if (!failuresWired) throw err;
+          metrics.error(e.code);
           send([
             null,
             {

@@ -3,6 +3,7 @@
  * XML, ACI pushes and answers, CloudEvents) → one message per InfraEvent.
  */
 import { StatusThrottle, numberSetting, onClose, onInput, status } from '../common/glue';
+import { metricsFor } from '../common/metrics';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/red';
 import { DecodeCodes, FORMATS, decode, type DecodeFormat } from './decode';
 import { asDecodeError } from './decode/errors';
@@ -42,6 +43,7 @@ export = function register(RED: NodeAPI): void {
     const maxBytes = Math.round(numberSetting(def.maxSize, 16, 0.001, 1024) * 1024 * 1024);
     const view = new StatusThrottle(node);
     let decodedCount = 0;
+    const metrics = metricsFor(node);
 
     onInput(
       node,
@@ -64,6 +66,7 @@ export = function register(RED: NodeAPI): void {
           const e = asDecodeError(err, msg.payload);
           view.show(status.error(LABELS[e.code] ?? 'decode failed'));
           if (!errorsToOutput) throw e;
+          metrics.error(e.code);
           send([null, { ...msg, error: { code: e.code, message: e.message } }]);
           return;
         }
@@ -86,6 +89,7 @@ export = function register(RED: NodeAPI): void {
           return o;
         });
         decodedCount += out.length;
+        metrics.decoded += out.length;
         view.update(status.connected(decodedCount, 'decoded'));
         send(errorsToOutput ? [out, null] : [out]);
       },

@@ -34,6 +34,8 @@ export interface CatchUpHandlers {
   deliver(topic: string, notification: Record<string, unknown>): void;
   /** Recovery failed or was cut short; it is retried, and nothing is lost twice. */
   failed(error: CodedError): void;
+  /** A recovery under way (records read of the total VCD reports), or over (undefined). */
+  progress?(state: { read: number; total?: number } | undefined): void;
 }
 
 interface AuditPage {
@@ -172,6 +174,7 @@ export class MissedEvents {
         },
       )
       .finally(() => {
+        this.handlers.progress?.(undefined);
         this.running = undefined;
         if (this.again && !this.closed) {
           this.again = false;
@@ -205,6 +208,7 @@ export class MissedEvents {
         read++;
         if (this.recovered(record)) sent++;
       }
+      this.handlers.progress?.({ read, total: answer?.resultTotal });
       const last = values.length === 0 || page >= (answer.pageCount ?? page);
       if (last) break;
       if (sent >= max) {

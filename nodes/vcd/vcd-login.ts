@@ -6,6 +6,7 @@ import path from 'node:path';
 import { adminPost, deployedWithTarget, requestSecrets, targetKey } from '../common/admin';
 import { CodedError, errorMessage } from '../common/errors';
 import { Users, onClose, reportSetupError } from '../common/glue';
+import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
 import type { AdminResponse, NodeAPI, NodeDef } from '../common/red';
 import { RotatingSecret } from '../common/rotating-secret';
@@ -139,16 +140,20 @@ export = function register(RED: NodeAPI): void {
       keep(token);
     };
 
+    const metrics = metricsFor(node);
     if (session) {
       session.on('rotated', (token: string) => {
         keep(token);
         node.log('VCD rotated the API token; the new one is kept.');
       });
       session.on('login', (info: { user: { name: string }; org: { name: string }; apiVersion: string }) => {
+        metrics.logins++;
         node.debug(`logged in as ${info.user.name}@${info.org.name} (API ${info.apiVersion})`);
       });
       messaging = new VcdMessaging({ site: session.site, tokens: session, tls: sessionOptions(def, {}).tls });
       messaging.on('state', (state: MessagingState, error?: CodedError) => {
+        metrics.setState(state);
+        if (error) metrics.error(error.code);
         for (const listener of listeners.values()) listener(state, error);
       });
       messaging.on('handler-error', (err: unknown) => node.warn(`a subscriber failed: ${errorMessage(err)}`));

@@ -10,7 +10,9 @@ import {
   onClose,
   status,
   reportSetupError,
+  shortCount,
 } from '../common/glue';
+import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
 import type { Node, NodeAPI, NodeDef } from '../common/red';
 import { vcdEnvelopeEvent } from '../events/decode/vcd';
@@ -104,6 +106,7 @@ export = function register(RED: NodeAPI): void {
     const asEvent = def.output === 'event';
 
     let count = 0;
+    const metrics = metricsFor(node);
     const view = new StatusThrottle(node);
     const connection = new ConnectionStatus(node, view, { errors: ERROR_LABELS }, () => ({
       topic: template,
@@ -118,6 +121,8 @@ export = function register(RED: NodeAPI): void {
       count++;
       const inner = envelope.payload as { eventId?: unknown; timestamp?: unknown } | undefined;
       keeper?.delivered(inner?.eventId, inner?.timestamp);
+      metrics.sent++;
+      if (asEvent) metrics.decoded++;
       if (asEvent) {
         // The same decoder as the event-decode node: one decoding path.
         const event = vcdEnvelopeEvent(envelope, { source: login!.session?.site, topic });
@@ -138,13 +143,26 @@ export = function register(RED: NodeAPI): void {
                 headers: { source: 'auditTrail', eventType: notification.type },
                 payload: notification,
               };
+              metrics.received++;
               try {
                 emit(topic, envelope, { recovered: true });
               } catch (err) {
+                metrics.error((err as CodedError).code);
                 node.error(err as Error, { topic, payload: notification });
               }
             },
-            failed: (error) => node.error(error, { topic: template }),
+            failed: (error) => {
+              metrics.error(error.code);
+              node.error(error, { topic: template });
+            },
+            progress(p) {
+              metrics.setProgress('recovering', p?.read, p?.total);
+              if (p)
+                view.show(
+                  status.connecting(`recovering ${shortCount(p.read)}/${shortCount(p.total ?? p.read)}`),
+                );
+              else if (metrics.state === 'connected') view.show(status.connected(count));
+            },
           })
         : undefined;
     const keeper = keepMark(RED, node, missed, template, def.catchUpMaxAge);
@@ -155,6 +173,7 @@ export = function register(RED: NodeAPI): void {
       qos,
       {
         message(topic, payload) {
+          metrics.received++;
           const text = payload.toString('utf8');
           try {
             const envelope = parseVcdEnvelope(text);
@@ -163,6 +182,7 @@ export = function register(RED: NodeAPI): void {
             emit(topic, envelope);
           } catch (err) {
             // The raw text goes with the error: nothing is lost, the stream goes on.
+            metrics.error((err as CodedError).code);
             node.error(err as Error, { topic, payload: text });
           }
         },

@@ -383,6 +383,26 @@ describe('APIC client (against the simulator)', function () {
     assert.ok(snapshots.every((c) => c.status === 'snapshot'));
   });
 
+  it('reports the progress of a paged first read, page by page, then that it is done', async () => {
+    await startSim();
+    const total = sim.tree.query('class', 'fvBD', {}).length;
+    const sub = new ApicSubscriber({ cluster: cluster(), pingIntervalMs: 1000, pageSize: 2 });
+    subscribers.push(sub);
+    const progress: [number, number, boolean][] = [];
+    sub.add(
+      'node-1',
+      parseEntries('fvBD'),
+      { changes: () => undefined, progress: (_entry, read, of, done) => progress.push([read, of, done]) },
+      { initial: 'skip', refreshTimeoutSec: 60 },
+    );
+    await synced(sub);
+    // Two objects a page: 2, 4, ... of the total APIC reports; done once, at the end.
+    assert.deepEqual(progress[0], [2, total, false]);
+    assert.deepEqual(progress.at(-1), [total, total, true]);
+    assert.equal(progress.filter(([, , done]) => done).length, 1);
+    assert.ok(progress.every(([read], i) => i === 0 || read >= progress[i - 1]![0]));
+  });
+
   const snapshotDns = (seen: Watching) =>
     seen.changes
       .filter((c) => c.reason === 'snapshot')

@@ -21,7 +21,8 @@ const SIM_OFFSETS = [0, 1, 2, 4, 5];
 /** A base port whose simulator ports are all free. */
 async function freeSimBase(): Promise<number> {
   for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    // Below Linux's ephemeral range (32768+): an outgoing connection's local port there makes a listen fail.
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
     const used = await Promise.all(SIM_OFFSETS.map((o) => listening(base + o)));
     if (!used.some(Boolean)) return base;
   }
@@ -124,7 +125,31 @@ describe('npm start (the demo, in Chromium)', function () {
     }
   }
 
-  it('shows VCD and ACI events in the debug sidebar and delivers CloudEvents to the sink; Ctrl+C stops it all', async () => {
+  /** The sidebar tab, the dashboard and the Prometheus endpoint show the live pipeline. */
+  async function operationsShown(running: Demo): Promise<void> {
+    const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
+    try {
+      await page.addInitScript(`localStorage.setItem('last-sidebar-tab', 'dcevents-operations')`);
+      await page.goto(`http://127.0.0.1:${running.port}/`);
+      await page.waitForFunction(
+        `[...document.querySelectorAll('.dcevents-ops-row .dcevents-ops-rate')].some((e) => /^[1-9]\\d*\\/min$/.test(e.textContent))`,
+        undefined,
+        { timeout: 30_000 },
+      );
+      await page.goto(`http://127.0.0.1:${running.port}/dashboard/events`);
+      await page.waitForFunction(
+        `[...document.querySelectorAll('table tbody tr td')].some((td) => td.textContent.startsWith('com.vmware.vcloud.'))`,
+        undefined,
+        { timeout: 30_000 },
+      );
+    } finally {
+      await page.close();
+    }
+    const metrics = await (await fetch(`http://127.0.0.1:${running.port}/dcevents/metrics`)).text();
+    assert.match(metrics, /^dcevents_received_total\{id="[^"]+",name="[^"]*",type="vcd-subscribe"\} [1-9]/m);
+  }
+
+  it('shows VCD and ACI events in the debug sidebar, the operations tab and the dashboard, delivers CloudEvents to the sink; Ctrl+C stops it all', async () => {
     demo = await startDemo(userDir);
     assert.match(demo.output(), /open this: events appear in the debug sidebar/);
     await debugSidebarShows(['VCD event', 'ACI change']);
@@ -139,6 +164,7 @@ describe('npm start (the demo, in Chromium)', function () {
       'VCD and ACI CloudEvents at the sink',
       30_000,
     );
+    await operationsShown(demo);
     assert.doesNotMatch(demo.output(), /\[error\]/);
     await stopDemo(demo);
   });

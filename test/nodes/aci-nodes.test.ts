@@ -70,6 +70,17 @@ describe('aci controller + aci subscribe nodes', function () {
 
   const subscribed = (n: number) => waitFor(() => sim.liveSubscriptions.length === n, `${n} subscriptions`);
 
+  it('shows a paged first read in its status ("reading 1.0k/2.1k"), then the APIC it is connected to', async () => {
+    for (let i = 0; i < 2100; i++) sim.create('fvBD', `uni/tn-prod/BD-bulk-${i}`, { name: `bulk-${i}` });
+    const { rec } = await load(flow({ subscriptions: 'fvBD' }));
+    await waitFor(
+      () => rec.statuses.some((s) => /^reading \d\.\dk\/2\.\dk$/.test(s.text ?? '')),
+      'the progress of the read',
+      15_000,
+    );
+    await waitFor(() => rec.statuses.at(-1)?.fill === 'green', 'connected after the read', 15_000);
+  });
+
   it('sends one message per changed object, with the APIC in the status', async () => {
     const { rec } = await load(flow());
     await subscribed(2);

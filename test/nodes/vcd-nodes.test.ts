@@ -384,6 +384,10 @@ describe('vcd login + vcd subscribe nodes', function () {
       assert.equal(env.payload.eventId, missed);
       assert.equal(env.payload.userName, 'acmeuser');
       assert.match(String(msg.topic), /^publish\/[0-9a-f-]+\/[0-9a-f-]+$/);
+      // The recovery showed its progress, then the live count again.
+      const progress = rec.statuses.findIndex((s) => /^recovering \d+\/\d+$/.test(s.text ?? ''));
+      assert.ok(progress >= 0, JSON.stringify(rec.statuses));
+      await waitFor(() => rec.statuses.slice(progress).some((s) => s.fill === 'green'), 'connected again');
     });
 
     it('without "Missed events", what was published while away is gone (as on VCD)', async () => {

@@ -133,6 +133,13 @@ describe('ACI session details', () => {
     assert.throws(() => parseHosts('apic1/api'), { code: 'APIC_CONFIG_INVALID' });
     assert.throws(() => parseHosts(' , '), { code: 'APIC_CONFIG_INVALID' });
     assert.throws(() => parseHosts('ftp://apic1'), { code: 'APIC_CONFIG_INVALID' });
+    const many = Array.from({ length: 10 }, (_, i) => `apic${i}`);
+    assert.equal(parseHosts(many.slice(0, 9)).length, 9);
+    assert.throws(
+      () => parseHosts(many),
+      { code: 'APIC_CONFIG_INVALID' },
+      'a request cannot make it probe any number of hosts',
+    );
   });
 
   it('compares APIC versions by their numbers', () => {

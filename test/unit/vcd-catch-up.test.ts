@@ -147,6 +147,27 @@ describe('missed VCD events (audit-trail recovery)', () => {
     assert.equal(errors[0]?.details?.left, 5);
   });
 
+  it('reports its progress page by page (records read of the total VCD counts), then that it is over', async () => {
+    const records = [record(1)];
+    const trail = auditTrail(records);
+    const progress: ({ read: number; total?: number } | undefined)[] = [];
+    const missed = new MissedEvents(
+      trail.request,
+      { deliver: () => undefined, failed: () => undefined, progress: (p) => progress.push(p) },
+      { pageSize: 2 },
+    );
+    await missed.granted(FILTER);
+    for (let n = 2; n <= 5; n++) records.push(record(n));
+    await missed.granted(FILTER);
+    // From e1 (the mark): [e1 e2] [e3 e4] [e5], then over.
+    assert.deepEqual(progress.slice(-4), [
+      { read: 2, total: 5 },
+      { read: 4, total: 5 },
+      { read: 5, total: 5 },
+      undefined,
+    ]);
+  });
+
   it('applies to publish topics, not to metrics', () => {
     assert.equal(catchUpApplies('publish/{org}/+'), true);
     assert.equal(catchUpApplies('#'), true);

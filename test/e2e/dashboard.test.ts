@@ -1,0 +1,99 @@
+/**
+ * The dashboard example (FlowFuse Dashboard 2.0) in Chromium, fed by the
+ * simulators: the table of latest events fills, and the chart of events per
+ * type per minute draws its series.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { ApicSimulator, DEFAULT_APIC_PASSWORD } from '../../sim/apic';
+import { exampleFlow } from '../../sim/nodered';
+import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
+import { VcdSimulator } from '../../sim/vcd';
+import { runNodeRed, type RunningNodeRed } from '../support/nodered-process';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const DASHBOARD = '@flowfuse/node-red-dashboard';
+
+describe('the dashboard example (FlowFuse Dashboard 2.0, Chromium)', function () {
+  this.timeout(120_000);
+  let vcd: VcdSimulator;
+  let apic: ApicSimulator;
+  let red: RunningNodeRed | undefined;
+  let browser: Browser | undefined;
+
+  before(async function () {
+    if (!fs.existsSync(CHROMIUM)) {
+      console.log(`      skipped: no Chromium at ${CHROMIUM} (Debian package chromium)`);
+      this.skip();
+    }
+    vcd = await VcdSimulator.start({ ratePerSec: 3 });
+    apic = await ApicSimulator.start({ ratePerSec: 2 });
+    const flow = exampleFlow('dashboard-live-events.json').map((n) => {
+      if (n.type === 'vcd-login') return { ...n, url: vcd.url, ca: vcd.cert };
+      if (n.type === 'aci-controller') return { ...n, hosts: apic.hosts, ca: apic.cert };
+      return n;
+    });
+    const id = (type: string) => flow.find((n) => n.type === type)!.id;
+    red = await runNodeRed({
+      flows: flow,
+      modules: [DASHBOARD],
+      credentials: {
+        [id('vcd-login')]: { username: 'acmeadmin', password: DEFAULT_PASSWORD },
+        [id('aci-controller')]: { username: 'admin', password: DEFAULT_APIC_PASSWORD },
+      },
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-dev-shm-usage',
+      ],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (red?.log().includes('[error]')) console.log(red.log());
+    await red?.stop();
+    await vcd?.stop();
+    await apic?.stop();
+  });
+
+  it('shows the latest VCD and ACI events in a table and draws events per type per minute', async () => {
+    const page = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(`${red!.base}/dashboard/events`);
+    // Rows of both systems: time, system, type, summary.
+    await page.waitForFunction(
+      `(() => {
+        const rows = [...document.querySelectorAll('table tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent.trim()));
+        return rows.some((r) => r[1] === 'VCD' && r[2].startsWith('com.vmware.vcloud.') && /^\\d{2}:\\d{2}:\\d{2}$/.test(r[0]) && r[3].length > 0)
+          && rows.some((r) => r[1] === 'ACI' && r[2].startsWith('com.cisco.aci.'));
+      })()`,
+      undefined,
+      { timeout: 40_000 },
+    );
+    // The chart draws its first series in the first colour of the palette (#0095ff) once points arrive.
+    await page.waitForFunction(
+      `(() => {
+        for (const canvas of document.querySelectorAll('canvas')) {
+          if (canvas.width < 100 || canvas.height < 100) continue;
+          const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+          let blue = 0;
+          for (let i = 0; i < data.length; i += 4) {
+            if (Math.abs(data[i] - 0x00) < 20 && Math.abs(data[i + 1] - 0x95) < 20 && Math.abs(data[i + 2] - 0xff) < 20) blue++;
+          }
+          if (blue > 20) return true;
+        }
+        return false;
+      })()`,
+      undefined,
+      { timeout: 40_000, polling: 1000 },
+    );
+    assert.doesNotMatch(red!.log(), /\[error\]/);
+    await page.close();
+  });
+});
