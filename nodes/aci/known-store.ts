@@ -14,7 +14,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { NodeFiles } from '../common/node-files';
-import type { Known as KnownState } from './subscriptions';
+import type { KnownState } from './subscriber/resync';
 
 export type { KnownState };
 
