@@ -14,7 +14,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { NodeFiles } from '../common/node-files';
-import type { KnownState } from './subscriber/types';
+import type { KnownState } from './subscriber/resync';
 
 export type { KnownState };
 

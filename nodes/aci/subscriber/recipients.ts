@@ -4,7 +4,8 @@
  */
 import type { CodedError } from '../../common/errors';
 import type { WatchEntry } from '../entries';
-import type { AciChange, KnownStates, WatchHandlers, WatchOptions } from './types';
+import type { KnownStates } from './resync';
+import type { AciChange, WatchHandlers, WatchOptions } from './types';
 
 export interface Recipient {
   key: string;

@@ -6,6 +6,8 @@
 import { datedDeletion, isNewer, sameState, stampOf, updatedStamp } from '../object-facts';
 import type { AciObject, KnownState, KnownStates } from './types';
 
+export type { KnownState, KnownStates } from './types';
+
 export interface ResyncChange {
   object: AciObject;
   status: 'created' | 'modified' | 'deleted';

@@ -2,8 +2,8 @@
 import type { BackoffOptions } from '../../common/backoff';
 import type { CodedError } from '../../common/errors';
 import type { WatchEntry } from '../entries';
-import type { Stamp } from '../object-facts';
 import type { ApicCluster, ApicMo } from '../session';
+import type { Stamp } from '../object-facts';
 
 export const SubscriptionCodes = {
   SOCKET_FAILED: 'APIC_SOCKET_FAILED',
@@ -14,16 +14,6 @@ export const SubscriptionCodes = {
 } as const;
 
 /** One managed object out of a push or a query answer. */
-/** What the subscriber last knew of an object, to compare a fresh read with. */
-export interface KnownState {
-  className: string;
-  /** Its time and life-cycle attributes (modTs is "never" on many classes). */
-  stamp: Stamp;
-}
-
-/** dn → last known state. */
-export type KnownStates = Map<string, KnownState>;
-
 export interface AciObject {
   className: string;
   dn: string;
@@ -97,3 +87,13 @@ export interface StateInfo {
   host?: string;
   error?: CodedError;
 }
+
+/** What the subscriber last knew of an object. */
+export interface KnownState {
+  className: string;
+  /** Its time and life-cycle attributes (modTs is "never" on many classes). */
+  stamp: Stamp;
+}
+
+/** dn → last known state. */
+export type KnownStates = Map<string, KnownState>;
