@@ -1,20 +1,22 @@
 /**
- * CloudEvents delivery: N events in binary mode to the sink simulator (its own
- * process, plain HTTP), 50 in flight, side by side:
+ * The delivery ceiling: N CloudEvents to the counting sink (its own process,
+ * plain HTTP, so the sender is what bounds the run), 50 in flight:
  *
- * - our Delivery (undici Pool with keep-alive, queue, retries);
- * - the cloudevents SDK's emitter with its httpTransport (what its docs show);
- * - fetch (undici's, global in Node);
- * - node:http with a keep-alive Agent.
+ * - the ceiling: a bare undici Pool loop sending our binary encoding;
+ * - cloudevent emit's Delivery in binary, structured and batch mode (10 a request);
+ * - the cloudevents SDK emitter with its httpTransport (what its docs show);
+ * - the core http request node in Node-RED, in a closed loop of 50 (bench/flows.ts).
  *
- * Every contender sends the same bytes (our binary encoding), so the table
- * compares the transports and the delivery logic, not the encoders.
+ * The in-process contenders run in this process: its CPU is theirs.
  */
-import http from 'node:http';
 import { CloudEvent, emitterFor, httpTransport } from 'cloudevents';
+import { Pool, request } from 'undici';
 import { type CloudEvent as Ce, fromPayload, toBinary } from '../nodes/events/cloudevent';
-import { Delivery } from '../nodes/events/delivery';
-import { type Row, type SimProcess, measure, printTable, startSimProcess } from './harness';
+import { Delivery, type DeliveryMode } from '../nodes/events/delivery';
+import { type Proc, boundBy, snapshot, spent, waitUntil } from './procs';
+import type { ResultRow } from './results';
+import { PATHS } from './flows';
+import type { Stack } from './stack';
 
 const IN_FLIGHT = 50;
 
@@ -41,11 +43,23 @@ async function pooled(list: Ce[], send: (ce: Ce) => Promise<void>): Promise<void
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
 }
 
-async function ours(url: string, list: Ce[]): Promise<void> {
-  const d = new Delivery({ url, mode: 'binary', concurrency: IN_FLIGHT, queueLimit: list.length });
+async function bareUndici(url: string, list: Ce[]): Promise<void> {
+  const target = new URL(url);
+  const pool = new Pool(target.origin, { connections: IN_FLIGHT });
+  await pooled(list, async (ce) => {
+    const { headers, body } = toBinary(ce);
+    const res = await pool.request({ method: 'POST', path: target.pathname, headers, body });
+    await res.body.dump();
+    if (res.statusCode >= 300) throw new Error(`undici got ${res.statusCode}`);
+  });
+  await pool.close();
+}
+
+const ours = (mode: DeliveryMode) => async (url: string, list: Ce[]) => {
+  const d = new Delivery({ url, mode, batchSize: 10, concurrency: IN_FLIGHT, queueLimit: list.length });
   await Promise.all(list.map((ce) => d.send(ce)));
   await d.close();
-}
+};
 
 async function sdk(url: string, list: Ce[]): Promise<void> {
   const emit = emitterFor(httpTransport(url));
@@ -55,59 +69,69 @@ async function sdk(url: string, list: Ce[]): Promise<void> {
   });
 }
 
-async function viaFetch(url: string, list: Ce[]): Promise<void> {
-  await pooled(list, async (ce) => {
-    const { headers, body } = toBinary(ce);
-    const res = await fetch(url, { method: 'POST', headers, body });
-    await res.arrayBuffer();
-    if (res.status >= 300) throw new Error(`fetch got ${res.status}`);
-  });
-}
-
-async function nodeHttp(url: string, list: Ce[]): Promise<void> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
-  await pooled(
-    list,
-    (ce) =>
-      new Promise<void>((resolve, reject) => {
-        const { headers, body } = toBinary(ce);
-        const req = http.request(url, { method: 'POST', headers, agent }, (res) => {
-          res.resume();
-          res.on('end', () =>
-            res.statusCode! < 300 ? resolve() : reject(new Error(`http got ${res.statusCode}`)),
-          );
-        });
-        req.on('error', reject);
-        req.end(body);
-      }),
-  );
-  agent.destroy();
-}
-
 const CONTENDERS: [string, (url: string, list: Ce[]) => Promise<void>][] = [
-  ['cloudevent emit delivery (undici Pool)', ours],
+  ['ceiling: undici Pool loop (binary)', bareUndici],
+  ['cloudevent emit delivery, binary', ours('binary')],
+  ['cloudevent emit delivery, structured', ours('structured')],
+  ['cloudevent emit delivery, batch (10 a request)', ours('batch')],
   ['cloudevents SDK emitter (httpTransport)', sdk],
-  ['fetch', viaFetch],
-  ['node:http keep-alive Agent', nodeHttp],
 ];
 
-export const TITLE = `CloudEvents delivery, binary mode, ${IN_FLIGHT} in flight (sink in its own process, plain HTTP)`;
+/** This process as a Proc, for the CPU of the in-process contenders. */
+const self: Proc = { name: 'bench (client)', pid: process.pid };
 
-export async function run(count = Number(process.env.BENCH_EVENTS ?? 20_000)): Promise<Row[]> {
-  const sink: SimProcess = await startSimProcess('sink');
-  try {
-    const rows: Row[] = [];
-    for (const [name, deliver] of CONTENDERS) {
-      await deliver(`${sink.url}/events`, events(Math.min(2000, count), `warmup-${name}`)); // warm-up
-      const list = events(count, name);
-      rows.push(await measure(name, count, () => deliver(`${sink.url}/events`, list)));
-    }
-    return rows;
-  } finally {
-    sink.stop();
-  }
+async function timed(stack: Stack, proc: Proc, path: string, count: number, work: () => Promise<void>) {
+  const procs = [stack.sinkProc, proc];
+  await stack.sink.reset();
+  const before = snapshot(procs);
+  const started = performance.now();
+  await work();
+  await waitUntil(
+    async () => (await stack.sink.state(path)).events >= count,
+    `${count} events at the sink`,
+    600_000,
+    20,
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, cpu: spent(before, snapshot(procs)) };
 }
 
-if (require.main === module) {
-  void run().then((rows) => printTable(TITLE, rows));
+export async function delivery(stack: Stack, count: number): Promise<ResultRow[]> {
+  const rows: ResultRow[] = [];
+  const add = (name: string, proc: Proc, m: { seconds: number; cpu: Map<string, number> }) =>
+    rows.push({
+      benchmark: 'delivery',
+      contender: name,
+      events: count,
+      eventsPerSec: count / m.seconds,
+      cpuMsPer1k: ((m.cpu.get(proc.name) ?? NaN) * 1e6) / count,
+      p50Ms: null,
+      p99Ms: null,
+      rssGrowthMiB: null,
+      boundBy: boundBy(m.cpu, m.seconds),
+    });
+  for (const [i, [name, deliver]] of CONTENDERS.entries()) {
+    const path = `/events/delivery-${i}`;
+    const url = `${stack.sinkUrl}${path}`;
+    await deliver(url, events(Math.min(2000, count), `warmup-${name}`));
+    const list = events(count, name);
+    add(name, self, await timed(stack, self, path, count, () => deliver(url, list)));
+  }
+  const { headers, body } = toBinary(events(1, 'core')[0] as Ce);
+  const start = (n: number) => async () => {
+    const res = await request(`${stack.red.base}/bench/deliver`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ n, inFlight: IN_FLIGHT, headers, body }),
+    });
+    await res.body.dump();
+  };
+  const red = stack.red.proc;
+  await timed(stack, red, PATHS.deliveryCore, Math.min(2000, count), start(Math.min(2000, count)));
+  add(
+    'core http request node (Node-RED)',
+    red,
+    await timed(stack, red, PATHS.deliveryCore, count, start(count)),
+  );
+  return rows;
 }

@@ -5,17 +5,25 @@ import path from 'node:path';
 export interface SimProcess {
   url: string;
   caFile: string;
+  pid: number;
   stop(): void;
 }
 
-export async function startSimProcess(kind: 'vcd' | 'sink' | 'apic'): Promise<SimProcess> {
-  const child = spawn(process.execPath, [path.join(__dirname, 'sim-process.js'), kind], {
+export async function startSimProcess(
+  kind: 'vcd' | 'sink' | 'apic' | 'vcd-relay',
+  args: string[] = [],
+): Promise<SimProcess> {
+  const child = spawn(process.execPath, [path.join(__dirname, 'sim-process.js'), kind, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const line = await new Promise<string>((resolve) =>
     child.stdout.once('data', (d: Buffer) => resolve(d.toString())),
   );
-  return { ...(JSON.parse(line) as { url: string; caFile: string }), stop: () => child.kill('SIGTERM') };
+  return {
+    ...(JSON.parse(line) as { url: string; caFile: string }),
+    pid: child.pid as number,
+    stop: () => child.kill('SIGTERM'),
+  };
 }
 
 export interface Row {

@@ -1,19 +1,67 @@
 /**
- * npm run bench: every benchmark, printed as Markdown tables with ratios
- * against the first row. BENCH_EVENTS sets the events per contender (20000).
+ * npm run bench: every benchmark on one stack of processes (bench/stack.ts),
+ * printed as Markdown tables with ratios against each benchmark's first row
+ * (its ceiling), and written to bench/results.json.
+ *   npm run bench -- --quick   small numbers, for CI (under a minute)
  * Figures depend on the machine; compare rows of one run, not runs.
  */
 import os from 'node:os';
-import * as aci from './aci';
-import * as delivery from './delivery';
-import { printTable } from './harness';
-import * as vcd from './vcd';
+import { delivery } from './delivery';
+import { FULL, QUICK, latency, memory, pipelineAci, pipelineVcd, spool } from './pipeline';
+import { type ResultRow, printTable, writeResults } from './results';
+import { startStack } from './stack';
+
+const TITLES: Record<ResultRow['benchmark'], string> = {
+  'pipeline-vcd': 'pipeline-vcd: VCD message bus (mosquitto) → CloudEvents sink',
+  'pipeline-aci': 'pipeline-aci: APIC socket → CloudEvents sink',
+  delivery: 'delivery: CloudEvents to a counting sink, 50 in flight',
+  latency: 'latency: publish → sink receipt at 1000 events/s',
+  memory: 'memory: resident memory growth after a warm-up',
+  spool: 'spool: cloudevent emit with the spool in memory and on disk',
+};
 
 async function main(): Promise<void> {
-  console.log(`Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, loopback`);
-  printTable(delivery.TITLE, await delivery.run());
-  printTable(vcd.TITLE, await vcd.run());
-  printTable(aci.TITLE, await aci.run());
+  const quick = process.argv.includes('--quick');
+  const sizes = { ...(quick ? QUICK : FULL) };
+  // BENCH_EVENTS=<n>: events per contender of the throughput runs (pipelines, delivery, spool).
+  if (process.env.BENCH_EVENTS) sizes.pipeline = sizes.delivery = Number(process.env.BENCH_EVENTS);
+  console.log(
+    `Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, loopback` +
+      (quick ? ' (--quick: small numbers, the ratios are not meaningful)' : ''),
+  );
+  const started = Date.now();
+  const stack = await startStack();
+  // Interrupted: stop every process of the stack, not only this one.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void stack.stop().finally(() => process.exit(130)));
+  }
+  console.log(`(processes started in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  const rows: ResultRow[] = [];
+  // BENCH_ONLY=pipeline-vcd,latency runs only those (to profile one).
+  const only = process.env.BENCH_ONLY?.split(',');
+  const benchmarks: [ResultRow['benchmark'], () => Promise<ResultRow[]>][] = [
+    ['pipeline-vcd', () => pipelineVcd(stack, sizes)],
+    ['pipeline-aci', () => pipelineAci(stack, sizes)],
+    ['delivery', () => delivery(stack, sizes.delivery)],
+    ['latency', () => latency(stack, sizes)],
+    ['memory', () => memory(stack, sizes)],
+    ['spool', () => spool(stack, sizes)],
+  ];
+  try {
+    if (typeof stack.seed === 'string') console.log(`(VCD seed approach rows skipped: ${stack.seed})`);
+    if (typeof stack.seedAci === 'string') console.log(`(ACI seed approach row skipped: ${stack.seedAci})`);
+    for (const [name, work] of benchmarks) {
+      if (only && !only.includes(name)) continue;
+      const started = Date.now();
+      const got = await work();
+      printTable(TITLES[name], got);
+      console.log(`\n(${((Date.now() - started) / 1000).toFixed(0)} s)`);
+      rows.push(...got);
+    }
+  } finally {
+    await stack.stop();
+  }
+  console.log(`\nwritten: ${writeResults(rows)}`);
 }
 
 main().catch((err: unknown) => {

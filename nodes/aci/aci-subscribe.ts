@@ -46,6 +46,9 @@ const ERROR_LABELS: Record<string, string> = {
   APIC_SOCKET_FAILED: 'socket failed',
 };
 
+/** Entries one node watches at most: a flow that subscribes to whatever it sees must not open subscriptions without end. */
+const MAX_ENTRIES = 1000;
+
 export = function register(RED: NodeAPI): void {
   function AciSubscribe(this: Node, def: AciSubscribeDef): void {
     RED.nodes.createNode(this, def);
@@ -139,10 +142,19 @@ export = function register(RED: NodeAPI): void {
         if (unknown.length > 0) {
           throw new CodedError(
             'APIC_NOT_SUBSCRIBED',
-            `Not subscribed, so not removed: ${unknown.join(', ')}.`,
+            `Not subscribed, so not removed: ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ', …' : ''}.`,
             {
               entries: unknown,
             },
+          );
+        }
+        const after = new Set(current);
+        for (const e of remove) after.delete(e.key);
+        for (const e of add) after.add(e.key);
+        if (after.size > MAX_ENTRIES) {
+          throw new CodedError(
+            'APIC_INPUT_INVALID',
+            `This node would watch ${after.size} entries; it watches at most ${MAX_ENTRIES} (each is an APIC subscription).`,
           );
         }
         await controller!.update(node, add, remove);

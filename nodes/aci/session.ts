@@ -273,8 +273,8 @@ export class ApicCluster {
         user: this.signer.user,
         authType: 'certificate',
         version: attrs.version,
-        refreshTimeoutSeconds: positive(attrs.refreshTimeoutSeconds),
-        maximumLifetimeSeconds: positive(attrs.maximumLifetimeSeconds),
+        refreshTimeoutSeconds: serverSeconds(attrs.refreshTimeoutSeconds, 'refreshTimeoutSeconds'),
+        maximumLifetimeSeconds: serverSeconds(attrs.maximumLifetimeSeconds, 'maximumLifetimeSeconds'),
         loggedInAt,
       });
       if (!session.info.version)
@@ -290,8 +290,8 @@ export class ApicCluster {
       user: name,
       authType: 'password',
       version: attrs.version,
-      refreshTimeoutSeconds: positive(attrs.refreshTimeoutSeconds),
-      maximumLifetimeSeconds: positive(attrs.maximumLifetimeSeconds),
+      refreshTimeoutSeconds: serverSeconds(attrs.refreshTimeoutSeconds, 'refreshTimeoutSeconds'),
+      maximumLifetimeSeconds: serverSeconds(attrs.maximumLifetimeSeconds, 'maximumLifetimeSeconds'),
       loggedInAt,
     });
   }
@@ -379,10 +379,29 @@ export interface ProbeResult {
   message?: string;
 }
 
-function positive(value: string | undefined): number | undefined {
+/**
+ * Timer values the APIC sends, kept within sane bounds: a server that says 0
+ * or 0.001 must not drive a tight refresh or login loop, and one that says
+ * 1e12 must not overflow a timer (Node fires those at once). Refresh timeouts
+ * of real APICs are 300..9600 s and lifetimes 86400 s; labs go lower.
+ */
+export const SERVER_TIMER_BOUNDS = {
+  refreshTimeoutSeconds: { min: 2, max: 86_400 },
+  maximumLifetimeSeconds: { min: 60, max: 7 * 86_400 },
+} as const;
+
+function serverSeconds(
+  value: string | undefined,
+  name: keyof typeof SERVER_TIMER_BOUNDS,
+): number | undefined {
   const n = Number(value);
-  return Number.isFinite(n) && n > 0 ? n : undefined;
+  if (!Number.isFinite(n) || n <= 0) return undefined;
+  const { min, max } = SERVER_TIMER_BOUNDS[name];
+  return Math.min(max, Math.max(min, n));
 }
+
+/** No timer of a session fires sooner than this, whatever the server said. */
+const MIN_TIMER_MS = 1000;
 
 /** The APIC's own error object, if the answer is one. */
 function apicError(body: unknown): { code: string; text: string } | undefined {
@@ -507,14 +526,22 @@ export class ApicSession extends EventEmitter {
       // Log in afresh a little before the end: a tenth of the lifetime, at most one refresh period.
       const margin = Math.min(lifetime / 10, refresh ?? lifetime / 10);
       const at = this.info.loggedInAt + (lifetime - margin) * 1000;
-      this.agingTimer = setTimeout(() => !this.ended && this.emit('aging'), Math.max(0, at - Date.now()));
+      this.agingTimer = setTimeout(
+        () => !this.ended && this.emit('aging'),
+        Math.max(MIN_TIMER_MS, at - Date.now()),
+      );
       this.agingTimer.unref();
     }
   }
 
   private scheduleRefresh(delayMs: number): void {
     clearTimeout(this.refreshTimer);
-    this.refreshTimer = setTimeout(() => void this.refresh(), Math.max(0, delayMs));
+    this.refreshTimer = setTimeout(
+      () => {
+        this.refresh().catch((err: unknown) => this.emit('debug', `refresh: ${errorMessage(err)}`));
+      },
+      Math.max(MIN_TIMER_MS, delayMs),
+    );
     this.refreshTimer.unref();
   }
 
@@ -531,7 +558,10 @@ export class ApicSession extends EventEmitter {
       this.currentToken = attrs.token as string;
       this.lastRefreshAt = Date.now();
       this.retry.reset();
-      const timeout = positive(attrs.refreshTimeoutSeconds) ?? this.info.refreshTimeoutSeconds ?? 300;
+      const timeout =
+        serverSeconds(attrs.refreshTimeoutSeconds, 'refreshTimeoutSeconds') ??
+        this.info.refreshTimeoutSeconds ??
+        300;
       this.info.refreshTimeoutSeconds = timeout;
       this.scheduleRefresh(timeout * 1000 * this.cluster.refreshAt);
       this.emit('refreshed', this.info);

@@ -227,12 +227,14 @@ export class Users<U extends Node = Node> {
 
 /**
  * Shows a status at most once per `intervalMs`: a busy stream must not flood
- * the editor. `show` is immediate (state changes); `update` coalesces (counts).
+ * the editor. `show` is immediate (state changes); `update` coalesces (counts)
+ * and does nothing once `stop` was called (the node closed).
  */
 export class StatusThrottle {
   private timer: NodeJS.Timeout | undefined;
   private last = 0;
   private pending: NodeStatus | undefined;
+  private stopped = false;
   private readonly metrics;
 
   constructor(
@@ -252,6 +254,8 @@ export class StatusThrottle {
   }
 
   update(s: NodeStatus): void {
+    // After close, counts still change (a delivery drains): no timer may outlive the node.
+    if (this.stopped) return;
     this.pending = s;
     if (this.timer) return;
     const wait = this.last + this.intervalMs - Date.now();
@@ -260,7 +264,10 @@ export class StatusThrottle {
   }
 
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending = undefined;
   }
 }
 

@@ -28,6 +28,7 @@ import {
   isInfraEvent,
   toBinary,
   toJsonObject,
+  toStructured,
   withOverrides,
 } from './cloudevent';
 import { Delivery, DeliveryCodes, type DeliveryMode, type DeliveryStats, type FullPolicy } from './delivery';
@@ -85,6 +86,8 @@ function unsent(msg: NodeMessage, ce: CloudEvent, mode: DeliveryMode): NodeMessa
     const { headers, body } = toBinary(ce);
     return { ...msg, payload: body ?? '', headers, cloudevent };
   }
+  // Written once here so an event that cannot be JSON fails now, with its code, not in the next node.
+  toStructured(ce);
   return mode === 'batch'
     ? { ...msg, payload: [toJsonObject(ce)], headers: { 'content-type': BATCH_TYPE }, cloudevent }
     : { ...msg, payload: toJsonObject(ce), headers: { 'content-type': STRUCTURED_TYPE }, cloudevent };

@@ -12,6 +12,8 @@ import type { InfraEvent } from '../common/infra-event';
 export const CeCodes = {
   INVALID: 'CE_INVALID',
   INVALID_ATTRIBUTE: 'CE_INVALID_ATTRIBUTE',
+  /** The data cannot be written as JSON: a circular object, a BigInt, a toJSON that throws. */
+  DATA_UNSERIALIZABLE: 'CE_DATA_UNSERIALIZABLE',
 } as const;
 
 export interface CloudEvent {
@@ -45,7 +47,12 @@ const RFC3339 =
 
 /** RFC 3986 URI-reference: its characters, well-formed %-escapes, and a valid scheme if it has one. */
 export function isUriReference(value: string): boolean {
-  if (!/^(?:[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$/.test(value)) return false;
+  // Brackets only around an IP-literal host (RFC 3986 3.2.2), e.g. https://[::1]:8080/.
+  const rest = value.replace(
+    /^((?:[A-Za-z][A-Za-z0-9+.-]*:)?\/\/(?:[^@/?#[\]]*@)?)\[[0-9A-Fa-f:.]+\]/,
+    '$1h',
+  );
+  if (!/^(?:[A-Za-z0-9\-._~:/?#@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$/.test(rest)) return false;
   const scheme = /^([^:/?#]+):/.exec(value)?.[1];
   return scheme === undefined || /^[A-Za-z][A-Za-z0-9+.-]*$/.test(scheme);
 }
@@ -56,6 +63,15 @@ const INT32_MAX = 2 ** 31 - 1;
 
 export function isRfc3339(value: string): boolean {
   return RFC3339.test(value) && !Number.isNaN(Date.parse(value.replace(/(\.\d{3})\d+/, '$1')));
+}
+
+/** A value quoted in an error message: JSON where it can be, its type where not (a BigInt, a circle). */
+function quoted(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? typeof value;
+  } catch {
+    return typeof value;
+  }
 }
 
 function invalid(message: string, code: string = CeCodes.INVALID): never {
@@ -82,7 +98,7 @@ function checkExtensionValue(name: string, value: unknown): void {
   if (typeof value === 'number' && Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX)
     return;
   invalid(
-    `The extension "${name}" must be a string, a boolean or a 32-bit integer, not ${JSON.stringify(value) ?? typeof value}`,
+    `The extension "${name}" must be a string, a boolean or a 32-bit integer, not ${quoted(value)}`,
     CeCodes.INVALID_ATTRIBUTE,
   );
 }
@@ -93,20 +109,24 @@ function checkExtensionValue(name: string, value: unknown): void {
  */
 export function validateCloudEvent(ce: CloudEvent): CloudEvent {
   if (!ce || typeof ce !== 'object' || Array.isArray(ce)) invalid('A CloudEvent must be an object');
-  if (ce.specversion !== '1.0') invalid(`specversion must be "1.0", not ${JSON.stringify(ce.specversion)}`);
+  if (ce.specversion !== '1.0') invalid(`specversion must be "1.0", not ${quoted(ce.specversion)}`);
   for (const name of ['id', 'source', 'type'] as const) {
     if (typeof ce[name] !== 'string' || ce[name] === '')
       invalid(`The required attribute "${name}" is missing or empty`);
   }
   if (ce.time !== undefined && (typeof ce.time !== 'string' || !isRfc3339(ce.time))) {
-    invalid(`time ${JSON.stringify(ce.time)} is not an RFC 3339 timestamp`);
+    invalid(`time ${quoted(ce.time)} is not an RFC 3339 timestamp`);
   }
   for (const name of ['subject', 'datacontenttype', 'dataschema'] as const) {
     if (ce[name] !== undefined && typeof ce[name] !== 'string') invalid(`${name} must be a string`);
   }
-  if (!isUriReference(ce.source)) invalid(`source ${JSON.stringify(ce.source)} is not a URI-reference`);
-  if (ce.dataschema !== undefined && !isUriReference(ce.dataschema))
-    invalid(`dataschema ${JSON.stringify(ce.dataschema)} is not a URI`);
+  if (!isUriReference(ce.source)) invalid(`source ${quoted(ce.source)} is not a URI-reference`);
+  // A URI, not a reference: it names a schema wherever the event goes (CloudEvents 1.0.2, 3.1.1).
+  if (
+    ce.dataschema !== undefined &&
+    !(isUriReference(ce.dataschema) && /^[A-Za-z][A-Za-z0-9+.-]*:./.test(ce.dataschema))
+  )
+    invalid(`dataschema ${quoted(ce.dataschema)} is not an absolute URI`);
   if (ce.data !== undefined && ce.data_base64 !== undefined)
     invalid('A CloudEvent has data or data_base64, not both');
   if (ce.data_base64 !== undefined && (typeof ce.data_base64 !== 'string' || !BASE64.test(ce.data_base64)))
@@ -118,11 +138,16 @@ export function validateCloudEvent(ce: CloudEvent): CloudEvent {
   return ce;
 }
 
+/** Characters a binary-mode header value keeps as they are: U+0021..U+007E except `"` and `%`. */
+const HEADER_SAFE = /^[\x21\x23\x24\x26-\x7e]*$/;
+
 /**
  * Percent-encodes a binary-mode header value: space, `"`, `%` and everything
  * outside U+0021..U+007E, as UTF-8 bytes (HTTP binding 3.1.3.2).
  */
 export function percentEncode(value: string): string {
+  // Most values (ids, types, URIs, timestamps) need no escape: one regex test instead of a loop per character.
+  if (HEADER_SAFE.test(value)) return value;
   let out = '';
   for (const ch of value) {
     const c = ch.codePointAt(0) as number;
@@ -144,6 +169,22 @@ export function percentDecode(value: string): string {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     return invalid(`Percent-encoded value "${value}" is not UTF-8`);
+  }
+}
+
+/**
+ * JSON.stringify that fails with a code: a message's payload may hold anything
+ * (a circular object, a BigInt, a getter that throws), and a TypeError thrown
+ * while an event is encoded must not leave the node without one.
+ */
+export function jsonText(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch (err) {
+    return invalid(
+      `The event data cannot be written as JSON: ${(err as Error)?.message ?? String(err)}`,
+      CeCodes.DATA_UNSERIALIZABLE,
+    );
   }
 }
 
@@ -172,7 +213,7 @@ export function toBinary(ce: CloudEvent): {
   } else if (typeof ce.data === 'string' && !isJsonType(ce.datacontenttype)) {
     body = ce.data;
   } else if (ce.data !== undefined) {
-    body = JSON.stringify(ce.data);
+    body = jsonText(ce.data);
     type ??= 'application/json';
   }
   if (type) headers['content-type'] = type;
@@ -187,11 +228,16 @@ export function toJsonObject(ce: CloudEvent): Record<string, unknown> {
 }
 
 export function toStructured(ce: CloudEvent): string {
-  return JSON.stringify(toJsonObject(ce));
+  return jsonText(toJsonObject(ce)) as string;
+}
+
+/** A batch from events already written with toStructured (each is encoded once, when it is queued). */
+export function batchOf(structured: string[]): string {
+  return `[${structured.join(',')}]`;
 }
 
 export function toBatch(events: CloudEvent[]): string {
-  return JSON.stringify(events.map(toJsonObject));
+  return batchOf(events.map(toStructured));
 }
 
 export const STRUCTURED_TYPE = 'application/cloudevents+json; charset=utf-8';
@@ -296,8 +342,8 @@ export function fromPayload(data: unknown, attrs: MessageAttributes): CloudEvent
   const id =
     attrs.id ??
     createHash('sha256')
-      .update(JSON.stringify([attrs.source, attrs.type, attrs.subject ?? null]))
-      .update(bytes ? Buffer.from(data) : (JSON.stringify(data) ?? ''))
+      .update(jsonText([attrs.source, attrs.type, attrs.subject ?? null]) as string)
+      .update(bytes ? Buffer.from(data) : (jsonText(data) ?? ''))
       .digest('hex')
       .slice(0, 32);
   return validateCloudEvent({

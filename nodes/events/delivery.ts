@@ -9,11 +9,11 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
 import { Pool } from 'undici';
 import { Backoff, retryAfterMs, sleep, type BackoffOptions } from '../common/backoff';
-import { CodedError, classifyNetworkError } from '../common/errors';
+import { CodedError, classifyNetworkError, errorMessage } from '../common/errors';
 import { excerpt } from '../common/http';
 import type Dispatcher from 'undici/types/dispatcher';
 import { tlsConnectOptions, type TlsSettings } from '../common/tls';
-import { BATCH_TYPE, STRUCTURED_TYPE, type CloudEvent, toBatch, toBinary, toStructured } from './cloudevent';
+import { BATCH_TYPE, STRUCTURED_TYPE, type CloudEvent, batchOf, toBinary, toStructured } from './cloudevent';
 
 export const DeliveryCodes = {
   CONFIG_INVALID: 'CE_CONFIG_INVALID',
@@ -51,6 +51,8 @@ export interface DeliveryOptions {
   retry?: BackoffOptions & { budgetMs?: number };
   /** Events waiting to be sent (not counting those in requests). */
   queueLimit?: number;
+  /** Policy "wait": events waiting for room in the queue, at most (default: queueLimit); beyond, CE_QUEUE_FULL. */
+  waitLimit?: number;
   /** Requests in flight at once. */
   concurrency?: number;
   onFull?: FullPolicy;
@@ -89,8 +91,12 @@ export interface DeliveryStats {
   gone: boolean;
 }
 
+/** An event as it goes out: encoded once, when it is queued, so a bad one is refused at once. */
+type Encoded = { headers: Record<string, string>; body: string | Buffer | undefined } | string;
+
 interface Item {
   ce: CloudEvent;
+  encoded: Encoded;
   resolve(result: DeliveryResult): void;
   reject(error: CodedError): void;
 }
@@ -132,7 +138,7 @@ export class Delivery extends EventEmitter {
   private readonly pool: Pool;
   private readonly headers: Record<string, string>;
   private readonly queue: Item[] = [];
-  /** Events that found the queue full (policy "wait"), in order. */
+  /** Events that found the queue full (policy "wait"), in order; at most waitLimit. */
   private readonly waiters: Item[] = [];
   /** Cancels requests and retry waits at close; one listener per request in flight, removed after it. */
   private readonly abort = new AbortController();
@@ -192,7 +198,10 @@ export class Delivery extends EventEmitter {
     };
   }
 
-  /** Queues one event; resolves when it is delivered, rejects when it finally is not. */
+  /**
+   * Queues one event; resolves when it is delivered, rejects when it finally is
+   * not (or cannot be encoded: CE_DATA_UNSERIALIZABLE, or finds no room: CE_QUEUE_FULL).
+   */
   async send(ce: CloudEvent): Promise<DeliveryResult> {
     if (this.closed) {
       this.counts.failed++;
@@ -208,14 +217,26 @@ export class Delivery extends EventEmitter {
         { status: 410 },
       );
     }
+    let encoded: Encoded;
+    try {
+      encoded = this.options.mode === 'binary' ? toBinary(ce) : toStructured(ce);
+    } catch (err) {
+      this.counts.failed++;
+      this.changed();
+      throw err;
+    }
     // Behind events already waiting for room, a new one waits too (first come, first sent).
     if (this.queue.length >= this.options.queueLimit || this.waiters.length > 0) {
-      if (this.options.onFull === 'reject-new') {
+      const { onFull, queueLimit } = this.options;
+      const waitLimit = this.options.waitLimit ?? queueLimit;
+      if (onFull === 'reject-new' || (onFull === 'wait' && this.waiters.length >= waitLimit)) {
         this.counts.dropped++;
         this.changed();
         throw new CodedError(
           DeliveryCodes.QUEUE_FULL,
-          `The queue is full (${this.options.queueLimit}): event ${ce.id} refused.`,
+          onFull === 'wait'
+            ? `The queue is full (${queueLimit}) and ${waitLimit} more events wait for room: event ${ce.id} refused.`
+            : `The queue is full (${queueLimit}): event ${ce.id} refused.`,
         );
       }
       if (this.options.onFull === 'drop-oldest') {
@@ -229,13 +250,13 @@ export class Delivery extends EventEmitter {
         );
       } else {
         return new Promise<DeliveryResult>((resolve, reject) => {
-          this.waiters.push({ ce, resolve, reject });
+          this.waiters.push({ ce, encoded, resolve, reject });
           this.changed();
         });
       }
     }
     return new Promise<DeliveryResult>((resolve, reject) => {
-      this.queue.push({ ce, resolve, reject });
+      this.queue.push({ ce, encoded, resolve, reject });
       this.pump();
     });
   }
@@ -324,27 +345,30 @@ export class Delivery extends EventEmitter {
     while (this.queue.length < this.options.queueLimit && this.waiters.length > 0)
       this.queue.push(this.waiters.shift() as Item);
     this.inFlight++;
-    void this.deliver(items).finally(() => {
-      this.inFlight--;
-      this.pump();
-      if (this.inFlight === 0) this.emit('idle');
-    });
+    this.deliver(items)
+      .catch((err: unknown) => {
+        // deliver() settles its events itself; this is for a failure it did not foresee.
+        const error = new CodedError(DeliveryCodes.FAILED, `Delivery failed: ${errorMessage(err)}`);
+        this.counts.failed += items.length;
+        for (const item of items) item.reject(error);
+      })
+      .finally(() => {
+        this.inFlight--;
+        this.pump();
+        if (this.inFlight === 0) this.emit('idle');
+      });
   }
 
   private request(items: Item[]): { headers: Record<string, string>; body: string | Buffer | undefined } {
-    if (this.options.mode === 'binary') {
-      const { headers, body } = toBinary((items[0] as Item).ce);
-      return { headers: { ...this.headers, ...headers }, body };
-    }
+    const first = (items[0] as Item).encoded;
+    if (typeof first !== 'string')
+      return { headers: { ...this.headers, ...first.headers }, body: first.body };
     if (this.options.mode === 'structured') {
-      return {
-        headers: { ...this.headers, 'content-type': STRUCTURED_TYPE },
-        body: toStructured((items[0] as Item).ce),
-      };
+      return { headers: { ...this.headers, 'content-type': STRUCTURED_TYPE }, body: first };
     }
     return {
       headers: { ...this.headers, 'content-type': BATCH_TYPE },
-      body: toBatch(items.map((i) => i.ce)),
+      body: batchOf(items.map((i) => i.encoded as string)),
     };
   }
 

@@ -40,7 +40,7 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     const format: DecodeFormat = FORMATS.includes(def.format) ? def.format : 'auto';
     const errorsToOutput = def.errors === 'output';
-    const maxBytes = Math.round(numberSetting(def.maxSize, 16, 0.001, 1024) * 1024 * 1024);
+    const maxBytes = Math.round(numberSetting(def.maxSize, 1, 0.001, 1024) * 1024 * 1024);
     const view = new StatusThrottle(node);
     let decodedCount = 0;
     const metrics = metricsFor(node);

@@ -7,12 +7,20 @@
  */
 import { Backoff } from '../common/backoff';
 import { CodedError, errorMessage } from '../common/errors';
-import { auditTopic, notificationFromAudit, type VcdAuditRecord } from '../events/decode/vcd-audit';
+import { excerpt } from '../common/http';
+import {
+  auditTopic,
+  isVcdAuditRecord,
+  notificationFromAudit,
+  type VcdAuditRecord,
+} from '../events/decode/vcd-audit';
 import { topicMatches } from './topics';
 
 export const CatchUpCodes = {
   FAILED: 'VCD_CATCHUP_FAILED',
   TRUNCATED: 'VCD_CATCHUP_TRUNCATED',
+  /** An audit record without the fields an event needs (its ids, type and time): skipped. */
+  BAD_RECORD: 'VCD_CATCHUP_BAD_RECORD',
 } as const;
 
 /** An authenticated OpenAPI GET (VcdSession.request). */
@@ -21,7 +29,7 @@ export type AuditRequest = (method: 'GET', path: string) => Promise<unknown>;
 export interface CatchUpOptions {
   /** Records per page (VCD allows at most 128). */
   pageSize?: number;
-  /** Records read per recovery at most; the rest is reported, not delivered. */
+  /** Records read per recovery at most (sent or not); the rest is reported, not delivered. */
   maxRecords?: number;
   /** Event ids remembered to drop doubles between recovery and live delivery. */
   remember?: number;
@@ -32,7 +40,7 @@ export interface CatchUpOptions {
 export interface CatchUpHandlers {
   /** A recovered event: the notification as the message bus would have sent it, and its topic. */
   deliver(topic: string, notification: Record<string, unknown>): void;
-  /** Recovery failed or was cut short; it is retried, and nothing is lost twice. */
+  /** Recovery failed or was cut short (it is retried, and nothing is lost twice), or a record was skipped. */
   failed(error: CodedError): void;
   /** A recovery under way (records read of the total VCD reports), or over (undefined). */
   progress?(state: { read: number; total?: number } | undefined): void;
@@ -50,6 +58,17 @@ const AUDIT = '/cloudapi/1.0.0/auditTrail';
 export function catchUpApplies(filter: string): boolean {
   const first = filter.split('/')[0];
   return first === 'publish' || first === '+' || first === '#';
+}
+
+const optionalId = (ref: unknown) =>
+  ref === undefined ||
+  ref === null ||
+  (typeof ref === 'object' && ['string', 'undefined'].includes(typeof (ref as { id?: unknown }).id));
+
+/** What recovery needs of a record: string ids (URNs), a type and a time; anything else is skipped. */
+function isWellFormed(record: unknown): record is VcdAuditRecord {
+  if (!isVcdAuditRecord(record) || !/^[\w:.-]+$/.test(record.eventId)) return false;
+  return [record.operatingOrg, record.user, record.eventEntity].every(optionalId);
 }
 
 export class MissedEvents {
@@ -88,7 +107,8 @@ export class MissedEvents {
 
   /**
    * The broker granted the filter. The first time, the newest audit record sets
-   * the mark; every later time is a reconnect: read what was missed.
+   * the mark; every later time is a reconnect: read what was missed. Never
+   * rejects: failures go to `failed`.
    */
   granted(filter: string): Promise<void> {
     this.filter = filter;
@@ -123,7 +143,7 @@ export class MissedEvents {
       this.advance(newest?.timestamp ?? new Date(now).toISOString());
       // It happened before this node started: a recovery from the mark reads it again and skips it. Its
       // live message may still be on its way (published just before the subscription): that one goes out.
-      if (newest) this.beforeStart = String(notificationFromAudit(newest).eventId);
+      if (isWellFormed(newest)) this.beforeStart = String(notificationFromAudit(newest).eventId);
     } catch (err) {
       // Without the server's mark, this machine's clock has to do.
       this.advance(new Date(now).toISOString());
@@ -157,12 +177,14 @@ export class MissedEvents {
           this.retryLater();
         },
       )
+      // A handler that throws must not leave a rejection nobody handles.
+      .catch(() => undefined)
       .finally(() => {
         this.handlers.progress?.(undefined);
         this.running = undefined;
         if (this.again && !this.closed) {
           this.again = false;
-          void this.run();
+          this.run().catch(() => undefined);
         }
       });
     return this.running;
@@ -170,7 +192,9 @@ export class MissedEvents {
 
   private retryLater(): void {
     if (this.closed) return;
-    this.retryTimer = setTimeout(() => void this.run(), this.backoff.next());
+    this.retryTimer = setTimeout(() => {
+      this.run().catch(() => undefined);
+    }, this.backoff.next());
     this.retryTimer.unref();
   }
 
@@ -187,6 +211,7 @@ export class MissedEvents {
       const path = `${AUDIT}?filter=${filter}&sortAsc=timestamp&page=${page}&pageSize=${pageSize}`;
       const answer = (await this.request('GET', path)) as AuditPage;
       const values = answer?.values ?? [];
+      if (!Array.isArray(values)) throw new Error('the answer has no list of records ("values")');
       for (const record of values) {
         if (this.closed) return;
         read++;
@@ -195,14 +220,15 @@ export class MissedEvents {
       this.handlers.progress?.({ read, total: answer?.resultTotal });
       const last = values.length === 0 || page >= (answer.pageCount ?? page);
       if (last) break;
-      if (sent >= max) {
+      // Records read, not only those sent: a filter that matches none of them must not page on forever.
+      if (read >= max) {
         const left = Math.max(0, (answer.resultTotal ?? read) - read);
         this.pendingSince = undefined;
         this.handlers.failed(
           new CodedError(
             CatchUpCodes.TRUNCATED,
             `Recovered ${sent} missed events from the VCD audit trail and left ${left} more records unread ` +
-              `(at most ${max} per reconnect); read ${AUDIT} for the rest.`,
+              `(at most ${max} records are read per reconnect); read ${AUDIT} for the rest.`,
             { sent, left },
           ),
         );
@@ -212,8 +238,20 @@ export class MissedEvents {
     this.pendingSince = undefined;
   }
 
-  /** Sends one record unless it is a double or not under the filter; true if sent. */
+  /** Sends one record unless it is a double, not under the filter or malformed; true if sent. */
   private recovered(record: VcdAuditRecord): boolean {
+    if (!isWellFormed(record)) {
+      // Skipped, not retried: reading it again would fail again, for ever.
+      const t = Date.parse((record as { timestamp?: string })?.timestamp ?? '');
+      if (Number.isFinite(t)) this.pendingSince = t;
+      this.handlers.failed(
+        new CodedError(
+          CatchUpCodes.BAD_RECORD,
+          `Skipped an audit record without a well-formed eventId, eventType, timestamp or ids: ${excerpt(record, 120)}`,
+        ),
+      );
+      return false;
+    }
     const topic = auditTopic(record);
     const notification = notificationFromAudit(record);
     const id = notification.eventId as string | undefined;

@@ -151,16 +151,51 @@ export function bareId(urn: string): string {
   return i === -1 ? urn : urn.slice(i + 1);
 }
 
-/** The `exp` claim of a JWT in ms, without verifying it (the server does that). */
-export function jwtExpiry(token: string): number | undefined {
+/**
+ * How long a JWT was granted for (`exp` − `iat`, in ms), without verifying it
+ * (the server does that). A lifetime, not a time: VCD's clock may differ from ours.
+ */
+export function jwtLifetime(token: string): number | undefined {
   const part = token.split('.')[1];
   if (!part) return undefined;
   try {
-    const claims = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as { exp?: unknown };
-    return typeof claims.exp === 'number' ? claims.exp * 1000 : undefined;
+    const claims = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as {
+      exp?: unknown;
+      iat?: unknown;
+    };
+    const { exp, iat } = claims ?? {};
+    return typeof exp === 'number' && typeof iat === 'number' && exp > iat ? (exp - iat) * 1000 : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Bounds on the lifetime a token is taken to have: a server that grants 0 s
+ * must not cause a login a moment, one that grants years must not overflow a
+ * timer (Node fires those at once).
+ */
+export const TOKEN_LIFETIME_MS = { min: 2000, max: 86_400_000, fallback: 30 * 60_000 } as const;
+
+/**
+ * The lifetime of a token, from what the server grants: the shortest of
+ * `expires_in` (seconds), the JWT's exp − iat and the session's idle timeout,
+ * within TOKEN_LIFETIME_MS. The caller measures it on the local clock from the
+ * login, so a VCD whose clock is off by hours still gets one login per lifetime.
+ */
+export function grantedLifetime(
+  token: string,
+  grant: { expiresInSeconds?: unknown; idleTimeoutMinutes?: unknown },
+): number {
+  const positive = (n: unknown, unit: number) =>
+    typeof n === 'number' && Number.isFinite(n) && n > 0 ? n * unit : undefined;
+  const granted = [
+    positive(grant.expiresInSeconds, 1000),
+    jwtLifetime(token),
+    positive(grant.idleTimeoutMinutes, 60_000),
+  ].filter((n): n is number => n !== undefined);
+  const lifetime = granted.length > 0 ? Math.min(...granted) : TOKEN_LIFETIME_MS.fallback;
+  return Math.min(TOKEN_LIFETIME_MS.max, Math.max(TOKEN_LIFETIME_MS.min, lifetime));
 }
 
 interface SessionBody {
@@ -421,6 +456,7 @@ export class VcdSession extends EventEmitter {
     const org = this.options.org.trim();
     const provider = isProviderOrg(org);
     const basic = Buffer.from(`${username.trim()}@${org}:${password}`, 'utf8').toString('base64');
+    // Lifetimes count from when the login was sent: on our clock, and never later than the server's.
     const issuedAt = Date.now();
     const res = await this.http.send(
       'POST',
@@ -443,9 +479,8 @@ export class VcdSession extends EventEmitter {
       throw new CodedError(VcdCodes.NOT_VCD, 'The login answer has no X-VMWARE-VCLOUD-ACCESS-TOKEN header.');
     }
     const body = this.parseSession(res.text);
-    const idleMs = (body.sessionIdleTimeoutMinutes ?? 30) * 60_000;
-    const expiresAt = Math.min(jwtExpiry(token) ?? Infinity, issuedAt + idleMs);
-    return { token, issuedAt, info: this.sessionInfo(body, version, expiresAt) };
+    const lifetime = grantedLifetime(token, { idleTimeoutMinutes: body.sessionIdleTimeoutMinutes });
+    return { token, issuedAt, info: this.sessionInfo(body, version, issuedAt + lifetime) };
   }
 
   private async loginWithApiToken(version: string): Promise<Credential> {
@@ -489,18 +524,14 @@ export class VcdSession extends EventEmitter {
     });
     this.checkAnswer(me, 'session');
     const body = this.parseSession(me.text);
-    const lifetimeMs =
-      typeof grant.expires_in === 'number' && grant.expires_in > 0
-        ? grant.expires_in * 1000
-        : (body.sessionIdleTimeoutMinutes ?? 30) * 60_000;
+    const lifetime = grantedLifetime(grant.access_token, {
+      expiresInSeconds: grant.expires_in,
+      idleTimeoutMinutes: body.sessionIdleTimeoutMinutes,
+    });
     return {
       token: grant.access_token,
       issuedAt,
-      info: this.sessionInfo(
-        body,
-        version,
-        Math.min(jwtExpiry(grant.access_token) ?? Infinity, issuedAt + lifetimeMs),
-      ),
+      info: this.sessionInfo(body, version, issuedAt + lifetime),
     };
   }
 

@@ -10,6 +10,7 @@ import {
   status,
   reportSetupError,
   shortCount,
+  toError,
 } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import type { Node, NodeAPI, NodeDef } from '../common/red';
@@ -140,7 +141,7 @@ export = function register(RED: NodeAPI): void {
           }
         },
         granted(filter) {
-          void missed?.granted(filter);
+          missed?.granted(filter).catch((err: unknown) => node.error(toError(err), { topic: template }));
         },
         refused(error) {
           view.show(status.error(ERROR_LABELS[error.code] ?? error.code));

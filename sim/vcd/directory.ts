@@ -125,16 +125,18 @@ export class Directory {
     return this.apiTokens.has(token);
   }
 
-  createSession(user: SimUser, lifetimeSec: number): SimSession {
+  /** A session and its JWT; `clockSkewSec` is how far VCD's clock (in iat/exp) runs ahead of the real one. */
+  createSession(user: SimUser, lifetimeSec: number, clockSkewSec = 0): SimSession {
     const now = Date.now();
     const id = randomUUID();
+    const vcdNow = now / 1000 + clockSkewSec;
     const claims = {
       iss: 'vcd-simulator',
       sub: user.name,
       org: user.org,
       jti: id,
-      iat: Math.floor(now / 1000),
-      exp: Math.floor(now / 1000 + lifetimeSec),
+      iat: Math.floor(vcdNow),
+      exp: Math.floor(vcdNow + lifetimeSec),
     };
     const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
     const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;

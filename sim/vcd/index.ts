@@ -6,7 +6,9 @@
  * strict; fault switches for what goes wrong in the field.
  */
 import type http from 'node:http';
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { connectAsync, type MqttClient } from 'mqtt';
 import WebSocket, { WebSocketServer, createWebSocketStream } from 'ws';
 import {
   Router,
@@ -42,6 +44,8 @@ export interface VcdSimOptions extends ServeOptions {
   apiTokens?: ApiTokenSpec[];
   /** Lifetime of every access token (JWT exp and expires_in). */
   tokenLifetimeSec?: number;
+  /** VCD's clock runs this many seconds ahead of ours (negative: behind); it shows in the JWT iat and exp. */
+  clockSkewSec?: number;
   /** Generated events per second (0: only what tests publish). */
   ratePerSec?: number;
   /** Close a message-bus connection when its token expires (default true). */
@@ -50,6 +54,14 @@ export interface VcdSimOptions extends ServeOptions {
   seed?: number;
   /** Serve /_sim/* control endpoints (default true). */
   control?: boolean;
+  /**
+   * An external MQTT broker (mqtt://host:port) to carry the message bus instead of the built-in one, for
+   * benchmarks: the simulator checks the Bearer token at the upgrade, then relays the bytes to the broker
+   * and publishes there. The broker itself checks nothing.
+   */
+  broker?: string;
+  /** With `broker`: accept upgrades without a token too (the core mqtt node cannot send the header). */
+  anonymousBus?: boolean;
 }
 
 export const DEFAULT_VERSIONS = [
@@ -116,6 +128,8 @@ export class VcdSimulator {
     brokerDownUntil: 0,
     tokenLifetimeSec: 1800,
     dropOnExpiry: true,
+    /** VCD's clock against ours, in seconds (JWT iat/exp); tokens still expire after their lifetime. */
+    clockSkewSec: 0,
   };
   readonly audit: AuditRecord[] = [];
   private readonly options: VcdSimOptions;
@@ -127,6 +141,8 @@ export class VcdSimulator {
   });
   private server!: SimServer;
   private broker!: AedesBroker;
+  /** With options.broker: the client that publishes there. */
+  private publisher: MqttClient | undefined;
   private generator: NodeJS.Timeout | undefined;
 
   private constructor(options: VcdSimOptions) {
@@ -134,6 +150,7 @@ export class VcdSimulator {
     this.directory = new Directory(options.users ?? DEFAULT_USERS, options.apiTokens ?? DEFAULT_API_TOKENS);
     this.faults.tokenLifetimeSec = options.tokenLifetimeSec ?? 1800;
     this.faults.dropOnExpiry = options.dropOnExpiry ?? true;
+    this.faults.clockSkewSec = options.clockSkewSec ?? 0;
     this.factory = new EventFactory(this.directory, seededRandom(options.seed ?? Date.now()));
   }
 
@@ -189,6 +206,10 @@ export class VcdSimulator {
   /** Publishes any text on a topic (tests use it for malformed messages). */
   publishRaw(topic: string, text: string, done: () => void = () => undefined): void {
     this.stats.published++;
+    if (this.publisher) {
+      this.publisher.publish(topic, text, { qos: 1 }, () => done());
+      return;
+    }
     this.broker.publish(
       { cmd: 'publish', topic, payload: Buffer.from(text, 'utf8'), qos: 1, retain: false, dup: false },
       done,
@@ -199,10 +220,14 @@ export class VcdSimulator {
    * Publishes `count` events as fast as the broker takes them (at most 500 in
    * flight); resolves when all are handed over. For benchmarks.
    */
-  async flood(count: number, options: EventOptions = {}): Promise<void> {
+  async flood(count: number, options: EventOptions = {}, ratePerSec = 0): Promise<void> {
     let inFlight = 0;
     let wake: (() => void) | undefined;
+    const started = performance.now();
     for (let i = 0; i < count; i++) {
+      // Paced: event i leaves at i / rate seconds (its timestamp is taken as it leaves).
+      const due = ratePerSec > 0 ? started + (i * 1000) / ratePerSec - performance.now() : 0;
+      if (due >= 1) await new Promise((r) => setTimeout(r, due));
       const { topic, envelope } = this.factory.next(options);
       inFlight++;
       this.publishRaw(topic, JSON.stringify(envelope), () => {
@@ -239,11 +264,15 @@ export class VcdSimulator {
       c.ws.terminate();
     }
     await new Promise<void>((resolve) => this.broker.close(() => resolve()));
+    await this.publisher?.endAsync();
     this.wss.close();
     await this.server.close();
   }
 
   private async startBroker(): Promise<void> {
+    if (this.options.broker) {
+      this.publisher = await connectAsync(this.options.broker, { protocolVersion: 4, reconnectPeriod: 0 });
+    }
     const { Aedes } = await import('aedes');
     this.broker = await Aedes.createBroker({
       authenticate: (client, username, password, done) => {
@@ -313,6 +342,9 @@ export class VcdSimulator {
     if (req.headers.authorization !== undefined) {
       session = this.directory.bearer(req.headers.authorization);
       if (!session) return reject(401, 'Unauthorized');
+    } else if (this.options.broker && !this.options.anonymousBus) {
+      // The external broker checks no MQTT login: the token at the upgrade is the only check.
+      return reject(401, 'Unauthorized');
     }
     const protocols = String(req.headers['sec-websocket-protocol'] ?? '')
       .split(',')
@@ -331,8 +363,21 @@ export class VcdSimulator {
         clearTimeout(conn.expiryTimer);
         this.connections.delete(conn);
       });
-      this.broker.handle(stream, req);
+      if (this.options.broker) this.relay(stream);
+      else this.broker.handle(stream, req);
     });
+  }
+
+  /** Relays a message-bus connection to the external broker, byte for byte. */
+  private relay(stream: Duplex): void {
+    const url = new URL(this.options.broker as string);
+    const tcp = net.connect(Number(url.port || 1883), url.hostname);
+    tcp.setNoDelay(true);
+    tcp.on('error', () => stream.destroy());
+    stream.on('error', () => tcp.destroy());
+    stream.on('close', () => tcp.destroy());
+    tcp.on('close', () => stream.destroy());
+    stream.pipe(tcp).pipe(stream);
   }
 
   private routes(): Router {
@@ -444,7 +489,7 @@ export class VcdSimulator {
       return vcdError(res, 401, 'UNAUTHORIZED', 'Invalid credentials');
     }
     this.stats.passwordLogins++;
-    const s = this.directory.createSession(user, this.faults.tokenLifetimeSec);
+    const s = this.directory.createSession(user, this.faults.tokenLifetimeSec, this.faults.clockSkewSec);
     sendJson(res, 200, this.directory.sessionJson(s, version), {
       'x-vmware-vcloud-access-token': s.token,
       'x-vmware-vcloud-token-type': 'Bearer',
@@ -466,7 +511,7 @@ export class VcdSimulator {
       return sendJson(res, 400, { error: 'invalid_grant', error_description: 'Invalid refresh token' });
     }
     this.stats.tokenLogins++;
-    const s = this.directory.createSession(used.user, this.faults.tokenLifetimeSec);
+    const s = this.directory.createSession(used.user, this.faults.tokenLifetimeSec, this.faults.clockSkewSec);
     sendJson(res, 200, {
       access_token: s.token,
       token_type: 'Bearer',
@@ -529,6 +574,7 @@ export class VcdSimulator {
       if (typeof body.auditDown === 'boolean') this.faults.auditDown = body.auditDown;
       if (typeof body.tokenLifetimeSec === 'number') this.faults.tokenLifetimeSec = body.tokenLifetimeSec;
       if (typeof body.dropOnExpiry === 'boolean') this.faults.dropOnExpiry = body.dropOnExpiry;
+      if (typeof body.clockSkewSec === 'number') this.faults.clockSkewSec = body.clockSkewSec;
       if (typeof body.ratePerSec === 'number') this.setRate(body.ratePerSec);
       sendJson(res, 200, this.faults);
     });
@@ -545,9 +591,9 @@ export class VcdSimulator {
       sendJson(res, 200, { expired: true });
     });
     r.on('POST', '/_sim/flood', async (req, res) => {
-      const body = JSON.parse(req.body || '{}') as EventOptions & { count?: number };
+      const body = JSON.parse(req.body || '{}') as EventOptions & { count?: number; ratePerSec?: number };
       const started = Date.now();
-      await this.flood(Math.min(1_000_000, body.count ?? 1000), body);
+      await this.flood(Math.min(2_000_000, body.count ?? 1000), body, body.ratePerSec);
       sendJson(res, 200, { published: body.count ?? 1000, ms: Date.now() - started });
     });
     r.on('POST', '/_sim/events', (req, res) => {

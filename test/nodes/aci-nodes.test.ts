@@ -141,6 +141,20 @@ describe('aci controller + aci subscribe nodes', function () {
     assert.equal(caught.length, 0);
   });
 
+  it('watches at most 1000 entries, however many a flow asks for', async () => {
+    const { caught } = await load(flow({ subscriptions: 'fvBD' }));
+    await subscribed(1);
+    const many = Array.from({ length: 1000 }, (_, i) => `uni/tn-t${i}`);
+    helper.getNode('sub').receive({ subscribe: many });
+    const msg = await waitFor(() => caught[0], 'the refusal at Catch');
+    assert.equal((msg.error as { code: string }).code, 'APIC_INPUT_INVALID');
+    assert.match((msg.error as { message: string }).message, /1001 entries.*at most 1000/);
+    assert.deepEqual(
+      sim.liveSubscriptions.map((s) => s.target),
+      ['fvBD'],
+    );
+  });
+
   it('refuses bad input messages with a code, changing nothing', async () => {
     const { caught } = await load(flow({ subscriptions: 'fvBD' }));
     await subscribed(1);

@@ -151,7 +151,7 @@ describe('event decode node', () => {
         headers: {},
         payload: '<?xml version="1.0"?><!DOCTYPE f [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>',
       }),
-      `${'<a>'.repeat(20_000)}${'</a>'.repeat(20_000)}`,
+      `${'<a>'.repeat(2000)}${'</a>'.repeat(2000)}`,
       'x'.repeat(2 * 1024 * 1024),
     ];
     for (const payload of inputs) helper.getNode('n').receive({ payload });

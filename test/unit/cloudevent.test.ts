@@ -56,6 +56,23 @@ describe('CloudEvents encoding', () => {
     assert.throws(() => percentDecode('%C3'), { code: 'CE_INVALID' }, 'a lone UTF-8 lead byte');
   });
 
+  it('percent-encodes exactly space, ", % and what lies outside U+0021..U+007E, alone or among safe characters', () => {
+    for (let c = 0; c < 0x100; c++) {
+      const ch = String.fromCharCode(c);
+      const safe = c > 0x20 && c < 0x7f && ch !== '"' && ch !== '%';
+      const escaped = [...Buffer.from(ch, 'utf8')]
+        .map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`)
+        .join('');
+      assert.equal(percentEncode(ch), safe ? ch : escaped, `U+${c.toString(16)}`);
+      assert.equal(
+        percentEncode(`urn:a-${ch}-z`),
+        `urn:a-${safe ? ch : escaped}-z`,
+        `U+${c.toString(16)} inside`,
+      );
+    }
+    assert.equal(percentEncode(''), '');
+  });
+
   it('binary mode: ce-* headers, Content-Type for datacontenttype, the data as body', () => {
     const { headers, body } = toBinary(fromInfraEvent({ ...infra, subject: 'vm lab-é' }));
     assert.equal(headers['ce-specversion'], '1.0');
@@ -128,6 +145,22 @@ describe('CloudEvents encoding', () => {
     assert.equal(a.id, b.id);
     assert.notEqual(a.id, c.id);
     assert.equal(fromPayload('x', { type: 't', source: '/s', id: 'given' }).id, 'given');
+  });
+
+  it('takes a source that is a URI-reference and a dataschema that is an absolute URI, as the SDK does', () => {
+    const attrs = { type: 't', source: '/s' };
+    for (const source of ['[', 'a[b]', '/x]']) {
+      assert.throws(() => fromPayload(1, { ...attrs, source }), { code: 'CE_INVALID' }, source);
+    }
+    assert.equal(fromPayload(1, { ...attrs, source: 'https://[::1]:8080/x' }).source, 'https://[::1]:8080/x');
+    for (const dataschema of ['/schemas/v1', 'A:']) {
+      assert.throws(() => fromPayload(1, { ...attrs, dataschema }), { code: 'CE_INVALID' }, dataschema);
+    }
+    const ce = fromPayload(1, { ...attrs, dataschema: 'https://example.com/v1.json' });
+    assert.equal(
+      (HTTP.toEvent({ headers: toBinary(ce).headers, body: '1' }) as { dataschema?: string }).dataschema,
+      ce.dataschema,
+    );
   });
 
   it('checks extension names and the required attributes', () => {

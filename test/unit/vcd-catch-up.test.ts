@@ -141,10 +141,45 @@ describe('missed VCD events (audit-trail recovery)', () => {
     await missed.granted(FILTER);
     for (let n = 2; n <= 11; n++) records.push(record(n));
     await missed.granted(FILTER);
-    // Pages of two from e1: [e1 e2] [e3 e4] [e5 e6]: four sent by the third page, e7..e11 left.
-    assert.deepEqual(delivered, ['e2', 'e3', 'e4', 'e5', 'e6']);
+    // Pages of two from e1: [e1 e2] [e3 e4]: four read (e1 was the mark, dropped), e5..e11 left.
+    assert.deepEqual(delivered, ['e2', 'e3', 'e4']);
     assert.equal(errors[0]?.code, 'VCD_CATCHUP_TRUNCATED');
-    assert.equal(errors[0]?.details?.left, 5);
+    assert.equal(errors[0]?.details?.left, 7);
+  });
+
+  it('counts the records it reads, not only those it sends: records of others do not page on for ever', async () => {
+    const records = [record(1)];
+    const trail = auditTrail(records);
+    const { missed, delivered, errors } = recovery(trail, { maxRecords: 4 });
+    await missed.granted(FILTER);
+    for (let n = 2; n <= 40; n++) records.push(record(n, OTHER));
+    const before = trail.paths.length;
+    await missed.granted(FILTER);
+    assert.deepEqual(delivered, []);
+    assert.equal(trail.paths.length - before, 2, 'two pages of two records');
+    assert.equal(errors[0]?.code, 'VCD_CATCHUP_TRUNCATED');
+  });
+
+  it('skips a record with a malformed id with a coded error, and recovers the rest once', async () => {
+    const records: Record<string, unknown>[] = [record(1)];
+    const trail = auditTrail(records as ReturnType<typeof record>[]);
+    const { missed, delivered, errors } = recovery(trail);
+    await missed.granted(FILTER);
+    records.push(
+      record(2),
+      { ...record(3), eventId: 42 },
+      { ...record(4), user: { name: 'x', id: { urn: 'not a string' } } },
+      { ...record(5), eventId: 'urn:vcloud:audit:../../e5 <script>' },
+      record(6),
+    );
+    await missed.granted(FILTER);
+    await new Promise((r) => setTimeout(r, 100)); // a retry would come after 20 ms
+    assert.deepEqual(delivered, ['e2', 'e6']);
+    assert.deepEqual(
+      errors.map((e) => e.code),
+      ['VCD_CATCHUP_BAD_RECORD', 'VCD_CATCHUP_BAD_RECORD', 'VCD_CATCHUP_BAD_RECORD'],
+    );
+    missed.close();
   });
 
   it('reports its progress page by page (records read of the total VCD counts), then that it is over', async () => {

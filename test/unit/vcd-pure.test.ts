@@ -3,7 +3,14 @@ import { Backoff, retryAfterMs } from '../../nodes/common/backoff';
 import { classifyNetworkError } from '../../nodes/common/errors';
 import { shortCount, status } from '../../nodes/common/glue';
 import { parseVcdEnvelope } from '../../nodes/events/decode/vcd-envelope';
-import { bareId, compareVersions, jwtExpiry, negotiateVersion, parseVersions } from '../../nodes/vcd/session';
+import {
+  bareId,
+  compareVersions,
+  grantedLifetime,
+  jwtLifetime,
+  negotiateVersion,
+  parseVersions,
+} from '../../nodes/vcd/session';
 import { expandTopic, topicMatches, validateTopic } from '../../nodes/vcd/topics';
 
 describe('VCD topics', () => {
@@ -104,11 +111,26 @@ describe('VCD versions', () => {
     assert.throws(() => negotiateVersion([]), { code: 'VCD_NOT_VCD' });
   });
 
-  it('reads URNs and JWT expiry', () => {
+  it('reads URNs and the lifetime a JWT was granted (exp − iat), never its absolute expiry', () => {
     assert.equal(bareId('urn:vcloud:org:abc-123'), 'abc-123');
-    const jwt = `x.${Buffer.from(JSON.stringify({ exp: 1700000000 })).toString('base64url')}.y`;
-    assert.equal(jwtExpiry(jwt), 1700000000 * 1000);
-    assert.equal(jwtExpiry('not-a-jwt'), undefined);
+    const jwt = (claims: object) => `x.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.y`;
+    assert.equal(jwtLifetime(jwt({ iat: 1700000000, exp: 1700001800 })), 1800_000);
+    assert.equal(jwtLifetime(jwt({ exp: 1700000000 })), undefined, 'no iat: no lifetime');
+    assert.equal(jwtLifetime(jwt({ iat: 1700000000, exp: 1700000000 })), undefined);
+    assert.equal(jwtLifetime('not-a-jwt'), undefined);
+  });
+
+  it('takes the shortest lifetime the server grants, within sane bounds', () => {
+    const jwt = `x.${Buffer.from(JSON.stringify({ iat: 100, exp: 1300 })).toString('base64url')}.y`;
+    assert.equal(grantedLifetime(jwt, { expiresInSeconds: 600, idleTimeoutMinutes: 30 }), 600_000);
+    assert.equal(grantedLifetime(jwt, { idleTimeoutMinutes: 30 }), 1200_000);
+    assert.equal(grantedLifetime('opaque', { idleTimeoutMinutes: 5 }), 300_000);
+    assert.equal(grantedLifetime('opaque', {}), 30 * 60_000, 'nothing granted: the usual 30 min');
+    // 0 or a negative value is no grant; a tiny one is raised, a huge one capped (timers overflow past 24.8 days).
+    assert.equal(grantedLifetime('opaque', { expiresInSeconds: 0, idleTimeoutMinutes: 0 }), 30 * 60_000);
+    assert.equal(grantedLifetime('opaque', { expiresInSeconds: 0.001 }), 2000);
+    assert.equal(grantedLifetime('opaque', { expiresInSeconds: 1e12 }), 86_400_000);
+    assert.equal(grantedLifetime('opaque', { expiresInSeconds: '60' }), 30 * 60_000, 'a string is no number');
   });
 });
 

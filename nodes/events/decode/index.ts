@@ -18,7 +18,7 @@ import { DecodeCodes, asDecodeError, decodeError } from './errors';
 import { isVcdNotification, vcdEnvelopeObjectEvent, vcdNotificationEvent } from './vcd';
 import { vcdAmqpEvent } from './vcd-amqp';
 import { isVcdAuditPage, isVcdAuditRecord, vcdAuditEvents } from './vcd-audit';
-import { looksLikeEnvelope } from './vcd-envelope';
+import { MAX_XML_BYTES, looksLikeEnvelope } from './vcd-envelope';
 
 export { DecodeCodes } from './errors';
 
@@ -41,11 +41,19 @@ export interface DecodeOptions {
   format?: DecodeFormat;
   /** The system's URL, used as `source` where the input does not name one. */
   source?: string;
-  /** Largest text or Buffer input, in bytes (default 16 MiB). */
+  /** Largest input in bytes, text, Buffer or object (default 1 MiB). */
   maxBytes?: number;
+  /** Largest XML text, in bytes (default 64 KiB, and never more than maxBytes). */
+  maxXmlBytes?: number;
 }
 
-export const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
+/**
+ * Real notifications are a few KB; a megabyte is far beyond any, yet reads in
+ * milliseconds as JSON. XML reads at about 1 s per MB, so it gets less: an
+ * event loop blocked for seconds by one message stops every flow.
+ */
+export const DEFAULT_MAX_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_XML_BYTES = MAX_XML_BYTES;
 
 export interface Decoded {
   format: Exclude<DecodeFormat, 'auto'>;
@@ -61,20 +69,56 @@ function text(payload: unknown): string | undefined {
   return raw?.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
 }
 
+function textBytes(text: string, maxBytes: number): number {
+  // A string has at least as many bytes as characters, at most three times as many.
+  return text.length > maxBytes || text.length * 3 <= maxBytes ? text.length : Buffer.byteLength(text);
+}
+
+/**
+ * About how many bytes a value would take as JSON, counting only until it
+ * passes `limit` (so a huge object costs no more than a small one), each object
+ * once (a circular one ends). Binary data counts its length.
+ */
+export function estimateSize(value: unknown, limit: number): number {
+  let size = 0;
+  const seen = new Set<object>();
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && size <= limit) {
+    const v = stack.pop();
+    if (typeof v === 'string') size += textBytes(v, limit) + 2;
+    else if (v === null || typeof v !== 'object') size += typeof v === 'number' ? String(v).length : 5;
+    else if (ArrayBuffer.isView(v)) size += v.byteLength;
+    else if (!seen.has(v)) {
+      seen.add(v);
+      size += 2;
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length && size + i <= limit; i++) stack.push(v[i]);
+        size += v.length;
+      } else {
+        for (const key in v) {
+          if (!Object.hasOwn(v, key)) continue;
+          size += key.length + 4;
+          if (size > limit) break;
+          stack.push((v as Record<string, unknown>)[key]);
+        }
+      }
+    }
+  }
+  return size;
+}
+
 function checkSize(payload: unknown, maxBytes: number): void {
   const size =
     typeof payload === 'string'
-      ? // a string has at least as many bytes as characters, at most three times as many
-        payload.length > maxBytes || payload.length * 3 <= maxBytes
-        ? payload.length
-        : Buffer.byteLength(payload)
-      : Buffer.isBuffer(payload)
-        ? payload.length
+      ? textBytes(payload, maxBytes)
+      : payload !== null && typeof payload === 'object'
+        ? estimateSize(payload, maxBytes)
         : 0;
   if (size > maxBytes) {
+    const what = typeof payload === 'object' && !Buffer.isBuffer(payload) ? 'about ' : '';
     throw decodeError(
       DecodeCodes.TOO_LARGE,
-      `The input has ${size} bytes, more than the ${maxBytes} this node accepts`,
+      `The input has ${what}${size} bytes, more than the ${maxBytes} this node accepts`,
       payload,
     );
   }
@@ -112,14 +156,15 @@ export function detectFormat(value: unknown, httpHeaders?: HeaderBag): Exclude<D
 /** Decodes one input into one or more InfraEvents. Throws CodedErrors (DECODE_*), and only those. */
 export function decode(input: DecodeInput, options: DecodeOptions = {}): Decoded {
   try {
-    checkSize(input.payload, options.maxBytes ?? DEFAULT_MAX_BYTES);
-    return decodeChecked(input, options);
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    checkSize(input.payload, maxBytes);
+    return decodeChecked(input, options, Math.min(maxBytes, options.maxXmlBytes ?? DEFAULT_MAX_XML_BYTES));
   } catch (err) {
     throw asDecodeError(err, input.payload);
   }
 }
 
-function decodeChecked(input: DecodeInput, options: DecodeOptions): Decoded {
+function decodeChecked(input: DecodeInput, options: DecodeOptions, maxXmlBytes: number): Decoded {
   const told = options.format && options.format !== 'auto' ? options.format : undefined;
   const binary = isBinaryCloudEvent(input.httpHeaders);
   const raw = text(input.payload);
@@ -127,8 +172,16 @@ function decodeChecked(input: DecodeInput, options: DecodeOptions): Decoded {
   let value: unknown = input.payload;
   if (raw !== undefined && !binary) {
     const start = raw.trimStart()[0];
-    if (start === '<' || told === 'vcd-amqp') value = raw;
-    else if (!told && start !== '{' && start !== '[') {
+    if (start === '<' || told === 'vcd-amqp') {
+      if (raw.length > maxXmlBytes) {
+        throw decodeError(
+          DecodeCodes.TOO_LARGE,
+          `The XML input has ${raw.length} characters, more than the ${maxXmlBytes} bytes of XML this node accepts`,
+          raw,
+        );
+      }
+      value = raw;
+    } else if (!told && start !== '{' && start !== '[') {
       throw decodeError(DecodeCodes.UNKNOWN_FORMAT, 'The input is neither JSON nor XML', raw);
     } else value = parseJson(raw);
   }

@@ -35,12 +35,22 @@ function contentType(headers: Record<string, unknown>): string {
   return '';
 }
 
+/** XML is slow to read (about 1 s per MB): real notifications are a few KB, so 64 KiB is plenty. */
+export const MAX_XML_BYTES = 64 * 1024;
+
 /** Parses an inner payload string as JSON or XML; plain text stays as it is. */
 export function parseInnerPayload(raw: string, type: string): unknown {
   const text = raw.trim();
   const isXml = type.includes('xml') || text.startsWith('<');
   const isJson = type.includes('json') || text.startsWith('{') || text.startsWith('[');
   if (isXml && !isJson) {
+    if (text.length > MAX_XML_BYTES) {
+      throw decodeError(
+        DecodeCodes.TOO_LARGE,
+        `The envelope payload is XML of ${text.length} characters, more than the ${MAX_XML_BYTES} accepted`,
+        raw,
+      );
+    }
     try {
       return parseXml(text);
     } catch (err) {

@@ -1,0 +1,52 @@
+/**
+ * Property-based fuzzing with fast-check. FUZZ_RUNS is the number of runs of
+ * all properties together (a few thousand in `npm test`, 200,000 in
+ * `npm run test:fuzz`); each property gets its share. The slowest input of each
+ * property is reported, never asserted: timings belong to benchmarks.
+ */
+import fc from 'fast-check';
+import { excerpt } from '../../nodes/common/http';
+
+const TOTAL_RUNS = Number(process.env.FUZZ_RUNS) || 4000;
+const properties: string[] = [];
+const slowest: { property: string; ms: number; input: string }[] = [];
+
+/** How long `run` takes, in ms (it may throw: the property then fails). */
+function timed(run: () => void): number {
+  const started = process.hrtime.bigint();
+  run();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+/** Declares a property (at load time, so every property's share is known before the first one runs). */
+export function property<T>(name: string, arbitrary: fc.Arbitrary<T>, check: (value: T) => void): void {
+  properties.push(name);
+  it(name, function () {
+    this.timeout(0);
+    const runs = Math.max(100, Math.ceil(TOTAL_RUNS / properties.length));
+    let worst = { ms: -1, input: '' };
+    fc.assert(
+      fc.property(arbitrary, (value) => {
+        const ms = timed(() => check(value));
+        // A garbage collection or another process can stall any one run: a new worst is timed again.
+        if (ms > worst.ms) {
+          const again = Math.min(
+            ms,
+            timed(() => check(value)),
+          );
+          if (again > worst.ms) worst = { ms: again, input: excerpt(value, 60) };
+        }
+      }),
+      { numRuns: runs },
+    );
+    slowest.push({ property: name, ...worst });
+  });
+}
+
+after(function () {
+  if (slowest.length === 0) return;
+  const lines = slowest
+    .sort((a, b) => b.ms - a.ms)
+    .map((s) => `      ${s.ms.toFixed(1).padStart(7)} ms  ${s.property}  (${s.input})`);
+  console.log(`    slowest input per property (${TOTAL_RUNS} runs in all):\n${lines.join('\n')}`);
+});
