@@ -157,9 +157,7 @@ export function onInput(
 
 /**
  * Reports settings a node cannot work with: a red status now, and the error
- * once the flows have started, because Node-RED wires up Catch nodes only after
- * every node of the flow exists (an error raised while constructing never
- * reaches them).
+ * once the flows have started (`reportOnStart`).
  */
 export function reportSetupError(RED: NodeAPI, node: Node, error: Error, shown: NodeStatus | string): void {
   if (typeof shown === 'string') shown = status.error(shown);
@@ -168,7 +166,16 @@ export function reportSetupError(RED: NodeAPI, node: Node, error: Error, shown: 
   metrics.error((error as CodedError).code);
   metrics.status = shown;
   node.status(shown);
-  const report = () => node.error(error, {});
+  reportOnStart(RED, node, error);
+}
+
+/**
+ * Sends an error found while constructing to Catch once the flows have
+ * started: Node-RED wires up Catch nodes only after every node of the flow
+ * exists, so an error raised earlier never reaches them.
+ */
+export function reportOnStart(RED: NodeAPI, node: Node, error: Error, msg: NodeMessage = {}): void {
+  const report = () => node.error(error, msg);
   RED.events.once('flows:started', report);
   node.on('close', (_removed: boolean, done: () => void) => {
     RED.events.removeListener('flows:started', report);
