@@ -68,6 +68,8 @@ export interface NodeAPI {
       options?: { credentials?: Record<string, { type: 'text' | 'password' }> },
     ): void;
     getNode(id: string): unknown;
+    /** Every node of the deployed configuration, disabled ones included. */
+    eachNode(callback: (node: NodeDef) => void): void;
     getCredentials(id: string): Record<string, string | undefined> | undefined;
     addCredentials(id: string, credentials: Record<string, string | undefined>): void;
   };

@@ -33,6 +33,8 @@ import {
 } from './cloudevent';
 import { Delivery, DeliveryCodes, type DeliveryMode, type DeliveryStats, type FullPolicy } from './delivery';
 import { parseExtensionLines, parseHeaderLines } from './emit-settings';
+import { type EmitSpool, openEmitSpool } from './emit-spool';
+import type { SpoolStats } from './spool/spooled-delivery';
 
 interface EmitDef extends NodeDef {
   url: string;
@@ -53,6 +55,10 @@ interface EmitDef extends NodeDef {
   concurrency: number | string;
   onFull: FullPolicy;
   handshake: boolean;
+  /** Where taken events wait: `memory` (also for flows saved before the spool existed) or `disk`. */
+  spool?: 'memory' | 'disk';
+  /** MB on disk. */
+  spoolLimit?: number | string;
 }
 
 interface EmitCredentials {
@@ -63,9 +69,12 @@ interface EmitCredentials {
   secretHeader: string;
 }
 
-/** Queue depth and counts, in under 20 characters; anything lost or failed is never green. */
-function statusOf(s: DeliveryStats): ReturnType<typeof status.connected> {
-  const q = `q ${shortCount(s.queued + s.inFlight + s.waiting)}`;
+/** Queue depth (or events in the spool) and counts, in under 20 characters; anything lost or failed is never green. */
+function statusOf(s: DeliveryStats & Partial<SpoolStats>): ReturnType<typeof status.connected> {
+  const q =
+    s.spooled === undefined
+      ? `q ${shortCount(s.queued + s.inFlight + s.waiting)}`
+      : `spool ${shortCount(s.spooled + s.waiting)}`;
   if (s.gone) return status.error('sink gone (410)');
   if (s.failed > 0 && s.delivered === 0) return status.error(`${q} · failed ${shortCount(s.failed)}`);
   if (s.dropped > 0)
@@ -104,6 +113,7 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     const view = new StatusThrottle(node);
     let delivery: Delivery | undefined;
+    let spool: EmitSpool | undefined;
     let setup: CodedError | undefined;
     const defaults: MessageAttributes = {
       type: def.ceType?.trim() || undefined,
@@ -114,6 +124,10 @@ export = function register(RED: NodeAPI): void {
     const mode: DeliveryMode = ['binary', 'structured', 'batch'].includes(def.mode) ? def.mode : 'binary';
     let closing = false;
     const metrics = metricsFor(node);
+    const showCounts = (s: DeliveryStats & Partial<SpoolStats>) => {
+      metrics.fromDelivery(s);
+      view.update(statusOf(s));
+    };
 
     try {
       extensions = parseExtensionLines(def.extensions);
@@ -145,11 +159,11 @@ export = function register(RED: NodeAPI): void {
           onFull: ['wait', 'drop-oldest', 'reject-new'].includes(def.onFull) ? def.onFull : 'wait',
           handshake: def.handshake === true,
           origin: `node-red-${node.id}`,
+          // Events in a spool on disk outlive the flow: at close, only requests in flight are worth waiting for.
+          ...(def.spool === 'disk' ? { closeGraceMs: 1000 } : {}),
         });
-        delivery.on('change', (s: DeliveryStats) => {
-          metrics.fromDelivery(s);
-          view.update(statusOf(s));
-        });
+        // With a spool, its own counts (which include the delivery's) are shown instead.
+        delivery.on('change', (s: DeliveryStats) => spool || showCounts(s));
         delivery.on('gone', (err: CodedError) => {
           metrics.setState('sink gone');
           metrics.error(err.code);
@@ -157,6 +171,15 @@ export = function register(RED: NodeAPI): void {
           node.error(err, { payload: undefined });
         });
         view.show(status.connected(undefined, 'ready'));
+        if (def.spool === 'disk') {
+          spool = openEmitSpool(RED, node, delivery, {
+            limitMb: numberSetting(def.spoolLimit, 100, 1, 1_000_000),
+            window: numberSetting(def.queueLimit, 1000, 1, 1_000_000),
+            onFull: ['wait', 'drop-oldest', 'reject-new'].includes(def.onFull) ? def.onFull : 'wait',
+            failuresWired: (node.wires?.[1]?.length ?? 0) > 0,
+            onChange: showCounts,
+          });
+        }
       }
     } catch (err) {
       setup = err as CodedError;
@@ -197,6 +220,8 @@ export = function register(RED: NodeAPI): void {
           return;
         }
         try {
+          // With the spool on disk, the event is taken once written; its result comes later.
+          if (spool) return await spool.take(ce, msg);
           const result = await delivery.send(ce);
           send([
             { ...msg, payload: result, cloudevent: { id: ce.id, source: ce.source, type: ce.type } },
@@ -222,10 +247,11 @@ export = function register(RED: NodeAPI): void {
       { statusOnError: false },
     );
 
-    onClose(node, async () => {
+    onClose(node, async (removed) => {
       closing = true;
       view.stop();
       if (!delivery) return;
+      await spool?.close(removed);
       // Node-RED waits 15 s for a node to close: drain what it can in less, then let go.
       const { lost, ids } = await delivery.close();
       if (lost > 0) {

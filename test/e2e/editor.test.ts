@@ -269,6 +269,11 @@ describe('the editor (Chromium)', function () {
     await page.selectOption('#node-input-authType', 'bearer');
     assert.equal(await page.isVisible('#node-input-token'), true);
     assert.equal(await page.isVisible('#node-input-password'), false);
+    // The spool's limit matters only on disk.
+    assert.equal(await page.inputValue('#node-input-spool'), 'memory');
+    assert.equal(await page.isVisible('#node-input-spoolLimit'), false);
+    await page.selectOption('#node-input-spool', 'disk');
+    assert.equal(await page.isVisible('#node-input-spoolLimit'), true);
     // A token over plain http:// draws a note under the URL.
     assert.equal(await page.isVisible('#ce-emit-cleartext-warning'), false);
     await page.fill('#node-input-url', 'http://sink.example.com/events');

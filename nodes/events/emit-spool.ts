@@ -1,0 +1,126 @@
+/**
+ * cloudevent emit with `spool: disk`: opens the node's spool under
+ * `<userDir>/dcevents/spool/`, turns what the spool reports into the node's
+ * outputs (1: delivered, 2: failed or dropped) and warnings, and removes the
+ * files when the node is deleted (not when it is redeployed or restarted).
+ */
+import { CodedError, errorMessage } from '../common/errors';
+import { status } from '../common/glue';
+import { metricsFor } from '../common/metrics';
+import { NodeFiles } from '../common/node-files';
+import type { Node, NodeAPI, NodeMessage } from '../common/red';
+import { toJsonObject } from './cloudevent';
+import { DeliveryCodes, type Delivery, type DeliveryResult, type FullPolicy } from './delivery';
+import {
+  type EventMeta,
+  type SpoolStats,
+  type SpooledEvent,
+  SpooledDelivery,
+} from './spool/spooled-delivery';
+
+export const SPOOL_PURPOSE = 'spool';
+const SPOOL_FAILED = 'CE_SPOOL_FAILED';
+
+export interface EmitSpool {
+  /** Resolves once the event is on disk (it then counts as taken). */
+  take(ce: Parameters<SpooledDelivery['take']>[0], msg: NodeMessage): Promise<void>;
+  /** Closes the spool (keeping it), or removes it when the node was deleted. */
+  close(removed: boolean): Promise<void>;
+}
+
+export interface EmitSpoolSettings {
+  limitMb: number;
+  window: number;
+  onFull: FullPolicy;
+  /** Output 2 is wired: failed events leave there, else they go to Catch. */
+  failuresWired: boolean;
+  onChange(stats: SpoolStats): void;
+}
+
+function metaOf(msg: NodeMessage): EventMeta {
+  return {
+    ...(typeof msg._msgid === 'string' ? { _msgid: msg._msgid } : {}),
+    ...(typeof msg.topic === 'string' ? { topic: msg.topic } : {}),
+  };
+}
+
+function outputOf(event: SpooledEvent): NodeMessage {
+  const { ce, meta } = event;
+  return { ...meta, cloudevent: { id: ce.id, source: ce.source, type: ce.type } };
+}
+
+export function openEmitSpool(
+  RED: NodeAPI,
+  node: Node,
+  delivery: Delivery,
+  settings: EmitSpoolSettings,
+): EmitSpool {
+  const userDir = RED.settings.userDir;
+  if (!userDir) {
+    throw new CodedError(
+      DeliveryCodes.CONFIG_INVALID,
+      "A spool on disk needs Node-RED's user directory (settings.userDir).",
+    );
+  }
+  const files = new NodeFiles(userDir, SPOOL_PURPOSE);
+  let dir: string;
+  try {
+    dir = files.folderOf(node.id);
+  } catch (err) {
+    throw new CodedError(SPOOL_FAILED, `The spool folder cannot be made: ${errorMessage(err)}`);
+  }
+  const opening = SpooledDelivery.open(
+    delivery,
+    { dir, limitBytes: settings.limitMb * 1024 * 1024, window: settings.window, onFull: settings.onFull },
+    (text) => node.warn(text),
+  ).catch((err: unknown) => {
+    throw new CodedError(SPOOL_FAILED, `The spool could not be opened: ${errorMessage(err)}`);
+  });
+  const metrics = metricsFor(node);
+  opening.then(
+    (spool) => {
+      spool.on('change', settings.onChange);
+      spool.on('warning', (text: string) => node.warn(text));
+      spool.on('delivered', (event: SpooledEvent, result: DeliveryResult) => {
+        metrics.sent++;
+        node.send([{ ...outputOf(event), payload: result }, null]);
+      });
+      spool.on('failed', (event: SpooledEvent, err: CodedError) => {
+        const msg = { ...outputOf(event), payload: toJsonObject(event.ce) };
+        const error = { code: err.code ?? DeliveryCodes.FAILED, message: errorMessage(err), ...err.details };
+        metrics.error(err.code);
+        if (settings.failuresWired) {
+          metrics.sent++;
+          node.send([null, { ...msg, error }]);
+        } else node.error(err, msg);
+      });
+      settings.onChange(spool.stats);
+    },
+    (err: CodedError) => {
+      node.status(status.error('spool failed'));
+      node.error(err);
+    },
+  );
+
+  return {
+    take: async (ce, msg) => (await opening).take(ce, metaOf(msg)),
+    close: async (removed) => {
+      const spool = await opening.catch(() => undefined);
+      const { kept, lost } = (await spool?.close()) ?? { kept: 0, lost: 0 };
+      if (lost > 0)
+        node.warn(
+          `${lost} event${lost === 1 ? '' : 's'} waiting for room in the spool were not taken when the flow stopped.`,
+        );
+      if (!removed) {
+        if (kept > 0) node.log(`${kept} event${kept === 1 ? '' : 's'} kept in the spool for the next start.`);
+        return;
+      }
+      // Deleted, unless the node is still in the flows: disabled (it, or its flow) or moved to another flow.
+      RED.events.once('flows:started', () => {
+        let kept = false;
+        RED.nodes.eachNode((n) => (kept ||= n.id === node.id));
+        if (!kept) files.remove(node.id);
+      });
+    },
+  };
+}

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { CodedError } from '../../nodes/common/errors';
+import { type CloudEvent, fromPayload } from '../../nodes/events/cloudevent';
+import { Delivery, type DeliveryOptions } from '../../nodes/events/delivery';
+import {
+  type SpoolOptions,
+  type SpooledEvent,
+  SpooledDelivery,
+} from '../../nodes/events/spool/spooled-delivery';
+import { SinkSimulator } from '../../sim/sink';
+import { waitFor } from '../support/wait';
+
+const event = (n: number): CloudEvent =>
+  fromPayload({ n }, { type: 'com.example.test', source: '/tests', id: `e-${n}` });
+
+describe('spooled delivery (spool on disk, against the sink simulator)', () => {
+  let sink: SinkSimulator;
+  let dir: string;
+  const open: SpooledDelivery[] = [];
+
+  beforeEach(async () => {
+    sink = await SinkSimulator.start();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spool-'));
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+    await sink.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function start(
+    options: Partial<SpoolOptions> = {},
+    delivery: Partial<DeliveryOptions> = {},
+  ): Promise<{ spool: SpooledDelivery; delivered: string[]; failed: { id: string; code: string }[] }> {
+    const d = new Delivery({
+      url: `${sink.url}/events`,
+      tls: { ca: sink.cert },
+      retry: { initialMs: 20, maxMs: 100, budgetMs: 60_000 },
+      closeGraceMs: 200,
+      ...delivery,
+    });
+    const spool = await SpooledDelivery.open(d, {
+      dir,
+      limitBytes: 1024 * 1024,
+      window: 10,
+      onFull: 'wait',
+      ...options,
+    });
+    open.push(spool);
+    const delivered: string[] = [];
+    const failed: { id: string; code: string }[] = [];
+    spool.on('delivered', (e: SpooledEvent) => delivered.push(e.ce.id));
+    spool.on('failed', (e: SpooledEvent, err: CodedError) => failed.push({ id: e.ce.id, code: err.code }));
+    return { spool, delivered, failed };
+  }
+
+  const receivedIds = () => sink.received.map((r) => String(r.event.id));
+
+  it('delivers taken events and empties the spool as the sink acknowledges them', async () => {
+    const { spool, delivered } = await start();
+    for (let n = 1; n <= 30; n++) await spool.take(event(n), { topic: 't' });
+    await waitFor(() => delivered.length === 30, '30 deliveries');
+    assert.deepEqual(receivedIds().sort(), Array.from({ length: 30 }, (_, i) => `e-${i + 1}`).sort());
+    await waitFor(() => spool.stats.spooled === 0, 'an empty spool');
+  });
+
+  it('after a restart sends what the sink had not acknowledged first, in order, then new events', async () => {
+    sink.setDown(true);
+    const first = await start({ window: 5 }, { concurrency: 1 });
+    for (let n = 1; n <= 40; n++) await first.spool.take(event(n), {});
+    assert.equal(first.spool.stats.spooled, 40);
+    await first.spool.close();
+    open.length = 0;
+    sink.setDown(false);
+    const second = await start({ window: 5 }, { concurrency: 1 });
+    await second.spool.take(event(41), {});
+    await waitFor(() => second.delivered.length === 41, '41 deliveries');
+    assert.deepEqual(
+      receivedIds(),
+      Array.from({ length: 41 }, (_, i) => `e-${i + 1}`),
+    );
+  });
+
+  it('holds only the window in memory; the rest is read back from disk, in order', async () => {
+    sink.setDown(true);
+    const { spool, delivered } = await start({ window: 3 }, { concurrency: 1 });
+    for (let n = 1; n <= 30; n++) await spool.take(event(n), {});
+    const held = spool as unknown as { fresh: Map<number, unknown>; handed: number };
+    assert.ok(held.fresh.size <= 3 && held.handed <= 3, `${held.fresh.size} + ${held.handed} in memory`);
+    sink.setDown(false);
+    await waitFor(() => delivered.length === 30, '30 deliveries', 15_000);
+    assert.deepEqual(
+      receivedIds(),
+      Array.from({ length: 30 }, (_, i) => `e-${i + 1}`),
+    );
+  });
+
+  it('an event the sink refuses leaves by failure and is not sent again after a restart', async () => {
+    const { spool, failed } = await start({}, { retry: { initialMs: 20, budgetMs: 0 } });
+    sink.failNext(1, 400);
+    await spool.take(event(1), {});
+    await waitFor(() => failed.length === 1, 'the failure');
+    assert.equal(failed[0]!.code, 'CE_DELIVERY_REJECTED');
+    await spool.close();
+    open.length = 0;
+    const again = await start();
+    assert.equal(again.spool.stats.spooled, 0);
+  });
+
+  it('reject-new: a full spool refuses the new event and counts it', async () => {
+    sink.setDown(true);
+    const { spool } = await start({ onFull: 'reject-new', limitBytes: 1000, window: 1 });
+    let taken = 0;
+    let refused: CodedError | undefined;
+    for (let n = 1; n <= 20 && !refused; n++) {
+      await spool.take(event(n), {}).then(
+        () => taken++,
+        (err: CodedError) => (refused = err),
+      );
+    }
+    assert.ok(taken >= 2 && taken < 20, `${taken} taken`);
+    assert.equal(refused?.code, 'CE_QUEUE_FULL');
+    assert.equal(spool.stats.dropped, 1);
+  });
+
+  it('drop-oldest: a full spool drops its oldest waiting event, which leaves as failed', async () => {
+    sink.setDown(true);
+    const { spool, failed } = await start({ onFull: 'drop-oldest', limitBytes: 1000, window: 1 });
+    for (let n = 1; n <= 20; n++) await spool.take(event(n), {});
+    assert.ok(failed.length > 0);
+    assert.ok(failed.every((f) => f.code === 'CE_DROPPED'));
+    // e-1 is in the delivery (retrying); the next oldest ones were dropped, in order.
+    assert.deepEqual(
+      failed.map((f) => f.id),
+      Array.from({ length: failed.length }, (_, i) => `e-${i + 2}`),
+    );
+    assert.equal(spool.stats.dropped, failed.length);
+    sink.setDown(false);
+    await waitFor(() => spool.stats.spooled === 0, 'the rest delivered');
+    assert.equal(receivedIds().length, 20 - failed.length);
+  });
+
+  it('wait: an event waits for room and is taken once the sink acknowledged older ones', async () => {
+    sink.setDown(true);
+    const { spool, delivered } = await start({ onFull: 'wait', limitBytes: 1000, window: 2 });
+    let n = 0;
+    let waiting: Promise<void>;
+    // Take events until one has to wait for room.
+    for (;;) {
+      waiting = spool.take(event(++n), {});
+      await new Promise((r) => setImmediate(r));
+      if (spool.stats.waiting > 0) break;
+      await waiting;
+    }
+    let taken = false;
+    void waiting.then(() => (taken = true));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(taken, false, 'no room yet');
+    assert.ok(n > 2);
+    sink.setDown(false);
+    await waiting;
+    await waitFor(() => delivered.length === n, 'every event delivered');
+  });
+});

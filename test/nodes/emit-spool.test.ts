@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import cloudeventEmit from '../../nodes/events/cloudevent-emit';
+import { metricsFor } from '../../nodes/common/metrics';
+import { NodeFiles } from '../../nodes/common/node-files';
+import { SinkSimulator } from '../../sim/sink';
+import { helper, record } from '../support/red';
+import { delay, waitFor } from '../support/wait';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const catchNode = require('@node-red/nodes/core/common/25-catch.js') as (RED: unknown) => void;
+
+type Msg = Record<string, unknown>;
+
+describe('cloudevent emit with a spool on disk', () => {
+  let sink: SinkSimulator;
+  let userDir: string;
+
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  beforeEach(async () => {
+    sink = await SinkSimulator.start({ tls: false });
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nr-spool-'));
+    helper.settings({ userDir });
+  });
+  afterEach(async () => {
+    await helper.unload();
+    helper.settings({});
+    await sink.stop();
+    fs.rmSync(userDir, { recursive: true, force: true });
+  });
+
+  /** A saved flow: the emit node `n` (output 1 → out, output 2 → failed) and a Catch. */
+  const flow = (emit: Msg = {}): Msg[] => [
+    { id: 'tab', type: 'tab' },
+    {
+      id: 'n',
+      type: 'cloudevent-emit',
+      z: 'tab',
+      url: `${sink.url}/events`,
+      mode: 'binary',
+      ceType: 'com.example.test',
+      ceSource: '/tests',
+      timeout: 2,
+      retryBudget: 600,
+      queueLimit: 5,
+      concurrency: 1,
+      onFull: 'wait',
+      spool: 'disk',
+      spoolLimit: 10,
+      version: 1,
+      ...emit,
+      wires: [['out'], ['failed']],
+    },
+    { id: 'out', type: 'helper', z: 'tab' },
+    { id: 'failed', type: 'helper', z: 'tab' },
+    { id: 'catcher', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: 'tab' },
+  ];
+
+  async function load(flowJson: Msg[]) {
+    await helper.load([cloudeventEmit, catchNode], flowJson);
+    const got = { out: [] as Msg[], failed: [] as Msg[], caught: [] as Msg[] };
+    for (const k of ['out', 'failed', 'caught'] as const)
+      helper.getNode(k).on('input', (m: Msg) => got[k].push(m));
+    return got;
+  }
+
+  /** Sends events from..to with ids e-from..e-to (the node takes them in the order they arrive). */
+  function send(from: number, to: number): void {
+    const node = helper.getNode('n');
+    for (let i = from; i <= to; i++)
+      node.receive({ payload: { i }, topic: `t${i}`, cloudevent: { id: `e-${i}` } });
+  }
+
+  const ids = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `e-${from + i}`);
+  const spoolDir = () => new NodeFiles(userDir, 'spool').pathOf('n', '.d');
+  const received = () => sink.received.map((r) => String(r.event.id));
+
+  it('after a restart with the same node id, sends what the sink had not acknowledged first, in order', async () => {
+    sink.setDown(true);
+    await load(flow());
+    const rec = record(helper.getNode('n'));
+    send(1, 12);
+    await waitFor(
+      () => rec.statuses.some((s) => s.text?.startsWith('spool 12')),
+      'the status to show 12 spooled events',
+    );
+    assert.ok(fs.existsSync(spoolDir()), 'the spool lives under <userDir>/dcevents/spool');
+    assert.equal(metricsFor(helper.getNode('n') as never).spoolDepth, 12, 'the metrics gauge');
+    await helper.unload();
+
+    sink.setDown(false);
+    const got = await load(flow());
+    send(13, 14);
+    await waitFor(() => got.out.length === 14, '14 results', 15_000);
+    assert.deepEqual(received(), ids(1, 14));
+    assert.deepEqual(
+      got.out.map((m) => (m.cloudevent as { id: string }).id),
+      ids(1, 14),
+    );
+    // What an output message keeps of its input: topic (and _msgid), plus the result.
+    assert.equal(got.out[0]!.topic, 't1');
+    assert.equal((got.out[0]!.payload as { status: number }).status, 202);
+  });
+
+  it('a full spool drops its oldest waiting events to output 2 (drop-oldest), each counted', async () => {
+    sink.setDown(true);
+    const got = await load(flow({ spoolLimit: 1, queueLimit: 1, onFull: 'drop-oldest' }));
+    const rec = record(helper.getNode('n'));
+    const big = 'x'.repeat(200_000);
+    for (let i = 1; i <= 8; i++)
+      helper.getNode('n').receive({ payload: big, topic: `t${i}`, cloudevent: { id: `e-${i}` } });
+    await waitFor(() => got.failed.length === 3, 'three events dropped');
+    // e-1 is being sent (retrying); the oldest of the others made room for the newest.
+    assert.deepEqual(
+      got.failed.map((m) => [(m.cloudevent as { id: string }).id, (m.error as { code: string }).code]),
+      [
+        ['e-2', 'CE_DROPPED'],
+        ['e-3', 'CE_DROPPED'],
+        ['e-4', 'CE_DROPPED'],
+      ],
+    );
+    assert.equal((got.failed[0]!.payload as { data: string }).data, big, 'the dropped event itself');
+    await waitFor(
+      () => rec.statuses.some((s) => /spool 5 · lost 3/.test(s.text ?? '')),
+      'the count in the status',
+    );
+  });
+
+  it('a redeploy sends what the spool kept; deleting the node removes the spool and what is in it', async () => {
+    sink.setDown(true);
+    await load(flow());
+    const taken = (n: number) => {
+      const rec = record(helper.getNode('n'));
+      return waitFor(() => rec.statuses.some((st) => st.text?.startsWith(`spool ${n}`)), `${n} spooled`);
+    };
+    let spooled = taken(3);
+    send(1, 3);
+    await spooled;
+    await helper.setFlows(flow({ name: 'renamed' }), 'full');
+    sink.setDown(false);
+    await waitFor(() => received().length === 3, 'the kept events after the redeploy');
+    assert.deepEqual(received(), ids(1, 3));
+
+    sink.setDown(true);
+    spooled = taken(2);
+    send(4, 5);
+    await spooled;
+    await helper.setFlows(
+      flow().filter((n) => n.id !== 'n'),
+      'full',
+    );
+    await waitFor(() => !fs.existsSync(spoolDir()), 'the spool of the deleted node to go');
+    sink.setDown(false);
+    await delay(300);
+    assert.deepEqual(received(), ids(1, 3));
+  });
+
+  it('a disabled node keeps its spool and sends it once enabled again', async () => {
+    sink.setDown(true);
+    await load(flow());
+    const rec = record(helper.getNode('n'));
+    send(1, 3);
+    await waitFor(() => rec.statuses.some((st) => st.text?.startsWith('spool 3')), '3 spooled');
+    await helper.setFlows(flow({ d: true }), 'full');
+    await delay(100);
+    assert.ok(fs.existsSync(spoolDir()), 'kept while disabled');
+    sink.setDown(false);
+    await helper.setFlows(flow(), 'full');
+    await waitFor(() => received().length === 3, 'the kept events once enabled');
+    assert.deepEqual(received(), ids(1, 3));
+  });
+
+  it('an event whose data has no JSON form is refused before the spool, by output 2, as in memory', async () => {
+    const got = await load(flow());
+    helper.getNode('n').receive({ payload: { n: 1n }, cloudevent: { id: 'big' } });
+    await waitFor(() => got.failed[0], 'the refusal');
+    assert.equal((got.failed[0]!.error as { code: string }).code, 'CE_DATA_UNSERIALIZABLE');
+    send(1, 1);
+    await waitFor(() => received().length === 1, 'the next event');
+    assert.deepEqual(received(), ['e-1'], 'nothing of the refused event was kept');
+  });
+
+  it('a flow saved before the spool existed deploys unchanged: memory, nothing on disk', async () => {
+    const old = flow();
+    const emit = old[1]!;
+    delete emit.spool;
+    delete emit.spoolLimit;
+    const got = await load(old);
+    helper.getNode('n').receive({ payload: { i: 1 }, cloudevent: { id: 'e-1' }, keep: 'me' });
+    await waitFor(() => got.out[0], 'the result');
+    assert.equal(got.out[0]!.keep, 'me', 'the memory queue keeps the whole message');
+    assert.equal(fs.existsSync(path.join(userDir, 'dcevents', 'spool')), false);
+  });
+
+  it('a spool that cannot be opened is an error with a code that reaches Catch', async () => {
+    // Something that is not the spool's folder stands where it belongs.
+    fs.mkdirSync(path.dirname(spoolDir()), { recursive: true });
+    fs.writeFileSync(spoolDir(), 'not a folder');
+    const got = await load(flow());
+    await waitFor(() => got.caught[0], 'the error');
+    assert.equal((got.caught[0]!.error as { code: string }).code, 'CE_SPOOL_FAILED');
+  });
+
+  it('without a user directory, a disk spool is a setting error that reaches Catch', async () => {
+    helper.settings({ userDir: undefined });
+    const got = await load(flow());
+    await waitFor(() => got.caught[0], 'the setup error');
+    assert.equal((got.caught[0]!.error as { code: string }).code, 'CE_CONFIG_INVALID');
+  });
+});
