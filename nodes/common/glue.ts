@@ -50,17 +50,17 @@ export function textsFrom(translate: Translate) {
       ),
     );
   const kind =
-    (look: (text: string) => NodeStatus, fallback = '') =>
-    (key = fallback, values?: StatusValues) =>
+    (look: (text: string) => NodeStatus) =>
+    (key: string, values?: StatusValues): NodeStatus =>
       look(text(key, values));
   return {
     text,
-    connecting: kind(paint('yellow', 'ring'), 'connecting'),
-    connected: kind(paint('green', 'dot'), 'connected'),
+    connecting: kind(paint('yellow', 'ring')),
+    connected: kind(paint('green', 'dot')),
     /** Working, but something was lost or failed on the way. */
     degraded: kind(paint('yellow', 'dot')),
-    error: kind(paint('red', 'ring'), 'error'),
-    closed: kind(paint('grey', 'ring'), 'closed'),
+    error: kind(paint('red', 'ring')),
+    closed: kind(paint('grey', 'ring')),
   };
 }
 
@@ -311,8 +311,8 @@ export class ConnectionStatus {
       return;
     }
     const { texts = wordsAsGiven, errors, warnings } = this.shown;
-    if (state === 'connecting' || state === 'idle') return this.view.show(texts.connecting());
-    if (state === 'closed') return this.view.show(texts.closed());
+    if (state === 'connecting' || state === 'idle') return this.view.show(texts.connecting('connecting'));
+    if (state === 'closed') return this.view.show(texts.closed('closed'));
     const warning = error && warnings?.[error.code];
     const label = error && errors[error.code];
     if (warning) this.view.show(texts.connecting(warning));

@@ -20,6 +20,14 @@ const flows: FlowNode[] = [
   { id: TAB, type: 'tab', label: 'statuses' },
   { id: 'login', type: 'vcd-login', url: 'ftp://vcd.example', org: 'System', authType: 'password' },
   { id: 'controller', type: 'aci-controller', hosts: '', authType: 'password' },
+  {
+    id: 'emit',
+    type: 'cloudevent-emit',
+    z: TAB,
+    url: 'http://127.0.0.1:9/events',
+    mode: 'binary',
+    wires: [[], []],
+  },
 ];
 
 /** What each node shows, per language. */
@@ -27,10 +35,12 @@ const expected: Record<string, Record<string, string>> = {
   'en-US': {
     login: 'bad settings',
     controller: 'bad settings',
+    emit: 'ready',
   },
   de: {
     login: 'Einstellung ungültig',
     controller: 'Einstellung ungültig',
+    emit: 'bereit',
   },
 };
 
