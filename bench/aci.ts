@@ -20,7 +20,7 @@ import { HttpClient } from '../nodes/common/http';
 import { parseEntries } from '../nodes/aci/entries';
 import { toMessage } from '../nodes/aci/output';
 import { ApicCluster } from '../nodes/aci/session';
-import { ApicSubscriber, type AciChange } from '../nodes/aci/subscriptions';
+import { ApicSubscriber, type AciChange } from '../nodes/aci/subscriber';
 import { DEFAULT_APIC_PASSWORD } from '../sim/apic';
 import { SYSTEM_PYTHON } from '../test/support/seed-vcd-client';
 import {

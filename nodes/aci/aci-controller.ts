@@ -6,11 +6,12 @@ import { adminPost, requestSecrets, targetKey } from '../common/admin';
 import { CodedError, NetCodes, UNEXPECTED, errorMessage } from '../common/errors';
 import { Users, onClose, reportSetupError, statusTexts, type StatusTexts } from '../common/glue';
 import { metricsFor } from '../common/metrics';
+import type { ConnectionState } from '../common/reconnect-loop';
 import type { AdminResponse, NodeAPI, NodeDef } from '../common/red';
 import { TlsCodes, cleartextWarning, trustKey } from '../common/tls';
 import type { AciControllerCredentials, AciControllerNode, StateListener } from './controller-api';
 import { ApicCluster, ApicCodes, parseHosts, type ApicAuthType, type ApicClusterOptions } from './session';
-import { ApicSubscriber, type AciState, type StateInfo } from './subscriptions';
+import { ApicSubscriber, type StateInfo } from './subscriber';
 
 interface AciControllerDef extends NodeDef {
   hosts: string;
@@ -104,14 +105,14 @@ function wireSubscriber(
   listeners: Map<string, StateListener>,
 ): void {
   const metrics = metricsFor(node);
-  subscriber.on('state', (state: AciState, info: StateInfo) => {
+  subscriber.on('state', (state: ConnectionState, info: StateInfo) => {
     // Every connection is a new APIC session: a login.
     if (state === 'connected') metrics.logins++;
     metrics.setState(state);
     if (info.error) metrics.error(info.error.code);
     for (const listener of listeners.values()) listener(state, info);
   });
-  subscriber.on('refreshed', () => metrics.refreshes++);
+  subscriber.on('subscription-refreshed', () => metrics.refreshes++);
   subscriber.on('debug', (text: string) => node.debug(text));
   subscriber.on('handler-error', (err: unknown) => node.warn(`a subscriber failed: ${errorMessage(err)}`));
 }

@@ -15,12 +15,13 @@ import {
   reportSetupError,
 } from '../common/glue';
 import { metricsFor } from '../common/metrics';
+import type { ConnectionState } from '../common/reconnect-loop';
 import type { Node, NodeAPI, NodeDef } from '../common/red';
 import type { AciControllerNode } from './controller-api';
 import { ENTRY_INVALID, parseEntries, type WatchEntry } from './entries';
 import { OUTPUTS, toMessage, type AciOutput } from './output';
 import { hostLabel } from './session';
-import type { AciState, StateInfo } from './subscriptions';
+import type { StateInfo } from './subscriber';
 
 interface AciSubscribeDef extends NodeDef {
   controller: string;
@@ -79,7 +80,7 @@ export = function register(RED: NodeAPI): void {
       warnings: { APIC_THROTTLED: 'throttled' },
     });
     const live = () => status.connected(count, host ? hostLabel(host) : 'connected');
-    const onState = (state: AciState, info: StateInfo) => {
+    const onState = (state: ConnectionState, info: StateInfo) => {
       if (state === 'connected') host = info.host;
       else metrics.setProgress('reading');
       connection.update(state, info.error, live);

@@ -1,9 +1,10 @@
 /** What an aci-controller config node offers the nodes that use it. */
 import type { SecretHolder } from '../common/admin';
 import type { CodedError } from '../common/errors';
+import type { ConnectionState } from '../common/reconnect-loop';
 import type { Node } from '../common/red';
 import type { WatchEntry } from './entries';
-import type { AciState, StateInfo, WatchHandlers, WatchOptions } from './subscriptions';
+import type { StateInfo, WatchHandlers, WatchOptions } from './subscriber';
 
 export interface AciControllerCredentials {
   username: string;
@@ -12,7 +13,7 @@ export interface AciControllerCredentials {
   certificateName: string;
 }
 
-export type StateListener = (state: AciState, info: StateInfo) => void;
+export type StateListener = (state: ConnectionState, info: StateInfo) => void;
 
 export interface AciControllerNode extends SecretHolder, Node<AciControllerCredentials> {
   /** Why the node cannot work (bad settings), if so. */

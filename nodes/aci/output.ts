@@ -5,7 +5,7 @@
  */
 import type { NodeMessage } from '../common/red';
 import { aciObjectEvent } from '../events/decode/aci';
-import type { AciChange } from './subscriptions';
+import type { AciChange } from './subscriber';
 
 export type AciOutput = 'object' | 'event';
 

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CodedError, errorMessage } from './errors';
 import { metricsFor } from './metrics';
+import type { ConnectionState } from './reconnect-loop';
 import type { Node, NodeAPI, NodeMessage, NodeStatus, SendFn } from './red';
 
 /** Node-RED shows status text in a small label: keep it short. */
@@ -277,8 +278,6 @@ export class StatusThrottle {
     this.pending = undefined;
   }
 }
-
-export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'auth-failed' | 'closed';
 
 /**
  * How a node shows the shared connection it uses: the status, and each

@@ -1,8 +1,9 @@
 /** What a vcd-login config node offers the nodes that use it. */
 import type { SecretHolder } from '../common/admin';
 import type { CodedError } from '../common/errors';
+import type { ConnectionState } from '../common/reconnect-loop';
 import type { Node } from '../common/red';
-import type { MessagingState, QoS, SubscriptionHandlers } from './messaging';
+import type { QoS, SubscriptionHandlers } from './messaging';
 import type { VcdSession } from './session';
 
 export interface VcdLoginCredentials {
@@ -11,7 +12,7 @@ export interface VcdLoginCredentials {
   apiToken: string;
 }
 
-export type StateListener = (state: MessagingState, error?: CodedError) => void;
+export type StateListener = (state: ConnectionState, error?: CodedError) => void;
 
 export interface VcdLoginNode extends SecretHolder, Node<VcdLoginCredentials> {
   session?: VcdSession;

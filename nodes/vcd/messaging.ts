@@ -7,10 +7,12 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { MqttClient } from 'mqtt';
 import WebSocket, { createWebSocketStream } from 'ws';
-import { Backoff, sleep, unlessAborted, type BackoffOptions } from '../common/backoff';
+import { unlessAborted, type BackoffOptions } from '../common/backoff';
 import { CodedError, classifyNetworkError, errorMessage, isCoded } from '../common/errors';
+import { ReconnectLoop, type ConnectionEnd, type ConnectionState } from '../common/reconnect-loop';
 import { tlsConnectOptions, type TlsSettings } from '../common/tls';
 import { expandTopic, topicMatches } from './topics';
 import { VcdCodes } from './session';
@@ -32,8 +34,6 @@ export interface TokenSource {
   isCurrent(token: string): boolean;
   readonly info: { orgUuid: string; userUuid: string } | undefined;
 }
-
-export type MessagingState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'auth-failed' | 'closed';
 
 export interface MessagingOptions {
   /** Site origin, https://host[:port] (http:// gives ws://). */
@@ -63,9 +63,10 @@ interface Subscription {
   filter?: string;
 }
 
-interface Outcome {
-  connectedMs: number;
+interface Outcome extends ConnectionEnd {
   error?: CodedError;
+  /** The token it connected with. */
+  token?: string;
   /** HTTP status of a failed upgrade. */
   status?: number;
   /** The broker refused the credentials in CONNACK (return code 4 or 5). */
@@ -84,26 +85,40 @@ export class VcdMessaging extends EventEmitter {
   private readonly options: MessagingOptions;
   private readonly url: string;
   private readonly subs = new Map<string, Subscription>();
-  private readonly backoff: Backoff;
+  private readonly loop: ReconnectLoop<Outcome>;
   private client: MqttClient | undefined;
-  private loop: Promise<void> | undefined;
-  private abort = new AbortController();
-  private currentState: MessagingState = 'idle';
+  private currentState: ConnectionState = 'idle';
   private lastError: CodedError | undefined;
+  /** Tokens refused in a row (at the upgrade or in CONNACK). */
+  private refusedInARow = 0;
 
   constructor(options: MessagingOptions) {
     super();
     this.options = options;
     this.url = `${options.site.replace(/^http/, 'ws')}/messaging/mqtt`;
-    this.backoff = new Backoff({ initialMs: 1000, maxMs: 60_000, ...options.backoff });
+    this.loop = new ReconnectLoop<Outcome>({
+      connect: (signal) => this.connectWithToken(signal),
+      failed: (err) => ({
+        connectedMs: 0,
+        error: err instanceof CodedError ? err : classifyNetworkError(err, this.url),
+      }),
+      ended: (outcome) => this.afterEnd(outcome),
+      backoff: options.backoff,
+      stableMs: options.stableMs,
+    });
   }
 
-  get state(): MessagingState {
+  get state(): ConnectionState {
     return this.currentState;
   }
 
   get error(): CodedError | undefined {
     return this.lastError;
+  }
+
+  /** Aborted when messaging stops; each connection listens to it until it closes. */
+  get signal(): AbortSignal {
+    return this.loop.signal;
   }
 
   /** Adds (or replaces) the filter of one user and starts the connection if needed. */
@@ -128,19 +143,16 @@ export class VcdMessaging extends EventEmitter {
   }
 
   start(): void {
-    if (this.loop) return;
-    this.abort = new AbortController();
-    this.loop = this.run(this.abort.signal).finally(() => {
-      this.loop = undefined;
-    });
+    this.loop.start();
   }
 
   /** Closes the connection and stops reconnecting. */
   async stop(): Promise<void> {
-    this.abort.abort(new CodedError('VCD_MQTT_STOPPED', 'stopped'));
-    const client = this.client;
-    if (client) await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
-    await this.loop;
+    await this.loop.stop(new CodedError('VCD_MQTT_STOPPED', 'stopped'), () => {
+      const client = this.client;
+      if (client) return new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+    });
+    this.refusedInARow = 0;
     this.setState('closed');
   }
 
@@ -149,98 +161,81 @@ export class VcdMessaging extends EventEmitter {
     this.client?.stream?.destroy();
   }
 
-  private setState(state: MessagingState, error?: CodedError): void {
+  private setState(state: ConnectionState, error?: CodedError): void {
     this.lastError = error;
     if (state === this.currentState && !error) return;
     this.currentState = state;
     this.emit('state', state, error);
   }
 
-  private async run(signal: AbortSignal): Promise<void> {
-    let refusedInARow = 0;
-    while (!signal.aborted) {
-      if (this.currentState === 'idle' || this.currentState === 'closed') this.setState('connecting');
-      let outcome: Outcome;
-      let token: string | undefined;
-      try {
-        // A stop while logging in ends the loop at once; the session logs the new login out.
-        token = await unlessAborted(this.options.tokens.token(), signal);
-        outcome = await this.connectOnce(token, signal);
-      } catch (err) {
-        outcome = {
-          connectedMs: 0,
-          error: err instanceof CodedError ? err : classifyNetworkError(err, this.url),
-        };
-      }
-      if (signal.aborted) break;
-      if (outcome.connectedMs >= (this.options.stableMs ?? 10_000)) this.backoff.reset();
+  /** One connection on a current token (a stop while logging in ends at once; the session logs it out). */
+  private async connectWithToken(signal: AbortSignal): Promise<Outcome> {
+    if (this.currentState === 'idle' || this.currentState === 'closed') this.setState('connecting');
+    const token = await unlessAborted(this.options.tokens.token(), signal);
+    return { ...(await this.connectOnce(token, signal)), token };
+  }
 
-      const unauthorized = outcome.status === 401 || outcome.status === 403 || outcome.refused === true;
-      if (unauthorized && token) this.options.tokens.invalidate(token);
-      // VCD may end a connection when its token expires; the renewed token reconnects at once.
-      const stale =
-        outcome.connectedMs >= STALE_TOKEN_MIN_LIFE_MS &&
-        token !== undefined &&
-        !this.options.tokens.isCurrent(token);
-      refusedInARow = unauthorized ? refusedInARow + 1 : 0;
-      const authFailed = isCoded(outcome.error, VcdCodes.AUTH_FAILED) || refusedInARow >= 2;
-      this.setState(
-        authFailed ? 'auth-failed' : 'reconnecting',
-        outcome.error ??
-          new CodedError(
-            MessagingCodes.CONNECTION_LOST,
-            'The VCD message bus closed the connection; reconnecting.',
-          ),
-      );
-      // A first 401 usually means the token just expired: retry at once with a new one.
-      const delay = stale || (unauthorized && refusedInARow === 1) ? 0 : this.backoff.next();
-      try {
-        await sleep(delay, signal);
-      } catch {
-        break;
-      }
-    }
+  /** Shows what an end leaves and says how long to wait (undefined: the next backoff step). */
+  private afterEnd(outcome: Outcome): number | undefined {
+    const { token } = outcome;
+    const unauthorized = outcome.status === 401 || outcome.status === 403 || outcome.refused === true;
+    if (unauthorized && token) this.options.tokens.invalidate(token);
+    // VCD may end a connection when its token expires; the renewed token reconnects at once.
+    const stale =
+      outcome.connectedMs >= STALE_TOKEN_MIN_LIFE_MS &&
+      token !== undefined &&
+      !this.options.tokens.isCurrent(token);
+    this.refusedInARow = unauthorized ? this.refusedInARow + 1 : 0;
+    const authFailed = isCoded(outcome.error, VcdCodes.AUTH_FAILED) || this.refusedInARow >= 2;
+    this.setState(
+      authFailed ? 'auth-failed' : 'reconnecting',
+      outcome.error ??
+        new CodedError(
+          MessagingCodes.CONNECTION_LOST,
+          'The VCD message bus closed the connection; reconnecting.',
+        ),
+    );
+    // A first 401 usually means the token just expired: retry at once with a new one.
+    return stale || (unauthorized && this.refusedInARow === 1) ? 0 : undefined;
+  }
+
+  /** The WebSocket under mqtt.js, Bearer token at the upgrade; `seen` keeps what went wrong. */
+  private socketStream(token: string, seen: { upgradeStatus?: number; socketError?: unknown }): Duplex {
+    const ws = new WebSocket(this.url, 'mqtt', {
+      headers: { authorization: `Bearer ${token}` },
+      ...tlsConnectOptions(this.options.tls ?? {}),
+      handshakeTimeout: this.options.connectTimeoutMs ?? 30_000,
+      perMessageDeflate: false,
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      seen.upgradeStatus = res.statusCode;
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('error', (err) => {
+      seen.socketError ??= err;
+    });
+    const stream = createWebSocketStream(ws);
+    // The stream only ends when the socket closes; mqtt.js needs it destroyed to see the close.
+    ws.on('close', () => stream.destroy());
+    return stream;
   }
 
   /** One connection from upgrade to close; resolves when it is over. */
   private connectOnce(token: string, signal: AbortSignal): Promise<Outcome> {
     if (signal.aborted) return Promise.resolve({ connectedMs: 0 });
     return new Promise((resolve) => {
-      let upgradeStatus: number | undefined;
-      let socketError: unknown;
+      const seen: { upgradeStatus?: number; socketError?: unknown } = {};
       let connectedAt = 0;
-      const tls = tlsConnectOptions(this.options.tls ?? {});
-      const client = new MqttClient(
-        () => {
-          const ws = new WebSocket(this.url, 'mqtt', {
-            headers: { authorization: `Bearer ${token}` },
-            ...tls,
-            handshakeTimeout: this.options.connectTimeoutMs ?? 30_000,
-            perMessageDeflate: false,
-          });
-          ws.on('unexpected-response', (_req, res) => {
-            upgradeStatus = res.statusCode;
-            res.resume();
-            ws.terminate();
-          });
-          ws.on('error', (err) => {
-            socketError ??= err;
-          });
-          const stream = createWebSocketStream(ws);
-          // The stream only ends when the socket closes; mqtt.js needs it destroyed to see the close.
-          ws.on('close', () => stream.destroy());
-          return stream;
-        },
-        {
-          protocolVersion: 4,
-          clean: true,
-          clientId: this.clientId,
-          keepalive: this.options.keepaliveSeconds ?? 60,
-          reconnectPeriod: 0,
-          connectTimeout: this.options.connectTimeoutMs ?? 30_000,
-          resubscribe: false,
-        },
-      );
+      const client = new MqttClient(() => this.socketStream(token, seen), {
+        protocolVersion: 4,
+        clean: true,
+        clientId: this.clientId,
+        keepalive: this.options.keepaliveSeconds ?? 60,
+        reconnectPeriod: 0,
+        connectTimeout: this.options.connectTimeoutMs ?? 30_000,
+        resubscribe: false,
+      });
       this.client = client;
 
       client.on('connect', () => {
@@ -251,7 +246,7 @@ export class VcdMessaging extends EventEmitter {
       });
       client.on('message', (topic, payload) => this.dispatch(topic, payload));
       client.on('error', (err) => {
-        socketError ??= err;
+        seen.socketError ??= err;
       });
       // Removed again at close: a listener per connection would keep every old client alive.
       const onAbort = () => client.end(true);
@@ -261,6 +256,7 @@ export class VcdMessaging extends EventEmitter {
         client.removeAllListeners('message');
         client.end(true);
         if (this.client === client) this.client = undefined;
+        const { upgradeStatus, socketError } = seen;
         const refused = !connectedAt && [4, 5].includes((socketError as { code?: unknown })?.code as number);
         resolve({
           connectedMs: connectedAt ? Date.now() - connectedAt : 0,

@@ -8,11 +8,12 @@ import { CodedError, NetCodes, UNEXPECTED, errorMessage } from '../common/errors
 import { Users, onClose, reportSetupError, statusTexts, type StatusTexts } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
+import type { ConnectionState } from '../common/reconnect-loop';
 import type { AdminResponse, NodeAPI, NodeDef } from '../common/red';
 import { RotatingSecret } from '../common/rotating-secret';
 import { TlsCodes, cleartextWarning, trustKey } from '../common/tls';
 import type { StateListener, VcdLoginCredentials, VcdLoginNode } from './login-api';
-import { VcdMessaging, type MessagingState } from './messaging';
+import { VcdMessaging } from './messaging';
 import { VcdCodes, VcdSession, type VcdAuthType, type VcdSessionOptions } from './session';
 
 interface VcdLoginDef extends NodeDef {
@@ -166,7 +167,7 @@ function connectMessaging(
     tokens: session,
     tls: sessionOptions(def, {}).tls,
   });
-  messaging.on('state', (state: MessagingState, error?: CodedError) => {
+  messaging.on('state', (state: ConnectionState, error?: CodedError) => {
     metrics.setState(state);
     if (error) metrics.error(error.code);
     for (const listener of listeners.values()) listener(state, error);

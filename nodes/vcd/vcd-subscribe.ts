@@ -13,11 +13,12 @@ import {
   toError,
 } from '../common/glue';
 import { metricsFor } from '../common/metrics';
+import type { ConnectionState } from '../common/reconnect-loop';
 import type { Node, NodeAPI, NodeDef } from '../common/red';
 import { vcdEnvelopeEvent } from '../events/decode/vcd';
 import { parseVcdEnvelope, type VcdEnvelope } from '../events/decode/vcd-envelope';
 import { MissedEvents, catchUpApplies } from './catch-up';
-import type { MessagingState, QoS } from './messaging';
+import type { QoS } from './messaging';
 import { validateTopic } from './topics';
 import type { VcdLoginNode } from './login-api';
 
@@ -68,7 +69,7 @@ export = function register(RED: NodeAPI): void {
     const connection = new ConnectionStatus(node, view, { errors: ERROR_LABELS }, () => ({
       topic: template,
     }));
-    const onState = (state: MessagingState, error?: CodedError) => {
+    const onState = (state: ConnectionState, error?: CodedError) => {
       if (state !== 'connected') missed?.disconnected();
       connection.update(state, error, () => status.connected(count));
     };

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { entryUrl, parseEntries, parseEntry } from '../../nodes/aci/entries';
 import { normalizePem, parseHosts, versionAtLeast } from '../../nodes/aci/session';
-import { orderClass, parsePush, spreadDue } from '../../nodes/aci/subscriptions';
 
 describe('ACI entries', () => {
   it('reads classes and DNs, with allow-listed options, in a canonical form', () => {
@@ -32,21 +31,6 @@ describe('ACI entries', () => {
     const filter = entryUrl('https://apic1', parseEntry('fvBD?query-target-filter=eq(fvBD.name,"web 1")'));
     assert.equal(filter.search, '?query-target-filter=eq%28fvBD.name%2C%22web%201%22%29');
     assert.equal(filter.pathname, '/api/class/fvBD.json');
-  });
-
-  it('sorts paged reads by dn when the answer holds one class', () => {
-    assert.equal(orderClass(parseEntry('fvBD')), 'fvBD');
-    assert.equal(orderClass(parseEntry('fvBD?query-target-filter=eq(fvBD.name,"web")')), 'fvBD');
-    assert.equal(
-      orderClass(parseEntry('uni/tn-prod?query-target=subtree&target-subtree-class=fvAEPg')),
-      'fvAEPg',
-    );
-    assert.equal(orderClass(parseEntry('uni/tn-prod?query-target=subtree')), undefined, 'mixed classes');
-    assert.equal(
-      orderClass(parseEntry('fvTenant?query-target=children&target-subtree-class=fvBD,fvAp')),
-      undefined,
-    );
-    assert.equal(orderClass(parseEntry('uni/tn-prod')), undefined, 'one object');
   });
 
   it('takes & and a lone % inside a quoted filter text literally; they cannot add parameters', () => {
@@ -156,36 +140,5 @@ describe('ACI session details', () => {
       normalizePem(flat),
       `-----BEGIN PRIVATE KEY-----\n${'A'.repeat(64)}\n${'A'.repeat(36)}\n-----END PRIVATE KEY-----\n`,
     );
-  });
-
-  it('spreads the first refreshes of a batch evenly over the interval', () => {
-    const count = 40;
-    const dues = Array.from({ length: count }, (_, i) => spreadDue(1000, 60_000, i, count));
-    assert.ok(
-      dues.every((d) => d > 1000 && d <= 61_000),
-      'within (start, start + interval]',
-    );
-    // Every slice of a fortieth of the interval holds exactly one: no burst, no gap.
-    const perSlice = new Array<number>(count).fill(0);
-    for (const d of dues) perSlice[Math.ceil(((d - 1000) / 60_000) * count) - 1]!++;
-    assert.deepEqual(perSlice, new Array<number>(count).fill(1));
-    assert.equal(spreadDue(0, 1000, 0, 1), 1000, 'one alone waits the whole interval');
-  });
-
-  it('reads pushes: subscriptionId as an array (or a string), objects with a dn', () => {
-    const push = parsePush(
-      JSON.stringify({
-        subscriptionId: ['1', '2'],
-        imdata: [{ fvBD: { attributes: { dn: 'uni/tn-a/BD-b', status: 'deleted' } } }],
-      }),
-    );
-    assert.deepEqual(push.ids, ['1', '2']);
-    assert.equal(push.objects[0]!.status, 'deleted');
-    assert.deepEqual(parsePush('{"subscriptionId":"7","imdata":[]}').ids, ['7']);
-    assert.throws(() => parsePush('<html>'), { code: 'APIC_BAD_PUSH' });
-    assert.throws(() => parsePush('{"imdata":[]}'), { code: 'APIC_BAD_PUSH' });
-    assert.throws(() => parsePush('{"subscriptionId":["1"],"imdata":[{"fvBD":{"attributes":{}}}]}'), {
-      code: 'APIC_BAD_PUSH',
-    });
   });
 });

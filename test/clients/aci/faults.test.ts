@@ -4,13 +4,13 @@
  * found, and deletions get ids that name the occurrence that ended.
  */
 import assert from 'node:assert/strict';
-import { parseEntries } from '../../nodes/aci/entries';
-import { toMessage } from '../../nodes/aci/output';
-import { ApicCluster } from '../../nodes/aci/session';
-import { ApicSubscriber, type AciChange } from '../../nodes/aci/subscriptions';
-import type { InfraEvent } from '../../nodes/common/infra-event';
-import { ApicSimulator, DEFAULT_APIC_PASSWORD } from '../../sim/apic';
-import { waitFor } from '../support/wait';
+import { parseEntries } from '../../../nodes/aci/entries';
+import { toMessage } from '../../../nodes/aci/output';
+import { ApicCluster } from '../../../nodes/aci/session';
+import { ApicSubscriber, type AciChange } from '../../../nodes/aci/subscriber';
+import type { InfraEvent } from '../../../nodes/common/infra-event';
+import { ApicSimulator, DEFAULT_APIC_PASSWORD } from '../../../sim/apic';
+import { waitFor } from '../../support/wait';
 
 const EPG = 'uni/tn-prod/ap-prod-app/epg-web';
 

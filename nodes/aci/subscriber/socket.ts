@@ -1,0 +1,114 @@
+/**
+ * The APIC socket: wss://<apic>/socket<token>, opened before any subscription;
+ * pings from the client keep it honest (a ping unanswered by the next one ends
+ * the connection), and its close ends the connection too.
+ */
+import WebSocket, { type RawData } from 'ws';
+import { CodedError, errorMessage } from '../../common/errors';
+import { tlsConnectOptions, type TlsSettings } from '../../common/tls';
+import { ApicCodes, type ApicSession } from '../session';
+import type { Connection } from './connection';
+import { toCoded } from './failures';
+import { SubscriptionCodes } from './types';
+
+export interface SocketOptions {
+  tls: TlsSettings;
+  connectTimeoutMs?: number;
+  /** Client pings on the socket (default 30 s). */
+  pingIntervalMs?: number;
+}
+
+/** Why an upgrade was answered with an HTTP status instead. */
+function upgradeError(session: ApicSession, status: number): CodedError {
+  if (status === 401 || status === 403) {
+    return new CodedError(ApicCodes.SESSION_EXPIRED, `${session.host} refused the socket token (${status}).`);
+  }
+  if (status === 503) {
+    return new CodedError(ApicCodes.THROTTLED, `${session.host} is throttling requests (503 at the socket).`);
+  }
+  return new CodedError(
+    SubscriptionCodes.SOCKET_FAILED,
+    `Opening the socket on ${session.host} failed with HTTP ${status}. A proxy or load balancer in ` +
+      'front of the APIC may not pass WebSocket upgrades.',
+    { status },
+  );
+}
+
+/** Opens wss://<apic>/socket<token>; resolves once it is open. */
+export function openSocket(
+  session: ApicSession,
+  options: SocketOptions,
+  signal: AbortSignal,
+): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(session.socketUrl, {
+      headers: session.socketHeaders(),
+      ...tlsConnectOptions(options.tls),
+      handshakeTimeout: options.connectTimeoutMs ?? 30_000,
+      perMessageDeflate: false,
+    });
+    const fail = (error: CodedError) => {
+      signal.removeEventListener('abort', onAbort);
+      ws.removeAllListeners('open');
+      ws.on('error', () => undefined);
+      ws.terminate();
+      reject(error);
+    };
+    const onAbort = () => fail(new CodedError(ApicCodes.CLOSED, 'stopped'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    ws.once('unexpected-response', (_req, res) => {
+      res.resume();
+      const error = upgradeError(session, res.statusCode ?? 0);
+      // A refused token means the session is gone, not just the socket.
+      if (error.code === ApicCodes.SESSION_EXPIRED) session.lose(error);
+      fail(error);
+    });
+    ws.once('error', (err) => fail(toCoded(err, session.host)));
+    ws.once('open', () => {
+      signal.removeEventListener('abort', onAbort);
+      ws.removeAllListeners('error');
+      ws.removeAllListeners('unexpected-response');
+      resolve(ws);
+    });
+  });
+}
+
+/** Ends the connection when its socket closes or stops answering pings; hands every message on. */
+export function watchSocket(
+  connection: Connection,
+  pingIntervalMs: number,
+  onMessage: (data: RawData) => void,
+): void {
+  const { ws, host } = connection;
+  let socketError: unknown;
+  ws.on('error', (err) => (socketError ??= err));
+  ws.on('close', (code: number, why: Buffer) => {
+    const detail = socketError
+      ? errorMessage(socketError)
+      : `code ${code}${why.length ? `, ${why.toString()}` : ''}`;
+    connection.end({
+      error: new CodedError(
+        SubscriptionCodes.CONNECTION_LOST,
+        `The socket to ${host} closed (${detail}); logging in again and resubscribing.`,
+      ),
+    });
+  });
+  let alive = true;
+  ws.on('pong', () => (alive = true));
+  ws.on('message', (data: RawData) => {
+    alive = true;
+    onMessage(data);
+  });
+  const timer = setInterval(() => {
+    if (!alive) {
+      connection.end({
+        error: new CodedError('TIMEOUT', `${host} did not answer socket pings; connecting again.`),
+      });
+      return;
+    }
+    alive = false;
+    if (ws.readyState === WebSocket.OPEN) ws.ping();
+  }, pingIntervalMs);
+  timer.unref();
+  connection.onEnd(() => clearInterval(timer));
+}

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { parseEntry } from '../../nodes/aci/entries';
+import { orderClass } from '../../nodes/aci/subscriber/paging';
+import { parsePush } from '../../nodes/aci/subscriber/push';
+import { compareStates, isNews, knownStates, track } from '../../nodes/aci/subscriber/resync';
+import { spreadDue } from '../../nodes/aci/subscriber/subscription-refresh';
+import type { AciObject } from '../../nodes/aci/subscriber/types';
+
+function bd(name: string, modTs?: string, status = ''): AciObject {
+  const dn = `uni/tn-prod/BD-${name}`;
+  return { className: 'fvBD', dn, status, attributes: modTs === undefined ? { dn } : { dn, modTs } };
+}
+
+describe('ACI pushes', () => {
+  it('reads pushes: subscriptionId as an array (or a string), objects with a dn', () => {
+    const push = parsePush(
+      JSON.stringify({
+        subscriptionId: ['1', '2'],
+        imdata: [{ fvBD: { attributes: { dn: 'uni/tn-a/BD-b', status: 'deleted' } } }],
+      }),
+    );
+    assert.deepEqual(push.ids, ['1', '2']);
+    assert.equal(push.objects[0]!.status, 'deleted');
+    assert.deepEqual(parsePush('{"subscriptionId":"7","imdata":[]}').ids, ['7']);
+    assert.throws(() => parsePush('<html>'), { code: 'APIC_BAD_PUSH' });
+    assert.throws(() => parsePush('{"imdata":[]}'), { code: 'APIC_BAD_PUSH' });
+    assert.throws(() => parsePush('{"subscriptionId":["1"],"imdata":[{"fvBD":{"attributes":{}}}]}'), {
+      code: 'APIC_BAD_PUSH',
+    });
+  });
+});
+
+describe('ACI paging', () => {
+  it('sorts paged reads by dn when the answer holds one class', () => {
+    assert.equal(orderClass(parseEntry('fvBD')), 'fvBD');
+    assert.equal(orderClass(parseEntry('fvBD?query-target-filter=eq(fvBD.name,"web")')), 'fvBD');
+    assert.equal(
+      orderClass(parseEntry('uni/tn-prod?query-target=subtree&target-subtree-class=fvAEPg')),
+      'fvAEPg',
+    );
+    assert.equal(orderClass(parseEntry('uni/tn-prod?query-target=subtree')), undefined, 'mixed classes');
+    assert.equal(
+      orderClass(parseEntry('fvTenant?query-target=children&target-subtree-class=fvBD,fvAp')),
+      undefined,
+    );
+    assert.equal(orderClass(parseEntry('uni/tn-prod')), undefined, 'one object');
+  });
+});
+
+describe('ACI subscription refresh timing', () => {
+  it('spreads the first refreshes of a batch evenly over the interval', () => {
+    const count = 40;
+    const dues = Array.from({ length: count }, (_, i) => spreadDue(1000, 60_000, i, count));
+    assert.ok(
+      dues.every((d) => d > 1000 && d <= 61_000),
+      'within (start, start + interval]',
+    );
+    // Every slice of a fortieth of the interval holds exactly one: no burst, no gap.
+    const perSlice = new Array<number>(count).fill(0);
+    for (const d of dues) perSlice[Math.ceil(((d - 1000) / 60_000) * count) - 1]!++;
+    assert.deepEqual(perSlice, new Array<number>(count).fill(1));
+    assert.equal(spreadDue(0, 1000, 0, 1), 1000, 'one alone waits the whole interval');
+  });
+});
+
+describe('ACI resync: the last known state against a fresh read', () => {
+  const T1 = '2026-01-01T10:00:00.000+00:00';
+  const T2 = '2026-01-01T11:00:00.000+00:00';
+  const summary = (objects: AciObject[], fresh: AciObject[]) =>
+    compareStates(knownStates(objects), fresh).changes.map((c) => `${c.status} ${c.object.dn}`);
+
+  it('finds what was created, modified and deleted, and nothing that stayed the same', () => {
+    const before = [bd('same', T1), bd('changed', T1), bd('gone', T1)];
+    const after = [bd('same', T1), bd('changed', T2), bd('new', T2)];
+    assert.deepEqual(summary(before, after), [
+      'modified uni/tn-prod/BD-changed',
+      'created uni/tn-prod/BD-new',
+      'deleted uni/tn-prod/BD-gone',
+    ]);
+    assert.deepEqual(summary(after, after), [], 'an unchanged read reports nothing');
+  });
+
+  it('reports a deletion with its class and last known modTs (its event id stays deterministic)', () => {
+    const { changes, gone } = compareStates(knownStates([bd('gone', T1), bd('bare')]), []);
+    assert.deepEqual(
+      changes.map((c) => [c.status, c.object.className, c.object.attributes]),
+      [
+        ['deleted', 'fvBD', { dn: 'uni/tn-prod/BD-gone', modTs: T1 }],
+        ['deleted', 'fvBD', { dn: 'uni/tn-prod/BD-bare' }],
+      ],
+    );
+    assert.deepEqual([...gone], ['uni/tn-prod/BD-gone', 'uni/tn-prod/BD-bare']);
+  });
+
+  it('gives the fresh read as the next comparison\'s "before", leaving the old state as it was', () => {
+    const previous = knownStates([bd('a', T1)]);
+    const { known } = compareStates(previous, [bd('a', T2), bd('b')]);
+    assert.deepEqual(
+      compareStates(known, [bd('a', T2), bd('b')]).changes,
+      [],
+      'the read is now the known state',
+    );
+    assert.deepEqual(compareStates(previous, [bd('a', T1)]).changes, [], 'the old state is unchanged');
+  });
+
+  it('tells states apart by the time and life cycle an object carries where modTs is "never"', () => {
+    const dn = 'uni/tn-prod/ap-app/epg-web/fault-F1527';
+    const fault = (lc: string, lastTransition: string): AciObject => ({
+      className: 'faultInst',
+      dn,
+      status: '',
+      attributes: { dn, modTs: 'never', lc, lastTransition },
+    });
+    const { changes } = compareStates(knownStates([fault('raised', T1)]), [fault('retaining', T2)]);
+    assert.deepEqual(
+      changes.map((c) => c.status),
+      ['modified'],
+    );
+    const gone = compareStates(knownStates([fault('raised', T1)]), []).changes[0]!;
+    assert.equal(gone.object.attributes.lastTransition, T1, 'the deletion is dated by the last known time');
+  });
+
+  it('drops a held push the fresh read already said (same or older), keeps newer ones and others', () => {
+    const known = knownStates([bd('a', T2)]);
+    const gone = new Set(['uni/tn-prod/BD-x']);
+    assert.equal(isNews(known, gone, bd('a', T1, 'modified')), false, 'older than the read');
+    assert.equal(isNews(known, gone, bd('a', T2, 'modified')), false, 'what the read said');
+    assert.equal(isNews(known, gone, bd('a', '2026-01-01T12:00:00.000+00:00', 'modified')), true);
+    assert.equal(isNews(known, gone, bd('other', T1, 'created')), true, 'not in the read');
+    assert.equal(isNews(known, gone, bd('x', T1, 'deleted')), false, 'the comparison reported it gone');
+    assert.equal(isNews(known, gone, bd('a', T2, 'deleted')), true);
+    assert.equal(isNews(known, undefined, bd('a', T1, 'modified')), true, 'a read neither sent nor compared');
+  });
+
+  it('keeps the last known state current with pushes', () => {
+    const known = knownStates([bd('a', T1), bd('b', T1)]);
+    track(known, bd('a', T2, 'modified'));
+    track(known, bd('b', undefined, 'modified')); // a modification without a time keeps the known one
+    track(known, bd('c', T2, 'created'));
+    track(known, bd('a', T2, 'deleted'));
+    assert.deepEqual([...known.keys()], ['uni/tn-prod/BD-b', 'uni/tn-prod/BD-c']);
+    assert.deepEqual(
+      compareStates(known, [bd('b', T1), bd('c', T2)]).changes,
+      [],
+      'as a fresh read shows it',
+    );
+  });
+});
