@@ -4,7 +4,7 @@
  */
 import { adminPost, requestSecrets, targetKey } from '../common/admin';
 import { CodedError, NetCodes, UNEXPECTED, errorMessage } from '../common/errors';
-import { Users, onClose, reportSetupError, statusTexts, type StatusTexts } from '../common/glue';
+import { createNode, Users, onClose, reportSetupError, statusTexts, type StatusTexts } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import type { ConnectionState } from '../common/reconnect-loop';
 import type { AdminResponse, NodeAPI, NodeDef } from '../common/red';
@@ -150,8 +150,8 @@ function offerWatches(
 export = function register(RED: NodeAPI): void {
   const texts = statusTexts(RED, 'aci-controller', __dirname);
 
-  function AciController(this: AciControllerNode, def: AciControllerDef): void {
-    RED.nodes.createNode(this, def);
+  function AciController(this: AciControllerNode, saved: AciControllerDef): void {
+    const def = createNode(RED, this, saved);
     const node = this;
     const { cluster, subscriber } = openCluster(RED, node, def, texts);
     const listeners = new Map<string, StateListener>();

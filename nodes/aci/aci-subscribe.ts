@@ -5,6 +5,7 @@
  */
 import { CodedError } from '../common/errors';
 import {
+  createNode,
   ConnectionStatus,
   StatusThrottle,
   numberSetting,
@@ -51,8 +52,8 @@ const ERROR_LABELS: Record<string, string> = {
 const MAX_ENTRIES = 1000;
 
 export = function register(RED: NodeAPI): void {
-  function AciSubscribe(this: Node, def: AciSubscribeDef): void {
-    RED.nodes.createNode(this, def);
+  function AciSubscribe(this: Node, saved: AciSubscribeDef): void {
+    const def = createNode(RED, this, saved);
     const node = this;
     const controller = RED.nodes.getNode(def.controller) as AciControllerNode | null;
     let entries: WatchEntry[];

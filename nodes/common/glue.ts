@@ -7,8 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CodedError, errorMessage } from './errors';
 import { metricsFor } from './metrics';
+import { migrate } from './migrate';
 import type { ConnectionState } from './reconnect-loop';
-import type { Node, NodeAPI, NodeMessage, NodeStatus, SendFn } from './red';
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFn } from './red';
 
 /** Node-RED shows status text in a small label: keep it short. */
 const STATUS_MAX = 20;
@@ -196,6 +197,15 @@ export function onClose(node: Node, cleanup: (removed: boolean) => Promise<void>
       .catch((err) => node.warn(`close: ${errorMessage(err)}`))
       .finally(done);
   });
+}
+
+/**
+ * Node-RED's createNode, and the node's saved settings in the shape this
+ * version reads (`migrate`): every node constructor starts here.
+ */
+export function createNode<D extends NodeDef>(RED: NodeAPI, node: Node, saved: D): D {
+  RED.nodes.createNode(node, saved);
+  return migrate(saved);
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { CodedError, errorMessage } from '../common/errors';
 import {
+  createNode,
   StatusThrottle,
   numberSetting,
   onClose,
@@ -62,7 +63,7 @@ interface EmitDef extends NodeDef {
   concurrency: number | string;
   onFull: FullPolicy;
   handshake: boolean;
-  /** Where taken events wait: `memory` (also for flows saved before the spool existed) or `disk`. */
+  /** Where taken events wait: `memory` (what flows saved before the spool get from migrate) or `disk`. */
   spool?: 'memory' | 'disk';
   /** MB on disk. */
   spoolLimit?: number | string;
@@ -271,8 +272,8 @@ async function close(e: Emitter, removed: boolean): Promise<void> {
 export = function register(RED: NodeAPI): void {
   const texts = statusTexts(RED, 'cloudevent-emit', __dirname);
 
-  function CloudEventEmit(this: EmitNode, def: EmitDef): void {
-    RED.nodes.createNode(this, def);
+  function CloudEventEmit(this: EmitNode, saved: EmitDef): void {
+    const def = createNode(RED, this, saved);
     const node = this;
     const e: Emitter = {
       node,

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { adminPost, deployedWithTarget, requestSecrets, targetKey } from '../common/admin';
 import { CodedError, NetCodes, UNEXPECTED, errorMessage } from '../common/errors';
-import { Users, onClose, reportSetupError, statusTexts, type StatusTexts } from '../common/glue';
+import { createNode, Users, onClose, reportSetupError, statusTexts, type StatusTexts } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
 import type { ConnectionState } from '../common/reconnect-loop';
@@ -203,8 +203,8 @@ function offerSubscriptions(
 export = function register(RED: NodeAPI): void {
   const texts = statusTexts(RED, 'vcd-login', __dirname);
 
-  function VcdLogin(this: VcdLoginNode, def: VcdLoginDef): void {
-    RED.nodes.createNode(this, def);
+  function VcdLogin(this: VcdLoginNode, saved: VcdLoginDef): void {
+    const def = createNode(RED, this, saved);
     const node = this;
     const { apiToken, keep, forget } = serviceAccountToken(RED, node, def);
     const session = openSession(RED, node, def, apiToken, texts);

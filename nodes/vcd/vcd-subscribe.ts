@@ -4,6 +4,7 @@
  */
 import { CodedError } from '../common/errors';
 import {
+  createNode,
   ConnectionStatus,
   StatusThrottle,
   onClose,
@@ -47,8 +48,8 @@ const ERROR_LABELS: Record<string, string> = {
 };
 
 export = function register(RED: NodeAPI): void {
-  function VcdSubscribe(this: Node, def: VcdSubscribeDef): void {
-    RED.nodes.createNode(this, def);
+  function VcdSubscribe(this: Node, saved: VcdSubscribeDef): void {
+    const def = createNode(RED, this, saved);
     const node = this;
     const login = RED.nodes.getNode(def.login) as VcdLoginNode | null;
     let template: string;

@@ -15,11 +15,30 @@ import { waitFor } from '../support/wait';
 
 const TAB = 'tab';
 
+const CLOUDEVENT = { specversion: '1.0', id: '1', source: 'urn:test', type: 'com.example.test', data: {} };
+
+/** Sends `payload` (JSON) once to `target` as the flow starts. */
+const injectOnce = (id: string, payload: string, target: string): FlowNode => ({
+  id,
+  type: 'inject',
+  z: TAB,
+  props: [{ p: 'payload' }],
+  payload,
+  payloadType: 'json',
+  once: true,
+  onceDelay: 0.1,
+  wires: [[target]],
+});
+
 /** Nodes whose settings or first input give each a status without any server to talk to. */
 const flows: FlowNode[] = [
   { id: TAB, type: 'tab', label: 'statuses' },
   { id: 'login', type: 'vcd-login', url: 'ftp://vcd.example', org: 'System', authType: 'password' },
   { id: 'controller', type: 'aci-controller', hosts: '', authType: 'password' },
+  injectOnce('in1', JSON.stringify(CLOUDEVENT), 'decode'),
+  { id: 'decode', type: 'event-decode', z: TAB, format: 'auto', errors: 'catch', wires: [[]] },
+  injectOnce('in2', JSON.stringify('{'), 'undecodable'),
+  { id: 'undecodable', type: 'event-decode', z: TAB, format: 'auto', errors: 'output', wires: [[], []] },
   {
     id: 'emit',
     type: 'cloudevent-emit',
@@ -30,16 +49,20 @@ const flows: FlowNode[] = [
   },
 ];
 
-/** What each node shows, per language. */
+/** What each node shows, per language: plain words, and words with a count. */
 const expected: Record<string, Record<string, string>> = {
   'en-US': {
     login: 'bad settings',
     controller: 'bad settings',
+    decode: 'decoded · 1',
+    undecodable: 'bad JSON',
     emit: 'ready',
   },
   de: {
     login: 'Einstellung ungültig',
     controller: 'Einstellung ungültig',
+    decode: 'dekodiert · 1',
+    undecodable: 'JSON ungültig',
     emit: 'bereit',
   },
 };

@@ -1,11 +1,28 @@
 /** One session + socket, and the subscriptions made on it: everything that ends when the connection does. */
 import type WebSocket from 'ws';
+import type { Backoff } from '../../common/backoff';
 import type { CodedError } from '../../common/errors';
 import type { ApicSession } from '../session';
-import type { EntryRetry } from './failures';
 import type { Push } from './push';
 import type { RecipientEntry } from './recipients';
-import type { ApicSubscription } from './subscription-refresh';
+
+/** A subscription on the APIC, and when to refresh it. */
+export interface ApicSubscription {
+  id: string;
+  /** When to refresh it next. */
+  due: number;
+  /** When it was made or last refreshed: it lives a refresh timeout from then (or less: APICs expire early). */
+  aliveSince: number;
+  /** Between refreshes refused by throttling (503). */
+  retry?: Backoff;
+}
+
+/** An entry that failed for a passing reason, and when to try it again. */
+export interface EntryRetry {
+  at: number;
+  backoff: Backoff;
+  failures: number;
+}
 
 export interface EndReason {
   error?: CodedError;

@@ -14,13 +14,6 @@ import { SubscriptionCodes } from './types';
 /** Consecutive passing failures of one entry before they are reported (a one-off blip only goes to debug). */
 const REPORT_AFTER = 3;
 
-/** An entry that failed for a passing reason, and when to try it again. */
-export interface EntryRetry {
-  at: number;
-  backoff: Backoff;
-  failures: number;
-}
-
 export function toCoded(err: unknown, target: string): CodedError {
   return err instanceof CodedError ? err : classifyNetworkError(err, target);
 }

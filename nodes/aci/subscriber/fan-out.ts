@@ -76,12 +76,23 @@ export function fanOut(
     named.set(e.recipient, list);
   }
   for (const [recipient, entries] of named) {
+    // The same for every object of the push: made once, copied per change (a recipient may keep and change them).
+    const subscriptionIds = entries.map((e) => connection.subscriptions.get(e)?.id as string);
+    const keys = entries.map((e) => e.entry.key);
     const changes: AciChange[] = [];
     for (const pushed of push.objects) {
       const o = withKnownTime(pushed, entries);
       const fresh = !held || entries.some((e) => isNews(e.known, connection.resynced.get(e), o));
       for (const e of entries) track(e.known, o);
-      if (fresh) changes.push(toChange(o, 'push', entries, connection));
+      if (fresh) {
+        changes.push({
+          ...o,
+          reason: 'push',
+          subscriptionIds: subscriptionIds.slice(),
+          entries: keys.slice(),
+          apic: connection.host,
+        });
+      }
     }
     recipients.deliver(recipient, changes, onError);
   }

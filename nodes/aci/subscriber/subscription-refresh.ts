@@ -7,7 +7,7 @@
  */
 import { type Backoff } from '../../common/backoff';
 import { ApicCodes, versionAtLeast, type ApicSession } from '../session';
-import type { Connection } from './connection';
+import type { ApicSubscription, Connection } from './connection';
 import { connectionError, endsConnection, toCoded } from './failures';
 import type { RecipientEntry } from './recipients';
 
@@ -17,17 +17,6 @@ const LEGACY_TIMEOUT_SEC = 60;
 const REFRESH_SHARE = 0.5;
 /** A throttled refresh is retried until this share of the refresh timeout; then the subscription is made anew. */
 const REFRESH_GIVE_UP = 0.75;
-
-/** A subscription on the APIC, and when to refresh it. */
-export interface ApicSubscription {
-  id: string;
-  /** When to refresh it next. */
-  due: number;
-  /** When it was made or last refreshed: it lives a refresh timeout from then (or less: APICs expire early). */
-  aliveSince: number;
-  /** Between refreshes refused by throttling (503). */
-  retry?: Backoff;
-}
 
 /** Where a subscription stands among those made together: the `index`-th of `count`, from `start`. */
 export interface BatchSlot {

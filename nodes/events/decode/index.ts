@@ -4,38 +4,17 @@
  */
 import type { InfraEvent } from '../../common/infra-event';
 import type { CloudEvent } from '../cloudevent';
-import { aciEvents, aciObjectMessageEvent, isAciDocument, isAciObjectMessage } from './aci';
-import {
-  type HeaderBag,
-  cloudEventToInfraEvent,
-  fromBatch,
-  fromBinary,
-  fromStructured,
-  isBinaryCloudEvent,
-  isStructuredCloudEvent,
-} from './cloudevent';
+import { type HeaderBag, isBinaryCloudEvent } from './cloudevent';
+import { DECODERS, type DecodeInput, type Decoder, type FormatName } from './decoders';
 import { DecodeCodes, asDecodeError, decodeError } from './errors';
-import { isVcdNotification, vcdEnvelopeObjectEvent, vcdNotificationEvent } from './vcd';
-import { vcdAmqpEvent } from './vcd-amqp';
-import { isVcdAuditPage, isVcdAuditRecord, vcdAuditEvents } from './vcd-audit';
-import { MAX_XML_BYTES, looksLikeEnvelope } from './vcd-envelope';
+import { MAX_XML_BYTES } from './vcd-envelope';
 
 export { DecodeCodes } from './errors';
+export type { DecodeInput } from './decoders';
 
-export const FORMATS = ['auto', 'vcd', 'vcd-json', 'vcd-amqp', 'vcd-audit', 'aci', 'cloudevent'] as const;
-export type DecodeFormat = (typeof FORMATS)[number];
-
-export interface DecodeInput {
-  payload: unknown;
-  /** AMQP routing key (vcd-amqp). */
-  routingKey?: string;
-  /** AMQP headers (vcd-amqp). */
-  amqpHeaders?: Record<string, unknown>;
-  /** HTTP request headers (binary-mode CloudEvents). */
-  httpHeaders?: HeaderBag;
-  /** MQTT topic, for summaries. */
-  topic?: string;
-}
+/** What the node's Input setting may say: recognise it, or one of the decoders. */
+export type DecodeFormat = 'auto' | FormatName;
+export const FORMATS: readonly DecodeFormat[] = ['auto', ...DECODERS.map((d) => d.name)];
 
 export interface DecodeOptions {
   format?: DecodeFormat;
@@ -56,7 +35,7 @@ export const DEFAULT_MAX_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_XML_BYTES = MAX_XML_BYTES;
 
 export interface Decoded {
-  format: Exclude<DecodeFormat, 'auto'>;
+  format: FormatName;
   events: InfraEvent[];
   /** The CloudEvents read, when the input was CloudEvents. */
   cloudevents?: CloudEvent[];
@@ -133,22 +112,16 @@ function parseJson(raw: string): unknown {
 }
 
 /** What an input is, from its shape (JSON text already parsed; XML still text). */
-export function detectFormat(value: unknown, httpHeaders?: HeaderBag): Exclude<DecodeFormat, 'auto'> {
-  const contentType = String(
-    Object.entries(httpHeaders ?? {}).find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '',
-  );
-  if (isBinaryCloudEvent(httpHeaders) || contentType.startsWith('application/cloudevents'))
-    return 'cloudevent';
-  if (typeof value === 'string') return 'vcd-amqp';
-  if (Array.isArray(value) && value.length > 0 && value.every(isStructuredCloudEvent)) return 'cloudevent';
-  if (isStructuredCloudEvent(value)) return 'cloudevent';
-  if (isAciDocument(value) || isAciObjectMessage(value)) return 'aci';
-  if (looksLikeEnvelope(value)) return 'vcd';
-  if (isVcdNotification(value)) return 'vcd-json';
-  if (isVcdAuditRecord(value) || isVcdAuditPage(value)) return 'vcd-audit';
+export function detectFormat(value: unknown, httpHeaders?: HeaderBag): FormatName {
+  return detectDecoder(value, httpHeaders).name;
+}
+
+function detectDecoder(value: unknown, httpHeaders?: HeaderBag): Decoder<FormatName> {
+  const found = DECODERS.find((d) => d.detect(value, httpHeaders));
+  if (found) return found;
   throw decodeError(
     DecodeCodes.UNKNOWN_FORMAT,
-    'Not a format this node knows (VCD envelope, notification or audit record, AMQP XML, ACI push or answer, CloudEvent)',
+    `Not a format this node knows (${DECODERS.map((d) => d.description).join(', ')})`,
     value,
   );
 }
@@ -165,14 +138,15 @@ export function decode(input: DecodeInput, options: DecodeOptions = {}): Decoded
 }
 
 function decodeChecked(input: DecodeInput, options: DecodeOptions, maxXmlBytes: number): Decoded {
-  const told = options.format && options.format !== 'auto' ? options.format : undefined;
+  const named = options.format && options.format !== 'auto' ? options.format : undefined;
+  const told = DECODERS.find((d) => d.name === named);
   const binary = isBinaryCloudEvent(input.httpHeaders);
   const raw = text(input.payload);
   // JSON text is parsed once, here; XML and binary-mode bodies stay as they came.
   let value: unknown = input.payload;
   if (raw !== undefined && !binary) {
     const start = raw.trimStart()[0];
-    if (start === '<' || told === 'vcd-amqp') {
+    if (start === '<' || told?.takesText) {
       if (raw.length > maxXmlBytes) {
         throw decodeError(
           DecodeCodes.TOO_LARGE,
@@ -181,49 +155,12 @@ function decodeChecked(input: DecodeInput, options: DecodeOptions, maxXmlBytes: 
         );
       }
       value = raw;
-    } else if (!told && start !== '{' && start !== '[') {
+    } else if (!named && start !== '{' && start !== '[') {
       throw decodeError(DecodeCodes.UNKNOWN_FORMAT, 'The input is neither JSON nor XML', raw);
     } else value = parseJson(raw);
   }
-  const format = told ?? detectFormat(value, input.httpHeaders);
-  const ctx = { source: options.source, topic: input.topic };
-  switch (format) {
-    case 'vcd':
-      return { format, events: [vcdEnvelopeObjectEvent(value, ctx)] };
-    case 'vcd-json':
-      if (!value || typeof value !== 'object' || Array.isArray(value)) {
-        throw decodeError(DecodeCodes.WRONG_SHAPE, 'A VCD notification must be a JSON object', value);
-      }
-      return { format, events: [vcdNotificationEvent(value as Record<string, unknown>, ctx)] };
-    case 'vcd-amqp':
-      if (typeof value !== 'string')
-        throw decodeError(DecodeCodes.WRONG_SHAPE, 'An AMQP notification must be XML text');
-      return {
-        format,
-        events: [
-          vcdAmqpEvent(value, {
-            routingKey: input.routingKey,
-            headers: input.amqpHeaders,
-            source: options.source,
-          }),
-        ],
-      };
-    case 'vcd-audit':
-      return { format, events: vcdAuditEvents(value, ctx) };
-    case 'aci':
-      return {
-        format,
-        events: isAciObjectMessage(value) ? [aciObjectMessageEvent(value, ctx)] : aciEvents(value, ctx),
-      };
-    case 'cloudevent': {
-      const cloudevents = binary
-        ? [fromBinary(input.httpHeaders ?? {}, input.payload)]
-        : Array.isArray(value)
-          ? fromBatch(value)
-          : [fromStructured(value)];
-      return { format, events: cloudevents.map(cloudEventToInfraEvent), cloudevents };
-    }
-    default:
-      throw decodeError(DecodeCodes.UNKNOWN_FORMAT, `Unknown format "${String(format)}"`);
-  }
+  if (named && !told) throw decodeError(DecodeCodes.UNKNOWN_FORMAT, `Unknown format "${String(named)}"`);
+  const decoder = told ?? detectDecoder(value, input.httpHeaders);
+  const decoded = decoder.decode(value, input, { source: options.source, topic: input.topic });
+  return { format: decoder.name, ...decoded };
 }

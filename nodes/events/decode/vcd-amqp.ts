@@ -7,7 +7,7 @@ import type { CodedError } from '../../common/errors';
 import type { InfraEvent, VcdEventFacts } from '../../common/infra-event';
 import { parseXml, xmlList, xmlText, type XmlNode } from '../../common/xml';
 import { DecodeCodes, decodeError } from './errors';
-import { dottedType, vcdSummary } from './vcd';
+import { dottedType, vcdSummary } from './vcd-facts';
 
 export interface AmqpContext {
   /** The AMQP routing key (msg.topic or msg.fields.routingKey). */

@@ -8,6 +8,7 @@ import type { InfraEvent, VcdEventFacts } from '../../common/infra-event';
 import type { XmlNode } from '../../common/xml';
 import { DecodeCodes, decodeError, oneLine } from './errors';
 import { notificationXmlEvent } from './vcd-amqp';
+import { dottedType, vcdSummary } from './vcd-facts';
 import { type VcdEnvelope, envelopeFrom } from './vcd-envelope';
 
 export interface VcdDecodeContext {
@@ -20,50 +21,6 @@ export interface VcdDecodeContext {
 type Json = Record<string, unknown>;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const bare = (urn: string | undefined) => urn?.slice(urn.lastIndexOf(':') + 1);
-
-/** com/vmware/vcloud/event/vm/create → com.vmware.vcloud.event.vm.create */
-export function dottedType(type: string): string {
-  return type.replace(/\//g, '.');
-}
-
-const PAST: Record<string, string> = {
-  create: 'created',
-  delete: 'deleted',
-  modify: 'modified',
-  deploy: 'deployed',
-  undeploy: 'undeployed',
-  poweron: 'powered on',
-  poweroff: 'powered off',
-  suspend: 'suspended',
-  resume: 'resumed',
-  reboot: 'rebooted',
-  reset: 'reset',
-  login: 'logged in',
-  logout: 'logged out',
-  import: 'imported',
-  upload: 'uploaded',
-  start: 'started',
-  complete: 'completed',
-  fail: 'failed',
-  abort: 'aborted',
-};
-
-/**
- * One human line: "vm web-01 created by acmeadmin in acme: succeeded",
- * "acmeadmin logged in to acme: succeeded". `action` is the type's last part.
- */
-export function vcdSummary(facts: VcdEventFacts, action: string): string {
-  const verb = PAST[action] ?? action;
-  const user = facts.user ?? 'unknown user';
-  const org = facts.org ?? 'unknown org';
-  const result = facts.operationSuccess === false ? 'failed' : 'succeeded';
-  return oneLine(
-    facts.entityType && facts.entityType !== 'session'
-      ? `${facts.entityType} ${facts.entityName ?? bare(facts.entity)} ${verb} by ${user} in ${org}: ${result}`
-      : `${user} ${verb} ${verb.endsWith(' in') ? 'to' : 'in'} ${org}: ${result}`,
-  );
-}
 
 /** A stable id for messages that carry none: the same message always hashes the same. */
 function contentId(value: unknown): string {

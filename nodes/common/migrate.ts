@@ -1,0 +1,70 @@
+/**
+ * Saved settings of an older version → the current ones, in one place per node
+ * type. Every node's html has a `version` default: the editor saves a new node
+ * with it and keeps the number an existing node was saved with. Node-RED hands a
+ * node its saved settings as they are (a setting added later is simply missing,
+ * and the editor fills it only on import), so each node reads its settings
+ * through `migrate`, and a flow saved by an older version runs as it did.
+ */
+
+export type Config = Record<string, unknown>;
+
+/**
+ * Upgrades settings from one version to the next, on a copy. A node opened and
+ * saved in a newer editor keeps its older number, so a step must also hold for
+ * settings already in the newer shape: fill what is missing, map only values
+ * the newer editor never writes.
+ */
+export type Step = (config: Config) => void;
+
+/**
+ * Settings a version added, each with what a node saved before it did: e.g.
+ * `added({ spool: 'memory' })`, as such a node kept its queue in memory.
+ */
+export function added(defaults: Config): Step {
+  return (config) => {
+    for (const [key, value] of Object.entries(defaults)) if (config[key] === undefined) config[key] = value;
+  };
+}
+
+/**
+ * The steps of each node type: `STEPS[type][n - 1]` upgrades version n to n + 1,
+ * so the current version is one more than the number of steps, and the html's
+ * `version` default says the same (a test holds them together).
+ */
+export const STEPS: Readonly<Record<string, readonly Step[]>> = {
+  'vcd-login': [],
+  'vcd-subscribe': [],
+  'aci-controller': [],
+  'aci-subscribe': [],
+  'event-decode': [],
+  'cloudevent-emit': [
+    // 1 → 2: the spool; a node saved before it kept what it took in memory.
+    added({ spool: 'memory', spoolLimit: 100 }),
+  ],
+};
+
+export function currentVersion(type: string, steps = STEPS): number {
+  return (steps[type]?.length ?? 0) + 1;
+}
+
+/** The version settings were saved with: none (before versions were read) counts as 1. */
+function savedVersion(version: unknown): number {
+  const n = Number(version);
+  return Number.isInteger(n) && n >= 1 ? n : 1;
+}
+
+/**
+ * The settings in the shape the current version reads, `version` included. The
+ * settings given are not changed. Settings saved by a newer version than this
+ * one (after a downgrade) are returned as they are: there is no step back.
+ */
+export function migrate<D extends { type: string }>(def: D, steps = STEPS): D {
+  const from = savedVersion((def as Config).version);
+  const path = steps[def.type] ?? [];
+  if (from > path.length + 1) return def;
+  const config: Config = { ...def };
+  for (const step of path.slice(from - 1)) step(config);
+  config.version = path.length + 1;
+  return config as D;
+}

@@ -1,0 +1,88 @@
+/**
+ * A flow saved before versions were read (no `version`, settings added since
+ * missing) deploys and behaves as the same flow saved by the editor today.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import cloudeventEmit from '../../nodes/events/cloudevent-emit';
+import eventDecode from '../../nodes/events/event-decode';
+import { helper } from '../support/red';
+import { ROOT } from '../support/source-files';
+import { waitFor } from '../support/wait';
+
+/** The defaults an html file gives a new node (literal values only). */
+function editorDefaults(file: string): Record<string, unknown> {
+  const html = fs.readFileSync(path.join(ROOT, file), 'utf8');
+  const block = /defaults:\s*\{([\s\S]*?)\n {4}\},/.exec(html)?.[1] ?? '';
+  const pairs = [...block.matchAll(/^ {6}(\w+):\s*\{\s*value:\s*('[^']*'|-?\d+(?:\.\d+)?|true|false)/gm)];
+  return Object.fromEntries(pairs.map(([, k, v]) => [k, JSON.parse((v as string).replace(/'/g, '"'))]));
+}
+
+/** Nodes as an early flow has them: no `version`, and only a few of the settings written today. */
+const EARLY = {
+  decode: {
+    type: 'event-decode',
+    name: '',
+    format: 'auto',
+    source: '',
+    keepOriginal: false,
+    errors: 'catch',
+  },
+  emit: {
+    type: 'cloudevent-emit',
+    name: '',
+    url: '',
+    mode: 'binary',
+    ceType: '',
+    ceSource: '',
+    ceSubject: '',
+  },
+};
+
+const notification = {
+  eventId: 'e-1',
+  type: 'com/vmware/vcloud/event/vm/create',
+  timestamp: '2026-11-22T13:45:12.345678+01:00',
+  orgName: 'acme',
+  userName: 'acmeadmin',
+  entity: 'urn:vcloud:vm:1',
+  entityType: 'vm',
+  entityName: 'web-01',
+};
+
+/** event decode → cloudevent emit (no URL: the CloudEvent goes out) → what came out. */
+async function run(decode: Record<string, unknown>, emit: Record<string, unknown>): Promise<unknown[]> {
+  await helper.load(
+    [eventDecode, cloudeventEmit],
+    [
+      { id: 'tab', type: 'tab' },
+      { ...decode, id: 'decode', z: 'tab', wires: [['emit']] },
+      { ...emit, id: 'emit', z: 'tab', wires: [['out'], []] },
+      { id: 'out', type: 'helper', z: 'tab' },
+    ],
+  );
+  const out: Record<string, unknown>[] = [];
+  helper.getNode('out').on('input', (m: Record<string, unknown>) => out.push(m));
+  helper.getNode('decode').receive({ payload: JSON.stringify(notification), topic: 'publish/o/u' });
+  helper.getNode('decode').receive({ payload: 'not an event' });
+  await waitFor(() => out.length === 1, 'the CloudEvent');
+  await helper.unload();
+  return out.map(({ payload, headers }) => ({ payload, headers }));
+}
+
+describe('flows saved by an older version', () => {
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  afterEach(() => helper.unload());
+
+  it('an event decode → cloudevent emit flow without version sends what a new one sends', async () => {
+    const today = await run(
+      { type: 'event-decode', ...editorDefaults('nodes/events/event-decode.html') },
+      { type: 'cloudevent-emit', ...editorDefaults('nodes/events/cloudevent-emit.html') },
+    );
+    const old = await run(EARLY.decode, EARLY.emit);
+    assert.equal((today[0] as { headers: Record<string, string> }).headers['ce-id'], 'e-1');
+    assert.deepEqual(old, today);
+  });
+});
