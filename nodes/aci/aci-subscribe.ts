@@ -16,10 +16,12 @@ import {
   reportSetupError,
 } from '../common/glue';
 import { metricsFor } from '../common/metrics';
+import { NodeFiles } from '../common/node-files';
 import type { ConnectionState } from '../common/reconnect-loop';
 import type { Node, NodeAPI, NodeDef } from '../common/red';
 import type { AciControllerNode } from './controller-api';
 import { ENTRY_INVALID, parseEntries, type WatchEntry } from './entries';
+import { ACI_STATE_PURPOSE, KnownKeeper, KnownStore } from './known-store';
 import { OUTPUTS, toMessage, type AciOutput } from './output';
 import { hostLabel } from './session';
 import type { StateInfo } from './subscriber';
@@ -28,7 +30,7 @@ interface AciSubscribeDef extends NodeDef {
   controller: string;
   subscriptions: string;
   refreshTimeout: string | number;
-  initial: 'skip' | 'emit';
+  initial: 'skip' | 'emit' | 'changes';
   output: AciOutput;
 }
 
@@ -51,6 +53,26 @@ const ERROR_LABELS: Record<string, string> = {
 /** Entries one node watches at most: a flow that subscribes to whatever it sees must not open subscriptions without end. */
 const MAX_ENTRIES = 1000;
 
+/**
+ * With initial "changes" and a user directory, what the node knows of its
+ * objects outlives the process; otherwise a stale state file goes.
+ */
+function keepKnown(
+  RED: NodeAPI,
+  node: Node,
+  changes: boolean,
+  entries: () => string[],
+): KnownKeeper | undefined {
+  const userDir = RED.settings.userDir;
+  if (!userDir) return undefined;
+  const files = new NodeFiles(userDir, ACI_STATE_PURPOSE);
+  if (!changes) {
+    files.remove(node.id);
+    return undefined;
+  }
+  return new KnownKeeper(new KnownStore(files, node.id), entries, (m) => node.warn(m));
+}
+
 export = function register(RED: NodeAPI): void {
   function AciSubscribe(this: Node, saved: AciSubscribeDef): void {
     const def = createNode(RED, this, saved);
@@ -66,8 +88,12 @@ export = function register(RED: NodeAPI): void {
       return;
     }
     const output: AciOutput = OUTPUTS.includes(def.output) ? def.output : 'object';
+    const keeper = keepKnown(RED, node, def.initial === 'changes', () =>
+      controller!.entries(node).map((e) => e.key),
+    );
     const options = {
-      initial: def.initial === 'emit' ? ('emit' as const) : ('skip' as const),
+      initial: def.initial === 'emit' || def.initial === 'changes' ? def.initial : ('skip' as const),
+      restore: keeper && ((entry: string) => keeper.restored.get(entry)),
       // APIC takes whole seconds; out-of-range values go to the nearest bound (the editor warns of them).
       refreshTimeoutSec: Math.round(numberSetting(def.refreshTimeout, DEFAULT_REFRESH_TIMEOUT, 5, 3600)),
     };
@@ -115,6 +141,8 @@ export = function register(RED: NodeAPI): void {
           metrics.error(error.code);
           node.error(error, { payload: raw });
         },
+        read: keeper && ((entry, known, baseline) => keeper.read(entry, known, baseline)),
+        tracked: keeper && ((entry, dn, state) => keeper.changed(entry, dn, state)),
         progress(entry, read, total, done) {
           // Shown while pages remain: a one-page read is over before anyone could see it.
           metrics.setProgress(`reading ${entry.key}`, done ? undefined : read, total);
@@ -164,8 +192,10 @@ export = function register(RED: NodeAPI): void {
       { statusOnError: false },
     );
 
-    onClose(node, async () => {
+    onClose(node, async (removed) => {
       view.stop();
+      // Saved while the entries are still known (unwatch forgets them).
+      keeper?.close(removed);
       await controller!.unwatch(node);
     });
   }

@@ -34,7 +34,10 @@ export function added(defaults: Config): Step {
  */
 export const STEPS: Readonly<Record<string, readonly Step[]>> = {
   'vcd-login': [],
-  'vcd-subscribe': [],
+  'vcd-subscribe': [
+    // 1 → 2: "Reach back" of Missed events after a restart; before it, a restart began at "now".
+    added({ catchUpMaxAge: 24 }),
+  ],
   'aci-controller': [],
   'aci-subscribe': [],
   'event-decode': [],

@@ -130,6 +130,22 @@ export class MissedEvents {
     if (this.grantedBefore) this.pendingSince ??= this.mark;
   }
 
+  /**
+   * Starts from a saved point instead of the newest record (a restart): the
+   * first grant reads what came since, dropping the ids already delivered.
+   */
+  resumeFrom(since: number, delivered: Iterable<string>): void {
+    this.mark = since;
+    this.pendingSince = since;
+    this.grantedBefore = true;
+    for (const id of delivered) this.remember(id);
+  }
+
+  /** Where a recovery would start now: the open gap, else the newest event delivered (ms, VCD's clock). */
+  resumePoint(): number | undefined {
+    return this.pendingSince ?? this.mark;
+  }
+
   close(): void {
     this.closed = true;
     clearTimeout(this.retryTimer);

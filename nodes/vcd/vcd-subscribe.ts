@@ -7,6 +7,7 @@ import {
   createNode,
   ConnectionStatus,
   StatusThrottle,
+  numberSetting,
   onClose,
   status,
   reportSetupError,
@@ -14,11 +15,13 @@ import {
   toError,
 } from '../common/glue';
 import { metricsFor } from '../common/metrics';
+import { NodeFiles } from '../common/node-files';
 import type { ConnectionState } from '../common/reconnect-loop';
 import type { Node, NodeAPI, NodeDef } from '../common/red';
 import { vcdEnvelopeEvent } from '../events/decode/vcd';
 import { parseVcdEnvelope, type VcdEnvelope } from '../events/decode/vcd-envelope';
 import { MissedEvents, catchUpApplies } from './catch-up';
+import { CatchUpStore, FILE_PURPOSE, MarkKeeper } from './catch-up-store';
 import type { QoS } from './messaging';
 import { validateTopic } from './topics';
 import type { VcdLoginNode } from './login-api';
@@ -30,6 +33,8 @@ interface VcdSubscribeDef extends NodeDef {
   output: 'envelope' | 'event';
   /** After a reconnect, read what was missed from the audit trail. */
   catchUp?: boolean;
+  /** Hours: after a restart, missed events are read back this far at most. */
+  catchUpMaxAge?: string | number;
 }
 
 /** Short status words for the errors an operator must act on. */
@@ -46,6 +51,45 @@ const ERROR_LABELS: Record<string, string> = {
   VCD_VERSION_TOO_OLD: 'VCD too old',
   VCD_MQTT_UPGRADE_FAILED: 'upgrade failed',
 };
+
+/**
+ * With a user directory, the missed-events mark outlives the process: the node
+ * resumes from it after a restart. Without "Missed events", a stale mark goes.
+ */
+function keepMark(
+  RED: NodeAPI,
+  node: Node,
+  missed: MissedEvents | undefined,
+  template: string,
+  maxAgeHours: unknown,
+): MarkKeeper | undefined {
+  const userDir = RED.settings.userDir;
+  if (!userDir) return undefined;
+  const files = new NodeFiles(userDir, FILE_PURPOSE);
+  if (!missed) {
+    files.remove(node.id);
+    return undefined;
+  }
+  const maxAgeMs = numberSetting(maxAgeHours, 24, 0.1, 8760) * 3600_000;
+  const store = new CatchUpStore(files, node.id, template, { maxAgeMs });
+  const keeper = new MarkKeeper(missed, store, (m) => node.warn(m));
+  const skipped = keeper.resumed?.skipped;
+  if (skipped) {
+    const error = new CodedError(
+      'VCD_CATCHUP_TOO_OLD',
+      `Not recovered: VCD events from ${skipped.from} to ${skipped.to}, older than the ` +
+        `${maxAgeMs / 3600_000} h "Missed events" reaches back after a restart.`,
+      skipped,
+    );
+    const report = () => node.error(error, { topic: template });
+    RED.events.once('flows:started', report);
+    node.on('close', (_removed: boolean, done: () => void) => {
+      RED.events.removeListener('flows:started', report);
+      done();
+    });
+  }
+  return keeper;
+}
 
 export = function register(RED: NodeAPI): void {
   function VcdSubscribe(this: Node, saved: VcdSubscribeDef): void {
@@ -78,6 +122,8 @@ export = function register(RED: NodeAPI): void {
     /** One way out for live and recovered events. */
     const emit = (topic: string, envelope: VcdEnvelope, extra: Record<string, unknown> = {}) => {
       count++;
+      const inner = envelope.payload as { eventId?: unknown; timestamp?: unknown } | undefined;
+      keeper?.delivered(inner?.eventId, inner?.timestamp);
       metrics.sent++;
       if (asEvent) metrics.decoded++;
       if (asEvent) {
@@ -122,6 +168,7 @@ export = function register(RED: NodeAPI): void {
             },
           })
         : undefined;
+    const keeper = keepMark(RED, node, missed, template, def.catchUpMaxAge);
 
     login!.subscribe(
       node,
@@ -153,9 +200,10 @@ export = function register(RED: NodeAPI): void {
       onState,
     );
 
-    onClose(node, async () => {
+    onClose(node, async (removed) => {
       view.stop();
       missed?.close();
+      keeper?.close(removed);
       await login!.unsubscribe(node);
     });
   }

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import aciController from '../../nodes/aci/aci-controller';
 import aciSubscribe from '../../nodes/aci/aci-subscribe';
 import cloudeventEmit from '../../nodes/events/cloudevent-emit';
 import { ApicSimulator, DEFAULT_APIC_PASSWORD } from '../../sim/apic';
 import { SinkSimulator } from '../../sim/sink';
 import { helper, loggedText, record } from '../support/red';
-import { waitFor } from '../support/wait';
+import { delay, waitFor } from '../support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js') as (RED: unknown) => void;
@@ -267,6 +270,93 @@ describe('aci controller + aci subscribe nodes', function () {
       const typed = { ...base, password: DEFAULT_APIC_PASSWORD };
       assert.equal((await post({ ...typed, ca: '' })).body.category, 'tls');
       assert.equal((await post({ ...base, hosts: 'apic1/x' })).body.category, 'settings');
+    });
+  });
+
+  describe('initial: changes (what changed while Node-RED was stopped)', () => {
+    let userDir: string;
+    beforeEach(() => {
+      userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aci-state-'));
+      helper.settings({ userDir });
+    });
+    afterEach(() => {
+      helper.settings({});
+      fs.rmSync(userDir, { recursive: true, force: true });
+    });
+    const state = () => path.join(userDir, 'dcevents', 'aci-state');
+    const summary = (m: Msg) => {
+      const p = m.payload as { dn: string; status: string; reason: string };
+      return `${p.reason} ${p.status} ${p.dn}`;
+    };
+
+    it('sends nothing on the first run, then what was created, modified and deleted while stopped, then pushes', async () => {
+      const f = flow({ subscriptions: 'fvBD', initial: 'changes' });
+      const first = await load(f);
+      await subscribed(1);
+      await waitFor(
+        () => fs.existsSync(state()) && fs.readdirSync(state()).length === 1,
+        'the baseline saved',
+      );
+      await helper.unload();
+      assert.deepEqual(first.rec.messages, [], 'the first run sends nothing');
+
+      // While Node-RED is stopped.
+      sim.modify(BD, { descr: 'changed while stopped' });
+      sim.create('fvBD', 'uni/tn-prod/BD-bd-new', { name: 'bd-new' });
+      sim.remove('uni/tn-prod/BD-bd-app');
+
+      const { rec, caught } = await load(f);
+      await waitFor(() => rec.messages.length >= 3, 'the changes since the last run');
+      assert.deepEqual(rec.messages.map(summary).sort(), [
+        'resync created uni/tn-prod/BD-bd-new',
+        'resync deleted uni/tn-prod/BD-bd-app',
+        `resync modified ${BD}`,
+      ]);
+      sim.modify(BD, { descr: 'live again' });
+      await waitFor(() => rec.messages.length === 4, 'a push');
+      assert.equal(summary(rec.messages[3]!), `push modified ${BD}`);
+      assert.deepEqual(caught, []);
+
+      // Deleting the node deletes its state.
+      await helper.setFlows(
+        f.filter((n) => n.id !== 'sub'),
+        'full',
+        admin,
+      );
+      assert.deepEqual(fs.readdirSync(state()), []);
+    });
+
+    it('an object created just before a stop and deleted while stopped is reported deleted', async () => {
+      const f = flow({ subscriptions: 'fvBD', initial: 'changes' });
+      const first = await load(f);
+      await subscribed(1);
+      await waitFor(
+        () => fs.existsSync(state()) && fs.readdirSync(state()).length === 1,
+        'the baseline saved',
+      );
+      sim.create('fvBD', 'uni/tn-prod/BD-bd-brief', { name: 'bd-brief' });
+      await waitFor(() => first.rec.messages.length === 1, 'its creation sent');
+      await helper.unload();
+      sim.remove('uni/tn-prod/BD-bd-brief');
+      const { rec } = await load(f);
+      await waitFor(() => rec.messages.length === 1, 'the deletion');
+      assert.equal(summary(rec.messages[0]!), 'resync deleted uni/tn-prod/BD-bd-brief');
+    });
+
+    it('a change sent just before a stop is reported again at the next start, never lost', async () => {
+      const f = flow({ subscriptions: 'fvBD', initial: 'changes' });
+      await load(f);
+      await subscribed(1);
+      await waitFor(
+        () => fs.existsSync(state()) && fs.readdirSync(state()).length === 1,
+        'the baseline saved',
+      );
+      sim.modify(BD, { descr: 'sent, maybe not yet taken by the next node' });
+      await delay(300);
+      await helper.unload();
+      const { rec } = await load(f);
+      await waitFor(() => rec.messages.length === 1, 'the change again');
+      assert.equal(summary(rec.messages[0]!), `resync modified ${BD}`);
     });
   });
 

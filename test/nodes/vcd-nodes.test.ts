@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { NodeFiles } from '../../nodes/common/node-files';
+import { CatchUpStore, FILE_PURPOSE } from '../../nodes/vcd/catch-up-store';
 import type { VcdLoginNode } from '../../nodes/vcd/login-api';
 import vcdLogin from '../../nodes/vcd/vcd-login';
 import vcdSubscribe from '../../nodes/vcd/vcd-subscribe';
@@ -397,6 +398,91 @@ describe('vcd login + vcd subscribe nodes', function () {
       await waitFor(() => rec.messages.some((m) => idOf(m) === after), 'live events again');
       assert.deepEqual(rec.messages.map(idOf), [after]);
       assert.equal(sim.stats.auditReads, 0);
+    });
+
+    describe('across a restart', () => {
+      let userDir: string;
+      beforeEach(() => {
+        userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vcd-marks-'));
+        helper.settings({ userDir });
+      });
+      afterEach(() => {
+        helper.settings({});
+        fs.rmSync(userDir, { recursive: true, force: true });
+      });
+      const marks = () => path.join(userDir, 'dcevents', 'vcd-marks');
+
+      it('sends what VCD published while Node-RED was stopped; a deleted node deletes its mark', async () => {
+        const { rec } = await startCatchUp('event');
+        await waitFor(() => sim.subscriptions.length === 1 && sim.stats.auditReads === 1, 'the first mark');
+        const before = publishAcme();
+        await waitFor(() => rec.messages.some((m) => idOf(m) === before), 'a live event');
+        await helper.unload();
+        const down = [publishAcme(), publishAcme()];
+        const f = flow();
+        Object.assign(
+          f.find((n) => n.id === 'sub')!,
+          { catchUp: true, output: 'event' },
+        );
+        await helper.load([vcdLogin, vcdSubscribe, catchNode], f, password);
+        const rec2 = record(helper.getNode('sub'), helper.getNode('out'));
+        await waitFor(
+          () => down.every((id) => rec2.messages.some((m) => idOf(m) === id)),
+          'the events sent while down',
+        );
+        const ids = rec2.messages.map(idOf);
+        // The event sent just before the stop lies in the overlap: it may come again, with its id.
+        assert.deepEqual(
+          ids.filter((id) => id !== before),
+          down,
+          'in order, once',
+        );
+        assert.ok(rec2.messages.every((m) => m.recovered === true));
+        assert.equal(fs.readdirSync(marks()).length, 1, 'one mark file');
+        // Deleting the node deletes its mark.
+        await helper.setFlows(
+          f.filter((n) => n.id !== 'sub'),
+          'full',
+          password,
+        );
+        assert.deepEqual(fs.readdirSync(marks()), []);
+      });
+
+      it('reads back at most "Reach back" hours, and tells Catch what it could not recover', async () => {
+        // A mark saved two days ago by this node.
+        const store = new CatchUpStore(new NodeFiles(userDir, FILE_PURPOSE), 'sub', 'publish/{org}/+', {
+          settleMs: 0,
+        });
+        const twoDaysAgo = Date.now() - 48 * 3600_000;
+        store.delivered('old', new Date(twoDaysAgo).toISOString(), 0, twoDaysAgo);
+        store.save(twoDaysAgo, 0);
+        const { caught } = await startCatchUp('event');
+        const err = await waitFor(() => caught[0], 'the report at Catch');
+        const error = err.error as { code: string; message: string };
+        assert.equal(error.code, 'VCD_CATCHUP_TOO_OLD');
+        assert.match(error.message, new RegExp(`from ${new Date(twoDaysAgo).toISOString()} to `));
+        assert.match(error.message, /24 h/);
+        await waitFor(() => sim.stats.auditReads >= 1, 'the recovery of the last 24 hours');
+      });
+
+      it('without a saved mark, or with "Missed events" off, starts from now', async () => {
+        const { rec } = await startCatchUp('event', false);
+        await waitFor(() => sim.subscriptions.length === 1, 'the subscription');
+        await helper.unload();
+        publishAcme();
+        const f = flow();
+        Object.assign(
+          f.find((n) => n.id === 'sub')!,
+          { catchUp: true, output: 'event' },
+        );
+        await helper.load([vcdLogin, vcdSubscribe, catchNode], f, password);
+        const rec2 = record(helper.getNode('sub'), helper.getNode('out'));
+        await waitFor(() => sim.stats.auditReads === 1 && sim.subscriptions.length === 1, 'the first mark');
+        const after = publishAcme();
+        await waitFor(() => rec2.messages.some((m) => idOf(m) === after), 'a live event');
+        assert.deepEqual(rec2.messages.map(idOf), [after]);
+        assert.deepEqual(rec.messages, []);
+      });
     });
 
     it('reports a failed read to Catch and recovers from the same mark at the next reconnect', async () => {

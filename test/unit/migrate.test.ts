@@ -81,6 +81,13 @@ describe('saved settings of older versions', () => {
     assert.deepEqual(migrate(onDisk), onDisk);
   });
 
+  it('vcd subscribe saved before "Reach back" reads 24 hours back after a restart', () => {
+    const saved = { id: 'n', type: 'vcd-subscribe', topic: 'publish/#', catchUp: true };
+    assert.deepEqual(migrate(saved), { ...saved, catchUpMaxAge: 24, version: 2 });
+    const set = { id: 'n', type: 'vcd-subscribe', catchUp: true, catchUpMaxAge: 2, version: 2 };
+    assert.deepEqual(migrate(set), set);
+  });
+
   for (const type of Object.keys(pkg['node-red'].nodes)) {
     it(`${type}: its html's version default is the current version of its steps`, () => {
       assert.ok(type in STEPS, `${type} has an entry in STEPS`);

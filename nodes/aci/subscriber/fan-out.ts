@@ -83,7 +83,10 @@ export function fanOut(
     for (const pushed of push.objects) {
       const o = withKnownTime(pushed, entries);
       const fresh = !held || entries.some((e) => isNews(e.known, connection.resynced.get(e), o));
-      for (const e of entries) track(e.known, o);
+      for (const e of entries) {
+        track(e.known, o);
+        if (e.known) e.recipient.handlers.tracked?.(e.entry.key, o.dn, e.known.get(o.dn));
+      }
       if (fresh) {
         changes.push({
           ...o,

@@ -411,15 +411,18 @@ export class ApicSubscriber extends EventEmitter {
     const add = (o: AciObject, status: string, reason: AciChange['reason']) =>
       changes.add(connection, e, { ...o, status, attributes: { ...o.attributes, status } }, reason);
     const previous = e.known;
+    const { handlers, options } = e.recipient;
     if (!previous) {
       e.known = knownStates(objects);
-      if (e.recipient.options.initial !== 'emit') return;
+      handlers.read?.(e.entry.key, e.known, options.initial !== 'emit');
+      if (options.initial !== 'emit') return;
       connection.resynced.set(e, new Set());
       for (const o of objects) add(o, 'snapshot', 'snapshot');
       return;
     }
     const resync = compareStates(previous, objects);
     e.known = resync.known;
+    handlers.read?.(e.entry.key, e.known, false);
     connection.resynced.set(e, resync.gone);
     for (const change of resync.changes) add(change.object, change.status, 'resync');
   }

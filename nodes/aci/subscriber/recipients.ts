@@ -47,7 +47,11 @@ export class Recipients {
 
   add(key: string, entries: WatchEntry[], handlers: WatchHandlers, options: WatchOptions): Recipient {
     const recipient: Recipient = { key, handlers, options, entries: new Map() };
-    for (const entry of entries) recipient.entries.set(entry.key, newRecipientEntry(recipient, entry));
+    for (const entry of entries) {
+      const e = newRecipientEntry(recipient, entry);
+      e.known = options.restore?.(entry.key);
+      recipient.entries.set(entry.key, e);
+    }
     this.byKey.set(key, recipient);
     return recipient;
   }

@@ -3,6 +3,7 @@ import type { BackoffOptions } from '../../common/backoff';
 import type { CodedError } from '../../common/errors';
 import type { WatchEntry } from '../entries';
 import type { ApicCluster, ApicMo } from '../session';
+import type { KnownState } from './resync';
 
 export const SubscriptionCodes = {
   SOCKET_FAILED: 'APIC_SOCKET_FAILED',
@@ -47,10 +48,17 @@ export interface WatchHandlers {
   invalid?(error: CodedError, raw: string): void;
   /** A paged first read (or re-read) under way: objects read of `total`; `done` once read. */
   progress?(entry: WatchEntry, read: number, total: number, done: boolean): void;
+  /** An entry was read in full: what is known of its objects now; `baseline`: a first read, nothing of it sent. */
+  read?(entry: string, known: ReadonlyMap<string, KnownState>, baseline: boolean): void;
+  /** What is known of one object changed with a push (undefined: deleted). */
+  tracked?(entry: string, dn: string, state: KnownState | undefined): void;
 }
 
 export interface WatchOptions {
-  initial: 'emit' | 'skip';
+  /** changes: like skip, but compared with `restore` (what was known when the node last ran) at the first read. */
+  initial: 'emit' | 'skip' | 'changes';
+  /** The last known state of an entry's objects, from before this run. */
+  restore?(entry: string): Map<string, KnownState> | undefined;
   /** refresh-timeout of each subscription, in seconds. */
   refreshTimeoutSec: number;
 }
