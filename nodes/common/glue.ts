@@ -27,11 +27,17 @@ export function shortCount(n: number): string {
 
 const paint =
   (fill: NodeStatus['fill'], shape: NodeStatus['shape']) =>
-  (text: string): NodeStatus => ({
-    fill,
-    shape,
-    text: clip(text),
-  });
+  (text: string): NodeStatus => ({ fill, shape, text: clip(text) });
+
+/** A status of each kind from words already found (`statusTexts` finds them in the locales). */
+export const status = {
+  connecting: paint('yellow', 'ring'),
+  connected: paint('green', 'dot'),
+  /** Working, but something was lost or failed on the way. */
+  degraded: paint('yellow', 'dot'),
+  error: paint('red', 'ring'),
+  closed: paint('grey', 'ring'),
+};
 
 /** Values put into a status text: numbers are shown short (1.2k). */
 export type StatusValues = Record<string, string | number>;
@@ -57,12 +63,11 @@ export function textsFrom(translate: Translate) {
       look(text(key, values));
   return {
     text,
-    connecting: kind(paint('yellow', 'ring')),
-    connected: kind(paint('green', 'dot')),
-    /** Working, but something was lost or failed on the way. */
-    degraded: kind(paint('yellow', 'dot')),
-    error: kind(paint('red', 'ring')),
-    closed: kind(paint('grey', 'ring')),
+    connecting: kind(status.connecting),
+    connected: kind(status.connected),
+    degraded: kind(status.degraded),
+    error: kind(status.error),
+    closed: kind(status.closed),
   };
 }
 
@@ -96,24 +101,6 @@ function englishStatus(type: string, nodeDir: string): Record<string, string> {
   }
 }
 
-/** Statuses in words the caller gives (English), for nodes whose texts are not in their locales yet. */
-export const status = {
-  connecting: (text = 'connecting'): NodeStatus => paint('yellow', 'ring')(text),
-  connected: (count?: number, text = 'connected'): NodeStatus =>
-    paint('green', 'dot')(count === undefined ? text : `${text} · ${shortCount(count)}`),
-  error: (text: string | undefined): NodeStatus => paint('red', 'ring')(text || 'error'),
-  closed: (text = 'closed'): NodeStatus => paint('grey', 'ring')(text),
-  info: (text: string): NodeStatus => paint('blue', 'dot')(text),
-  clear: (): Record<string, never> => ({}),
-};
-
-/** The connection words of nodes whose texts are not in their locales yet. */
-const CONNECTION_WORDS: Record<string, string> = {
-  reconnecting: 'reconnecting',
-  authFailed: 'auth failed',
-};
-const wordsAsGiven = textsFrom((key) => CONNECTION_WORDS[key] ?? key);
-
 export function toError(err: unknown): Error {
   return err instanceof Error ? err : new CodedError('UNEXPECTED', errorMessage(err));
 }
@@ -131,18 +118,13 @@ export function messageCount(out: Parameters<SendFn>[0]): number {
  * `done(err)`, which reaches Catch nodes. A rejected promise never escapes into
  * the runtime.
  */
-export function onInput(
-  node: Node,
-  handler: (msg: NodeMessage, send: SendFn) => Promise<void> | void,
-  options: { statusOnError?: boolean } = {},
-): void {
+export function onInput(node: Node, handler: (msg: NodeMessage, send: SendFn) => Promise<void> | void): void {
   const metrics = metricsFor(node);
   node.on('input', (msg, send, done) => {
     metrics.received++;
     const fail = (err: unknown) => {
       const error = toError(err);
       metrics.error((error as CodedError).code);
-      if (options.statusOnError !== false) node.status(status.error((error as CodedError).code ?? 'error'));
       done(error);
     };
     const counted: SendFn = (out) => {
@@ -161,8 +143,7 @@ export function onInput(
  * Reports settings a node cannot work with: a red status now, and the error
  * once the flows have started (`reportOnStart`).
  */
-export function reportSetupError(RED: NodeAPI, node: Node, error: Error, shown: NodeStatus | string): void {
-  if (typeof shown === 'string') shown = status.error(shown);
+export function reportSetupError(RED: NodeAPI, node: Node, error: Error, shown: NodeStatus): void {
   const metrics = metricsFor(node);
   metrics.setState('bad settings');
   metrics.error((error as CodedError).code);
@@ -305,7 +286,7 @@ export class ConnectionStatus {
     private readonly node: Node,
     private readonly view: StatusThrottle,
     private readonly shown: {
-      texts?: StatusTexts;
+      texts: StatusTexts;
       errors: Record<string, string>;
       warnings?: Record<string, string>;
     },
@@ -319,7 +300,7 @@ export class ConnectionStatus {
       this.view.show(live());
       return;
     }
-    const { texts = wordsAsGiven, errors, warnings } = this.shown;
+    const { texts, errors, warnings } = this.shown;
     if (state === 'connecting' || state === 'idle') return this.view.show(texts.connecting('connecting'));
     if (state === 'closed') return this.view.show(texts.closed('closed'));
     const warning = error && warnings?.[error.code];
@@ -333,7 +314,7 @@ export class ConnectionStatus {
 
   /** Shows a failure: its label, or its code where it has none. */
   showError(error: CodedError): void {
-    this.view.show((this.shown.texts ?? wordsAsGiven).error(this.shown.errors[error.code] ?? error.code));
+    this.view.show(this.shown.texts.error(this.shown.errors[error.code] ?? error.code));
   }
 
   /** Sends an error to Catch unless the same failure was just reported. */

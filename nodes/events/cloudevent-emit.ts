@@ -294,14 +294,10 @@ export = function register(RED: NodeAPI): void {
       reportSetupError(RED, node, e.setup, texts.error(key));
     }
 
-    onInput(
-      node,
-      async (msg, send) => {
-        if (e.setup || !eventFor) throw e.setup;
-        await emit(e, msg, eventFor(msg), send);
-      },
-      { statusOnError: false },
-    );
+    onInput(node, async (msg, send) => {
+      if (e.setup || !eventFor) throw e.setup;
+      await emit(e, msg, eventFor(msg), send);
+    });
     onClose(node, (removed) => close(e, removed));
   }
 

@@ -96,28 +96,24 @@ export = function register(RED: NodeAPI): void {
     const metrics = metricsFor(node);
     let decodedCount = 0;
 
-    onInput(
-      node,
-      (msg, send) => {
-        let events: InfraEvent[];
-        try {
-          events = decodeMessage(msg, settings);
-        } catch (err) {
-          const e = asDecodeError(err, msg.payload);
-          view.show(texts.error(ERROR_KEYS[e.code] ?? 'decodeFailed'));
-          if (!settings.errorsToOutput) throw e;
-          metrics.error(e.code);
-          send([null, { ...msg, error: { code: e.code, message: e.message } }]);
-          return;
-        }
-        const out = asSequence(msg, events, settings.keepOriginal);
-        decodedCount += out.length;
-        metrics.decoded += out.length;
-        view.update(texts.connected('decoded', { count: decodedCount }));
-        send(settings.errorsToOutput ? [out, null] : [out]);
-      },
-      { statusOnError: false },
-    );
+    onInput(node, (msg, send) => {
+      let events: InfraEvent[];
+      try {
+        events = decodeMessage(msg, settings);
+      } catch (err) {
+        const e = asDecodeError(err, msg.payload);
+        view.show(texts.error(ERROR_KEYS[e.code] ?? 'decodeFailed'));
+        if (!settings.errorsToOutput) throw e;
+        metrics.error(e.code);
+        send([null, { ...msg, error: { code: e.code, message: e.message } }]);
+        return;
+      }
+      const out = asSequence(msg, events, settings.keepOriginal);
+      decodedCount += out.length;
+      metrics.decoded += out.length;
+      view.update(texts.connected('decoded', { count: decodedCount }));
+      send(settings.errorsToOutput ? [out, null] : [out]);
+    });
 
     onClose(node, () => view.stop());
   }

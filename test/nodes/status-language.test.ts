@@ -35,6 +35,8 @@ const flows: FlowNode[] = [
   { id: TAB, type: 'tab', label: 'statuses' },
   { id: 'login', type: 'vcd-login', url: 'ftp://vcd.example', org: 'System', authType: 'password' },
   { id: 'controller', type: 'aci-controller', hosts: '', authType: 'password' },
+  { id: 'vsub', type: 'vcd-subscribe', z: TAB, login: '', topic: 'publish/#', wires: [[]] },
+  { id: 'asub', type: 'aci-subscribe', z: TAB, controller: '', subscriptions: 'fvBD', wires: [[]] },
   injectOnce('in1', JSON.stringify(CLOUDEVENT), 'decode'),
   { id: 'decode', type: 'event-decode', z: TAB, format: 'auto', errors: 'catch', wires: [[]] },
   injectOnce('in2', JSON.stringify('{'), 'undecodable'),
@@ -54,6 +56,8 @@ const expected: Record<string, Record<string, string>> = {
   'en-US': {
     login: 'bad settings',
     controller: 'bad settings',
+    vsub: 'no login',
+    asub: 'no controller',
     decode: 'decoded · 1',
     undecodable: 'bad JSON',
     emit: 'ready',
@@ -61,6 +65,8 @@ const expected: Record<string, Record<string, string>> = {
   de: {
     login: 'Einstellung ungültig',
     controller: 'Einstellung ungültig',
+    vsub: 'keine Anmeldung',
+    asub: 'kein Controller',
     decode: 'dekodiert · 1',
     undecodable: 'JSON ungültig',
     emit: 'bereit',
