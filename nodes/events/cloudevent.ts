@@ -53,6 +53,8 @@ export function isUriReference(value: string): boolean {
     '$1h',
   );
   if (!/^(?:[A-Za-z0-9\-._~:/?#@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$/.test(rest)) return false;
+  // One "#" at most: it starts the fragment, which cannot hold another.
+  if (rest.indexOf('#') !== rest.lastIndexOf('#')) return false;
   const scheme = /^([^:/?#]+):/.exec(value)?.[1];
   return scheme === undefined || /^[A-Za-z][A-Za-z0-9+.-]*$/.test(scheme);
 }

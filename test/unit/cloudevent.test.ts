@@ -250,12 +250,13 @@ describe('CloudEvents encoding', () => {
     for (const source of [
       'https://vcd.example.com',
       '/s',
+      'https://vcd.example.com/p?q=1#frag',
       'urn:vcloud:org:1',
       'https://vcenter-01:443/sdk',
       'a%20b',
     ])
       assert.equal(fromPayload(1, { type: 't', source }).source, source);
-    for (const source of ['not a uri', 'https://vcd/ü', '1http:x', 'a%zz', 'a"b'])
+    for (const source of ['not a uri', 'https://vcd/ü', '1http:x', 'a%zz', 'a"b', '##', 'https://a/#x#y'])
       assert.throws(() => fromPayload(1, { type: 't', source }), { code: 'CE_INVALID' }, source);
   });
 

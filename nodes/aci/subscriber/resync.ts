@@ -3,17 +3,10 @@
  * comparing the last known state of an entry's objects with a fresh read.
  * Pure functions; the subscriber keeps the state per recipient entry.
  */
-import { datedDeletion, isNewer, sameState, stampOf, updatedStamp, type Stamp } from '../object-facts';
-import type { AciObject } from './types';
+import { datedDeletion, isNewer, sameState, stampOf, updatedStamp } from '../object-facts';
+import type { AciObject, KnownState, KnownStates } from './types';
 
-export interface KnownState {
-  className: string;
-  /** Its time and life-cycle attributes (modTs is "never" on many classes). */
-  stamp: Stamp;
-}
-
-/** dn → last known state. */
-export type KnownStates = Map<string, KnownState>;
+export type { KnownState, KnownStates } from './types';
 
 export interface ResyncChange {
   object: AciObject;

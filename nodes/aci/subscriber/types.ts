@@ -3,7 +3,7 @@ import type { BackoffOptions } from '../../common/backoff';
 import type { CodedError } from '../../common/errors';
 import type { WatchEntry } from '../entries';
 import type { ApicCluster, ApicMo } from '../session';
-import type { KnownState } from './resync';
+import type { Stamp } from '../object-facts';
 
 export const SubscriptionCodes = {
   SOCKET_FAILED: 'APIC_SOCKET_FAILED',
@@ -87,3 +87,13 @@ export interface StateInfo {
   host?: string;
   error?: CodedError;
 }
+
+/** What the subscriber last knew of an object. */
+export interface KnownState {
+  className: string;
+  /** Its time and life-cycle attributes (modTs is "never" on many classes). */
+  stamp: Stamp;
+}
+
+/** dn → last known state. */
+export type KnownStates = Map<string, KnownState>;
