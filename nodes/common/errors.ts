@@ -18,6 +18,9 @@ export class CodedError extends Error {
   }
 }
 
+/** The code of a failure nothing more specific was known of. */
+export const UNEXPECTED = 'UNEXPECTED';
+
 export function isCoded(err: unknown, code?: string): err is CodedError {
   return err instanceof CodedError && (code === undefined || err.code === code);
 }

@@ -58,6 +58,9 @@ export function defaultCaCertificates(extraFile = process.env.NODE_EXTRA_CA_CERT
   return [...tls.rootCertificates, ...extra];
 }
 
+/** The code of a CA field that holds no certificate. */
+export const TlsCodes = { CA_INVALID: 'CONFIG_CA_INVALID' } as const;
+
 let defaults: string[] | undefined;
 
 /**
@@ -72,7 +75,7 @@ export function tlsConnectOptions(settings: TlsSettings): TlsConnectOptions {
     const certs = pemCertificates(text);
     if (certs.length === 0) {
       throw new CodedError(
-        'CONFIG_CA_INVALID',
+        TlsCodes.CA_INVALID,
         'The CA field must hold one or more PEM certificates (-----BEGIN CERTIFICATE----- ...).',
       );
     }

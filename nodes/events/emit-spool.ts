@@ -5,10 +5,9 @@
  * files when the node is deleted (not when it is redeployed or restarted).
  */
 import { CodedError, errorMessage } from '../common/errors';
-import { status } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
-import type { Node, NodeAPI, NodeMessage } from '../common/red';
+import type { Node, NodeAPI, NodeMessage, NodeStatus } from '../common/red';
 import { toJsonObject } from './cloudevent';
 import { DeliveryCodes, type Delivery, type DeliveryResult, type FullPolicy } from './delivery';
 import {
@@ -35,6 +34,8 @@ export interface EmitSpoolSettings {
   /** Output 2 is wired: failed events leave there, else they go to Catch. */
   failuresWired: boolean;
   onChange(stats: SpoolStats): void;
+  /** The node's status when the spool cannot be opened. */
+  failedStatus: NodeStatus;
 }
 
 function metaOf(msg: NodeMessage): EventMeta {
@@ -97,7 +98,7 @@ export function openEmitSpool(
       settings.onChange(spool.stats);
     },
     (err: CodedError) => {
-      node.status(status.error('spool failed'));
+      node.status(settings.failedStatus);
       node.error(err);
     },
   );
