@@ -50,12 +50,8 @@ function outputOf(event: SpooledEvent): NodeMessage {
   return { ...meta, cloudevent: { id: ce.id, source: ce.source, type: ce.type } };
 }
 
-export function openEmitSpool(
-  RED: NodeAPI,
-  node: Node,
-  delivery: Delivery,
-  settings: EmitSpoolSettings,
-): EmitSpool {
+/** The node's spool folder under the user directory (hashed name, package folder). */
+function spoolFolder(RED: NodeAPI, node: Node): { files: NodeFiles; dir: string } {
   const userDir = RED.settings.userDir;
   if (!userDir) {
     throw new CodedError(
@@ -64,12 +60,65 @@ export function openEmitSpool(
     );
   }
   const files = new NodeFiles(userDir, SPOOL_PURPOSE);
-  let dir: string;
   try {
-    dir = files.folderOf(node.id);
+    return { files, dir: files.folderOf(node.id) };
   } catch (err) {
     throw new CodedError(SPOOL_FAILED, `The spool folder cannot be made: ${errorMessage(err)}`);
   }
+}
+
+/** What the spool reports → the node's outputs (1: delivered, 2: failed or dropped), warnings and counters. */
+function wireOutputs(node: Node, spool: SpooledDelivery, settings: EmitSpoolSettings): void {
+  const metrics = metricsFor(node);
+  spool.on('change', settings.onChange);
+  spool.on('warning', (text: string) => node.warn(text));
+  spool.on('delivered', (event: SpooledEvent, result: DeliveryResult) => {
+    metrics.sent++;
+    node.send([{ ...outputOf(event), payload: result }, null]);
+  });
+  spool.on('failed', (event: SpooledEvent, err: CodedError) => {
+    const msg = { ...outputOf(event), payload: toJsonObject(event.ce) };
+    const error = { code: err.code ?? DeliveryCodes.FAILED, message: errorMessage(err), ...err.details };
+    metrics.error(err.code);
+    if (settings.failuresWired) {
+      metrics.sent++;
+      node.send([null, { ...msg, error }]);
+    } else node.error(err, msg);
+  });
+  settings.onChange(spool.stats);
+}
+
+/** Closes the spool; a node deleted from the flows (not disabled, not moved) takes its files along. */
+async function closeSpool(
+  RED: NodeAPI,
+  node: Node,
+  files: NodeFiles,
+  spool: SpooledDelivery | undefined,
+  removed: boolean,
+): Promise<void> {
+  const { kept, lost } = (await spool?.close()) ?? { kept: 0, lost: 0 };
+  if (lost > 0)
+    node.warn(
+      `${lost} event${lost === 1 ? '' : 's'} waiting for room in the spool were not taken when the flow stopped.`,
+    );
+  if (!removed) {
+    if (kept > 0) node.log(`${kept} event${kept === 1 ? '' : 's'} kept in the spool for the next start.`);
+    return;
+  }
+  RED.events.once('flows:started', () => {
+    let stillThere = false;
+    RED.nodes.eachNode((n) => (stillThere ||= n.id === node.id));
+    if (!stillThere) files.remove(node.id);
+  });
+}
+
+export function openEmitSpool(
+  RED: NodeAPI,
+  node: Node,
+  delivery: Delivery,
+  settings: EmitSpoolSettings,
+): EmitSpool {
+  const { files, dir } = spoolFolder(RED, node);
   const opening = SpooledDelivery.open(
     delivery,
     { dir, limitBytes: settings.limitMb * 1024 * 1024, window: settings.window, onFull: settings.onFull },
@@ -77,51 +126,15 @@ export function openEmitSpool(
   ).catch((err: unknown) => {
     throw new CodedError(SPOOL_FAILED, `The spool could not be opened: ${errorMessage(err)}`);
   });
-  const metrics = metricsFor(node);
   opening.then(
-    (spool) => {
-      spool.on('change', settings.onChange);
-      spool.on('warning', (text: string) => node.warn(text));
-      spool.on('delivered', (event: SpooledEvent, result: DeliveryResult) => {
-        metrics.sent++;
-        node.send([{ ...outputOf(event), payload: result }, null]);
-      });
-      spool.on('failed', (event: SpooledEvent, err: CodedError) => {
-        const msg = { ...outputOf(event), payload: toJsonObject(event.ce) };
-        const error = { code: err.code ?? DeliveryCodes.FAILED, message: errorMessage(err), ...err.details };
-        metrics.error(err.code);
-        if (settings.failuresWired) {
-          metrics.sent++;
-          node.send([null, { ...msg, error }]);
-        } else node.error(err, msg);
-      });
-      settings.onChange(spool.stats);
-    },
+    (spool) => wireOutputs(node, spool, settings),
     (err: CodedError) => {
       node.status(settings.failedStatus);
       node.error(err);
     },
   );
-
   return {
     take: async (ce, msg) => (await opening).take(ce, metaOf(msg)),
-    close: async (removed) => {
-      const spool = await opening.catch(() => undefined);
-      const { kept, lost } = (await spool?.close()) ?? { kept: 0, lost: 0 };
-      if (lost > 0)
-        node.warn(
-          `${lost} event${lost === 1 ? '' : 's'} waiting for room in the spool were not taken when the flow stopped.`,
-        );
-      if (!removed) {
-        if (kept > 0) node.log(`${kept} event${kept === 1 ? '' : 's'} kept in the spool for the next start.`);
-        return;
-      }
-      // Deleted, unless the node is still in the flows: disabled (it, or its flow) or moved to another flow.
-      RED.events.once('flows:started', () => {
-        let kept = false;
-        RED.nodes.eachNode((n) => (kept ||= n.id === node.id));
-        if (!kept) files.remove(node.id);
-      });
-    },
+    close: async (removed) => closeSpool(RED, node, files, await opening.catch(() => undefined), removed),
   };
 }
