@@ -3,14 +3,14 @@
  * shared by every aci-subscribe node that uses it.
  */
 import { adminPost, requestSecrets, targetKey } from '../common/admin';
-import { CodedError, errorMessage } from '../common/errors';
-import { createNode, Users, onClose, reportSetupError } from '../common/glue';
+import { CodedError, NetCodes, UNEXPECTED, errorMessage } from '../common/errors';
+import { createNode, Users, onClose, reportSetupError, statusTexts, type StatusTexts } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import type { ConnectionState } from '../common/reconnect-loop';
 import type { AdminResponse, NodeAPI, NodeDef } from '../common/red';
-import { cleartextWarning, trustKey } from '../common/tls';
+import { TlsCodes, cleartextWarning, trustKey } from '../common/tls';
 import type { AciControllerCredentials, AciControllerNode, StateListener } from './controller-api';
-import { ApicCluster, parseHosts, type ApicAuthType, type ApicClusterOptions } from './session';
+import { ApicCluster, ApicCodes, parseHosts, type ApicAuthType, type ApicClusterOptions } from './session';
 import { ApicSubscriber, type StateInfo } from './subscriber';
 
 interface AciControllerDef extends NodeDef {
@@ -61,77 +61,102 @@ function aciTarget(
   });
 }
 
-/** What a failed test says it was, for the dialog. */
+/** What a failed test says it was, for the dialog (any TLS_* code is "tls"). */
+const CATEGORIES: Record<string, string> = {
+  [ApicCodes.AUTH_FAILED]: 'credentials',
+  [TlsCodes.CA_INVALID]: 'tls',
+  [NetCodes.DNS_FAILED]: 'dns',
+  [ApicCodes.THROTTLED]: 'throttled',
+  [NetCodes.CONNECT_FAILED]: 'connection',
+  [NetCodes.TIMEOUT]: 'connection',
+  [ApicCodes.UNREACHABLE]: 'connection',
+  [ApicCodes.HTTP_ERROR]: 'connection',
+  [ApicCodes.NOT_APIC]: 'not-apic',
+  [ApicCodes.CONFIG_INVALID]: 'settings',
+};
+
 function category(code: string): string {
-  if (code === 'APIC_AUTH_FAILED') return 'credentials';
-  if (code.startsWith('TLS_') || code === 'CONFIG_CA_INVALID') return 'tls';
-  if (code === 'DNS_FAILED') return 'dns';
-  if (code === 'APIC_THROTTLED') return 'throttled';
-  if (['CONNECT_FAILED', 'TIMEOUT', 'APIC_UNREACHABLE', 'APIC_HTTP_ERROR'].includes(code))
-    return 'connection';
-  if (code === 'APIC_NOT_APIC') return 'not-apic';
-  if (code === 'APIC_CONFIG_INVALID') return 'settings';
-  return 'other';
+  return code.startsWith('TLS_') ? 'tls' : (CATEGORIES[code] ?? 'other');
+}
+
+/**
+ * The controller's cluster and its one subscriber (socket); settings it
+ * cannot work with are reported, and leave neither.
+ */
+function openCluster(RED: NodeAPI, node: AciControllerNode, def: AciControllerDef, texts: StatusTexts) {
+  try {
+    const cluster = new ApicCluster(clusterOptions(def, node.credentials));
+    node.source = cluster.hosts[0];
+    node.secretTarget = aciTarget(def, node.credentials);
+    const cleartext = cleartextWarning(cluster.hosts);
+    if (cleartext) node.warn(cleartext);
+    return { cluster, subscriber: new ApicSubscriber({ cluster }) };
+  } catch (err) {
+    node.configError = err as CodedError;
+    reportSetupError(RED, node, err as Error, texts.error('badSettings'));
+    return {};
+  }
+}
+
+/** Counts logins and refreshes; the state goes to every watching node's listener. */
+function wireSubscriber(
+  node: AciControllerNode,
+  subscriber: ApicSubscriber,
+  listeners: Map<string, StateListener>,
+): void {
+  const metrics = metricsFor(node);
+  subscriber.on('state', (state: ConnectionState, info: StateInfo) => {
+    // Every connection is a new APIC session: a login.
+    if (state === 'connected') metrics.logins++;
+    metrics.setState(state);
+    if (info.error) metrics.error(info.error.code);
+    for (const listener of listeners.values()) listener(state, info);
+  });
+  subscriber.on('subscription-refreshed', () => metrics.refreshes++);
+  subscriber.on('debug', (text: string) => node.debug(text));
+  subscriber.on('handler-error', (err: unknown) => node.warn(`a subscriber failed: ${errorMessage(err)}`));
+}
+
+/** What the controller offers its aci-subscribe nodes: the socket opens with the first and closes with the last. */
+function offerWatches(
+  node: AciControllerNode,
+  subscriber: ApicSubscriber | undefined,
+  listeners: Map<string, StateListener>,
+): void {
+  const users = new Users(node);
+  node.watch = (user, entries, handlers, options, onState) => {
+    users.add(user);
+    if (!subscriber) {
+      onState('auth-failed', { error: node.configError });
+      return;
+    }
+    listeners.set(user.id, onState);
+    subscriber.add(user.id, entries, handlers, options);
+    onState(subscriber.state, subscriber.stateInfo);
+  };
+  node.update = async (user, add, remove) => {
+    if (!subscriber)
+      throw node.configError ?? new CodedError(ApicCodes.CONFIG_INVALID, 'The controller is not set up.');
+    await subscriber.update(user.id, add, remove);
+  };
+  node.entries = (user) => subscriber?.entries(user.id) ?? [];
+  node.unwatch = async (user) => {
+    listeners.delete(user.id);
+    subscriber?.remove(user.id);
+    if (users.remove(user) && subscriber) await subscriber.stop();
+  };
 }
 
 export = function register(RED: NodeAPI): void {
+  const texts = statusTexts(RED, 'aci-controller', __dirname);
+
   function AciController(this: AciControllerNode, saved: AciControllerDef): void {
     const def = createNode(RED, this, saved);
     const node = this;
-    const users = new Users(node);
+    const { cluster, subscriber } = openCluster(RED, node, def, texts);
     const listeners = new Map<string, StateListener>();
-    let cluster: ApicCluster | undefined;
-    let subscriber: ApicSubscriber | undefined;
-
-    try {
-      cluster = new ApicCluster(clusterOptions(def, node.credentials));
-      node.source = cluster.hosts[0];
-      node.secretTarget = aciTarget(def, node.credentials);
-      const cleartext = cleartextWarning(cluster.hosts);
-      if (cleartext) node.warn(cleartext);
-      subscriber = new ApicSubscriber({ cluster });
-      const metrics = metricsFor(node);
-      subscriber.on('state', (state: ConnectionState, info: StateInfo) => {
-        // Every connection is a new APIC session: a login.
-        if (state === 'connected') metrics.logins++;
-        metrics.setState(state);
-        if (info.error) metrics.error(info.error.code);
-        for (const listener of listeners.values()) listener(state, info);
-      });
-      subscriber.on('subscription-refreshed', () => metrics.refreshes++);
-      subscriber.on('debug', (text: string) => node.debug(text));
-      subscriber.on('handler-error', (err: unknown) =>
-        node.warn(`a subscriber failed: ${errorMessage(err)}`),
-      );
-    } catch (err) {
-      node.configError = err as CodedError;
-      reportSetupError(RED, node, err as Error, 'bad settings');
-    }
-
-    node.watch = (user, entries, handlers, options, onState) => {
-      users.add(user);
-      if (!subscriber) {
-        onState('auth-failed', { error: node.configError });
-        return;
-      }
-      listeners.set(user.id, onState);
-      subscriber.add(user.id, entries, handlers, options);
-      onState(subscriber.state, subscriber.stateInfo);
-    };
-
-    node.update = async (user, add, remove) => {
-      if (!subscriber)
-        throw node.configError ?? new CodedError('APIC_CONFIG_INVALID', 'The controller is not set up.');
-      await subscriber.update(user.id, add, remove);
-    };
-
-    node.entries = (user) => subscriber?.entries(user.id) ?? [];
-
-    node.unwatch = async (user) => {
-      listeners.delete(user.id);
-      subscriber?.remove(user.id);
-      if (users.remove(user) && subscriber) await subscriber.stop();
-    };
+    if (subscriber) wireSubscriber(node, subscriber, listeners);
+    offerWatches(node, subscriber, listeners);
 
     onClose(node, async () => {
       await subscriber?.stop();
@@ -169,7 +194,7 @@ async function testConnection(
   try {
     cluster = new ApicCluster({ ...clusterOptions(body, creds), timeoutMs: 15_000 });
   } catch (err) {
-    const code = (err as CodedError).code ?? 'UNEXPECTED';
+    const code = (err as CodedError).code ?? UNEXPECTED;
     res.json({ ok: false, code, category: category(code), message: errorMessage(err), hosts: [] });
     return;
   }
@@ -185,7 +210,7 @@ async function testConnection(
       ...(good ? {} : { code: bad?.code, category: category(bad?.code ?? ''), message: bad?.message }),
     });
   } catch (err) {
-    res.json({ ok: false, code: 'UNEXPECTED', category: 'other', message: errorMessage(err), hosts: [] });
+    res.json({ ok: false, code: UNEXPECTED, category: 'other', message: errorMessage(err), hosts: [] });
   } finally {
     cluster.close().catch(() => undefined); // a failed logout leaves sessions that expire on their own
   }

@@ -3,7 +3,7 @@
  * DNs it watches, through the shared connection of an aci-controller node.
  * `msg.subscribe` / `msg.unsubscribe` change the watch list at run time.
  */
-import { CodedError } from '../common/errors';
+import { CodedError, NetCodes } from '../common/errors';
 import {
   createNode,
   ConnectionStatus,
@@ -11,20 +11,21 @@ import {
   numberSetting,
   onClose,
   onInput,
-  shortCount,
-  status,
   reportSetupError,
+  statusTexts,
+  type StatusTexts,
 } from '../common/glue';
-import { metricsFor } from '../common/metrics';
+import { metricsFor, type NodeMetrics } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
 import type { ConnectionState } from '../common/reconnect-loop';
-import type { Node, NodeAPI, NodeDef } from '../common/red';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/red';
+import { TlsCodes } from '../common/tls';
 import type { AciControllerNode } from './controller-api';
-import { ENTRY_INVALID, parseEntries, type WatchEntry } from './entries';
+import { ENTRY_INVALID, EntryCodes, parseEntries, type WatchEntry } from './entries';
 import { ACI_STATE_PURPOSE, KnownKeeper, KnownStore } from './known-store';
 import { OUTPUTS, toMessage, type AciOutput } from './output';
-import { hostLabel } from './session';
-import type { StateInfo } from './subscriber';
+import { ApicCodes, hostLabel } from './session';
+import { SubscriptionCodes, type StateInfo, type WatchHandlers, type WatchOptions } from './subscriber';
 
 interface AciSubscribeDef extends NodeDef {
   controller: string;
@@ -37,21 +38,49 @@ interface AciSubscribeDef extends NodeDef {
 /** Seconds: few refreshes, and well within what APIC 3.2(3)+ accepts (see the help). */
 const DEFAULT_REFRESH_TIMEOUT = 900;
 
-/** Short status words for the errors an operator must act on. */
-const ERROR_LABELS: Record<string, string> = {
-  APIC_AUTH_FAILED: 'auth failed',
-  APIC_CONFIG_INVALID: 'bad settings',
-  APIC_SUBSCRIBE_REFUSED: 'refused',
-  CONFIG_CA_INVALID: 'bad CA',
-  TLS_UNTRUSTED: 'TLS untrusted',
-  TLS_HOSTNAME_MISMATCH: 'TLS name mismatch',
-  DNS_FAILED: 'DNS failed',
-  APIC_NOT_APIC: 'not an APIC',
-  APIC_SOCKET_FAILED: 'socket failed',
+/** The status keys (locales: aci-subscribe.status) of the errors an operator must act on. */
+const ERROR_KEYS: Record<string, string> = {
+  [ApicCodes.AUTH_FAILED]: 'authFailed',
+  [ApicCodes.CONFIG_INVALID]: 'badSettings',
+  [SubscriptionCodes.SUBSCRIBE_REFUSED]: 'refused',
+  [TlsCodes.CA_INVALID]: 'badCa',
+  [NetCodes.TLS_UNTRUSTED]: 'tlsUntrusted',
+  [NetCodes.TLS_HOSTNAME]: 'tlsNameMismatch',
+  [NetCodes.DNS_FAILED]: 'dnsFailed',
+  [ApicCodes.NOT_APIC]: 'notApic',
+  [SubscriptionCodes.SOCKET_FAILED]: 'socketFailed',
 };
+
+/** Passing failures worth a word (yellow ring). */
+const WARNING_KEYS: Record<string, string> = { [ApicCodes.THROTTLED]: 'throttled' };
 
 /** Entries one node watches at most: a flow that subscribes to whatever it sees must not open subscriptions without end. */
 const MAX_ENTRIES = 1000;
+
+interface Settings {
+  controller: AciControllerNode;
+  entries: WatchEntry[];
+  output: AciOutput;
+}
+
+/** The node's settings, or undefined when it cannot work with them (reported). */
+function readSettings(
+  RED: NodeAPI,
+  node: Node,
+  def: AciSubscribeDef,
+  texts: StatusTexts,
+): Settings | undefined {
+  const controller = RED.nodes.getNode(def.controller) as AciControllerNode | null;
+  try {
+    if (!controller) throw new CodedError(ApicCodes.CONFIG_INVALID, 'Select an aci controller.');
+    const entries = parseEntries(String(def.subscriptions ?? ''));
+    return { controller, entries, output: OUTPUTS.includes(def.output) ? def.output : 'object' };
+  } catch (err) {
+    const key = (err as CodedError).code === ENTRY_INVALID ? 'badEntries' : 'noController';
+    reportSetupError(RED, node, err as Error, texts.error(key));
+    return undefined;
+  }
+}
 
 /**
  * With initial "changes" and a user directory, what the node knows of its
@@ -73,130 +102,147 @@ function keepKnown(
   return new KnownKeeper(new KnownStore(files, node.id), entries, (m) => node.warn(m));
 }
 
+function watchOptions(def: AciSubscribeDef, keeper: KnownKeeper | undefined): WatchOptions {
+  return {
+    initial: def.initial === 'emit' || def.initial === 'changes' ? def.initial : ('skip' as const),
+    restore: keeper && ((entry: string) => keeper.restored.get(entry)),
+    // APIC takes whole seconds; out-of-range values go to the nearest bound (the editor warns of them).
+    refreshTimeoutSec: Math.round(numberSetting(def.refreshTimeout, DEFAULT_REFRESH_TIMEOUT, 5, 3600)),
+  };
+}
+
+/** What the parts of a working node share: its settings, counters and status. */
+interface Stream {
+  node: Node;
+  settings: Settings;
+  texts: StatusTexts;
+  metrics: NodeMetrics;
+  view: StatusThrottle;
+  connection: ConnectionStatus;
+  /** Changes sent since the start. */
+  count: number;
+  /** The APIC the connection is on. */
+  host?: string;
+}
+
+function openStream(node: Node, settings: Settings, texts: StatusTexts): Stream {
+  const view = new StatusThrottle(node);
+  const connection = new ConnectionStatus(node, view, { texts, errors: ERROR_KEYS, warnings: WARNING_KEYS });
+  return { node, settings, texts, metrics: metricsFor(node), view, connection, count: 0 };
+}
+
+const live = (s: Stream) =>
+  s.host
+    ? s.texts.connected('host', { host: hostLabel(s.host), count: s.count })
+    : s.texts.connected('connected', { count: s.count });
+
+/** What the node does with what its watch brings: changes out, failures to Catch, progress in the status. */
+function watchHandlers(s: Stream, keeper: KnownKeeper | undefined): WatchHandlers {
+  const { node, metrics, view, texts, settings } = s;
+  return {
+    changes(changes) {
+      s.count += changes.length;
+      metrics.received += changes.length;
+      metrics.sent += changes.length;
+      if (settings.output === 'event') metrics.decoded += changes.length;
+      for (const change of changes)
+        node.send(toMessage(change, settings.output, settings.controller.source ?? 'urn:cisco:aci'));
+      view.update(live(s));
+    },
+    refused(error, entry) {
+      metrics.error(error.code);
+      s.connection.showError(error);
+      node.error(error, { topic: entry.key });
+    },
+    failing(error, entry) {
+      // Still retried; Catch hears of it once, the status stays that of the connection.
+      metrics.error(error.code);
+      node.error(error, { topic: entry.key });
+    },
+    invalid(error, raw) {
+      // The raw text goes with the error: nothing is lost, the stream goes on.
+      metrics.error(error.code);
+      node.error(error, { payload: raw });
+    },
+    read: keeper && ((entry, known, baseline) => keeper.read(entry, known, baseline)),
+    tracked: keeper && ((entry, dn, state) => keeper.changed(entry, dn, state)),
+    progress(entry, read, total, done) {
+      // Shown while pages remain: a one-page read is over before anyone could see it.
+      metrics.setProgress(`reading ${entry.key}`, done ? undefined : read, total);
+      if (!done && read < total) view.show(texts.connecting('reading', { read, total }));
+      else if (done && metrics.state === 'connected') view.show(live(s));
+    },
+  };
+}
+
+/** The connection's state in the status; the APIC it is on names it. */
+function stateListener(s: Stream) {
+  return (state: ConnectionState, info: StateInfo) => {
+    if (state === 'connected') s.host = info.host;
+    else s.metrics.setProgress('reading');
+    s.connection.update(state, info.error, () => live(s));
+  };
+}
+
+/** `msg.subscribe` / `msg.unsubscribe`: everything is checked before anything changes. */
+async function changeWatchList(s: Stream, msg: NodeMessage): Promise<void> {
+  const { node, settings } = s;
+  if (msg.subscribe === undefined && msg.unsubscribe === undefined) {
+    throw new CodedError(
+      EntryCodes.INPUT_INVALID,
+      'Send msg.subscribe or msg.unsubscribe: a class, a DN, or a list of them.',
+    );
+  }
+  const add = msg.subscribe === undefined ? [] : parseEntries(msg.subscribe);
+  const remove = msg.unsubscribe === undefined ? [] : parseEntries(msg.unsubscribe);
+  const current = new Set(settings.controller.entries(node).map((e) => e.key));
+  const unknown = remove.filter((e) => !current.has(e.key)).map((e) => e.key);
+  if (unknown.length > 0) {
+    throw new CodedError(
+      EntryCodes.NOT_SUBSCRIBED,
+      `Not subscribed, so not removed: ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ', …' : ''}.`,
+      { entries: unknown },
+    );
+  }
+  const after = new Set(current);
+  for (const e of remove) after.delete(e.key);
+  for (const e of add) after.add(e.key);
+  if (after.size > MAX_ENTRIES) {
+    throw new CodedError(
+      EntryCodes.INPUT_INVALID,
+      `This node would watch ${after.size} entries; it watches at most ${MAX_ENTRIES} (each is an APIC subscription).`,
+    );
+  }
+  await settings.controller.update(node, add, remove);
+}
+
 export = function register(RED: NodeAPI): void {
+  const texts = statusTexts(RED, 'aci-subscribe', __dirname);
+
   function AciSubscribe(this: Node, saved: AciSubscribeDef): void {
     const def = createNode(RED, this, saved);
     const node = this;
-    const controller = RED.nodes.getNode(def.controller) as AciControllerNode | null;
-    let entries: WatchEntry[];
-    try {
-      if (!controller) throw new CodedError('APIC_CONFIG_INVALID', 'Select an aci controller.');
-      entries = parseEntries(String(def.subscriptions ?? ''));
-    } catch (err) {
-      const label = (err as CodedError).code === ENTRY_INVALID ? 'bad entries' : 'no controller';
-      reportSetupError(RED, node, err as Error, label);
-      return;
-    }
-    const output: AciOutput = OUTPUTS.includes(def.output) ? def.output : 'object';
+    const settings = readSettings(RED, node, def, texts);
+    if (!settings) return;
+    const { controller } = settings;
     const keeper = keepKnown(RED, node, def.initial === 'changes', () =>
-      controller!.entries(node).map((e) => e.key),
+      controller.entries(node).map((e) => e.key),
     );
-    const options = {
-      initial: def.initial === 'emit' || def.initial === 'changes' ? def.initial : ('skip' as const),
-      restore: keeper && ((entry: string) => keeper.restored.get(entry)),
-      // APIC takes whole seconds; out-of-range values go to the nearest bound (the editor warns of them).
-      refreshTimeoutSec: Math.round(numberSetting(def.refreshTimeout, DEFAULT_REFRESH_TIMEOUT, 5, 3600)),
-    };
-
-    let count = 0;
-    let host: string | undefined;
-    const metrics = metricsFor(node);
-    const view = new StatusThrottle(node);
-    const connection = new ConnectionStatus(node, view, {
-      errors: ERROR_LABELS,
-      warnings: { APIC_THROTTLED: 'throttled' },
-    });
-    const live = () => status.connected(count, host ? hostLabel(host) : 'connected');
-    const onState = (state: ConnectionState, info: StateInfo) => {
-      if (state === 'connected') host = info.host;
-      else metrics.setProgress('reading');
-      connection.update(state, info.error, live);
-    };
-
-    controller!.watch(
+    const stream = openStream(node, settings, texts);
+    controller.watch(
       node,
-      entries,
-      {
-        changes(changes) {
-          count += changes.length;
-          metrics.received += changes.length;
-          metrics.sent += changes.length;
-          if (output === 'event') metrics.decoded += changes.length;
-          for (const change of changes)
-            node.send(toMessage(change, output, controller!.source ?? 'urn:cisco:aci'));
-          view.update(live());
-        },
-        refused(error, entry) {
-          metrics.error(error.code);
-          view.show(status.error(ERROR_LABELS[error.code] ?? error.code));
-          node.error(error, { topic: entry.key });
-        },
-        failing(error, entry) {
-          // Still retried; Catch hears of it once, the status stays that of the connection.
-          metrics.error(error.code);
-          node.error(error, { topic: entry.key });
-        },
-        invalid(error, raw) {
-          // The raw text goes with the error: nothing is lost, the stream goes on.
-          metrics.error(error.code);
-          node.error(error, { payload: raw });
-        },
-        read: keeper && ((entry, known, baseline) => keeper.read(entry, known, baseline)),
-        tracked: keeper && ((entry, dn, state) => keeper.changed(entry, dn, state)),
-        progress(entry, read, total, done) {
-          // Shown while pages remain: a one-page read is over before anyone could see it.
-          metrics.setProgress(`reading ${entry.key}`, done ? undefined : read, total);
-          if (!done && read < total)
-            view.show(status.connecting(`reading ${shortCount(read)}/${shortCount(total)}`));
-          else if (done && metrics.state === 'connected') view.show(live());
-        },
-      },
-      options,
-      onState,
+      settings.entries,
+      watchHandlers(stream, keeper),
+      watchOptions(def, keeper),
+      stateListener(stream),
     );
-
-    onInput(
-      node,
-      async (msg) => {
-        if (msg.subscribe === undefined && msg.unsubscribe === undefined) {
-          throw new CodedError(
-            'APIC_INPUT_INVALID',
-            'Send msg.subscribe or msg.unsubscribe: a class, a DN, or a list of them.',
-          );
-        }
-        // Everything is checked before anything changes.
-        const add = msg.subscribe === undefined ? [] : parseEntries(msg.subscribe);
-        const remove = msg.unsubscribe === undefined ? [] : parseEntries(msg.unsubscribe);
-        const current = new Set(controller!.entries(node).map((e) => e.key));
-        const unknown = remove.filter((e) => !current.has(e.key)).map((e) => e.key);
-        if (unknown.length > 0) {
-          throw new CodedError(
-            'APIC_NOT_SUBSCRIBED',
-            `Not subscribed, so not removed: ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ', …' : ''}.`,
-            {
-              entries: unknown,
-            },
-          );
-        }
-        const after = new Set(current);
-        for (const e of remove) after.delete(e.key);
-        for (const e of add) after.add(e.key);
-        if (after.size > MAX_ENTRIES) {
-          throw new CodedError(
-            'APIC_INPUT_INVALID',
-            `This node would watch ${after.size} entries; it watches at most ${MAX_ENTRIES} (each is an APIC subscription).`,
-          );
-        }
-        await controller!.update(node, add, remove);
-      },
-      { statusOnError: false },
-    );
+    onInput(node, (msg) => changeWatchList(stream, msg));
 
     onClose(node, async (removed) => {
-      view.stop();
+      stream.view.stop();
       // Saved while the entries are still known (unwatch forgets them).
       keeper?.close(removed);
-      await controller!.unwatch(node);
+      await controller.unwatch(node);
     });
   }
 

@@ -9,6 +9,13 @@ import { CodedError } from '../common/errors';
 
 export const ENTRY_INVALID = 'APIC_ENTRY_INVALID';
 
+/** A watch list that cannot be: a bad entry, a message that says no change, an entry not watched. */
+export const EntryCodes = {
+  ENTRY_INVALID,
+  INPUT_INVALID: 'APIC_INPUT_INVALID',
+  NOT_SUBSCRIBED: 'APIC_NOT_SUBSCRIBED',
+} as const;
+
 export interface WatchEntry {
   kind: 'class' | 'dn';
   /** The class name or DN. */

@@ -3,6 +3,8 @@
  * the users map of config nodes and the close handler. Node-RED specifics live
  * here and in the node files only; protocol code never sees them.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { CodedError, errorMessage } from './errors';
 import { metricsFor } from './metrics';
 import { migrate } from './migrate';
@@ -23,22 +25,81 @@ export function shortCount(n: number): string {
   return `${(n / 1_000_000).toFixed(1)}M`;
 }
 
+const paint =
+  (fill: NodeStatus['fill'], shape: NodeStatus['shape']) =>
+  (text: string): NodeStatus => ({ fill, shape, text: clip(text) });
+
+/** A status of each kind from words already found (`statusTexts` finds them in the locales). */
 export const status = {
-  connecting: (text = 'connecting'): NodeStatus => ({ fill: 'yellow', shape: 'ring', text: clip(text) }),
-  connected: (count?: number, text = 'connected'): NodeStatus => ({
-    fill: 'green',
-    shape: 'dot',
-    text: clip(count === undefined ? text : `${text} · ${shortCount(count)}`),
-  }),
-  error: (text: string | undefined): NodeStatus => ({
-    fill: 'red',
-    shape: 'ring',
-    text: clip(text || 'error'),
-  }),
-  closed: (text = 'closed'): NodeStatus => ({ fill: 'grey', shape: 'ring', text: clip(text) }),
-  info: (text: string): NodeStatus => ({ fill: 'blue', shape: 'dot', text: clip(text) }),
-  clear: (): Record<string, never> => ({}),
+  connecting: paint('yellow', 'ring'),
+  connected: paint('green', 'dot'),
+  /** Working, but something was lost or failed on the way. */
+  degraded: paint('yellow', 'dot'),
+  error: paint('red', 'ring'),
+  closed: paint('grey', 'ring'),
 };
+
+/** Values put into a status text: numbers are shown short (1.2k). */
+export type StatusValues = Record<string, string | number>;
+
+/** Turns a status key and its values into words. */
+export type Translate = (key: string, values: Record<string, string>) => string;
+
+/**
+ * The statuses a node shows, each kind with its colour and shape, in the words
+ * `translate` finds for a key (see `statusTexts`).
+ */
+export function textsFrom(translate: Translate) {
+  const text = (key: string, values: StatusValues = {}): string =>
+    translate(
+      key,
+      Object.fromEntries(
+        Object.entries(values).map(([k, v]) => [k, typeof v === 'number' ? shortCount(v) : v]),
+      ),
+    );
+  const kind =
+    (look: (text: string) => NodeStatus) =>
+    (key: string, values?: StatusValues): NodeStatus =>
+      look(text(key, values));
+  return {
+    text,
+    connecting: kind(status.connecting),
+    connected: kind(status.connected),
+    degraded: kind(status.degraded),
+    error: kind(status.error),
+    closed: kind(status.closed),
+  };
+}
+
+export type StatusTexts = ReturnType<typeof textsFrom>;
+
+/**
+ * A node type's status texts, from its locales like the rest of its UI:
+ * `key` names `<type>.status.<key>` in `locales/<lang>/<type>.json`. Node-RED
+ * binds `RED._` to the node file's catalogue and the runtime's language
+ * (settings `lang`), so texts with counts read in it too. A key the runtime
+ * cannot translate (no catalogue loaded, as under node-red-node-test-helper)
+ * falls back to the English file; an unknown key, such as an error code
+ * without a label, is shown as it is.
+ */
+export function statusTexts(RED: NodeAPI, type: string, nodeDir: string): StatusTexts {
+  const english = englishStatus(type, nodeDir);
+  return textsFrom((key, values) => {
+    const id = `${type}.status.${key}`;
+    const translated = RED._(id, values);
+    if (typeof translated === 'string' && translated !== id) return translated;
+    return (english[key] ?? key).replace(/__(\w+)__/g, (all, name: string) => values[name] ?? all);
+  });
+}
+
+function englishStatus(type: string, nodeDir: string): Record<string, string> {
+  try {
+    const file = path.join(nodeDir, 'locales', 'en-US', `${type}.json`);
+    return JSON.parse(fs.readFileSync(file, 'utf8'))[type]?.status ?? {};
+  } catch {
+    return {};
+  }
+}
 
 export function toError(err: unknown): Error {
   return err instanceof Error ? err : new CodedError('UNEXPECTED', errorMessage(err));
@@ -57,18 +118,13 @@ export function messageCount(out: Parameters<SendFn>[0]): number {
  * `done(err)`, which reaches Catch nodes. A rejected promise never escapes into
  * the runtime.
  */
-export function onInput(
-  node: Node,
-  handler: (msg: NodeMessage, send: SendFn) => Promise<void> | void,
-  options: { statusOnError?: boolean } = {},
-): void {
+export function onInput(node: Node, handler: (msg: NodeMessage, send: SendFn) => Promise<void> | void): void {
   const metrics = metricsFor(node);
   node.on('input', (msg, send, done) => {
     metrics.received++;
     const fail = (err: unknown) => {
       const error = toError(err);
       metrics.error((error as CodedError).code);
-      if (options.statusOnError !== false) node.status(status.error((error as CodedError).code ?? 'error'));
       done(error);
     };
     const counted: SendFn = (out) => {
@@ -85,18 +141,24 @@ export function onInput(
 
 /**
  * Reports settings a node cannot work with: a red status now, and the error
- * once the flows have started, because Node-RED wires up Catch nodes only after
- * every node of the flow exists (an error raised while constructing never
- * reaches them).
+ * once the flows have started (`reportOnStart`).
  */
-export function reportSetupError(RED: NodeAPI, node: Node, error: Error, label: string): void {
+export function reportSetupError(RED: NodeAPI, node: Node, error: Error, shown: NodeStatus): void {
   const metrics = metricsFor(node);
   metrics.setState('bad settings');
   metrics.error((error as CodedError).code);
-  const shown = status.error(label);
   metrics.status = shown;
   node.status(shown);
-  const report = () => node.error(error, {});
+  reportOnStart(RED, node, error);
+}
+
+/**
+ * Sends an error found while constructing to Catch once the flows have
+ * started: Node-RED wires up Catch nodes only after every node of the flow
+ * exists, so an error raised earlier never reaches them.
+ */
+export function reportOnStart(RED: NodeAPI, node: Node, error: Error, msg: NodeMessage = {}): void {
+  const report = () => node.error(error, msg);
   RED.events.once('flows:started', report);
   node.on('close', (_removed: boolean, done: () => void) => {
     RED.events.removeListener('flows:started', report);
@@ -211,9 +273,11 @@ export class StatusThrottle {
 /**
  * How a node shows the shared connection it uses: the status, and each
  * distinct failure sent to Catch once (not at every retry; again after a
- * recovery). `errors` name the failures a person must act on (red ring),
- * `warnings` the passing ones worth a word (yellow ring); other failures
- * show as "reconnecting" and are only logged at debug level.
+ * recovery). `errors` map the codes of failures a person must act on to
+ * status keys (red ring), `warnings` those of passing ones worth a word
+ * (yellow ring); other failures show as "reconnecting" and are only logged at
+ * debug level. The node's status texts need the keys connecting, reconnecting,
+ * closed and authFailed.
  */
 export class ConnectionStatus {
   private reported: string | undefined;
@@ -221,7 +285,11 @@ export class ConnectionStatus {
   constructor(
     private readonly node: Node,
     private readonly view: StatusThrottle,
-    private readonly labels: { errors: Record<string, string>; warnings?: Record<string, string> },
+    private readonly shown: {
+      texts: StatusTexts;
+      errors: Record<string, string>;
+      warnings?: Record<string, string>;
+    },
     private readonly errorMessage: () => NodeMessage = () => ({}),
   ) {}
 
@@ -232,15 +300,21 @@ export class ConnectionStatus {
       this.view.show(live());
       return;
     }
-    if (state === 'connecting' || state === 'idle') return this.view.show(status.connecting());
-    if (state === 'closed') return this.view.show(status.closed());
-    const warning = error && this.labels.warnings?.[error.code];
-    const label = error && this.labels.errors[error.code];
-    if (warning) this.view.show(status.connecting(warning));
-    else if (state === 'auth-failed' || label) this.view.show(status.error(label ?? 'auth failed'));
-    else this.view.show(status.connecting('reconnecting'));
+    const { texts, errors, warnings } = this.shown;
+    if (state === 'connecting' || state === 'idle') return this.view.show(texts.connecting('connecting'));
+    if (state === 'closed') return this.view.show(texts.closed('closed'));
+    const warning = error && warnings?.[error.code];
+    const label = error && errors[error.code];
+    if (warning) this.view.show(texts.connecting(warning));
+    else if (state === 'auth-failed' || label) this.view.show(texts.error(label ?? 'authFailed'));
+    else this.view.show(texts.connecting('reconnecting'));
     if (error && (warning || label || state === 'auth-failed')) this.report(error);
     else if (error) this.node.debug(error.message);
+  }
+
+  /** Shows a failure: its label, or its code where it has none. */
+  showError(error: CodedError): void {
+    this.view.show(this.shown.texts.error(this.shown.errors[error.code] ?? error.code));
   }
 
   /** Sends an error to Catch unless the same failure was just reported. */

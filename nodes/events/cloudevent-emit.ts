@@ -11,13 +11,13 @@ import {
   numberSetting,
   onClose,
   onInput,
-  shortCount,
-  status,
   reportSetupError,
+  statusTexts,
+  type StatusTexts,
 } from '../common/glue';
-import { metricsFor } from '../common/metrics';
-import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/red';
-import { cleartextWarning } from '../common/tls';
+import { metricsFor, type NodeMetrics } from '../common/metrics';
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFn } from '../common/red';
+import { TlsCodes, cleartextWarning } from '../common/tls';
 import {
   BATCH_TYPE,
   CeCodes,
@@ -32,7 +32,14 @@ import {
   toStructured,
   withOverrides,
 } from './cloudevent';
-import { Delivery, DeliveryCodes, type DeliveryMode, type DeliveryStats, type FullPolicy } from './delivery';
+import {
+  Delivery,
+  DeliveryCodes,
+  type DeliveryMode,
+  type DeliveryOptions,
+  type DeliveryStats,
+  type FullPolicy,
+} from './delivery';
 import { parseExtensionLines, parseHeaderLines } from './emit-settings';
 import { type EmitSpool, openEmitSpool } from './emit-spool';
 import type { SpoolStats } from './spool/spooled-delivery';
@@ -70,19 +77,22 @@ interface EmitCredentials {
   secretHeader: string;
 }
 
-/** Queue depth (or events in the spool) and counts, in under 20 characters; anything lost or failed is never green. */
-function statusOf(s: DeliveryStats & Partial<SpoolStats>): ReturnType<typeof status.connected> {
-  const q =
+type EmitNode = Node<EmitCredentials>;
+
+/**
+ * Queue depth (or events in the spool) and counts, in under 20 characters;
+ * anything lost or failed is never green.
+ */
+function statusOf(s: DeliveryStats & Partial<SpoolStats>, texts: StatusTexts): NodeStatus {
+  const queue =
     s.spooled === undefined
-      ? `q ${shortCount(s.queued + s.inFlight + s.waiting)}`
-      : `spool ${shortCount(s.spooled + s.waiting)}`;
-  if (s.gone) return status.error('sink gone (410)');
-  if (s.failed > 0 && s.delivered === 0) return status.error(`${q} · failed ${shortCount(s.failed)}`);
-  if (s.dropped > 0)
-    return { ...status.connected(undefined, `${q} · lost ${shortCount(s.dropped)}`), fill: 'yellow' };
-  if (s.failed > 0)
-    return { ...status.connected(undefined, `${q} · failed ${shortCount(s.failed)}`), fill: 'yellow' };
-  return status.connected(undefined, `${q} · sent ${shortCount(s.delivered)}`);
+      ? texts.text('queued', { count: s.queued + s.inFlight + s.waiting })
+      : texts.text('spooled', { count: s.spooled + s.waiting });
+  if (s.gone) return texts.error('sinkGone');
+  if (s.failed > 0 && s.delivered === 0) return texts.error('failed', { queue, count: s.failed });
+  if (s.dropped > 0) return texts.degraded('lost', { queue, count: s.dropped });
+  if (s.failed > 0) return texts.degraded('failed', { queue, count: s.failed });
+  return texts.connected('sent', { queue, count: s.delivered });
 }
 
 /**
@@ -108,159 +118,187 @@ function mergeExtensions(base: Record<string, string>, extra: unknown): unknown 
   return extra && typeof extra === 'object' && !Array.isArray(extra) ? { ...base, ...extra } : extra;
 }
 
+/**
+ * The CloudEvent for a message: an InfraEvent maps 1:1 and takes only what
+ * msg.cloudevent names; anything else is described by the settings and msg.cloudevent.
+ */
+function eventMaker(def: EmitDef) {
+  const defaults: MessageAttributes = {
+    type: def.ceType?.trim() || undefined,
+    source: def.ceSource?.trim() || undefined,
+    subject: def.ceSubject?.trim() || undefined,
+  };
+  const extensions = parseExtensionLines(def.extensions);
+  return (msg: NodeMessage): CloudEvent => {
+    if (
+      msg.cloudevent !== undefined &&
+      (typeof msg.cloudevent !== 'object' || Array.isArray(msg.cloudevent))
+    ) {
+      throw new CodedError(CeCodes.INVALID, 'msg.cloudevent must be an object of attributes.');
+    }
+    const override = (msg.cloudevent ?? {}) as MessageAttributes;
+    if (isInfraEvent(msg.payload)) return withOverrides(fromInfraEvent(msg.payload), override);
+    return fromPayload(msg.payload, {
+      ...defaults,
+      ...override,
+      extensions:
+        override.extensions === undefined
+          ? extensions
+          : (mergeExtensions(extensions, override.extensions) as MessageAttributes['extensions']),
+    });
+  };
+}
+
+const onFullOf = (def: EmitDef): FullPolicy =>
+  ['wait', 'drop-oldest', 'reject-new'].includes(def.onFull) ? def.onFull : 'wait';
+
+function deliveryOptions(node: EmitNode, def: EmitDef, mode: DeliveryMode): DeliveryOptions {
+  return {
+    url: def.url.trim(),
+    mode,
+    batchSize: numberSetting(def.batchSize, 10, 1, 1000),
+    lingerMs: numberSetting(def.lingerMs, 50, 0, 60_000),
+    headers: {
+      ...parseHeaderLines(def.headers),
+      ...parseHeaderLines(node.credentials.secretHeader ?? '', true),
+    },
+    auth: {
+      type: def.authType ?? 'none',
+      token: node.credentials.token,
+      username: node.credentials.username,
+      password: node.credentials.password,
+    },
+    tls: { insecure: def.tlsInsecure === true, ca: def.ca },
+    timeoutMs: numberSetting(def.timeout, 10, 1, 600) * 1000,
+    retry: { budgetMs: numberSetting(def.retryBudget, 300, 0, 86_400) * 1000 },
+    queueLimit: numberSetting(def.queueLimit, 1000, 1, 1_000_000),
+    concurrency: numberSetting(def.concurrency, 4, 1, 64),
+    onFull: onFullOf(def),
+    handshake: def.handshake === true,
+    origin: `node-red-${node.id}`,
+    // Events in a spool on disk outlive the flow: at close, only requests in flight are worth waiting for.
+    ...(def.spool === 'disk' ? { closeGraceMs: 1000 } : {}),
+  };
+}
+
+/** What the parts of a working node share. */
+interface Emitter {
+  node: EmitNode;
+  texts: StatusTexts;
+  view: StatusThrottle;
+  metrics: NodeMetrics;
+  mode: DeliveryMode;
+  /** Output 2 is wired: failed events leave there, else they go to Catch. */
+  failuresWired: boolean;
+  delivery?: Delivery;
+  spool?: EmitSpool;
+  /** Settings the node cannot work with: every message fails with this. */
+  setup?: CodedError;
+  closing: boolean;
+}
+
+/** With a URL: the delivery (and spool) to the sink, its counts and failures in the status. */
+function openDelivery(RED: NodeAPI, e: Emitter, def: EmitDef): void {
+  const { node, metrics, view, texts } = e;
+  const sendsSecret = (def.authType ?? 'none') !== 'none' || Boolean(node.credentials.secretHeader?.trim());
+  const cleartext = sendsSecret ? cleartextWarning([def.url]) : undefined;
+  if (cleartext) node.warn(cleartext);
+  const delivery = (e.delivery = new Delivery(deliveryOptions(node, def, e.mode)));
+  const showCounts = (s: DeliveryStats & Partial<SpoolStats>) => {
+    metrics.fromDelivery(s);
+    view.update(statusOf(s, texts));
+  };
+  // With a spool, its own counts (which include the delivery's) are shown instead.
+  delivery.on('change', (s: DeliveryStats) => e.spool || showCounts(s));
+  delivery.on('gone', (err: CodedError) => {
+    metrics.setState('sink gone');
+    metrics.error(err.code);
+    view.show(texts.error('sinkGone'));
+    node.error(err, { payload: undefined });
+  });
+  view.show(texts.connected('ready'));
+  if (def.spool !== 'disk') return;
+  e.spool = openEmitSpool(RED, node, delivery, {
+    limitMb: numberSetting(def.spoolLimit, 100, 1, 1_000_000),
+    window: numberSetting(def.queueLimit, 1000, 1, 1_000_000),
+    onFull: onFullOf(def),
+    failuresWired: e.failuresWired,
+    onChange: showCounts,
+    failedStatus: texts.error('spoolFailed'),
+  });
+}
+
+/** Sends one event: to the sink (or spool), or without a URL as the message an http request node sends. */
+async function emit(e: Emitter, msg: NodeMessage, ce: CloudEvent, send: SendFn): Promise<void> {
+  if (!e.delivery) {
+    send([unsent(msg, ce, e.mode), null]);
+    return;
+  }
+  try {
+    // With the spool on disk, the event is taken once written; its result comes later.
+    if (e.spool) return await e.spool.take(ce, msg);
+    const result = await e.delivery.send(ce);
+    send([{ ...msg, payload: result, cloudevent: { id: ce.id, source: ce.source, type: ce.type } }, null]);
+  } catch (err) {
+    const error = err as CodedError;
+    // Events the flow's stop cut off are counted and named in one warning at close.
+    if (e.closing && error.code === DeliveryCodes.CLOSED) return;
+    // A failed event leaves by output 2; with nothing wired there, it goes to Catch instead.
+    if (!e.failuresWired) throw err;
+    e.metrics.error(error.code);
+    const details = {
+      code: error.code ?? DeliveryCodes.FAILED,
+      message: errorMessage(err),
+      ...error.details,
+    };
+    send([null, { ...msg, payload: toJsonObject(ce), error: details }]);
+  }
+}
+
+/** Node-RED waits 15 s for a node to close: the delivery drains what it can in less, then lets go. */
+async function close(e: Emitter, removed: boolean): Promise<void> {
+  e.closing = true;
+  e.view.stop();
+  if (!e.delivery) return;
+  await e.spool?.close(removed);
+  const { lost, ids } = await e.delivery.close();
+  if (lost > 0) {
+    e.node.warn(
+      `${lost} event${lost === 1 ? '' : 's'} not delivered when the flow stopped (${ids.join(', ')}${lost > ids.length ? ', …' : ''}).`,
+    );
+  }
+}
+
 export = function register(RED: NodeAPI): void {
-  function CloudEventEmit(this: Node<EmitCredentials>, saved: EmitDef): void {
+  const texts = statusTexts(RED, 'cloudevent-emit', __dirname);
+
+  function CloudEventEmit(this: EmitNode, saved: EmitDef): void {
     const def = createNode(RED, this, saved);
     const node = this;
-    const view = new StatusThrottle(node);
-    let delivery: Delivery | undefined;
-    let spool: EmitSpool | undefined;
-    let setup: CodedError | undefined;
-    const defaults: MessageAttributes = {
-      type: def.ceType?.trim() || undefined,
-      source: def.ceSource?.trim() || undefined,
-      subject: def.ceSubject?.trim() || undefined,
-    };
-    let extensions: Record<string, string> = {};
-    const mode: DeliveryMode = ['binary', 'structured', 'batch'].includes(def.mode) ? def.mode : 'binary';
-    let closing = false;
-    const metrics = metricsFor(node);
-    const showCounts = (s: DeliveryStats & Partial<SpoolStats>) => {
-      metrics.fromDelivery(s);
-      view.update(statusOf(s));
-    };
-
-    try {
-      extensions = parseExtensionLines(def.extensions);
-      if (def.url?.trim()) {
-        const sendsSecret =
-          (def.authType ?? 'none') !== 'none' || Boolean(node.credentials.secretHeader?.trim());
-        const cleartext = sendsSecret ? cleartextWarning([def.url]) : undefined;
-        if (cleartext) node.warn(cleartext);
-        delivery = new Delivery({
-          url: def.url.trim(),
-          mode,
-          batchSize: numberSetting(def.batchSize, 10, 1, 1000),
-          lingerMs: numberSetting(def.lingerMs, 50, 0, 60_000),
-          headers: {
-            ...parseHeaderLines(def.headers),
-            ...parseHeaderLines(node.credentials.secretHeader ?? '', true),
-          },
-          auth: {
-            type: def.authType ?? 'none',
-            token: node.credentials.token,
-            username: node.credentials.username,
-            password: node.credentials.password,
-          },
-          tls: { insecure: def.tlsInsecure === true, ca: def.ca },
-          timeoutMs: numberSetting(def.timeout, 10, 1, 600) * 1000,
-          retry: { budgetMs: numberSetting(def.retryBudget, 300, 0, 86_400) * 1000 },
-          queueLimit: numberSetting(def.queueLimit, 1000, 1, 1_000_000),
-          concurrency: numberSetting(def.concurrency, 4, 1, 64),
-          onFull: ['wait', 'drop-oldest', 'reject-new'].includes(def.onFull) ? def.onFull : 'wait',
-          handshake: def.handshake === true,
-          origin: `node-red-${node.id}`,
-          // Events in a spool on disk outlive the flow: at close, only requests in flight are worth waiting for.
-          ...(def.spool === 'disk' ? { closeGraceMs: 1000 } : {}),
-        });
-        // With a spool, its own counts (which include the delivery's) are shown instead.
-        delivery.on('change', (s: DeliveryStats) => spool || showCounts(s));
-        delivery.on('gone', (err: CodedError) => {
-          metrics.setState('sink gone');
-          metrics.error(err.code);
-          view.show(status.error('sink gone (410)'));
-          node.error(err, { payload: undefined });
-        });
-        view.show(status.connected(undefined, 'ready'));
-        if (def.spool === 'disk') {
-          spool = openEmitSpool(RED, node, delivery, {
-            limitMb: numberSetting(def.spoolLimit, 100, 1, 1_000_000),
-            window: numberSetting(def.queueLimit, 1000, 1, 1_000_000),
-            onFull: ['wait', 'drop-oldest', 'reject-new'].includes(def.onFull) ? def.onFull : 'wait',
-            failuresWired: (node.wires?.[1]?.length ?? 0) > 0,
-            onChange: showCounts,
-          });
-        }
-      }
-    } catch (err) {
-      setup = err as CodedError;
-      reportSetupError(RED, node, setup, setup.code === 'CONFIG_CA_INVALID' ? 'bad CA' : 'bad settings');
-    }
-    const failuresWired = (node.wires?.[1]?.length ?? 0) > 0;
-
-    /**
-     * The CloudEvent for a message: an InfraEvent maps 1:1 and takes only what
-     * msg.cloudevent names; anything else is described by the settings and msg.cloudevent.
-     */
-    const eventFor = (msg: NodeMessage): CloudEvent => {
-      if (
-        msg.cloudevent !== undefined &&
-        (typeof msg.cloudevent !== 'object' || Array.isArray(msg.cloudevent))
-      ) {
-        throw new CodedError(CeCodes.INVALID, 'msg.cloudevent must be an object of attributes.');
-      }
-      const override = (msg.cloudevent ?? {}) as MessageAttributes;
-      if (isInfraEvent(msg.payload)) return withOverrides(fromInfraEvent(msg.payload), override);
-      return fromPayload(msg.payload, {
-        ...defaults,
-        ...override,
-        extensions:
-          override.extensions === undefined
-            ? extensions
-            : (mergeExtensions(extensions, override.extensions) as MessageAttributes['extensions']),
-      });
-    };
-
-    onInput(
+    const e: Emitter = {
       node,
-      async (msg, send) => {
-        if (setup) throw setup;
-        const ce = eventFor(msg);
-        if (!delivery) {
-          send([unsent(msg, ce, mode), null]);
-          return;
-        }
-        try {
-          // With the spool on disk, the event is taken once written; its result comes later.
-          if (spool) return await spool.take(ce, msg);
-          const result = await delivery.send(ce);
-          send([
-            { ...msg, payload: result, cloudevent: { id: ce.id, source: ce.source, type: ce.type } },
-            null,
-          ]);
-        } catch (err) {
-          const e = err as CodedError;
-          // Events the flow's stop cut off are counted and named in one warning at close.
-          if (closing && e.code === DeliveryCodes.CLOSED) return;
-          // A failed event leaves by output 2; with nothing wired there, it goes to Catch instead.
-          if (!failuresWired) throw err;
-          metrics.error(e.code);
-          send([
-            null,
-            {
-              ...msg,
-              payload: toJsonObject(ce),
-              error: { code: e.code ?? 'CE_DELIVERY_FAILED', message: errorMessage(err), ...e.details },
-            },
-          ]);
-        }
-      },
-      { statusOnError: false },
-    );
+      texts,
+      view: new StatusThrottle(node),
+      metrics: metricsFor(node),
+      mode: ['binary', 'structured', 'batch'].includes(def.mode) ? def.mode : 'binary',
+      failuresWired: (node.wires?.[1]?.length ?? 0) > 0,
+      closing: false,
+    };
+    let eventFor: ((msg: NodeMessage) => CloudEvent) | undefined;
+    try {
+      eventFor = eventMaker(def);
+      if (def.url?.trim()) openDelivery(RED, e, def);
+    } catch (err) {
+      e.setup = err as CodedError;
+      const key = e.setup.code === TlsCodes.CA_INVALID ? 'badCa' : 'badSettings';
+      reportSetupError(RED, node, e.setup, texts.error(key));
+    }
 
-    onClose(node, async (removed) => {
-      closing = true;
-      view.stop();
-      if (!delivery) return;
-      await spool?.close(removed);
-      // Node-RED waits 15 s for a node to close: drain what it can in less, then let go.
-      const { lost, ids } = await delivery.close();
-      if (lost > 0) {
-        node.warn(
-          `${lost} event${lost === 1 ? '' : 's'} not delivered when the flow stopped (${ids.join(', ')}${lost > ids.length ? ', …' : ''}).`,
-        );
-      }
+    onInput(node, async (msg, send) => {
+      if (e.setup || !eventFor) throw e.setup;
+      await emit(e, msg, eventFor(msg), send);
     });
+    onClose(node, (removed) => close(e, removed));
   }
 
   RED.nodes.registerType('cloudevent-emit', CloudEventEmit, {

@@ -5,10 +5,9 @@
  * files when the node is deleted (not when it is redeployed or restarted).
  */
 import { CodedError, errorMessage } from '../common/errors';
-import { status } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
-import type { Node, NodeAPI, NodeMessage } from '../common/red';
+import type { Node, NodeAPI, NodeMessage, NodeStatus } from '../common/red';
 import { toJsonObject } from './cloudevent';
 import { DeliveryCodes, type Delivery, type DeliveryResult, type FullPolicy } from './delivery';
 import { SpoolCodes } from './spool/segment-log';
@@ -35,6 +34,8 @@ export interface EmitSpoolSettings {
   /** Output 2 is wired: failed events leave there, else they go to Catch. */
   failuresWired: boolean;
   onChange(stats: SpoolStats): void;
+  /** The node's status when the spool cannot be opened. */
+  failedStatus: NodeStatus;
 }
 
 function metaOf(msg: NodeMessage): EventMeta {
@@ -49,7 +50,7 @@ function outputOf(event: SpooledEvent): NodeMessage {
   return { ...meta, cloudevent: { id: ce.id, source: ce.source, type: ce.type } };
 }
 
-/** The node's spool folder under `<userDir>/dcevents/spool/`, made if need be. */
+/** The node's spool folder under the user directory (hashed name, package folder). */
 function spoolFolder(RED: NodeAPI, node: Node): { files: NodeFiles; dir: string } {
   const userDir = RED.settings.userDir;
   if (!userDir) {
@@ -66,8 +67,8 @@ function spoolFolder(RED: NodeAPI, node: Node): { files: NodeFiles; dir: string 
   }
 }
 
-/** What the spool reports, as the node's outputs (1: delivered, 2: failed or dropped), warnings and counts. */
-function reportSpool(spool: SpooledDelivery, node: Node, settings: EmitSpoolSettings): void {
+/** What the spool reports → the node's outputs (1: delivered, 2: failed or dropped), warnings and counters. */
+function wireOutputs(node: Node, spool: SpooledDelivery, settings: EmitSpoolSettings): void {
   const metrics = metricsFor(node);
   spool.on('change', settings.onChange);
   spool.on('warning', (text: string) => node.warn(text));
@@ -87,7 +88,7 @@ function reportSpool(spool: SpooledDelivery, node: Node, settings: EmitSpoolSett
   settings.onChange(spool.stats);
 }
 
-/** Closes the spool, keeping its files, or removes them once the flows show the node is gone. */
+/** Closes the spool; a node deleted from the flows (not disabled, not moved) takes its files along. */
 async function closeSpool(
   RED: NodeAPI,
   node: Node,
@@ -104,11 +105,10 @@ async function closeSpool(
     if (kept > 0) node.log(`${kept} event${kept === 1 ? '' : 's'} kept in the spool for the next start.`);
     return;
   }
-  // Deleted, unless the node is still in the flows: disabled (it, or its flow) or moved to another flow.
   RED.events.once('flows:started', () => {
-    let kept = false;
-    RED.nodes.eachNode((n) => (kept ||= n.id === node.id));
-    if (!kept) files.remove(node.id);
+    let stillThere = false;
+    RED.nodes.eachNode((n) => (stillThere ||= n.id === node.id));
+    if (!stillThere) files.remove(node.id);
   });
 }
 
@@ -127,9 +127,9 @@ export function openEmitSpool(
     throw new CodedError(SpoolCodes.FAILED, `The spool could not be opened: ${errorMessage(err)}`);
   });
   opening.then(
-    (spool) => reportSpool(spool, node, settings),
+    (spool) => wireOutputs(node, spool, settings),
     (err: CodedError) => {
-      node.status(status.error('spool failed'));
+      node.status(settings.failedStatus);
       node.error(err);
     },
   );

@@ -2,7 +2,8 @@
  * event-decode: whatever arrives (VCD envelopes and notifications, legacy AMQP
  * XML, ACI pushes and answers, CloudEvents) → one message per InfraEvent.
  */
-import { createNode, StatusThrottle, numberSetting, onClose, onInput, status } from '../common/glue';
+import { createNode, StatusThrottle, numberSetting, onClose, onInput, statusTexts } from '../common/glue';
+import type { InfraEvent } from '../common/infra-event';
 import { metricsFor } from '../common/metrics';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/red';
 import { DecodeCodes, FORMATS, decode, type DecodeFormat } from './decode';
@@ -17,15 +18,15 @@ interface EventDecodeDef extends NodeDef {
   maxSize: number | string;
 }
 
-/** Status labels: the codes themselves do not fit in a status line. */
-const LABELS: Record<string, string> = {
-  [DecodeCodes.INVALID_JSON]: 'bad JSON',
-  [DecodeCodes.INVALID_XML]: 'bad XML',
-  [DecodeCodes.WRONG_SHAPE]: 'wrong shape',
-  [DecodeCodes.UNKNOWN_FORMAT]: 'unknown format',
-  [DecodeCodes.UNKNOWN_TYPE]: 'unknown type',
-  [DecodeCodes.BAD_PAYLOAD]: 'bad payload',
-  [DecodeCodes.TOO_LARGE]: 'too large',
+/** Status keys (locales: event-decode.status): the codes themselves do not fit in a status line. */
+const ERROR_KEYS: Record<string, string> = {
+  [DecodeCodes.INVALID_JSON]: 'badJson',
+  [DecodeCodes.INVALID_XML]: 'badXml',
+  [DecodeCodes.WRONG_SHAPE]: 'wrongShape',
+  [DecodeCodes.UNKNOWN_FORMAT]: 'unknownFormat',
+  [DecodeCodes.UNKNOWN_TYPE]: 'unknownType',
+  [DecodeCodes.BAD_PAYLOAD]: 'badPayload',
+  [DecodeCodes.TOO_LARGE]: 'tooLarge',
 };
 
 interface MaybeAmqp {
@@ -34,67 +35,85 @@ interface MaybeAmqp {
   req?: { headers?: Record<string, string | string[] | undefined> };
 }
 
+function readSettings(def: EventDecodeDef) {
+  return {
+    format: FORMATS.includes(def.format) ? def.format : ('auto' as DecodeFormat),
+    source: def.source?.trim() || undefined,
+    keepOriginal: Boolean(def.keepOriginal),
+    errorsToOutput: def.errors === 'output',
+    maxBytes: Math.round(numberSetting(def.maxSize, 1, 0.001, 1024) * 1024 * 1024),
+  };
+}
+
+type Settings = ReturnType<typeof readSettings>;
+
+/** The events in a message, whichever way it came (MQTT, AMQP, HTTP in). */
+function decodeMessage(msg: NodeMessage, settings: Settings): InfraEvent[] {
+  const m = msg as NodeMessage & MaybeAmqp;
+  const routingKey = typeof m.fields?.routingKey === 'string' ? m.fields.routingKey : msg.topic;
+  const input = {
+    payload: msg.payload,
+    topic: msg.topic,
+    routingKey,
+    amqpHeaders: m.properties?.headers,
+    httpHeaders: m.req?.headers,
+  };
+  const { format, source, maxBytes } = settings;
+  return decode(input, { format, source, maxBytes }).events;
+}
+
+/**
+ * One input, n events: a sequence as Node-RED's split node makes it (shared
+ * _msgid, msg.parts; an upstream sequence nests inside), so a join node can
+ * rebuild it.
+ */
+function asSequence(msg: NodeMessage, events: InfraEvent[], keepOriginal: boolean): NodeMessage[] {
+  return events.map((event, index) => {
+    const parts = {
+      id: msg._msgid,
+      index,
+      count: events.length,
+      type: 'array',
+      len: 1,
+      ...(msg.parts ? { parts: msg.parts } : {}),
+    };
+    const o: NodeMessage = { ...msg, payload: event, topic: event.type, parts };
+    if (keepOriginal) o.original = msg.payload;
+    // No msg.cloudevent: cloudevent emit reads that as overrides. A CloudEvent's own
+    // attributes travel in the InfraEvent (payload.cloudevent).
+    return o;
+  });
+}
+
 export = function register(RED: NodeAPI): void {
+  const texts = statusTexts(RED, 'event-decode', __dirname);
+
   function EventDecode(this: Node, saved: EventDecodeDef): void {
     const def = createNode(RED, this, saved);
     const node = this;
-    const format: DecodeFormat = FORMATS.includes(def.format) ? def.format : 'auto';
-    const errorsToOutput = def.errors === 'output';
-    const maxBytes = Math.round(numberSetting(def.maxSize, 1, 0.001, 1024) * 1024 * 1024);
+    const settings = readSettings(def);
     const view = new StatusThrottle(node);
-    let decodedCount = 0;
     const metrics = metricsFor(node);
+    let decodedCount = 0;
 
-    onInput(
-      node,
-      (msg, send) => {
-        const m = msg as NodeMessage & MaybeAmqp;
-        const routingKey = typeof m.fields?.routingKey === 'string' ? m.fields.routingKey : msg.topic;
-        let decoded;
-        try {
-          decoded = decode(
-            {
-              payload: msg.payload,
-              topic: msg.topic,
-              routingKey,
-              amqpHeaders: m.properties?.headers,
-              httpHeaders: m.req?.headers,
-            },
-            { format, source: def.source?.trim() || undefined, maxBytes },
-          );
-        } catch (err) {
-          const e = asDecodeError(err, msg.payload);
-          view.show(status.error(LABELS[e.code] ?? 'decode failed'));
-          if (!errorsToOutput) throw e;
-          metrics.error(e.code);
-          send([null, { ...msg, error: { code: e.code, message: e.message } }]);
-          return;
-        }
-        // One input, n events: a sequence as Node-RED's split node makes it (shared _msgid,
-        // msg.parts; an upstream sequence nests inside), so a join node can rebuild it.
-        const count = decoded.events.length;
-        const out = decoded.events.map((event, i) => {
-          const parts = {
-            id: msg._msgid,
-            index: i,
-            count,
-            type: 'array',
-            len: 1,
-            ...(msg.parts ? { parts: msg.parts } : {}),
-          };
-          const o: NodeMessage = { ...msg, payload: event, topic: event.type, parts };
-          if (def.keepOriginal) o.original = msg.payload;
-          // No msg.cloudevent: cloudevent emit reads that as overrides. A CloudEvent's own
-          // attributes travel in the InfraEvent (payload.cloudevent).
-          return o;
-        });
-        decodedCount += out.length;
-        metrics.decoded += out.length;
-        view.update(status.connected(decodedCount, 'decoded'));
-        send(errorsToOutput ? [out, null] : [out]);
-      },
-      { statusOnError: false },
-    );
+    onInput(node, (msg, send) => {
+      let events: InfraEvent[];
+      try {
+        events = decodeMessage(msg, settings);
+      } catch (err) {
+        const e = asDecodeError(err, msg.payload);
+        view.show(texts.error(ERROR_KEYS[e.code] ?? 'decodeFailed'));
+        if (!settings.errorsToOutput) throw e;
+        metrics.error(e.code);
+        send([null, { ...msg, error: { code: e.code, message: e.message } }]);
+        return;
+      }
+      const out = asSequence(msg, events, settings.keepOriginal);
+      decodedCount += out.length;
+      metrics.decoded += out.length;
+      view.update(texts.connected('decoded', { count: decodedCount }));
+      send(settings.errorsToOutput ? [out, null] : [out]);
+    });
 
     onClose(node, () => view.stop());
   }

@@ -21,6 +21,8 @@ export const CatchUpCodes = {
   TRUNCATED: 'VCD_CATCHUP_TRUNCATED',
   /** An audit record without the fields an event needs (its ids, type and time): skipped. */
   BAD_RECORD: 'VCD_CATCHUP_BAD_RECORD',
+  /** After a restart, the missed events reach back further than the node may read. */
+  TOO_OLD: 'VCD_CATCHUP_TOO_OLD',
 } as const;
 
 /** An authenticated OpenAPI GET (VcdSession.request). */

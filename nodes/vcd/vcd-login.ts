@@ -4,17 +4,17 @@
  */
 import path from 'node:path';
 import { adminPost, deployedWithTarget, requestSecrets, targetKey } from '../common/admin';
-import { CodedError, errorMessage } from '../common/errors';
-import { createNode, Users, onClose, reportSetupError } from '../common/glue';
+import { CodedError, NetCodes, UNEXPECTED, errorMessage } from '../common/errors';
+import { createNode, Users, onClose, reportSetupError, statusTexts, type StatusTexts } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
 import type { ConnectionState } from '../common/reconnect-loop';
 import type { AdminResponse, NodeAPI, NodeDef } from '../common/red';
 import { RotatingSecret } from '../common/rotating-secret';
-import { cleartextWarning, trustKey } from '../common/tls';
+import { TlsCodes, cleartextWarning, trustKey } from '../common/tls';
 import type { StateListener, VcdLoginCredentials, VcdLoginNode } from './login-api';
 import { VcdMessaging } from './messaging';
-import { VcdSession, type VcdAuthType, type VcdSessionOptions } from './session';
+import { VcdCodes, VcdSession, type VcdAuthType, type VcdSessionOptions } from './session';
 
 interface VcdLoginDef extends NodeDef {
   url: string;
@@ -58,16 +58,21 @@ function vcdTarget(def: Partial<VcdLoginDef>, creds: Partial<VcdLoginCredentials
   });
 }
 
-/** What a failed test says it was, for the dialog. */
+/** What a failed test says it was, for the dialog (any TLS_* code is "tls"). */
+const CATEGORIES: Record<string, string> = {
+  [VcdCodes.AUTH_FAILED]: 'credentials',
+  [TlsCodes.CA_INVALID]: 'tls',
+  [NetCodes.DNS_FAILED]: 'dns',
+  [NetCodes.CONNECT_FAILED]: 'connection',
+  [NetCodes.TIMEOUT]: 'connection',
+  [VcdCodes.UNAVAILABLE]: 'connection',
+  [VcdCodes.NOT_VCD]: 'not-vcd',
+  [VcdCodes.VERSION_TOO_OLD]: 'version',
+  [VcdCodes.CONFIG_INVALID]: 'settings',
+};
+
 function category(code: string): string {
-  if (code === 'VCD_AUTH_FAILED') return 'credentials';
-  if (code.startsWith('TLS_') || code === 'CONFIG_CA_INVALID') return 'tls';
-  if (code === 'DNS_FAILED') return 'dns';
-  if (code === 'CONNECT_FAILED' || code === 'TIMEOUT' || code === 'VCD_UNAVAILABLE') return 'connection';
-  if (code === 'VCD_NOT_VCD') return 'not-vcd';
-  if (code === 'VCD_VERSION_TOO_OLD') return 'version';
-  if (code === 'VCD_CONFIG_INVALID') return 'settings';
-  return 'other';
+  return code.startsWith('TLS_') ? 'tls' : (CATEGORIES[code] ?? 'other');
 }
 
 /** The key Node-RED encrypts its credentials file with (none when it is told not to). */
@@ -116,66 +121,102 @@ function serviceAccountToken(RED: NodeAPI, node: VcdLoginNode, def: VcdLoginDef)
   return { apiToken, keep, forget: () => tokenFile?.remove() };
 }
 
+/** The session of a login's settings; settings it cannot work with are reported, and leave none. */
+function openSession(
+  RED: NodeAPI,
+  node: VcdLoginNode,
+  def: VcdLoginDef,
+  apiToken: string | undefined,
+  texts: StatusTexts,
+): VcdSession | undefined {
+  try {
+    node.session = new VcdSession(sessionOptions(def, { ...node.credentials, apiToken }));
+  } catch (err) {
+    node.configError = err as CodedError;
+    reportSetupError(RED, node, err as Error, texts.error('badSettings'));
+    return undefined;
+  }
+  const cleartext = cleartextWarning([node.session.site]);
+  if (cleartext) node.warn(cleartext);
+  return node.session;
+}
+
+/** Counts logins and keeps every token VCD rotates. */
+function wireSession(node: VcdLoginNode, session: VcdSession, keep: (token: string) => void): void {
+  const metrics = metricsFor(node);
+  session.on('rotated', (token: string) => {
+    keep(token);
+    node.log('VCD rotated the API token; the new one is kept.');
+  });
+  session.on('login', (info: { user: { name: string }; org: { name: string }; apiVersion: string }) => {
+    metrics.logins++;
+    node.debug(`logged in as ${info.user.name}@${info.org.name} (API ${info.apiVersion})`);
+  });
+}
+
+/** The one message-bus connection of a login; its state goes to every subscriber's listener. */
+function connectMessaging(
+  node: VcdLoginNode,
+  session: VcdSession,
+  def: VcdLoginDef,
+  listeners: Map<string, StateListener>,
+): VcdMessaging {
+  const metrics = metricsFor(node);
+  const messaging = new VcdMessaging({
+    site: session.site,
+    tokens: session,
+    tls: sessionOptions(def, {}).tls,
+  });
+  messaging.on('state', (state: ConnectionState, error?: CodedError) => {
+    metrics.setState(state);
+    if (error) metrics.error(error.code);
+    for (const listener of listeners.values()) listener(state, error);
+  });
+  messaging.on('handler-error', (err: unknown) => node.warn(`a subscriber failed: ${errorMessage(err)}`));
+  return messaging;
+}
+
+/** What the login offers its vcd-subscribe nodes: the connection opens with the first and closes with the last. */
+function offerSubscriptions(
+  node: VcdLoginNode,
+  messaging: VcdMessaging | undefined,
+  listeners: Map<string, StateListener>,
+): void {
+  const users = new Users(node);
+  node.subscribe = (user, template, qos, handlers, onState) => {
+    users.add(user);
+    if (!messaging) {
+      onState('auth-failed', node.configError);
+      return;
+    }
+    listeners.set(user.id, onState);
+    messaging.add(user.id, template, qos, handlers);
+    onState(messaging.state, messaging.error);
+  };
+  node.unsubscribe = async (user) => {
+    listeners.delete(user.id);
+    messaging?.remove(user.id);
+    if (users.remove(user) && messaging) await messaging.stop();
+  };
+}
+
 export = function register(RED: NodeAPI): void {
+  const texts = statusTexts(RED, 'vcd-login', __dirname);
+
   function VcdLogin(this: VcdLoginNode, saved: VcdLoginDef): void {
     const def = createNode(RED, this, saved);
     const node = this;
-    const users = new Users(node);
-    const listeners = new Map<string, StateListener>();
-    let messaging: VcdMessaging | undefined;
     const { apiToken, keep, forget } = serviceAccountToken(RED, node, def);
-
-    try {
-      node.session = new VcdSession(sessionOptions(def, { ...node.credentials, apiToken }));
-    } catch (err) {
-      node.configError = err as CodedError;
-      reportSetupError(RED, node, err as Error, 'bad settings');
-    }
-    const session = node.session;
+    const session = openSession(RED, node, def, apiToken, texts);
     node.secretTarget = vcdTarget(def, node.credentials);
-    const cleartext = session && cleartextWarning([session.site]);
-    if (cleartext) node.warn(cleartext);
-
     node.adoptApiToken = (token: string) => {
       session?.useApiToken(token);
       keep(token);
     };
-
-    const metrics = metricsFor(node);
-    if (session) {
-      session.on('rotated', (token: string) => {
-        keep(token);
-        node.log('VCD rotated the API token; the new one is kept.');
-      });
-      session.on('login', (info: { user: { name: string }; org: { name: string }; apiVersion: string }) => {
-        metrics.logins++;
-        node.debug(`logged in as ${info.user.name}@${info.org.name} (API ${info.apiVersion})`);
-      });
-      messaging = new VcdMessaging({ site: session.site, tokens: session, tls: sessionOptions(def, {}).tls });
-      messaging.on('state', (state: ConnectionState, error?: CodedError) => {
-        metrics.setState(state);
-        if (error) metrics.error(error.code);
-        for (const listener of listeners.values()) listener(state, error);
-      });
-      messaging.on('handler-error', (err: unknown) => node.warn(`a subscriber failed: ${errorMessage(err)}`));
-    }
-
-    node.subscribe = (user, template, qos, handlers, onState) => {
-      users.add(user);
-      if (!messaging) {
-        onState('auth-failed', node.configError);
-        return;
-      }
-      listeners.set(user.id, onState);
-      messaging.add(user.id, template, qos, handlers);
-      onState(messaging.state, messaging.error);
-    };
-
-    node.unsubscribe = async (user) => {
-      listeners.delete(user.id);
-      messaging?.remove(user.id);
-      if (users.remove(user) && messaging) await messaging.stop();
-    };
+    if (session) wireSession(node, session, keep);
+    const listeners = new Map<string, StateListener>();
+    const messaging = session && connectMessaging(node, session, def, listeners);
+    offerSubscriptions(node, messaging, listeners);
 
     onClose(node, async (removed) => {
       await messaging?.stop();
@@ -242,7 +283,7 @@ async function testConnection(
       rotatedToken: toDialog(rotated),
     });
   } catch (err) {
-    const code = (err as CodedError).code ?? 'UNEXPECTED';
+    const code = (err as CodedError).code ?? UNEXPECTED;
     res.json({
       ok: false,
       code,

@@ -2,29 +2,32 @@
  * vcd-subscribe: one message per VCD notification on a topic filter, through
  * the message-bus connection of a vcd-login node.
  */
-import { CodedError } from '../common/errors';
+import { CodedError, NetCodes } from '../common/errors';
 import {
   createNode,
   ConnectionStatus,
   StatusThrottle,
   numberSetting,
   onClose,
-  status,
+  reportOnStart,
   reportSetupError,
-  shortCount,
+  statusTexts,
   toError,
+  type StatusTexts,
 } from '../common/glue';
-import { metricsFor } from '../common/metrics';
+import { metricsFor, type NodeMetrics } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
 import type { ConnectionState } from '../common/reconnect-loop';
 import type { Node, NodeAPI, NodeDef } from '../common/red';
+import { TlsCodes } from '../common/tls';
 import { vcdEnvelopeEvent } from '../events/decode/vcd';
 import { parseVcdEnvelope, type VcdEnvelope } from '../events/decode/vcd-envelope';
-import { MissedEvents, catchUpApplies } from './catch-up';
+import { CatchUpCodes, MissedEvents, catchUpApplies } from './catch-up';
 import { CatchUpStore, FILE_PURPOSE, MarkKeeper } from './catch-up-store';
-import type { QoS } from './messaging';
-import { validateTopic } from './topics';
 import type { VcdLoginNode } from './login-api';
+import { MessagingCodes, type QoS } from './messaging';
+import { VcdCodes } from './session';
+import { TOPIC_INVALID, validateTopic } from './topics';
 
 interface VcdSubscribeDef extends NodeDef {
   login: string;
@@ -37,20 +40,127 @@ interface VcdSubscribeDef extends NodeDef {
   catchUpMaxAge?: string | number;
 }
 
-/** Short status words for the errors an operator must act on. */
-const ERROR_LABELS: Record<string, string> = {
-  VCD_AUTH_FAILED: 'auth failed',
-  VCD_MQTT_UNAUTHORIZED: 'auth failed',
-  VCD_SUBSCRIBE_REFUSED: 'topic refused',
-  VCD_CONFIG_INVALID: 'bad settings',
-  CONFIG_CA_INVALID: 'bad CA',
-  TLS_UNTRUSTED: 'TLS untrusted',
-  TLS_HOSTNAME_MISMATCH: 'TLS name mismatch',
-  DNS_FAILED: 'DNS failed',
-  VCD_NOT_VCD: 'not a VCD',
-  VCD_VERSION_TOO_OLD: 'VCD too old',
-  VCD_MQTT_UPGRADE_FAILED: 'upgrade failed',
+/** The status keys (locales: vcd-subscribe.status) of the errors an operator must act on. */
+const ERROR_KEYS: Record<string, string> = {
+  [VcdCodes.AUTH_FAILED]: 'authFailed',
+  [MessagingCodes.UNAUTHORIZED]: 'authFailed',
+  [MessagingCodes.SUBSCRIBE_REFUSED]: 'topicRefused',
+  [VcdCodes.CONFIG_INVALID]: 'badSettings',
+  [TlsCodes.CA_INVALID]: 'badCa',
+  [NetCodes.TLS_UNTRUSTED]: 'tlsUntrusted',
+  [NetCodes.TLS_HOSTNAME]: 'tlsNameMismatch',
+  [NetCodes.DNS_FAILED]: 'dnsFailed',
+  [VcdCodes.NOT_VCD]: 'notVcd',
+  [VcdCodes.VERSION_TOO_OLD]: 'vcdTooOld',
+  [MessagingCodes.UPGRADE_FAILED]: 'upgradeFailed',
 };
+
+interface Settings {
+  login: VcdLoginNode;
+  template: string;
+  qos: QoS;
+  asEvent: boolean;
+}
+
+/** The node's settings, or undefined when it cannot work with them (reported). */
+function readSettings(
+  RED: NodeAPI,
+  node: Node,
+  def: VcdSubscribeDef,
+  texts: StatusTexts,
+): Settings | undefined {
+  const login = RED.nodes.getNode(def.login) as VcdLoginNode | null;
+  try {
+    if (!login) throw new CodedError(VcdCodes.CONFIG_INVALID, 'Select a vcd login.');
+    return {
+      login,
+      template: validateTopic(String(def.topic ?? '')),
+      qos: ([0, 1, 2].includes(Number(def.qos)) ? Number(def.qos) : 1) as QoS,
+      asEvent: def.output === 'event',
+    };
+  } catch (err) {
+    const key = (err as CodedError).code === TOPIC_INVALID ? 'badTopic' : 'noLogin';
+    reportSetupError(RED, node, err as Error, texts.error(key));
+    return undefined;
+  }
+}
+
+/** What the parts of a working node share: its settings, counters and status. */
+interface Stream {
+  node: Node;
+  settings: Settings;
+  texts: StatusTexts;
+  metrics: NodeMetrics;
+  view: StatusThrottle;
+  connection: ConnectionStatus;
+  /** Events sent since the start. */
+  count: number;
+  /** The newest delivered event, kept across restarts (with "Missed events" and a user directory). */
+  keeper?: MarkKeeper;
+}
+
+function openStream(node: Node, settings: Settings, texts: StatusTexts): Stream {
+  const view = new StatusThrottle(node);
+  const connection = new ConnectionStatus(node, view, { texts, errors: ERROR_KEYS }, () => ({
+    topic: settings.template,
+  }));
+  return { node, settings, texts, metrics: metricsFor(node), view, connection, count: 0 };
+}
+
+const live = (s: Stream) => s.texts.connected('connected', { count: s.count });
+
+/** One way out for live and recovered events. */
+function emitter(s: Stream) {
+  return (topic: string, envelope: VcdEnvelope, extra: Record<string, unknown> = {}) => {
+    s.count++;
+    const inner = envelope.payload as { eventId?: unknown; timestamp?: unknown } | undefined;
+    s.keeper?.delivered(inner?.eventId, inner?.timestamp);
+    s.metrics.sent++;
+    if (s.settings.asEvent) {
+      s.metrics.decoded++;
+      // The same decoder as the event-decode node: one decoding path.
+      const event = vcdEnvelopeEvent(envelope, { source: s.settings.login.session?.site, topic });
+      s.node.send({ topic: event.type, payload: event, mqttTopic: topic, ...extra });
+    } else {
+      s.node.send({ topic, payload: envelope, ...extra });
+    }
+    s.view.update(live(s));
+  };
+}
+
+type Emit = ReturnType<typeof emitter>;
+
+/** With "Missed events" (and a topic the audit trail covers), what a reconnect missed is read back. */
+function recoverMissed(s: Stream, catchUp: boolean | undefined, emit: Emit): MissedEvents | undefined {
+  const session = s.settings.login.session;
+  if (!catchUp || !session || !catchUpApplies(s.settings.template)) return undefined;
+  const { node, metrics, view, texts } = s;
+  return new MissedEvents((method, path) => session.request(method, path), {
+    deliver(topic, notification) {
+      const envelope = {
+        type: 'EVENT',
+        headers: { source: 'auditTrail', eventType: notification.type },
+        payload: notification,
+      };
+      metrics.received++;
+      try {
+        emit(topic, envelope, { recovered: true });
+      } catch (err) {
+        metrics.error((err as CodedError).code);
+        node.error(err as Error, { topic, payload: notification });
+      }
+    },
+    failed: (error) => {
+      metrics.error(error.code);
+      node.error(error, { topic: s.settings.template });
+    },
+    progress(p) {
+      metrics.setProgress('recovering', p?.read, p?.total);
+      if (p) view.show(texts.connecting('recovering', { read: p.read, total: p.total ?? p.read }));
+      else if (metrics.state === 'connected') view.show(live(s));
+    },
+  });
+}
 
 /**
  * With a user directory, the missed-events mark outlives the process: the node
@@ -76,135 +186,75 @@ function keepMark(
   const skipped = keeper.resumed?.skipped;
   if (skipped) {
     const error = new CodedError(
-      'VCD_CATCHUP_TOO_OLD',
+      CatchUpCodes.TOO_OLD,
       `Not recovered: VCD events from ${skipped.from} to ${skipped.to}, older than the ` +
         `${maxAgeMs / 3600_000} h "Missed events" reaches back after a restart.`,
       skipped,
     );
-    const report = () => node.error(error, { topic: template });
-    RED.events.once('flows:started', report);
-    node.on('close', (_removed: boolean, done: () => void) => {
-      RED.events.removeListener('flows:started', report);
-      done();
-    });
+    reportOnStart(RED, node, error, { topic: template });
   }
   return keeper;
 }
 
+/** Adds the node's topic filter to the login's connection: messages out, the connection's state in the status. */
+function subscribe(s: Stream, missed: MissedEvents | undefined, emit: Emit): void {
+  const { node, metrics, connection, settings } = s;
+  const onState = (state: ConnectionState, error?: CodedError) => {
+    if (state !== 'connected') missed?.disconnected();
+    connection.update(state, error, () => live(s));
+  };
+  settings.login.subscribe(
+    node,
+    settings.template,
+    settings.qos,
+    {
+      message(topic, payload) {
+        metrics.received++;
+        const text = payload.toString('utf8');
+        try {
+          const envelope = parseVcdEnvelope(text);
+          const inner = envelope.payload as { eventId?: unknown; timestamp?: unknown } | undefined;
+          if (missed && inner && !missed.seen(inner.eventId, inner.timestamp)) return;
+          emit(topic, envelope);
+        } catch (err) {
+          // The raw text goes with the error: nothing is lost, the stream goes on.
+          metrics.error((err as CodedError).code);
+          node.error(err as Error, { topic, payload: text });
+        }
+      },
+      granted(filter) {
+        missed
+          ?.granted(filter)
+          .catch((err: unknown) => node.error(toError(err), { topic: settings.template }));
+      },
+      refused(error) {
+        connection.showError(error);
+        connection.report(error);
+      },
+    },
+    onState,
+  );
+}
+
 export = function register(RED: NodeAPI): void {
+  const texts = statusTexts(RED, 'vcd-subscribe', __dirname);
+
   function VcdSubscribe(this: Node, saved: VcdSubscribeDef): void {
     const def = createNode(RED, this, saved);
     const node = this;
-    const login = RED.nodes.getNode(def.login) as VcdLoginNode | null;
-    let template: string;
-    try {
-      if (!login) throw new CodedError('VCD_CONFIG_INVALID', 'Select a vcd login.');
-      template = validateTopic(String(def.topic ?? ''));
-    } catch (err) {
-      const label = (err as CodedError).code === 'VCD_TOPIC_INVALID' ? 'bad topic' : 'no login';
-      reportSetupError(RED, node, err as Error, label);
-      return;
-    }
-    const qos = ([0, 1, 2].includes(Number(def.qos)) ? Number(def.qos) : 1) as QoS;
-    const asEvent = def.output === 'event';
-
-    let count = 0;
-    const metrics = metricsFor(node);
-    const view = new StatusThrottle(node);
-    const connection = new ConnectionStatus(node, view, { errors: ERROR_LABELS }, () => ({
-      topic: template,
-    }));
-    const onState = (state: ConnectionState, error?: CodedError) => {
-      if (state !== 'connected') missed?.disconnected();
-      connection.update(state, error, () => status.connected(count));
-    };
-
-    /** One way out for live and recovered events. */
-    const emit = (topic: string, envelope: VcdEnvelope, extra: Record<string, unknown> = {}) => {
-      count++;
-      const inner = envelope.payload as { eventId?: unknown; timestamp?: unknown } | undefined;
-      keeper?.delivered(inner?.eventId, inner?.timestamp);
-      metrics.sent++;
-      if (asEvent) metrics.decoded++;
-      if (asEvent) {
-        // The same decoder as the event-decode node: one decoding path.
-        const event = vcdEnvelopeEvent(envelope, { source: login!.session?.site, topic });
-        node.send({ topic: event.type, payload: event, mqttTopic: topic, ...extra });
-      } else {
-        node.send({ topic, payload: envelope, ...extra });
-      }
-      view.update(status.connected(count));
-    };
-
-    const session = login!.session;
-    const missed =
-      def.catchUp && session && catchUpApplies(template)
-        ? new MissedEvents((method, path) => session.request(method, path), {
-            deliver(topic, notification) {
-              const envelope = {
-                type: 'EVENT',
-                headers: { source: 'auditTrail', eventType: notification.type },
-                payload: notification,
-              };
-              metrics.received++;
-              try {
-                emit(topic, envelope, { recovered: true });
-              } catch (err) {
-                metrics.error((err as CodedError).code);
-                node.error(err as Error, { topic, payload: notification });
-              }
-            },
-            failed: (error) => {
-              metrics.error(error.code);
-              node.error(error, { topic: template });
-            },
-            progress(p) {
-              metrics.setProgress('recovering', p?.read, p?.total);
-              if (p)
-                view.show(
-                  status.connecting(`recovering ${shortCount(p.read)}/${shortCount(p.total ?? p.read)}`),
-                );
-              else if (metrics.state === 'connected') view.show(status.connected(count));
-            },
-          })
-        : undefined;
-    const keeper = keepMark(RED, node, missed, template, def.catchUpMaxAge);
-
-    login!.subscribe(
-      node,
-      template,
-      qos,
-      {
-        message(topic, payload) {
-          metrics.received++;
-          const text = payload.toString('utf8');
-          try {
-            const envelope = parseVcdEnvelope(text);
-            const inner = envelope.payload as { eventId?: unknown; timestamp?: unknown } | undefined;
-            if (missed && inner && !missed.seen(inner.eventId, inner.timestamp)) return;
-            emit(topic, envelope);
-          } catch (err) {
-            // The raw text goes with the error: nothing is lost, the stream goes on.
-            metrics.error((err as CodedError).code);
-            node.error(err as Error, { topic, payload: text });
-          }
-        },
-        granted(filter) {
-          missed?.granted(filter).catch((err: unknown) => node.error(toError(err), { topic: template }));
-        },
-        refused(error) {
-          view.show(status.error(ERROR_LABELS[error.code] ?? error.code));
-          connection.report(error);
-        },
-      },
-      onState,
-    );
+    const settings = readSettings(RED, node, def, texts);
+    if (!settings) return;
+    const stream = openStream(node, settings, texts);
+    const emit = emitter(stream);
+    const missed = recoverMissed(stream, def.catchUp, emit);
+    const keeper = (stream.keeper = keepMark(RED, node, missed, settings.template, def.catchUpMaxAge));
+    subscribe(stream, missed, emit);
 
     onClose(node, async (removed) => {
-      view.stop();
+      stream.view.stop();
       missed?.close();
       keeper?.close(removed);
-      await login!.unsubscribe(node);
+      await settings.login.unsubscribe(node);
     });
   }
 

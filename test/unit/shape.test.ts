@@ -17,16 +17,7 @@ export const MAX_FUNCTION_LINES = 60;
  * Known exceptions, by path (the whole file, both checks) or path:name (one
  * function). Each says why; the list is meant to stay empty.
  */
-const EXCEPTIONS = new Map<string, string>([
-  // The node adapters are being reshaped (constructors into small named wiring functions); once that
-  // lands these entries no longer apply, and the last test below says so until they are removed.
-  ['nodes/vcd/vcd-login.ts', 'node constructor being reshaped'],
-  ['nodes/vcd/vcd-subscribe.ts', 'node constructor being reshaped'],
-  ['nodes/aci/aci-controller.ts', 'node constructor being reshaped'],
-  ['nodes/aci/aci-subscribe.ts', 'node constructor being reshaped'],
-  ['nodes/events/event-decode.ts', 'node constructor being reshaped'],
-  ['nodes/events/cloudevent-emit.ts', 'node constructor being reshaped'],
-]);
+const EXCEPTIONS = new Map<string, string>([]);
 
 export interface FunctionSpan {
   name: string;
