@@ -39,6 +39,14 @@ export class Router {
     return this;
   }
 
+  /** A control endpoint that does one thing: POST `path` runs `act`, then answers `{ [done]: true }`. */
+  action(path: string, done: string, act: (req: SimRequest) => void): this {
+    return this.on('POST', path, (req, res) => {
+      act(req);
+      sendJson(res, 200, { [done]: true });
+    });
+  }
+
   /** Serves a request; unknown paths get 404, known paths with another method 405. */
   async serve(raw: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(raw.url ?? '/', 'http://sim');

@@ -5,22 +5,19 @@
  * to Node-RED.
  */
 import { EventEmitter } from 'node:events';
-import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { Backoff } from '../common/backoff';
-import { CodedError, NetCodes, classifyNetworkError, errorMessage } from '../common/errors';
-import { HttpClient, excerpt, type HttpResponse } from '../common/http';
+import { CodedError, errorMessage, toCoded } from '../common/errors';
+import { HttpClient, type HttpResponse } from '../common/http';
 import { tlsConnectOptions, type TlsSettings } from '../common/tls';
+import { parseHosts } from './addresses';
+import { makeSigner, signatureCookie, type Signer } from './cert-signing';
+import { ApicCodes } from './codes';
+import { loginAttributes, parseAnswer, serverSeconds, type ApicAnswer } from './rest-answers';
 
-export const ApicCodes = {
-  CONFIG_INVALID: 'APIC_CONFIG_INVALID',
-  AUTH_FAILED: 'APIC_AUTH_FAILED',
-  THROTTLED: 'APIC_THROTTLED',
-  UNREACHABLE: 'APIC_UNREACHABLE',
-  SESSION_EXPIRED: 'APIC_SESSION_EXPIRED',
-  NOT_APIC: 'APIC_NOT_APIC',
-  HTTP_ERROR: 'APIC_HTTP_ERROR',
-  CLOSED: 'APIC_SESSION_CLOSED',
-} as const;
+export { hostLabel, parseHosts } from './addresses';
+export { normalizePem } from './cert-signing';
+export { ApicCodes, isNetworkFailure } from './codes';
+export { SERVER_TIMER_BOUNDS, versionAtLeast, type ApicAnswer, type ApicMo } from './rest-answers';
 
 export type ApicAuthType = 'password' | 'certificate';
 
@@ -53,102 +50,6 @@ export interface ApicLoginInfo {
   loggedInAt: number;
 }
 
-/** One managed object as the APIC writes it: {"fvBD": {"attributes": {...}, "children": [...]}}. */
-export type ApicMo = Record<string, { attributes?: Record<string, string>; children?: ApicMo[] }>;
-
-export interface ApicAnswer {
-  totalCount: number;
-  imdata: ApicMo[];
-  /** A string in subscribe answers. */
-  subscriptionId?: string;
-}
-
-/** `host`, `host:port` or `https://host[:port]` → origin; http:// stays for labs. */
-/** Active controllers of the largest cluster plus its standbys. */
-const MAX_APICS = 9;
-
-export function parseHosts(hosts: string | string[]): string[] {
-  const list = (Array.isArray(hosts) ? hosts : String(hosts ?? '').split(/[,\s]+/))
-    .map((h) => h.trim())
-    .filter(Boolean);
-  const origins: string[] = [];
-  for (const h of list) {
-    let url: URL;
-    try {
-      url = new URL(/^[a-z]+:\/\//i.test(h) ? h : `https://${h}`);
-    } catch {
-      throw new CodedError(
-        ApicCodes.CONFIG_INVALID,
-        `"${h}" is not an APIC address; use host, host:port or https://host.`,
-      );
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new CodedError(ApicCodes.CONFIG_INVALID, `"${h}": the address must use https://.`);
-    }
-    if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.username) {
-      throw new CodedError(ApicCodes.CONFIG_INVALID, `"${h}": give the APIC address without a path.`);
-    }
-    if (!origins.includes(url.origin)) origins.push(url.origin);
-  }
-  if (origins.length === 0) throw new CodedError(ApicCodes.CONFIG_INVALID, 'Give at least one APIC address.');
-  // Bounds what one request (a login, a test connection) can make the runtime contact.
-  if (origins.length > MAX_APICS) {
-    throw new CodedError(
-      ApicCodes.CONFIG_INVALID,
-      `An APIC cluster has at most 7 controllers and 2 standbys: give at most ${MAX_APICS} addresses.`,
-    );
-  }
-  return origins;
-}
-
-/** A short name for status labels: the IP, or the first label of a host name. */
-export function hostLabel(origin: string): string {
-  const { hostname } = new URL(origin);
-  if (/^[\d.]+$/.test(hostname) || hostname.startsWith('[')) return hostname;
-  return hostname.split('.')[0] ?? hostname;
-}
-
-/** Compares APIC versions such as "3.2(3n)" and "4.2(7f)" by their numbers. */
-export function versionAtLeast(version: string | undefined, wanted: [number, number, number]): boolean {
-  const m = /^(\d+)\.(\d+)\((\d+)/.exec(version ?? '');
-  if (!m) return true; // unknown: assume a current APIC
-  const have = [Number(m[1]), Number(m[2]), Number(m[3])];
-  for (let i = 0; i < 3; i++) {
-    if (have[i] !== wanted[i]) return (have[i] as number) > wanted[i]!;
-  }
-  return true;
-}
-
-/**
- * A PEM block pasted into a one-line field loses its line breaks: rebuild
- * them (header, base64 in lines of 64, footer) so the key still reads.
- */
-export function normalizePem(text: string): string {
-  const m = /-----BEGIN ([A-Z ]+)-----([\s\S]*?)-----END \1-----/.exec(text.trim());
-  if (!m) return text;
-  const body = (m[2] as string).replace(/\s+/g, '');
-  return `-----BEGIN ${m[1]}-----\n${body.replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END ${m[1]}-----\n`;
-}
-
-/** Names that end up inside a cookie: no separators, spaces or quotes. */
-const COOKIE_SAFE = /^[A-Za-z0-9_.@-]+$/;
-
-function toCoded(err: unknown, target: string): CodedError {
-  return err instanceof CodedError ? err : classifyNetworkError(err, target);
-}
-
-/** Network-level failures: the APIC (not the session) is the problem. */
-export function isNetworkFailure(err: unknown): boolean {
-  const code = (err as CodedError | undefined)?.code;
-  return (Object.values(NetCodes) as string[]).includes(code ?? '') || code === ApicCodes.UNREACHABLE;
-}
-
-interface Signer {
-  user: string;
-  dn: string;
-  key: KeyObject;
-}
-
 /**
  * The cluster: settings, the one HTTP client (TLS included) and the order in
  * which the APICs are tried. `login()` gives an ApicSession on the first APIC
@@ -177,7 +78,7 @@ export class ApicCluster {
         throw new CodedError(ApicCodes.CONFIG_INVALID, 'Set the user name and password.');
       }
     } else if (options.authType === 'certificate') {
-      this.signer = ApicCluster.makeSigner(options);
+      this.signer = makeSigner(options.username, options.certificateName, options.privateKey);
     } else {
       throw new CodedError(
         ApicCodes.CONFIG_INVALID,
@@ -185,33 +86,6 @@ export class ApicCluster {
       );
     }
     this.http = new HttpClient({ tls: this.tls, timeoutMs: options.timeoutMs });
-  }
-
-  private static makeSigner(options: ApicClusterOptions): Signer {
-    const user = options.username?.trim() ?? '';
-    const cert = options.certificateName?.trim() ?? '';
-    if (!COOKIE_SAFE.test(user) || user.includes('#') || user.includes('\\')) {
-      throw new CodedError(
-        ApicCodes.CONFIG_INVALID,
-        'Certificate authentication works for local users only: give the plain user name.',
-      );
-    }
-    if (!COOKIE_SAFE.test(cert)) {
-      throw new CodedError(
-        ApicCodes.CONFIG_INVALID,
-        'Set the certificate name (the name of the certificate under the user on the APIC).',
-      );
-    }
-    let key: KeyObject;
-    try {
-      key = createPrivateKey(normalizePem(String(options.privateKey ?? '')));
-    } catch {
-      throw new CodedError(ApicCodes.CONFIG_INVALID, 'The private key is not a readable PEM private key.');
-    }
-    if (key.asymmetricKeyType !== 'rsa') {
-      throw new CodedError(ApicCodes.CONFIG_INVALID, 'The private key must be an RSA key.');
-    }
-    return { user, key, dn: `uni/userext/user-${user}/usercert-${cert}` };
   }
 
   /** The user as the APIC knows it. */
@@ -333,17 +207,7 @@ export class ApicCluster {
 
   /** The cookies of a signed request (PROTOCOLS: certificate authentication). */
   signatureCookie(method: string, pathAndQuery: string, body?: string, socketToken?: string): string {
-    const signer = this.signer as Signer;
-    const payload = `${method}${decodeURIComponent(pathAndQuery)}${body ?? ''}`;
-    const signature = sign('sha256', Buffer.from(payload, 'utf8'), signer.key).toString('base64');
-    const cookies = [
-      `APIC-Request-Signature=${signature}`,
-      'APIC-Certificate-Algorithm=v1.0',
-      'APIC-Certificate-Fingerprint=fingerprint',
-      `APIC-Certificate-DN=${signer.dn}`,
-    ];
-    if (socketToken) cookies.push(`APIC-WebSocket-Session=${socketToken}`);
-    return cookies.join('; ');
+    return signatureCookie(this.signer as Signer, method, pathAndQuery, body, socketToken);
   }
 
   /**
@@ -379,95 +243,8 @@ export interface ProbeResult {
   message?: string;
 }
 
-/**
- * Timer values the APIC sends, kept within sane bounds: a server that says 0
- * or 0.001 must not drive a tight refresh or login loop, and one that says
- * 1e12 must not overflow a timer (Node fires those at once). Refresh timeouts
- * of real APICs are 300..9600 s and lifetimes 86400 s; labs go lower.
- */
-export const SERVER_TIMER_BOUNDS = {
-  refreshTimeoutSeconds: { min: 2, max: 86_400 },
-  maximumLifetimeSeconds: { min: 60, max: 7 * 86_400 },
-} as const;
-
-function serverSeconds(
-  value: string | undefined,
-  name: keyof typeof SERVER_TIMER_BOUNDS,
-): number | undefined {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) return undefined;
-  const { min, max } = SERVER_TIMER_BOUNDS[name];
-  return Math.min(max, Math.max(min, n));
-}
-
 /** No timer of a session fires sooner than this, whatever the server said. */
 const MIN_TIMER_MS = 1000;
-
-/** The APIC's own error object, if the answer is one. */
-function apicError(body: unknown): { code: string; text: string } | undefined {
-  const first = (body as { imdata?: ApicMo[] } | undefined)?.imdata?.[0];
-  const attrs = first?.error?.attributes;
-  return attrs ? { code: String(attrs.code ?? ''), text: String(attrs.text ?? '') } : undefined;
-}
-
-function parseAnswer(res: HttpResponse, host: string, what: string, isLogin: boolean): ApicAnswer {
-  if (res.status === 503) {
-    // APIC's nginx rate limits answer 503 with an HTML page and no Retry-After.
-    throw new CodedError(
-      ApicCodes.THROTTLED,
-      `${host} is throttling requests (503 at ${what}); backing off before trying again.`,
-      { status: 503, host },
-    );
-  }
-  let body: unknown;
-  try {
-    body = res.text ? JSON.parse(res.text) : {};
-  } catch {
-    throw new CodedError(
-      res.status >= 500 ? ApicCodes.HTTP_ERROR : ApicCodes.NOT_APIC,
-      `${host} answered ${res.status} at ${what} with something that is not APIC JSON: ${excerpt(res.text, 80)}`,
-      { status: res.status, host },
-    );
-  }
-  const error = apicError(body);
-  if (res.status === 401 || res.status === 403) {
-    throw new CodedError(
-      isLogin ? ApicCodes.AUTH_FAILED : ApicCodes.SESSION_EXPIRED,
-      isLogin
-        ? `${host} refused the login (${res.status}${error?.text ? `: ${error.text}` : ''}); check the user name, login domain and password or certificate.`
-        : `${host} no longer accepts the session (${res.status} at ${what}${error?.text ? `: ${error.text}` : ''}).`,
-      { status: res.status, host },
-    );
-  }
-  if (res.status < 200 || res.status >= 300 || error) {
-    throw new CodedError(
-      ApicCodes.HTTP_ERROR,
-      `${host} answered ${res.status} at ${what}${error ? `: ${error.text} (${error.code})` : `: ${excerpt(res.text, 80)}`}`,
-      { status: res.status, host, apicCode: error?.code },
-    );
-  }
-  const answer = body as { totalCount?: unknown; imdata?: unknown; subscriptionId?: unknown };
-  if (!Array.isArray(answer.imdata)) {
-    throw new CodedError(ApicCodes.NOT_APIC, `${host} does not look like an APIC: no imdata at ${what}.`, {
-      host,
-    });
-  }
-  return {
-    totalCount: Number(answer.totalCount ?? answer.imdata.length) || 0,
-    imdata: answer.imdata as ApicMo[],
-    subscriptionId: typeof answer.subscriptionId === 'string' ? answer.subscriptionId : undefined,
-  };
-}
-
-function loginAttributes(answer: ApicAnswer, host: string, key: string): Record<string, string> {
-  const first = answer.imdata[0];
-  // aaaRefresh answers under aaaLogin; accept either name.
-  const attrs = first?.[key]?.attributes ?? first?.aaaLogin?.attributes ?? first?.aaaRefresh?.attributes;
-  if (!attrs || typeof attrs.token !== 'string' || !attrs.token) {
-    throw new CodedError(ApicCodes.NOT_APIC, `${host} answered the login without a token.`, { host });
-  }
-  return attrs;
-}
 
 /**
  * One logged-in session on one APIC. Keeps itself alive with aaaRefresh at

@@ -4,7 +4,7 @@
  * stored secret. Anyone who reaches the editor's admin API can call these
  * routes, so a stored secret goes only where the deployed node sends it anyway.
  */
-import { CodedError, errorMessage } from './errors';
+import { CodedError, UNEXPECTED, errorMessage } from './errors';
 import type { AdminRequest, AdminResponse, NodeAPI } from './red';
 
 export const AdminCodes = {
@@ -82,9 +82,7 @@ export function adminPost(
           message: errorMessage(err),
         });
       } else {
-        res
-          .status(500)
-          .json({ ok: false, code: 'UNEXPECTED', category: 'other', message: errorMessage(err) });
+        res.status(500).json({ ok: false, code: UNEXPECTED, category: 'other', message: errorMessage(err) });
       }
     });
   });

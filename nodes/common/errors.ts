@@ -64,11 +64,18 @@ function rootCode(err: unknown): string | undefined {
 }
 
 /**
+ * Any failure as a CodedError: a coded one as it is, anything else (from undici,
+ * ws or net/tls) classified as a network failure of `target`.
+ */
+export function toCoded(err: unknown, target: string): CodedError {
+  return err instanceof CodedError ? err : classifyNetworkError(err, target);
+}
+
+/**
  * Turns a low-level network error (from undici, ws or net/tls) into a CodedError
  * that says what failed in words an operator can act on.
  */
-export function classifyNetworkError(err: unknown, target: string): CodedError {
-  if (err instanceof CodedError) return err;
+function classifyNetworkError(err: unknown, target: string): CodedError {
   const code = rootCode(err) ?? '';
   const msg = errorMessage(err);
   if (tlsUntrusted.has(code)) {

@@ -1,6 +1,10 @@
 import { Agent, request } from 'undici';
-import { CodedError, classifyNetworkError } from './errors';
+import { CodedError, toCoded } from './errors';
 import { tlsConnectOptions, type TlsSettings } from './tls';
+
+export const HttpCodes = {
+  BODY_TOO_LARGE: 'HTTP_BODY_TOO_LARGE',
+} as const;
 
 export type HeaderMap = Record<string, string | string[] | undefined>;
 
@@ -59,7 +63,7 @@ export class HttpClient {
         signal: options.signal,
       });
     } catch (err) {
-      throw classifyNetworkError(err, new URL(url).origin);
+      throw toCoded(err, new URL(url).origin);
     }
     const chunks: Buffer[] = [];
     let size = 0;
@@ -69,14 +73,14 @@ export class HttpClient {
         if (size > this.maxBodyBytes) {
           res.body.destroy();
           throw new CodedError(
-            'HTTP_BODY_TOO_LARGE',
+            HttpCodes.BODY_TOO_LARGE,
             `The answer of ${method} ${new URL(url).pathname} is too large.`,
           );
         }
         chunks.push(chunk as Buffer);
       }
     } catch (err) {
-      throw classifyNetworkError(err, new URL(url).origin);
+      throw toCoded(err, new URL(url).origin);
     }
     return { status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') };
   }

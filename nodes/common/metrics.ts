@@ -127,60 +127,42 @@ export class NodeMetrics {
 
   /** What the sidebar tab shows of this node. */
   snapshot(): NodeSnapshot {
-    return {
-      id: this.id,
-      type: this.type,
-      name: this.name,
-      z: this.z,
-      state: this.state,
-      status: this.status,
-      received: this.received,
-      decoded: this.decoded,
-      sent: this.sent,
-      delivered: this.delivered,
-      retried: this.retried,
-      deadLettered: this.deadLettered,
-      dropped: this.dropped,
-      errors: this.errors,
-      reconnects: this.reconnects,
-      logins: this.logins,
-      refreshes: this.refreshes,
-      queueDepth: this.queueDepth,
-      spoolDepth: this.spoolDepth,
-      perMinute: this.perMinuteNow,
-      history: [...this.perMinute],
-      lastEventAt: this.lastEventAt,
-      lastError: this.lastError,
-      progress: this.progress,
-    };
+    const fields = Object.fromEntries(SNAPSHOT_FIELDS.map((f) => [f, this[f]])) as Pick<
+      NodeMetrics,
+      SnapshotField
+    >;
+    return { ...fields, perMinute: this.perMinuteNow, history: [...this.perMinute] };
   }
 }
 
-export type NodeSnapshot = Pick<
-  NodeMetrics,
-  | 'id'
-  | 'type'
-  | 'name'
-  | 'z'
-  | 'state'
-  | 'status'
-  | 'received'
-  | 'decoded'
-  | 'sent'
-  | 'delivered'
-  | 'retried'
-  | 'deadLettered'
-  | 'dropped'
-  | 'errors'
-  | 'reconnects'
-  | 'logins'
-  | 'refreshes'
-  | 'queueDepth'
-  | 'spoolDepth'
-  | 'lastEventAt'
-  | 'lastError'
-  | 'progress'
-> & { perMinute: number; history: number[] };
+/** The fields of a node's metrics the sidebar tab receives as they are. */
+const SNAPSHOT_FIELDS = [
+  'id',
+  'type',
+  'name',
+  'z',
+  'state',
+  'status',
+  'received',
+  'decoded',
+  'sent',
+  'delivered',
+  'retried',
+  'deadLettered',
+  'dropped',
+  'errors',
+  'reconnects',
+  'logins',
+  'refreshes',
+  'queueDepth',
+  'spoolDepth',
+  'lastEventAt',
+  'lastError',
+  'progress',
+] as const;
+type SnapshotField = (typeof SNAPSHOT_FIELDS)[number];
+
+export type NodeSnapshot = Pick<NodeMetrics, SnapshotField> & { perMinute: number; history: number[] };
 
 /** The node fields the counters are keyed and labelled by. */
 export interface NodeIdentity {

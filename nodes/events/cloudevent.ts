@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { CodedError } from '../common/errors';
+import { hasStringFields } from '../common/guards';
 import type { InfraEvent } from '../common/infra-event';
 
 export const CeCodes = {
@@ -307,16 +308,7 @@ export function withOverrides(ce: CloudEvent, override: MessageAttributes): Clou
 }
 
 export function isInfraEvent(value: unknown): value is InfraEvent {
-  const v = value as Partial<InfraEvent> | undefined;
-  return (
-    !!v &&
-    typeof v === 'object' &&
-    typeof v.id === 'string' &&
-    typeof v.source === 'string' &&
-    typeof v.type === 'string' &&
-    typeof v.summary === 'string' &&
-    typeof v.origin === 'string'
-  );
+  return hasStringFields(value, 'id', 'source', 'type', 'summary', 'origin');
 }
 
 export interface MessageAttributes {

@@ -10,6 +10,7 @@ import { NodeFiles } from '../common/node-files';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from '../common/red';
 import { toJsonObject } from './cloudevent';
 import { DeliveryCodes, type Delivery, type DeliveryResult, type FullPolicy } from './delivery';
+import { SpoolCodes } from './spool/segment-log';
 import {
   type EventMeta,
   type SpoolStats,
@@ -18,7 +19,6 @@ import {
 } from './spool/spooled-delivery';
 
 export const SPOOL_PURPOSE = 'spool';
-const SPOOL_FAILED = 'CE_SPOOL_FAILED';
 
 export interface EmitSpool {
   /** Resolves once the event is on disk (it then counts as taken). */
@@ -63,7 +63,7 @@ function spoolFolder(RED: NodeAPI, node: Node): { files: NodeFiles; dir: string 
   try {
     return { files, dir: files.folderOf(node.id) };
   } catch (err) {
-    throw new CodedError(SPOOL_FAILED, `The spool folder cannot be made: ${errorMessage(err)}`);
+    throw new CodedError(SpoolCodes.FAILED, `The spool folder cannot be made: ${errorMessage(err)}`);
   }
 }
 
@@ -124,7 +124,7 @@ export function openEmitSpool(
     { dir, limitBytes: settings.limitMb * 1024 * 1024, window: settings.window, onFull: settings.onFull },
     (text) => node.warn(text),
   ).catch((err: unknown) => {
-    throw new CodedError(SPOOL_FAILED, `The spool could not be opened: ${errorMessage(err)}`);
+    throw new CodedError(SpoolCodes.FAILED, `The spool could not be opened: ${errorMessage(err)}`);
   });
   opening.then(
     (spool) => wireOutputs(node, spool, settings),

@@ -11,17 +11,19 @@ import type { Duplex } from 'node:stream';
 import { MqttClient } from 'mqtt';
 import WebSocket, { createWebSocketStream } from 'ws';
 import { unlessAborted, type BackoffOptions } from '../common/backoff';
-import { CodedError, classifyNetworkError, errorMessage, isCoded } from '../common/errors';
+import { CodedError, errorMessage, isCoded, toCoded } from '../common/errors';
 import { ReconnectLoop, type ConnectionEnd, type ConnectionState } from '../common/reconnect-loop';
 import { tlsConnectOptions, type TlsSettings } from '../common/tls';
 import { expandTopic, topicMatches } from './topics';
-import { VcdCodes } from './session';
+import { VcdCodes } from './codes';
 
 export const MessagingCodes = {
   UNAUTHORIZED: 'VCD_MQTT_UNAUTHORIZED',
   UPGRADE_FAILED: 'VCD_MQTT_UPGRADE_FAILED',
   SUBSCRIBE_REFUSED: 'VCD_SUBSCRIBE_REFUSED',
   CONNECTION_LOST: 'VCD_MQTT_CONNECTION_LOST',
+  /** Why a connection under way ends when the client is stopped (never reported). */
+  STOPPED: 'VCD_MQTT_STOPPED',
 } as const;
 
 export type QoS = 0 | 1 | 2;
@@ -98,10 +100,7 @@ export class VcdMessaging extends EventEmitter {
     this.url = `${options.site.replace(/^http/, 'ws')}/messaging/mqtt`;
     this.loop = new ReconnectLoop<Outcome>({
       connect: (signal) => this.connectWithToken(signal),
-      failed: (err) => ({
-        connectedMs: 0,
-        error: err instanceof CodedError ? err : classifyNetworkError(err, this.url),
-      }),
+      failed: (err) => ({ connectedMs: 0, error: toCoded(err, this.url) }),
       ended: (outcome) => this.afterEnd(outcome),
       backoff: options.backoff,
       stableMs: options.stableMs,
@@ -148,7 +147,7 @@ export class VcdMessaging extends EventEmitter {
 
   /** Closes the connection and stops reconnecting. */
   async stop(): Promise<void> {
-    await this.loop.stop(new CodedError('VCD_MQTT_STOPPED', 'stopped'), () => {
+    await this.loop.stop(new CodedError(MessagingCodes.STOPPED, 'stopped'), () => {
       const client = this.client;
       if (client) return new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
     });
@@ -299,7 +298,7 @@ export class VcdMessaging extends EventEmitter {
       );
     }
     if (err && !(err instanceof Error && /connack|connection closed/i.test(err.message))) {
-      return classifyNetworkError(err, this.url);
+      return toCoded(err, this.url);
     }
     return new CodedError(
       MessagingCodes.CONNECTION_LOST,

@@ -1,35 +1,28 @@
 /**
- * VMware Cloud Director OpenAPI session: version negotiation, login with a
- * password or an API token, renewal before expiry and on 401, and logout.
+ * VMware Cloud Director OpenAPI session: one login at a time (the version
+ * negotiated first), renewal before expiry and on 401, and logout.
  * Plain TypeScript; the vcd-login node adapts it to Node-RED.
  */
 import { EventEmitter } from 'node:events';
 import { Backoff, type BackoffOptions } from '../common/backoff';
 import { CodedError, errorMessage } from '../common/errors';
-import { HttpClient, excerpt, header, type HttpResponse } from '../common/http';
+import { HttpClient, excerpt } from '../common/http';
 import type { TlsSettings } from '../common/tls';
-import { parseXml, xmlList, xmlText } from '../common/xml';
+import { VcdCodes } from './codes';
+import {
+  apiTokenLogin,
+  passwordLogin,
+  type Credential,
+  type VcdAuthType,
+  type VcdSessionInfo,
+} from './login';
+import { MIN_API_VERSION, compareVersions, fetchApiVersion } from './version-negotiation';
 
-export const VcdCodes = {
-  CONFIG_INVALID: 'VCD_CONFIG_INVALID',
-  AUTH_FAILED: 'VCD_AUTH_FAILED',
-  NOT_VCD: 'VCD_NOT_VCD',
-  VERSION_TOO_OLD: 'VCD_VERSION_TOO_OLD',
-  UNAVAILABLE: 'VCD_UNAVAILABLE',
-  HTTP_ERROR: 'VCD_HTTP_ERROR',
-  CLOSED: 'VCD_SESSION_CLOSED',
-} as const;
+export { VcdCodes } from './codes';
+export type { VcdAuthType, VcdRef, VcdSessionInfo } from './login';
 
-/** 38.1 or 38.1.0; not 39.0.0-alpha. */
-const RELEASED_VERSION = /^\d+\.\d+(\.\d+)?$/;
-/** The oldest API with /cloudapi login. */
-export const MIN_API_VERSION = '33.0';
-/** The newest API this client was written against; newer servers still offer it. */
-export const MAX_API_VERSION = '40.0';
 /** DELETE /cloudapi/1.0.0/sessions/current exists from API 36. */
 const CLOUDAPI_LOGOUT_VERSION = '36.0';
-
-export type VcdAuthType = 'password' | 'apiToken';
 
 export interface VcdSessionOptions {
   /** https://host[:port]; any path is ignored. */
@@ -46,174 +39,6 @@ export interface VcdSessionOptions {
   retry?: BackoffOptions;
   /** Renew when this share of the token's life has passed. */
   renewAt?: number;
-}
-
-export interface VcdRef {
-  name: string;
-  id: string;
-}
-
-export interface VcdSessionInfo {
-  apiVersion: string;
-  /** The site origin, e.g. https://vcd.example.com */
-  site: string;
-  org: VcdRef;
-  user: VcdRef;
-  /** Bare UUIDs, as MQTT topics use them. */
-  orgUuid: string;
-  userUuid: string;
-  operatingOrg?: VcdRef;
-  roles: string[];
-  provider: boolean;
-  authType: VcdAuthType;
-  /** When the current token is expected to expire (ms since epoch). */
-  expiresAt: number;
-}
-
-interface Credential {
-  token: string;
-  info: VcdSessionInfo;
-  issuedAt: number;
-}
-
-export interface VersionInfo {
-  version: string;
-  deprecated: boolean;
-}
-
-/** Compares dotted API versions numerically ("39.0.0-alpha" counts as 39.0). */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.-]/).map((p) => Number.parseInt(p, 10));
-  const pb = b.split(/[.-]/).map((p) => Number.parseInt(p, 10));
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = Number.isNaN(pa[i] ?? 0) ? 0 : (pa[i] ?? 0);
-    const y = Number.isNaN(pb[i] ?? 0) ? 0 : (pb[i] ?? 0);
-    if (x !== y) return x - y;
-  }
-  return 0;
-}
-
-/**
- * Reads `GET /api/versions` in either of its forms (XML by default, JSON when
- * asked) into a list of versions.
- */
-export function parseVersions(res: HttpResponse): VersionInfo[] {
-  const type = header(res.headers, 'content-type') ?? '';
-  if (type.includes('json')) {
-    const body = JSON.parse(res.text) as { versionInfo?: { version?: string; deprecated?: boolean }[] };
-    return (body.versionInfo ?? [])
-      .filter((v) => typeof v.version === 'string')
-      .map((v) => ({ version: String(v.version), deprecated: v.deprecated === true }));
-  }
-  const doc = parseXml(res.text);
-  const root = doc.SupportedVersions as Record<string, unknown> | undefined;
-  if (!root) throw new Error('no SupportedVersions element');
-  return xmlList(root.VersionInfo)
-    .map((v) => ({ version: xmlText(v.Version) ?? '', deprecated: v['@deprecated'] === 'true' }))
-    .filter((v) => /^\d+\.\d+/.test(v.version));
-}
-
-/**
- * The highest non-deprecated version both sides support. Throws
- * VCD_VERSION_TOO_OLD when the server offers nothing from 33.0 on.
- */
-export function negotiateVersion(offered: VersionInfo[]): string {
-  if (offered.length === 0) {
-    throw new CodedError(VcdCodes.NOT_VCD, 'GET /api/versions lists no API versions: is this a VCD?');
-  }
-  const usable = offered
-    // Pre-release versions (e.g. 39.0.0-alpha) are previews of the next API, not a contract.
-    .filter((v) => !v.deprecated && RELEASED_VERSION.test(v.version))
-    .map((v) => v.version)
-    .filter((v) => compareVersions(v, MIN_API_VERSION) >= 0)
-    .sort(compareVersions);
-  const inRange = usable.filter((v) => compareVersions(v, MAX_API_VERSION) <= 0);
-  if (inRange.length > 0) return inRange[inRange.length - 1] as string;
-  // A server newer than this client: the oldest version it still offers is the closest.
-  if (usable.length > 0) return usable[0] as string;
-  const newest = offered
-    .map((v) => v.version)
-    .sort(compareVersions)
-    .pop() as string;
-  const onlyDeprecated = compareVersions(newest, MIN_API_VERSION) >= 0;
-  throw new CodedError(
-    VcdCodes.VERSION_TOO_OLD,
-    onlyDeprecated
-      ? `This VMware Cloud Director offers no current (non-deprecated) API from ${MIN_API_VERSION} on.`
-      : `This VMware Cloud Director offers API ${newest}; at least ${MIN_API_VERSION} (VCD 10.0) is needed.`,
-    { offered: offered.map((v) => v.version) },
-  );
-}
-
-/** `urn:vcloud:org:<uuid>` → `<uuid>` */
-export function bareId(urn: string): string {
-  const i = urn.lastIndexOf(':');
-  return i === -1 ? urn : urn.slice(i + 1);
-}
-
-/**
- * How long a JWT was granted for (`exp` − `iat`, in ms), without verifying it
- * (the server does that). A lifetime, not a time: VCD's clock may differ from ours.
- */
-export function jwtLifetime(token: string): number | undefined {
-  const part = token.split('.')[1];
-  if (!part) return undefined;
-  try {
-    const claims = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as {
-      exp?: unknown;
-      iat?: unknown;
-    };
-    const { exp, iat } = claims ?? {};
-    return typeof exp === 'number' && typeof iat === 'number' && exp > iat ? (exp - iat) * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Bounds on the lifetime a token is taken to have: a server that grants 0 s
- * must not cause a login a moment, one that grants years must not overflow a
- * timer (Node fires those at once).
- */
-export const TOKEN_LIFETIME_MS = { min: 2000, max: 86_400_000, fallback: 30 * 60_000 } as const;
-
-/**
- * The lifetime of a token, from what the server grants: the shortest of
- * `expires_in` (seconds), the JWT's exp − iat and the session's idle timeout,
- * within TOKEN_LIFETIME_MS. The caller measures it on the local clock from the
- * login, so a VCD whose clock is off by hours still gets one login per lifetime.
- */
-export function grantedLifetime(
-  token: string,
-  grant: { expiresInSeconds?: unknown; idleTimeoutMinutes?: unknown },
-): number {
-  const positive = (n: unknown, unit: number) =>
-    typeof n === 'number' && Number.isFinite(n) && n > 0 ? n * unit : undefined;
-  const granted = [
-    positive(grant.expiresInSeconds, 1000),
-    jwtLifetime(token),
-    positive(grant.idleTimeoutMinutes, 60_000),
-  ].filter((n): n is number => n !== undefined);
-  const lifetime = granted.length > 0 ? Math.min(...granted) : TOKEN_LIFETIME_MS.fallback;
-  return Math.min(TOKEN_LIFETIME_MS.max, Math.max(TOKEN_LIFETIME_MS.min, lifetime));
-}
-
-interface SessionBody {
-  id?: string;
-  site?: { name?: string; id?: string };
-  user?: { name?: string; id?: string };
-  org?: { name?: string; id?: string };
-  operatingOrg?: { name?: string; id?: string };
-  roles?: string[];
-  sessionIdleTimeoutMinutes?: number;
-}
-
-function ref(value: { name?: string; id?: string } | undefined): VcdRef | undefined {
-  return value && typeof value.id === 'string' ? { name: String(value.name ?? ''), id: value.id } : undefined;
-}
-
-export function isProviderOrg(org: string): boolean {
-  return org.trim().toLowerCase() === 'system';
 }
 
 /**
@@ -420,173 +245,20 @@ export class VcdSession extends EventEmitter {
 
   /** `GET /api/versions` and pick the version (cached for the session's life). */
   async negotiate(): Promise<string> {
-    if (this.apiVersion) return this.apiVersion;
-    const res = await this.http.send('GET', `${this.site}/api/versions`, {
-      headers: { accept: 'application/*+xml;q=1.0, application/json;q=0.9' },
-    });
-    if (res.status !== 200) {
-      throw new CodedError(
-        VcdCodes.NOT_VCD,
-        `${this.site} does not look like VMware Cloud Director: GET /api/versions answered ${res.status}.`,
-        { status: res.status },
-      );
-    }
-    let offered: VersionInfo[];
-    try {
-      offered = parseVersions(res);
-    } catch {
-      throw new CodedError(
-        VcdCodes.NOT_VCD,
-        `${this.site} does not look like VMware Cloud Director: /api/versions is not a version list (${excerpt(res.text, 60)}).`,
-      );
-    }
-    this.apiVersion = negotiateVersion(offered);
+    this.apiVersion ??= await fetchApiVersion(this.http, this.site);
     return this.apiVersion;
   }
 
   private async doLogin(): Promise<Credential> {
-    const version = await this.negotiate();
-    return this.options.authType === 'apiToken'
-      ? this.loginWithApiToken(version)
-      : this.loginWithPassword(version);
-  }
-
-  private async loginWithPassword(version: string): Promise<Credential> {
-    const { username = '', password = '' } = this.options;
-    const org = this.options.org.trim();
-    const provider = isProviderOrg(org);
-    const basic = Buffer.from(`${username.trim()}@${org}:${password}`, 'utf8').toString('base64');
-    // Lifetimes count from when the login was sent: on our clock, and never later than the server's.
-    const issuedAt = Date.now();
-    const res = await this.http.send(
-      'POST',
-      `${this.site}/cloudapi/1.0.0/sessions${provider ? '/provider' : ''}`,
-      {
-        headers: { accept: `application/json;version=${version}`, authorization: `Basic ${basic}` },
-      },
-    );
-    if (res.status === 401 || res.status === 403) {
-      throw new CodedError(
-        VcdCodes.AUTH_FAILED,
-        `VCD refused the login of ${username.trim()}@${org} (${res.status}): check the user name, organization and password` +
-          (provider ? '.' : ' (a provider administrator logs in to the organization System).'),
-        { status: res.status },
-      );
-    }
-    this.checkAnswer(res, 'login');
-    const token = header(res.headers, 'x-vmware-vcloud-access-token');
-    if (!token) {
-      throw new CodedError(VcdCodes.NOT_VCD, 'The login answer has no X-VMWARE-VCLOUD-ACCESS-TOKEN header.');
-    }
-    const body = this.parseSession(res.text);
-    const lifetime = grantedLifetime(token, { idleTimeoutMinutes: body.sessionIdleTimeoutMinutes });
-    return { token, issuedAt, info: this.sessionInfo(body, version, issuedAt + lifetime) };
-  }
-
-  private async loginWithApiToken(version: string): Promise<Credential> {
-    const org = this.options.org.trim();
-    const provider = isProviderOrg(org);
-    const path = provider ? '/oauth/provider/token' : `/oauth/tenant/${encodeURIComponent(org)}/token`;
-    const issuedAt = Date.now();
-    const res = await this.http.send('POST', this.site + path, {
-      headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'refresh_token',
-        refresh_token: this.apiToken ?? '',
-      }).toString(),
-    });
-    if (res.status === 400 || res.status === 401 || res.status === 403) {
-      throw new CodedError(
-        VcdCodes.AUTH_FAILED,
-        `VCD refused the API token for organization ${org} (${res.status}): it may be revoked, belong to another ` +
-          'organization, or be a service-account token that was already used (those rotate on every use).',
-        { status: res.status },
-      );
-    }
-    this.checkAnswer(res, 'token');
-    let grant: { access_token?: string; expires_in?: number; refresh_token?: string };
-    try {
-      grant = JSON.parse(res.text) as typeof grant;
-    } catch {
-      throw new CodedError(VcdCodes.NOT_VCD, `The token answer is not JSON: ${excerpt(res.text, 60)}`);
-    }
-    if (!grant.access_token) throw new CodedError(VcdCodes.NOT_VCD, 'The token answer has no access_token.');
-    if (grant.refresh_token && grant.refresh_token !== this.apiToken) {
+    const { authType, username = '', password = '' } = this.options;
+    const target = { http: this.http, site: this.site, org: this.options.org.trim(), authType };
+    const apiVersion = await this.negotiate();
+    if (authType !== 'apiToken') return passwordLogin({ ...target, apiVersion }, username, password);
+    return apiTokenLogin({ ...target, apiVersion }, this.apiToken ?? '', (rotated) => {
       // Service accounts hand out a new refresh token on every use; the old one is now spent.
-      this.apiToken = grant.refresh_token;
-      this.emit('rotated', grant.refresh_token);
-    }
-    const me = await this.http.send('GET', `${this.site}/cloudapi/1.0.0/sessions/current`, {
-      headers: {
-        accept: `application/json;version=${version}`,
-        authorization: `Bearer ${grant.access_token}`,
-      },
+      this.apiToken = rotated;
+      this.emit('rotated', rotated);
     });
-    this.checkAnswer(me, 'session');
-    const body = this.parseSession(me.text);
-    const lifetime = grantedLifetime(grant.access_token, {
-      expiresInSeconds: grant.expires_in,
-      idleTimeoutMinutes: body.sessionIdleTimeoutMinutes,
-    });
-    return {
-      token: grant.access_token,
-      issuedAt,
-      info: this.sessionInfo(body, version, issuedAt + lifetime),
-    };
-  }
-
-  private checkAnswer(res: HttpResponse, what: string): void {
-    if (res.status === 503 || res.status === 502 || res.status === 504) {
-      throw new CodedError(VcdCodes.UNAVAILABLE, `VCD is unavailable (${res.status}) at ${what}.`, {
-        status: res.status,
-      });
-    }
-    if (res.status === 404) {
-      throw new CodedError(
-        VcdCodes.NOT_VCD,
-        `${this.site} has no ${what} endpoint (404): is this VMware Cloud Director 10.3 or newer?`,
-        {
-          status: 404,
-        },
-      );
-    }
-    if (res.status < 200 || res.status >= 300) {
-      throw new CodedError(
-        VcdCodes.HTTP_ERROR,
-        `VCD answered ${res.status} at ${what}: ${excerpt(res.text)}`,
-        {
-          status: res.status,
-        },
-      );
-    }
-  }
-
-  private parseSession(text: string): SessionBody {
-    try {
-      const body = JSON.parse(text) as SessionBody;
-      if (body && typeof body === 'object' && ref(body.user) && ref(body.org)) return body;
-    } catch {
-      // reported below
-    }
-    throw new CodedError(VcdCodes.NOT_VCD, `The session answer is not a VCD session: ${excerpt(text, 60)}`);
-  }
-
-  private sessionInfo(body: SessionBody, apiVersion: string, expiresAt: number): VcdSessionInfo {
-    const org = ref(body.org) as VcdRef;
-    const user = ref(body.user) as VcdRef;
-    return {
-      apiVersion,
-      site: this.site,
-      org,
-      user,
-      orgUuid: bareId(org.id),
-      userUuid: bareId(user.id),
-      operatingOrg: ref(body.operatingOrg),
-      roles: Array.isArray(body.roles) ? body.roles.map(String) : [],
-      provider: isProviderOrg(org.name),
-      authType: this.options.authType,
-      expiresAt,
-    };
   }
 
   /** Renews after `delay`; a failed renewal tries again after the backoff while the token still lives. */

@@ -279,15 +279,26 @@ function changeSetOf(c: Change, before: Record<string, string>): string {
     .join(', ');
 }
 
+/** Numbers the simulator hands out (record ids, generated names), shared by all its changes. */
+export interface Counter {
+  n: number;
+}
+
+/** A new record's id and transaction id, numbered from where APIC's own start. */
+function nextRecordIds(counter: Counter): { id: string; txId: string } {
+  counter.n++;
+  return { id: String(4294967296 + counter.n), txId: String(1152921504606846976 + counter.n) };
+}
+
 /** The audit record APIC writes for a configuration change: who, what, how. */
 export function auditRecord(
   tree: MoTree,
   c: Change,
   user: string,
   before: Record<string, string>,
-  counter: { n: number },
+  counter: Counter,
 ): Change {
-  const id = 4294967296 + ++counter.n;
+  const { id, txId } = nextRecordIds(counter);
   const name = (c.full.name ?? c.dn).toString();
   return tree.create('aaaModLR', `subj-[${c.dn}]/mod-${id}`, {
     affected: c.dn,
@@ -296,24 +307,19 @@ export function auditRecord(
     clientTag: '',
     code: c.status === 'created' ? 'E4206326' : c.status === 'deleted' ? 'E4206327' : 'E4206328',
     descr: `${c.className} ${name} ${c.status}`,
-    id: String(id),
+    id,
     ind: VERB[c.status],
     sessionId: Buffer.from(`${user}-session`).toString('base64'),
     severity: 'info',
     trig: 'config',
-    txId: String(1152921504606846976 + counter.n),
+    txId,
     user,
   });
 }
 
 /** The event record APIC keeps for a change of state it made itself (user "internal"). */
-function eventRecord(
-  tree: MoTree,
-  c: Change,
-  before: Record<string, string>,
-  counter: { n: number },
-): Change {
-  const id = 4294967296 + ++counter.n;
+function eventRecord(tree: MoTree, c: Change, before: Record<string, string>, counter: Counter): Change {
+  const { id, txId } = nextRecordIds(counter);
   const ind = c.status === 'modified' ? 'state-transition' : VERB[c.status];
   return tree.create('eventRecord', `subj-[${c.dn}]/rec-${id}`, {
     affected: c.dn,
@@ -321,11 +327,11 @@ function eventRecord(
     changeSet: changeSetOf(c, before),
     code: c.status === 'created' ? 'E4204936' : c.status === 'deleted' ? 'E4204937' : 'E4204938',
     descr: `${c.className} ${c.full.name || c.dn} ${c.status === 'modified' ? 'changed state' : c.status}`,
-    id: String(id),
+    id,
     ind,
     severity: 'info',
     trig: 'oper',
-    txId: String(1152921504606846976 + counter.n),
+    txId,
     user: 'internal',
   });
 }
@@ -336,7 +342,7 @@ function eventRecord(
 function configure(
   tree: MoTree,
   user: string,
-  counter: { n: number },
+  counter: Counter,
   make: () => Change[],
   dn?: string,
 ): Change[] {
@@ -350,7 +356,7 @@ function configure(
  * Makes one random but plausible change, plus the records APIC writes for it.
  * Returns every change, in order.
  */
-export function randomChange(tree: MoTree, random: () => number, counter: { n: number }): Change[] {
+export function randomChange(tree: MoTree, random: () => number, counter: Counter): Change[] {
   const mos = tree.all();
   const of = (cls: string, generated = false) =>
     mos.filter((m) => m.className === cls && (!generated || m.dn.includes('-gen-')));
@@ -401,7 +407,7 @@ function faultChange(tree: MoTree, random: () => number, of: (cls: string) => { 
 function sessionChange(
   tree: MoTree,
   random: () => number,
-  counter: { n: number },
+  counter: Counter,
   of: (cls: string) => { dn: string }[],
 ): Change[] {
   const sessions = of('aaaActiveUserSession');

@@ -15,7 +15,7 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import { Router, listen, sendJson, sendText, type SimRequest, type SimServer } from '../http';
+import { Router, listen, sendJson, sendText, type Handler, type SimRequest, type SimServer } from '../http';
 import { seededRandom } from '../ids';
 import {
   ApicDirectory,
@@ -28,13 +28,13 @@ import {
   KNOWN_CLASSES,
   MoTree,
   SIM_APIC_VERSION,
-  apicTimestamp,
   parseFilter,
   parseOrderBy,
   type Change,
   type Mo,
   type QueryOptions,
 } from './tree';
+import { controlRoutes } from './control';
 import { FAULTS, advanceFault, auditRecord, raiseFault, randomChange, seedFabric } from './fabric';
 
 export { DEFAULT_APIC_PASSWORD } from './auth';
@@ -109,8 +109,6 @@ const DEFAULT_SUBSCRIPTION_TIMEOUT_SEC = 60;
 const MAX_EVENT_RECORDS = 5000;
 /** Pushes a flood lets wait unwritten before it waits for them. */
 const FLOOD_IN_FLIGHT = 500;
-/** The most changes one flood makes. */
-const MAX_FLOOD = 1_000_000;
 
 function apicError(
   res: http.ServerResponse,
@@ -735,172 +733,44 @@ export class ApicSimulator {
     });
   }
 
-  private routes(apic: number): Router {
-    const r = new Router();
-    const api =
-      (handler: (req: SimRequest, res: http.ServerResponse) => void | Promise<void>) =>
-      (req: SimRequest, res: http.ServerResponse) => {
-        this.stats.requests[apic] = (this.stats.requests[apic] ?? 0) + 1;
-        return this.throttled(res) ? undefined : handler(req, res);
-      };
-    r.on(
-      'POST',
-      '/api/aaaLogin.json',
-      api((req, res) => this.login(apic, req, res)),
-    );
-    r.on(
-      'GET',
-      '/api/aaaRefresh.json',
-      api((req, res) => this.refresh(apic, req, res)),
-    );
-    r.on(
-      'POST',
-      '/api/aaaRefresh.json',
-      api((req, res) => this.refresh(apic, req, res)),
-    );
-    r.on(
-      'POST',
-      '/api/aaaLogout.json',
-      api((req, res) => {
-        const auth = this.authenticate(apic, req, res);
-        if (!auth) return;
-        if (auth.session) this.endSession(auth.session, 'logged out');
-        this.stats.logouts++;
-        sendJson(res, 200, { totalCount: '0', imdata: [] });
-      }),
-    );
-    r.on(
-      'GET',
-      '/api/webtokenSession.json',
-      api((req, res) => {
-        const auth = this.authenticate(apic, req, res);
-        if (!auth) return;
-        if (!parseCookies(req.headers.cookie).has('apic-request-signature')) {
-          return apicError(res, 400, 'webtokenSession needs a signed request');
-        }
-        this.stats.webtokens++;
-        sendJson(res, 200, this.loginAnswer(this.newSession(auth.user, 'webtoken', apic), 'webtokenSession'));
-      }),
-    );
-    r.on(
-      'GET',
-      /^\/api\/(?:node\/)?class\/(.+)\.json$/,
-      api((req, res) => this.query(apic, 'class', req, res)),
-    );
-    r.on(
-      'GET',
-      /^\/api\/(?:node\/)?mo\/(.+)\.json$/,
-      api((req, res) => this.query(apic, 'dn', req, res)),
-    );
-    r.on(
-      'GET',
-      '/api/subscriptionRefresh.json',
-      api((req, res) => this.subscriptionRefresh(apic, req, res)),
-    );
-    if (this.options.control !== false) this.controlRoutes(r);
-    return r;
+  private logout(apic: number, req: SimRequest, res: http.ServerResponse): void {
+    const auth = this.authenticate(apic, req, res);
+    if (!auth) return;
+    if (auth.session) this.endSession(auth.session, 'logged out');
+    this.stats.logouts++;
+    sendJson(res, 200, { totalCount: '0', imdata: [] });
   }
 
-  private controlRoutes(r: Router): void {
-    const body = (req: SimRequest) => JSON.parse(req.body || '{}') as Record<string, unknown>;
-    r.on('GET', '/_sim/state', (_req, res) =>
-      sendJson(res, 200, {
-        faults: this.faults,
-        stats: this.stats,
-        apics: this.origins.map((url, i) => ({ url, up: this.isUp(i) })),
-        sessions: this.sessions.map((s) => ({
-          user: s.user.name,
-          kind: s.kind,
-          apic: s.apic,
-          socket: Boolean(s.socket),
-          subscriptions: s.subscriptions.size,
-        })),
-        objects: this.tree.size,
-      }),
-    );
-    r.on('POST', '/_sim/faults', (req, res) => {
-      const b = body(req);
-      if (typeof b.throttleMs === 'number') this.throttle(b.throttleMs);
-      for (const k of [
-        'loginsPerSecond',
-        'refreshTimeoutSeconds',
-        'maximumLifetimeSeconds',
-        'subscriptionEarlyMs',
-      ] as const) {
-        if (typeof b[k] === 'number') this.faults[k] = b[k];
-      }
-      if (typeof b.noSubscriptionId === 'number') this.faults.noSubscriptionId = b.noSubscriptionId;
-      if (typeof b.refuseOrderByWithSubscription === 'boolean')
-        this.faults.refuseOrderByWithSubscription = b.refuseOrderByWithSubscription;
-      const f = b.failNext as Partial<FailNext> | undefined;
-      if (f && typeof f === 'object') {
-        this.faults.failNext = {
-          count: Number(f.count) || 1,
-          status: Number(f.status) || 500,
-          on: f.on === 'subscriptionRefresh' ? 'subscriptionRefresh' : 'query',
-        };
-      }
-      if (typeof b.ratePerSec === 'number') this.setRate(b.ratePerSec);
-      sendJson(res, 200, this.faults);
-    });
-    r.on('POST', '/_sim/tokens/expire', (_req, res) => {
-      this.expireTokens();
-      sendJson(res, 200, { expired: true });
-    });
-    r.on('POST', '/_sim/sockets/drop', (_req, res) => {
-      this.dropSockets();
-      sendJson(res, 200, { dropped: true });
-    });
-    r.on('POST', '/_sim/sockets/forget', (_req, res) => {
-      this.forgetSockets();
-      sendJson(res, 200, { forgotten: true });
-    });
-    r.on('POST', '/_sim/changes', (req, res) => {
-      const b = body(req);
-      const changes =
-        typeof b.dn === 'string'
-          ? [
-              this.modify(
-                b.dn,
-                (b.attributes ?? { descr: `changed at ${apicTimestamp(Date.now())}` }) as Record<
-                  string,
-                  string
-                >,
-              ),
-            ]
-          : Array.from({ length: Math.min(1000, Number(b.count) || 1) }, () => this.change()).flat();
-      sendJson(
-        res,
-        200,
-        changes.map(({ full: _full, ...c }) => c),
-      );
-    });
-    r.on('POST', '/_sim/flood', async (req, res) => {
-      const b = body(req);
-      const count = b.count ?? 1000;
-      const className = b.className ?? 'fvBD';
-      if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > MAX_FLOOD) {
-        return sendJson(res, 400, { message: `count must be a whole number from 1 to ${MAX_FLOOD}` });
-      }
-      if (typeof className !== 'string' || !KNOWN_CLASSES.has(className)) {
-        return sendJson(res, 400, { message: `unknown class ${String(className)}` });
-      }
-      if (!this.tree.all().some((mo) => mo.className === className)) {
-        return sendJson(res, 400, { message: `no ${className} objects to modify` });
-      }
-      sendJson(res, 200, await this.flood(count, className));
-    });
-    r.on('POST', /^\/_sim\/apics\/(\d+)\/(stop|start)$/, (req, res) => {
-      const index = Number(req.params[0]) - 1;
-      if (index < 0 || index >= this.origins.length) return sendJson(res, 404, { message: 'no such APIC' });
-      sendJson(res, 200, { apic: index + 1, action: req.params[1] });
-      // After the answer has gone: this request may be on the APIC being stopped.
-      setImmediate(
-        () =>
-          void (req.params[1] === 'stop' ? this.stopApic(index) : this.startApic(index)).catch(
-            () => undefined,
-          ),
-      );
-    });
+  private webtokenSession(apic: number, req: SimRequest, res: http.ServerResponse): void {
+    const auth = this.authenticate(apic, req, res);
+    if (!auth) return;
+    if (!parseCookies(req.headers.cookie).has('apic-request-signature')) {
+      return apicError(res, 400, 'webtokenSession needs a signed request');
+    }
+    this.stats.webtokens++;
+    sendJson(res, 200, this.loginAnswer(this.newSession(auth.user, 'webtoken', apic), 'webtokenSession'));
+  }
+
+  /** The REST API of one APIC: every request counted, and answered 503 while throttled. */
+  private routes(apic: number): Router {
+    const endpoints: [method: string, path: string | RegExp, handler: Handler][] = [
+      ['POST', '/api/aaaLogin.json', (req, res) => this.login(apic, req, res)],
+      ['GET', '/api/aaaRefresh.json', (req, res) => this.refresh(apic, req, res)],
+      ['POST', '/api/aaaRefresh.json', (req, res) => this.refresh(apic, req, res)],
+      ['POST', '/api/aaaLogout.json', (req, res) => this.logout(apic, req, res)],
+      ['GET', '/api/webtokenSession.json', (req, res) => this.webtokenSession(apic, req, res)],
+      ['GET', /^\/api\/(?:node\/)?class\/(.+)\.json$/, (req, res) => this.query(apic, 'class', req, res)],
+      ['GET', /^\/api\/(?:node\/)?mo\/(.+)\.json$/, (req, res) => this.query(apic, 'dn', req, res)],
+      ['GET', '/api/subscriptionRefresh.json', (req, res) => this.subscriptionRefresh(apic, req, res)],
+    ];
+    const r = new Router();
+    for (const [method, path, handler] of endpoints) {
+      r.on(method, path, (req, res) => {
+        this.stats.requests[apic] = (this.stats.requests[apic] ?? 0) + 1;
+        return this.throttled(res) ? undefined : handler(req, res);
+      });
+    }
+    if (this.options.control !== false) controlRoutes(r, this);
+    return r;
   }
 }

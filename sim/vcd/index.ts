@@ -578,18 +578,11 @@ export class VcdSimulator {
       if (typeof body.ratePerSec === 'number') this.setRate(body.ratePerSec);
       sendJson(res, 200, this.faults);
     });
-    r.on('POST', '/_sim/broker/restart', (req, res) => {
-      this.restartBroker(Number(req.query.get('downMs') ?? 2000));
-      sendJson(res, 200, { restarted: true });
-    });
-    r.on('POST', '/_sim/broker/drop', (_req, res) => {
-      this.dropConnections();
-      sendJson(res, 200, { dropped: true });
-    });
-    r.on('POST', '/_sim/tokens/expire', (_req, res) => {
-      this.expireAllTokens();
-      sendJson(res, 200, { expired: true });
-    });
+    r.action('/_sim/broker/restart', 'restarted', (req) =>
+      this.restartBroker(Number(req.query.get('downMs') ?? 2000)),
+    );
+    r.action('/_sim/broker/drop', 'dropped', () => this.dropConnections());
+    r.action('/_sim/tokens/expire', 'expired', () => this.expireAllTokens());
     r.on('POST', '/_sim/flood', async (req, res) => {
       const body = JSON.parse(req.body || '{}') as EventOptions & { count?: number; ratePerSec?: number };
       const started = Date.now();

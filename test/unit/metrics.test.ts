@@ -70,6 +70,24 @@ describe('metrics', () => {
     );
   });
 
+  it('gives the sidebar a snapshot of the counters, the rate and the history, apart from the live metrics', () => {
+    const m = new NodeMetrics('n1', 'cloudevent-emit', 'emit', 'tab');
+    m.received = 4;
+    m.delivered = 3;
+    m.deadLettered = 1;
+    m.setState('connected');
+    m.sample(0);
+    const snap = m.snapshot();
+    assert.deepEqual(
+      [snap.id, snap.type, snap.name, snap.z, snap.state, snap.received, snap.delivered, snap.deadLettered],
+      ['n1', 'cloudevent-emit', 'emit', 'tab', 'connected', 4, 3, 1],
+    );
+    assert.deepEqual([snap.perMinute, snap.history], [4, [4]]);
+    m.received++;
+    m.sample(1000);
+    assert.deepEqual([snap.received, snap.history], [4, [4]], 'a snapshot does not move with the node');
+  });
+
   it('keeps a redeployed node\u2019s counters and forgets nodes no longer deployed', () => {
     const a = metricsFor({ id: 'a', type: 'event-decode', name: 'one' });
     a.received = 7;

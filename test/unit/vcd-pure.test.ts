@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict';
 import { Backoff, retryAfterMs } from '../../nodes/common/backoff';
-import { classifyNetworkError } from '../../nodes/common/errors';
+import { CodedError, toCoded } from '../../nodes/common/errors';
 import { shortCount, status } from '../../nodes/common/glue';
 import { parseVcdEnvelope } from '../../nodes/events/decode/vcd-envelope';
-import {
-  bareId,
-  compareVersions,
-  grantedLifetime,
-  jwtLifetime,
-  negotiateVersion,
-  parseVersions,
-} from '../../nodes/vcd/session';
+import { bareId } from '../../nodes/vcd/login';
+import { grantedLifetime, jwtLifetime } from '../../nodes/vcd/token-lifetime';
+import { compareVersions, negotiateVersion, parseVersions } from '../../nodes/vcd/version-negotiation';
 import { expandTopic, topicMatches, validateTopic } from '../../nodes/vcd/topics';
 
 describe('VCD topics', () => {
@@ -209,17 +204,13 @@ describe('common pieces', () => {
   it('names network failures in operator terms', () => {
     const wrapped = (code: string) =>
       Object.assign(new Error('x'), { code: 'UND_ERR_SOCKET', cause: { code } });
-    assert.equal(
-      classifyNetworkError(wrapped('DEPTH_ZERO_SELF_SIGNED_CERT'), 'https://a').code,
-      'TLS_UNTRUSTED',
-    );
-    assert.equal(
-      classifyNetworkError(wrapped('ERR_TLS_CERT_ALTNAME_INVALID'), 'https://a').code,
-      'TLS_HOSTNAME_MISMATCH',
-    );
-    assert.equal(classifyNetworkError(wrapped('ENOTFOUND'), 'https://a').code, 'DNS_FAILED');
-    assert.equal(classifyNetworkError(wrapped('ECONNREFUSED'), 'https://a').code, 'CONNECT_FAILED');
-    assert.equal(classifyNetworkError({ code: 'UND_ERR_CONNECT_TIMEOUT' }, 'https://a').code, 'TIMEOUT');
+    assert.equal(toCoded(wrapped('DEPTH_ZERO_SELF_SIGNED_CERT'), 'https://a').code, 'TLS_UNTRUSTED');
+    assert.equal(toCoded(wrapped('ERR_TLS_CERT_ALTNAME_INVALID'), 'https://a').code, 'TLS_HOSTNAME_MISMATCH');
+    assert.equal(toCoded(wrapped('ENOTFOUND'), 'https://a').code, 'DNS_FAILED');
+    assert.equal(toCoded(wrapped('ECONNREFUSED'), 'https://a').code, 'CONNECT_FAILED');
+    assert.equal(toCoded({ code: 'UND_ERR_CONNECT_TIMEOUT' }, 'https://a').code, 'TIMEOUT');
+    const coded = new CodedError('VCD_AUTH_FAILED', 'refused');
+    assert.equal(toCoded(coded, 'https://a'), coded, 'a coded failure stays as it is');
   });
 
   it('keeps status labels short', () => {

@@ -5,7 +5,7 @@
  * need a person (a refused login).
  */
 import { Backoff, type BackoffOptions } from '../../common/backoff';
-import { CodedError, classifyNetworkError } from '../../common/errors';
+import { CodedError } from '../../common/errors';
 import { ApicCodes, isNetworkFailure } from '../session';
 import type { Connection } from './connection';
 import { settleWaiters, type RecipientEntry } from './recipients';
@@ -13,10 +13,6 @@ import { SubscriptionCodes } from './types';
 
 /** Consecutive passing failures of one entry before they are reported (a one-off blip only goes to debug). */
 const REPORT_AFTER = 3;
-
-export function toCoded(err: unknown, target: string): CodedError {
-  return err instanceof CodedError ? err : classifyNetworkError(err, target);
-}
 
 /** Between retries of something passing (a lost connection, a 5xx, throttling): 1 s growing to 1 min. */
 export function passingBackoff(options?: BackoffOptions): Backoff {

@@ -15,7 +15,7 @@
 import { EventEmitter } from 'node:events';
 import type { RawData } from 'ws';
 import { Backoff } from '../../common/backoff';
-import { CodedError } from '../../common/errors';
+import { CodedError, toCoded } from '../../common/errors';
 import { ReconnectLoop, type ConnectionEnd, type ConnectionState } from '../../common/reconnect-loop';
 import type { WatchEntry } from '../entries';
 import { ApicCodes, isNetworkFailure, type ApicCluster } from '../session';
@@ -28,7 +28,6 @@ import {
   passingBackoff,
   postpone,
   refuse,
-  toCoded,
 } from './failures';
 import { ChangeBatch, fanOut } from './fan-out';
 import { PageReader } from './paging';

@@ -4,11 +4,10 @@
  * the connection), and its close ends the connection too.
  */
 import WebSocket, { type RawData } from 'ws';
-import { CodedError, errorMessage } from '../../common/errors';
+import { CodedError, errorMessage, toCoded } from '../../common/errors';
 import { tlsConnectOptions, type TlsSettings } from '../../common/tls';
 import { ApicCodes, type ApicSession } from '../session';
 import type { Connection } from './connection';
-import { toCoded } from './failures';
 import { SubscriptionCodes } from './types';
 
 export interface SocketOptions {

@@ -6,9 +6,10 @@
  * and how long a throttled refresh may be retried before subscribing anew.
  */
 import { type Backoff } from '../../common/backoff';
+import { toCoded } from '../../common/errors';
 import { ApicCodes, versionAtLeast, type ApicSession } from '../session';
 import type { ApicSubscription, Connection } from './connection';
-import { connectionError, endsConnection, toCoded } from './failures';
+import { connectionError, endsConnection } from './failures';
 import type { RecipientEntry } from './recipients';
 
 /** APICs before 3.2(3) ignore refresh-timeout and expire subscriptions after about 60 s. */

@@ -3,6 +3,7 @@
  * with a `status` of created / modified / deleted) or a query / subscribe answer
  * (current objects, no status: decoded as snapshots). One event per object.
  */
+import { hasStringFields, isRecord } from '../../common/guards';
 import type { AciEventFacts, InfraEvent } from '../../common/infra-event';
 import { digestOf, objectTime } from '../../aci/object-facts';
 import { aciSummary } from './aci-summary';
@@ -100,17 +101,7 @@ export function aciEvents(doc: unknown, ctx: AciDecodeContext = {}): InfraEvent[
 export function isAciObjectMessage(
   value: unknown,
 ): value is { className: string; dn: string; status: string; attributes: Record<string, unknown> } {
-  const v = value as Record<string, unknown> | null;
-  return (
-    !!v &&
-    typeof v === 'object' &&
-    typeof v.className === 'string' &&
-    typeof v.dn === 'string' &&
-    typeof v.status === 'string' &&
-    !!v.attributes &&
-    typeof v.attributes === 'object' &&
-    !Array.isArray(v.attributes)
-  );
+  return hasStringFields(value, 'className', 'dn', 'status') && isRecord(value.attributes);
 }
 
 /** An aci-subscribe object message → the same InfraEvent its Output "event" gives. */

@@ -67,30 +67,18 @@ export function vcdAmqpEvent(xml: string, ctx: AmqpContext = {}): InfraEvent {
   return notificationXmlEvent(n, ctx, 'vcd-amqp');
 }
 
-/**
- * A parsed `vmext:Notification` element → InfraEvent. The legacy AMQP body, and
- * the same XML inside a message-bus envelope (`origin` says which).
- */
-export function notificationXmlEvent(
+/** Who and what a notification is about: its links first, then the headers, then the routing key. */
+function notificationFacts(
   n: XmlNode,
-  ctx: AmqpContext = {},
-  origin: 'vcd-amqp' | 'vcd' = 'vcd-amqp',
-): InfraEvent {
-  const key = ctx.routingKey ? parseRoutingKey(ctx.routingKey) : undefined;
-  const h = ctx.headers;
+  key: RoutingKey | undefined,
+  h: AmqpContext['headers'],
+): VcdEventFacts {
   const links = xmlList(n.EntityLink);
   const link = (rel: string) => links.find((l) => l['@rel'] === rel);
   const entity = link('entity');
   const org = link('up');
   const user = link('down');
   const task = link('task');
-
-  const rawType = (n['@type'] as string | undefined) ?? headerText(h, 'notification.type');
-  const type = rawType ? dottedType(rawType) : key?.type;
-  const eventId = n['@eventId'] as string | undefined;
-  if (!type || !eventId) {
-    throw decodeError(DecodeCodes.WRONG_SHAPE, 'The notification has no type or eventId', n);
-  }
   const successText = xmlText(n.OperationSuccess) ?? headerText(h, 'notification.operationSuccess');
   const operationSuccess =
     successText !== undefined ? successText === 'true' : (key?.operationSuccess ?? true);
@@ -99,7 +87,7 @@ export function notificationXmlEvent(
       ?.split(':')
       .pop()
       ?.replace(/\+(xml|json)$/, '') ?? headerText(h, 'notification.entityType');
-  const facts: VcdEventFacts = {
+  return {
     org:
       (org?.['@name'] as string | undefined) ??
       (org?.['@id'] as string | undefined) ??
@@ -117,16 +105,40 @@ export function notificationXmlEvent(
     operationSuccess,
     taskName: task?.['@name'] as string | undefined,
   };
+}
+
+/** The VCD site a notification came from, read from its entity resolver link. */
+function resolverOrigin(n: XmlNode): string | undefined {
   const resolver = xmlList(n.Link).find((l) => l['@rel'] === 'entityResolver')?.['@href'] as
     string | undefined;
-  let source = ctx.source;
-  if (!source && resolver) {
-    try {
-      source = new URL(resolver).origin;
-    } catch {
-      // not a URL
-    }
+  if (!resolver) return undefined;
+  try {
+    return new URL(resolver).origin;
+  } catch {
+    return undefined; // not a URL
   }
+}
+
+/**
+ * A parsed `vmext:Notification` element → InfraEvent. The legacy AMQP body, and
+ * the same XML inside a message-bus envelope (`origin` says which).
+ */
+export function notificationXmlEvent(
+  n: XmlNode,
+  ctx: AmqpContext = {},
+  origin: 'vcd-amqp' | 'vcd' = 'vcd-amqp',
+): InfraEvent {
+  const key = ctx.routingKey ? parseRoutingKey(ctx.routingKey) : undefined;
+  const h = ctx.headers;
+  const rawType = (n['@type'] as string | undefined) ?? headerText(h, 'notification.type');
+  const type = rawType ? dottedType(rawType) : key?.type;
+  const eventId = n['@eventId'] as string | undefined;
+  if (!type || !eventId) {
+    throw decodeError(DecodeCodes.WRONG_SHAPE, 'The notification has no type or eventId', n);
+  }
+  const facts = notificationFacts(n, key, h);
+  // An empty source is no source: the resolver link names the site then.
+  const source = ctx.source || (resolverOrigin(n) ?? ctx.source);
   return {
     id: eventId,
     source: source ?? 'urn:vcloud',

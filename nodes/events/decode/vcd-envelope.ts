@@ -4,6 +4,7 @@
  * `headers.contentType` or its first character; unknown fields are kept.
  */
 import type { CodedError } from '../../common/errors';
+import { hasStringFields } from '../../common/guards';
 import { parseXml } from '../../common/xml';
 import { DecodeCodes, decodeError } from './errors';
 
@@ -88,14 +89,10 @@ export function parseVcdEnvelope(text: string): VcdEnvelope {
 
 /** An envelope's shape: an upper-case type and a payload (the type list may grow). */
 export function looksLikeEnvelope(value: unknown): boolean {
-  const v = value as Record<string, unknown> | null;
+  if (!hasStringFields(value, 'type') || !('payload' in value)) return false;
+  const type = value.type as string;
   return (
-    !!v &&
-    typeof v === 'object' &&
-    !Array.isArray(v) &&
-    typeof v.type === 'string' &&
-    'payload' in v &&
-    (VCD_ENVELOPE_TYPES.has(v.type) || (/^[A-Z][A-Z0-9_]*$/.test(v.type) && typeof v.headers === 'object'))
+    VCD_ENVELOPE_TYPES.has(type) || (/^[A-Z][A-Z0-9_]*$/.test(type) && typeof value.headers === 'object')
   );
 }
 

@@ -23,6 +23,8 @@ import { crc32 } from 'node:zlib';
 import { CodedError } from '../../common/errors';
 
 export const SpoolCodes = {
+  /** The spool's folder cannot be made or its files not opened. */
+  FAILED: 'CE_SPOOL_FAILED',
   WRITE_FAILED: 'CE_SPOOL_WRITE_FAILED',
   CLOSED: 'CE_SPOOL_CLOSED',
 } as const;

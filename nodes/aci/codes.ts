@@ -1,0 +1,19 @@
+/** What APIC failures are called (CodedError.code), as Catch nodes see them. */
+import { NetCodes, type CodedError } from '../common/errors';
+
+export const ApicCodes = {
+  CONFIG_INVALID: 'APIC_CONFIG_INVALID',
+  AUTH_FAILED: 'APIC_AUTH_FAILED',
+  THROTTLED: 'APIC_THROTTLED',
+  UNREACHABLE: 'APIC_UNREACHABLE',
+  SESSION_EXPIRED: 'APIC_SESSION_EXPIRED',
+  NOT_APIC: 'APIC_NOT_APIC',
+  HTTP_ERROR: 'APIC_HTTP_ERROR',
+  CLOSED: 'APIC_SESSION_CLOSED',
+} as const;
+
+/** Network-level failures: the APIC (not the session) is the problem. */
+export function isNetworkFailure(err: unknown): boolean {
+  const code = (err as CodedError | undefined)?.code;
+  return (Object.values(NetCodes) as string[]).includes(code ?? '') || code === ApicCodes.UNREACHABLE;
+}

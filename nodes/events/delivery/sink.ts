@@ -1,0 +1,201 @@
+/**
+ * The HTTP side of a delivery: one undici Pool with keep-alive to the sink,
+ * the POST of events and the Webhook handshake (OPTIONS), each turned into an
+ * Attempt: done, or a failure and whether another attempt may help (Knative's
+ * contract: retry 404, 409, 429, 5xx and network errors; not 400 and other
+ * 4xx; 410 is "stop sending", as the Webhook spec says).
+ */
+import { Pool } from 'undici';
+import type Dispatcher from 'undici/types/dispatcher';
+import { retryAfterMs } from '../../common/backoff';
+import { CodedError, toCoded } from '../../common/errors';
+import { excerpt } from '../../common/http';
+import { tlsConnectOptions } from '../../common/tls';
+import { DeliveryCodes, type DeliveryAuth, type DeliveryOptions } from './types';
+
+/** One attempt's outcome: done, or a failure and whether another attempt may help. */
+export interface Attempt {
+  status: number;
+  failure?: CodedError;
+  retryable: boolean;
+  retryAfter?: number;
+}
+
+export const RETRYABLE = (status: number) =>
+  status === 404 || status === 409 || status === 429 || status >= 500;
+
+/** An error answer is read only this far (for the excerpt); a 50 MB error page is not buffered. */
+const ERROR_BODY_BYTES = 4096;
+
+/** The start of a response body as text; the rest is discarded (the connection then closes). */
+async function readHead(body: Dispatcher.ResponseData['body'], max = ERROR_BODY_BYTES): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size >= max) break; // leaving the loop destroys the stream
+  }
+  return Buffer.concat(chunks).subarray(0, max).toString('utf8');
+}
+
+function authorization(auth: DeliveryAuth | undefined): string | undefined {
+  if (auth?.type === 'bearer' && auth.token) return `Bearer ${auth.token}`;
+  if (auth?.type === 'basic' && auth.username !== undefined) {
+    return `Basic ${Buffer.from(`${auth.username}:${auth.password ?? ''}`).toString('base64')}`;
+  }
+  return undefined;
+}
+
+/** What the Webhook handshake's answer means: allowed, worth another try, or a refusal. */
+function handshakeAttempt(
+  status: number,
+  allowed: string,
+  origin: string,
+  text: string,
+  retryAfter: number | undefined,
+): Attempt {
+  if (status >= 200 && status < 300 && (allowed === '*' || allowed === origin)) {
+    return { status: 0, retryable: false };
+  }
+  const said = text ? `: ${excerpt(text, 80)}` : '';
+  if (RETRYABLE(status)) {
+    return {
+      status,
+      retryable: true,
+      retryAfter,
+      failure: new CodedError(
+        DeliveryCodes.FAILED,
+        `The sink answered ${status} to the webhook handshake (OPTIONS)${said}`,
+        { status },
+      ),
+    };
+  }
+  if (status === 410) {
+    const failure = new CodedError(
+      DeliveryCodes.GONE,
+      'The sink answered 410 Gone to the webhook handshake: it wants no events.',
+      { status },
+    );
+    return { status, retryable: false, failure };
+  }
+  const failure = new CodedError(
+    DeliveryCodes.HANDSHAKE_FAILED,
+    status >= 200 && status < 300
+      ? `The sink did not allow this origin in the webhook handshake (allowed: "${excerpt(allowed, 60)}").`
+      : `The sink refused the webhook handshake (OPTIONS answered ${status}${said}).`,
+    { status },
+  );
+  return { status, retryable: false, failure };
+}
+
+export class Sink {
+  readonly url: URL;
+  private readonly pool: Pool;
+  private readonly headers: Record<string, string>;
+  private readonly timeoutMs: number;
+  /** Cancels requests at close. */
+  private readonly signal: AbortSignal;
+
+  constructor(
+    url: URL,
+    options: DeliveryOptions & { timeoutMs: number; concurrency: number },
+    signal: AbortSignal,
+  ) {
+    this.url = url;
+    this.timeoutMs = options.timeoutMs;
+    this.signal = signal;
+    this.headers = { ...options.headers };
+    const auth = authorization(options.auth);
+    if (auth) this.headers.authorization = auth;
+    this.pool = new Pool(url.origin, {
+      connections: options.concurrency,
+      keepAliveTimeout: 30_000,
+      connect: { ...tlsConnectOptions(options.tls ?? {}), timeout: options.timeoutMs },
+    });
+  }
+
+  /** The headers every request carries, with those of one request. */
+  headersWith(extra: Record<string, string>): Record<string, string> {
+    return { ...this.headers, ...extra };
+  }
+
+  private send(method: 'POST' | 'OPTIONS', headers: Record<string, string>, body?: string | Buffer) {
+    return this.pool.request({
+      method,
+      path: this.url.pathname + this.url.search,
+      headers,
+      body,
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+      signal: this.signal,
+    });
+  }
+
+  /** One POST of the events. */
+  async post(headers: Record<string, string>, body: string | Buffer | undefined): Promise<Attempt> {
+    let res;
+    try {
+      res = await this.send('POST', headers, body);
+    } catch (err) {
+      return this.networkFailure(err);
+    }
+    const status = res.statusCode;
+    const retryAfter = retryAfterMs(res.headers['retry-after']);
+    if (status >= 200 && status < 300) {
+      // Always consume: the socket goes back to the pool.
+      await res.body.dump().catch(() => undefined);
+      return { status, retryable: false };
+    }
+    const text = await readHead(res.body).catch(() => '');
+    const failure = new CodedError(
+      status === 410 ? DeliveryCodes.GONE : RETRYABLE(status) ? DeliveryCodes.FAILED : DeliveryCodes.REJECTED,
+      status === 410
+        ? `The sink answered 410 Gone: it wants no more events; delivery stopped. ${excerpt(text, 80)}`
+        : `The sink answered ${status}${text ? `: ${excerpt(text, 120)}` : ''}`,
+      { status },
+    );
+    return { status, failure, retryable: RETRYABLE(status), retryAfter };
+  }
+
+  /**
+   * Webhook abuse protection: OPTIONS with WebHook-Request-Origin. A network
+   * error or a retryable status may be retried like a delivery;
+   * CE_HANDSHAKE_FAILED is only for a sink that answers and refuses.
+   */
+  async handshake(origin: string): Promise<Attempt> {
+    let res;
+    try {
+      res = await this.send('OPTIONS', this.headersWith({ 'webhook-request-origin': origin }));
+    } catch (err) {
+      const out = this.networkFailure(err);
+      if (out.failure && out.retryable)
+        out.failure = new CodedError(
+          out.failure.code,
+          `Webhook handshake: ${out.failure.message}`,
+          out.failure.details,
+        );
+      return out;
+    }
+    const text = await readHead(res.body).catch(() => '');
+    const allowed = String(res.headers['webhook-allowed-origin'] ?? '');
+    return handshakeAttempt(res.statusCode, allowed, origin, text, retryAfterMs(res.headers['retry-after']));
+  }
+
+  private networkFailure(err: unknown): Attempt {
+    if (this.signal.aborted) {
+      return {
+        status: 0,
+        failure: new CodedError(DeliveryCodes.CLOSED, 'The flow stopped while the request was in flight.'),
+        retryable: false,
+      };
+    }
+    const failure = toCoded(err, this.url.origin);
+    // A certificate problem does not heal by retrying: say so now.
+    return { status: 0, failure, retryable: !failure.code.startsWith('TLS_') };
+  }
+
+  destroy(): Promise<void> {
+    return this.pool.destroy().catch(() => undefined);
+  }
+}

@@ -1,0 +1,74 @@
+/** What a delivery is told (options) and what it tells (codes, results, counts). */
+import type { BackoffOptions } from '../../common/backoff';
+import type { DeliveryCounts } from '../../common/metrics';
+import type { TlsSettings } from '../../common/tls';
+
+export const DeliveryCodes = {
+  CONFIG_INVALID: 'CE_CONFIG_INVALID',
+  REJECTED: 'CE_DELIVERY_REJECTED',
+  FAILED: 'CE_DELIVERY_FAILED',
+  GONE: 'CE_SINK_GONE',
+  QUEUE_FULL: 'CE_QUEUE_FULL',
+  DROPPED: 'CE_DROPPED',
+  CLOSED: 'CE_DELIVERY_CLOSED',
+  HANDSHAKE_FAILED: 'CE_HANDSHAKE_FAILED',
+} as const;
+
+export type DeliveryMode = 'binary' | 'structured' | 'batch';
+export type FullPolicy = 'wait' | 'drop-oldest' | 'reject-new';
+
+export interface DeliveryAuth {
+  type: 'none' | 'bearer' | 'basic';
+  token?: string;
+  username?: string;
+  password?: string;
+}
+
+export interface DeliveryOptions {
+  url: string;
+  mode?: DeliveryMode;
+  /** Batch mode: events per request, and how long a partial batch waits for more. */
+  batchSize?: number;
+  lingerMs?: number;
+  headers?: Record<string, string>;
+  auth?: DeliveryAuth;
+  tls?: TlsSettings;
+  /** Per request (headers and body). */
+  timeoutMs?: number;
+  /** Backoff between attempts, and how long one event may keep retrying in all. */
+  retry?: BackoffOptions & { budgetMs?: number };
+  /** Events waiting to be sent (not counting those in requests). */
+  queueLimit?: number;
+  /** Policy "wait": events waiting for room in the queue, at most (default: queueLimit); beyond, CE_QUEUE_FULL. */
+  waitLimit?: number;
+  /** Requests in flight at once. */
+  concurrency?: number;
+  onFull?: FullPolicy;
+  /** Do the Webhook OPTIONS handshake before the first delivery. */
+  handshake?: boolean;
+  /** WebHook-Request-Origin for the handshake. */
+  origin?: string;
+  /** On close, how long queued and in-flight events may still be delivered (default 5 s). */
+  closeGraceMs?: number;
+}
+
+/** What close() could not deliver. */
+export interface CloseReport {
+  lost: number;
+  /** The first few of their ids. */
+  ids: string[];
+}
+
+export interface DeliveryResult {
+  status: number;
+  attempts: number;
+  latencyMs: number;
+  /** Events in the request (1, or the batch size). */
+  events: number;
+}
+
+/** The counters of the metrics, and whether the sink has said it wants no more. */
+export interface DeliveryStats extends DeliveryCounts {
+  /** The sink answered 410: nothing more is sent. */
+  gone: boolean;
+}

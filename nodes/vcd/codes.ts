@@ -1,0 +1,10 @@
+/** What a VCD session's failures are called (CodedError.code), as Catch nodes see them. */
+export const VcdCodes = {
+  CONFIG_INVALID: 'VCD_CONFIG_INVALID',
+  AUTH_FAILED: 'VCD_AUTH_FAILED',
+  NOT_VCD: 'VCD_NOT_VCD',
+  VERSION_TOO_OLD: 'VCD_VERSION_TOO_OLD',
+  UNAVAILABLE: 'VCD_UNAVAILABLE',
+  HTTP_ERROR: 'VCD_HTTP_ERROR',
+  CLOSED: 'VCD_SESSION_CLOSED',
+} as const;
