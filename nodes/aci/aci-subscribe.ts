@@ -14,8 +14,9 @@ import {
   reportSetupError,
   statusTexts,
   type StatusTexts,
+  type NodeStream,
 } from '../common/glue';
-import { metricsFor, type NodeMetrics } from '../common/metrics';
+import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
 import type { ConnectionState } from '../common/reconnect-loop';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/red';
@@ -111,16 +112,7 @@ function watchOptions(def: AciSubscribeDef, keeper: KnownKeeper | undefined): Wa
   };
 }
 
-/** What the parts of a working node share: its settings, counters and status. */
-interface Stream {
-  node: Node;
-  settings: Settings;
-  texts: StatusTexts;
-  metrics: NodeMetrics;
-  view: StatusThrottle;
-  connection: ConnectionStatus;
-  /** Changes sent since the start. */
-  count: number;
+interface Stream extends NodeStream<Settings> {
   /** The APIC the connection is on. */
   host?: string;
 }

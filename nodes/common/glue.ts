@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CodedError, errorMessage } from './errors';
-import { metricsFor } from './metrics';
+import { metricsFor, type NodeMetrics } from './metrics';
 import { migrate } from './migrate';
 import type { ConnectionState } from './reconnect-loop';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFn } from './red';
@@ -331,4 +331,16 @@ export function numberSetting(value: unknown, fallback: number, min: number, max
   const n = typeof value === 'number' ? value : Number(String(value ?? '').trim() || NaN);
   if (!Number.isFinite(n)) return fallback;
   return Math.min(max, Math.max(min, n));
+}
+
+/** What the parts of a working subscribe node share: its settings, counters and status. */
+export interface NodeStream<Settings> {
+  node: Node;
+  settings: Settings;
+  texts: StatusTexts;
+  metrics: NodeMetrics;
+  view: StatusThrottle;
+  connection: ConnectionStatus;
+  /** Messages sent since the start. */
+  count: number;
 }

@@ -14,8 +14,9 @@ import {
   statusTexts,
   toError,
   type StatusTexts,
+  type NodeStream,
 } from '../common/glue';
-import { metricsFor, type NodeMetrics } from '../common/metrics';
+import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
 import type { ConnectionState } from '../common/reconnect-loop';
 import type { Node, NodeAPI, NodeDef } from '../common/red';
@@ -85,16 +86,7 @@ function readSettings(
   }
 }
 
-/** What the parts of a working node share: its settings, counters and status. */
-interface Stream {
-  node: Node;
-  settings: Settings;
-  texts: StatusTexts;
-  metrics: NodeMetrics;
-  view: StatusThrottle;
-  connection: ConnectionStatus;
-  /** Events sent since the start. */
-  count: number;
+interface Stream extends NodeStream<Settings> {
   /** The newest delivered event, kept across restarts (with "Missed events" and a user directory). */
   keeper?: MarkKeeper;
 }
