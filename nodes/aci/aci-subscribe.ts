@@ -133,13 +133,18 @@ function watchHandlers(s: Stream, keeper: KnownKeeper | undefined): WatchHandler
   const { node, metrics, view, texts, settings } = s;
   return {
     changes(changes) {
-      s.count += changes.length;
-      metrics.received += changes.length;
-      metrics.sent += changes.length;
-      if (settings.output === 'event') metrics.decoded += changes.length;
-      for (const change of changes)
-        node.send(toMessage(change, settings.output, settings.controller.source ?? 'urn:cisco:aci'));
-      view.update(live(s));
+      const send = () => {
+        s.count += changes.length;
+        metrics.received += changes.length;
+        metrics.sent += changes.length;
+        if (settings.output === 'event') metrics.decoded += changes.length;
+        for (const change of changes)
+          node.send(toMessage(change, settings.output, settings.controller.source ?? 'urn:cisco:aci'));
+        view.update(live(s));
+      };
+      // With initial: changes, what a change needs to be reported after a kill is on disk before it leaves.
+      if (keeper) keeper.send(send);
+      else send();
     },
     refused(error, entry) {
       metrics.error(error.code);

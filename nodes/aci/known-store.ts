@@ -6,10 +6,15 @@
  * The state saved lags what the node sent by `settleMs`: an object's change
  * counts as known only once it left the node that long ago (by then the next
  * nodes have taken it). A kill loses at most that much knowledge, and the next
- * start reports those changes again (by comparison, as after a reconnect). An
- * object created within that time is saved with a mark that matches no state:
- * the next start reports it as modified if it is still there, as deleted if it
- * is gone (a deletion must not be lost because its creation had not settled).
+ * start reports those changes again (by comparison, as after a reconnect).
+ *
+ * One case cannot wait: an object the saved state does not hold. Were it
+ * created, sent, and deleted while Node-RED is down, the next start would find
+ * it neither saved nor there, and the deletion would be lost. So before such a
+ * creation is sent, its dn is appended to a journal (one fsync for all the
+ * changes of a tick) with a mark that matches no state: the next start reports
+ * it as modified if it is still there, as deleted if it is gone. The journal is
+ * emptied each time the whole state is written.
  * Bounded: beyond `maxObjects` the node keeps no state (and says so).
  */
 import { performance } from 'node:perf_hooks';
@@ -38,6 +43,7 @@ type Step = { at: number; entry: string } & (
 );
 
 export const ACI_STATE_PURPOSE = 'aci-state';
+const JOURNAL = '.journal';
 
 /** A stamp key no APIC attribute has ('#' starts none). */
 const UNSETTLED = '#unsettled';
@@ -51,6 +57,12 @@ export class KnownStore {
   private steps: Step[] = [];
   private dirty = false;
   private oversize = false;
+  /** A baseline read not yet written: the next write before a send is a whole save. */
+  private baselineUnsaved = false;
+  /** Objects the saved image lacks whose creation is (or is about to be) in the journal: `entry\ndn`. */
+  private journaled = new Set<string>();
+  /** Journal records to append before the next send. */
+  private pending: string[] = [];
 
   constructor(
     private readonly files: NodeFiles,
@@ -66,6 +78,11 @@ export class KnownStore {
     const saved = parse(this.files.read(this.nodeId));
     this.image.clear();
     for (const [entry, list] of Object.entries(saved?.entries ?? {})) this.image.set(entry, new Map(list));
+    // Journaled creations of entries the saved state holds (an entry it lacks starts as a first run).
+    for (const [entry, dn, state] of parseJournal(this.files.read(this.nodeId, JOURNAL))) {
+      const map = this.image.get(entry);
+      if (map && !map.has(dn)) map.set(dn, unsettled(state));
+    }
     return new Map([...this.image].map(([entry, map]) => [entry, new Map(map)]));
   }
 
@@ -79,15 +96,43 @@ export class KnownStore {
     baseline = false,
     now = performance.now(),
   ): void {
-    if (baseline) this.image.set(entry, new Map(known));
-    else this.steps.push({ at: now, entry, replace: new Map(known) });
+    if (baseline) {
+      this.image.set(entry, new Map(known));
+      this.baselineUnsaved = true;
+    } else {
+      this.steps.push({ at: now, entry, replace: new Map(known) });
+      for (const [dn, state] of known) this.journal(entry, dn, state);
+    }
     this.dirty = true;
   }
 
   /** One object changed (undefined: deleted), as sent. */
   changed(entry: string, dn: string, state: KnownState | undefined, now = performance.now()): void {
     this.steps.push({ at: now, entry, dn, state });
+    if (state) this.journal(entry, dn, state);
     this.dirty = true;
+  }
+
+  /** Must something be written before the changes just tracked are sent? */
+  get mustWrite(): boolean {
+    return this.pending.length > 0 || this.baselineUnsaved;
+  }
+
+  /**
+   * Puts on disk what the next send needs: the journal's new records (one
+   * append, one fsync), or the whole state when a baseline is not yet saved.
+   */
+  writeAhead(now = performance.now()): Error | undefined {
+    if (this.baselineUnsaved) return this.save(now);
+    if (this.pending.length === 0) return undefined;
+    const records = this.pending.join('');
+    this.pending = [];
+    try {
+      this.files.append(this.nodeId, records, JOURNAL);
+      return undefined;
+    } catch (err) {
+      return err as Error;
+    }
   }
 
   /** Entries no longer watched are forgotten. */
@@ -113,6 +158,8 @@ export class KnownStore {
     const total = [...this.image.values()].reduce((n, m) => n + m.size, 0);
     if (total > this.maxObjects) {
       this.dirty = false;
+      this.baselineUnsaved = false;
+      this.pending = [];
       this.files.remove(this.nodeId);
       if (this.oversize) return undefined;
       this.oversize = true;
@@ -123,9 +170,19 @@ export class KnownStore {
     }
     this.oversize = false;
     const entries: Saved['entries'] = {};
-    for (const [entry, map] of this.image) entries[entry] = [...map, ...this.unsure(entry, map)];
+    const unsure = new Set<string>();
+    for (const [entry, map] of this.image) {
+      const extra = this.unsure(entry, map);
+      for (const [dn] of extra) unsure.add(journalKey(entry, dn));
+      entries[entry] = [...map, ...extra];
+    }
     try {
       this.files.write(this.nodeId, JSON.stringify({ version: 1, entries } satisfies Saved));
+      // The whole state now holds what the journal said.
+      this.files.removeFile(this.nodeId, JOURNAL);
+      this.journaled = unsure;
+      this.pending = [];
+      this.baselineUnsaved = false;
       this.dirty = false;
       return undefined;
     } catch (err) {
@@ -137,6 +194,14 @@ export class KnownStore {
     this.files.remove(this.nodeId);
   }
 
+  /** Queues a journal record for an object neither the saved state nor the journal holds. */
+  private journal(entry: string, dn: string, state: KnownState): void {
+    const key = journalKey(entry, dn);
+    if (this.oversize || this.image.get(entry)?.has(dn) || this.journaled.has(key)) return;
+    this.journaled.add(key);
+    this.pending.push(`${JSON.stringify([entry, dn, state])}\n`);
+  }
+
   /** Objects of unsettled changes the settled state does not hold, with a stamp that matches no state. */
   private unsure(entry: string, settled: KnownMap): [string, KnownState][] {
     const out = new Map<string, KnownState>();
@@ -145,7 +210,7 @@ export class KnownStore {
       const states =
         'replace' in step ? [...step.replace] : step.state ? [[step.dn, step.state] as const] : [];
       for (const [dn, state] of states) {
-        if (!settled.has(dn)) out.set(dn, { ...state, stamp: { ...state.stamp, [UNSETTLED]: '1' } });
+        if (!settled.has(dn)) out.set(dn, unsettled(state));
       }
     }
     return [...out];
@@ -168,6 +233,30 @@ export class KnownStore {
   }
 }
 
+function journalKey(entry: string, dn: string): string {
+  return `${entry}\n${dn}`;
+}
+
+/** A state whose stamp matches no state the APIC sends. */
+function unsettled(state: KnownState): KnownState {
+  return { ...state, stamp: { ...state.stamp, [UNSETTLED]: '1' } };
+}
+
+/** The journal's records; a torn or foreign line (a crash during an append) is skipped. */
+function parseJournal(bytes: Buffer | undefined): [string, string, KnownState][] {
+  const records: [string, string, KnownState][] = [];
+  for (const line of bytes?.toString('utf8').split('\n') ?? []) {
+    try {
+      const r = JSON.parse(line) as unknown;
+      if (Array.isArray(r) && typeof r[0] === 'string' && typeof r[1] === 'string' && isKnown(r[2]))
+        records.push([r[0], r[1], r[2]]);
+    } catch {
+      // torn tail
+    }
+  }
+  return records;
+}
+
 function parse(bytes: Buffer | undefined): Saved | undefined {
   if (!bytes) return undefined;
   try {
@@ -186,15 +275,18 @@ function parse(bytes: Buffer | undefined): Saved | undefined {
 }
 
 /**
- * Ties a store to a running node: hands out what it knew at start, saves every
- * `everyMs` (a kill loses at most that much on top of the settle time) and at
- * close; deletes the state with the node.
+ * Ties a store to a running node: hands out what it knew at start, writes what
+ * a send needs before it happens, saves every `everyMs` (a kill loses at most
+ * that much on top of the settle time) and at close; deletes the state with
+ * the node.
  */
 export class KnownKeeper {
   /** What the node knew when it last ran, per entry. */
   readonly restored: Map<string, KnownMap>;
   private readonly timer: NodeJS.Timeout;
   private failing = false;
+  /** Sends waiting for this tick's write, in order. */
+  private queue: (() => void)[] = [];
 
   constructor(
     private readonly store: KnownStore,
@@ -216,15 +308,42 @@ export class KnownKeeper {
     this.store.changed(entry, dn, state);
   }
 
+  /**
+   * Runs `send` once what it reports is on disk: at once when nothing needs
+   * writing, otherwise after one write for everything sent in this tick.
+   */
+  send(send: () => void): void {
+    if (this.queue.length === 0 && !this.store.mustWrite) return send();
+    this.queue.push(send);
+    if (this.queue.length === 1) setImmediate(() => this.flush());
+  }
+
   close(removed: boolean): void {
     clearInterval(this.timer);
+    this.flush();
     if (removed) this.store.remove();
     else this.save();
   }
 
+  private flush(): void {
+    if (this.queue.length === 0) return;
+    // A failed write is reported, and the changes still go: holding them back would lose them for sure.
+    this.report(this.store.writeAhead());
+    for (const send of this.queue.splice(0)) {
+      try {
+        send();
+      } catch (err) {
+        this.warn(`Cannot send a change: ${(err as Error)?.message ?? String(err)}`);
+      }
+    }
+  }
+
   private save(): void {
     this.store.keepOnly(this.entries());
-    const error = this.store.save();
+    this.report(this.store.save());
+  }
+
+  private report(error: Error | undefined): void {
     if (error && !this.failing) this.warn(`Cannot keep what this node knows: ${error.message}`);
     this.failing = error !== undefined;
   }

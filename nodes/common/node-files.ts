@@ -57,6 +57,29 @@ export class NodeFiles {
     writeFileAtomic(this.pathOf(nodeId, suffix), data);
   }
 
+  /**
+   * Appends to the node's file and fsyncs it: what returns is on disk. A crash
+   * during the write can leave a torn last record; readers skip it.
+   */
+  append(nodeId: string, data: string | Buffer, suffix: string): void {
+    const file = this.pathOf(nodeId, suffix);
+    const created = !fs.existsSync(file);
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const fd = fs.openSync(file, 'a', 0o600);
+    try {
+      fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (created) syncFolder(this.dir);
+  }
+
+  /** Removes one file of the node (not its other files). */
+  removeFile(nodeId: string, suffix: string): void {
+    fs.rmSync(this.pathOf(nodeId, suffix), { force: true });
+  }
+
   /** Removes every file and folder of the node under this purpose. */
   remove(nodeId: string): void {
     const prefix = nodeFileName(nodeId);

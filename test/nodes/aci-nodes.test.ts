@@ -343,6 +343,28 @@ describe('aci controller + aci subscribe nodes', function () {
       assert.equal(summary(rec.messages[0]!), 'resync deleted uni/tn-prod/BD-bd-brief');
     });
 
+    it('a kill just after a creation was sent loses not its deletion (what is on disk when it leaves)', async () => {
+      const f = flow({ subscriptions: 'fvBD', initial: 'changes' });
+      const first = await load(f);
+      await subscribed(1);
+      await waitFor(
+        () => fs.existsSync(state()) && fs.readdirSync(state()).length === 1,
+        'the baseline saved',
+      );
+      // What a SIGKILL would leave: the files as they are when the creation reaches the next node.
+      const killed = path.join(userDir, 'killed');
+      helper.getNode('out').on('input', () => fs.cpSync(state(), killed, { recursive: true }));
+      sim.create('fvBD', 'uni/tn-prod/BD-bd-brief', { name: 'bd-brief' });
+      await waitFor(() => first.rec.messages.length === 1, 'its creation sent');
+      await helper.unload();
+      fs.rmSync(state(), { recursive: true });
+      fs.renameSync(killed, state());
+      sim.remove('uni/tn-prod/BD-bd-brief');
+      const { rec } = await load(f);
+      await waitFor(() => rec.messages.length === 1, 'the deletion');
+      assert.equal(summary(rec.messages[0]!), 'resync deleted uni/tn-prod/BD-bd-brief');
+    });
+
     it('a change sent just before a stop is reported again at the next start, never lost', async () => {
       const f = flow({ subscriptions: 'fvBD', initial: 'changes' });
       await load(f);

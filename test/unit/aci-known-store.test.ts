@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { NodeFiles } from '../../nodes/common/node-files';
-import { ACI_STATE_PURPOSE, KnownStore, type KnownState } from '../../nodes/aci/known-store';
+import { ACI_STATE_PURPOSE, KnownKeeper, KnownStore, type KnownState } from '../../nodes/aci/known-store';
 
 const bd = (modTs: string): KnownState => ({ className: 'fvBD', stamp: { modTs } });
 const A = 'uni/tn-prod/BD-a';
@@ -96,5 +96,56 @@ describe('what aci subscribe knew, kept across restarts', () => {
     assert.equal(fs.existsSync(files.pathOf('sub')), false, 'the next start is a first run');
     store.changed('fvBD', B, bd('t3'), 2);
     assert.equal(store.save(2), undefined, 'said once');
+  });
+  it('journals an object the saved state lacks before its creation leaves, in one append per tick', () => {
+    const store = new KnownStore(files, 'sub', { settleMs: 10_000 });
+    store.read('fvBD', new Map([[A, bd('t1')]]), true, 0);
+    assert.equal(store.mustWrite, true, 'a baseline not yet saved');
+    assert.equal(store.writeAhead(0), undefined);
+    assert.equal(store.mustWrite, false);
+    store.changed('fvBD', A, bd('t2'), 1);
+    assert.equal(store.mustWrite, false, 'a change of a saved object is reported again by comparison');
+    store.changed('fvBD', B, bd('t3'), 1);
+    assert.equal(store.mustWrite, true, 'a creation the saved state lacks');
+    assert.equal(store.writeAhead(1), undefined);
+    // A kill now: B is on disk, with a stamp that matches no state.
+    assert.deepEqual(reload().get('fvBD')!.get(B), { className: 'fvBD', stamp: { modTs: 't3', '#unsettled': '1' } });
+    store.changed('fvBD', B, bd('t4'), 2);
+    assert.equal(store.mustWrite, false, 'journaled once');
+    // A torn append, and a journal record of an entry the saved state lacks (a first run for it), are skipped.
+    fs.appendFileSync(files.pathOf('sub', '.journal'), '["fvAEPg","uni/x",{"className":"fvAEPg","stamp":{}}]\n["fvBD","uni/');
+    assert.deepEqual([...reload().keys()], ['fvBD']);
+    assert.equal(reload().get('fvBD')!.size, 2);
+    // A whole save holds what the journal said, and empties it.
+    store.save(3);
+    assert.equal(fs.existsSync(files.pathOf('sub', '.journal')), false);
+    assert.equal(reload().get('fvBD')!.get(B)?.stamp['#unsettled'], '1');
+    store.changed('fvBD', B, undefined, 4);
+    store.changed('fvBD', B, bd('t5'), 5);
+    assert.equal(store.mustWrite, false, 'still on disk as unsure');
+  });
+
+  it('holds sends back until the journal is written, keeping their order; close writes and sends what waits', async () => {
+    const store = new KnownStore(files, 'sub');
+    const keeper = new KnownKeeper(store, () => ['fvBD'], (m) => assert.fail(m), 60_000);
+    keeper.read('fvBD', new Map([[A, bd('t1')]]), true);
+    const sent: string[] = [];
+    const onDisk = () => reload().get('fvBD')?.has(B) ?? false;
+    keeper.changed('fvBD', B, bd('t2'));
+    keeper.send(() => sent.push(`first ${onDisk()}`));
+    keeper.changed('fvBD', A, bd('t3'));
+    keeper.send(() => sent.push('second'));
+    assert.equal(sent.length, 0, 'held until the write');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(sent, ['first true', 'second']);
+    keeper.changed('fvBD', A, bd('t4'));
+    keeper.send(() => sent.push('third'));
+    assert.equal(sent.at(-1), 'third', 'nothing to write: sent at once');
+    keeper.changed('fvBD', 'uni/tn-prod/BD-c', bd('t5'));
+    keeper.send(() => sent.push('at close'));
+    keeper.close(false);
+    assert.equal(sent.at(-1), 'at close');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(sent.length, 4, 'sent once');
   });
 });
