@@ -109,11 +109,17 @@ describe('what aci subscribe knew, kept across restarts', () => {
     assert.equal(store.mustWrite, true, 'a creation the saved state lacks');
     assert.equal(store.writeAhead(1), undefined);
     // A kill now: B is on disk, with a stamp that matches no state.
-    assert.deepEqual(reload().get('fvBD')!.get(B), { className: 'fvBD', stamp: { modTs: 't3', '#unsettled': '1' } });
+    assert.deepEqual(reload().get('fvBD')!.get(B), {
+      className: 'fvBD',
+      stamp: { modTs: 't3', '#unsettled': '1' },
+    });
     store.changed('fvBD', B, bd('t4'), 2);
     assert.equal(store.mustWrite, false, 'journaled once');
     // A torn append, and a journal record of an entry the saved state lacks (a first run for it), are skipped.
-    fs.appendFileSync(files.pathOf('sub', '.journal'), '["fvAEPg","uni/x",{"className":"fvAEPg","stamp":{}}]\n["fvBD","uni/');
+    fs.appendFileSync(
+      files.pathOf('sub', '.journal'),
+      '["fvAEPg","uni/x",{"className":"fvAEPg","stamp":{}}]\n["fvBD","uni/',
+    );
     assert.deepEqual([...reload().keys()], ['fvBD']);
     assert.equal(reload().get('fvBD')!.size, 2);
     // A whole save holds what the journal said, and empties it.
@@ -127,7 +133,12 @@ describe('what aci subscribe knew, kept across restarts', () => {
 
   it('holds sends back until the journal is written, keeping their order; close writes and sends what waits', async () => {
     const store = new KnownStore(files, 'sub');
-    const keeper = new KnownKeeper(store, () => ['fvBD'], (m) => assert.fail(m), 60_000);
+    const keeper = new KnownKeeper(
+      store,
+      () => ['fvBD'],
+      (m) => assert.fail(m),
+      60_000,
+    );
     keeper.read('fvBD', new Map([[A, bd('t1')]]), true);
     const sent: string[] = [];
     const onDisk = () => reload().get('fvBD')?.has(B) ?? false;
