@@ -8,6 +8,7 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
 import { Backoff, sleep } from '../../common/backoff';
 import { CodedError, errorMessage } from '../../common/errors';
+import { Fifo } from '../../common/fifo';
 import { BATCH_TYPE, STRUCTURED_TYPE, type CloudEvent, batchOf, toBinary, toStructured } from '../cloudevent';
 import { Sink, type Attempt } from './sink';
 import {
@@ -39,9 +40,9 @@ export class Delivery extends EventEmitter {
   > &
     DeliveryOptions;
   private readonly sink: Sink;
-  private readonly queue: Item[] = [];
+  private readonly queue = new Fifo<Item>();
   /** Events that found the queue full (policy "wait"), in order; at most waitLimit. */
-  private readonly waiters: Item[] = [];
+  private readonly waiters = new Fifo<Item>();
   /** Cancels requests and retry waits at close; one listener per request in flight, removed after it. */
   private readonly abort = new AbortController();
   private readonly counts = { delivered: 0, failed: 0, dropped: 0, retries: 0 };
@@ -207,7 +208,7 @@ export class Delivery extends EventEmitter {
   private onSettled: ((items: Item[], failed: boolean) => void) | undefined;
 
   private failAll(error: CodedError): void {
-    for (const item of [...this.queue.splice(0), ...this.waiters.splice(0)]) {
+    for (const item of [...this.queue.drain(), ...this.waiters.drain()]) {
       this.counts.failed++;
       item.reject(error);
     }
@@ -234,7 +235,7 @@ export class Delivery extends EventEmitter {
     if (this.queue.length === 0 || this.inFlight >= this.options.concurrency) return;
     clearTimeout(this.lingerTimer);
     this.lingerTimer = undefined;
-    const items = this.queue.splice(0, this.options.mode === 'batch' ? this.options.batchSize : 1);
+    const items = this.queue.take(this.options.mode === 'batch' ? this.options.batchSize : 1);
     while (this.queue.length < this.options.queueLimit && this.waiters.length > 0)
       this.queue.push(this.waiters.shift() as Item);
     this.inFlight++;

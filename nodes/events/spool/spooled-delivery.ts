@@ -9,6 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { CodedError, errorMessage } from '../../common/errors';
+import { Fifo } from '../../common/fifo';
 import { CeCodes, type CloudEvent, toStructured } from '../cloudevent';
 import {
   DeliveryCodes,
@@ -75,10 +76,10 @@ function serialize(ce: CloudEvent, meta: EventMeta): Buffer {
  */
 export class SpooledDelivery extends EventEmitter {
   /** Sequence numbers on disk not yet handed to the delivery, oldest first. */
-  private readonly backlog: number[] = [];
+  private readonly backlog: Fifo<number>;
   /** Events of the backlog still in memory (not read back from disk). */
   private readonly fresh = new Map<number, SpooledEvent>();
-  private readonly waiters: Waiter[] = [];
+  private readonly waiters = new Fifo<Waiter>();
   private handed = 0;
   /** Events being written (not yet in the backlog). */
   private writing = 0;
@@ -96,7 +97,7 @@ export class SpooledDelivery extends EventEmitter {
     private readonly options: SpoolOptions,
   ) {
     super();
-    this.backlog.push(...log.sequence());
+    this.backlog = new Fifo(log.sequence());
     delivery.on('change', () => this.changed());
   }
 
@@ -154,7 +155,7 @@ export class SpooledDelivery extends EventEmitter {
     this.closing = true;
     const error = new CodedError(DeliveryCodes.CLOSED, 'The flow stopped before the event was taken.');
     const lost = this.waiters.length;
-    for (const w of this.waiters.splice(0)) w.reject(error);
+    for (const w of this.waiters.drain()) w.reject(error);
     await this.delivery.close();
     while (this.handed > 0) await new Promise((resolve) => this.once('settled', resolve));
     await this.log.close();
@@ -199,7 +200,7 @@ export class SpooledDelivery extends EventEmitter {
 
   /** Lets the first waiter in once its event fits (one at a time: it reserves its room when it appends). */
   private admit(): void {
-    const first = this.waiters[0];
+    const first = this.waiters.peek();
     if (!first || this.admitting || !this.log.fits(first.size)) return;
     this.waiters.shift();
     this.admitting = true;
@@ -245,13 +246,13 @@ export class SpooledDelivery extends EventEmitter {
     this.feeding = true;
     try {
       while (!this.closing && this.backlog.length > 0 && this.handed < this.options.window) {
-        const seqs = this.backlog.splice(0, Math.min(this.options.window - this.handed, 256));
+        const seqs = this.backlog.take(Math.min(this.options.window - this.handed, 256));
         const cold = seqs.filter((seq) => !this.fresh.has(seq));
         let read: Map<number, Buffer> | undefined;
         try {
           read = cold.length > 0 ? await this.log.read(cold) : undefined;
         } catch (err) {
-          this.backlog.unshift(...seqs);
+          this.backlog.putBack(seqs);
           this.emit('warning', `The spool could not be read: ${errorMessage(err)}`);
           return;
         }
