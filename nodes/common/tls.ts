@@ -12,7 +12,8 @@ export interface TlsSettings {
 
 export interface TlsConnectOptions {
   rejectUnauthorized: boolean;
-  ca?: string[];
+  /** Node's roots plus the dialog's CA, built once (see secureContextFor). */
+  secureContext?: tls.SecureContext;
 }
 
 const BEGIN = '-----BEGIN CERTIFICATE-----';
@@ -64,24 +65,54 @@ export const TlsCodes = { CA_INVALID: 'CONFIG_CA_INVALID' } as const;
 let defaults: string[] | undefined;
 
 /**
+ * The certificates a connection trusts when the dialog adds a CA: Node's
+ * default ones, then the dialog's; undefined when it adds none. A CA field
+ * that holds no certificate is refused.
+ */
+export function trustedCertificates(settings: TlsSettings): string[] | undefined {
+  const text = settings.ca?.trim();
+  if (!text) return undefined;
+  const certs = pemCertificates(text);
+  if (certs.length === 0) {
+    throw new CodedError(
+      TlsCodes.CA_INVALID,
+      'The CA field must hold one or more PEM certificates (-----BEGIN CERTIFICATE----- ...).',
+    );
+  }
+  defaults ??= defaultCaCertificates();
+  return [...defaults, ...certs];
+}
+
+/**
+ * Secure contexts by what they trust. Building one parses every root
+ * certificate (tens of milliseconds of CPU): passing `ca` to each connection
+ * would pay that at every connect, reconnect and new pooled socket. A few
+ * dialogs' CAs at most are in use at once; the oldest context goes first.
+ */
+const contexts = new Map<string, tls.SecureContext>();
+const MAX_CONTEXTS = 16;
+
+function secureContextFor(certs: string[]): tls.SecureContext {
+  const key = certs.join('\n');
+  let context = contexts.get(key);
+  if (!context) {
+    // OpenSSL skips a certificate it cannot read: the connection then fails as untrusted, and says so.
+    context = tls.createSecureContext({ ca: certs });
+    if (contexts.size >= MAX_CONTEXTS) contexts.delete(contexts.keys().next().value as string);
+    contexts.set(key, context);
+  }
+  return context;
+}
+
+/**
  * Options for `tls.connect` (undici's `connect`, ws, mqtt.js). A custom CA is
  * added to what Node trusts already rather than replacing it, so public
  * certificates and a company CA in NODE_EXTRA_CA_CERTS keep working beside it.
  */
 export function tlsConnectOptions(settings: TlsSettings): TlsConnectOptions {
   const options: TlsConnectOptions = { rejectUnauthorized: !settings.insecure };
-  const text = settings.ca?.trim();
-  if (text) {
-    const certs = pemCertificates(text);
-    if (certs.length === 0) {
-      throw new CodedError(
-        TlsCodes.CA_INVALID,
-        'The CA field must hold one or more PEM certificates (-----BEGIN CERTIFICATE----- ...).',
-      );
-    }
-    defaults ??= defaultCaCertificates();
-    options.ca = [...defaults, ...certs];
-  }
+  const certs = trustedCertificates(settings);
+  if (certs) options.secureContext = secureContextFor(certs);
   return options;
 }
 

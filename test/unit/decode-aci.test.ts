@@ -4,13 +4,17 @@
  * the attributes that carry them (shapes as in public APIC captures).
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import fc from 'fast-check';
 import path from 'node:path';
 import { REPO_ROOT } from '../../sim/nodered';
 import { aciEvents, aciObjectEvent, type AciMo } from '../../nodes/events/decode/aci';
 import { fromInfraEvent } from '../../nodes/events/cloudevent';
 import {
+  BOOKKEEPING,
   datedDeletion,
+  digestOf,
   isNewer,
   objectTime,
   sameState,
@@ -425,6 +429,29 @@ describe('what an APIC object says about itself (object-facts)', () => {
       modTs: 'never',
     };
     assert.equal(sameState(updatedStamp(before, pushed), after), true);
+  });
+
+  it('digests attributes as every earlier version did, so ids and saved state survive an upgrade', () => {
+    // The digest is part of modification ids: an HA pair mid-upgrade must name a change alike.
+    const earlier = (a: Record<string, string>) =>
+      createHash('sha256')
+        .update(
+          JSON.stringify(
+            Object.keys(a)
+              .filter((k) => !BOOKKEEPING.has(k))
+              .sort()
+              .map((k) => [k, a[k]]),
+          ),
+        )
+        .digest('hex')
+        .slice(0, 8);
+    const bd = { dn: 'uni/tn-prod/BD-web', modTs: '2026-12-02T10:28:25.721+00:00', descr: 'a "quoted"\tone' };
+    assert.equal(digestOf(bd), earlier(bd));
+    const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }));
+    fc.assert(
+      fc.property(fc.dictionary(text, text), (a) => digestOf(a) === earlier(a)),
+      { numRuns: 2000, seed: 20261202 },
+    );
   });
 });
 

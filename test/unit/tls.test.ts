@@ -6,7 +6,13 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { rootCertificates } from 'node:tls';
-import { cleartextWarning, pemCertificates, tlsConnectOptions, trustKey } from '../../nodes/common/tls';
+import {
+  cleartextWarning,
+  pemCertificates,
+  tlsConnectOptions,
+  trustKey,
+  trustedCertificates,
+} from '../../nodes/common/tls';
 import { serverCertificate } from '../../sim/tls';
 
 const pem = (body: string) => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----`;
@@ -32,11 +38,18 @@ describe('TLS settings', () => {
   });
 
   it("adds a dialog's CA to Node's roots instead of replacing them", () => {
-    const opts = tlsConnectOptions({ ca: `junk\n${pem('MIIB')}\n` });
-    assert.equal(opts.rejectUnauthorized, true);
-    assert.ok(rootCertificates.every((root) => opts.ca!.includes(root)));
-    assert.equal(opts.ca!.at(-1), pem('MIIB'));
+    const trusted = trustedCertificates({ ca: `junk\n${pem('MIIB')}\n` })!;
+    assert.ok(rootCertificates.every((root) => trusted.includes(root)));
+    assert.equal(trusted.at(-1), pem('MIIB'));
     assert.equal(tlsConnectOptions({ insecure: true }).rejectUnauthorized, false);
+  });
+
+  it('builds the trust of a CA once for every connection', async function () {
+    this.timeout(20_000);
+    const { cert } = await serverCertificate();
+    const first = tlsConnectOptions({ ca: cert }).secureContext;
+    assert.ok(first);
+    assert.equal(tlsConnectOptions({ ca: `\n${cert}\n` }).secureContext, first, 'the same context again');
   });
 
   it('keeps trusting NODE_EXTRA_CA_CERTS when a dialog adds a CA', async function () {

@@ -19,10 +19,14 @@ export interface AciDecodeContext {
 /** One managed object as APIC writes it: {"fvBD": {"attributes": {...}, "children": [...]}}. */
 export type AciMo = Record<string, { attributes?: Record<string, unknown>; children?: unknown[] }>;
 
+/** The attributes as text (APIC writes every value as a string; a hand-made object may not). */
 function strings(attrs: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(attrs).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)]),
-  );
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(attrs)) {
+    const v = attrs[k];
+    out[k] = typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v);
+  }
+  return out;
 }
 
 /**
