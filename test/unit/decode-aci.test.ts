@@ -447,7 +447,12 @@ describe('what an APIC object says about itself (object-facts)', () => {
         .slice(0, 8);
     const bd = { dn: 'uni/tn-prod/BD-web', modTs: '2026-12-02T10:28:25.721+00:00', descr: 'a "quoted"\tone' };
     assert.equal(digestOf(bd), earlier(bd));
-    const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }));
+    // Any UTF-16 unit, lone surrogates included (JSON escapes them), and quotes, backslashes, control characters.
+    const unit = fc.oneof(
+      fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+      fc.constantFrom('"', '\\', '\n', '\u0000', '\ud800', '\udfff'),
+    );
+    const text = fc.oneof(fc.string(), fc.string({ unit }));
     fc.assert(
       fc.property(fc.dictionary(text, text), (a) => digestOf(a) === earlier(a)),
       { numRuns: 2000, seed: 20261202 },
