@@ -6,8 +6,9 @@
  * APIC writes `modTs: "never"` on faults, health scores, audit and event
  * records and most operational objects; their times live in other attributes.
  */
-import { createHash } from 'node:crypto';
+import crypto from 'node:crypto';
 import { isRfc3339 } from '../events/cloudevent';
+import { extended } from '../common/objects';
 
 /**
  * Where an object keeps its time, best first: `modTs` when it is a time, then
@@ -48,6 +49,14 @@ export function objectTime(attributes: Attributes): string | undefined {
   return undefined;
 }
 
+/** One-shot SHA-256 (`crypto.hash`, Node 20.12+; not yet in our @types/node): half the cost of createHash. */
+const sha256Hex = (text: string): string =>
+  (crypto as unknown as { hash(algorithm: string, data: string, encoding: 'hex'): string }).hash(
+    'sha256',
+    text,
+    'hex',
+  );
+
 /** Characters JSON.stringify escapes in a string (lone surrogates included). */
 // eslint-disable-next-line no-control-regex -- the control characters are what JSON escapes
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
@@ -74,7 +83,7 @@ export function digestOf(attributes: Attributes): string {
     const written = typeof value === 'string' ? jsonString(value) : JSON.stringify(value);
     text += `${i === 0 ? '' : ','}[${jsonString(name)},${written}]`;
   }
-  return createHash('sha256').update(`${text}]`).digest('hex').slice(0, 8);
+  return sha256Hex(`${text}]`).slice(0, 8);
 }
 
 /**
@@ -106,7 +115,7 @@ function stamped(into: Stamp, attributes: Attributes): Stamp {
  * next full read reports the object once more rather than missing a change.
  */
 export function updatedStamp(known: Stamp | undefined, changed: Attributes): Stamp {
-  return stamped({ ...known }, changed);
+  return stamped(Object.assign({}, known), changed); // not a spread: see common/objects
 }
 
 /** Do two stamps name the same state? */
@@ -147,5 +156,5 @@ export function datedDeletion(
   if (objectTime(attributes) || !known) return attributes;
   const times: Record<string, string> = {};
   for (const name of TIME_ATTRIBUTES) if (known[name] !== undefined) times[name] = known[name];
-  return { ...attributes, ...times };
+  return extended(attributes, times);
 }

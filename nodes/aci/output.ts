@@ -6,6 +6,7 @@
 import type { NodeMessage } from '../common/red';
 import { aciObjectEvent } from '../events/decode/aci';
 import type { AciChange } from './subscriber';
+import { extended } from '../common/objects';
 
 export type AciOutput = 'object' | 'event';
 
@@ -41,7 +42,7 @@ export function toMessage(change: AciChange, output: AciOutput, source: string):
     apic: change.apic,
   };
   if (output === 'event') {
-    const attributes = { ...change.attributes, status: change.status };
+    const attributes = extended(change.attributes, { status: change.status });
     const body = change.children ? { attributes, children: change.children } : { attributes };
     const event = aciObjectEvent({ [change.className]: body }, { source });
     return { topic: event.type, payload: event, aci: via };

@@ -43,6 +43,7 @@ import {
 import { parseExtensionLines, parseHeaderLines } from './emit-settings';
 import { type EmitSpool, openEmitSpool } from './emit-spool';
 import type { SpoolStats } from './spool/spooled-delivery';
+import { extended } from '../common/objects';
 
 interface EmitDef extends NodeDef {
   url: string;
@@ -104,18 +105,18 @@ function unsent(msg: NodeMessage, ce: CloudEvent, mode: DeliveryMode): NodeMessa
   const cloudevent = { id: ce.id, source: ce.source, type: ce.type };
   if (mode === 'binary') {
     const { headers, body } = toBinary(ce);
-    return { ...msg, payload: body ?? '', headers, cloudevent };
+    return extended(msg, { payload: body ?? '', headers, cloudevent });
   }
   // Written once here so an event that cannot be JSON fails now, with its code, not in the next node.
   toStructured(ce);
   return mode === 'batch'
-    ? { ...msg, payload: [toJsonObject(ce)], headers: { 'content-type': BATCH_TYPE }, cloudevent }
-    : { ...msg, payload: toJsonObject(ce), headers: { 'content-type': STRUCTURED_TYPE }, cloudevent };
+    ? extended(msg, { payload: [toJsonObject(ce)], headers: { 'content-type': BATCH_TYPE }, cloudevent })
+    : extended(msg, { payload: toJsonObject(ce), headers: { 'content-type': STRUCTURED_TYPE }, cloudevent });
 }
 
 /** Extensions from msg.cloudevent over those of the settings; a non-object is refused when checked. */
 function mergeExtensions(base: Record<string, string>, extra: unknown): unknown {
-  return extra && typeof extra === 'object' && !Array.isArray(extra) ? { ...base, ...extra } : extra;
+  return extra && typeof extra === 'object' && !Array.isArray(extra) ? extended(base, extra) : extra;
 }
 
 /**
@@ -238,7 +239,10 @@ async function emit(e: Emitter, msg: NodeMessage, ce: CloudEvent, send: SendFn):
     // With the spool on disk, the event is taken once written; its result comes later.
     if (e.spool) return await e.spool.take(ce, msg);
     const result = await e.delivery.send(ce);
-    send([{ ...msg, payload: result, cloudevent: { id: ce.id, source: ce.source, type: ce.type } }, null]);
+    send([
+      extended(msg, { payload: result, cloudevent: { id: ce.id, source: ce.source, type: ce.type } }),
+      null,
+    ]);
   } catch (err) {
     const error = err as CodedError;
     // Events the flow's stop cut off are counted and named in one warning at close.

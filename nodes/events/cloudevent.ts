@@ -227,7 +227,7 @@ export function toBinary(ce: CloudEvent): {
 export function toJsonObject(ce: CloudEvent): Record<string, unknown> {
   if (!isBytes(ce.data)) return { ...ce };
   const { data, ...rest } = ce;
-  return { ...rest, data_base64: Buffer.from(data).toString('base64') };
+  return Object.assign(rest, { data_base64: Buffer.from(data).toString('base64') });
 }
 
 export function toStructured(ce: CloudEvent): string {
@@ -299,7 +299,7 @@ export function fromInfraEvent(e: InfraEvent): CloudEvent {
 
 /** Only the attributes a message names explicitly replace those of the event. */
 export function withOverrides(ce: CloudEvent, override: MessageAttributes): CloudEvent {
-  const out: CloudEvent = { ...ce };
+  const out: CloudEvent = Object.assign({}, ce); // not a spread: see common/objects
   for (const name of ['type', 'source', 'subject', 'id', 'time', 'datacontenttype', 'dataschema'] as const) {
     if (override[name] !== undefined) out[name] = override[name];
   }

@@ -17,6 +17,7 @@ import {
   type SpooledEvent,
   SpooledDelivery,
 } from './spool/spooled-delivery';
+import { extended } from '../common/objects';
 
 export const SPOOL_PURPOSE = 'spool';
 
@@ -47,7 +48,7 @@ function metaOf(msg: NodeMessage): EventMeta {
 
 function outputOf(event: SpooledEvent): NodeMessage {
   const { ce, meta } = event;
-  return { ...meta, cloudevent: { id: ce.id, source: ce.source, type: ce.type } };
+  return extended(meta, { cloudevent: { id: ce.id, source: ce.source, type: ce.type } });
 }
 
 /** The node's spool folder under the user directory (hashed name, package folder). */
@@ -74,7 +75,7 @@ function wireOutputs(node: Node, spool: SpooledDelivery, settings: EmitSpoolSett
   spool.on('warning', (text: string) => node.warn(text));
   spool.on('delivered', (event: SpooledEvent, result: DeliveryResult) => {
     metrics.sent++;
-    node.send([{ ...outputOf(event), payload: result }, null]);
+    node.send([extended(outputOf(event), { payload: result }), null]);
   });
   spool.on('failed', (event: SpooledEvent, err: CodedError) => {
     const msg = { ...outputOf(event), payload: toJsonObject(event.ce) };

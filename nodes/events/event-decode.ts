@@ -8,6 +8,7 @@ import { metricsFor } from '../common/metrics';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/red';
 import { DecodeCodes, FORMATS, decode, type DecodeFormat } from './decode';
 import { asDecodeError } from './decode/errors';
+import { extended } from '../common/objects';
 
 interface EventDecodeDef extends NodeDef {
   format: DecodeFormat;
@@ -77,7 +78,7 @@ function asSequence(msg: NodeMessage, events: InfraEvent[], keepOriginal: boolea
       len: 1,
       ...(msg.parts ? { parts: msg.parts } : {}),
     };
-    const o: NodeMessage = { ...msg, payload: event, topic: event.type, parts };
+    const o: NodeMessage = extended(msg, { payload: event, topic: event.type, parts });
     if (keepOriginal) o.original = msg.payload;
     // No msg.cloudevent: cloudevent emit reads that as overrides. A CloudEvent's own
     // attributes travel in the InfraEvent (payload.cloudevent).

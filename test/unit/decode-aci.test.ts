@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import path from 'node:path';
 import { REPO_ROOT } from '../../sim/nodered';
 import { aciEvents, aciObjectEvent, type AciMo } from '../../nodes/events/decode/aci';
+import { oneLine } from '../../nodes/events/decode/errors';
 import { fromInfraEvent } from '../../nodes/events/cloudevent';
 import {
   BOOKKEEPING,
@@ -429,6 +430,14 @@ describe('what an APIC object says about itself (object-facts)', () => {
       modTs: 'never',
     };
     assert.equal(sameState(updatedStamp(before, pushed), after), true);
+  });
+
+  it('summaries are one line: every kind of whitespace run becomes one space', () => {
+    const unit = fc.constantFrom(' ', '  ', '\t', '\n', '\r\n', '\u00a0', '\u2028', '\ufeff', 'a', 'é', '-');
+    fc.assert(
+      fc.property(fc.string({ unit }), (text) => oneLine(text) === text.replace(/\s+/g, ' ').trim()),
+      { numRuns: 2000, seed: 20261202 },
+    );
   });
 
   it('digests attributes as every earlier version did, so ids and saved state survive an upgrade', () => {

@@ -8,6 +8,7 @@ import type { Push } from './push';
 import type { Recipient, RecipientEntry, Recipients } from './recipients';
 import { isNews, track } from './resync';
 import type { AciChange, AciObject } from './types';
+import { extended } from '../../common/objects';
 
 function toChange(
   o: AciObject,
@@ -28,7 +29,7 @@ function toChange(
 function withKnownTime(pushed: AciObject, entries: RecipientEntry[]): AciObject {
   if (pushed.status !== 'deleted') return pushed;
   const known = entries.map((e) => e.known?.get(pushed.dn)?.stamp).find(Boolean);
-  return { ...pushed, attributes: datedDeletion(pushed.attributes, known) };
+  return extended(pushed, { attributes: datedDeletion(pushed.attributes, known) });
 }
 
 /** The changes of one sync (snapshots, resync), gathered per recipient and handed over at its end. */
@@ -88,13 +89,14 @@ export function fanOut(
         if (e.known) e.recipient.handlers.tracked?.(e.entry.key, o.dn, e.known.get(o.dn));
       }
       if (fresh) {
-        changes.push({
-          ...o,
-          reason: 'push',
-          subscriptionIds: subscriptionIds.slice(),
-          entries: keys.slice(),
-          apic: connection.host,
-        });
+        changes.push(
+          extended(o, {
+            reason: 'push' as const,
+            subscriptionIds: subscriptionIds.slice(),
+            entries: keys.slice(),
+            apic: connection.host,
+          }),
+        );
       }
     }
     recipients.deliver(recipient, changes, onError);

@@ -8,6 +8,7 @@ import type { AciEventFacts, InfraEvent } from '../../common/infra-event';
 import { digestOf, objectTime } from '../../aci/object-facts';
 import { aciSummary } from './aci-summary';
 import { DecodeCodes, decodeError, oneLine } from './errors';
+import { extended } from '../../common/objects';
 
 export interface AciDecodeContext {
   /** The APIC cluster URL, used as the event source. */
@@ -119,7 +120,7 @@ export function aciObjectMessageEvent(value: unknown, ctx: AciDecodeContext = {}
   }
   const children = (value as { children?: unknown[] }).children;
   // As aci-subscribe builds it for Output "event", so both give the same data.
-  const attributes: Record<string, unknown> = { ...value.attributes, status: value.status };
+  const attributes: Record<string, unknown> = extended(value.attributes, { status: value.status });
   if (!('dn' in attributes)) attributes.dn = value.dn;
   const body = children ? { attributes, children } : { attributes };
   return aciObjectEvent({ [value.className]: body }, ctx);

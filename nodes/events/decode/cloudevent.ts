@@ -68,7 +68,7 @@ export function fromStructured(value: unknown): CloudEvent {
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw decodeError(DecodeCodes.WRONG_SHAPE, 'A structured CloudEvent must be a JSON object', raw);
   }
-  const ce = checked({ ...(value as CloudEvent) }, raw);
+  const ce = checked(Object.assign({}, value as CloudEvent), raw); // not a spread: see common/objects
   if (typeof ce.data_base64 === 'string') {
     ce.data = Buffer.from(ce.data_base64, 'base64');
     delete ce.data_base64;

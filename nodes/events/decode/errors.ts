@@ -30,7 +30,11 @@ export function asDecodeError(err: unknown, input?: unknown): CodedError {
   return decodeError(DecodeCodes.FAILED, `The input cannot be decoded: ${errorMessage(err)}`, input);
 }
 
+/** Whitespace other than a single space: a line break, a tab, a run of spaces. */
+const LINE_BREAKING = /[^\S ]| {2}/;
+
 /** Summaries are one line: names and descriptions may carry line breaks. */
 export function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+  // Most texts hold single spaces only: then trimming is all there is to do.
+  return LINE_BREAKING.test(text) ? text.replace(/\s+/g, ' ').trim() : text.trim();
 }

@@ -7,6 +7,7 @@ import type { CodedError } from '../../common/errors';
 import { hasStringFields } from '../../common/guards';
 import { parseXml } from '../../common/xml';
 import { DecodeCodes, decodeError } from './errors';
+import { extended } from '../../common/objects';
 
 /** The envelope types the VCD extensibility docs list (message-broker.md). */
 export const VCD_ENVELOPE_TYPES: ReadonlySet<string> = new Set([
@@ -116,5 +117,5 @@ export function envelopeFrom(value: unknown, raw?: string): VcdEnvelope {
       : {};
   const payload =
     typeof env.payload === 'string' ? parseInnerPayload(env.payload, contentType(headers)) : env.payload;
-  return { ...env, type: env.type, headers, payload };
+  return extended(env, { type: env.type, headers, payload });
 }

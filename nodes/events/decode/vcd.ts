@@ -10,6 +10,7 @@ import { DecodeCodes, decodeError, oneLine } from './errors';
 import { notificationXmlEvent } from './vcd-amqp';
 import { dottedType, vcdSummary } from './vcd-facts';
 import { type VcdEnvelope, envelopeFrom } from './vcd-envelope';
+import { extended } from '../../common/objects';
 
 export interface VcdDecodeContext {
   /** The VCD site URL, used as the event source. */
@@ -117,7 +118,9 @@ export function vcdEnvelopeEvent(env: VcdEnvelope, ctx: VcdDecodeContext = {}): 
     const inner = p as Json;
     if (str(inner.eventId) && str(inner.type)) {
       const event = vcdNotificationEvent(inner, ctx);
-      return env.type === 'EVENT' ? event : { ...event, data: { ...inner, envelopeType: env.type } };
+      return env.type === 'EVENT'
+        ? event
+        : extended(event, { data: extended(inner, { envelopeType: env.type }) });
     }
     const task = (inner.task ?? (env.type.endsWith('TASK') ? inner : undefined)) as Json | undefined;
     if (task && typeof task === 'object' && (str(task.operationName) || str(task.status)))

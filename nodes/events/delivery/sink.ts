@@ -12,6 +12,7 @@ import { CodedError, toCoded } from '../../common/errors';
 import { excerpt } from '../../common/http';
 import { tlsConnectOptions } from '../../common/tls';
 import { DeliveryCodes, type DeliveryAuth, type DeliveryOptions } from './types';
+import { extended } from '../../common/objects';
 
 /** One attempt's outcome: done, or a failure and whether another attempt may help. */
 export interface Attempt {
@@ -117,7 +118,7 @@ export class Sink {
 
   /** The headers every request carries, with those of one request. */
   headersWith(extra: Record<string, string>): Record<string, string> {
-    return { ...this.headers, ...extra };
+    return extended(this.headers, extra);
   }
 
   private send(method: 'POST' | 'OPTIONS', headers: Record<string, string>, body?: string | Buffer) {
