@@ -60,7 +60,9 @@ function emit(id: string, tab: string, sinkUrl: string, extra: Record<string, un
     authType: 'none',
     timeout: 10,
     retryBudget: 300,
-    queueLimit: 1000,
+    // The whole burst fits (with as many waiting): the other contenders have no bound at all. At the default
+    // (1000, and 1000 waiting) a burst beyond that is refused with CE_QUEUE_FULL, as designed.
+    queueLimit: 1_000_000,
     concurrency: CONNECTIONS,
     onFull: 'wait',
     handshake: false,

@@ -140,7 +140,7 @@ function watchHandlers(s: Stream, keeper: KnownKeeper | undefined): WatchHandler
         if (settings.output === 'event') metrics.decoded += changes.length;
         for (const change of changes)
           node.send(toMessage(change, settings.output, settings.controller.source ?? 'urn:cisco:aci'));
-        view.update(live(s));
+        view.update(() => live(s));
       };
       // With initial: changes, what a change needs to be reported after a kill is on disk before it leaves.
       if (keeper) keeper.send(send);

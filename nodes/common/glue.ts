@@ -232,7 +232,8 @@ export class Users<U extends Node = Node> {
 export class StatusThrottle {
   private timer: NodeJS.Timeout | undefined;
   private last = 0;
-  private pending: NodeStatus | undefined;
+  /** The status to show when the timer fires, made only then. */
+  private pending: (() => NodeStatus) | undefined;
   private stopped = false;
   private readonly metrics;
 
@@ -252,14 +253,19 @@ export class StatusThrottle {
     this.node.status(s);
   }
 
-  update(s: NodeStatus): void {
+  /**
+   * A status that changes with every event (a count): shown at most once per
+   * interval. It is made only when shown: its text goes through the runtime's
+   * translation, which costs more than the rest of an event's way.
+   */
+  update(status: () => NodeStatus): void {
     // After close, counts still change (a delivery drains): no timer may outlive the node.
     if (this.stopped) return;
-    this.pending = s;
+    this.pending = status;
     if (this.timer) return;
     const wait = this.last + this.intervalMs - Date.now();
-    if (wait <= 0) return this.show(s);
-    this.timer = setTimeout(() => this.pending && this.show(this.pending), wait);
+    if (wait <= 0) return this.show(status());
+    this.timer = setTimeout(() => this.pending && this.show(this.pending()), wait);
   }
 
   stop(): void {

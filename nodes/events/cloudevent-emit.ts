@@ -207,7 +207,7 @@ function openDelivery(RED: NodeAPI, e: Emitter, def: EmitDef): void {
   const delivery = (e.delivery = new Delivery(deliveryOptions(node, def, e.mode)));
   const showCounts = (s: DeliveryStats & Partial<SpoolStats>) => {
     metrics.fromDelivery(s);
-    view.update(statusOf(s, texts));
+    view.update(() => statusOf(s, texts));
   };
   // With a spool, its own counts (which include the delivery's) are shown instead.
   delivery.on('change', (s: DeliveryStats) => e.spool || showCounts(s));

@@ -112,7 +112,7 @@ export = function register(RED: NodeAPI): void {
       const out = asSequence(msg, events, settings.keepOriginal);
       decodedCount += out.length;
       metrics.decoded += out.length;
-      view.update(texts.connected('decoded', { count: decodedCount }));
+      view.update(() => texts.connected('decoded', { count: decodedCount }));
       send(settings.errorsToOutput ? [out, null] : [out]);
     });
 

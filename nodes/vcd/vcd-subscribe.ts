@@ -116,7 +116,7 @@ function emitter(s: Stream) {
     } else {
       s.node.send({ topic, payload: envelope, ...extra });
     }
-    s.view.update(live(s));
+    s.view.update(() => live(s));
   };
 }
 
