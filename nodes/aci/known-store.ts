@@ -287,6 +287,7 @@ export class KnownKeeper {
   private failing = false;
   /** Sends waiting for this tick's write, in order. */
   private queue: (() => void)[] = [];
+  private closed = false;
 
   constructor(
     private readonly store: KnownStore,
@@ -301,11 +302,11 @@ export class KnownKeeper {
   }
 
   read(entry: string, known: ReadonlyMap<string, KnownState>, baseline: boolean): void {
-    this.store.read(entry, known, baseline);
+    if (!this.closed) this.store.read(entry, known, baseline);
   }
 
   changed(entry: string, dn: string, state: KnownState | undefined): void {
-    this.store.changed(entry, dn, state);
+    if (!this.closed) this.store.changed(entry, dn, state);
   }
 
   /**
@@ -313,7 +314,8 @@ export class KnownKeeper {
    * writing, otherwise after one write for everything sent in this tick.
    */
   send(send: () => void): void {
-    if (this.queue.length === 0 && !this.store.mustWrite) return send();
+    // Closed (a push between close and unwatch): nothing more is kept, and a deleted node's files stay gone.
+    if (this.closed || (this.queue.length === 0 && !this.store.mustWrite)) return send();
     this.queue.push(send);
     if (this.queue.length === 1) setImmediate(() => this.flush());
   }
@@ -321,6 +323,7 @@ export class KnownKeeper {
   close(removed: boolean): void {
     clearInterval(this.timer);
     this.flush();
+    this.closed = true;
     if (removed) this.store.remove();
     else this.save();
   }

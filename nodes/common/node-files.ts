@@ -65,13 +65,7 @@ export class NodeFiles {
     const file = this.pathOf(nodeId, suffix);
     const created = !fs.existsSync(file);
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const fd = fs.openSync(file, 'a', 0o600);
-    try {
-      fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    writeSynced(file, 'a', data);
     if (created) syncFolder(this.dir);
   }
 
@@ -100,13 +94,7 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
   const dir = path.dirname(file);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const temp = `${file}.${process.pid}.${Date.now().toString(36)}.tmp`;
-  const fd = fs.openSync(temp, 'w', 0o600);
-  try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  writeSynced(temp, 'w', data);
   try {
     fs.renameSync(temp, file);
   } catch (err) {
@@ -114,6 +102,17 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
     throw err;
   }
   syncFolder(dir);
+}
+
+/** Writes (flags "w") or appends ("a") and fsyncs: what returns is on disk. Owner-only when created. */
+function writeSynced(file: string, flags: 'w' | 'a', data: string | Buffer): void {
+  const fd = fs.openSync(file, flags, 0o600);
+  try {
+    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function syncFolder(dir: string): void {

@@ -289,14 +289,20 @@ describe('aci controller + aci subscribe nodes', function () {
       return `${p.reason} ${p.status} ${p.dn}`;
     };
 
-    it('sends nothing on the first run, then what was created, modified and deleted while stopped, then pushes', async () => {
-      const f = flow({ subscriptions: 'fvBD', initial: 'changes' });
-      const first = await load(f);
+    /** A first run: subscribed, and its baseline saved. */
+    async function firstRun(f: Msg[]) {
+      const run = await load(f);
       await subscribed(1);
       await waitFor(
         () => fs.existsSync(state()) && fs.readdirSync(state()).length === 1,
         'the baseline saved',
       );
+      return run;
+    }
+
+    it('sends nothing on the first run, then what was created, modified and deleted while stopped, then pushes', async () => {
+      const f = flow({ subscriptions: 'fvBD', initial: 'changes' });
+      const first = await firstRun(f);
       await helper.unload();
       assert.deepEqual(first.rec.messages, [], 'the first run sends nothing');
 
@@ -328,12 +334,7 @@ describe('aci controller + aci subscribe nodes', function () {
 
     it('an object created just before a stop and deleted while stopped is reported deleted', async () => {
       const f = flow({ subscriptions: 'fvBD', initial: 'changes' });
-      const first = await load(f);
-      await subscribed(1);
-      await waitFor(
-        () => fs.existsSync(state()) && fs.readdirSync(state()).length === 1,
-        'the baseline saved',
-      );
+      const first = await firstRun(f);
       sim.create('fvBD', 'uni/tn-prod/BD-bd-brief', { name: 'bd-brief' });
       await waitFor(() => first.rec.messages.length === 1, 'its creation sent');
       await helper.unload();
@@ -345,12 +346,7 @@ describe('aci controller + aci subscribe nodes', function () {
 
     it('a kill just after a creation was sent loses not its deletion (what is on disk when it leaves)', async () => {
       const f = flow({ subscriptions: 'fvBD', initial: 'changes' });
-      const first = await load(f);
-      await subscribed(1);
-      await waitFor(
-        () => fs.existsSync(state()) && fs.readdirSync(state()).length === 1,
-        'the baseline saved',
-      );
+      const first = await firstRun(f);
       // What a SIGKILL would leave: the files as they are when the creation reaches the next node.
       const killed = path.join(userDir, 'killed');
       helper.getNode('out').on('input', () => fs.cpSync(state(), killed, { recursive: true }));
@@ -367,12 +363,7 @@ describe('aci controller + aci subscribe nodes', function () {
 
     it('a change sent just before a stop is reported again at the next start, never lost', async () => {
       const f = flow({ subscriptions: 'fvBD', initial: 'changes' });
-      await load(f);
-      await subscribed(1);
-      await waitFor(
-        () => fs.existsSync(state()) && fs.readdirSync(state()).length === 1,
-        'the baseline saved',
-      );
+      await firstRun(f);
       sim.modify(BD, { descr: 'sent, maybe not yet taken by the next node' });
       await delay(300);
       await helper.unload();

@@ -154,9 +154,19 @@ describe('what aci subscribe knew, kept across restarts', () => {
     assert.equal(sent.at(-1), 'third', 'nothing to write: sent at once');
     keeper.changed('fvBD', 'uni/tn-prod/BD-c', bd('t5'));
     keeper.send(() => sent.push('at close'));
-    keeper.close(false);
+    keeper.close(true);
     assert.equal(sent.at(-1), 'at close');
     await new Promise((r) => setImmediate(r));
     assert.equal(sent.length, 4, 'sent once');
+    // A push between close and unwatch goes on, and writes nothing for the deleted node.
+    keeper.changed('fvBD', 'uni/tn-prod/BD-late', bd('t6'));
+    keeper.send(() => sent.push('after close'));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(sent.at(-1), 'after close');
+    assert.deepEqual(
+      fs.existsSync(files.dir) ? fs.readdirSync(files.dir) : [],
+      [],
+      'no file of the deleted node',
+    );
   });
 });
