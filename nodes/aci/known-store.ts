@@ -125,10 +125,10 @@ export class KnownStore {
   writeAhead(now = performance.now()): Error | undefined {
     if (this.baselineUnsaved) return this.save(now);
     if (this.pending.length === 0) return undefined;
-    const records = this.pending.join('');
-    this.pending = [];
     try {
-      this.files.append(this.nodeId, records, JOURNAL);
+      this.files.append(this.nodeId, this.pending.join(''), JOURNAL);
+      // Kept until written: a failed append is tried again before the next send.
+      this.pending = [];
       return undefined;
     } catch (err) {
       return err as Error;

@@ -64,12 +64,8 @@ export const TlsCodes = { CA_INVALID: 'CONFIG_CA_INVALID' } as const;
 
 let defaults: string[] | undefined;
 
-/**
- * The certificates a connection trusts when the dialog adds a CA: Node's
- * default ones, then the dialog's; undefined when it adds none. A CA field
- * that holds no certificate is refused.
- */
-export function trustedCertificates(settings: TlsSettings): string[] | undefined {
+/** The dialog's CA certificates; undefined when it adds none. A CA field that holds no certificate is refused. */
+function dialogCertificates(settings: TlsSettings): string[] | undefined {
   const text = settings.ca?.trim();
   if (!text) return undefined;
   const certs = pemCertificates(text);
@@ -79,25 +75,38 @@ export function trustedCertificates(settings: TlsSettings): string[] | undefined
       'The CA field must hold one or more PEM certificates (-----BEGIN CERTIFICATE----- ...).',
     );
   }
+  return certs;
+}
+
+/**
+ * The certificates a connection trusts when the dialog adds a CA: Node's
+ * default ones, then the dialog's; undefined when it adds none.
+ */
+export function trustedCertificates(settings: TlsSettings): string[] | undefined {
+  const certs = dialogCertificates(settings);
+  if (!certs) return undefined;
   defaults ??= defaultCaCertificates();
   return [...defaults, ...certs];
 }
 
 /**
- * Secure contexts by what they trust. Building one parses every root
- * certificate (tens of milliseconds of CPU): passing `ca` to each connection
- * would pay that at every connect, reconnect and new pooled socket. A few
- * dialogs' CAs at most are in use at once; the oldest context goes first.
+ * Secure contexts by the dialog's CA (Node's roots are the same for the whole
+ * process). Building one parses every root certificate (tens of milliseconds
+ * of CPU): passing `ca` to each connection would pay that at every connect,
+ * reconnect and new pooled socket. A few dialogs' CAs at most are in use at
+ * once; the oldest context goes first.
  */
 const contexts = new Map<string, tls.SecureContext>();
 const MAX_CONTEXTS = 16;
 
-function secureContextFor(certs: string[]): tls.SecureContext {
+function secureContextFor(settings: TlsSettings): tls.SecureContext | undefined {
+  const certs = dialogCertificates(settings);
+  if (!certs) return undefined;
   const key = certs.join('\n');
   let context = contexts.get(key);
   if (!context) {
     // OpenSSL skips a certificate it cannot read: the connection then fails as untrusted, and says so.
-    context = tls.createSecureContext({ ca: certs });
+    context = tls.createSecureContext({ ca: trustedCertificates(settings) });
     if (contexts.size >= MAX_CONTEXTS) contexts.delete(contexts.keys().next().value as string);
     contexts.set(key, context);
   }
@@ -111,8 +120,8 @@ function secureContextFor(certs: string[]): tls.SecureContext {
  */
 export function tlsConnectOptions(settings: TlsSettings): TlsConnectOptions {
   const options: TlsConnectOptions = { rejectUnauthorized: !settings.insecure };
-  const certs = trustedCertificates(settings);
-  if (certs) options.secureContext = secureContextFor(certs);
+  const context = secureContextFor(settings);
+  if (context) options.secureContext = context;
   return options;
 }
 
