@@ -41,6 +41,8 @@ export function expandTopic(template: string, ids: { orgUuid: string; userUuid: 
 
 /** MQTT topic matching: does `topic` fall under `filter`? */
 export function topicMatches(filter: string, topic: string): boolean {
+  // A filter without wildcards (the usual publish/{org}/{user}) matches itself alone: no split per message.
+  if (!filter.includes('+') && !filter.includes('#')) return filter === topic;
   const f = filter.split('/');
   const t = topic.split('/');
   for (let i = 0; i < f.length; i++) {

@@ -125,6 +125,16 @@ describe('CloudEvents encoding', () => {
     assert.deepEqual(JSON.parse(String(body)), infra.data);
   });
 
+  it('binary mode: every extension as its own ce-* header, however many names come and go', () => {
+    for (let i = 0; i < 300; i++) {
+      const ce = { ...fromInfraEvent(infra), [`x${i}`]: `v${i}` };
+      const { headers } = toBinary(ce);
+      assert.equal(headers[`ce-x${i}`], `v${i}`);
+      assert.equal(headers['ce-id'], ce.id);
+      assert.equal(Object.keys(headers).filter((h) => h.startsWith('ce-x')).length, 1);
+    }
+  });
+
   it('the cloudevents SDK reads what we send: binary, structured and batch', () => {
     const ce = fromInfraEvent(infra);
     const bin = toBinary(ce);

@@ -36,6 +36,10 @@ describe('VCD topics', () => {
     assert.ok(topicMatches('publish/#', 'publish/o/u'));
     assert.ok(topicMatches('publish/o/#', 'publish/o'));
     assert.ok(!topicMatches('publish/o/u', 'publish/o'));
+    // Without wildcards, only the topic itself.
+    assert.ok(topicMatches('publish/o/u', 'publish/o/u'));
+    assert.ok(!topicMatches('publish/o/u', 'publish/o/u/x'));
+    assert.ok(!topicMatches('publish/o/u', 'publish/o/v'));
   });
 });
 

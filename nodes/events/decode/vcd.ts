@@ -10,7 +10,7 @@ import { DecodeCodes, decodeError, oneLine } from './errors';
 import { notificationXmlEvent } from './vcd-amqp';
 import { dottedType, vcdSummary } from './vcd-facts';
 import { type VcdEnvelope, envelopeFrom } from './vcd-envelope';
-import { extended } from '../../common/objects';
+import { definedOnly, extended } from '../../common/objects';
 
 export interface VcdDecodeContext {
   /** The VCD site URL, used as the event source. */
@@ -49,7 +49,7 @@ export function vcdNotificationEvent(n: Json, ctx: VcdDecodeContext = {}): Infra
   if (!rawType || !eventId) {
     throw decodeError(DecodeCodes.WRONG_SHAPE, 'A VCD notification needs "eventId" and "type"', n);
   }
-  const action = rawType.split('/').pop() ?? rawType;
+  const action = rawType.slice(rawType.lastIndexOf('/') + 1);
   // Task notifications may carry the names only inside their task object.
   const task = (n.task && typeof n.task === 'object' ? n.task : {}) as { org?: Json; user?: Json };
   const facts: VcdEventFacts = {
@@ -70,7 +70,7 @@ export function vcdNotificationEvent(n: Json, ctx: VcdDecodeContext = {}): Infra
     subject: facts.entity,
     summary: vcdSummary(facts, action),
     origin: 'vcd',
-    vcd: Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined)) as VcdEventFacts,
+    vcd: definedOnly(facts),
     data: n,
   };
 }
