@@ -4,7 +4,7 @@
  * the first publish to the sink's count reaching N; CPU is read per process.
  */
 import { PATHS, VCD_USERS } from './flows';
-import { type Proc, boundBy, rssBytes, snapshot, spent, waitUntil } from './procs';
+import { type Proc, boundBy, peakRssBytes, resetPeakRss, rssBytes, snapshot, spent, waitUntil } from './procs';
 import type { Benchmark, ResultRow } from './results';
 import type { Stack } from './stack';
 
@@ -236,16 +236,28 @@ function windowed(stack: Stack, c: Contender): Contender {
   return { ...c, send };
 }
 
-/** Resident memory growth over `memory` events after a warm-up, for the ceiling and our pipeline. */
+/**
+ * Resident memory growth over `memory` events after a warm-up, for the ceiling and our pipeline: the peak
+ * during the run minus the peak during the warm-up. A garbage-collected heap swings by a hundred MiB and
+ * more between major collections, so two single readings differ by wherever in that cycle each one fell;
+ * the peaks compare like with like, and a leak raises the second. Where the peak cannot be reset (not
+ * Linux, not allowed), the two single readings are all there is, and the row says so.
+ */
 export async function memory(stack: Stack, sizes: Sizes): Promise<ResultRow[]> {
   const rows: ResultRow[] = [];
   for (const c of vcdContenders(stack)
     .slice(0, 2)
     .map((c) => windowed(stack, c))) {
     await ready(stack, c);
+    const peaks = resetPeakRss(c.proc.pid);
     await measured(stack, c, sizes.memoryWarmup);
+    const warmupPeak = peakRssBytes(c.proc.pid);
+    resetPeakRss(c.proc.pid);
     const m = await measured(stack, c, sizes.memory);
-    rows.push(row('memory', c, sizes.memory, m, { rssGrowthMiB: m.rssGrowth }));
+    const growth = peaks ? (peakRssBytes(c.proc.pid) - warmupPeak) / 2 ** 20 : m.rssGrowth;
+    const r = row('memory', c, sizes.memory, m, { rssGrowthMiB: growth });
+    if (!peaks) r.boundBy += '; RSS read once before and once after (the peak could not be reset)';
+    rows.push(r);
   }
   return rows;
 }

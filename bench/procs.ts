@@ -33,6 +33,25 @@ export function rssBytes(pid: number): number {
   return Number(kb) * 1024;
 }
 
+/**
+ * Starts a new peak: the kernel's high-water mark of resident memory (VmHWM)
+ * is set back to the current RSS. False where that is not allowed.
+ */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The highest resident memory of a process (bytes) since it started or since resetPeakRss. */
+export function peakRssBytes(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]) * 1024;
+}
+
 /** Busy and total CPU seconds of the whole machine so far (all cores, every process). */
 export function machineCpu(): { busy: number; total: number } {
   const fields = (fs.readFileSync('/proc/stat', 'utf8').split('\n')[0] as string)
