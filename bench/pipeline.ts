@@ -4,7 +4,16 @@
  * the first publish to the sink's count reaching N; CPU is read per process.
  */
 import { PATHS, VCD_USERS } from './flows';
-import { type Proc, boundBy, peakRssBytes, resetPeakRss, rssBytes, snapshot, spent, waitUntil } from './procs';
+import {
+  type Proc,
+  boundBy,
+  peakRssBytes,
+  resetPeakRss,
+  rssBytes,
+  snapshot,
+  spent,
+  waitUntil,
+} from './procs';
 import type { Benchmark, ResultRow } from './results';
 import type { Stack } from './stack';
 
@@ -48,6 +57,8 @@ interface Contender {
   /** The source's processes for this contender (broker and VCD simulator, or its APIC). */
   sources: Proc[];
   send(count: number, ratePerSec?: number): Promise<void>;
+  /** Run before the contender's first event (sets `proc` for a contender started late). */
+  prepare?(): Promise<void>;
 }
 
 export function vcdContenders(stack: Stack): Contender[] {
@@ -74,20 +85,25 @@ export function vcdContenders(stack: Stack): Contender[] {
 }
 
 function aciContenders(stack: Stack): Contender[] {
-  const aci = (name: string, apic: Stack['apicOurs'], path: string, proc: Proc): Contender => ({
-    name,
-    proc,
-    path,
-    sources: [{ name: 'APIC sim', pid: apic.pid }],
-    send: (count) => stack.floodAci(apic, count),
-  });
+  const aci = (name: string, apic: Stack['apicOurs'], path: string, proc: Proc | (() => Promise<Proc>)) => {
+    const c: Contender = {
+      name,
+      proc: typeof proc === 'function' ? { name: 'not started', pid: 0 } : proc,
+      path,
+      sources: [{ name: 'APIC sim', pid: apic.pid }],
+      send: (count) => stack.floodAci(apic, count),
+    };
+    // A client that logs in once starts right before its run: the APIC ends a session 600 s after login.
+    if (typeof proc === 'function') c.prepare = async () => void (c.proc = await proc());
+    return c;
+  };
   const list = [
-    aci('ceiling: ws + JSON.parse + undici Pool', stack.apicCeiling, PATHS.ceilingAci, stack.ceilingAci),
+    aci('ceiling: ws + JSON.parse + undici Pool', stack.apicCeiling, PATHS.ceilingAci, stack.startCeilingAci),
     aci('aci subscribe (output event) → cloudevent emit', stack.apicOurs, PATHS.oursAci, stack.red.proc),
   ];
   if (typeof stack.seedAci !== 'string') {
-    const { apic, proc } = stack.seedAci;
-    list.push(aci('seed approach: Python websocket-client + requests', apic, PATHS.seedAci, proc));
+    const { apic, start } = stack.seedAci;
+    list.push(aci('seed approach: Python websocket-client + requests', apic, PATHS.seedAci, start));
   }
   return list;
 }
@@ -182,6 +198,7 @@ async function ready(stack: Stack, c: Contender): Promise<void> {
 async function throughput(stack: Stack, benchmark: Benchmark, list: Contender[], sizes: Sizes) {
   const rows: ResultRow[] = [];
   for (const c of list) {
+    await c.prepare?.();
     const count = c.proc.name === 'Python' ? Math.ceil(sizes.pipeline * SEED_SHARE) : sizes.pipeline;
     await ready(stack, c);
     await measured(stack, c, sizes.warmup);

@@ -33,11 +33,16 @@ export interface Stack {
   apicCeiling: SimProcess;
   red: { base: string; proc: Proc };
   ceilingVcd: Proc;
-  ceilingAci: Proc;
+  /**
+   * The ACI ceiling and the seed's ACI approach log in and subscribe once, as designed: the APIC ends their
+   * session and subscription 600 s later. Each is started right before its run (a new process each time,
+   * the previous one stopped), whatever ran before it.
+   */
+  startCeilingAci(): Promise<Proc>;
   /** The seed's approach, or why it cannot run (python3-paho-mqtt or python3-requests missing). */
   seed: Proc | string;
   /** The seed's ACI approach with an APIC of its own, or why it cannot run. */
-  seedAci: { proc: Proc; apic: SimProcess } | string;
+  seedAci: { apic: SimProcess; start(): Promise<Proc> } | string;
   /** Does cloudevent emit have a spool property in this build? */
   spool: boolean;
   /** The message bus's processes: mosquitto and the VCD simulator (which relays and publishes). */
@@ -173,8 +178,24 @@ async function startSeeds(stops: Stops, vcdUrl: string, sinkUrl: string) {
   if (missing) return { seed, seedAci: missing };
   const apic = stops.add(await startSimProcess('apic'), (a) => a.stop());
   const args = [apic.url, apic.caFile, 'admin', DEFAULT_APIC_PASSWORD, 'fvBD', `${sinkUrl}${PATHS.seedAci}`];
-  const proc = stops.add(await startSeed('seed_aci_pipeline.py', args), kill);
-  return { seed, seedAci: { proc, apic } };
+  const start = freshEachTime(
+    () => startSeed('seed_aci_pipeline.py', args),
+    (p) => process.kill(p.pid, 'SIGTERM'),
+    stops,
+  );
+  return { seed, seedAci: { apic, start } };
+}
+
+/** start() stops what the previous start() started, then starts anew; the last one is stopped with the stack. */
+function freshEachTime<T>(start: () => Promise<T>, stop: (it: T) => unknown, stops: Stops): () => Promise<T> {
+  let current: T | undefined;
+  stops.add(undefined, () => current !== undefined && stop(current));
+  return async () => {
+    if (current !== undefined) await stop(current);
+    current = undefined;
+    current = await start();
+    return current;
+  };
 }
 
 function controls(vcdUrl: string, sinkUrl: string) {
@@ -231,7 +252,7 @@ export async function startStack(): Promise<Stack> {
       spool,
     });
     const connections = String(CONNECTIONS);
-    const [red, ceilingVcd, ceilingAci, seeds] = await Promise.all([
+    const [red, ceilingVcd, seeds] = await Promise.all([
       startRed(flows).then((r) =>
         stops.add(r, (x) => (x.child.kill('SIGINT'), new Promise((done) => x.child.once('exit', done)))),
       ),
@@ -242,18 +263,22 @@ export async function startStack(): Promise<Stack> {
         `${sinkUrl}${PATHS.ceilingVcd}`,
         connections,
       ]),
-      startNodeChild('ceiling.js', [
-        'aci',
-        apicCeiling.url,
-        apicCeiling.caFile,
-        'fvBD',
-        `${sinkUrl}${PATHS.ceilingAci}`,
-        connections,
-      ]),
       startSeeds(stops, vcd.url, sinkUrl),
     ]);
     stops.add(ceilingVcd, (c) => c.stop());
-    stops.add(ceilingAci, (c) => c.stop());
+    const startCeilingAci = freshEachTime(
+      () =>
+        startNodeChild('ceiling.js', [
+          'aci',
+          apicCeiling.url,
+          apicCeiling.caFile,
+          'fvBD',
+          `${sinkUrl}${PATHS.ceilingAci}`,
+          connections,
+        ]),
+      (c) => c.stop(),
+      stops,
+    );
     const control = stops.add(controls(vcd.url, sinkUrl), (c) => c.close());
     return {
       ...control,
@@ -264,7 +289,7 @@ export async function startStack(): Promise<Stack> {
       apicCeiling,
       red: { base: red.base, proc: { name: 'Node-RED', pid: red.child.pid as number } },
       ceilingVcd: { name: 'ceiling', pid: ceilingVcd.child.pid as number },
-      ceilingAci: { name: 'ceiling', pid: ceilingAci.child.pid as number },
+      startCeilingAci: async () => ({ name: 'ceiling', pid: (await startCeilingAci()).child.pid as number }),
       spool,
       vcdSources: [broker.proc, { name: 'VCD sim', pid: vcd.pid }],
       sinkProc: { name: 'sink', pid: sinkChild.child.pid as number },

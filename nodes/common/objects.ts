@@ -23,3 +23,18 @@ export function definedOnly<T extends object>(o: T): T {
   }
   return out as T;
 }
+
+/**
+ * The one own property name of an object that has exactly one (an APIC object:
+ * `{"fvBD": {...}}`), else undefined. A loop, not `Object.entries(o)`, which
+ * builds an array per property on every object.
+ */
+export function soleKey(o: object): string | undefined {
+  let found: string | undefined;
+  for (const key in o) {
+    if (!Object.hasOwn(o, key)) continue;
+    if (found !== undefined) return undefined;
+    found = key;
+  }
+  return found;
+}

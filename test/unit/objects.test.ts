@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { definedOnly, extended } from '../../nodes/common/objects';
+import { definedOnly, extended, soleKey } from '../../nodes/common/objects';
 
 describe('per-event object helpers', () => {
   it('extended: the base with the extra properties over it, the base untouched', () => {
@@ -20,5 +20,13 @@ describe('per-event object helpers', () => {
     const out = definedOnly(o);
     assert.deepEqual(Object.keys(out), ['org', 'ok', 'n', 'none']);
     assert.equal(JSON.stringify(out), JSON.stringify(o));
+  });
+
+  it('soleKey: the name of an object with exactly one own property, else undefined', () => {
+    assert.equal(soleKey({ fvBD: { attributes: {} } }), 'fvBD');
+    assert.equal(soleKey({}), undefined);
+    assert.equal(soleKey({ fvBD: {}, fvCtx: {} }), undefined);
+    assert.equal(soleKey(Object.assign(Object.create({ inherited: 1 }) as object, { fvBD: {} })), 'fvBD');
+    assert.equal(soleKey([{ fvBD: {} }]), '0');
   });
 });

@@ -16,13 +16,36 @@ function toChange(
   from: RecipientEntry[],
   connection: Connection,
 ): AciChange {
-  return {
-    ...o,
+  const subscriptionIds = from.map((e) => connection.subscriptions.get(e)?.id as string);
+  return changeOf(
+    o,
     reason,
-    subscriptionIds: from.map((e) => connection.subscriptions.get(e)?.id as string),
-    entries: from.map((e) => e.entry.key),
-    apic: connection.host,
+    subscriptionIds,
+    from.map((e) => e.entry.key),
+    connection.host,
+  );
+}
+
+/** The object as a recipient's change, made with one literal (no spread, no Object.assign: once per object). */
+function changeOf(
+  o: AciObject,
+  reason: AciChange['reason'],
+  subscriptionIds: string[],
+  entries: string[],
+  apic: string,
+): AciChange {
+  const change: AciChange = {
+    className: o.className,
+    dn: o.dn,
+    status: o.status,
+    attributes: o.attributes,
+    reason,
+    subscriptionIds,
+    entries,
+    apic,
   };
+  if (o.children) change.children = o.children;
+  return change;
 }
 
 /** A deletion of an object whose modTs is "never" carries no time: it gets the last known one. */
@@ -89,14 +112,7 @@ export function fanOut(
         if (e.known) e.recipient.handlers.tracked?.(e.entry.key, o.dn, e.known.get(o.dn));
       }
       if (fresh) {
-        changes.push(
-          extended(o, {
-            reason: 'push' as const,
-            subscriptionIds: subscriptionIds.slice(),
-            entries: keys.slice(),
-            apic: connection.host,
-          }),
-        );
+        changes.push(changeOf(o, 'push', subscriptionIds.slice(), keys.slice(), connection.host));
       }
     }
     recipients.deliver(recipient, changes, onError);

@@ -1,6 +1,7 @@
 /** A message on the APIC socket → the subscriptions it names and the objects it carries. */
 import { CodedError } from '../../common/errors';
 import { excerpt } from '../../common/http';
+import { soleKey } from '../../common/objects';
 import type { ApicMo } from '../session';
 import { SubscriptionCodes, type AciObject } from './types';
 
@@ -12,9 +13,9 @@ export interface Push {
 /** {"fvBD": {"attributes": {...}}} → AciObject; undefined when it is not an object with a dn. */
 export function toAciObject(mo: unknown): AciObject | undefined {
   if (!mo || typeof mo !== 'object') return undefined;
-  const entries = Object.entries(mo as ApicMo);
-  if (entries.length !== 1) return undefined;
-  const [className, body] = entries[0] as [string, ApicMo[string]];
+  const className = soleKey(mo);
+  if (className === undefined) return undefined;
+  const body = (mo as ApicMo)[className];
   const attributes = body?.attributes;
   if (!attributes || typeof attributes !== 'object' || typeof attributes.dn !== 'string') return undefined;
   const object: AciObject = {

@@ -8,7 +8,7 @@ import type { AciEventFacts, InfraEvent } from '../../common/infra-event';
 import { digestOf, objectTime } from '../../aci/object-facts';
 import { aciSummary } from './aci-summary';
 import { DecodeCodes, decodeError, oneLine } from './errors';
-import { extended } from '../../common/objects';
+import { extended, soleKey } from '../../common/objects';
 
 export interface AciDecodeContext {
   /** The APIC cluster URL, used as the event source. */
@@ -43,15 +43,9 @@ function changeId(dn: string, status: string, time: string | undefined, a: Recor
 
 /** One managed object → InfraEvent; `status` defaults to the object's own, or "snapshot". */
 export function aciObjectEvent(mo: AciMo, ctx: AciDecodeContext = {}): InfraEvent {
-  const entries = mo && typeof mo === 'object' ? Object.entries(mo) : [];
-  const [className, body] = entries[0] ?? [];
-  if (
-    entries.length !== 1 ||
-    !className ||
-    !body ||
-    typeof body !== 'object' ||
-    typeof body.attributes !== 'object'
-  ) {
+  const className = mo && typeof mo === 'object' ? soleKey(mo) : undefined;
+  const body = className === undefined ? undefined : mo[className];
+  if (!className || !body || typeof body !== 'object' || typeof body.attributes !== 'object') {
     throw decodeError(
       DecodeCodes.WRONG_SHAPE,
       'An APIC object must be {"<class>": {"attributes": {...}}}',
