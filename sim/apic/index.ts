@@ -702,6 +702,9 @@ export class ApicSimulator {
   }
 
   private upgrade(apic: number, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    // After 'upgrade' the HTTP server no longer listens for the socket's errors: a client that resets the
+    // connection while it is refused (a retry with a stale token that gives up) must not stop the server.
+    socket.on('error', () => socket.destroy());
     const reject = (status: number, text: string, body = text) => {
       this.stats.rejectedSockets++;
       socket.end(
