@@ -4,9 +4,8 @@
  * decoder: one decoding path).
  */
 import type { NodeMessage } from '../common/red';
-import { aciObjectEvent } from '../events/decode/aci';
+import { aciChangeEvent } from '../events/decode/aci';
 import type { AciChange } from './subscriber';
-import { extended } from '../common/objects';
 
 export type AciOutput = 'object' | 'event';
 
@@ -42,9 +41,8 @@ export function toMessage(change: AciChange, output: AciOutput, source: string):
     apic: change.apic,
   };
   if (output === 'event') {
-    const attributes = extended(change.attributes, { status: change.status });
-    const body = change.children ? { attributes, children: change.children } : { attributes };
-    const event = aciObjectEvent({ [change.className]: body }, { source });
+    const { className, attributes, status, children } = change;
+    const event = aciChangeEvent(className, attributes, status, children, { source });
     return { topic: event.type, payload: event, aci: via };
   }
   const payload: AciObjectPayload = {

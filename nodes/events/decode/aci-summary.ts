@@ -86,32 +86,50 @@ function sessionSummary(dn: string, status: string, a: Attributes): string {
   return status === 'modified' ? `user session ${user} renewed` : `user ${user} logged in${from}`;
 }
 
-/** "name value" pairs, a few at most. */
-function pairs(a: Attributes, names: string[]): string {
-  const shown = names.filter((k) => a[k]);
-  const text = shown.slice(0, SHOWN_VALUES).map((k) => `${k} ${clip(a[k] as string)}`);
-  if (shown.length > SHOWN_VALUES) text.push(`and ${shown.length - SHOWN_VALUES} more`);
-  return text.join(', ');
-}
-
 const TIMES = new Set<string>(TIME_ATTRIBUTES);
 
+/** What a modification changed: every attribute but the bookkeeping and the times. */
+const isChange = (name: string) => !BOOKKEEPING.has(name) && !TIMES.has(name);
+
+/**
+ * "name value" pairs of the names that have a value, a few at most. A loop,
+ * not filter/map/join: it runs for every object aci subscribe turns into an event.
+ */
+function pairs(
+  a: Attributes,
+  names: Iterable<string>,
+  wanted: (name: string) => boolean = () => true,
+): string {
+  let text = '';
+  let shown = 0;
+  for (const name of names) {
+    const value = a[name];
+    if (!value || !wanted(name)) continue;
+    if (++shown <= SHOWN_VALUES) text += `${shown > 1 ? ', ' : ''}${name} ${clip(value)}`;
+  }
+  return shown > SHOWN_VALUES ? `${text}, and ${shown - SHOWN_VALUES} more` : text;
+}
+
+const DEFAULT_KEYS = ['name', 'descr'];
+
 function genericSummary(className: string, dn: string, status: string, a: Attributes): string {
-  const names =
+  const what =
     status === 'modified'
-      ? Object.keys(a).filter((k) => !BOOKKEEPING.has(k) && !TIMES.has(k))
+      ? pairs(a, Object.keys(a), isChange)
       : status === 'deleted'
-        ? []
-        : (KEY_ATTRIBUTES[className] ?? ['name', 'descr']);
-  const what = pairs(a, names);
+        ? ''
+        : pairs(a, KEY_ATTRIBUTES[className] ?? DEFAULT_KEYS);
   return `${className} ${dn} ${status}${what ? ` (${what})` : ''}`;
 }
 
+const FAULT_CLASSES = new Set(['faultInst', 'faultDelegate', 'faultRecord']);
+const HEALTH_CLASS = /^health[A-Za-z]*Inst$/;
+
 export function aciSummary(className: string, dn: string, status: string, a: Attributes): string {
-  if (/^fault(Inst|Delegate|Record)$/.test(className)) return faultSummary(dn, status, a);
+  if (FAULT_CLASSES.has(className)) return faultSummary(dn, status, a);
   if (className === 'aaaModLR') return auditSummary(dn, a);
   if (className === 'eventRecord' && (a.descr || a.cause)) return eventSummary(dn, a);
-  if (/^health[A-Za-z]*Inst$/.test(className) && a.cur) return healthSummary(dn, a);
+  if (a.cur && className.startsWith('health') && HEALTH_CLASS.test(className)) return healthSummary(dn, a);
   if (className === 'aaaActiveUserSession') return sessionSummary(dn, status, a);
   return genericSummary(className, dn, status, a);
 }

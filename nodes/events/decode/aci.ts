@@ -52,7 +52,33 @@ export function aciObjectEvent(mo: AciMo, ctx: AciDecodeContext = {}): InfraEven
       mo,
     );
   }
-  const attributes = strings(body.attributes ?? {});
+  return objectEvent(className, strings(body.attributes ?? {}), mo, ctx);
+}
+
+/**
+ * The event of an object as aci subscribe holds it (class, attributes, the
+ * status of the change, children), with one copy of the attributes made to
+ * text: the same event aciObjectEvent gives for the object as APIC writes it.
+ */
+export function aciChangeEvent(
+  className: string,
+  attributes: Record<string, unknown>,
+  status: string,
+  children: unknown[] | undefined,
+  ctx: AciDecodeContext = {},
+): InfraEvent {
+  const text = strings(attributes);
+  text.status = status;
+  const body = children ? { attributes: text, children } : { attributes: text };
+  return objectEvent(className, text, { [className]: body }, ctx);
+}
+
+function objectEvent(
+  className: string,
+  attributes: Record<string, string>,
+  mo: AciMo,
+  ctx: AciDecodeContext,
+): InfraEvent {
   const dn = attributes.dn;
   if (!dn) throw decodeError(DecodeCodes.WRONG_SHAPE, `The ${className} object has no dn`, mo);
   const status = attributes.status || 'snapshot';

@@ -30,11 +30,15 @@ export function asDecodeError(err: unknown, input?: unknown): CodedError {
   return decodeError(DecodeCodes.FAILED, `The input cannot be decoded: ${errorMessage(err)}`, input);
 }
 
-/** Whitespace other than a single space: a line break, a tab, a run of spaces. */
-const LINE_BREAKING = /[^\S ]| {2}/;
+/**
+ * What a one-line text may not hold: whitespace other than a single space (a
+ * line break, a tab, a run of spaces; the class lists what `\s` matches, spelt
+ * out because a negated class is slower), or a space at either end.
+ */
+const NOT_ONE_LINE = /[\t-\r\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]| {2}|^ | $/;
 
 /** Summaries are one line: names and descriptions may carry line breaks. */
 export function oneLine(text: string): string {
-  // Most texts hold single spaces only: then trimming is all there is to do.
-  return LINE_BREAKING.test(text) ? text.replace(/\s+/g, ' ').trim() : text.trim();
+  // Most texts hold single spaces only: then they are one line as they are.
+  return NOT_ONE_LINE.test(text) ? text.replace(/\s+/g, ' ').trim() : text;
 }
