@@ -113,7 +113,8 @@ interface Measured {
   seconds: number;
   cpu: Map<string, number>;
   rssGrowth: number;
-  latency: { p50Ms: number; p99Ms: number };
+  /** Of a run at a fixed rate. */
+  latency?: { p50Ms: number; p99Ms: number };
 }
 
 /** How long the sink's count may stand still before a run ends with what arrived (a stall). */
@@ -142,7 +143,7 @@ async function measured(stack: Stack, c: Contender, count: number, rate = 0): Pr
     24 * 3600_000,
     20,
   );
-  const state = await stack.sink.state(c.path);
+  const state = await stack.sink.state(c.path, rate > 0);
   // A stalled run counts the time until the last event arrived, not the wait after it.
   const ended = state.events >= count ? performance.now() : lastArrival;
   const seconds = (ended - started) / 1000;
@@ -227,7 +228,9 @@ export async function latency(stack: Stack, sizes: Sizes): Promise<ResultRow[]> 
     // still opening) is not what a pipeline that runs for days sees, and it alone fills the top 1%.
     await measured(stack, c, Math.min(LATENCY_WARMUP_SECONDS, sizes.latencySeconds) * rate, rate);
     const m = await measured(stack, c, count, rate);
-    rows.push(row('latency', c, count, m, { p50Ms: m.latency.p50Ms, p99Ms: m.latency.p99Ms }));
+    rows.push(
+      row('latency', c, count, m, { p50Ms: m.latency?.p50Ms ?? null, p99Ms: m.latency?.p99Ms ?? null }),
+    );
   }
   return rows;
 }

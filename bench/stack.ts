@@ -23,7 +23,8 @@ import { type Proc, startMosquitto, startNodeChild, waitUntil } from './procs';
 
 export interface SinkState {
   events: number;
-  latency: { count: number; p50Ms: number; p99Ms: number };
+  /** When asked for. */
+  latency?: { count: number; p50Ms: number; p99Ms: number };
 }
 
 export interface Stack {
@@ -49,7 +50,11 @@ export interface Stack {
   vcdSources: Proc[];
   sinkProc: Proc;
   /** The counting sink; `state` of the events posted to `<sinkUrl><path>`. */
-  sink: { reset(latency?: boolean): Promise<void>; state(path: string): Promise<SinkState> };
+  sink: {
+    reset(latency?: boolean): Promise<void>;
+    /** The count of a path; with `latency`, also the latency summary (sorted then, so asked for once). */
+    state(path: string, latency?: boolean): Promise<SinkState>;
+  };
   floodVcd(user: string, count: number, ratePerSec?: number): Promise<void>;
   floodAci(apic: SimProcess, count: number): Promise<void>;
   stop(): Promise<void>;
@@ -207,8 +212,9 @@ function controls(vcdUrl: string, sinkUrl: string) {
     sink: {
       reset: async (latency = false) =>
         void (await control.send('POST', `${sinkUrl}/_reset${latency ? '?latency=1' : ''}`)),
-      state: async (path: string) => {
-        const res = await control.send('GET', `${sinkUrl}/_state?path=${encodeURIComponent(path)}`);
+      state: async (path: string, latency = false) => {
+        const query = `path=${encodeURIComponent(path)}${latency ? '&latency=1' : ''}`;
+        const res = await control.send('GET', `${sinkUrl}/_state?${query}`);
         return JSON.parse(res.text) as SinkState;
       },
     },

@@ -7,6 +7,7 @@
  */
 import { Pool } from 'undici';
 import type Dispatcher from 'undici/types/dispatcher';
+import type { IncomingHttpHeaders } from 'undici/types/header';
 import { retryAfterMs } from '../../common/backoff';
 import { CodedError, toCoded } from '../../common/errors';
 import { excerpt } from '../../common/http';
@@ -28,16 +29,58 @@ export const RETRYABLE = (status: number) =>
 /** An error answer is read only this far (for the excerpt); a 50 MB error page is not buffered. */
 const ERROR_BODY_BYTES = 4096;
 
-/** The start of a response body as text; the rest is discarded (the connection then closes). */
-async function readHead(body: Dispatcher.ResponseData['body'], max = ERROR_BODY_BYTES): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk as Buffer);
-    size += (chunk as Buffer).length;
-    if (size >= max) break; // leaving the loop destroys the stream
-  }
-  return Buffer.concat(chunks).subarray(0, max).toString('utf8');
+/** What a request got: its status, headers and, for a status other than 2xx, the start of the body. */
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+/** Why a request was cut: its error body had been read as far as it is kept. */
+const READ_ENOUGH = new Error('read enough of the error body');
+
+/**
+ * One request through the pool's dispatch API, which calls back as the answer
+ * arrives: no body stream, promise chain or abort listener per request (close()
+ * destroys the pool, which ends requests in flight). A 2xx body is dropped as it
+ * comes; of any other, the first ERROR_BODY_BYTES are kept and the request is
+ * then cut (the connection closes rather than reading a long error page).
+ */
+function exchange(pool: Pool, options: Dispatcher.DispatchOptions): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const answer: Answer = { status: 0, headers: {}, text: '' };
+    let chunks: Buffer[] | undefined;
+    let size = 0;
+    const done = () => {
+      if (chunks) answer.text = Buffer.concat(chunks).subarray(0, ERROR_BODY_BYTES).toString('utf8');
+      resolve(answer);
+    };
+    const handler: Dispatcher.DispatchHandler = {
+      // Its presence tells undici this handler speaks the current API (else it asks for onConnect).
+      onRequestStart() {},
+      onResponseStart(_controller, status, headers) {
+        answer.status = status;
+        answer.headers = headers;
+        chunks = status >= 200 && status < 300 ? undefined : [];
+      },
+      onResponseData(controller, chunk) {
+        if (!chunks) return;
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size >= ERROR_BODY_BYTES) controller.abort(READ_ENOUGH);
+      },
+      onResponseEnd: done,
+      onResponseError(_controller, err) {
+        if (err === READ_ENOUGH) done();
+        else reject(err);
+      },
+    };
+    try {
+      pool.dispatch(options, handler);
+    } catch (err) {
+      reject(err);
+    }
+  });
 }
 
 function authorization(auth: DeliveryAuth | undefined): string | undefined {
@@ -95,17 +138,17 @@ export class Sink {
   private readonly pool: Pool;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
-  /** Cancels requests at close. */
-  private readonly signal: AbortSignal;
+  /** Aborted at close: a request that fails then failed because of it. */
+  private readonly closing: AbortSignal;
 
   constructor(
     url: URL,
     options: DeliveryOptions & { timeoutMs: number; concurrency: number },
-    signal: AbortSignal,
+    closing: AbortSignal,
   ) {
     this.url = url;
     this.timeoutMs = options.timeoutMs;
-    this.signal = signal;
+    this.closing = closing;
     this.headers = { ...options.headers };
     const auth = authorization(options.auth);
     if (auth) this.headers.authorization = auth;
@@ -122,14 +165,13 @@ export class Sink {
   }
 
   private send(method: 'POST' | 'OPTIONS', headers: Record<string, string>, body?: string | Buffer) {
-    return this.pool.request({
+    return exchange(this.pool, {
       method,
       path: this.url.pathname + this.url.search,
       headers,
       body,
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
-      signal: this.signal,
     });
   }
 
@@ -141,14 +183,9 @@ export class Sink {
     } catch (err) {
       return this.networkFailure(err);
     }
-    const status = res.statusCode;
+    const { status, text } = res;
+    if (status >= 200 && status < 300) return { status, retryable: false };
     const retryAfter = retryAfterMs(res.headers['retry-after']);
-    if (status >= 200 && status < 300) {
-      // Always consume: the socket goes back to the pool.
-      await res.body.dump().catch(() => undefined);
-      return { status, retryable: false };
-    }
-    const text = await readHead(res.body).catch(() => '');
     const failure = new CodedError(
       status === 410 ? DeliveryCodes.GONE : RETRYABLE(status) ? DeliveryCodes.FAILED : DeliveryCodes.REJECTED,
       status === 410
@@ -178,13 +215,12 @@ export class Sink {
         );
       return out;
     }
-    const text = await readHead(res.body).catch(() => '');
     const allowed = String(res.headers['webhook-allowed-origin'] ?? '');
-    return handshakeAttempt(res.statusCode, allowed, origin, text, retryAfterMs(res.headers['retry-after']));
+    return handshakeAttempt(res.status, allowed, origin, res.text, retryAfterMs(res.headers['retry-after']));
   }
 
   private networkFailure(err: unknown): Attempt {
-    if (this.signal.aborted) {
+    if (this.closing.aborted) {
       return {
         status: 0,
         failure: new CodedError(DeliveryCodes.CLOSED, 'The flow stopped while the request was in flight.'),
