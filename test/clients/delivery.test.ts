@@ -307,6 +307,21 @@ describe('CloudEvents delivery (against the sink simulator)', () => {
     assert.equal(sink.received.length, 0);
   });
 
+  it('refuses, when made, a header or token no HTTP request may carry, without quoting the token', () => {
+    // undici would refuse every request; one such request waiting for a connection held up those behind it.
+    assert.throws(() => open({ headers: { 'x-tenant': 'acme\rcorp' } }), {
+      code: 'CE_CONFIG_INVALID',
+      message: /Header x-tenant holds a character no HTTP header may carry/,
+    });
+    assert.throws(
+      () => open({ auth: { type: 'bearer', token: 'T0ken-\u0000-s3cret' } }),
+      (err: CodedError) => err.code === 'CE_CONFIG_INVALID' && !err.message.includes('s3cret'),
+    );
+    assert.throws(() => open({ headers: { 'x-price': '10 €' } }), { code: 'CE_CONFIG_INVALID' });
+    // Tab and Latin-1 are field text.
+    assert.doesNotThrow(() => open({ headers: { 'x-site': 'Zürich\tnorth' } }));
+  });
+
   it('reads only the start of a large error answer, then lets the connection go', async () => {
     let written = 0;
     const server = http.createServer((req, res) => {

@@ -58,7 +58,7 @@ export class Delivery extends EventEmitter {
 
   constructor(options: DeliveryOptions) {
     super();
-    // Many requests in flight each listen on it: that is no leak, so no warning in the Node-RED log.
+    // Every retry waiting for its time listens on it: that is no leak, so no warning in the Node-RED log.
     setMaxListeners(0, this.abort.signal);
     let url: URL;
     try {

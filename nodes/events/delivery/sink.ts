@@ -133,6 +133,25 @@ function handshakeAttempt(
   return { status, retryable: false, failure };
 }
 
+/**
+ * What an HTTP field value may not hold (RFC 9110, as undici checks it): a
+ * control character other than tab, or a character past U+00FF. Refused when
+ * the delivery is made: undici would refuse every request, and one such request
+ * waiting for a connection holds up the requests queued behind it.
+ */
+const NOT_FIELD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+function checkHeaders(headers: Record<string, string>): void {
+  for (const name of Object.keys(headers)) {
+    if (!NOT_FIELD_VALUE.test(headers[name] as string)) continue;
+    // The value may be a credential: it is never quoted.
+    throw new CodedError(
+      DeliveryCodes.CONFIG_INVALID,
+      `${name === 'authorization' ? 'The token' : `Header ${name}`} holds a character no HTTP header may carry (a control character, or one beyond U+00FF).`,
+    );
+  }
+}
+
 export class Sink {
   readonly url: URL;
   private readonly pool: Pool;
@@ -152,6 +171,7 @@ export class Sink {
     this.headers = { ...options.headers };
     const auth = authorization(options.auth);
     if (auth) this.headers.authorization = auth;
+    checkHeaders(this.headers);
     this.pool = new Pool(url.origin, {
       connections: options.concurrency,
       keepAliveTimeout: 30_000,
