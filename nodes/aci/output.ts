@@ -41,8 +41,7 @@ export function toMessage(change: AciChange, output: AciOutput, source: string):
     apic: change.apic,
   };
   if (output === 'event') {
-    const { className, attributes, status, children } = change;
-    const event = aciChangeEvent(className, attributes, status, children, { source });
+    const event = aciChangeEvent(change, { source });
     return { topic: event.type, payload: event, aci: via };
   }
   const payload: AciObjectPayload = {

@@ -8,7 +8,7 @@ import type { AciEventFacts, InfraEvent } from '../../common/infra-event';
 import { digestOf, objectTime } from '../../aci/object-facts';
 import { aciSummary } from './aci-summary';
 import { DecodeCodes, decodeError, oneLine } from './errors';
-import { extended, soleKey } from '../../common/objects';
+import { soleKey } from '../../common/objects';
 
 export interface AciDecodeContext {
   /** The APIC cluster URL, used as the event source. */
@@ -55,20 +55,27 @@ export function aciObjectEvent(mo: AciMo, ctx: AciDecodeContext = {}): InfraEven
   return objectEvent(className, strings(body.attributes ?? {}), mo, ctx);
 }
 
+/** An object as aci subscribe holds it: a change, or the message of its Output "object". */
+export interface AciHeldObject {
+  className: string;
+  dn: string;
+  /** Of the change: it replaces the object's own. */
+  status: string;
+  attributes: Record<string, unknown>;
+  children?: unknown[];
+}
+
 /**
- * The event of an object as aci subscribe holds it (class, attributes, the
- * status of the change, children), with one copy of the attributes made to
- * text: the same event aciObjectEvent gives for the object as APIC writes it.
+ * The event of an object as aci subscribe holds it, with one copy of the
+ * attributes made to text (the change's status in it, and its dn when the
+ * attributes lack one): the same event aciObjectEvent gives for the object as
+ * APIC writes it.
  */
-export function aciChangeEvent(
-  className: string,
-  attributes: Record<string, unknown>,
-  status: string,
-  children: unknown[] | undefined,
-  ctx: AciDecodeContext = {},
-): InfraEvent {
-  const text = strings(attributes);
-  text.status = status;
+export function aciChangeEvent(object: AciHeldObject, ctx: AciDecodeContext = {}): InfraEvent {
+  const { className, children } = object;
+  const text = strings(object.attributes);
+  text.status = object.status;
+  if (!('dn' in text)) text.dn = object.dn;
   const body = children ? { attributes: text, children } : { attributes: text };
   return objectEvent(className, text, { [className]: body }, ctx);
 }
@@ -138,10 +145,6 @@ export function aciObjectMessageEvent(value: unknown, ctx: AciDecodeContext = {}
       value,
     );
   }
-  const children = (value as { children?: unknown[] }).children;
   // As aci-subscribe builds it for Output "event", so both give the same data.
-  const attributes: Record<string, unknown> = extended(value.attributes, { status: value.status });
-  if (!('dn' in attributes)) attributes.dn = value.dn;
-  const body = children ? { attributes, children } : { attributes };
-  return aciObjectEvent({ [value.className]: body }, ctx);
+  return aciChangeEvent(value as AciHeldObject, ctx);
 }
