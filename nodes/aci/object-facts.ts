@@ -74,11 +74,12 @@ function jsonString(s: string): string {
  * the pairs cost more than the rest of the decode together.
  */
 export function digestOf(attributes: Attributes): string {
-  const names = Object.keys(attributes)
-    .filter((k) => !BOOKKEEPING.has(k))
-    .sort();
+  const names: string[] = [];
+  for (const name of Object.keys(attributes)) if (!BOOKKEEPING.has(name)) names.push(name);
+  names.sort();
   let text = '[';
-  for (const [i, name] of names.entries()) {
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
     const value: unknown = attributes[name] ?? '';
     const written = typeof value === 'string' ? jsonString(value) : JSON.stringify(value);
     text += `${i === 0 ? '' : ','}[${jsonString(name)},${written}]`;

@@ -440,6 +440,74 @@ describe('what an APIC object says about itself (object-facts)', () => {
     );
   });
 
+  it('every kind of summary is one line, whatever the attributes hold (line breaks, runs of spaces, blanks)', () => {
+    const unit = fc.constantFrom(
+      ' ',
+      '  ',
+      '\t',
+      '\n',
+      '\r\n',
+      '\u00a0',
+      '\u2028',
+      'a',
+      'é',
+      '-',
+      '/',
+      '[',
+      ']',
+    );
+    const value = fc.oneof(fc.constant(''), fc.constant(' '), fc.string({ unit, maxLength: 12 }));
+    const names = [
+      'code',
+      'lc',
+      'severity',
+      'descr',
+      'cause',
+      'occur',
+      'affected',
+      'ind',
+      'user',
+      'changeSet',
+    ];
+    const more = [
+      'prev',
+      'maxSev',
+      'cur',
+      'nodeId',
+      'name',
+      'userName',
+      'ipAddress',
+      'fabricSt',
+      ' odd\nname ',
+    ];
+    const attributes = fc.record(Object.fromEntries([...names, ...more].map((n) => [n, value])), {
+      requiredKeys: [],
+    });
+    const classes = [
+      'faultInst',
+      'aaaModLR',
+      'eventRecord',
+      'healthInst',
+      'aaaActiveUserSession',
+      'fabricNode',
+    ];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...classes),
+        fc.constantFrom('created', 'modified', 'deleted', ' modified\n'),
+        fc.constantFrom('topology/pod-1/node-101/fault-F0532', ' uni/tn-a\n b ', 'uni/tn-x/BD-[a b]'),
+        fc.constantFrom('', '2', 'creation', 'constructor', 'toString'),
+        attributes,
+        (className, status, dn, word, a) => {
+          const attrs = { ...a, ind: a.ind ?? word, occur: a.occur ?? word, dn, status };
+          const { summary } = aciObjectEvent({ [className]: { attributes: attrs } });
+          assert.equal(summary, summary.replace(/\s+/g, ' ').trim(), JSON.stringify(attrs));
+        },
+      ),
+      { numRuns: 3000, seed: 20261203 },
+    );
+  });
+
   it('digests attributes as every earlier version did, so ids and saved state survive an upgrade', () => {
     // The digest is part of modification ids: an HA pair mid-upgrade must name a change alike.
     const earlier = (a: Record<string, string>) =>

@@ -5,6 +5,7 @@
  * happened (on creation) or what changed (on modification).
  */
 import { BOOKKEEPING, TIME_ATTRIBUTES } from '../../aci/object-facts';
+import { oneLine } from './errors';
 
 type Attributes = Record<string, string>;
 
@@ -26,7 +27,37 @@ const KEY_ATTRIBUTES: Record<string, string[]> = {
 const SHOWN_VALUES = 6;
 const VALUE_LENGTH = 80;
 
-const clip = (text: string, max = VALUE_LENGTH) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+/*
+ * A summary is one line by construction: every value it shows enters through
+ * text() or clipped(), which make it one line, and words() and list() put
+ * parts together so that a missing one leaves no double space. Flattening the
+ * finished summary instead cost more than the rest of it.
+ */
+
+/** An attribute value on one line; '' for none. */
+function text(value: string | undefined): string {
+  return value ? oneLine(value) : '';
+}
+
+/** The same, cut to `max` characters. */
+function clipped(value: string | undefined, max = VALUE_LENGTH): string {
+  const line = text(value);
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** The parts that have text, one space apart. */
+function words(...parts: string[]): string {
+  let line = '';
+  for (const part of parts) if (part) line = line ? `${line} ${part}` : part;
+  return line;
+}
+
+/** The parts that have text, comma-separated, in parentheses after a space; '' when none has. */
+function list(...parts: string[]): string {
+  let line = '';
+  for (const part of parts) if (part) line = line ? `${line}, ${part}` : part;
+  return line ? ` (${line})` : '';
+}
 
 /** The dn of the object a fault or health score is about: the dn without its last rn. */
 function parentOf(dn: string): string {
@@ -41,49 +72,62 @@ function parentOf(dn: string): string {
 
 function faultSummary(dn: string, status: string, a: Attributes): string {
   // Modifications and deletions carry no code: the dn ends in fault-<code>.
-  const code = a.code || /fault-([^/]+)$/.exec(dn)?.[1] || '';
-  const state = status === 'deleted' ? 'deleted' : a.severity === 'cleared' ? 'cleared' : a.lc || status;
-  const severity = a.severity && a.severity !== 'cleared' ? `${a.severity} ` : '';
-  const details = [
-    a.cause,
-    a.lc && a.lc !== state ? a.lc : '',
-    Number(a.occur) > 1 ? `${a.occur} times` : '',
-  ].filter(Boolean);
-  const what = a.descr ? `: ${clip(a.descr, 160)}` : '';
-  return `${severity}fault ${code} ${state} on ${a.affected || parentOf(dn)}${what}${details.length ? ` (${details.join(', ')})` : ''}`;
+  const code = text(a.code) || text(/fault-([^/]+)$/.exec(dn)?.[1]);
+  const lc = text(a.lc);
+  const state = status === 'deleted' ? 'deleted' : a.severity === 'cleared' ? 'cleared' : lc || status;
+  const severity = a.severity === 'cleared' ? '' : text(a.severity);
+  const descr = clipped(a.descr, 160);
+  return (
+    words(severity, 'fault', code, state, 'on', text(a.affected) || parentOf(dn)) +
+    (descr ? `: ${descr}` : '') +
+    list(text(a.cause), lc !== state ? lc : '', Number(a.occur) > 1 ? `${text(a.occur)} times` : '')
+  );
 }
 
-const DONE: Record<string, string> = { creation: 'created', modification: 'modified', deletion: 'deleted' };
+/** What aaaModLR's `ind` says was done (a Map: an `ind` of "constructor" names no verb). */
+const DONE = new Map([
+  ['creation', 'created'],
+  ['modification', 'modified'],
+  ['deletion', 'deleted'],
+]);
 
 /** aaaModLR: who changed what, and how. */
 function auditSummary(dn: string, a: Attributes): string {
-  const verb = DONE[a.ind ?? ''] ?? a.ind ?? 'changed';
-  const target = a.affected || dn;
-  const how = a.changeSet ? `: ${clip(a.changeSet, 200)}` : a.descr ? ` (${clip(a.descr)})` : '';
-  return `${a.user || 'someone'} ${verb} ${target}${how}`;
+  const verb = DONE.get(a.ind ?? '') ?? (text(a.ind) || 'changed');
+  const changeSet = clipped(a.changeSet, 200);
+  const descr = clipped(a.descr);
+  const how = changeSet ? `: ${changeSet}` : descr ? ` (${descr})` : '';
+  return words(text(a.user) || 'someone', verb, text(a.affected) || dn) + how;
 }
 
 /** eventRecord: what the fabric reports about an object. */
 function eventSummary(dn: string, a: Attributes): string {
-  const severity = a.severity && a.severity !== 'info' ? `${a.severity} ` : '';
-  const changes = a.changeSet ? ` (${clip(a.changeSet, 160)})` : '';
-  return `${severity}event ${a.code || ''} on ${a.affected || dn}: ${clip(a.descr || a.cause || '', 160)}${changes}`;
+  const severity = a.severity === 'info' ? '' : text(a.severity);
+  const what = clipped(a.descr, 160) || clipped(a.cause, 160);
+  return (
+    words(severity, 'event', text(a.code), 'on', text(a.affected) || dn) +
+    (what ? `: ${what}` : '') +
+    list(clipped(a.changeSet, 160))
+  );
 }
 
 /** healthInst, healthNodeInst and the like: the score of the parent object. */
-function healthSummary(dn: string, a: Attributes): string {
-  const node = a.nodeId ? ` on node ${a.nodeId}` : '';
-  const was = a.prev ? `was ${a.prev}` : '';
-  const worst = a.maxSev && a.maxSev !== 'cleared' ? `worst fault ${a.maxSev}` : '';
-  const details = [was, worst].filter(Boolean).join(', ');
-  return `health of ${parentOf(dn)}${node} ${a.cur}${details ? ` (${details})` : ''}`;
+function healthSummary(dn: string, cur: string, a: Attributes): string {
+  const node = text(a.nodeId);
+  const was = text(a.prev);
+  const worst = a.maxSev === 'cleared' ? '' : text(a.maxSev);
+  return (
+    words('health of', parentOf(dn), node && `on node ${node}`, cur) +
+    list(was && `was ${was}`, worst && `worst fault ${worst}`)
+  );
 }
 
 function sessionSummary(dn: string, status: string, a: Attributes): string {
-  const user = a.name || a.userName || dn;
+  const user = text(a.name) || text(a.userName) || dn;
   if (status === 'deleted') return `user session ${user} ended`;
-  const from = a.ipAddress ? ` from ${a.ipAddress}` : '';
-  return status === 'modified' ? `user session ${user} renewed` : `user ${user} logged in${from}`;
+  if (status === 'modified') return `user session ${user} renewed`;
+  const from = text(a.ipAddress);
+  return words('user', user, 'logged in', from && `from ${from}`);
 }
 
 const TIMES = new Set<string>(TIME_ATTRIBUTES);
@@ -100,14 +144,16 @@ function pairs(
   names: Iterable<string>,
   wanted: (name: string) => boolean = () => true,
 ): string {
-  let text = '';
+  let line = '';
   let shown = 0;
   for (const name of names) {
-    const value = a[name];
-    if (!value || !wanted(name)) continue;
-    if (++shown <= SHOWN_VALUES) text += `${shown > 1 ? ', ' : ''}${name} ${clip(value)}`;
+    if (!a[name] || !wanted(name)) continue;
+    const value = clipped(a[name]);
+    const label = text(name);
+    if (!value || !label) continue;
+    if (++shown <= SHOWN_VALUES) line += `${shown > 1 ? ', ' : ''}${label} ${value}`;
   }
-  return shown > SHOWN_VALUES ? `${text}, and ${shown - SHOWN_VALUES} more` : text;
+  return shown > SHOWN_VALUES ? `${line}, and ${shown - SHOWN_VALUES} more` : line;
 }
 
 const DEFAULT_KEYS = ['name', 'descr'];
@@ -119,17 +165,22 @@ function genericSummary(className: string, dn: string, status: string, a: Attrib
       : status === 'deleted'
         ? ''
         : pairs(a, KEY_ATTRIBUTES[className] ?? DEFAULT_KEYS);
-  return `${className} ${dn} ${status}${what ? ` (${what})` : ''}`;
+  return words(className, dn, status) + (what ? ` (${what})` : '');
 }
 
 const FAULT_CLASSES = new Set(['faultInst', 'faultDelegate', 'faultRecord']);
 const HEALTH_CLASS = /^health[A-Za-z]*Inst$/;
 
+/** The summary of an object's change: one line, whatever its attributes hold. */
 export function aciSummary(className: string, dn: string, status: string, a: Attributes): string {
-  if (FAULT_CLASSES.has(className)) return faultSummary(dn, status, a);
-  if (className === 'aaaModLR') return auditSummary(dn, a);
-  if (className === 'eventRecord' && (a.descr || a.cause)) return eventSummary(dn, a);
-  if (a.cur && className.startsWith('health') && HEALTH_CLASS.test(className)) return healthSummary(dn, a);
-  if (className === 'aaaActiveUserSession') return sessionSummary(dn, status, a);
-  return genericSummary(className, dn, status, a);
+  const where = text(dn);
+  const what = text(status);
+  if (FAULT_CLASSES.has(className)) return faultSummary(where, what, a);
+  if (className === 'aaaModLR') return auditSummary(where, a);
+  if (className === 'eventRecord' && (text(a.descr) || text(a.cause))) return eventSummary(where, a);
+  const cur = text(a.cur);
+  if (cur && className.startsWith('health') && HEALTH_CLASS.test(className))
+    return healthSummary(where, cur, a);
+  if (className === 'aaaActiveUserSession') return sessionSummary(where, what, a);
+  return genericSummary(text(className), where, what, a);
 }

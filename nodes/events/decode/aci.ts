@@ -7,7 +7,7 @@ import { hasStringFields, isRecord } from '../../common/guards';
 import type { AciEventFacts, InfraEvent } from '../../common/infra-event';
 import { digestOf, objectTime } from '../../aci/object-facts';
 import { aciSummary } from './aci-summary';
-import { DecodeCodes, decodeError, oneLine } from './errors';
+import { DecodeCodes, decodeError } from './errors';
 import { soleKey } from '../../common/objects';
 
 export interface AciDecodeContext {
@@ -99,7 +99,7 @@ function objectEvent(
     // Never "never": the object's own time, else the time it arrived.
     time: time ?? ctx.receivedAt ?? new Date().toISOString(),
     subject: dn,
-    summary: oneLine(aciSummary(className, dn, status, attributes)),
+    summary: aciSummary(className, dn, status, attributes),
     origin: 'aci',
     aci,
     data: mo,
