@@ -23,7 +23,8 @@ export type AciMo = Record<string, { attributes?: Record<string, unknown>; child
 /** The attributes as text (APIC writes every value as a string; a hand-made object may not). */
 function strings(attrs: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const k of Object.keys(attrs)) {
+  for (const k in attrs) {
+    if (!Object.hasOwn(attrs, k)) continue;
     const v = attrs[k];
     out[k] = typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v);
   }
