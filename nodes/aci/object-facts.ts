@@ -77,7 +77,20 @@ export function digestOf(attributes: Attributes): string {
     const value: unknown = attributes[name] ?? '';
     hash = fnv1a(fnv1a(hash, name), typeof value === 'string' ? value : String(value));
   }
-  return (hash >>> 0).toString(16).padStart(8, '0');
+  return hex8(hash);
+}
+
+/** Two hex digits per byte value. */
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+/** 8 hex digits of a 32-bit value: `toString(16)` of a number beyond 2^31 took longer than the hash. */
+function hex8(n: number): string {
+  return (
+    (HEX[n >>> 24] as string) +
+    (HEX[(n >>> 16) & 255] as string) +
+    (HEX[(n >>> 8) & 255] as string) +
+    (HEX[n & 255] as string)
+  );
 }
 
 /**

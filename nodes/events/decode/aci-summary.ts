@@ -130,10 +130,11 @@ function sessionSummary(dn: string, status: string, a: Attributes): string {
   return words('user', user, 'logged in', from && `from ${from}`);
 }
 
-const TIMES = new Set<string>(TIME_ATTRIBUTES);
+/** Attributes that say where and when, not what changed: bookkeeping and times, one set. */
+const NOT_CHANGES = new Set<string>([...BOOKKEEPING, ...TIME_ATTRIBUTES]);
 
 /** What a modification changed: every attribute but the bookkeeping and the times. */
-const isChange = (name: string) => !BOOKKEEPING.has(name) && !TIMES.has(name);
+const isChange = (name: string) => !NOT_CHANGES.has(name);
 
 /**
  * "name value" pairs of the names that have a value, a few at most. A loop,
