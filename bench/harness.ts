@@ -1,5 +1,6 @@
 /** What the benchmarks share: a simulator in a child process, timing, and the table. */
 import { spawn } from 'node:child_process';
+import { cpuSeconds } from './procs';
 import path from 'node:path';
 
 export interface SimProcess {
@@ -32,13 +33,16 @@ export interface Row {
   perSecond: number;
   /** CPU time of the process doing the work, per 1000 events. */
   cpuMsPer1k: number;
-  /** Heap growth over the run; undefined for a contender in another process. */
-  heapMiB?: number;
+  /** The simulator's CPU over the run, as a share of one core. */
+  simulatorShare: number;
 }
 
-/** Times `work` (which handles `events` events) in this process: wall time, CPU, heap. */
-export async function measure(contender: string, events: number, work: () => Promise<void>): Promise<Row> {
-  const heapBefore = process.memoryUsage().heapUsed;
+/** Times `work` (which handles `events` events) in this process: wall time and CPU. */
+export async function measure(
+  contender: string,
+  events: number,
+  work: () => Promise<void>,
+): Promise<Omit<Row, 'simulatorShare'> & { seconds: number }> {
   const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   await work();
@@ -47,13 +51,13 @@ export async function measure(contender: string, events: number, work: () => Pro
   return {
     contender,
     events,
+    seconds,
     perSecond: events / seconds,
     cpuMsPer1k: ((cpu.user + cpu.system) / 1000 / events) * 1000,
-    heapMiB: (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20,
   };
 }
 
-/** One row of several runs of one contender: the median of each column (heap: of those measured). */
+/** One row of several runs of one contender: the median of each column. */
 export function medianRow(runs: Row[]): Row {
   const median = (values: number[]) => {
     const sorted = [...values].sort((a, b) => a - b);
@@ -63,29 +67,13 @@ export function medianRow(runs: Row[]): Row {
       : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
   };
   const first = runs[0] as Row;
-  const heaps = runs.map((r) => r.heapMiB).filter((h): h is number => h !== undefined);
   return {
     contender: first.contender,
     events: first.events,
     perSecond: median(runs.map((r) => r.perSecond)),
     cpuMsPer1k: median(runs.map((r) => r.cpuMsPer1k)),
-    heapMiB: heaps.length ? median(heaps) : undefined,
+    simulatorShare: median(runs.map((r) => r.simulatorShare)),
   };
-}
-
-/** A Markdown table; ratios are against the first row. */
-export function printTable(title: string, rows: Row[]): void {
-  const base = rows[0] as Row;
-  console.log(`\n${title}\n`);
-  console.log('| contender | events | events/s | vs first | CPU ms / 1k events | vs first | heap growth |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const r of rows) {
-    const heap = r.heapMiB === undefined ? '(own process)' : `${r.heapMiB.toFixed(1)} MiB`;
-    console.log(
-      `| ${r.contender} | ${r.events} | ${Math.round(r.perSecond)} | ${(r.perSecond / base.perSecond).toFixed(2)}× | ` +
-        `${r.cpuMsPer1k.toFixed(0)} | ${(r.cpuMsPer1k / base.cpuMsPer1k).toFixed(2)}× | ${heap} |`,
-    );
-  }
 }
 
 /**
@@ -121,11 +109,13 @@ export async function timed(
   subscribe: () => Promise<Contender>,
 ): Promise<Row> {
   const run = await subscribe();
-  const row = await measure(contender, count, () =>
+  const simBefore = cpuSeconds(sim.pid);
+  const { seconds, ...row } = await measure(contender, count, () =>
     Promise.all([flood(sim, count), run.all]).then(() => undefined),
   );
+  const simulatorShare = (cpuSeconds(sim.pid) - simBefore) / seconds;
   await run.close();
-  if (!run.cpuSeconds) return row;
-  // In another process: its own CPU time, no heap figure.
-  return { ...row, cpuMsPer1k: ((run.cpuSeconds() * 1000) / count) * 1000, heapMiB: undefined };
+  if (!run.cpuSeconds) return { ...row, simulatorShare };
+  // In another process: its own CPU time.
+  return { ...row, simulatorShare, cpuMsPer1k: ((run.cpuSeconds() * 1000) / count) * 1000 };
 }

@@ -6,6 +6,7 @@
  * Figures depend on the machine; compare rows of one run, not runs.
  */
 import os from 'node:os';
+import { aciIngest } from './aci';
 import { delivery } from './delivery';
 import { FULL, QUICK, latency, memory, pipelineAci, pipelineVcd, spool } from './pipeline';
 import { type ResultRow, printTable, writeResults } from './results';
@@ -14,6 +15,7 @@ import { startStack } from './stack';
 const TITLES: Record<ResultRow['benchmark'], string> = {
   'pipeline-vcd': 'pipeline-vcd: VCD message bus (mosquitto) → CloudEvents sink',
   'pipeline-aci': 'pipeline-aci: APIC socket → CloudEvents sink',
+  'aci-ingest': 'aci-ingest: APIC socket → decoded object, the client alone (no Node-RED, no delivery)',
   delivery: 'delivery: CloudEvents to a counting sink, 50 in flight',
   latency: 'latency: publish → sink receipt at 1000 events/s',
   memory: 'memory: resident memory growth after a warm-up',
@@ -24,7 +26,9 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const sizes = { ...(quick ? QUICK : FULL) };
   // BENCH_EVENTS=<n>: events per contender of the throughput runs (pipelines, delivery, spool).
-  if (process.env.BENCH_EVENTS) sizes.pipeline = sizes.delivery = Number(process.env.BENCH_EVENTS);
+  if (process.env.BENCH_EVENTS) {
+    sizes.pipeline = sizes.delivery = sizes.aciObjects = Number(process.env.BENCH_EVENTS);
+  }
   console.log(
     `Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, loopback` +
       (quick ? ' (--quick: small numbers, the ratios are not meaningful)' : ''),
@@ -42,6 +46,7 @@ async function main(): Promise<void> {
   const benchmarks: [ResultRow['benchmark'], () => Promise<ResultRow[]>][] = [
     ['pipeline-vcd', () => pipelineVcd(stack, sizes)],
     ['pipeline-aci', () => pipelineAci(stack, sizes)],
+    ['aci-ingest', () => aciIngest(sizes.aciObjects)],
     ['delivery', () => delivery(stack, sizes.delivery)],
     ['latency', () => latency(stack, sizes)],
     ['memory', () => memory(stack, sizes)],

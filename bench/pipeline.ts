@@ -19,6 +19,8 @@ import type { Stack } from './stack';
 
 export interface Sizes {
   pipeline: number;
+  /** Objects per contender of aci-ingest (bench/aci.ts). */
+  aciObjects: number;
   delivery: number;
   warmup: number;
   latencySeconds: number;
@@ -28,6 +30,7 @@ export interface Sizes {
 
 export const FULL: Sizes = {
   pipeline: 200_000,
+  aciObjects: 100_000,
   delivery: 50_000,
   warmup: 5000,
   latencySeconds: Number(process.env.BENCH_LATENCY_SECONDS ?? 30),
@@ -36,6 +39,7 @@ export const FULL: Sizes = {
 };
 export const QUICK: Sizes = {
   pipeline: 500,
+  aciObjects: 1000,
   delivery: 500,
   warmup: 100,
   latencySeconds: 1,

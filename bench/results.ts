@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-export type Benchmark = 'pipeline-vcd' | 'pipeline-aci' | 'delivery' | 'latency' | 'memory' | 'spool';
+export type Benchmark =
+  'pipeline-vcd' | 'pipeline-aci' | 'aci-ingest' | 'delivery' | 'latency' | 'memory' | 'spool';
 
 export interface ResultRow {
   benchmark: Benchmark;
