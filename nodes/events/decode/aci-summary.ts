@@ -45,17 +45,21 @@ function clipped(value: string | undefined, max = VALUE_LENGTH): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
+/** The parts that have text, `separator` between them. */
+function joined(separator: string, parts: string[]): string {
+  let line = '';
+  for (const part of parts) if (part) line = line ? `${line}${separator}${part}` : part;
+  return line;
+}
+
 /** The parts that have text, one space apart. */
 function words(...parts: string[]): string {
-  let line = '';
-  for (const part of parts) if (part) line = line ? `${line} ${part}` : part;
-  return line;
+  return joined(' ', parts);
 }
 
 /** The parts that have text, comma-separated, in parentheses after a space; '' when none has. */
 function list(...parts: string[]): string {
-  let line = '';
-  for (const part of parts) if (part) line = line ? `${line}, ${part}` : part;
+  const line = joined(', ', parts);
   return line ? ` (${line})` : '';
 }
 
