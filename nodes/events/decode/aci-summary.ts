@@ -64,7 +64,7 @@ function list(...parts: string[]): string {
 }
 
 /** The dn of the object a fault or health score is about: the dn without its last rn. */
-function parentOf(dn: string): string {
+export function parentOf(dn: string): string {
   let depth = 0;
   for (let i = dn.length - 1; i >= 0; i--) {
     if (dn[i] === ']') depth++;
