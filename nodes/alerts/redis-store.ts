@@ -53,7 +53,10 @@ export function parseStoreUrl(url: string): URL {
     throw new CodedError(StoreCodes.CONFIG_INVALID, 'The Redis address must be a URL: redis://host:6379');
   }
   if (!['redis:', 'rediss:'].includes(u.protocol) || !u.hostname) {
-    throw new CodedError(StoreCodes.CONFIG_INVALID, 'The Redis address must be redis://host:port or rediss://…');
+    throw new CodedError(
+      StoreCodes.CONFIG_INVALID,
+      'The Redis address must be redis://host:port or rediss://…',
+    );
   }
   if (u.password || u.username) {
     throw new CodedError(
@@ -62,7 +65,10 @@ export function parseStoreUrl(url: string): URL {
     );
   }
   if (!/^\/\d{0,2}$/.test(u.pathname || '/')) {
-    throw new CodedError(StoreCodes.CONFIG_INVALID, 'The Redis database must be a number: redis://host:6379/0');
+    throw new CodedError(
+      StoreCodes.CONFIG_INVALID,
+      'The Redis database must be a number: redis://host:6379/0',
+    );
   }
   return u;
 }
@@ -130,7 +136,9 @@ export class RedisStore implements SharedStore {
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
     if (this.state !== 'connected') {
-      throw this.error ?? new CodedError(StoreCodes.DOWN, `The shared store ${this.address} is not connected.`);
+      throw (
+        this.error ?? new CodedError(StoreCodes.DOWN, `The shared store ${this.address} is not connected.`)
+      );
     }
     try {
       const reply = await this.client.set(`${this.prefix}${key}`, '1', {

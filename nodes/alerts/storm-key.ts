@@ -34,7 +34,9 @@ function faultKey(className: string, dn: string, a: Record<string, string>): str
 export function stormKeyOf(event: InfraEvent, by: StormBy, property?: unknown): string | undefined {
   if (by === 'property') {
     if (typeof property === 'string') return property ? `p\n${property}` : undefined;
-    return typeof property === 'number' || typeof property === 'boolean' ? `p\n${String(property)}` : undefined;
+    return typeof property === 'number' || typeof property === 'boolean'
+      ? `p\n${String(property)}`
+      : undefined;
   }
   const aci = event.aci;
   const what =

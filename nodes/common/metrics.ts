@@ -49,6 +49,11 @@ export class NodeMetrics {
   reconnects = 0;
   logins = 0;
   refreshes = 0;
+  /** alert gate: events let through, doubles dropped, events held in a storm, storm summaries sent. */
+  passed = 0;
+  doubles = 0;
+  held = 0;
+  summaries = 0;
   // Gauges
   queueDepth = 0;
   spoolDepth = 0;
@@ -154,6 +159,10 @@ const SNAPSHOT_FIELDS = [
   'reconnects',
   'logins',
   'refreshes',
+  'passed',
+  'doubles',
+  'held',
+  'summaries',
   'queueDepth',
   'spoolDepth',
   'lastEventAt',

@@ -45,6 +45,8 @@ export const STEPS: Readonly<Record<string, readonly Step[]>> = {
     // 1 → 2: the spool; a node saved before it kept what it took in memory.
     added({ spool: 'memory', spoolLimit: 100 }),
   ],
+  'alert-gate': [],
+  'alert-store': [],
 };
 
 export function currentVersion(type: string, steps = STEPS): number {

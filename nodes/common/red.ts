@@ -89,6 +89,8 @@ export interface NodeAPI {
     removeListener(event: 'flows:started', listener: () => void): void;
   };
   log: { info(m: string): void; warn(m: string): void; error(m: string): void; debug(m: string): void };
+  /** Absent under some test runtimes. */
+  util?: { getMessageProperty(msg: NodeMessage, path: string): unknown };
   _(key: string, substitutions?: Record<string, unknown>): string;
   version(): string;
 }

@@ -26,6 +26,14 @@ const COUNTERS: [string, string, (m: NodeMetrics) => number][] = [
   ['reconnects', 'Times a connection was lost after it was up.', (m) => m.reconnects],
   ['logins', 'Logins (VCD: sessions and renewals; APIC: sessions opened).', (m) => m.logins],
   ['refreshes', 'APIC subscription refreshes.', (m) => m.refreshes],
+  ['passed', 'Events an alert gate let through.', (m) => m.passed],
+  [
+    'doubles_dropped',
+    'Events an alert gate dropped as doubles (source + id passed within the window).',
+    (m) => m.doubles,
+  ],
+  ['held', 'Events an alert gate held in a storm (told in the storm summary).', (m) => m.held],
+  ['storm_summaries', 'Storm summaries an alert gate sent.', (m) => m.summaries],
 ];
 
 /** Gauge name → help and the value it reads (undefined: no sample for this node). */
@@ -47,6 +55,7 @@ const STATES = [
   'closed',
   'bad settings',
   'sink gone',
+  'store down',
 ];
 
 function seconds(ms: number | undefined): number | undefined {

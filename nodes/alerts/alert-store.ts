@@ -1,0 +1,87 @@
+/**
+ * alert-store (config node): the Redis server an HA pair of Node-REDs shares,
+ * so that their alert gates let each event through once. One connection for
+ * every alert gate that uses it: it opens with the first and closes with the last.
+ */
+import { CodedError } from '../common/errors';
+import { Users, createNode, onClose, reportSetupError, statusTexts } from '../common/glue';
+import { metricsFor } from '../common/metrics';
+import type { NodeAPI, NodeDef } from '../common/red';
+import { RedisStore, parseStoreUrl, type RedisStoreOptions, type StateListener } from './redis-store';
+import { DEFAULT_PREFIX, type AlertStoreCredentials, type AlertStoreNode } from './store-api';
+
+interface AlertStoreDef extends NodeDef {
+  url: string;
+  tls?: boolean;
+  tlsInsecure?: boolean;
+  ca?: string;
+  prefix?: string;
+}
+
+function storeOptions(def: AlertStoreDef, creds: Partial<AlertStoreCredentials>): RedisStoreOptions {
+  const options: RedisStoreOptions = {
+    url: String(def.url ?? '').trim(),
+    tls: def.tls === true,
+    insecure: def.tlsInsecure === true,
+    ca: def.ca,
+    prefix: String(def.prefix ?? '').trim() || DEFAULT_PREFIX,
+  };
+  parseStoreUrl(options.url);
+  if (creds.username) options.username = creds.username;
+  if (creds.password) options.password = creds.password;
+  return options;
+}
+
+export = function register(RED: NodeAPI): void {
+  const texts = statusTexts(RED, 'alert-store', __dirname);
+
+  function AlertStore(this: AlertStoreNode, saved: AlertStoreDef): void {
+    const def = createNode(RED, this, saved);
+    const node = this;
+    const users = new Users(node);
+    const listeners = new Map<string, StateListener>();
+    const metrics = metricsFor(node);
+    let options: RedisStoreOptions | undefined;
+    let store: RedisStore | undefined;
+    try {
+      options = storeOptions(def, node.credentials);
+    } catch (err) {
+      node.configError = err as CodedError;
+      reportSetupError(RED, node, err as Error, texts.error('badSettings'));
+    }
+
+    node.use = (user, listener) => {
+      if (!options) return undefined;
+      listeners.set(user.id, listener);
+      if (users.add(user) || !store) {
+        store = new RedisStore(options);
+        store.onState((state, error) => {
+          if (state === 'connected') metrics.logins++;
+          metrics.setState(state);
+          if (error) metrics.error(error.code);
+          for (const l of listeners.values()) l(state, error);
+        });
+        store.start();
+      }
+      return store;
+    };
+
+    node.release = (user) => {
+      listeners.delete(user.id);
+      if (!users.remove(user)) return;
+      const last = store;
+      store = undefined;
+      last?.close().catch(() => undefined);
+    };
+
+    onClose(node, async () => {
+      listeners.clear();
+      await store?.close();
+      store = undefined;
+    });
+  }
+
+  RED.nodes.registerType('alert-store', AlertStore, {
+    credentials: { username: { type: 'text' }, password: { type: 'password' } },
+  });
+};
