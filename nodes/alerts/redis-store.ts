@@ -7,6 +7,7 @@
  * Commands never wait for a connection (no offline queue) and time out after
  * `timeoutMs`: the gate then lets the event pass (fail-open) and says so once.
  */
+import net from 'node:net';
 import { createClient } from '@redis/client';
 import { Backoff } from '../common/backoff';
 import { CodedError, NetCodes, errorMessage, toCoded } from '../common/errors';
@@ -73,6 +74,11 @@ export function parseStoreUrl(url: string): URL {
   return u;
 }
 
+/** The host of a URL without the brackets of an IPv6 address. */
+function hostOf(url: URL): string {
+  return url.hostname.replace(/^\[(.*)\]$/, '$1');
+}
+
 /** What a failure of the store means for a person: a refused login, or a store that is not there. */
 function storeError(err: unknown, address: string): CodedError {
   const text = errorMessage(err);
@@ -102,7 +108,9 @@ export class RedisStore implements SharedStore {
     const socket = {
       connectTimeout: 5000,
       reconnectStrategy: () => this.backoff.next(),
-      ...(secure ? { tls: true as const, servername: url.hostname, ...tlsConnectOptions(options) } : {}),
+      ...(secure ? { tls: true as const, ...tlsConnectOptions(options) } : {}),
+      // SNI takes host names only (RFC 6066).
+      ...(secure && !net.isIP(hostOf(url)) ? { servername: hostOf(url) } : {}),
     };
     this.client = createClient({
       url: `${url.protocol}//${url.host}${url.pathname}`,
