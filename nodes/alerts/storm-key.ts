@@ -74,3 +74,12 @@ export function kindOf(event: InfraEvent): string {
 }
 
 export const CLEARED = 'cleared';
+
+/** APIC's severities, least first. */
+const SEVERITIES = ['cleared', 'info', 'warning', 'minor', 'major', 'critical'];
+
+/** How severe an ACI fault or event record says it is (-1: it says nothing). */
+export function severityOf(event: InfraEvent): number {
+  const severity = event.aci?.attributes?.severity;
+  return severity === undefined ? -1 : SEVERITIES.indexOf(severity);
+}

@@ -3,9 +3,11 @@
  * within it are held and counted; when the window ends, one summary says what
  * was held ("12 more since 10:04: raised 6, cleared 6"), and while events keep
  * coming each window ends with one. A window with nothing held ends the storm:
- * the next event passes again. With `passClears`, a clearing event passes at
- * once when the last one that passed was not a clear (people learn it cleared;
- * a fault that keeps flapping does not get through at every flap).
+ * the next event passes again. News passes at once: a fault that got worse
+ * than any that passed in the storm (major → critical) and, with
+ * `passClears`, a clearing event when the last one that passed was not a
+ * clear (people learn it cleared; a fault that keeps flapping does not get
+ * through at every flap).
  *
  * Only what is needed for the summary is kept (counts per kind and a short
  * brief of the latest held event), in the journal's "storm" space, so a storm
@@ -16,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import type { EventOrigin, InfraEvent } from '../common/infra-event';
 import type { JournalSpace } from './journal';
-import { CLEARED, MAX_KINDS, kindOf } from './storm-key';
+import { CLEARED, MAX_KINDS, kindOf, severityOf } from './storm-key';
 
 export interface StormOptions {
   windowMs: number;
@@ -51,6 +53,8 @@ export interface StormState {
   last?: Brief;
   /** The kind of the latest event that passed. */
   passed: string;
+  /** The highest severity that passed (-1: none said). */
+  worst: number;
 }
 
 /** The type of a summary message (msg.topic too). */
@@ -96,8 +100,12 @@ export class Storms {
       return { verdict: 'pass', id };
     }
     const kind = kindOf(event);
-    if (this.options.passClears && kind === CLEARED && storm.passed !== CLEARED) {
+    const severity = severityOf(event);
+    const clears = this.options.passClears && kind === CLEARED && storm.passed !== CLEARED;
+    if (clears || severity > (storm.worst ?? -1)) {
+      // News: a fault that got worse, or (if asked for) one that cleared.
       storm.passed = kind;
+      storm.worst = Math.max(storm.worst ?? -1, severity);
       this.space.put(id, { expiresAt: storm.endsAt + RETAIN_MS, value: storm });
       return { verdict: 'pass', id };
     }
@@ -142,6 +150,7 @@ export class Storms {
       held: 0,
       counts: {},
       passed: kindOf(event),
+      worst: severityOf(event),
     };
     this.space.put(id, { expiresAt: storm.endsAt + RETAIN_MS, value: storm });
   }

@@ -181,6 +181,18 @@ describe('alert gate', () => {
       );
     });
 
+    it('a fault that gets worse passes at once: news, not a repeat', async () => {
+      const gate = gateOf({ doubles, storms });
+      const severities = ['major', 'major', 'critical', 'major', 'critical', 'cleared'];
+      const verdicts = [];
+      for (const [i, severity] of severities.entries()) {
+        const base = fault(i, 'raised');
+        const e = { ...base, aci: { ...base.aci!, attributes: { ...base.aci!.attributes, severity } } };
+        verdicts.push((await gate.take(e, key(e), T0 + i)).verdict);
+      }
+      assert.deepEqual(verdicts, ['passed', 'held', 'passed', 'held', 'held', 'held']);
+    });
+
     it('keys: an ACI fault by object and code (creation and modifications alike), faultRecords by affected and code, others by source and subject', () => {
       const created: InfraEvent = {
         ...fault(0, 'soaking'),
