@@ -51,6 +51,12 @@ export const HAS_DISK_SPOOL = editorHas('events/cloudevent-emit.html', 'spool:')
 /** aci subscribe can report what changed while it was not running. */
 export const HAS_ACI_CHANGES = editorHas('aci/aci-subscribe.html', 'value="changes"');
 
+/** The package has an alert gate: the fault suite counts doubles after it too. */
+export const HAS_ALERT_GATE = editorHas('alerts/alert-gate.html', "registerType('alert-gate'");
+
+/** The debug nodes behind the alert gates: their log lines are `[debug:<name>] <event id>`. */
+export const GATED = { vcd: 'gated vcd', aci: 'gated aci' } as const;
+
 /** The ACI classes the pipelines watch. */
 export const ACI_CLASSES = ['fvBD', 'fvAEPg'];
 
@@ -81,9 +87,33 @@ function emitNode(id: string, url: string, ca: string): FlowNode {
   };
 }
 
-function decodeNode(id: string, source: string, next: string): FlowNode {
+function decodeNode(id: string, source: string, ...next: string[]): FlowNode {
   const settings = { format: 'auto', keepOriginal: false, errors: 'catch', maxSize: 16, outputs: 1 };
-  return { id, type: 'event-decode', z: 'tab', source, ...settings, wires: [[next]] };
+  return { id, type: 'event-decode', z: 'tab', source, ...settings, wires: [next] };
+}
+
+/**
+ * An alert gate dropping doubles (no storms: the suite's changes of one object
+ * are each an event to count), and a debug node that logs the id of each event
+ * it lets through: the log outlives a SIGKILL, so the suite counts what left
+ * the gate.
+ */
+function gatedNodes(id: string, name: string): FlowNode[] {
+  if (!HAS_ALERT_GATE) return [];
+  return [
+    { id, type: 'alert-gate', z: 'tab', doubles: true, storms: false, version: 1, wires: [[`${id}-log`]] },
+    {
+      id: `${id}-log`,
+      type: 'debug',
+      z: 'tab',
+      name,
+      active: true,
+      tosidebar: false,
+      console: true,
+      complete: 'payload.id',
+      wires: [],
+    },
+  ];
 }
 
 /** The flow every instance runs; ids are fixed, so every instance has the same node ids. */
@@ -110,8 +140,9 @@ export function pipelineFlow(
       catchUp: true,
       wires: [['vcd-decode']],
     },
-    decodeNode('vcd-decode', sims.vcd.url, 'vcd-emit'),
+    decodeNode('vcd-decode', sims.vcd.url, 'vcd-emit', ...(HAS_ALERT_GATE ? ['vcd-gate'] : [])),
     emitNode('vcd-emit', sink, ca),
+    ...gatedNodes('vcd-gate', GATED.vcd),
     {
       id: 'aci-sub',
       type: 'aci-subscribe',
@@ -122,8 +153,14 @@ export function pipelineFlow(
       output: 'object',
       wires: [['aci-decode']],
     },
-    decodeNode('aci-decode', sims.apic.urls[0] as string, 'aci-emit'),
+    decodeNode(
+      'aci-decode',
+      sims.apic.urls[0] as string,
+      'aci-emit',
+      ...(HAS_ALERT_GATE ? ['aci-gate'] : []),
+    ),
     emitNode('aci-emit', sink, ca),
+    ...gatedNodes('aci-gate', GATED.aci),
     // Anything posted here (AMQP XML, CloudEvents) goes the same way.
     { id: 'in', type: 'http in', z: 'tab', url: '/in', method: 'post', wires: [['in-decode', 'in-ok']] },
     decodeNode('in-decode', sims.vcd.url, 'in-emit'),
@@ -164,7 +201,11 @@ export class Instance {
 
   constructor(
     readonly name: string,
-    private readonly flow: ReturnType<typeof pipelineFlow>,
+    private readonly flow: ReturnType<typeof pipelineFlow> & {
+      /** Other packages of the repository's node_modules to install, e.g. node-red-node-email. */
+      modules?: string[];
+      env?: Record<string, string>;
+    },
     /** A package tarball (npm pack) to install, instead of linking the repository. */
     private readonly tarball?: string,
   ) {
@@ -193,11 +234,12 @@ export class Instance {
         );
       }
       const port = await freePort();
-      prepareUserDir(this.dir, { port, logLevel: 'info', ...this.flow });
+      const { flows, credentials, modules } = this.flow;
+      prepareUserDir(this.dir, { port, logLevel: 'info', flows, credentials, modules });
       this.base = `http://127.0.0.1:${port}`;
     }
     const from = this.output.length;
-    const red = startNodeRed(this.dir, 'pipe');
+    const red = startNodeRed(this.dir, 'pipe', this.flow.env);
     this.red = red;
     this.stopping = false;
     red.once('exit', () => {

@@ -5,21 +5,27 @@
  * again on the same user directory), a redeploy, expired tokens, a VCD broker
  * restart, dropped APIC sockets, the sink down and then answering 503 and 429
  * with Retry-After. At the end every generated event must have reached the sink
- * at least once (by id); doubles are counted and explained.
+ * at least once (by id); doubles are counted and explained. An alert gate
+ * (drop doubles) behind each decode node must let each event through exactly
+ * once: its doubles are counted too, and must be none.
  *
  *   npm run test:faults              the full run (about 8 minutes)
  *   npm run test:faults -- --short   a shorter one (about 3 minutes; FAULTS_PROFILE=short does the same)
  *   npm run test:faults -- --tarball the package installed from `npm pack`'s tarball, not linked
  *
- * Prints `faults: <generated> generated, <delivered> delivered, <doubles> doubles, <lost> lost`
- * and exits non-zero when anything is lost, a promise or exception escaped, or memory grew past its bound.
+ * Prints `faults: <generated> generated, <delivered> delivered, <doubles> doubles, <lost> lost` and
+ * `alert gate: <passed> passed, <doubles> doubles, <missing> missing`, and exits non-zero when
+ * anything is lost, anything left the gate twice or never, a promise or exception escaped, or memory
+ * grew past its bound.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
   ACI_CLASSES,
+  GATED,
   HAS_ACI_CHANGES,
+  HAS_ALERT_GATE,
   HAS_DISK_SPOOL,
   Instance,
   escapes,
@@ -232,6 +238,37 @@ function tallyAci(run: Run): Tally {
   };
 }
 
+interface GateTally {
+  passed: number;
+  doubles: string[];
+  /** VCD events generated that never left the gate. */
+  missing: string[];
+}
+
+/**
+ * After the alert gate (drop doubles): the ids its debug node logged, over
+ * every run of Node-RED. Each event must leave it exactly once, whatever came
+ * again at the sink.
+ */
+function tallyGate(run: Run): GateTally {
+  const count = new Map<string, number>();
+  const vcd = new Set<string>();
+  for (const line of run.red.log().split('\n')) {
+    const m = /\[debug:(gated (?:vcd|aci))\] (\S+)\s*$/.exec(line);
+    if (!m) continue;
+    const id = m[2] as string;
+    count.set(id, (count.get(id) ?? 0) + 1);
+    if (m[1] === GATED.vcd) vcd.add(id);
+  }
+  let passed = 0;
+  const doubles: string[] = [];
+  for (const [id, n] of count) {
+    passed++;
+    if (n > 1) doubles.push(`${id} left the gate ${n} times`);
+  }
+  return { passed, doubles, missing: run.vcdIds.filter((id) => !vcd.has(id)) };
+}
+
 async function main(): Promise<number> {
   const short = process.argv.includes('--short') || process.env.FAULTS_PROFILE === 'short';
   const profile = PROFILES[short ? 'short' : 'full']!;
@@ -298,11 +335,19 @@ function report(run: Run): number {
   const generated = vcd.generated + aci.generated;
   const delivered = vcd.delivered + aci.delivered;
   const lost = [...vcd.lost, ...aci.lost];
+  const gate = HAS_ALERT_GATE ? tallyGate(run) : undefined;
   const lines = [
     ...run.log,
     `VCD: ${vcd.generated} generated, ${vcd.delivered} delivered, ${vcd.doubles} doubles, ${vcd.lost.length} lost`,
     `ACI: ${aci.generated} changes, ${aci.delivered} covered, ${aci.doubles} doubles, ${aci.lost.length} lost`,
     ...[...vcd.explained, ...aci.explained].map((l) => `  ${l}`),
+    ...(gate
+      ? [
+          `after the alert gate: ${gate.passed} events, ${gate.doubles.length} doubles, ${gate.missing.length} VCD events missing`,
+          ...gate.doubles.slice(0, 10).map((l) => `  double after the gate: ${l}`),
+          ...gate.missing.slice(0, 10).map((id) => `  missing after the gate: VCD event ${id}`),
+        ]
+      : ['after the alert gate: not counted (no alert gate in this build)']),
     `sink: ${sims.sink.requests} requests, ${sims.sink.received.length} events, ${sims.sink.rejected.length} refused`,
     `Node-RED: at most ${Math.round(red.maxRss / 1048576)} MB resident (bound ${MAX_RSS / 1048576} MB)`,
     ...[...vcd.lost.slice(0, 10), ...aci.lost.slice(0, 10)].map((l) => `  lost: ${l}`),
@@ -321,8 +366,13 @@ function report(run: Run): number {
   );
   if (red.crashes > 0) console.log(`Node-RED exited on its own ${red.crashes} times`);
   if (rejections > 0) console.log(`${rejections} unhandled rejections in the test process`);
+  if (gate)
+    console.log(
+      `alert gate: ${gate.passed} passed, ${gate.doubles.length} doubles, ${gate.missing.length} missing`,
+    );
   const failed =
     lost.length > 0 ||
+    (gate !== undefined && gate.doubles.length + gate.missing.length > 0) ||
     escaped.length > 0 ||
     red.crashes > 0 ||
     rejections > 0 ||
