@@ -7,6 +7,7 @@
  */
 import os from 'node:os';
 import { aciIngest } from './aci';
+import { alertGate } from './alerts';
 import { delivery } from './delivery';
 import { FULL, QUICK, latency, memory, pipelineAci, pipelineVcd, spool } from './pipeline';
 import { type ResultRow, printTable, writeResults } from './results';
@@ -20,6 +21,8 @@ const TITLES: Record<ResultRow['benchmark'], string> = {
   latency: 'latency: publish → sink receipt at 1000 events/s',
   memory: 'memory: resident memory growth after a warm-up',
   spool: 'spool: cloudevent emit with the spool in memory and on disk',
+  'alert-gate':
+    'alert-gate: deciding doubles and storms, the gate alone (journal on disk: one fsync per turn)',
 };
 
 async function main(): Promise<void> {
@@ -51,6 +54,7 @@ async function main(): Promise<void> {
     ['latency', () => latency(stack, sizes)],
     ['memory', () => memory(stack, sizes)],
     ['spool', () => spool(stack, sizes)],
+    ['alert-gate', () => alertGate(sizes.delivery)],
   ];
   try {
     if (typeof stack.seed === 'string') console.log(`(VCD seed approach rows skipped: ${stack.seed})`);

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 export type Benchmark =
-  'pipeline-vcd' | 'pipeline-aci' | 'aci-ingest' | 'delivery' | 'latency' | 'memory' | 'spool';
+  'pipeline-vcd' | 'pipeline-aci' | 'aci-ingest' | 'delivery' | 'latency' | 'memory' | 'spool' | 'alert-gate';
 
 export interface ResultRow {
   benchmark: Benchmark;
