@@ -183,24 +183,15 @@ describe('alert gate node', function () {
     const pair = (): Msg[] => [
       { id: 'tab', type: 'tab' },
       { id: 'store', type: 'alert-store', url: redis.url, prefix: `t${Date.now()}:`, version: 1 },
-      {
-        id: 'gate',
+      ...['gate', 'gate2'].map((id) => ({
+        id,
         type: 'alert-gate',
         z: 'tab',
         store: 'store',
         storms: false,
         version: 1,
         wires: [['out']],
-      },
-      {
-        id: 'gate2',
-        type: 'alert-gate',
-        z: 'tab',
-        store: 'store',
-        storms: false,
-        version: 1,
-        wires: [['out']],
-      },
+      })),
       { id: 'out', type: 'helper', z: 'tab' },
       { id: 'catcher', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
       { id: 'caught', type: 'helper', z: 'tab' },
