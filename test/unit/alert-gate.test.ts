@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { CodedError } from '../../nodes/common/errors';
 import type { InfraEvent } from '../../nodes/common/infra-event';
+import { metricsFor, retain } from '../../nodes/common/metrics';
 import { NodeFiles } from '../../nodes/common/node-files';
+import { prometheusRegistry } from '../../nodes/operations/prometheus';
 import { AlertGate, type GateOptions, type SharedStore } from '../../nodes/alerts/gate';
 import { Journal } from '../../nodes/alerts/journal';
 import { kindOf, stormKeyOf } from '../../nodes/alerts/storm-key';
@@ -377,5 +379,31 @@ describe('alert gate', () => {
       release(true);
       assert.equal((await first).verdict, 'passed');
     });
+  });
+});
+
+describe('alert gate counters', () => {
+  it('reach Prometheus as passed, doubles dropped, held and storm summaries, per node', async () => {
+    const m = metricsFor({ id: 'g1', type: 'alert-gate', name: 'gate' });
+    Object.assign(m, { passed: 7, doubles: 3, held: 49, summaries: 1 });
+    try {
+      const text = await prometheusRegistry().metrics();
+      const labels = '{id="g1",name="gate",type="alert-gate"}';
+      for (const [name, value] of [
+        ['passed', 7],
+        ['doubles_dropped', 3],
+        ['held', 49],
+        ['storm_summaries', 1],
+      ] as const) {
+        assert.ok(text.includes(`dcevents_${name}_total${labels} ${value}\n`), `${name} ${value}`);
+      }
+      assert.deepEqual(
+        [m.snapshot().passed, m.snapshot().doubles, m.snapshot().held, m.snapshot().summaries],
+        [7, 3, 49, 1],
+        'what the sidebar tab gets',
+      );
+    } finally {
+      retain(() => false);
+    }
   });
 });
