@@ -6,7 +6,7 @@
  * APIC writes `modTs: "never"` on faults, health scores, audit and event
  * records and most operational objects; their times live in other attributes.
  */
-import { isRfc3339 } from '../events/cloudevent';
+import { readTime, timeMillis } from '../common/times';
 import { extended } from '../common/objects';
 
 /**
@@ -39,11 +39,14 @@ const DIGEST = '#';
 
 type Attributes = Readonly<Record<string, string | undefined>>;
 
-/** The best time the object carries, exactly as written (precision and offset kept); undefined when none. */
+/**
+ * The best time the object carries, read into RFC 3339 (precision and offset
+ * kept); undefined when none ("never" is none).
+ */
 export function objectTime(attributes: Attributes): string | undefined {
   for (const name of TIME_ATTRIBUTES) {
-    const value = attributes[name];
-    if (value && isRfc3339(value)) return value;
+    const time = readTime(attributes[name]);
+    if (time !== undefined) return time;
   }
   return undefined;
 }
@@ -132,11 +135,6 @@ export function sameState(a: Stamp, b: Stamp): boolean {
   return true;
 }
 
-/** Milliseconds of an RFC 3339 time; fractions beyond milliseconds are cut (Date.parse may refuse them). */
-function millis(time: string): number {
-  return Date.parse(time.replace(/(\.\d{3})\d+/, '$1'));
-}
-
 /**
  * Is a push newer than the state just read? Only when both carry a time can
  * it be told; otherwise it counts as news (a double is better than a loss).
@@ -145,9 +143,9 @@ export function isNewer(pushed: Attributes, known: Stamp | undefined): boolean {
   const a = objectTime(pushed);
   const b = known && objectTime(known);
   if (!a || !b) return true;
-  const x = millis(a);
-  const y = millis(b);
-  return Number.isFinite(x) && Number.isFinite(y) ? x > y : a !== b;
+  const x = timeMillis(a) as number;
+  const y = timeMillis(b) as number;
+  return x > y;
 }
 
 /**

@@ -38,8 +38,13 @@ export interface InfraEvent {
   source: string;
   /** Dotted, e.g. com.vmware.vcloud.event.vm.create, com.cisco.aci.fvBD.modified. */
   type: string;
-  /** RFC 3339 exactly as the source gave it. */
+  /**
+   * RFC 3339: the source's own time, read as it was written (precision and offset kept, the spelling made
+   * RFC 3339: `+0000` → `+00:00`); the receipt time where the source gave none that could be read.
+   */
   time: string;
+  /** `receipt` when `time` is the receipt time, because the source gave no time that could be read. */
+  timeSource?: 'receipt';
   subject?: string;
   /** One human line. */
   summary: string;
@@ -49,4 +54,13 @@ export interface InfraEvent {
   /** When decoded from a CloudEvent. */
   cloudevent?: CloudEventFacts;
   data: unknown;
+}
+
+/**
+ * The event, marked when its source gave no time that could be read (`own`
+ * undefined): its `time` is then the receipt time, and `timeSource` says so.
+ */
+export function timedAt<E extends InfraEvent>(event: E, own: string | undefined): E {
+  if (own === undefined) event.timeSource = 'receipt';
+  return event;
 }

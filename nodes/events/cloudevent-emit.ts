@@ -22,6 +22,7 @@ import {
   BATCH_TYPE,
   CeCodes,
   type CloudEvent,
+  checkExtensions,
   type MessageAttributes,
   STRUCTURED_TYPE,
   fromInfraEvent,
@@ -119,17 +120,22 @@ function mergeExtensions(base: Record<string, string>, extra: unknown): unknown 
   return extra && typeof extra === 'object' && !Array.isArray(extra) ? extended(base, extra) : extra;
 }
 
+type EventMaker = (msg: NodeMessage) => CloudEvent;
+
 /**
  * The CloudEvent for a message: an InfraEvent maps 1:1 and takes only what
- * msg.cloudevent names; anything else is described by the settings and msg.cloudevent.
+ * msg.cloudevent names; anything else is described by the settings and
+ * msg.cloudevent. Extension settings a strict receiver would refuse are
+ * refused at deploy.
  */
-function eventMaker(def: EmitDef) {
+function eventMaker(def: EmitDef): EventMaker {
   const defaults: MessageAttributes = {
     type: def.ceType?.trim() || undefined,
     source: def.ceSource?.trim() || undefined,
     subject: def.ceSubject?.trim() || undefined,
   };
   const extensions = parseExtensionLines(def.extensions);
+  checkExtensions(extensions, 'Extensions');
   return (msg: NodeMessage): CloudEvent => {
     if (
       msg.cloudevent !== undefined &&
@@ -229,11 +235,31 @@ function openDelivery(RED: NodeAPI, e: Emitter, def: EmitDef): void {
   });
 }
 
-/** Sends one event: to the sink (or spool), or without a URL as the message an http request node sends. */
-async function emit(e: Emitter, msg: NodeMessage, ce: CloudEvent, send: SendFn): Promise<void> {
-  if (!e.delivery) {
-    send([unsent(msg, ce, e.mode), null]);
-    return;
+/**
+ * A message whose event cannot be built or written (an attribute a strict
+ * receiver refuses, data that is not JSON) leaves by output 2 with the code,
+ * the message as it came (nothing lost); with nothing wired there, it goes to
+ * Catch.
+ */
+function refuse(e: Emitter, msg: NodeMessage, err: unknown, send: SendFn): void {
+  if (!e.failuresWired) throw err;
+  const error = err as CodedError;
+  e.metrics.error(error.code);
+  send([null, extended(msg, { error: { code: error.code ?? CeCodes.INVALID, message: errorMessage(err) } })]);
+}
+
+/**
+ * Sends one event: to the sink (or spool), or without a URL as the message an
+ * http request node sends. Every event is checked as it is built: none a
+ * strict receiver refuses goes out.
+ */
+async function emit(e: Emitter, msg: NodeMessage, eventFor: EventMaker, send: SendFn): Promise<void> {
+  let ce: CloudEvent;
+  try {
+    ce = eventFor(msg);
+    if (!e.delivery) return send([unsent(msg, ce, e.mode), null]);
+  } catch (err) {
+    return refuse(e, msg, err, send);
   }
   try {
     // With the spool on disk, the event is taken once written; its result comes later.
@@ -288,7 +314,7 @@ export = function register(RED: NodeAPI): void {
       failuresWired: (node.wires?.[1]?.length ?? 0) > 0,
       closing: false,
     };
-    let eventFor: ((msg: NodeMessage) => CloudEvent) | undefined;
+    let eventFor: EventMaker | undefined;
     try {
       eventFor = eventMaker(def);
       if (def.url?.trim()) openDelivery(RED, e, def);
@@ -300,7 +326,7 @@ export = function register(RED: NodeAPI): void {
 
     onInput(node, async (msg, send) => {
       if (e.setup || !eventFor) throw e.setup;
-      await emit(e, msg, eventFor(msg), send);
+      await emit(e, msg, eventFor, send);
     });
     onClose(node, (removed) => close(e, removed));
   }

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { CodedError } from '../common/errors';
 import { hasStringFields } from '../common/guards';
+import { isRfc3339, readTime } from '../common/times';
 import type { InfraEvent } from '../common/infra-event';
 
 export const CeCodes = {
@@ -42,13 +43,6 @@ const CONTEXT = new Set([
   'time',
 ]);
 const NAME = /^[a-z0-9]{1,20}$/;
-/**
- * RFC 3339 date-time: any number of fraction digits, Z or a numeric offset; no
- * leap second (see isRfc3339). Groups do not capture: capturing cost as much
- * again, on every event.
- */
-const RFC3339 =
-  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])[Tt](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
 
 /** RFC 3986 URI-reference: its characters, well-formed %-escapes, and a valid scheme if it has one. */
 export function isUriReference(value: string): boolean {
@@ -68,28 +62,27 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 
-/** Days of each month; February's 29th depends on the year. */
-const MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
 /**
- * An RFC 3339 date-time that names a real day. The pattern bounds each field;
- * the calendar bounds the day (Date.parse takes 2025-02-30, and cost more than
- * the rest of the check on every event). A leap second (:60) is refused, as
- * Date.parse, and so most consumers, refuse it.
+ * What a CloudEvents String may not hold (CloudEvents 1.0.2, Type System):
+ * control characters (U+0000-U+001F, U+007F-U+009F), surrogates not in a
+ * pair, and Unicode noncharacters. One character class: nothing to backtrack.
  */
-export function isRfc3339(value: string): boolean {
-  if (!RFC3339.test(value)) return false;
-  const day = twoDigits(value, 8);
-  if (day <= 28) return true;
-  const month = twoDigits(value, 5);
-  if (month !== 2) return day <= (MONTH_DAYS[month - 1] as number);
-  const year = twoDigits(value, 0) * 100 + twoDigits(value, 2);
-  return day === 29 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-}
+const NOT_STRING = /[\p{Cc}\p{Cs}\p{Noncharacter_Code_Point}]/u;
 
-/** The number written by the two digits at `at` (the pattern has checked they are digits). */
-function twoDigits(text: string, at: number): number {
-  return (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48;
+/** An HTTP token (RFC 9110 5.6.2): what a media type's names are made of. */
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+/**
+ * A media type (RFC 2046, in the grammar of RFC 2045 5.1 and RFC 9110 8.3.1):
+ * type/subtype and parameters, a parameter's value a token or a quoted string.
+ * Every repetition starts with a `;` or a `"`: nothing to backtrack.
+ */
+const MEDIA_TYPE = new RegExp(
+  `^${TOKEN}/${TOKEN}(?:[ \\t]*;[ \\t]*${TOKEN}=(?:${TOKEN}|"(?:[^"\\\\\\x00-\\x1f\\x7f]|\\\\[\\t\\x20-\\x7e])*"))*$`,
+);
+
+/** A media type as RFC 2046 has it, e.g. `application/json; charset=utf-8` (what `datacontenttype` must be). */
+export function isMediaType(value: string): boolean {
+  return value.length <= 1024 && MEDIA_TYPE.test(value);
 }
 
 /** A value quoted in an error message: JSON where it can be, its type where not (a BigInt, a circle). */
@@ -116,12 +109,23 @@ export function checkAttributeName(name: string): string {
   return name;
 }
 
+/** A CloudEvents String: refuses the characters the spec rules out, naming where they are. */
+function checkString(what: string, value: string, code: string = CeCodes.INVALID): void {
+  if (NOT_STRING.test(value))
+    invalid(
+      `${what} holds a character a CloudEvents String may not hold (a control character, a lone surrogate or a noncharacter)`,
+      code,
+    );
+}
+
 /**
  * Extension values are the spec's types: String, Boolean, or Integer (32-bit:
  * a 1.5 or a 2^40 has no CloudEvents type, so it is refused, not rounded).
  */
 function checkExtensionValue(name: string, value: unknown): void {
-  if (typeof value === 'string' || typeof value === 'boolean') return;
+  if (typeof value === 'string')
+    return checkString(`The extension "${name}"`, value, CeCodes.INVALID_ATTRIBUTE);
+  if (typeof value === 'boolean') return;
   if (typeof value === 'number' && Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX)
     return;
   invalid(
@@ -130,30 +134,54 @@ function checkExtensionValue(name: string, value: unknown): void {
   );
 }
 
-/**
- * Checks a CloudEvent: required attributes, names, types, time format, data
- * and data_base64 not both. Returns it unchanged; throws CE_INVALID.
- */
-export function validateCloudEvent(ce: CloudEvent): CloudEvent {
-  if (!ce || typeof ce !== 'object' || Array.isArray(ce)) invalid('A CloudEvent must be an object');
+/** id, source and type: present, non-empty Strings; source a URI-reference. */
+function checkRequired(ce: CloudEvent): void {
   if (ce.specversion !== '1.0') invalid(`specversion must be "1.0", not ${quoted(ce.specversion)}`);
   for (const name of ['id', 'source', 'type'] as const) {
     if (typeof ce[name] !== 'string' || ce[name] === '')
       invalid(`The required attribute "${name}" is missing or empty`);
-  }
-  if (ce.time !== undefined && (typeof ce.time !== 'string' || !isRfc3339(ce.time))) {
-    invalid(`time ${quoted(ce.time)} is not an RFC 3339 timestamp`);
-  }
-  for (const name of ['subject', 'datacontenttype', 'dataschema'] as const) {
-    if (ce[name] !== undefined && typeof ce[name] !== 'string') invalid(`${name} must be a string`);
+    checkString(name, ce[name]);
   }
   if (!isUriReference(ce.source)) invalid(`source ${quoted(ce.source)} is not a URI-reference`);
-  // A URI, not a reference: it names a schema wherever the event goes (CloudEvents 1.0.2, 3.1.1).
+}
+
+/**
+ * The optional context attributes, where present: non-empty (an empty one is
+ * not an absent one), time RFC 3339, datacontenttype a media type, dataschema
+ * an absolute URI (it names a schema wherever the event goes).
+ */
+function checkOptional(ce: CloudEvent): void {
+  for (const name of ['subject', 'datacontenttype', 'dataschema', 'time'] as const) {
+    const value = ce[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || value === '')
+      invalid(`${name} must be a non-empty string where present`);
+    checkString(name, value);
+  }
+  if (ce.time !== undefined && !isRfc3339(ce.time))
+    invalid(`time ${quoted(ce.time)} is not an RFC 3339 timestamp`);
+  if (ce.datacontenttype !== undefined && !isMediaType(ce.datacontenttype))
+    invalid(
+      `datacontenttype ${quoted(ce.datacontenttype)} is not a media type (RFC 2046), e.g. application/json`,
+    );
   if (
     ce.dataschema !== undefined &&
     !(isUriReference(ce.dataschema) && /^[A-Za-z][A-Za-z0-9+.-]*:./.test(ce.dataschema))
   )
     invalid(`dataschema ${quoted(ce.dataschema)} is not an absolute URI`);
+}
+
+/**
+ * Checks a CloudEvent as the spec has it: required attributes, names, types
+ * and values of every attribute, data and data_base64 not both. Returns it
+ * unchanged; throws CE_INVALID (CE_INVALID_ATTRIBUTE for extensions). A
+ * `null` attribute is refused here: where JSON says null, the reader has left
+ * the attribute out already (see withoutNulls).
+ */
+export function validateCloudEvent(ce: CloudEvent): CloudEvent {
+  if (!ce || typeof ce !== 'object' || Array.isArray(ce)) invalid('A CloudEvent must be an object');
+  checkRequired(ce);
+  checkOptional(ce);
   if (ce.data !== undefined && ce.data_base64 !== undefined)
     invalid('A CloudEvent has data or data_base64, not both');
   if (ce.data_base64 !== undefined && (typeof ce.data_base64 !== 'string' || !BASE64.test(ce.data_base64)))
@@ -162,6 +190,22 @@ export function validateCloudEvent(ce: CloudEvent): CloudEvent {
   for (const name in ce) {
     if (!Object.hasOwn(ce, name) || CONTEXT.has(name) || name === 'data' || name === 'data_base64') continue;
     checkExtensionValue(checkAttributeName(name), ce[name]);
+  }
+  return ce;
+}
+
+/**
+ * The attributes of an event read from JSON, `null` ones left out: the JSON
+ * format has a null attribute mean an unset one (JSON format 2.2). `data`
+ * keeps its null (an explicit null payload, 3.1.1). A new object; the input is
+ * not changed.
+ */
+export function withoutNulls(value: Record<string, unknown>): CloudEvent {
+  const ce = {} as CloudEvent;
+  for (const name in value) {
+    if (!Object.hasOwn(value, name)) continue;
+    const v = value[name];
+    if (v !== null || name === 'data') ce[name] = v;
   }
   return ce;
 }
@@ -296,52 +340,86 @@ function extensionsOf(e: InfraEvent): Record<string, string> {
   return ext;
 }
 
-/** Extension attributes named by a user or a message: names and values checked, context names refused. */
-function checkedExtensions(extensions: unknown, where: string): Record<string, string | number | boolean> {
+type ExtensionValue = string | number | boolean;
+
+/**
+ * Extension attributes named by a user or a message: names and values checked,
+ * context names refused. A null value unsets the extension, as null does in
+ * the JSON format.
+ */
+function checkedExtensions(extensions: unknown, where: string): Record<string, ExtensionValue | null> {
   if (extensions === undefined || extensions === null) return {};
   if (typeof extensions !== 'object' || Array.isArray(extensions)) {
     invalid(`${where} must be an object of name: value`, CeCodes.INVALID_ATTRIBUTE);
   }
-  const ext: Record<string, string | number | boolean> = {};
+  const ext: Record<string, ExtensionValue | null> = {};
   for (const [name, value] of Object.entries(extensions as Record<string, unknown>)) {
     if (CONTEXT.has(name))
       invalid(`"${name}" is a context attribute, not an extension`, CeCodes.INVALID_ATTRIBUTE);
-    checkExtensionValue(checkAttributeName(name), value);
-    ext[name] = value as string | number | boolean;
+    checkAttributeName(name);
+    if (value !== null) checkExtensionValue(name, value);
+    ext[name] = value as ExtensionValue | null;
   }
   return ext;
 }
 
+/** Checks extension attributes as a user wrote them (the node's settings): throws what a message would meet. */
+export function checkExtensions(extensions: unknown, where: string): void {
+  checkedExtensions(extensions, where);
+}
+
+/** Sets the attributes given: undefined leaves one as it is, null unsets it. */
+function assign(ce: CloudEvent, values: Readonly<Record<string, unknown>>): CloudEvent {
+  for (const name in values) {
+    if (!Object.hasOwn(values, name)) continue;
+    const value = values[name];
+    if (value === null) delete ce[name];
+    else if (value !== undefined) ce[name] = value;
+  }
+  return ce;
+}
+
+/** A time a message or a hand-made event gives, read as real systems write it; what cannot be read stays, to be refused. */
+const timeOf = (time: unknown): unknown =>
+  time === undefined || time === null ? time : (readTime(time) ?? time);
+
 /**
  * InfraEvent → CloudEvent, 1:1 (id, source, type, time, subject, data) plus a few
  * extensions; an event decoded from a CloudEvent gets its extensions,
- * datacontenttype and dataschema back.
+ * datacontenttype and dataschema back, and no time when it came without one.
  */
 export function fromInfraEvent(e: InfraEvent): CloudEvent {
   const facts = e.cloudevent && typeof e.cloudevent === 'object' ? e.cloudevent : {};
-  return validateCloudEvent({
+  const untimed = e.origin === 'cloudevent' && e.timeSource === 'receipt';
+  const ce: CloudEvent = {
     specversion: '1.0',
     id: e.id,
     source: e.source,
     type: e.type,
-    ...(e.time ? { time: e.time } : {}),
+    ...(e.time && !untimed ? { time: timeOf(e.time) as string } : {}),
     ...(e.subject ? { subject: e.subject } : {}),
     datacontenttype:
       facts.datacontenttype ?? (isBytes(e.data) ? 'application/octet-stream' : 'application/json'),
     ...(facts.dataschema ? { dataschema: facts.dataschema } : {}),
     ...extensionsOf(e),
-    ...checkedExtensions(facts.extensions, 'cloudevent.extensions'),
-    ...(e.data === undefined ? {} : { data: e.data }),
-  });
+  };
+  assign(ce, checkedExtensions(facts.extensions, 'cloudevent.extensions'));
+  if (e.data !== undefined) ce.data = e.data;
+  return validateCloudEvent(ce);
 }
 
-/** Only the attributes a message names explicitly replace those of the event. */
+const OVERRIDDEN = ['type', 'source', 'subject', 'id', 'datacontenttype', 'dataschema'] as const;
+
+/** Only the attributes a message names explicitly replace those of the event; a null one unsets it. */
 export function withOverrides(ce: CloudEvent, override: MessageAttributes): CloudEvent {
   const out: CloudEvent = Object.assign({}, ce); // not a spread: see common/objects
-  for (const name of ['type', 'source', 'subject', 'id', 'time', 'datacontenttype', 'dataschema'] as const) {
-    if (override[name] !== undefined) out[name] = override[name];
+  for (const name of OVERRIDDEN) {
+    if (override[name] === null) delete out[name];
+    else if (override[name] !== undefined) out[name] = override[name];
   }
-  Object.assign(out, checkedExtensions(override.extensions, 'msg.cloudevent.extensions'));
+  if (override.time === null) delete out.time;
+  else if (override.time !== undefined) out.time = timeOf(override.time) as string;
+  assign(out, checkedExtensions(override.extensions, 'msg.cloudevent.extensions'));
   return validateCloudEvent(out);
 }
 
@@ -349,16 +427,17 @@ export function isInfraEvent(value: unknown): value is InfraEvent {
   return hasStringFields(value, 'id', 'source', 'type', 'summary', 'origin');
 }
 
+/** Attributes a message (msg.cloudevent) or the node's settings give; null unsets one. */
 export interface MessageAttributes {
-  type?: string;
-  source?: string;
-  subject?: string;
-  id?: string;
-  time?: string;
-  datacontenttype?: string;
-  dataschema?: string;
+  type?: string | null;
+  source?: string | null;
+  subject?: string | null;
+  id?: string | null;
+  time?: string | null;
+  datacontenttype?: string | null;
+  dataschema?: string | null;
   /** Extension attributes; names are checked. */
-  extensions?: Record<string, string | number | boolean>;
+  extensions?: Record<string, ExtensionValue | null>;
 }
 
 /**
@@ -378,18 +457,18 @@ export function fromPayload(data: unknown, attrs: MessageAttributes): CloudEvent
       .update(bytes ? Buffer.from(data) : (jsonText(data) ?? ''))
       .digest('hex')
       .slice(0, 32);
-  return validateCloudEvent({
-    specversion: '1.0',
-    id,
-    source: attrs.source,
-    type: attrs.type,
-    ...(attrs.time ? { time: attrs.time } : {}),
-    ...(attrs.subject ? { subject: attrs.subject } : {}),
-    datacontenttype:
-      attrs.datacontenttype ??
-      (bytes ? 'application/octet-stream' : typeof data === 'string' ? 'text/plain' : 'application/json'),
-    ...(attrs.dataschema ? { dataschema: attrs.dataschema } : {}),
-    ...ext,
-    ...(data === undefined ? {} : { data }),
-  });
+  const ce = assign(
+    { specversion: '1.0', id, source: attrs.source, type: attrs.type },
+    {
+      time: timeOf(attrs.time),
+      subject: attrs.subject,
+      datacontenttype:
+        attrs.datacontenttype ??
+        (bytes ? 'application/octet-stream' : typeof data === 'string' ? 'text/plain' : 'application/json'),
+      dataschema: attrs.dataschema,
+    },
+  );
+  assign(ce, ext);
+  if (data !== undefined) ce.data = data;
+  return validateCloudEvent(ce);
 }

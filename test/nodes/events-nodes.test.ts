@@ -372,14 +372,14 @@ describe('cloudevent emit node', () => {
       .getNode('n')
       .receive({ payload: infra, cloudevent: { subject: 'override', extensions: { team: 'a' } } });
     helper.getNode('n').receive({ payload: infra, cloudevent: { extensions: 'team=x' } });
-    await waitFor(() => got.out.length === 1 && got.caught.length === 1, 'one delivered, one refused');
+    await waitFor(() => got.out.length === 1 && got.out2.length === 1, 'one delivered, one refused');
     const ev = sink.received[0]!.event;
     assert.deepEqual(
       [ev.id, ev.type, ev.subject, ev.team, ev.vcdorg],
       [infra.id, infra.type, 'override', 'a', 'acme'],
     );
     assert.deepEqual(ev.data, infra.data);
-    assert.equal((got.caught[0]!.error as { code: string }).code, 'CE_INVALID_ATTRIBUTE');
+    assert.equal((got.out2[0]!.error as { code: string }).code, 'CE_INVALID_ATTRIBUTE');
   });
 
   it('a failure never shows green, and the status stays short', async () => {
@@ -413,11 +413,13 @@ describe('cloudevent emit node', () => {
     assert.equal(got.caught.length, 0, 'one warning, not an error per event');
   });
 
-  it('refuses a message it cannot describe, with a code', async () => {
+  it('refuses a message it cannot describe, with a code, on output 2 as it came', async () => {
     const got = await load(flowWith(emitter(), 2));
     helper.getNode('n').receive({ payload: { alarm: 'x' } });
-    const msg = await waitFor(() => got.caught[0], 'the error at Catch');
+    const msg = await waitFor(() => got.out2[0], 'the refusal on output 2');
     assert.equal((msg.error as { code: string }).code, 'CE_INVALID');
+    assert.match((msg.error as { message: string }).message, /type/);
+    assert.deepEqual(msg.payload, { alarm: 'x' }, 'nothing lost');
     assert.equal(sink.requests, 0);
   });
 

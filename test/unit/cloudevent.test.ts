@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { HTTP } from 'cloudevents';
 import fc from 'fast-check';
 import type { InfraEvent } from '../../nodes/common/infra-event';
+import { isRfc3339 } from '../../nodes/common/times';
 import {
   fromInfraEvent,
   fromPayload,
-  isRfc3339,
   percentDecode,
   percentEncode,
   toBatch,
@@ -267,14 +267,16 @@ describe('CloudEvents encoding', () => {
     assert.throws(() => parseExtensionLines('team'), { code: 'CE_CONFIG_INVALID' });
   });
 
-  it('extension values are strings, booleans or 32-bit integers', () => {
+  it('extension values are strings, booleans or 32-bit integers; null unsets one', () => {
     const ok = fromPayload(1, {
       type: 't',
       source: '/s',
       extensions: { n: -(2 ** 31), m: 2 ** 31 - 1, b: true },
     });
     assert.deepEqual([ok.n, ok.m, ok.b], [-(2 ** 31), 2 ** 31 - 1, true]);
-    for (const value of [1.5, 2 ** 31, 2 ** 40, null, { a: 1 }, [1]]) {
+    const unset = fromPayload(1, { type: 't', source: '/s', extensions: { e: null } });
+    assert.equal('e' in unset, false, 'null is an unset extension (as in the JSON format)');
+    for (const value of [1.5, 2 ** 31, 2 ** 40, { a: 1 }, [1], 'tab\there', 'lone \ud800', '\ufffe']) {
       assert.throws(
         () => fromPayload(1, { type: 't', source: '/s', extensions: { e: value as unknown as string } }),
         { code: 'CE_INVALID_ATTRIBUTE' },

@@ -4,7 +4,8 @@
  * (current objects, no status: decoded as snapshots). One event per object.
  */
 import { hasStringFields, isRecord } from '../../common/guards';
-import type { AciEventFacts, InfraEvent } from '../../common/infra-event';
+import { type AciEventFacts, type InfraEvent, timedAt } from '../../common/infra-event';
+import { receiptTime } from '../../common/times';
 import { digestOf, objectTime } from '../../aci/object-facts';
 import { aciSummary } from './aci-summary';
 import { DecodeCodes, decodeError } from './errors';
@@ -92,19 +93,22 @@ function objectEvent(
   const status = attributes.status || 'snapshot';
   const time = objectTime(attributes);
   const aci: AciEventFacts = { className, dn, status, attributes };
-  return {
-    // Deterministic: the same change (object, occurrence, kind, what changed) always has the same id.
-    id: changeId(dn, status, time, attributes),
-    source: ctx.source ?? 'urn:cisco:aci',
-    type: `com.cisco.aci.${className}.${status}`,
-    // Never "never": the object's own time, else the time it arrived.
-    time: time ?? ctx.receivedAt ?? new Date().toISOString(),
-    subject: dn,
-    summary: aciSummary(className, dn, status, attributes),
-    origin: 'aci',
-    aci,
-    data: mo,
-  };
+  return timedAt(
+    {
+      // Deterministic: the same change (object, occurrence, kind, what changed) always has the same id.
+      id: changeId(dn, status, time, attributes),
+      source: ctx.source ?? 'urn:cisco:aci',
+      type: `com.cisco.aci.${className}.${status}`,
+      // Never "never": the object's own time, else the time it arrived.
+      time: time ?? ctx.receivedAt ?? receiptTime(),
+      subject: dn,
+      summary: aciSummary(className, dn, status, attributes),
+      origin: 'aci',
+      aci,
+      data: mo,
+    },
+    time,
+  );
 }
 
 export function isAciDocument(value: unknown): value is { imdata: unknown[] } {

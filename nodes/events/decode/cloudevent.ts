@@ -5,8 +5,9 @@
  * FullFormattedMessage as summary.
  */
 import type { CodedError } from '../../common/errors';
-import type { CloudEventFacts, InfraEvent } from '../../common/infra-event';
-import { type CloudEvent, percentDecode, validateCloudEvent } from '../cloudevent';
+import { type CloudEventFacts, type InfraEvent, timedAt } from '../../common/infra-event';
+import { readTime, receiptTime } from '../../common/times';
+import { type CloudEvent, percentDecode, validateCloudEvent, withoutNulls } from '../cloudevent';
 import { DecodeCodes, decodeError, oneLine } from './errors';
 
 export type HeaderBag = Record<string, string | string[] | undefined>;
@@ -62,13 +63,13 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** Structured mode: one JSON object; data_base64 becomes bytes. */
+/** Structured mode: one JSON object (null attributes are unset ones); data_base64 becomes bytes. */
 export function fromStructured(value: unknown): CloudEvent {
   const raw = value;
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw decodeError(DecodeCodes.WRONG_SHAPE, 'A structured CloudEvent must be a JSON object', raw);
   }
-  const ce = checked(Object.assign({}, value as CloudEvent), raw); // not a spread: see common/objects
+  const ce = checked(withoutNulls(value as Record<string, unknown>), raw);
   if (typeof ce.data_base64 === 'string') {
     ce.data = Buffer.from(ce.data_base64, 'base64');
     delete ce.data_base64;
@@ -106,15 +107,20 @@ export function cloudEventToInfraEvent(ce: CloudEvent): InfraEvent {
     else if (!CONTEXT.has(name)) extensions[name] = value as string | number | boolean;
   }
   if (Object.keys(extensions).length > 0) facts.extensions = extensions;
-  return {
-    id: ce.id,
-    source: ce.source,
-    type: ce.type,
-    time: ce.time ?? new Date().toISOString(),
-    ...(ce.subject ? { subject: ce.subject } : {}),
-    summary: oneLine(typeof message === 'string' && message ? message : `${ce.type} from ${ce.source}`),
-    origin: 'cloudevent',
-    cloudevent: facts,
-    data: ce.data,
-  };
+  // Checked as RFC 3339 already; read to write `t` and `z` upper-case.
+  const time = readTime(ce.time);
+  return timedAt(
+    {
+      id: ce.id,
+      source: ce.source,
+      type: ce.type,
+      time: time ?? receiptTime(),
+      ...(ce.subject ? { subject: ce.subject } : {}),
+      summary: oneLine(typeof message === 'string' && message ? message : `${ce.type} from ${ce.source}`),
+      origin: 'cloudevent',
+      cloudevent: facts,
+      data: ce.data,
+    },
+    time,
+  );
 }

@@ -4,7 +4,8 @@
  * `notification.*` headers. The XML is authoritative; key and headers fill gaps.
  */
 import type { CodedError } from '../../common/errors';
-import type { InfraEvent, VcdEventFacts } from '../../common/infra-event';
+import { type InfraEvent, type VcdEventFacts, timedAt } from '../../common/infra-event';
+import { readTime, receiptTime } from '../../common/times';
 import { parseXml, xmlList, xmlText, type XmlNode } from '../../common/xml';
 import { DecodeCodes, decodeError } from './errors';
 import { dottedType, vcdSummary } from './vcd-facts';
@@ -139,15 +140,19 @@ export function notificationXmlEvent(
   const facts = notificationFacts(n, key, h);
   // An empty source is no source: the resolver link names the site then.
   const source = ctx.source || (resolverOrigin(n) ?? ctx.source);
-  return {
-    id: eventId,
-    source: source ?? 'urn:vcloud',
-    type,
-    time: xmlText(n.Timestamp) ?? new Date().toISOString(),
-    subject: facts.entity,
-    summary: vcdSummary(facts, type.split('.').pop() ?? type),
-    origin,
-    vcd: Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined)) as VcdEventFacts,
-    data: { notification: n, routingKey: ctx.routingKey, headers: h },
-  };
+  const time = readTime(xmlText(n.Timestamp));
+  return timedAt(
+    {
+      id: eventId,
+      source: source ?? 'urn:vcloud',
+      type,
+      time: time ?? receiptTime(),
+      subject: facts.entity,
+      summary: vcdSummary(facts, type.split('.').pop() ?? type),
+      origin,
+      vcd: Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined)) as VcdEventFacts,
+      data: { notification: n, routingKey: ctx.routingKey, headers: h },
+    },
+    time,
+  );
 }

@@ -4,6 +4,7 @@
  * `eventId` is a URN over the same UUID the message bus sends.
  */
 import type { InfraEvent } from '../../common/infra-event';
+import { readTime } from '../../common/times';
 import { DecodeCodes, decodeError } from './errors';
 import { type VcdDecodeContext, vcdNotificationEvent } from './vcd';
 
@@ -46,14 +47,18 @@ export function isVcdAuditPage(value: unknown): value is { values: unknown[] } {
   );
 }
 
-/** The notification fields (as the message bus sends them) of an audit record. */
+/**
+ * The notification fields (as the message bus sends them) of an audit record.
+ * Its time is written in RFC 3339, as the bus writes it (the audit trail writes
+ * `+0000`); one that cannot be read stays as it was, for the decoder to replace.
+ */
 export function notificationFromAudit(r: VcdAuditRecord): Json {
   const entity = r.eventEntity?.id;
   const taskName = r.additionalProperties?.taskName;
   return {
     eventId: bare(r.eventId),
     type: r.eventType,
-    timestamp: r.timestamp,
+    timestamp: readTime(r.timestamp) ?? r.timestamp,
     operationSuccess: r.eventStatus !== 'FAILURE',
     user: r.user?.id,
     userName: r.user?.name,

@@ -4,7 +4,8 @@
  * format; names (`userName`, `orgName`) are used when present, URNs otherwise.
  */
 import { createHash } from 'node:crypto';
-import type { InfraEvent, VcdEventFacts } from '../../common/infra-event';
+import { type InfraEvent, type VcdEventFacts, timedAt } from '../../common/infra-event';
+import { readTime, receiptTime } from '../../common/times';
 import type { XmlNode } from '../../common/xml';
 import { DecodeCodes, decodeError, oneLine } from './errors';
 import { notificationXmlEvent } from './vcd-amqp';
@@ -62,17 +63,21 @@ export function vcdNotificationEvent(n: Json, ctx: VcdDecodeContext = {}): Infra
       typeof n.operationSuccess === 'boolean' ? n.operationSuccess : n.operationSuccess !== 'false',
     taskName: str(n.taskName),
   };
-  return {
-    id: eventId,
-    source: sourceOf(n, ctx),
-    type: dottedType(rawType),
-    time: str(n.timestamp) ?? new Date().toISOString(),
-    subject: facts.entity,
-    summary: vcdSummary(facts, action),
-    origin: 'vcd',
-    vcd: definedOnly(facts),
-    data: n,
-  };
+  const time = readTime(n.timestamp);
+  return timedAt(
+    {
+      id: eventId,
+      source: sourceOf(n, ctx),
+      type: dottedType(rawType),
+      time: time ?? receiptTime(),
+      subject: facts.entity,
+      summary: vcdSummary(facts, action),
+      origin: 'vcd',
+      vcd: definedOnly(facts),
+      data: n,
+    },
+    time,
+  );
 }
 
 /** A task representation (OpenAPI style: id, operationName, status, owner, org, user) → InfraEvent. */
@@ -88,27 +93,31 @@ function taskEvent(t: Json, ctx: VcdDecodeContext): InfraEvent {
     .split(/[.:/]/)
     .pop();
   const operation = str(t.operationName) ?? str(t.name) ?? 'task';
-  return {
-    id: `${id}#${status}`,
-    source: ctx.source ?? str(org.id) ?? 'urn:vcloud',
-    type: `com.vmware.vcloud.task.${status.toLowerCase()}`,
-    time: str(t.endDate) ?? str(t.startDate) ?? new Date().toISOString(),
-    subject: str(owner.id) ?? id,
-    summary: oneLine(
-      `task ${operation} on ${str(owner.name) ?? 'unknown'} by ${str(user.name) ?? 'unknown user'} in ${str(org.name) ?? 'unknown org'}: ${status}`,
-    ),
-    origin: 'vcd',
-    vcd: {
-      org: str(org.name) ?? str(org.id),
-      user: str(user.name) ?? str(user.id),
-      entity: str(owner.id),
-      entityType,
-      entityName: str(owner.name),
-      operationSuccess: status !== 'error' && status !== 'aborted',
-      taskName: operation,
+  const time = readTime(t.endDate) ?? readTime(t.startDate);
+  return timedAt(
+    {
+      id: `${id}#${status}`,
+      source: ctx.source ?? str(org.id) ?? 'urn:vcloud',
+      type: `com.vmware.vcloud.task.${status.toLowerCase()}`,
+      time: time ?? receiptTime(),
+      subject: str(owner.id) ?? id,
+      summary: oneLine(
+        `task ${operation} on ${str(owner.name) ?? 'unknown'} by ${str(user.name) ?? 'unknown user'} in ${str(org.name) ?? 'unknown org'}: ${status}`,
+      ),
+      origin: 'vcd',
+      vcd: {
+        org: str(org.name) ?? str(org.id),
+        user: str(user.name) ?? str(user.id),
+        entity: str(owner.id),
+        entityType,
+        entityName: str(owner.name),
+        operationSuccess: status !== 'error' && status !== 'aborted',
+        taskName: operation,
+      },
+      data: t,
     },
-    data: t,
-  };
+    time,
+  );
 }
 
 /** An envelope (already parsed by parseVcdEnvelope or envelopeFrom) → InfraEvent. */
@@ -133,15 +142,19 @@ export function vcdEnvelopeEvent(env: VcdEnvelope, ctx: VcdDecodeContext = {}): 
   }
   // Other envelope types (API_REQUEST, BEHAVIOR_INVOCATION, and types VCD may add): kept whole,
   // with a stable id and the type preserved.
-  return {
-    id: contentId(env),
-    source: ctx.source ?? 'urn:vcloud',
-    type: `com.vmware.vcloud.message.${env.type.toLowerCase()}`,
-    time: str(env.headers.timestamp) ?? new Date().toISOString(),
-    summary: oneLine(`VCD ${env.type} message${ctx.topic ? ` on ${ctx.topic}` : ''}`),
-    origin: 'vcd',
-    data: env,
-  };
+  const time = readTime(env.headers.timestamp);
+  return timedAt(
+    {
+      id: contentId(env),
+      source: ctx.source ?? 'urn:vcloud',
+      type: `com.vmware.vcloud.message.${env.type.toLowerCase()}`,
+      time: time ?? receiptTime(),
+      summary: oneLine(`VCD ${env.type} message${ctx.topic ? ` on ${ctx.topic}` : ''}`),
+      origin: 'vcd',
+      data: env,
+    },
+    time,
+  );
 }
 
 /** Checks and decodes an envelope given as an object; envelope types VCD may add are kept. */
