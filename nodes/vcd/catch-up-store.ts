@@ -10,11 +10,16 @@
  * there: events of the overlap come again with the same id (a consumer drops
  * them by id), except those already settled, whose ids are saved too.
  *
- * Times are VCD's clock (event timestamps). How old a saved mark is, is judged
- * on this machine's clock through the offset measured at delivery.
+ * Times are VCD's clock. An event's own time places it on that clock only
+ * within what VCD's clock as measured allows: one dated beyond it counts at
+ * VCD's time (a restart reads it again from there), one older than "Reach
+ * back" holds nothing back (a restart would not read it anyway). How old a
+ * saved mark is, is judged on this machine's clock through the offset between
+ * the two clocks as measured (never through an event's own time).
  */
 import { performance } from 'node:perf_hooks';
 import { NodeFiles } from '../common/node-files';
+import { timeMillis } from '../common/times';
 
 export interface CatchUpStoreOptions {
   /** How long an event takes to be safe in the flow after it left (default 10 s). */
@@ -25,6 +30,8 @@ export interface CatchUpStoreOptions {
   remember?: number;
   /** Events not yet settled kept at most (beyond that the oldest count as settled). */
   maxPending?: number;
+  /** VCD's time now as measured (ms); undefined until measured, then this machine's clock stands in. */
+  vcdNow?: () => number | undefined;
 }
 
 /** Where to resume, read from the file. */
@@ -45,17 +52,24 @@ interface Saved {
   mark: string;
   /** Settled events at or after the mark: [eventId, time ms]. */
   recent: [string, number][];
-  /** This machine's clock minus VCD's, as measured at the last delivery (ms). */
+  /** This machine's clock minus VCD's, as measured at the last save (ms). */
   offset: number;
 }
 
 interface Pending {
+  /** When it left (monotonic ms). */
   at: number;
+  /** Where it holds the mark: its time, at most VCD's time when it left. */
   time: number;
+  /** Its own time: kept with its id, so a restart that reads it again drops it. */
+  own: number;
   id?: string;
 }
 
 export const FILE_PURPOSE = 'vcd-marks';
+
+/** The largest offset between this machine's clock and VCD's that is believed. */
+const MAX_OFFSET_MS = 24 * 3600_000;
 
 export class CatchUpStore {
   private readonly settleMs: number;
@@ -79,6 +93,17 @@ export class CatchUpStore {
     this.maxAgeMs = options.maxAgeMs ?? 24 * 3600_000;
     this.rememberMax = options.remember ?? 5000;
     this.maxPending = options.maxPending ?? 100_000;
+    this.vcdNow = options.vcdNow ?? (() => undefined);
+  }
+
+  private readonly vcdNow: () => number | undefined;
+
+  /** VCD's time now, and the offset of this machine's clock to it (measured, else none). */
+  private clocks(wall: number): number {
+    const vcd = this.vcdNow();
+    if (vcd === undefined) return wall - this.offset;
+    this.offset = wall - vcd;
+    return vcd;
   }
 
   /**
@@ -90,7 +115,8 @@ export class CatchUpStore {
     const saved = parse(this.files.read(this.nodeId));
     if (!saved || saved.filter !== this.filter) return undefined;
     const mark = Date.parse(saved.mark);
-    this.offset = saved.offset;
+    // Two clocks a day apart are not believed (an older version took the offset from an event's own time).
+    this.offset = Math.abs(saved.offset) <= MAX_OFFSET_MS ? saved.offset : 0;
     for (const [id, time] of saved.recent) this.remember(id, time);
     // The oldest time still read, in VCD's clock.
     const oldest = now - this.offset - this.maxAgeMs;
@@ -104,14 +130,16 @@ export class CatchUpStore {
 
   /**
    * An event left the node (live or recovered). `now` is a monotonic clock (ms):
-   * a jump of the wall clock must not settle events early; `wall` measures the
-   * offset to VCD's clock.
+   * a jump of the wall clock must not settle events early; `wall` is this
+   * machine's clock, for the offset to VCD's.
    */
   delivered(id: unknown, timestamp: unknown, now = performance.now(), wall = Date.now()): void {
-    const time = typeof timestamp === 'string' ? Date.parse(timestamp) : NaN;
-    if (!Number.isFinite(time)) return; // not in the audit trail either
-    this.offset = wall - time;
-    this.pending.push({ at: now, time, ...(typeof id === 'string' && id ? { id } : {}) });
+    const own = timeMillis(timestamp);
+    if (own === undefined) return; // no place in the audit trail to read it again from
+    const vcd = this.clocks(wall);
+    if (own < vcd - this.maxAgeMs) return; // older than a restart reads back
+    const time = Math.min(own, vcd);
+    this.pending.push({ at: now, time, own, ...(typeof id === 'string' && id ? { id } : {}) });
     if (this.pending.length > this.maxPending) this.settle(-Infinity, this.pending.length - this.maxPending);
   }
 
@@ -119,7 +147,8 @@ export class CatchUpStore {
    * What would be saved now, given where a recovery would start (`resumePoint`,
    * ms in VCD's clock: the open gap, or the newest event delivered).
    */
-  checkpoint(resumePoint: number | undefined, now = performance.now()): Saved | undefined {
+  checkpoint(resumePoint: number | undefined, now = performance.now(), wall = Date.now()): Saved | undefined {
+    this.clocks(wall);
     this.settle(now - this.settleMs);
     let mark = resumePoint;
     for (const p of this.pending) if (mark === undefined || p.time < mark) mark = p.time;
@@ -135,8 +164,8 @@ export class CatchUpStore {
   }
 
   /** Writes the checkpoint when it changed. Never throws: a failed write is retried at the next save. */
-  save(resumePoint: number | undefined, now = performance.now()): Error | undefined {
-    const state = this.checkpoint(resumePoint, now);
+  save(resumePoint: number | undefined, now = performance.now(), wall = Date.now()): Error | undefined {
+    const state = this.checkpoint(resumePoint, now, wall);
     if (!state) return undefined;
     const text = JSON.stringify(state);
     if (text === this.lastText) return undefined;
@@ -159,7 +188,7 @@ export class CatchUpStore {
     let n = 0;
     while (n < this.pending.length && (n < count || this.pending[n]!.at <= before)) {
       const p = this.pending[n++]!;
-      if (p.id) this.remember(p.id, p.time);
+      if (p.id) this.remember(p.id, p.own);
     }
     if (n > 0) this.pending = this.pending.slice(n);
   }

@@ -4,10 +4,15 @@
  * every event. A mark follows the newest event delivered, in VCD's own clock;
  * after a reconnect the audit records past the mark that fall under the topic
  * filter are read page by page, oldest first, and delivered once.
+ *
+ * The mark is bounded by VCD's clock as measured (the Date of its answers), not
+ * by what events say of themselves: an event dated beyond it (a cell with a
+ * wrong clock, a publisher on a matching topic) is delivered but moves nothing.
  */
 import { Backoff } from '../common/backoff';
 import { CodedError, errorMessage } from '../common/errors';
 import { excerpt } from '../common/http';
+import { timeMillis } from '../common/times';
 import {
   auditTopic,
   isVcdAuditRecord,
@@ -37,7 +42,16 @@ export interface CatchUpOptions {
   remember?: number;
   /** Retry of a failed recovery while connected. */
   retry?: { initialMs?: number; maxMs?: number };
+  /** VCD's time now as measured (ms); undefined until measured, then this machine's clock stands in. */
+  vcdNow?: () => number | undefined;
 }
+
+/**
+ * How far an event's time may lie past VCD's measured time and still move the
+ * mark: the Date header is cut to the second, and the cells of a VCD keep their
+ * clocks within a fraction of one.
+ */
+export const CLOCK_SLACK_MS = 2000;
 
 export interface CatchUpHandlers {
   /** A recovered event: the notification as the message bus would have sent it, and its topic. */
@@ -153,23 +167,34 @@ export class MissedEvents {
     clearTimeout(this.retryTimer);
   }
 
+  /** VCD's time now: as measured, else this machine's. */
+  private vcdNow(): number {
+    return this.options.vcdNow?.() ?? Date.now();
+  }
+
+  /**
+   * The start: the newest audit record is the mark (or VCD's time, when the
+   * trail is empty or its newest record lies beyond VCD's clock).
+   */
   private async start(): Promise<void> {
-    const now = Date.now();
     try {
       const page = (await this.request('GET', `${AUDIT}?page=1&pageSize=1&sortDesc=timestamp`)) as AuditPage;
       const newest = page?.values?.[0];
-      this.advance(newest?.timestamp ?? new Date(now).toISOString());
+      if (!this.advance(newest?.timestamp)) this.advanceTo(this.vcdNow());
       // It happened before this node started: a recovery from the mark reads it again and skips it. Its
       // live message may still be on its way (published just before the subscription): that one goes out.
       if (isWellFormed(newest)) this.beforeStart = String(notificationFromAudit(newest).eventId);
     } catch (err) {
-      // Without the server's mark, this machine's clock has to do.
-      this.advance(new Date(now).toISOString());
+      // Without the newest record, VCD's time as measured at login (or this machine's) has to do.
+      const measured = this.options.vcdNow?.() !== undefined;
+      this.advanceTo(this.vcdNow());
       this.handlers.failed(
         new CodedError(
           CatchUpCodes.FAILED,
           `Could not read the VCD audit trail (${errorMessage(err)}); missed events are recovered from ` +
-            "this machine's clock, which may differ from VCD's.",
+            (measured
+              ? "VCD's time as measured at login."
+              : "this machine's clock, which may differ from VCD's."),
         ),
       );
     }
@@ -260,8 +285,7 @@ export class MissedEvents {
   private recovered(record: VcdAuditRecord): boolean {
     if (!isWellFormed(record)) {
       // Skipped, not retried: reading it again would fail again, for ever.
-      const t = Date.parse((record as { timestamp?: string })?.timestamp ?? '');
-      if (Number.isFinite(t)) this.pendingSince = t;
+      this.progressTo((record as { timestamp?: unknown })?.timestamp);
       this.handlers.failed(
         new CodedError(
           CatchUpCodes.BAD_RECORD,
@@ -274,9 +298,7 @@ export class MissedEvents {
     const notification = notificationFromAudit(record);
     const id = notification.eventId as string | undefined;
     this.advance(record.timestamp);
-    // Progress is kept record by record (not the mark, which live events move too): a failure resumes here.
-    const t = Date.parse(record.timestamp);
-    if (Number.isFinite(t)) this.pendingSince = t;
+    this.progressTo(record.timestamp);
     if (!topicMatches(this.filter, topic) || (id && (this.recent.has(id) || id === this.beforeStart)))
       return false;
     if (id) this.remember(id);
@@ -284,9 +306,25 @@ export class MissedEvents {
     return true;
   }
 
-  private advance(timestamp: unknown): void {
-    const t = typeof timestamp === 'string' ? Date.parse(timestamp) : NaN;
-    if (Number.isFinite(t) && (this.mark === undefined || t > this.mark)) this.mark = t;
+  /**
+   * Progress is kept record by record (not the mark, which live events move too): a failure resumes here.
+   * A record dated beyond VCD's clock counts at VCD's time: whatever comes after it is not skipped.
+   */
+  private progressTo(timestamp: unknown): void {
+    const t = timeMillis(timestamp);
+    if (t !== undefined) this.pendingSince = Math.min(t, this.vcdNow());
+  }
+
+  /** Moves the mark to an event's time if it is later and not beyond VCD's clock; false when it is not a time or beyond. */
+  private advance(timestamp: unknown): boolean {
+    const t = timeMillis(timestamp);
+    if (t === undefined || t > this.vcdNow() + CLOCK_SLACK_MS) return false;
+    this.advanceTo(t);
+    return true;
+  }
+
+  private advanceTo(t: number): void {
+    if (this.mark === undefined || t > this.mark) this.mark = t;
   }
 
   private remember(id: string): void {

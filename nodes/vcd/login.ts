@@ -4,6 +4,7 @@
  */
 import { CodedError } from '../common/errors';
 import { excerpt, header, type HttpClient, type HttpResponse } from '../common/http';
+import type { ServerClock } from '../common/server-clock';
 import { VcdCodes } from './codes';
 import { grantedLifetime } from './token-lifetime';
 
@@ -47,6 +48,8 @@ export interface LoginTarget {
   org: string;
   authType: VcdAuthType;
   apiVersion: string;
+  /** Measures VCD's clock from the Date of the login's answers. */
+  clock?: ServerClock;
 }
 
 interface SessionBody {
@@ -87,6 +90,7 @@ export async function passwordLogin(
   const res = await http.send('POST', `${site}/cloudapi/1.0.0/sessions${provider ? '/provider' : ''}`, {
     headers: { accept: `application/json;version=${apiVersion}`, authorization: `Basic ${basic}` },
   });
+  target.clock?.observe(header(res.headers, 'date'));
   if (res.status === 401 || res.status === 403) {
     throw new CodedError(
       VcdCodes.AUTH_FAILED,
@@ -141,6 +145,7 @@ export async function apiTokenLogin(
       authorization: `Bearer ${grant.access_token}`,
     },
   });
+  target.clock?.observe(header(me.headers, 'date'));
   checkAnswer(me, site, 'session');
   const body = parseSession(me.text);
   const lifetime = grantedLifetime(grant.access_token, {

@@ -6,7 +6,8 @@
 import { EventEmitter } from 'node:events';
 import { Backoff, type BackoffOptions } from '../common/backoff';
 import { CodedError, errorMessage } from '../common/errors';
-import { HttpClient, excerpt } from '../common/http';
+import { HttpClient, excerpt, header } from '../common/http';
+import { ServerClock } from '../common/server-clock';
 import type { TlsSettings } from '../common/tls';
 import { VcdCodes } from './codes';
 import {
@@ -48,6 +49,8 @@ export interface VcdSessionOptions {
  */
 export class VcdSession extends EventEmitter {
   readonly site: string;
+  /** VCD's clock, as measured from the Date of its answers (logins and requests). */
+  readonly clock = new ServerClock();
   private readonly options: VcdSessionOptions;
   private readonly http: HttpClient;
   private readonly retry: Backoff;
@@ -190,6 +193,7 @@ export class VcdSession extends EventEmitter {
         },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
+      this.clock.observe(header(res.headers, 'date'));
       if (res.status === 401 && attempt === 0) {
         this.invalidate(token);
         continue;
@@ -251,7 +255,13 @@ export class VcdSession extends EventEmitter {
 
   private async doLogin(): Promise<Credential> {
     const { authType, username = '', password = '' } = this.options;
-    const target = { http: this.http, site: this.site, org: this.options.org.trim(), authType };
+    const target = {
+      http: this.http,
+      site: this.site,
+      org: this.options.org.trim(),
+      authType,
+      clock: this.clock,
+    };
     const apiVersion = await this.negotiate();
     if (authType !== 'apiToken') return passwordLogin({ ...target, apiVersion }, username, password);
     return apiTokenLogin({ ...target, apiVersion }, this.apiToken ?? '', (rotated) => {

@@ -127,31 +127,36 @@ function recoverMissed(s: Stream, catchUp: boolean | undefined, emit: Emit): Mis
   const session = s.settings.login.session;
   if (!catchUp || !session || !catchUpApplies(s.settings.template)) return undefined;
   const { node, metrics, view, texts } = s;
-  return new MissedEvents((method, path) => session.request(method, path), {
-    deliver(topic, notification) {
-      const envelope = {
-        type: 'EVENT',
-        headers: { source: 'auditTrail', eventType: notification.type },
-        payload: notification,
-      };
-      metrics.received++;
-      try {
-        emit(topic, envelope, { recovered: true });
-      } catch (err) {
-        metrics.error((err as CodedError).code);
-        node.error(err as Error, { topic, payload: notification });
-      }
+  const options = { vcdNow: () => session.clock.now() };
+  return new MissedEvents(
+    (method, path) => session.request(method, path),
+    {
+      deliver(topic, notification) {
+        const envelope = {
+          type: 'EVENT',
+          headers: { source: 'auditTrail', eventType: notification.type },
+          payload: notification,
+        };
+        metrics.received++;
+        try {
+          emit(topic, envelope, { recovered: true });
+        } catch (err) {
+          metrics.error((err as CodedError).code);
+          node.error(err as Error, { topic, payload: notification });
+        }
+      },
+      failed: (error) => {
+        metrics.error(error.code);
+        node.error(error, { topic: s.settings.template });
+      },
+      progress(p) {
+        metrics.setProgress('recovering', p?.read, p?.total);
+        if (p) view.show(texts.connecting('recovering', { read: p.read, total: p.total ?? p.read }));
+        else if (metrics.state === 'connected') view.show(live(s));
+      },
     },
-    failed: (error) => {
-      metrics.error(error.code);
-      node.error(error, { topic: s.settings.template });
-    },
-    progress(p) {
-      metrics.setProgress('recovering', p?.read, p?.total);
-      if (p) view.show(texts.connecting('recovering', { read: p.read, total: p.total ?? p.read }));
-      else if (metrics.state === 'connected') view.show(live(s));
-    },
-  });
+    options,
+  );
 }
 
 /**
@@ -162,9 +167,10 @@ function keepMark(
   RED: NodeAPI,
   node: Node,
   missed: MissedEvents | undefined,
-  template: string,
+  settings: Settings,
   maxAgeHours: unknown,
 ): MarkKeeper | undefined {
+  const { template, login } = settings;
   const userDir = RED.settings.userDir;
   if (!userDir) return undefined;
   const files = new NodeFiles(userDir, FILE_PURPOSE);
@@ -173,7 +179,10 @@ function keepMark(
     return undefined;
   }
   const maxAgeMs = numberSetting(maxAgeHours, 24, 0.1, 8760) * 3600_000;
-  const store = new CatchUpStore(files, node.id, template, { maxAgeMs });
+  const store = new CatchUpStore(files, node.id, template, {
+    maxAgeMs,
+    vcdNow: () => login.session?.clock.now(),
+  });
   const keeper = new MarkKeeper(missed, store, (m) => node.warn(m));
   const skipped = keeper.resumed?.skipped;
   if (skipped) {
@@ -239,7 +248,7 @@ export = function register(RED: NodeAPI): void {
     const stream = openStream(node, settings, texts);
     const emit = emitter(stream);
     const missed = recoverMissed(stream, def.catchUp, emit);
-    const keeper = (stream.keeper = keepMark(RED, node, missed, settings.template, def.catchUpMaxAge));
+    const keeper = (stream.keeper = keepMark(RED, node, missed, settings, def.catchUpMaxAge));
     subscribe(stream, missed, emit);
 
     onClose(node, async (removed) => {

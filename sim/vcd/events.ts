@@ -4,6 +4,7 @@
  * records.
  */
 import { pick, randomUUID } from '../ids';
+import { auditTimestamp } from './audit';
 import type { Directory, SimOrg, SimUser } from './directory';
 
 export interface InnerEvent {
@@ -78,15 +79,20 @@ const ACTIVITIES: Activity[] = [
 const VM_NAMES = ['web-01', 'web-02', 'app-01', 'db-01', 'cache-01', 'build-07', 'jump-01', 'mail-01'];
 const VAPP_NAMES = ['web-tier', 'erp-prod', 'ci-runners', 'k8s-workers', 'lab-é-ü'];
 
-/** RFC 3339 with milliseconds and a numeric offset, as VCD writes timestamps. */
-export function vcdTimestamp(date = new Date()): string {
-  return date.toISOString().replace('Z', '+00:00');
+/**
+ * RFC 3339 with milliseconds and a numeric offset, as VCD's notifications
+ * write `timestamp` (the audit trail writes `+0000` instead: see audit.ts).
+ */
+export function vcdTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '+00:00');
 }
 
 export class EventFactory {
   constructor(
     private readonly directory: Directory,
     private readonly random: () => number,
+    /** VCD's clock (ms): it may run apart from ours. */
+    private readonly clock: () => number = Date.now,
   ) {}
 
   /** `user@org` → that user (tests choose who acts, and so the topic). */
@@ -120,7 +126,7 @@ export class EventFactory {
     const event: InnerEvent = {
       eventId: randomUUID(),
       type: `com/vmware/vcloud/event/${activity.action}`,
-      timestamp: vcdTimestamp(),
+      timestamp: vcdTimestamp(this.clock()),
       operationSuccess: success,
       user: `urn:vcloud:user:${this.directory.userId(user)}`,
       userName: user.name,
@@ -174,12 +180,15 @@ function taskPayload(e: InnerEvent, org: SimOrg, user: SimUser): Record<string, 
   };
 }
 
+/** The audit record VCD writes for an event: the same time, written as the audit trail writes times. */
 export function auditRecord(e: InnerEvent, verb = 'changed'): AuditRecord {
+  const at = Date.parse(e.timestamp);
   return {
     eventId: `urn:vcloud:audit:${e.eventId}`,
     eventType: e.type,
     eventStatus: e.operationSuccess ? 'SUCCESS' : 'FAILURE',
-    timestamp: e.timestamp,
+    // A time a test made unreadable stays so.
+    timestamp: Number.isFinite(at) ? auditTimestamp(at) : e.timestamp,
     operatingOrg: { name: e.orgName, id: e.org },
     user: { name: e.userName, id: e.user },
     eventEntity: { name: e.entityName, id: e.entity },

@@ -28,14 +28,8 @@ import {
   type SimSession,
   type SimUser,
 } from './directory';
-import {
-  EventFactory,
-  activityVerb,
-  auditRecord,
-  type AuditRecord,
-  type EventOptions,
-  type Published,
-} from './events';
+import { AuditTrail } from './audit';
+import { EventFactory, activityVerb, auditRecord, type EventOptions, type Published } from './events';
 
 export interface VcdSimOptions extends ServeOptions {
   /** API versions offered by /api/versions. */
@@ -44,7 +38,10 @@ export interface VcdSimOptions extends ServeOptions {
   apiTokens?: ApiTokenSpec[];
   /** Lifetime of every access token (JWT exp and expires_in). */
   tokenLifetimeSec?: number;
-  /** VCD's clock runs this many seconds ahead of ours (negative: behind); it shows in the JWT iat and exp. */
+  /**
+   * VCD's clock runs this many seconds ahead of ours (negative: behind); it shows in the JWT iat and exp,
+   * event and audit times, and the Date header of every answer.
+   */
   clockSkewSec?: number;
   /** Generated events per second (0: only what tests publish). */
   ratePerSec?: number;
@@ -128,10 +125,10 @@ export class VcdSimulator {
     brokerDownUntil: 0,
     tokenLifetimeSec: 1800,
     dropOnExpiry: true,
-    /** VCD's clock against ours, in seconds (JWT iat/exp); tokens still expire after their lifetime. */
+    /** VCD's clock against ours, in seconds (JWT iat/exp, event times, Date); tokens still expire after their lifetime. */
     clockSkewSec: 0,
   };
-  readonly audit: AuditRecord[] = [];
+  readonly audit = new AuditTrail();
   private readonly options: VcdSimOptions;
   private readonly factory: EventFactory;
   private readonly connections = new Set<Connection>();
@@ -151,13 +148,24 @@ export class VcdSimulator {
     this.faults.tokenLifetimeSec = options.tokenLifetimeSec ?? 1800;
     this.faults.dropOnExpiry = options.dropOnExpiry ?? true;
     this.faults.clockSkewSec = options.clockSkewSec ?? 0;
-    this.factory = new EventFactory(this.directory, seededRandom(options.seed ?? Date.now()));
+    this.factory = new EventFactory(this.directory, seededRandom(options.seed ?? Date.now()), () =>
+      this.vcdNow(),
+    );
+  }
+
+  /** VCD's clock (ms): ours, skewed by the fault switch. */
+  vcdNow(): number {
+    return Date.now() + this.faults.clockSkewSec * 1000;
   }
 
   static async start(options: VcdSimOptions = {}): Promise<VcdSimulator> {
     const sim = new VcdSimulator(options);
     await sim.startBroker();
     sim.server = await listen(options, sim.routes());
+    // Every answer dates itself in VCD's clock, as HTTP servers do (RFC 9110 6.6.1).
+    sim.server.server.prependListener('request', (_req, res) =>
+      res.setHeader('date', new Date(sim.vcdNow()).toUTCString()),
+    );
     sim.server.server.on('upgrade', (req, socket, head) => sim.upgrade(req, socket, head));
     sim.setRate(options.ratePerSec ?? 0);
     return sim;
@@ -197,8 +205,7 @@ export class VcdSimulator {
   /** Generates one event (actor and fields may be given), publishes and records it. */
   publishEvent(options: EventOptions = {}): Published {
     const published = this.factory.next(options);
-    this.audit.push(auditRecord(published.event, activityVerb(published.event.type)));
-    if (this.audit.length > 10_000) this.audit.splice(0, this.audit.length - 10_000);
+    this.audit.add(auditRecord(published.event, activityVerb(published.event.type)));
     this.publishRaw(published.topic, JSON.stringify(published.envelope));
     return published;
   }
@@ -536,28 +543,8 @@ export class VcdSimulator {
     if (!s) return;
     if (this.faults.auditDown) return vcdError(res, 503, 'SERVICE_UNAVAILABLE', 'Audit trail unavailable');
     this.stats.auditReads++;
-    const filter = req.query.get('filter') ?? '';
-    const [, op, after] = /timestamp=(gt|ge)=([^;,]+)/.exec(filter) ?? [];
-    if (after && Number.isNaN(Date.parse(after))) {
-      return vcdError(res, 400, 'BAD_REQUEST', `Cannot parse the timestamp in filter "${filter}"`);
-    }
-    const pageSize = Math.min(128, Math.max(1, Number(req.query.get('pageSize') ?? 25)));
-    const page = Math.max(1, Number(req.query.get('page') ?? 1));
-    let rows = this.audit.filter(
-      (a) => s.user.role === 'sysAdmin' || a.operatingOrg.id === `urn:vcloud:org:${s.org.id}`,
-    );
-    if (after) {
-      const t = Date.parse(after);
-      rows = rows.filter((a) => (op === 'ge' ? Date.parse(a.timestamp) >= t : Date.parse(a.timestamp) > t));
-    }
-    if (req.query.get('sortDesc') === 'timestamp') rows = [...rows].reverse();
-    sendJson(res, 200, {
-      resultTotal: rows.length,
-      pageCount: Math.max(1, Math.ceil(rows.length / pageSize)),
-      page,
-      pageSize,
-      values: rows.slice((page - 1) * pageSize, page * pageSize),
-    });
+    const answer = this.audit.read(req.query, s.user.role === 'sysAdmin' ? undefined : s.org.id);
+    sendJson(res, answer.status, answer.body);
   }
 
   private controlRoutes(r: Router): void {

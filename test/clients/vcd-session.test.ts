@@ -242,6 +242,57 @@ describe('VCD session client (against the simulator)', () => {
     });
   });
 
+  describe("VCD's clock and its audit trail", () => {
+    it("measures VCD's clock from the Date of its answers, however far it runs from ours", async () => {
+      for (const clockSkewSec of [3600, -86_400]) {
+        await startSim({ clockSkewSec });
+        const s = open();
+        assert.equal(s.clock.now(), undefined, 'not measured before an answer');
+        await s.token();
+        const vcdNow = Date.now() + clockSkewSec * 1000;
+        const measured = s.clock.now()!;
+        // The Date header is cut to the second; a slow machine adds some more.
+        assert.ok(measured <= vcdNow + 100 && measured > vcdNow - 5000, `${measured - vcdNow} ms off`);
+        await s.close();
+        await sim.stop();
+      }
+    });
+
+    it('writes audit times as VCD does (+0000), in its clock, and filters by the form go-vcloud-director sends', async () => {
+      await startSim({ clockSkewSec: 3600 });
+      const s = open();
+      const published = [];
+      for (let i = 0; i < 3; i++) {
+        published.push(sim.publishEvent({ actor: 'acmeuser@acme' }).event);
+        await delay(5); // three milliseconds apart at least
+      }
+      const all = await s.request<{ values: { timestamp: string; eventId: string }[] }>(
+        'GET',
+        '/cloudapi/1.0.0/auditTrail?sortAsc=timestamp&page=1&pageSize=10',
+      );
+      assert.deepEqual(
+        all.values.map((r) => r.eventId),
+        published.map((e) => `urn:vcloud:audit:${e.eventId}`),
+      );
+      for (const r of all.values) assert.match(r.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$/);
+      // The message bus writes the same instant with a colon in the offset.
+      assert.equal(Date.parse(all.values[0]!.timestamp), Date.parse(published[0]!.timestamp));
+      assert.ok(Date.parse(all.values[0]!.timestamp) > Date.now() + 3500_000, "in VCD's clock, an hour ahead");
+      const since = new Date(Date.parse(all.values[1]!.timestamp)).toISOString();
+      const later = await s.request<{ values: unknown[] }>(
+        'GET',
+        `/cloudapi/1.0.0/auditTrail?filter=${encodeURIComponent(`timestamp=ge=${since}`)}&page=1&pageSize=10`,
+      );
+      assert.equal(later.values.length, 2);
+      for (const form of [all.values[1]!.timestamp, since.replace('Z', '+00:00'), since.slice(0, 19)]) {
+        const refused = await rejection(
+          s.request('GET', `/cloudapi/1.0.0/auditTrail?filter=${encodeURIComponent(`timestamp=gt=${form}`)}`),
+        );
+        assert.equal(refused.details?.status, 400, form);
+      }
+    });
+  });
+
   it('refuses bad settings with VCD_CONFIG_INVALID', () => {
     const base = {
       url: 'https://vcd.example.com',

@@ -53,7 +53,7 @@ describe('missed VCD events: the mark kept across restarts', () => {
   afterEach(() => fs.rmSync(userDir, { recursive: true, force: true }));
 
   it('saves the mark of the oldest event not yet settled, and the settled ids at or after it', () => {
-    const store = new CatchUpStore(files, 'sub', FILTER, { settleMs: SETTLE });
+    const store = new CatchUpStore(files, 'sub', FILTER, { settleMs: SETTLE, vcdNow: () => BASE + 3000 });
     const at = (i: number) => new Date(BASE + i * 1000).toISOString();
     const local = 1_000_000;
     store.delivered('e1', at(1), local);
@@ -72,17 +72,17 @@ describe('missed VCD events: the mark kept across restarts', () => {
   });
 
   it('an event that arrived late (older than the newest) holds the mark back until it is settled', () => {
-    const store = new CatchUpStore(files, 'sub', FILTER, { settleMs: SETTLE });
+    const store = new CatchUpStore(files, 'sub', FILTER, { settleMs: SETTLE, vcdNow: () => BASE + 5000 });
     store.delivered('e5', new Date(BASE + 5000).toISOString(), 0);
     store.delivered('e2', new Date(BASE + 2000).toISOString(), 20_000);
     assert.equal(store.checkpoint(BASE + 5000, 21_000)!.mark, new Date(BASE + 2000).toISOString());
   });
 
   it('reads back what it saved; a torn file or another topic filter starts anew', () => {
-    const store = new CatchUpStore(files, 'sub', FILTER, { settleMs: 0 });
-    store.delivered('e1', new Date(BASE).toISOString(), 0);
-    assert.equal(store.save(BASE, 0), undefined);
-    const resumed = new CatchUpStore(files, 'sub', FILTER).load()!;
+    const store = new CatchUpStore(files, 'sub', FILTER, { settleMs: 0, vcdNow: () => BASE });
+    store.delivered('e1', new Date(BASE).toISOString(), 0, BASE);
+    assert.equal(store.save(BASE, 0, BASE), undefined);
+    const resumed = new CatchUpStore(files, 'sub', FILTER).load(BASE + 1000)!;
     assert.equal(resumed.since, BASE);
     assert.deepEqual(resumed.recent, ['e1']);
     assert.equal(resumed.skipped, undefined);
@@ -94,11 +94,11 @@ describe('missed VCD events: the mark kept across restarts', () => {
 
   it('reaches back at most catchUpMaxAge (on this machine’s clock), naming what is skipped', () => {
     const hour = 3600_000;
-    const store = new CatchUpStore(files, 'sub', FILTER, { settleMs: 0 });
     // VCD's clock runs 5 minutes behind this machine's.
     const skew = 5 * 60_000;
+    const store = new CatchUpStore(files, 'sub', FILTER, { settleMs: 0, vcdNow: () => BASE });
     store.delivered('e1', new Date(BASE).toISOString(), 0, BASE + skew);
-    store.save(BASE, BASE + skew);
+    store.save(BASE, 0, BASE + skew);
     const fresh = new CatchUpStore(files, 'sub', FILTER, { maxAgeMs: 24 * hour }).load(
       BASE + skew + 23 * hour,
     )!;
@@ -111,6 +111,45 @@ describe('missed VCD events: the mark kept across restarts', () => {
       from: new Date(BASE).toISOString(),
       to: new Date(BASE + 6 * hour).toISOString(),
     });
+  });
+
+  it('an event dated beyond VCD’s clock never becomes the saved mark, nor one far in the past: a kill before they settle starts again within "Reach back"', () => {
+    const hour = 3600_000;
+    const store = new CatchUpStore(files, 'sub', FILTER, {
+      settleMs: SETTLE,
+      maxAgeMs: 24 * hour,
+      vcdNow: () => BASE,
+    });
+    store.delivered('future', '2099-01-01T00:00:00.000+0000', 0, BASE);
+    store.delivered('stale', '1970-01-01T00:00:00.000+0000', 0, BASE);
+    // Killed before either settled: the file holds what the last save wrote.
+    assert.equal(store.save(undefined, 1000, BASE), undefined);
+    const resumed = new CatchUpStore(files, 'sub', FILTER, { maxAgeMs: 24 * hour }).load(BASE + 60_000)!;
+    assert.equal(resumed.since, BASE, 'the future event holds the mark at VCD’s time, from where it is read again');
+    assert.equal(resumed.skipped, undefined, 'nothing beyond "Reach back" to report');
+    // Once settled, the future event's id is kept, so reading it again from the mark drops it.
+    assert.deepEqual(store.checkpoint(BASE, 1000 + SETTLE, BASE)!.recent, [['future', Date.UTC(2099, 0, 1)]]);
+  });
+
+  it('the offset between the clocks is measured from VCD’s clock, never from an event’s own time', () => {
+    const skew = 5 * 60_000;
+    const store = new CatchUpStore(files, 'sub', FILTER, { settleMs: 0, vcdNow: () => BASE });
+    // An hour-old event, delivered now (a recovery): its time says nothing of the clocks.
+    store.delivered('old', new Date(BASE - 3600_000).toISOString(), 0, BASE + skew);
+    assert.equal(store.checkpoint(BASE, 0, BASE + skew)!.offset, skew);
+  });
+
+  it('an offset of more than a day (an older version took it from an event’s time) is not believed', () => {
+    const hour = 3600_000;
+    const now = BASE + hour;
+    fs.mkdirSync(path.dirname(files.pathOf('sub')), { recursive: true });
+    fs.writeFileSync(
+      files.pathOf('sub'),
+      JSON.stringify({ version: 1, filter: FILTER, mark: '1970-01-01T00:00:00.000Z', recent: [], offset: BASE }),
+    );
+    const resumed = new CatchUpStore(files, 'sub', FILTER, { maxAgeMs: 24 * hour }).load(now)!;
+    assert.equal(resumed.since, now - 24 * hour, 'read back "Reach back", no further');
+    assert.equal(resumed.skipped?.from, '1970-01-01T00:00:00.000Z');
   });
 
   it('a kill at any moment loses no event the audit trail holds (doubles keep their ids)', async () => {

@@ -32,7 +32,10 @@ function auditTrail(records: ReturnType<typeof record>[], fail?: (path: string) 
     const size = Number(q.get('pageSize'));
     const page = Number(q.get('page'));
     const since = /timestamp=ge=(.+)/.exec(q.get('filter') ?? '')?.[1];
-    let rows = records.filter((r) => !since || Date.parse(r.timestamp) >= Date.parse(since));
+    // Sorted by time, as VCD sorts: a record dated wrongly sorts where its date puts it.
+    let rows = records
+      .filter((r) => !since || Date.parse(r.timestamp) >= Date.parse(since))
+      .sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
     if (q.get('sortDesc') === 'timestamp') rows = [...rows].reverse();
     return Promise.resolve({
       resultTotal: rows.length,
@@ -201,6 +204,88 @@ describe('missed VCD events (audit-trail recovery)', () => {
       { read: 5, total: 5 },
       undefined,
     ]);
+  });
+
+  describe("bounded by VCD's clock, not by what events say of themselves", () => {
+    const FUTURE = '2099-01-01T00:00:00.000+0000';
+    const noon = (seconds: number) => Date.UTC(2026, 10, 22, 12, 0, 0) + seconds * 1000;
+    const dated = (n: number, timestamp: string) => ({ ...record(n), timestamp });
+
+    it('a live event dated beyond it is delivered but does not move the mark', async () => {
+      const records = [record(1)];
+      const trail = auditTrail(records);
+      const { missed, delivered } = recovery(trail, { vcdNow: () => noon(10) });
+      await missed.granted(FILTER);
+      assert.equal(missed.seen('e2', at(2)), true);
+      assert.equal(missed.seen('f1', FUTURE), true, 'delivered');
+      missed.disconnected();
+      records.push(record(3), record(4));
+      await missed.granted(FILTER);
+      const asked = new URL(trail.paths.at(-1)!, 'https://vcd').searchParams.get('filter');
+      assert.equal(asked, `timestamp=ge=${at(2)}`, 'from the last event VCD’s clock allows');
+      assert.deepEqual(delivered, ['e3', 'e4']);
+    });
+
+    it('the start is VCD’s time when the newest audit record lies beyond it', async () => {
+      const records = [record(1), dated(99, FUTURE)];
+      const trail = auditTrail(records);
+      const vcd = { now: noon(5) };
+      const { missed, delivered } = recovery(trail, { vcdNow: () => vcd.now });
+      await missed.granted(FILTER);
+      missed.disconnected();
+      records.push(record(6));
+      vcd.now = noon(10);
+      await missed.granted(FILTER);
+      const asked = new URL(trail.paths.at(-1)!, 'https://vcd').searchParams.get('filter');
+      assert.equal(asked, `timestamp=ge=${new Date(noon(5)).toISOString()}`);
+      assert.deepEqual(delivered, ['e6'], 'the future record came before the start: not recovered');
+    });
+
+    it('a recovery cut short after a record dated beyond it resumes from VCD’s time, missing nothing', async () => {
+      const records = [record(1)];
+      let failing = true;
+      const trail = auditTrail(records, (p) => failing && p.includes('page=3&'));
+      const { missed, delivered, errors } = recovery(trail, { vcdNow: () => noon(3) + 500 });
+      await missed.granted(FILTER);
+      missed.disconnected();
+      records.push(record(2), record(3), dated(98, FUTURE), dated(99, FUTURE));
+      // Pages of two from e1: [e1 e2] [e3 e98] [e99]: the third fails.
+      await missed.granted(FILTER);
+      assert.equal(errors[0]?.code, 'VCD_CATCHUP_FAILED');
+      records.push(record(4)); // written while the recovery waits to retry
+      failing = false;
+      await waitFor(() => delivered.includes('e4'), 'e4 recovered by the retry', 2000);
+      missed.close();
+      assert.deepEqual(delivered, ['e2', 'e3', 'e98', 'e4', 'e99']);
+    });
+
+    it('a failed first read starts from VCD’s time as measured at login, and says so', async () => {
+      const records = [record(1)];
+      const trail = auditTrail(records, () => records.length === 1);
+      const { missed, delivered, errors } = recovery(trail, { vcdNow: () => noon(1) + 500 });
+      await missed.granted(FILTER);
+      assert.match(errors[0]!.message, /VCD's time as measured at login/);
+      missed.disconnected();
+      records.push(record(2));
+      await missed.granted(FILTER);
+      assert.deepEqual(delivered, ['e2']);
+      const asked = new URL(trail.paths.at(-1)!, 'https://vcd').searchParams.get('filter');
+      assert.equal(asked, `timestamp=ge=${new Date(noon(1) + 500).toISOString()}`);
+    });
+
+    it('reads the audit trail’s own times (+0000) and asks in the form its filter takes', async () => {
+      const vcdWritten = (n: number) => at(n).replace('Z', '+0000');
+      const records = [dated(1, vcdWritten(1))];
+      const trail = auditTrail(records);
+      const { missed, delivered } = recovery(trail, { vcdNow: () => noon(10) });
+      await missed.granted(FILTER);
+      missed.disconnected();
+      records.push(dated(2, vcdWritten(2)), dated(3, vcdWritten(3)));
+      await missed.granted(FILTER);
+      assert.deepEqual(delivered, ['e2', 'e3']);
+      const asked = new URL(trail.paths.at(-1)!, 'https://vcd').searchParams.get('filter');
+      assert.equal(asked, 'timestamp=ge=2026-11-22T12:00:01.000Z');
+    });
   });
 
   it('applies to publish topics, not to metrics', () => {
