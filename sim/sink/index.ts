@@ -45,6 +45,14 @@ export interface SinkFaults {
 }
 
 const NAME = /^[a-z0-9]{1,20}$/;
+/** RFC 2045 5.1: a token is any US-ASCII character but space, controls and tspecials. */
+const TOKEN = '[^\\x00-\\x20\\x7f-\\uffff()<>@,;:\\\\"/\\[\\]?=]+';
+/** A media type as RFC 2046 uses RFC 2045's grammar for it (with RFC 9110's optional space around ";"). */
+const MEDIA_TYPE = new RegExp(
+  `^${TOKEN}/${TOKEN}(?:[ \\t]*;[ \\t]*${TOKEN}=(?:${TOKEN}|"(?:[^"\\\\]|\\\\.)*"))*$`,
+);
+/** An absolute URI starts with a scheme (RFC 3986 4.3). */
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 const TIME = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-](\d\d):(\d\d))$/i;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 /** RFC 3986 URI-reference characters, with %-escapes well formed. */
@@ -110,6 +118,24 @@ function unescapeHeader(name: string, value: string): string {
   }
 }
 
+/**
+ * A CloudEvents String holds no control character (U+0000-U+001F,
+ * U+007F-U+009F), no surrogate outside a pair and no noncharacter.
+ */
+function isCeString(value: string): boolean {
+  for (const ch of value) {
+    const c = ch.codePointAt(0)!;
+    if (c <= 0x1f || (c >= 0x7f && c <= 0x9f) || (c >= 0xd800 && c <= 0xdfff)) return false;
+    if ((c >= 0xfdd0 && c <= 0xfdef) || (c & 0xfffe) === 0xfffe) return false;
+  }
+  return true;
+}
+
+/** A JSON member that is null is an attribute that is not set (JSON format 2.2); data may be null. */
+function withoutNulls(ev: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(ev).filter(([name, v]) => v !== null || name === 'data'));
+}
+
 function checkAttributes(ev: Record<string, unknown>): void {
   need(ev.specversion === '1.0', 'specversion must be 1.0');
   for (const required of ['id', 'source', 'type']) {
@@ -119,11 +145,23 @@ function checkAttributes(ev: Record<string, unknown>): void {
   if (ev.time !== undefined)
     need(typeof ev.time === 'string' && isTime(ev.time), `time "${String(ev.time)}" is not RFC 3339`);
   for (const name of ['subject', 'datacontenttype', 'dataschema']) {
-    if (ev[name] !== undefined) need(typeof ev[name] === 'string', `${name} must be a string`);
+    if (ev[name] !== undefined)
+      need(typeof ev[name] === 'string' && ev[name] !== '', `${name} must be a non-empty string`);
   }
+  if (ev.datacontenttype !== undefined)
+    need(
+      MEDIA_TYPE.test(ev.datacontenttype as string),
+      `datacontenttype "${String(ev.datacontenttype)}" is not a media type`,
+    );
+  if (ev.dataschema !== undefined)
+    need(
+      SCHEME.test(ev.dataschema as string) && URI_REF.test(ev.dataschema as string),
+      `dataschema "${String(ev.dataschema)}" is not an absolute URI`,
+    );
   for (const [name, value] of Object.entries(ev)) {
     if (name === 'data' || name === 'data_base64') continue;
     need(NAME.test(name), `attribute name "${name}" is not [a-z0-9]{1,20}`);
+    if (typeof value === 'string') need(isCeString(value), `${name} holds a character a String may not hold`);
     if (CONTEXT.has(name)) continue;
     // Extension types in JSON: String, Boolean, Integer (32-bit).
     need(
@@ -318,17 +356,22 @@ export class SinkSimulator {
     if (type.startsWith('application/cloudevents-batch+json')) {
       const list = json(req.raw);
       need(Array.isArray(list), 'a batch must be a JSON array');
-      return list.map((ev) => {
-        need(ev && typeof ev === 'object' && !Array.isArray(ev), 'a batch entry must be an object');
-        checkAttributes(ev as Record<string, unknown>);
-        return { mode: 'batch' as const, event: ev as Record<string, unknown> };
+      return list.map((entry) => {
+        need(entry && typeof entry === 'object' && !Array.isArray(entry), 'a batch entry must be an object');
+        const ev = withoutNulls(entry as Record<string, unknown>);
+        checkAttributes(ev);
+        return { mode: 'batch' as const, event: ev };
       });
     }
     if (type.startsWith('application/cloudevents+json')) {
-      const ev = json(req.raw);
-      need(ev && typeof ev === 'object' && !Array.isArray(ev), 'a structured event must be a JSON object');
-      checkAttributes(ev as Record<string, unknown>);
-      return [{ mode: 'structured', event: ev as Record<string, unknown> }];
+      const body = json(req.raw);
+      need(
+        body && typeof body === 'object' && !Array.isArray(body),
+        'a structured event must be a JSON object',
+      );
+      const ev = withoutNulls(body as Record<string, unknown>);
+      checkAttributes(ev);
+      return [{ mode: 'structured', event: ev }];
     }
     // Binary mode.
     need(
@@ -341,8 +384,8 @@ export class SinkSimulator {
       need(typeof value === 'string', `${name} given twice`);
       ev[name.slice(3)] = unescapeHeader(name, value);
     }
-    checkAttributes(ev);
     if (req.headers['content-type']) ev.datacontenttype = req.headers['content-type'];
+    checkAttributes(ev);
     if (req.raw.length > 0) {
       // JSON is parsed, text kept as text, anything else recorded as bytes (base64).
       if (/[/+]json(;|$)/.test(type)) ev.data = json(req.raw);
