@@ -277,7 +277,10 @@ describe('VCD session client (against the simulator)', () => {
       for (const r of all.values) assert.match(r.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$/);
       // The message bus writes the same instant with a colon in the offset.
       assert.equal(Date.parse(all.values[0]!.timestamp), Date.parse(published[0]!.timestamp));
-      assert.ok(Date.parse(all.values[0]!.timestamp) > Date.now() + 3500_000, "in VCD's clock, an hour ahead");
+      assert.ok(
+        Date.parse(all.values[0]!.timestamp) > Date.now() + 3500_000,
+        "in VCD's clock, an hour ahead",
+      );
       const since = new Date(Date.parse(all.values[1]!.timestamp)).toISOString();
       const later = await s.request<{ values: unknown[] }>(
         'GET',

@@ -125,7 +125,11 @@ describe('missed VCD events: the mark kept across restarts', () => {
     // Killed before either settled: the file holds what the last save wrote.
     assert.equal(store.save(undefined, 1000, BASE), undefined);
     const resumed = new CatchUpStore(files, 'sub', FILTER, { maxAgeMs: 24 * hour }).load(BASE + 60_000)!;
-    assert.equal(resumed.since, BASE, 'the future event holds the mark at VCD’s time, from where it is read again');
+    assert.equal(
+      resumed.since,
+      BASE,
+      'the future event holds the mark at VCD’s time, from where it is read again',
+    );
     assert.equal(resumed.skipped, undefined, 'nothing beyond "Reach back" to report');
     // Once settled, the future event's id is kept, so reading it again from the mark drops it.
     assert.deepEqual(store.checkpoint(BASE, 1000 + SETTLE, BASE)!.recent, [['future', Date.UTC(2099, 0, 1)]]);
@@ -145,7 +149,13 @@ describe('missed VCD events: the mark kept across restarts', () => {
     fs.mkdirSync(path.dirname(files.pathOf('sub')), { recursive: true });
     fs.writeFileSync(
       files.pathOf('sub'),
-      JSON.stringify({ version: 1, filter: FILTER, mark: '1970-01-01T00:00:00.000Z', recent: [], offset: BASE }),
+      JSON.stringify({
+        version: 1,
+        filter: FILTER,
+        mark: '1970-01-01T00:00:00.000Z',
+        recent: [],
+        offset: BASE,
+      }),
     );
     const resumed = new CatchUpStore(files, 'sub', FILTER, { maxAgeMs: 24 * hour }).load(now)!;
     assert.equal(resumed.since, now - 24 * hour, 'read back "Reach back", no further');
