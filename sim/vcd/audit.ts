@@ -7,13 +7,25 @@
  * timestamp (not by when a record was written: a cell with a wrong clock
  * writes records out of order), a tenant seeing its own organization only.
  */
-import type { AuditRecord } from './events';
 
 /** The records kept; VCD keeps weeks, the simulator the newest ten thousand. */
 const KEPT = 10_000;
 
 /** What go-vcloud-director sends in `timestamp=gt=` (types/v56 FiqlQueryTimestampFormat). */
 const FIQL_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/** One record of the audit trail, as VCD answers it. */
+export interface AuditRecord {
+  eventId: string;
+  eventType: string;
+  eventStatus: 'SUCCESS' | 'FAILURE';
+  timestamp: string;
+  operatingOrg: { name: string; id: string };
+  user: { name: string; id: string };
+  eventEntity: { name: string; id: string };
+  description: string;
+  additionalProperties: Record<string, string>;
+}
 
 /** An instant as the audit trail writes it: milliseconds and `+0000`. */
 export function auditTimestamp(ms: number): string {

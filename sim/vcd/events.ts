@@ -4,7 +4,7 @@
  * records.
  */
 import { pick, randomUUID } from '../ids';
-import { auditTimestamp } from './audit';
+import { type AuditRecord, auditTimestamp } from './audit';
 import type { Directory, SimOrg, SimUser } from './directory';
 
 export interface InnerEvent {
@@ -44,18 +44,6 @@ export interface Published {
   topic: string;
   envelope: Envelope;
   event: InnerEvent;
-}
-
-export interface AuditRecord {
-  eventId: string;
-  eventType: string;
-  eventStatus: 'SUCCESS' | 'FAILURE';
-  timestamp: string;
-  operatingOrg: { name: string; id: string };
-  user: { name: string; id: string };
-  eventEntity: { name: string; id: string };
-  description: string;
-  additionalProperties: Record<string, string>;
 }
 
 interface Activity {
