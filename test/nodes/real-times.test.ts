@@ -109,6 +109,20 @@ describe('times as a real VCD writes them, from vcd subscribe to a strict sink',
     );
   const atSink = (id: string) => sink.received.find((r) => r.event.id === id)?.event;
 
+  /** Drops the message bus for a moment and publishes `n` events meanwhile; resolves once subscribed again. */
+  async function publishWhileAway(n: number) {
+    const upgrades = sim.stats.upgrades;
+    sim.restartBroker(1500);
+    await waitFor(() => sim.subscriptions.length === 0, 'the connection dropped');
+    const missed = publish(n);
+    await waitFor(
+      () => sim.stats.upgrades > upgrades && sim.subscriptions.length === 1,
+      'subscribed again',
+      15_000,
+    );
+    return missed;
+  }
+
   /** Every published event is at the sink, once at least, with the event's instant as an RFC 3339 time. */
   async function allAtSink(events: { eventId: string; timestamp: string }[], caught: Msg[]): Promise<void> {
     await waitFor(
@@ -130,16 +144,7 @@ describe('times as a real VCD writes them, from vcd subscribe to a strict sink',
 
   it('events missed during a reconnect reach the sink with RFC 3339 times', async () => {
     const caught = await load();
-    const upgrades = sim.stats.upgrades;
-    sim.restartBroker(1500);
-    await waitFor(() => sim.subscriptions.length === 0, 'the connection dropped');
-    const missed = publish(10);
-    await waitFor(
-      () => sim.stats.upgrades > upgrades && sim.subscriptions.length === 1,
-      'subscribed again',
-      15_000,
-    );
-    await allAtSink(missed, caught);
+    await allAtSink(await publishWhileAway(10), caught);
     assert.deepEqual(caught, []);
   });
 
@@ -158,16 +163,7 @@ describe('times as a real VCD writes them, from vcd subscribe to a strict sink',
     const caught = await load();
     const [future] = publish(1, '2099-01-01T00:00:00.000+00:00');
     await allAtSink([future!], caught);
-    const upgrades = sim.stats.upgrades;
-    sim.restartBroker(1500);
-    await waitFor(() => sim.subscriptions.length === 0, 'the connection dropped');
-    const missed = publish(3);
-    await waitFor(
-      () => sim.stats.upgrades > upgrades && sim.subscriptions.length === 1,
-      'subscribed again',
-      15_000,
-    );
-    await allAtSink(missed, caught);
+    await allAtSink(await publishWhileAway(3), caught);
     await helper.unload();
     const down = publish(3);
     const again = await load();
