@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { Backoff, type BackoffOptions } from '../common/backoff';
 import { CodedError, errorMessage } from '../common/errors';
-import { HttpClient, excerpt, header } from '../common/http';
+import { HttpClient, excerpt, header, type HttpResponse } from '../common/http';
 import { ServerClock } from '../common/server-clock';
 import type { TlsSettings } from '../common/tls';
 import { VcdCodes } from './codes';
@@ -24,6 +24,18 @@ export type { VcdAuthType, VcdRef, VcdSessionInfo } from './login';
 
 /** DELETE /cloudapi/1.0.0/sessions/current exists from API 36. */
 const CLOUDAPI_LOGOUT_VERSION = '36.0';
+
+/** One call through the session: where, how, and what it carries. */
+export interface VcdCall {
+  method: string;
+  /** Path and query on the site, starting with `/`. */
+  path: string;
+  /** The answer's format; default JSON, XML for `/api/...`. */
+  accept?: 'json' | 'xml';
+  body?: string;
+  contentType?: string;
+  timeoutMs?: number;
+}
 
 export interface VcdSessionOptions {
   /** https://host[:port]; any path is ignored. */
@@ -183,31 +195,51 @@ export class VcdSession extends EventEmitter {
    * call. Returns the parsed JSON body.
    */
   async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.send({
+      method,
+      path,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      contentType: body === undefined ? undefined : 'application/json',
+    });
+    if (res.status < 200 || res.status >= 300) {
+      throw new CodedError(
+        VcdCodes.HTTP_ERROR,
+        `${method} ${path} answered ${res.status}: ${excerpt(res.text)}`,
+        {
+          status: res.status,
+        },
+      );
+    }
+    return (res.text ? JSON.parse(res.text) : undefined) as T;
+  }
+
+  /**
+   * Any authenticated call on this site (`path` starts with `/`, query
+   * included), in the negotiated API version: JSON for the OpenAPI, XML for the
+   * legacy API unless told. A 401 renews the token once and repeats the call.
+   * Every answer is returned as it is; only network failures throw.
+   */
+  async send(call: VcdCall): Promise<HttpResponse> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.token();
-      const res = await this.http.send(method, this.site + path, {
+      const version = this.current?.info.apiVersion ?? MIN_API_VERSION;
+      const accept = call.accept ?? (call.path.startsWith('/api/') ? 'xml' : 'json');
+      const res = await this.http.send(call.method, this.site + call.path, {
         headers: {
-          accept: `application/json;version=${this.current?.info.apiVersion ?? MIN_API_VERSION}`,
+          accept:
+            accept === 'xml' ? `application/*+xml;version=${version}` : `application/json;version=${version}`,
           authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(call.contentType ? { 'content-type': call.contentType } : {}),
         },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: call.body,
+        timeoutMs: call.timeoutMs,
       });
       this.clock.observe(header(res.headers, 'date'));
       if (res.status === 401 && attempt === 0) {
         this.invalidate(token);
         continue;
       }
-      if (res.status < 200 || res.status >= 300) {
-        throw new CodedError(
-          VcdCodes.HTTP_ERROR,
-          `${method} ${path} answered ${res.status}: ${excerpt(res.text)}`,
-          {
-            status: res.status,
-          },
-        );
-      }
-      return (res.text ? JSON.parse(res.text) : undefined) as T;
+      return res;
     }
   }
 

@@ -38,6 +38,8 @@ export interface EventOptions {
   envelopeType?: string;
   /** Fields to set in the inner event. */
   event?: Partial<InnerEvent>;
+  /** A TASK envelope's task status (default: success or error, from operationSuccess). */
+  taskStatus?: string;
 }
 
 export interface Published {
@@ -128,7 +130,7 @@ export class EventFactory {
       ...options.event,
     };
     const envelopeType = options.envelopeType ?? (activity.task && this.random() < 0.25 ? 'TASK' : 'EVENT');
-    const payload = envelopeType === 'TASK' ? taskPayload(event, org, user) : event;
+    const payload = envelopeType === 'TASK' ? taskPayload(event, org, user, options.taskStatus) : event;
     return {
       topic: `publish/${org.id}/${this.directory.userId(user)}`,
       envelope: {
@@ -141,7 +143,7 @@ export class EventFactory {
   }
 }
 
-function taskPayload(e: InnerEvent, org: SimOrg, user: SimUser): Record<string, unknown> {
+function taskPayload(e: InnerEvent, org: SimOrg, user: SimUser, status?: string): Record<string, unknown> {
   return {
     eventId: e.eventId,
     type: e.type,
@@ -152,7 +154,7 @@ function taskPayload(e: InnerEvent, org: SimOrg, user: SimUser): Record<string, 
       name: 'task',
       operationName: e.taskName,
       operation: `${e.entityType} ${e.entityName} ${e.operationSuccess ? 'succeeded' : 'failed'}`,
-      status: e.operationSuccess ? 'success' : 'error',
+      status: status ?? (e.operationSuccess ? 'success' : 'error'),
       startDate: e.timestamp,
       endDate: e.timestamp,
       owner: { name: e.entityName, id: e.entity },

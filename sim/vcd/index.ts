@@ -29,6 +29,9 @@ import {
   type SimUser,
 } from './directory';
 import { AuditTrail } from './audit';
+import { BlockingTasks } from './blocking-tasks';
+import { Inventory } from './inventory';
+import { legacyControlRoutes, legacyRoutes, taskEndedEvents, type LegacyDeps } from './legacy-api';
 import { EventFactory, activityVerb, auditRecord, type EventOptions, type Published } from './events';
 
 export interface VcdSimOptions extends ServeOptions {
@@ -129,6 +132,10 @@ export class VcdSimulator {
     clockSkewSec: 0,
   };
   readonly audit = new AuditTrail();
+  /** vApps, VMs and their tasks (legacy API). */
+  readonly inventory: Inventory;
+  /** Blocking tasks: settings, the held ones, their AMQP-style notifications. */
+  readonly blocking: BlockingTasks;
   private readonly options: VcdSimOptions;
   private readonly factory: EventFactory;
   private readonly connections = new Set<Connection>();
@@ -151,6 +158,17 @@ export class VcdSimulator {
     this.factory = new EventFactory(this.directory, seededRandom(options.seed ?? Date.now()), () =>
       this.vcdNow(),
     );
+    this.inventory = new Inventory(this.directory, () => this.vcdNow());
+    this.blocking = new BlockingTasks({
+      directory: this.directory,
+      inventory: this.inventory,
+      publish: (o) => this.publishEvent(o),
+      site: () => this.url,
+      now: () => this.vcdNow(),
+    });
+    this.inventory.onEnded = (task) => {
+      for (const o of taskEndedEvents(task)) this.publishEvent(o);
+    };
   }
 
   /** VCD's clock (ms): ours, skewed by the fault switch. */
@@ -266,6 +284,8 @@ export class VcdSimulator {
 
   async stop(): Promise<void> {
     this.setRate(0);
+    this.blocking.stop();
+    this.inventory.stop();
     for (const c of this.connections) {
       clearTimeout(c.expiryTimer);
       c.ws.terminate();
@@ -431,8 +451,23 @@ export class VcdSimulator {
     });
     r.on('DELETE', '/api/session', (req, res) => this.logout(req, res));
     r.on('GET', '/cloudapi/1.0.0/auditTrail', (req, res) => this.auditTrail(req, res));
-    if (this.options.control !== false) this.controlRoutes(r);
+    legacyRoutes(r, this.legacyDeps());
+    if (this.options.control !== false) {
+      this.controlRoutes(r);
+      legacyControlRoutes(r, this.legacyDeps());
+    }
     return r;
+  }
+
+  private legacyDeps(): LegacyDeps {
+    const versions = this.options.versions ?? DEFAULT_VERSIONS;
+    return {
+      directory: this.directory,
+      inventory: this.inventory,
+      blocking: this.blocking,
+      versions: () => versions.map((v) => v.version),
+      site: () => this.url,
+    };
   }
 
   private versions(_req: SimRequest, res: http.ServerResponse): void {
