@@ -38,6 +38,7 @@ export const STEPS: Readonly<Record<string, readonly Step[]>> = {
     // 1 → 2: "Reach back" of Missed events after a restart; before it, a restart began at "now".
     added({ catchUpMaxAge: 24 }),
   ],
+  'vcd-blocking-task': [],
   'aci-controller': [],
   'aci-subscribe': [],
   'event-decode': [],

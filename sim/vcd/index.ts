@@ -31,7 +31,13 @@ import {
 import { AuditTrail } from './audit';
 import { BlockingTasks } from './blocking-tasks';
 import { Inventory } from './inventory';
-import { legacyControlRoutes, legacyRoutes, taskEndedEvents, type LegacyDeps } from './legacy-api';
+import {
+  legacyControlRoutes,
+  legacyRoutes,
+  reconfigureAs,
+  taskEndedEvents,
+  type LegacyDeps,
+} from './legacy-api';
 import { EventFactory, activityVerb, auditRecord, type EventOptions, type Published } from './events';
 
 export interface VcdSimOptions extends ServeOptions {
@@ -262,6 +268,11 @@ export class VcdSimulator {
       while (inFlight >= 500) await new Promise<void>((r) => (wake = r));
     }
     while (inFlight > 0) await new Promise<void>((r) => (wake = r));
+  }
+
+  /** `user@org` changes a VM of their org (reconfigureVm): held when vappUpdateVm blocks. */
+  reconfigureVm(actor: string, vm: string, rename?: string) {
+    return reconfigureAs(this.legacyDeps(), actor, vm, rename);
   }
 
   /** Closes every message-bus connection and refuses new ones for `downMs`. */

@@ -333,6 +333,19 @@ const unsupported = (res: http.ServerResponse, c: Caller) =>
 const ended = (res: http.ServerResponse, c: Caller) =>
   sendXmlError(res, 400, 'BAD_REQUEST', 'The blocking task is no longer active.', c.version);
 
+/** `user@org` changes their org's VM named `vmName`; the URNs of the task and of its blocking task, if held. */
+export function reconfigureAs(deps: LegacyDeps, actor: string, vmName: string, rename?: string) {
+  const at = actor.lastIndexOf('@');
+  const user = at > 0 ? deps.directory.findUser(actor.slice(0, at), actor.slice(at + 1)) : undefined;
+  const vm = user && deps.inventory.vmNamed(user.org, vmName);
+  if (!user || !vm) return undefined;
+  const { task, blockingTask } = reconfigureVm(deps, vm, user, rename);
+  return {
+    task: `urn:vcloud:task:${task.id}`,
+    blockingTask: blockingTask && `urn:vcloud:blockingTask:${blockingTask.id}`,
+  };
+}
+
 /** The simulator's own switches for blocking tasks (/_sim/...; no real VCD has them). */
 export function legacyControlRoutes(r: Router, deps: LegacyDeps): void {
   const { blocking } = deps;
@@ -354,17 +367,10 @@ export function legacyControlRoutes(r: Router, deps: LegacyDeps): void {
   // A tenant changes a VM, as `POST /api/vApp/vm-<id>/action/reconfigureVm` would: {actor, vm, name?}.
   r.on('POST', '/_sim/reconfigure', (req, res) => {
     const body = JSON.parse(req.body || '{}') as { actor?: string; vm?: string; name?: string };
-    const at = String(body.actor ?? '').lastIndexOf('@');
-    const user =
-      at > 0 ? deps.directory.findUser(body.actor!.slice(0, at), body.actor!.slice(at + 1)) : undefined;
-    const vm = user && deps.inventory.vmNamed(user.org, String(body.vm ?? ''));
-    if (!user || !vm)
+    const started = reconfigureAs(deps, String(body.actor ?? ''), String(body.vm ?? ''), body.name);
+    if (!started)
       return sendJson(res, 404, { message: 'Give actor (user@org) and the name of a VM of that org.' });
-    const { task, blockingTask } = reconfigureVm(deps, vm, user, body.name);
-    sendJson(res, 200, {
-      task: `urn:vcloud:task:${task.id}`,
-      blockingTask: blockingTask && `urn:vcloud:blockingTask:${blockingTask.id}`,
-    });
+    sendJson(res, 200, started);
   });
   r.on('GET', '/_sim/amqp', (_req, res) => sendJson(res, 200, blocking.amqp));
 }
