@@ -39,6 +39,7 @@ export const STEPS: Readonly<Record<string, readonly Step[]>> = {
     added({ catchUpMaxAge: 24 }),
   ],
   'vcd-blocking-task': [],
+  'vcd-request': [],
   'aci-controller': [],
   'aci-subscribe': [],
   'event-decode': [],

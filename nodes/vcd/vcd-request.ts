@@ -1,0 +1,186 @@
+/**
+ * vcd-request: any VCD API call through the session of a vcd-login node. The
+ * message sets the path (or fills the node's path placeholders), the query and
+ * the body, on the login's site only; the node's settings say which methods
+ * it may send (read-only by default).
+ */
+import { CodedError, NetCodes } from '../common/errors';
+import { StatusThrottle, createNode, onClose, onInput, reportSetupError, statusTexts } from '../common/glue';
+import { extended } from '../common/objects';
+import type { Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../common/red';
+import {
+  RequestCodes,
+  bodyText,
+  buildQuery,
+  checkContentType,
+  fillPath,
+  pickMethod,
+  safeHeaders,
+  type MethodPolicy,
+} from '../common/request-guard';
+import {
+  API_PREFIXES,
+  ApiCodes,
+  VcdApi,
+  apiPath,
+  type ApiAnswer,
+  type ApiCall,
+  type ApiPage,
+} from './api-request';
+import type { VcdLoginNode } from './login-api';
+import { VcdCodes } from './session';
+
+interface VcdRequestDef extends NodeDef {
+  login: string;
+  /** GET, HEAD, POST, PUT, PATCH, DELETE, or msg (msg.method). */
+  method: string;
+  /** A path with {{placeholders}}; empty: msg.path. */
+  path: string;
+  /** read (GET, HEAD) or write (every method). */
+  methods: MethodPolicy;
+  /** none, all (one message with every value), pages (a message per page). */
+  paging: 'none' | 'all' | 'pages';
+  /** parsed (JSON and XML as objects) or raw (the text). */
+  output: 'parsed' | 'raw';
+  /** Follow a task the call starts until it ends. */
+  followTask: boolean;
+}
+
+const ERROR_KEYS: Record<string, string> = {
+  [RequestCodes.PATH_INVALID]: 'badPath',
+  [RequestCodes.QUERY_INVALID]: 'badQuery',
+  [RequestCodes.METHOD_NOT_ALLOWED]: 'readOnly',
+  [RequestCodes.BODY_INVALID]: 'badBody',
+  [VcdCodes.HTTP_ERROR]: 'httpError',
+  [VcdCodes.AUTH_FAILED]: 'authFailed',
+  [VcdCodes.CONFIG_INVALID]: 'badSettings',
+  [ApiCodes.TASK_FAILED]: 'taskFailed',
+  [ApiCodes.TASK_TIMEOUT]: 'taskTimeout',
+  [ApiCodes.TOO_MANY_PAGES]: 'tooManyPages',
+  [NetCodes.TLS_UNTRUSTED]: 'tlsUntrusted',
+  [NetCodes.CONNECT_FAILED]: 'unreachable',
+  [NetCodes.TIMEOUT]: 'unreachable',
+};
+
+/** The call a message asks for, checked by the request guard. */
+function callOf(msg: NodeMessage, def: VcdRequestDef): ApiCall {
+  const method = pickMethod(def.method || 'GET', msg.method, def.methods === 'write' ? 'write' : 'read');
+  const template = def.path?.trim();
+  const path = template ? fillPath(template, msg, API_PREFIXES) : msg.path;
+  const checked = apiPath(path);
+  const reads = method === 'GET' || method === 'HEAD';
+  const body = reads ? undefined : bodyText(msg.payload);
+  let contentType = checkContentType(msg.contentType);
+  if (body !== undefined && !contentType) {
+    if (checked.startsWith('/api/')) {
+      throw new CodedError(
+        RequestCodes.BODY_INVALID,
+        'The legacy API needs the media type of what is sent: set msg.contentType, e.g. application/vnd.vmware.vcloud.vm+xml.',
+      );
+    }
+    contentType = 'application/json';
+  }
+  return { method, path: checked, query: buildQuery(msg.query), body, contentType };
+}
+
+function answerMsg(
+  msg: NodeMessage,
+  answer: ApiAnswer,
+  raw: boolean,
+  extra: Record<string, unknown> = {},
+): NodeMessage {
+  return extended(
+    extended(msg, {
+      payload: raw ? answer.text : (answer.parsed ?? answer.text),
+      statusCode: answer.status,
+      headers: safeHeaders(answer.headers),
+      contentType: answer.contentType,
+    }),
+    extra,
+  );
+}
+
+async function perform(msg: NodeMessage, send: SendFn, def: VcdRequestDef, api: VcdApi, signal: AbortSignal) {
+  const call = callOf(msg, def);
+  const raw = def.output === 'raw';
+  if (def.paging !== 'none' && call.method === 'GET' && call.path.startsWith('/cloudapi/')) {
+    const values: unknown[] = [];
+    let last: ApiPage | undefined;
+    for await (const page of api.pages(call)) {
+      if (def.paging === 'pages') {
+        send(
+          answerMsg(msg, page.answer, raw, {
+            page: page.page,
+            pageCount: page.pageCount,
+            resultTotal: page.resultTotal,
+          }),
+        );
+      } else values.push(...page.values);
+      last = page;
+    }
+    if (def.paging === 'all' && last) {
+      send(
+        extended(answerMsg(msg, last.answer, false), {
+          payload: values,
+          resultTotal: last.resultTotal ?? values.length,
+        }),
+      );
+    }
+    return;
+  }
+  const answer = await api.call(call);
+  const task = def.followTask !== false ? api.taskOf(answer) : undefined;
+  if (!task) {
+    send(answerMsg(msg, answer, raw));
+    return;
+  }
+  const ended = await api.follow(task, signal);
+  send(answerMsg(msg, ended, raw, { task }));
+}
+
+export = function register(RED: NodeAPI): void {
+  const texts = statusTexts(RED, 'vcd-request', __dirname);
+
+  function VcdRequest(this: Node, saved: VcdRequestDef): void {
+    const def = createNode(RED, this, saved);
+    const node = this;
+    const login = RED.nodes.getNode(def.login) as VcdLoginNode | null;
+    if (!login) {
+      reportSetupError(
+        RED,
+        node,
+        new CodedError(VcdCodes.CONFIG_INVALID, 'Select a vcd login.'),
+        texts.error('noLogin'),
+      );
+      return;
+    }
+    const view = new StatusThrottle(node);
+    const stop = new AbortController();
+    let done = 0;
+
+    onInput(node, async (msg, send) => {
+      const session = login.session;
+      try {
+        if (!session)
+          throw login.configError ?? new CodedError(VcdCodes.CONFIG_INVALID, 'The vcd login is not set up.');
+        view.show(texts.connecting('requesting'));
+        await perform(msg, send, def, new VcdApi(session), stop.signal);
+        view.show(texts.connected('done', { count: ++done }));
+      } catch (err) {
+        const code = (err as CodedError).code;
+        const status = (err as CodedError).details?.status;
+        // Catch nodes get the message that failed: with VCD's status, as a successful answer has it.
+        if (typeof status === 'number') msg.statusCode = status;
+        view.show(texts.error(ERROR_KEYS[code] ?? code ?? 'failed', { status: String(status ?? '') }));
+        throw err;
+      }
+    });
+
+    onClose(node, () => {
+      stop.abort();
+      view.stop();
+    });
+  }
+
+  RED.nodes.registerType('vcd-request', VcdRequest);
+};

@@ -1,0 +1,115 @@
+/**
+ * The pure parts of acting on VCD: which blocking task a message means, the
+ * decision it asks for, time left as a status shows it, whether VCD applied
+ * the default action, which answers start a task, which paths a request may take.
+ */
+import assert from 'node:assert/strict';
+import { isCoded } from '../../nodes/common/errors';
+import { VcdApi, apiPath, type ApiAnswer } from '../../nodes/vcd/api-request';
+import { blockingTaskId, decisionOf, formatLeft, type BlockingTaskView } from '../../nodes/vcd/blocking-task';
+import { appliedDefault } from '../../nodes/vcd/pending-approvals';
+import type { VcdSession } from '../../nodes/vcd/session';
+import { parseXml } from '../../nodes/common/xml';
+
+const ID = '41aaf964-7452-42e6-9b8d-772e5f8421d8';
+const URN = `urn:vcloud:blockingTask:${ID}`;
+
+describe('acting on VCD (pure parts)', () => {
+  it('finds the blocking task in every form a flow hands it over', () => {
+    const forms: unknown[] = [
+      URN,
+      ID.toUpperCase(),
+      `https://vcd.example.com/api/admin/extension/blockingTask/${ID}`,
+      { type: 'com.vmware.vcloud.event.blockingtask.create', subject: URN, vcd: { entity: URN } },
+      {
+        type: 'EVENT',
+        headers: {},
+        payload: { eventId: 'e', type: 'com/vmware/vcloud/event/blockingtask/create', entity: URN },
+      },
+      { type: 'EVENT', headers: {}, payload: JSON.stringify({ entity: URN }) },
+      { blockingTask: URN, outcome: 'waiting' },
+    ];
+    for (const form of forms) assert.equal(blockingTaskId(form), ID, JSON.stringify(form));
+    for (const bad of [
+      undefined,
+      42,
+      'urn:vcloud:vm:' + ID,
+      { vcd: { entity: 'urn:vcloud:vm:1' } },
+      { payload: '{broken' },
+    ]) {
+      assert.throws(
+        () => blockingTaskId(bad),
+        (e: unknown) => isCoded(e, 'VCD_BLOCKING_INPUT_INVALID'),
+      );
+    }
+  });
+
+  it('takes resume, abort and fail as decisions, nothing else; none means "show me"', () => {
+    assert.equal(decisionOf(' Resume '), 'resume');
+    assert.equal(decisionOf('fail'), 'fail');
+    assert.equal(decisionOf(undefined), undefined);
+    assert.equal(decisionOf(''), undefined);
+    for (const bad of ['approve', 'reject', 1, true]) {
+      assert.throws(
+        () => decisionOf(bad),
+        (e: unknown) => isCoded(e, 'VCD_BLOCKING_INPUT_INVALID'),
+      );
+    }
+  });
+
+  it('writes the time left short enough for a status line, at both ends of each range', () => {
+    assert.equal(formatLeft(-5), '0:00');
+    assert.equal(formatLeft(59_999), '0:59');
+    assert.equal(formatLeft(3_599_000), '59:59');
+    assert.equal(formatLeft(3_600_000), '1h 0m');
+    assert.equal(formatLeft(86_399_000), '23h 59m');
+    assert.equal(formatLeft(86_400_000 * 3 + 3_600_000 * 4), '3d 4h');
+  });
+
+  it('tells the default action by the task status it leaves (abort → aborted, fail → error)', () => {
+    const view = (action: string, status?: string) =>
+      ({ timeout: { action }, task: { status } }) as unknown as BlockingTaskView;
+    assert.equal(appliedDefault(view('abort', 'aborted')), true);
+    assert.equal(appliedDefault(view('fail', 'error')), true);
+    assert.equal(appliedDefault(view('resume', 'success')), true);
+    assert.equal(appliedDefault(view('abort', 'success')), false, 'someone resumed it first');
+    assert.equal(appliedDefault(view('abort', undefined)), false);
+  });
+
+  it('sees a task in a legacy Task answer or a 202 with a Location, and nowhere else', () => {
+    const api = new VcdApi({ site: 'https://vcd.example.com' } as VcdSession);
+    const answer = (status: number, text: string, headers: Record<string, string> = {}): ApiAnswer => ({
+      status,
+      headers,
+      text,
+      parsed: text.startsWith('<') ? parseXml(text) : text ? JSON.parse(text) : undefined,
+    });
+    const task =
+      '<Task xmlns="http://www.vmware.com/vcloud/v1.5" status="running" href="https://vcd.example.com/api/task/1"/>';
+    assert.equal(api.taskOf(answer(202, task)), 'https://vcd.example.com/api/task/1');
+    assert.equal(
+      api.taskOf(answer(202, '', { location: 'https://vcd.example.com/api/task/2' })),
+      'https://vcd.example.com/api/task/2',
+    );
+    assert.equal(api.taskOf(answer(200, '{"values":[]}')), undefined);
+    assert.equal(api.taskOf(answer(200, '<Vm href="x"/>')), undefined);
+  });
+
+  it("keeps request nodes off the login's own session and token endpoints", () => {
+    for (const path of [
+      '/api/sessions',
+      '/api/session',
+      '/cloudapi/1.0.0/sessions/provider',
+      '/cloudapi/1.0.0/tokens/x',
+      '/oauth/tenant/acme/token',
+    ]) {
+      assert.throws(
+        () => apiPath(path),
+        (e: unknown) => isCoded(e, 'REQUEST_PATH_INVALID'),
+        path,
+      );
+    }
+    assert.equal(apiPath('/cloudapi/1.0.0/sessionsHistory'), '/cloudapi/1.0.0/sessionsHistory');
+    assert.equal(apiPath('/api/query'), '/api/query');
+  });
+});
