@@ -11,6 +11,7 @@ import type { AdminResponse, NodeAPI, NodeDef } from '../common/red';
 import { TlsCodes, cleartextWarning, trustKey } from '../common/tls';
 import type { AciControllerCredentials, AciControllerNode, StateListener } from './controller-api';
 import { ApicCluster, ApicCodes, parseHosts, type ApicAuthType, type ApicClusterOptions } from './session';
+import { ApicRest } from './rest-client';
 import { ApicSubscriber, type StateInfo } from './subscriber';
 
 interface AciControllerDef extends NodeDef {
@@ -157,9 +158,15 @@ export = function register(RED: NodeAPI): void {
     const listeners = new Map<string, StateListener>();
     if (subscriber) wireSubscriber(node, subscriber, listeners);
     offerWatches(node, subscriber, listeners);
+    let rest: ApicRest | undefined;
+    node.rest = () => {
+      if (!cluster)
+        throw node.configError ?? new CodedError(ApicCodes.CONFIG_INVALID, 'The controller is not set up.');
+      return (rest ??= new ApicRest(cluster));
+    };
 
     onClose(node, async () => {
-      await subscriber?.stop();
+      await Promise.all([subscriber?.stop(), rest?.close()]);
       await cluster?.close();
     });
   }

@@ -10,6 +10,8 @@ export const ApicCodes = {
   NOT_APIC: 'APIC_NOT_APIC',
   HTTP_ERROR: 'APIC_HTTP_ERROR',
   CLOSED: 'APIC_SESSION_CLOSED',
+  /** More pages than a request node reads for one message. */
+  TOO_MANY_PAGES: 'APIC_TOO_MANY_PAGES',
 } as const;
 
 /** Network-level failures: the APIC (not the session) is the problem. */

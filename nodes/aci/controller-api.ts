@@ -4,6 +4,7 @@ import type { CodedError } from '../common/errors';
 import type { ConnectionState } from '../common/reconnect-loop';
 import type { Node } from '../common/red';
 import type { WatchEntry } from './entries';
+import type { ApicRest } from './rest-client';
 import type { StateInfo, WatchHandlers, WatchOptions } from './subscriber';
 
 export interface AciControllerCredentials {
@@ -33,4 +34,6 @@ export interface AciControllerNode extends SecretHolder, Node<AciControllerCrede
   /** The node's entries now. */
   entries(user: Node): WatchEntry[];
   unwatch(user: Node): Promise<void>;
+  /** REST calls through the cluster (its own session: login, refresh, failover, 503 backoff); throws bad settings. */
+  rest(): ApicRest;
 }

@@ -365,17 +365,22 @@ export class ApicSession extends EventEmitter {
   }
 
   /** An authenticated GET; a 401/403 marks the session lost. */
-  async get(url: URL | string, signal?: AbortSignal): Promise<ApicAnswer> {
+  get(url: URL | string, signal?: AbortSignal): Promise<ApicAnswer> {
+    return this.send('GET', url, undefined, signal);
+  }
+
+  /** An authenticated call (a configuration POST carries `body`); a 401/403 marks the session lost. */
+  async send(method: string, url: URL | string, body?: string, signal?: AbortSignal): Promise<ApicAnswer> {
     const u = typeof url === 'string' ? new URL(url, this.host) : url;
     if (this.ended) throw new CodedError(ApicCodes.CLOSED, 'The APIC session has ended.');
     const token = this.currentToken;
     try {
-      return await this.cluster.call(this.host, 'GET', u.pathname + u.search, { token, signal });
+      return await this.cluster.call(this.host, method, u.pathname + u.search, { token, signal, body });
     } catch (err) {
       const error = toCoded(err, this.host);
       if (error.code === ApicCodes.SESSION_EXPIRED) {
         // Refreshed while this call was on its way: once more with the new token.
-        if (token !== this.currentToken && !this.ended) return this.get(u, signal);
+        if (token !== this.currentToken && !this.ended) return this.send(method, u, body, signal);
         this.lose(error);
       }
       throw error;

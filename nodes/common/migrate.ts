@@ -42,6 +42,7 @@ export const STEPS: Readonly<Record<string, readonly Step[]>> = {
   'vcd-request': [],
   'aci-controller': [],
   'aci-subscribe': [],
+  'aci-request': [],
   'event-decode': [],
   'cloudevent-emit': [
     // 1 → 2: the spool; a node saved before it kept what it took in memory.

@@ -129,11 +129,35 @@ function seedNodes(tree: MoTree): void {
       nodeType: 'unspecified',
     });
   }
+  seedPorts(tree);
   tree.create('firmwareCtrlrRunning', 'topology/pod-1/node-1/sys/ctrlrfwstatuscont/ctrlrrunning', {
     version: SIM_APIC_VERSION,
     type: 'controller',
     name: '',
   });
+}
+
+/** The leaves' front ports: the interface (l1PhysIf) and its operational state (ethpmPhysIf, where port faults sit). */
+function seedPorts(tree: MoTree): void {
+  const hosts = ['esx-01 vmnic0', 'esx-02 vmnic0', 'storage-a', 'uplink to core'];
+  for (const node of ['101', '102']) {
+    hosts.forEach((descr, i) => {
+      const dn = `topology/pod-1/node-${node}/sys/phys-[eth1/${i + 1}]`;
+      tree.create('l1PhysIf', dn, {
+        id: `eth1/${i + 1}`,
+        adminSt: 'up',
+        descr,
+        mode: 'trunk',
+        speed: 'inherit',
+        usage: i < 2 ? 'epg' : 'discovery',
+      });
+      tree.create('ethpmPhysIf', `${dn}/phys`, {
+        operSt: 'up',
+        operSpeed: '25G',
+        usage: i < 2 ? 'epg' : 'discovery',
+      });
+    });
+  }
 }
 
 function bdAttributes(): Record<string, string> {

@@ -34,6 +34,7 @@ import {
   type Mo,
   type QueryOptions,
 } from './tree';
+import { ConfigRefused, configure } from './config';
 import { controlRoutes } from './control';
 import { FAULTS, advanceFault, auditRecord, raiseFault, randomChange, seedFabric } from './fabric';
 
@@ -333,6 +334,11 @@ export class ApicSimulator {
 
   remove(dn: string, user?: string): Change[] {
     return this.apply(this.audited(user, dn, () => this.tree.delete(dn)));
+  }
+
+  /** A configuration post (POST /api/mo/<dn>.json) as `user`; throws ConfigRefused as APIC refuses. */
+  configure(dn: string, body: string, user: string): Change[] {
+    return this.apply(configure(this.tree, dn, body, (at, make) => this.audited(user, at, make)));
   }
 
   private audited(user: string | undefined, dn: string, make: () => Change[]): Change[] {
@@ -736,6 +742,18 @@ export class ApicSimulator {
     });
   }
 
+  private configPost(apic: number, req: SimRequest, res: http.ServerResponse): void {
+    const auth = this.authenticate(apic, req, res);
+    if (!auth) return;
+    try {
+      this.configure(req.params[0] as string, req.body, auth.user.name);
+      sendJson(res, 200, { totalCount: '0', imdata: [] });
+    } catch (err) {
+      if (!(err instanceof ConfigRefused)) throw err;
+      apicError(res, err.status, err.message);
+    }
+  }
+
   private logout(apic: number, req: SimRequest, res: http.ServerResponse): void {
     const auth = this.authenticate(apic, req, res);
     if (!auth) return;
@@ -764,6 +782,7 @@ export class ApicSimulator {
       ['GET', '/api/webtokenSession.json', (req, res) => this.webtokenSession(apic, req, res)],
       ['GET', /^\/api\/(?:node\/)?class\/(.+)\.json$/, (req, res) => this.query(apic, 'class', req, res)],
       ['GET', /^\/api\/(?:node\/)?mo\/(.+)\.json$/, (req, res) => this.query(apic, 'dn', req, res)],
+      ['POST', /^\/api\/(?:node\/)?mo\/(.+)\.json$/, (req, res) => this.configPost(apic, req, res)],
       ['GET', '/api/subscriptionRefresh.json', (req, res) => this.subscriptionRefresh(apic, req, res)],
     ];
     const r = new Router();

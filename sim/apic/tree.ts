@@ -87,6 +87,9 @@ export const KNOWN_CLASSES = new Set([
   'vzBrCP',
   'infraWiNode',
   'healthInst',
+  'l1PhysIf',
+  'ethpmPhysIf',
+  'tagInst',
 ]);
 
 /**

@@ -1,0 +1,110 @@
+/**
+ * aci-request: class and DN queries, and configuration posts, through the
+ * REST session of an aci-controller node (login, refresh, failover across
+ * the cluster, 503 backoff, certificate signatures). The message names the
+ * target (when the node does not) and the posted object; the node's settings
+ * say whether it may change anything (read-only by default).
+ */
+import { CodedError, NetCodes } from '../common/errors';
+import { StatusThrottle, createNode, onClose, onInput, reportSetupError, statusTexts } from '../common/glue';
+import { extended } from '../common/objects';
+import type { Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../common/red';
+import { RequestCodes, pickMethod, type MethodPolicy } from '../common/request-guard';
+import type { AciControllerNode } from './controller-api';
+import { ENTRY_INVALID } from './entries';
+import { postConfig, queryPages, requestTarget, type QueryPage } from './requests';
+import { ApicCodes } from './session';
+
+interface AciRequestDef extends NodeDef {
+  controller: string;
+  /** GET (query), POST (configuration), or msg (msg.method). */
+  method: string;
+  /** A class or DN with options; empty: msg.target. */
+  target: string;
+  methods: MethodPolicy;
+  /** all (one message with every object) or pages (a message per page). */
+  paging: 'all' | 'pages';
+}
+
+const ERROR_KEYS: Record<string, string> = {
+  [ENTRY_INVALID]: 'badTarget',
+  [RequestCodes.METHOD_NOT_ALLOWED]: 'readOnly',
+  [RequestCodes.BODY_INVALID]: 'badBody',
+  [ApicCodes.AUTH_FAILED]: 'authFailed',
+  [ApicCodes.THROTTLED]: 'throttled',
+  [ApicCodes.HTTP_ERROR]: 'httpError',
+  [ApicCodes.UNREACHABLE]: 'unreachable',
+  [ApicCodes.CONFIG_INVALID]: 'badSettings',
+  [ApicCodes.TOO_MANY_PAGES]: 'tooManyPages',
+  [NetCodes.TLS_UNTRUSTED]: 'tlsUntrusted',
+  [NetCodes.CONNECT_FAILED]: 'unreachable',
+  [NetCodes.TIMEOUT]: 'unreachable',
+};
+
+async function perform(msg: NodeMessage, send: SendFn, def: AciRequestDef, controller: AciControllerNode) {
+  const method = pickMethod(def.method || 'GET', msg.method, def.methods === 'write' ? 'write' : 'read');
+  if (method !== 'GET' && method !== 'POST') {
+    throw new CodedError(
+      RequestCodes.METHOD_NOT_ALLOWED,
+      `APIC is asked with GET and configured with POST, not ${method}.`,
+    );
+  }
+  const entry = requestTarget(def.target?.trim() || msg.target);
+  const rest = controller.rest();
+  if (method === 'POST') {
+    const answer = await postConfig(rest, entry, msg.payload);
+    send(extended(msg, { payload: answer.imdata, target: entry.key, apic: answer.host }));
+    return;
+  }
+  const objects: unknown[] = [];
+  let last: QueryPage | undefined;
+  for await (const page of queryPages(rest, entry)) {
+    last = page;
+    const about = { target: entry.key, apic: page.host, totalCount: page.totalCount };
+    if (def.paging === 'pages') {
+      send(extended(msg, { payload: page.objects, ...about, page: page.page, pageCount: page.pageCount }));
+    } else objects.push(...page.objects);
+  }
+  if (def.paging !== 'pages' && last) {
+    send(
+      extended(msg, { payload: objects, target: entry.key, apic: last.host, totalCount: last.totalCount }),
+    );
+  }
+}
+
+export = function register(RED: NodeAPI): void {
+  const texts = statusTexts(RED, 'aci-request', __dirname);
+
+  function AciRequest(this: Node, saved: AciRequestDef): void {
+    const def = createNode(RED, this, saved);
+    const node = this;
+    const controller = RED.nodes.getNode(def.controller) as AciControllerNode | null;
+    if (!controller) {
+      const error = new CodedError(ApicCodes.CONFIG_INVALID, 'Select an aci controller.');
+      reportSetupError(RED, node, error, texts.error('noController'));
+      return;
+    }
+    const view = new StatusThrottle(node);
+    let done = 0;
+
+    onInput(node, async (msg, send) => {
+      try {
+        view.show(texts.connecting('requesting'));
+        await perform(msg, send, def, controller);
+        view.show(texts.connected('done', { count: ++done }));
+      } catch (err) {
+        const error = err as CodedError;
+        const status = error.details?.status;
+        if (typeof status === 'number') msg.statusCode = status;
+        view.show(
+          texts.error(ERROR_KEYS[error.code] ?? error.code ?? 'failed', { status: String(status ?? '') }),
+        );
+        throw err;
+      }
+    });
+
+    onClose(node, () => view.stop());
+  }
+
+  RED.nodes.registerType('aci-request', AciRequest);
+};
