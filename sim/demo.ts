@@ -18,19 +18,26 @@ import { REPO_ROOT, exampleFlow, prepareUserDir, startNodeRed, type FlowNode } f
 const USER_DIR = process.env.DEMO_USER_DIR ?? path.join(REPO_ROOT, '.node-red');
 const PORT = Number(process.env.PORT ?? 1880);
 
-/** FlowFuse Dashboard 2.0 (a devDependency): the demo shows its example when it is installed. */
+const installed = (name: string) =>
+  fs.existsSync(path.join(REPO_ROOT, 'node_modules', ...name.split('/'), 'package.json'));
+
+/** FlowFuse Dashboard 2.0 and the e-mail node (devDependencies): the demo shows their examples when installed. */
 const DASHBOARD = '@flowfuse/node-red-dashboard';
-const hasDashboard = fs.existsSync(
-  path.join(REPO_ROOT, 'node_modules', ...DASHBOARD.split('/'), 'package.json'),
-);
+const EMAIL = 'node-red-node-email';
+const hasDashboard = installed(DASHBOARD);
+const hasEmail = installed(EMAIL);
 
 /** The flows shown in the demo: example files, pointed at the simulators. */
 const DEMO_FLOWS = [
   'vcd-events-to-debug.json',
   'aci-changes-to-debug.json',
   'infra-events-to-cloudevents.json',
-  ...(hasDashboard ? ['dashboard-live-events.json'] : []),
+  ...(hasDashboard ? ['dashboard-live-events.json', 'approve-vm-changes-dashboard.json'] : []),
+  ...(hasEmail ? ['aci-fault-context-to-email.json'] : []),
 ];
+
+/** How often a simulated tenant changes a VM (held for approval: the dashboard's Approvals page). */
+const VM_CHANGE_EVERY_MS = 60_000;
 
 /**
  * Points a demo node at the running simulators (their ports and certificate can
@@ -49,6 +56,15 @@ function pointAtSimulators(node: FlowNode, sims: Simulators, shipped: FlowNode =
     node.url = sims.sink.url + new URL(node.url).pathname;
     node.ca = sims.cert;
   }
+  if (node.type === 'e-mail') {
+    Object.assign(node, {
+      server: '127.0.0.1',
+      port: String(sims.mail.port),
+      authtype: 'NONE',
+      secure: false,
+      tls: false,
+    });
+  }
   if (node.type === 'event-decode' && typeof shipped.source === 'string' && shipped.source) {
     // The example names the simulators at their default ports: VCD on 8443, the first APIC on 8444.
     const port = new URL(shipped.source).port;
@@ -61,21 +77,54 @@ function demoFlows(sims: Simulators): {
   flows: FlowNode[];
   credentials: Record<string, Record<string, string>>;
 } {
-  const flows = DEMO_FLOWS.flatMap(exampleFlow);
+  const flows = shippedFlows();
   const credentials: Record<string, Record<string, string>> = {};
   for (const node of flows) {
     pointAtSimulators(node, sims);
+    // A provider login (organization System) is the simulator's system administrator.
     if (node.type === 'vcd-login')
-      credentials[node.id] = { username: 'acmeadmin', password: DEFAULT_PASSWORD };
+      credentials[node.id] = {
+        username: node.org === 'System' ? 'administrator' : 'acmeadmin',
+        password: DEFAULT_PASSWORD,
+      };
     if (node.type === 'aci-controller')
       credentials[node.id] = { username: 'admin', password: DEFAULT_APIC_PASSWORD };
   }
   return { flows, credentials };
 }
 
+/** The demo's example flows, each node once (the dashboard examples share their ui-base and ui-theme). */
+function shippedFlows(): FlowNode[] {
+  return [...new Map(DEMO_FLOWS.flatMap(exampleFlow).map((n) => [n.id, n])).values()];
+}
+
+/**
+ * Blocking tasks in the simulated VCD: VM changes wait for an answer (5
+ * minutes, then VCD aborts them), and a tenant changes a VM now and then.
+ */
+function heldVmChanges(sims: Simulators): NodeJS.Timeout {
+  Object.assign(sims.vcd.blocking.settings, {
+    operations: new Set(['vappUpdateVm']),
+    timeoutMs: 300_000,
+    timeoutAction: 'abort',
+  });
+  const changes: [string, string][] = [
+    ['acmeuser@acme', 'web-01'],
+    ['acmeadmin@acme', 'db-01'],
+    ['globexadmin@globex', 'build-07'],
+  ];
+  let n = 0;
+  const timer = setInterval(() => {
+    const [actor, vm] = changes[n++ % changes.length] as [string, string];
+    sims.vcd.reconfigureVm(actor, vm);
+  }, VM_CHANGE_EVERY_MS);
+  timer.unref();
+  return timer;
+}
+
 /** Kept flows: the demo's own nodes follow the simulators; everything else stays as the user left it. */
 function refreshKeptFlows(file: string, sims: Simulators): void {
-  const shipped = new Map(DEMO_FLOWS.flatMap(exampleFlow).map((n) => [n.id, n]));
+  const shipped = new Map(shippedFlows().map((n) => [n.id, n]));
   try {
     const flows = JSON.parse(fs.readFileSync(file, 'utf8')) as FlowNode[];
     for (const node of flows) {
@@ -95,12 +144,13 @@ async function main(): Promise<void> {
   const fresh = process.argv.includes('--reset') || !fs.existsSync(flowFile);
   prepareUserDir(USER_DIR, {
     port: PORT,
-    modules: hasDashboard ? [DASHBOARD] : [],
+    modules: [...(hasDashboard ? [DASHBOARD] : []), ...(hasEmail ? [EMAIL] : [])],
     ...(fresh ? demoFlows(sims) : {}),
   });
   if (!fresh) refreshKeptFlows(flowFile, sims);
 
-  const red = startNodeRed(USER_DIR);
+  const changing = heldVmChanges(sims);
+  const red = startNodeRed(USER_DIR, 'inherit', { MAIL_FROM: 'aci-alerts@example.com' });
   const redExited = new Promise<void>((resolve) => red.once('exit', () => resolve()));
 
   console.log(
@@ -111,7 +161,8 @@ async function main(): Promise<void> {
       `Node-RED        http://127.0.0.1:${PORT}/   <- open this: events appear in the debug sidebar,`,
       '                the "datacenter events" sidebar tab shows every node live',
       hasDashboard
-        ? `Dashboard       http://127.0.0.1:${PORT}/dashboard/events   (FlowFuse Dashboard 2.0)`
+        ? `Dashboard       http://127.0.0.1:${PORT}/dashboard/events   (FlowFuse Dashboard 2.0); VM changes to\n` +
+          `                approve: http://127.0.0.1:${PORT}/dashboard/approvals (a tenant changes a VM every minute)`
         : `Dashboard       not shown: npm install ${DASHBOARD}`,
       `Prometheus      http://127.0.0.1:${PORT}/dcevents/metrics`,
       fresh
@@ -123,6 +174,7 @@ async function main(): Promise<void> {
   );
 
   const stop = async () => {
+    clearInterval(changing);
     if (red.exitCode === null) red.kill('SIGINT');
     await Promise.race([redExited, new Promise((r) => setTimeout(r, 10_000))]);
     await sims.stop();

@@ -8,12 +8,13 @@ import { REPO_ROOT } from './nodered';
 import { keepCertificateIn } from './tls';
 import { DEFAULT_PASSWORD } from './vcd/directory';
 import { ApicSimulator, DEFAULT_APIC_PASSWORD } from './apic';
+import { MailSink } from './mail';
 import { SinkSimulator } from './sink';
 import { VcdSimulator } from './vcd';
 
 export interface SimulatorsOptions {
   host?: string;
-  /** VCD listens here, the APICs on +1, +4, +5, the CloudEvents sink on +2. */
+  /** VCD listens here, the APICs on +1, +4, +5, the CloudEvents sink on +2, the mail sink on +3. */
   portBase?: number;
   /** Generated VCD events per second. */
   vcdRatePerSec?: number;
@@ -31,6 +32,8 @@ export interface Simulators {
   vcd: VcdSimulator;
   apic: ApicSimulator;
   sink: SinkSimulator;
+  /** SMTP on loopback for the e-mail examples (no login, no TLS). */
+  mail: MailSink;
   /** PEM of the certificate every simulator serves ('' over plain HTTP). */
   cert: string;
   /** Lines that tell a person how to use them. */
@@ -53,6 +56,7 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
     ratePerSec: options.apicRatePerSec ?? 0.5,
   });
   const sink = await SinkSimulator.start({ host, port: base + 2, tls, log: options.sinkLog ?? true });
+  const mail = await MailSink.start({ host, port: base + 3, log: options.sinkLog ?? true });
   const certDir = options.certDir ?? DEFAULT_CERT_DIR;
   // The certificate user's key, for trying certificate logins by hand.
   const keyFile = path.join(certDir, 'apic-nodered-key.pem');
@@ -61,12 +65,15 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
     vcd,
     apic,
     sink,
+    mail,
     cert: vcd.cert ?? '',
     describe: () => [
       `VCD simulator   ${vcd.url}  (orgs acme, globex, System; users acmeadmin, acmeuser, globexadmin,`,
       `                administrator@System; password ${DEFAULT_PASSWORD}; API token sim-api-token-acmeadmin;`,
       `                service-account token sim-service-account-token, replaced by a new one at every use)`,
       `                faults: POST ${vcd.url}/_sim/faults {"loginDown":true,"loginDelayMs":3000,"auditDown":true,"tokenLifetimeSec":60,"ratePerSec":5},`,
+      `                blocking tasks: POST ${vcd.url}/_sim/blocking {"operations":["vappUpdateVm"],"timeoutMs":300000,"timeoutAction":"abort"},`,
+      `                a tenant's VM change: POST ${vcd.url}/_sim/reconfigure {"actor":"acmeuser@acme","vm":"web-01"}; GET ${vcd.url}/_sim/amqp`,
       `                POST ${vcd.url}/_sim/broker/restart, /_sim/broker/drop, /_sim/tokens/expire`,
       `APIC simulator  ${apic.hosts}  (one cluster of three; users admin, netops,`,
       `                apic#LDAP\\alice; password ${DEFAULT_APIC_PASSWORD}; certificate user nodered, certificate`,
@@ -78,12 +85,13 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
       `CloudEvents sink ${sink.url}  (binary, structured, batch; prints a line per event)`,
       `                received: GET ${sink.url}/_sim/events; faults: POST ${sink.url}/_sim/faults`,
       `                {"failNext":3,"failStatus":503,"retryAfter":"2","slowMs":0,"down":false,"gone":false,"failOptions":0}`,
+      `Mail sink       smtp://${host}:${mail.port}  (no login, no TLS; prints a line per mail)`,
       tls
         ? `TLS certificate ${path.join(certDir, 'sim-cert.pem')} (self-signed; trust it as CA; SIM_TLS=off for plain HTTP)`
         : 'Plain HTTP (SIM_TLS=off): no certificates',
     ],
     stop: once(async () => {
-      await Promise.all([vcd.stop(), apic.stop(), sink.stop()]);
+      await Promise.all([vcd.stop(), apic.stop(), sink.stop(), mail.stop()]);
     }),
   };
 }

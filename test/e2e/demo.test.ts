@@ -15,8 +15,8 @@ import { freePort, listening } from '../support/nodered-process';
 import { waitFor } from '../support/wait';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** The simulators listen on base, +1, +2, +4 and +5. */
-const SIM_OFFSETS = [0, 1, 2, 4, 5];
+/** The simulators listen on base, +1, +2, +3 (mail), +4 and +5. */
+const SIM_OFFSETS = [0, 1, 2, 3, 4, 5];
 
 /** A base port whose simulator ports are all free. */
 async function freeSimBase(): Promise<number> {
