@@ -60,56 +60,72 @@ function payloadOf(view: BlockingTaskView, outcome: Outcome | 'ended', extra: Re
   return extended(extended(view, { timeout, outcome }), extra);
 }
 
-interface Watch {
-  node: Node;
-  texts: StatusTexts;
-  view: StatusThrottle;
-  pending: PendingApprovals;
-  ticker?: NodeJS.Timeout;
-  answered: number;
-}
+/**
+ * What the node shows while it works: the blocking tasks it told an approver
+ * about and that still wait (counted down in its status once a second), and
+ * what became of each once its time ran out.
+ */
+class Approvals {
+  answered = 0;
+  readonly pending: PendingApprovals;
+  private ticker: NodeJS.Timeout | undefined;
 
-/** While blocking tasks wait, the status counts them down once a second. */
-function showWaiting(w: Watch): void {
-  const left = w.pending.nearestLeft();
-  if (left === undefined) {
-    clearInterval(w.ticker);
-    w.ticker = undefined;
-    return;
+  constructor(
+    private readonly node: Node,
+    private readonly texts: StatusTexts,
+    private readonly view: StatusThrottle,
+    read: (uuid: string) => Promise<BlockingTaskView>,
+  ) {
+    this.pending = new PendingApprovals({
+      read,
+      ended: (v) => this.ended(v),
+      failed: (error, uuid) => {
+        metricsFor(node).error(error.code);
+        node.error(error, { topic: 'error', payload: { blockingTask: `urn:vcloud:blockingTask:${uuid}` } });
+      },
+    });
   }
-  w.view.show(w.texts.degraded('waiting', { count: w.pending.size, left: formatLeft(left) }));
-  if (!w.ticker) {
-    w.ticker = setInterval(() => showWaiting(w), 1000);
-    w.ticker.unref();
-  }
-}
 
-function watchPending(w: Pick<Watch, 'node' | 'texts' | 'view'>, client: () => BlockingTaskClient) {
-  const watch = w as Watch;
-  watch.answered = 0;
-  watch.pending = new PendingApprovals({
-    read: (uuid) => client().read(uuid),
-    ended(view) {
-      // What became of it when its time ran out: VCD's default action, or another approver's answer.
-      const outcome = appliedDefault(view) ? 'timed-out' : 'ended';
-      metricsFor(watch.node).sent++;
-      watch.node.send({ topic: outcome, payload: payloadOf(view, outcome) });
-      watch.view.show(
-        watch.texts.degraded(outcome === 'timed-out' ? 'timedOut' : 'ended', {
-          action: view.timeout.action ?? '?',
-        }),
-      );
-      showWaiting(watch);
-    },
-    failed(error, uuid) {
-      metricsFor(watch.node).error(error.code);
-      watch.node.error(error, {
-        topic: 'error',
-        payload: { blockingTask: `urn:vcloud:blockingTask:${uuid}` },
-      });
-    },
-  });
-  return watch;
+  /** The nearest deadline, counting down while anything waits. */
+  showWaiting(): void {
+    const left = this.pending.nearestLeft();
+    if (left === undefined) {
+      clearInterval(this.ticker);
+      this.ticker = undefined;
+      return;
+    }
+    this.view.show(this.texts.degraded('waiting', { count: this.pending.size, left: formatLeft(left) }));
+    if (!this.ticker) {
+      this.ticker = setInterval(() => this.showWaiting(), 1000);
+      this.ticker.unref();
+    }
+  }
+
+  /** An answer was given: the outcome in the status. */
+  answeredWith(outcome: Outcome): void {
+    this.answered++;
+    const values = { count: this.answered };
+    this.view.show(
+      outcome === 'late' ? this.texts.degraded('late', values) : this.texts.connected(outcome, values),
+    );
+    if (this.pending.size) this.showWaiting();
+  }
+
+  close(): void {
+    clearInterval(this.ticker);
+    this.pending.close();
+    this.view.stop();
+  }
+
+  /** What became of a waiting one when its time ran out: VCD's default action, or another approver's answer. */
+  private ended(view: BlockingTaskView): void {
+    const outcome = appliedDefault(view) ? 'timed-out' : 'ended';
+    metricsFor(this.node).sent++;
+    this.node.send({ topic: outcome, payload: payloadOf(view, outcome) });
+    const key = outcome === 'timed-out' ? 'timedOut' : 'ended';
+    this.view.show(this.texts.degraded(key, { action: view.timeout.action ?? '?' }));
+    this.showWaiting();
+  }
 }
 
 async function handle(
@@ -117,7 +133,7 @@ async function handle(
   send: SendFn,
   login: VcdLoginNode,
   def: VcdBlockingTaskDef,
-  w: Watch,
+  a: Approvals,
 ) {
   const session = login.session;
   if (!session)
@@ -127,34 +143,19 @@ async function handle(
   const client = new BlockingTaskClient(session);
   if (!decision) {
     const view = await client.read(uuid);
-    const waiting = view.status === 'active';
-    if (waiting) w.pending.add(uuid, view);
-    send(
-      extended(msg, {
-        topic: waiting ? 'waiting' : 'ended',
-        payload: payloadOf(view, waiting ? 'waiting' : 'ended'),
-      }),
-    );
-    if (waiting) showWaiting(w);
+    const outcome = view.status === 'active' ? 'waiting' : 'ended';
+    if (outcome === 'waiting') a.pending.add(uuid, view);
+    send(extended(msg, { topic: outcome, payload: payloadOf(view, outcome) }));
+    if (outcome === 'waiting') a.showWaiting();
     return;
   }
   const given = typeof msg.reason === 'string' ? msg.reason.trim() : '';
   const reason = (given || def.reason?.trim() || DEFAULT_REASON).slice(0, MAX_REASON);
   const result = await client.decide(uuid, decision, reason);
-  w.pending.remove(uuid);
-  w.answered++;
-  send(
-    extended(msg, {
-      topic: result.outcome,
-      payload: payloadOf(result.view, result.outcome, { decision, reason, code: result.code }),
-    }),
-  );
-  w.view.show(
-    result.outcome === 'late'
-      ? w.texts.degraded('late', { count: w.answered })
-      : w.texts.connected(result.outcome, { count: w.answered }),
-  );
-  if (w.pending.size) showWaiting(w);
+  a.pending.remove(uuid);
+  const payload = payloadOf(result.view, result.outcome, { decision, reason, code: result.code });
+  send(extended(msg, { topic: result.outcome, payload }));
+  a.answeredWith(result.outcome);
 }
 
 export = function register(RED: NodeAPI): void {
@@ -174,12 +175,15 @@ export = function register(RED: NodeAPI): void {
       return;
     }
     const view = new StatusThrottle(node);
-    const watch = watchPending({ node, texts, view }, () => new BlockingTaskClient(login.session!));
+    // Only blocking tasks read through the session are watched: it exists when they are read again.
+    const approvals = new Approvals(node, texts, view, (uuid) =>
+      new BlockingTaskClient(login.session!).read(uuid),
+    );
     view.show(texts.connected('ready'));
 
     onInput(node, async (msg, send) => {
       try {
-        await handle(msg, send, login, def, watch);
+        await handle(msg, send, login, def, approvals);
       } catch (err) {
         const code = (err as CodedError).code;
         view.show(texts.error(ERROR_KEYS[code] ?? code ?? 'failed'));
@@ -187,11 +191,7 @@ export = function register(RED: NodeAPI): void {
       }
     });
 
-    onClose(node, () => {
-      clearInterval(watch.ticker);
-      watch.pending.close();
-      view.stop();
-    });
+    onClose(node, () => approvals.close());
   }
 
   RED.nodes.registerType('vcd-blocking-task', VcdBlockingTask);
