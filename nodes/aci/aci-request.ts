@@ -6,7 +6,8 @@
  * say whether it may change anything (read-only by default).
  */
 import { CodedError, NetCodes } from '../common/errors';
-import { StatusThrottle, createNode, onClose, onInput, reportSetupError, statusTexts } from '../common/glue';
+import { configNode, onActingInput } from '../common/acting-node';
+import { StatusThrottle, createNode, onClose, statusTexts } from '../common/glue';
 import { extended } from '../common/objects';
 import type { Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../common/red';
 import { RequestCodes, pickMethod, type MethodPolicy } from '../common/request-guard';
@@ -78,31 +79,17 @@ export = function register(RED: NodeAPI): void {
   function AciRequest(this: Node, saved: AciRequestDef): void {
     const def = createNode(RED, this, saved);
     const node = this;
-    const controller = RED.nodes.getNode(def.controller) as AciControllerNode | null;
-    if (!controller) {
-      const error = new CodedError(ApicCodes.CONFIG_INVALID, 'Select an aci controller.');
-      reportSetupError(RED, node, error, texts.error('noController'));
-      return;
-    }
+    const missing = {
+      code: ApicCodes.CONFIG_INVALID,
+      message: 'Select an aci controller.',
+      key: 'noController',
+    };
+    const controller = configNode<AciControllerNode>(RED, node, def.controller, texts, missing);
+    if (!controller) return;
     const view = new StatusThrottle(node);
-    let done = 0;
-
-    onInput(node, async (msg, send) => {
-      try {
-        view.show(texts.connecting('requesting'));
-        await perform(msg, send, def, controller);
-        view.show(texts.connected('done', { count: ++done }));
-      } catch (err) {
-        const error = err as CodedError;
-        const status = error.details?.status;
-        if (typeof status === 'number') msg.statusCode = status;
-        view.show(
-          texts.error(ERROR_KEYS[error.code] ?? error.code ?? 'failed', { status: String(status ?? '') }),
-        );
-        throw err;
-      }
-    });
-
+    onActingInput(node, { view, texts, errors: ERROR_KEYS, counted: true }, (msg, send) =>
+      perform(msg, send, def, controller),
+    );
     onClose(node, () => view.stop());
   }
 

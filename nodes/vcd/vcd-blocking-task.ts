@@ -5,15 +5,8 @@
  * its time has run out, the node says what VCD did (the default action).
  */
 import { CodedError, NetCodes } from '../common/errors';
-import {
-  StatusThrottle,
-  createNode,
-  onClose,
-  onInput,
-  reportSetupError,
-  statusTexts,
-  type StatusTexts,
-} from '../common/glue';
+import { configNode, onActingInput } from '../common/acting-node';
+import { StatusThrottle, createNode, onClose, statusTexts, type StatusTexts } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import { extended } from '../common/objects';
 import type { Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../common/red';
@@ -164,33 +157,18 @@ export = function register(RED: NodeAPI): void {
   function VcdBlockingTask(this: Node, saved: VcdBlockingTaskDef): void {
     const def = createNode(RED, this, saved);
     const node = this;
-    const login = RED.nodes.getNode(def.login) as VcdLoginNode | null;
-    if (!login) {
-      reportSetupError(
-        RED,
-        node,
-        new CodedError(VcdCodes.CONFIG_INVALID, 'Select a vcd login.'),
-        texts.error('noLogin'),
-      );
-      return;
-    }
+    const missing = { code: VcdCodes.CONFIG_INVALID, message: 'Select a vcd login.', key: 'noLogin' };
+    const login = configNode<VcdLoginNode>(RED, node, def.login, texts, missing);
+    if (!login) return;
     const view = new StatusThrottle(node);
     // Only blocking tasks read through the session are watched: it exists when they are read again.
     const approvals = new Approvals(node, texts, view, (uuid) =>
       new BlockingTaskClient(login.session!).read(uuid),
     );
     view.show(texts.connected('ready'));
-
-    onInput(node, async (msg, send) => {
-      try {
-        await handle(msg, send, login, def, approvals);
-      } catch (err) {
-        const code = (err as CodedError).code;
-        view.show(texts.error(ERROR_KEYS[code] ?? code ?? 'failed'));
-        throw err;
-      }
-    });
-
+    onActingInput(node, { view, texts, errors: ERROR_KEYS }, (msg, send) =>
+      handle(msg, send, login, def, approvals),
+    );
     onClose(node, () => approvals.close());
   }
 

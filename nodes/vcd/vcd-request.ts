@@ -5,7 +5,8 @@
  * it may send (read-only by default).
  */
 import { CodedError, NetCodes } from '../common/errors';
-import { StatusThrottle, createNode, onClose, onInput, reportSetupError, statusTexts } from '../common/glue';
+import { configNode, onActingInput } from '../common/acting-node';
+import { StatusThrottle, createNode, onClose, statusTexts } from '../common/glue';
 import { extended } from '../common/objects';
 import type { Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../common/red';
 import {
@@ -45,6 +46,8 @@ interface VcdRequestDef extends NodeDef {
   /** Follow a task the call starts until it ends. */
   followTask: boolean;
 }
+
+const NO_LOGIN = { code: VcdCodes.CONFIG_INVALID, message: 'Select a vcd login.', key: 'noLogin' };
 
 const ERROR_KEYS: Record<string, string> = {
   [RequestCodes.PATH_INVALID]: 'badPath',
@@ -144,36 +147,16 @@ export = function register(RED: NodeAPI): void {
   function VcdRequest(this: Node, saved: VcdRequestDef): void {
     const def = createNode(RED, this, saved);
     const node = this;
-    const login = RED.nodes.getNode(def.login) as VcdLoginNode | null;
-    if (!login) {
-      reportSetupError(
-        RED,
-        node,
-        new CodedError(VcdCodes.CONFIG_INVALID, 'Select a vcd login.'),
-        texts.error('noLogin'),
-      );
-      return;
-    }
+    const login = configNode<VcdLoginNode>(RED, node, def.login, texts, NO_LOGIN);
+    if (!login) return;
     const view = new StatusThrottle(node);
     const stop = new AbortController();
-    let done = 0;
 
-    onInput(node, async (msg, send) => {
+    onActingInput(node, { view, texts, errors: ERROR_KEYS, counted: true }, async (msg, send) => {
       const session = login.session;
-      try {
-        if (!session)
-          throw login.configError ?? new CodedError(VcdCodes.CONFIG_INVALID, 'The vcd login is not set up.');
-        view.show(texts.connecting('requesting'));
-        await perform(msg, send, def, new VcdApi(session), stop.signal);
-        view.show(texts.connected('done', { count: ++done }));
-      } catch (err) {
-        const code = (err as CodedError).code;
-        const status = (err as CodedError).details?.status;
-        // Catch nodes get the message that failed: with VCD's status, as a successful answer has it.
-        if (typeof status === 'number') msg.statusCode = status;
-        view.show(texts.error(ERROR_KEYS[code] ?? code ?? 'failed', { status: String(status ?? '') }));
-        throw err;
-      }
+      if (!session)
+        throw login.configError ?? new CodedError(VcdCodes.CONFIG_INVALID, 'The vcd login is not set up.');
+      await perform(msg, send, def, new VcdApi(session), stop.signal);
     });
 
     onClose(node, () => {

@@ -295,13 +295,10 @@ export class BlockingTasks {
 
   referencesXml(): XmlElement {
     const site = this.deps.site();
-    return el(
-      'vmext:BlockingTaskReferences',
-      {
-        'xmlns:vmext': NS.vmext,
-        'xmlns:vcloud': NS.vcloud,
-        type: 'application/vnd.vmware.admin.blockingTaskList+xml',
-      },
+    return extensionDoc(
+      'BlockingTaskReferences',
+      'blockingTaskList',
+      {},
       el('vcloud:Link', {
         rel: 'up',
         type: 'application/vnd.vmware.admin.vmwExtension+xml',
@@ -318,34 +315,37 @@ export class BlockingTasks {
   }
 
   operationsXml(): XmlElement {
-    return el(
-      'vmext:BlockingTaskOperations',
-      {
-        'xmlns:vmext': NS.vmext,
-        'xmlns:vcloud': NS.vcloud,
-        type: 'application/vnd.vmware.admin.taskOperationList+xml',
-      },
-      ...[...this.settings.operations].map((op) => el('vcloud:Operation', {}, op)),
-    );
+    return extensionDoc('BlockingTaskOperations', 'taskOperationList', {}, ...this.operationElements());
+  }
+
+  private operationElements(): XmlElement[] {
+    return [...this.settings.operations].map((op) => el('vcloud:Operation', {}, op));
   }
 
   settingsXml(): XmlElement {
-    const site = this.deps.site();
-    return el(
-      'vmext:BlockingTaskSettings',
-      {
-        'xmlns:vmext': NS.vmext,
-        'xmlns:vcloud': NS.vcloud,
-        type: 'application/vnd.vmware.admin.blockingTaskSettings+xml',
-        href: `${site}/api/admin/extension/settings/blockingTask`,
-      },
+    const href = `${this.deps.site()}/api/admin/extension/settings/blockingTask`;
+    return extensionDoc(
+      'BlockingTaskSettings',
+      'blockingTaskSettings',
+      { href },
       el('vmext:TimeoutAction', {}, this.settings.timeoutAction),
-      el(
-        'vcloud:BlockingTaskOperations',
-        {},
-        ...[...this.settings.operations].map((op) => el('vcloud:Operation', {}, op)),
-      ),
+      el('vcloud:BlockingTaskOperations', {}, ...this.operationElements()),
       el('vmext:TimeoutInMilliseconds', {}, String(this.settings.timeoutMs)),
     );
   }
+}
+
+/** A root element of the extension API: its namespaces and media type. */
+function extensionDoc(
+  name: string,
+  type: string,
+  attrs: Record<string, string>,
+  ...children: XmlElement[]
+): XmlElement {
+  const root = {
+    'xmlns:vmext': NS.vmext,
+    'xmlns:vcloud': NS.vcloud,
+    type: `application/vnd.vmware.admin.${type}+xml`,
+  };
+  return el(`vmext:${name}`, { ...root, ...attrs }, ...children);
 }

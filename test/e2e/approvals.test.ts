@@ -5,15 +5,13 @@
  * what became of each is listed.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { exampleFlow } from '../../sim/nodered';
 import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
 import { VcdSimulator } from '../../sim/vcd';
+import { CHROMIUM, hasChromium, launchChromium } from '../support/chromium';
 import { runNodeRed, type RunningNodeRed } from '../support/nodered-process';
 import { waitFor } from '../support/wait';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('the approvals example (FlowFuse Dashboard 2.0, Chromium)', function () {
   this.timeout(120_000);
@@ -22,7 +20,7 @@ describe('the approvals example (FlowFuse Dashboard 2.0, Chromium)', function ()
   let browser: Browser | undefined;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
+    if (!hasChromium()) {
       console.log(`      skipped: no Chromium at ${CHROMIUM} (Debian package chromium)`);
       this.skip();
     }
@@ -41,16 +39,7 @@ describe('the approvals example (FlowFuse Dashboard 2.0, Chromium)', function ()
     const button = flow.find((n) => n.type === 'inject')!.id;
     assert.equal((await fetch(`${red.base}/inject/${button}`, { method: 'POST' })).status, 200);
     await waitFor(() => vcd.blocking.settings.operations.has('vappUpdateVm'), 'vappUpdateVm to block');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-dev-shm-usage',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -4,15 +4,14 @@
  * type per minute draws its series.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { CHROMIUM, hasChromium, launchChromium } from '../support/chromium';
 import { ApicSimulator, DEFAULT_APIC_PASSWORD } from '../../sim/apic';
 import { exampleFlow } from '../../sim/nodered';
 import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
 import { VcdSimulator } from '../../sim/vcd';
 import { runNodeRed, type RunningNodeRed } from '../support/nodered-process';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DASHBOARD = '@flowfuse/node-red-dashboard';
 
 describe('the dashboard example (FlowFuse Dashboard 2.0, Chromium)', function () {
@@ -23,7 +22,7 @@ describe('the dashboard example (FlowFuse Dashboard 2.0, Chromium)', function ()
   let browser: Browser | undefined;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
+    if (!hasChromium()) {
       console.log(`      skipped: no Chromium at ${CHROMIUM} (Debian package chromium)`);
       this.skip();
     }
@@ -43,16 +42,7 @@ describe('the dashboard example (FlowFuse Dashboard 2.0, Chromium)', function ()
         [id('aci-controller')]: { username: 'admin', password: DEFAULT_APIC_PASSWORD },
       },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-dev-shm-usage',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -8,13 +8,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { CHROMIUM, hasChromium, launchChromium } from '../support/chromium';
 import { Agent, request } from 'undici';
 import { REPO_ROOT } from '../../sim/nodered';
 import { freePort, listening } from '../support/nodered-process';
 import { waitFor } from '../support/wait';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** The simulators listen on base, +1, +2, +3 (mail), +4 and +5. */
 const SIM_OFFSETS = [0, 1, 2, 3, 4, 5];
 
@@ -84,15 +84,12 @@ describe('npm start (the demo, in Chromium)', function () {
   let userDir: string;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
+    if (!hasChromium()) {
       console.log(`      skipped: no Chromium at ${CHROMIUM} (Debian package chromium)`);
       this.skip();
     }
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-'));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

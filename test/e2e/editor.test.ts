@@ -3,14 +3,12 @@
  * and help, the "test connection" button, and live status from a deployed flow.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, hasChromium, launchChromium } from '../support/chromium';
 import { ApicSimulator, DEFAULT_APIC_PASSWORD } from '../../sim/apic';
 import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
 import { VcdSimulator } from '../../sim/vcd';
 import { runNodeRed, type RunningNodeRed } from '../support/nodered-process';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('the editor (Chromium)', function () {
   let sim: VcdSimulator;
@@ -21,7 +19,7 @@ describe('the editor (Chromium)', function () {
   let base: string;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
+    if (!hasChromium()) {
       console.log(`      skipped: no Chromium at ${CHROMIUM} (Debian package chromium)`);
       this.skip();
     }
@@ -93,16 +91,7 @@ describe('the editor (Chromium)', function () {
       },
     });
     base = red.base;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-dev-shm-usage',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(base);
     await page.waitForSelector('.red-ui-palette-node[data-palette-type="vcd-subscribe"]', {

@@ -4,13 +4,11 @@
  * and last error, live over Node-RED's comms; a click reveals the node.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, hasChromium, launchChromium } from '../support/chromium';
 import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
 import { VcdSimulator } from '../../sim/vcd';
 import { runNodeRed, type RunningNodeRed } from '../support/nodered-process';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('the "datacenter events" sidebar tab (Chromium)', function () {
   this.timeout(90_000);
@@ -20,7 +18,7 @@ describe('the "datacenter events" sidebar tab (Chromium)', function () {
   let page: Page;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
+    if (!hasChromium()) {
       console.log(`      skipped: no Chromium at ${CHROMIUM} (Debian package chromium)`);
       this.skip();
     }
@@ -66,16 +64,7 @@ describe('the "datacenter events" sidebar tab (Chromium)', function () {
       ],
       credentials: { login: { username: 'acmeadmin', password: DEFAULT_PASSWORD } },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-dev-shm-usage',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     // The editor opens the sidebar tab that was open last (kept in the browser's local storage): this one.
     await page.addInitScript(`localStorage.setItem('last-sidebar-tab', 'dcevents-operations')`);

@@ -9,11 +9,16 @@ import assert from 'node:assert/strict';
 import aciController from '../../nodes/aci/aci-controller';
 import aciRequest from '../../nodes/aci/aci-request';
 import { ApicSimulator, DEFAULT_APIC_PASSWORD } from '../../sim/apic';
-import { helper, loggedText, record, type Recorded } from '../support/red';
+import {
+  catchAll,
+  catchNode,
+  collectCaught,
+  helper,
+  loggedText,
+  record,
+  type Recorded,
+} from '../support/red';
 import { waitFor } from '../support/wait';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const catchNode = require('@node-red/nodes/core/common/25-catch.js') as (RED: unknown) => void;
 
 type Msg = Record<string, unknown>;
 type Mo = Record<string, { attributes: Record<string, string> }>;
@@ -62,13 +67,11 @@ describe('aci request node', function () {
         wires: [['out']],
       },
       { id: 'out', type: 'helper', z: 'tab' },
-      { id: 'catcher', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
-      { id: 'caught', type: 'helper', z: 'tab' },
+      ...catchAll('tab'),
     ];
     await helper.load([aciController, aciRequest, catchNode], flow, { ctrl: creds });
     rec = record(helper.getNode('req'), helper.getNode('out'));
-    caught = [];
-    helper.getNode('caught').on('input', (m: Msg) => caught.push(m));
+    caught = collectCaught();
   }
 
   const send = (msg: Msg) => helper.getNode('req').receive(msg);

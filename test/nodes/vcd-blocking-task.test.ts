@@ -11,11 +11,8 @@ import vcdLogin from '../../nodes/vcd/vcd-login';
 import vcdSubscribe from '../../nodes/vcd/vcd-subscribe';
 import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
 import { VcdSimulator, type VcdSimOptions } from '../../sim/vcd';
-import { helper, record, type Recorded } from '../support/red';
+import { catchAll, catchNode, collectCaught, helper, record, type Recorded } from '../support/red';
 import { waitFor } from '../support/wait';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const catchNode = require('@node-red/nodes/core/common/25-catch.js') as (RED: unknown) => void;
 
 type Msg = Record<string, unknown>;
 interface Payload {
@@ -79,17 +76,15 @@ describe('vcd blocking task node', function () {
         wires: [['out']],
       },
       { id: 'out', type: 'helper', z: 'tab' },
-      { id: 'catcher', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
-      { id: 'caught', type: 'helper', z: 'tab' },
+      ...catchAll('tab'),
     ];
     await helper.load([vcdLogin, vcdSubscribe, vcdBlockingTask, catchNode], flow, {
       login: { username: login.username, password: DEFAULT_PASSWORD },
     });
     rec = record(helper.getNode('bt'), helper.getNode('out'));
     events = [];
-    caught = [];
     helper.getNode('events').on('input', (m: Msg) => events.push(m));
-    helper.getNode('caught').on('input', (m: Msg) => caught.push(m));
+    caught = collectCaught();
     await waitFor(() => sim.subscriptions.length === 1, 'the message bus subscription');
   }
 

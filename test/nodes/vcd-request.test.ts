@@ -8,11 +8,16 @@ import vcdLogin from '../../nodes/vcd/vcd-login';
 import vcdRequest from '../../nodes/vcd/vcd-request';
 import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
 import { VcdSimulator, type VcdSimOptions } from '../../sim/vcd';
-import { helper, loggedText, record, type Recorded } from '../support/red';
+import {
+  catchAll,
+  catchNode,
+  collectCaught,
+  helper,
+  loggedText,
+  record,
+  type Recorded,
+} from '../support/red';
 import { waitFor } from '../support/wait';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const catchNode = require('@node-red/nodes/core/common/25-catch.js') as (RED: unknown) => void;
 
 type Msg = Record<string, unknown>;
 
@@ -54,15 +59,13 @@ describe('vcd request node', function () {
         wires: [['out']],
       },
       { id: 'out', type: 'helper', z: 'tab' },
-      { id: 'catcher', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
-      { id: 'caught', type: 'helper', z: 'tab' },
+      ...catchAll('tab'),
     ];
     await helper.load([vcdLogin, vcdRequest, catchNode], flow, {
       login: { username: user, password: DEFAULT_PASSWORD },
     });
     rec = record(helper.getNode('req'), helper.getNode('out'));
-    caught = [];
-    helper.getNode('caught').on('input', (m: Msg) => caught.push(m));
+    caught = collectCaught();
   }
 
   const send = (msg: Msg) => helper.getNode('req').receive(msg);

@@ -41,3 +41,21 @@ export function loggedText(): string {
     )
     .join('\n');
 }
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const catchNode = require('@node-red/nodes/core/common/25-catch.js') as (RED: unknown) => void;
+
+/** A Catch node for the whole tab and a helper after it (load `catchNode` with the flow). */
+export function catchAll(tab: string): Record<string, unknown>[] {
+  return [
+    { id: 'catcher', type: 'catch', z: tab, scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: tab },
+  ];
+}
+
+/** What reaches the Catch node of `catchAll`, collected from now on. */
+export function collectCaught(): Record<string, unknown>[] {
+  const caught: Record<string, unknown>[] = [];
+  helper.getNode('caught').on('input', (m: Record<string, unknown>) => caught.push(m));
+  return caught;
+}
