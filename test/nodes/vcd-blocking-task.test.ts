@@ -201,6 +201,27 @@ describe('vcd blocking task node', function () {
     assert.equal(late.payload.code, 'VCD_BLOCKING_TASK_ENDED');
   });
 
+  it("counts the time left by VCD's own clock, however far it runs from ours", async () => {
+    for (const clockSkewSec of [3600, -3600]) {
+      await start({ clockSkewSec }, undefined, {
+        operations: ['vappUpdateVm'],
+        timeoutMs: 1500,
+        timeoutAction: 'abort',
+      });
+      const event = await heldChange();
+      send({ payload: event.payload });
+      const shown = await nth(0);
+      assert.ok(
+        shown.payload.timeout.leftMs! > 0 && shown.payload.timeout.leftMs! <= 1500,
+        String(shown.payload.timeout.leftMs),
+      );
+      // Watched on our clock from that answer: the default action is seen shortly after the real deadline.
+      assert.equal((await nth(1)).topic, 'timed-out');
+      await helper.unload();
+      await sim.stop();
+    }
+  });
+
   it('goes on across token expiry and a 401', async () => {
     await start({ tokenLifetimeSec: 3 });
     const event = await heldChange();
