@@ -4,14 +4,19 @@
  * name is a hash of the node id, never the id itself: node ids come from flow
  * files anyone can edit, and an id such as `../flows_cred` must not reach a
  * path. Writes are atomic (temp file, fsync, rename, fsync of the folder), so a
- * crash leaves the old file or the new one, never half of one.
+ * crash leaves the old file or the new one, never half of one; a write that
+ * cannot finish (a full disk) leaves the old file and no temp file. Links are
+ * never followed: a file or folder of ours that is a symbolic link is refused.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
 /** The package's folder in the user directory. */
 export const PACKAGE_FOLDER = 'dcevents';
+
+/** Opening a symbolic link fails (ELOOP) instead of opening what it points to (0 where there is no such flag). */
+export const NO_FOLLOW = fs.constants.O_NOFOLLOW ?? 0;
 
 const PURPOSE = /^[a-z][a-z0-9-]{0,39}$/;
 const SUFFIX = /^(\.[a-z0-9]{1,10})*$/;
@@ -36,19 +41,24 @@ export class NodeFiles {
     return path.join(this.dir, nodeFileName(nodeId) + suffix);
   }
 
-  /** A folder of a node's own (for state kept in several files), created on demand. */
+  /** A folder of a node's own (for state kept in several files), created on demand; never a link. */
   folderOf(nodeId: string): string {
     const folder = this.pathOf(nodeId, '.d');
     fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+    if (!fs.lstatSync(folder).isDirectory()) throw new Error(`${folder} is not a folder (a link?)`);
     return folder;
   }
 
-  /** The file's content, or undefined when there is none or it cannot be read. */
+  /** The file's content, or undefined when there is none, it cannot be read or it is a link. */
   read(nodeId: string, suffix = '.json'): Buffer | undefined {
+    let fd: number | undefined;
     try {
-      return fs.readFileSync(this.pathOf(nodeId, suffix));
+      fd = fs.openSync(this.pathOf(nodeId, suffix), fs.constants.O_RDONLY | NO_FOLLOW);
+      return fs.readFileSync(fd);
     } catch {
       return undefined;
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
     }
   }
 
@@ -58,14 +68,28 @@ export class NodeFiles {
   }
 
   /**
-   * Appends to the node's file and fsyncs it: what returns is on disk. A crash
-   * during the write can leave a torn last record; readers skip it.
+   * Appends to the node's file and fsyncs it: what returns is on disk. An
+   * append that fails is cut back off, so no torn record sits before the next
+   * one; only a crash during the write can leave a torn last record, which
+   * readers skip.
    */
   append(nodeId: string, data: string | Buffer, suffix: string): void {
     const file = this.pathOf(nodeId, suffix);
     const created = !fs.existsSync(file);
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    writeSynced(file, 'a', data);
+    const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | NO_FOLLOW, 0o600);
+    try {
+      const end = fs.fstatSync(fd).size;
+      try {
+        writeAll(fd, data, end);
+        fs.fsyncSync(fd);
+      } catch (err) {
+        fs.ftruncateSync(fd, end);
+        throw err;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
     if (created) syncFolder(this.dir);
   }
 
@@ -89,13 +113,24 @@ export class NodeFiles {
   }
 }
 
-/** temp file, fsync, rename, fsync of the folder (so the rename itself survives a power cut). */
+/**
+ * Temp file (new, owner-only, never through a link), every byte written,
+ * fsync, rename, fsync of the folder (so the rename itself survives a power
+ * cut). On any failure the temp file is removed and the old file stays.
+ */
 export function writeFileAtomic(file: string, data: string | Buffer): void {
   const dir = path.dirname(file);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const temp = `${file}.${process.pid}.${Date.now().toString(36)}.tmp`;
-  writeSynced(temp, 'w', data);
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
+  const fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | NO_FOLLOW, 0o600);
   try {
+    try {
+      writeAll(fd, data, 0);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(temp, file);
   } catch (err) {
     fs.rmSync(temp, { force: true });
@@ -104,14 +139,13 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
   syncFolder(dir);
 }
 
-/** Writes (flags "w") or appends ("a") and fsyncs: what returns is on disk. Owner-only when created. */
-function writeSynced(file: string, flags: 'w' | 'a', data: string | Buffer): void {
-  const fd = fs.openSync(file, flags, 0o600);
-  try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+/** Writes all of `data` at `position`: a write may take fewer bytes than it was given. */
+function writeAll(fd: number, data: string | Buffer, position: number): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  for (let done = 0; done < bytes.length; ) {
+    const written = fs.writeSync(fd, bytes, done, bytes.length - done, position + done);
+    if (written <= 0) throw Object.assign(new Error('the disk took no more bytes'), { code: 'EIO' });
+    done += written;
   }
 }
 

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { NodeFiles, nodeFileName, writeFileAtomic } from '../../nodes/common/node-files';
+import { FaultyDisk } from '../support/faulty-disk';
 
 describe('files a node keeps in the user directory', () => {
   let userDir: string;
@@ -59,5 +60,46 @@ describe('files a node keeps in the user directory', () => {
       [],
     );
     assert.equal(fs.readFileSync(file, 'utf8'), 'old');
+  });
+
+  describe('on a disk that misbehaves', () => {
+    const disk = new FaultyDisk();
+    beforeEach(() => disk.install());
+    afterEach(() => disk.restore());
+
+    const temps = (dir: string) => fs.readdirSync(dir).filter((n) => n.endsWith('.tmp'));
+
+    it('a write that comes back short is finished, not saved as the file', () => {
+      const files = new NodeFiles(userDir, 'tokens');
+      const chain = JSON.stringify({ token: 'next-token-'.repeat(100) });
+      disk.short = true;
+      files.write('n1', chain);
+      disk.short = false;
+      assert.equal(files.read('n1')?.toString(), chain, 'the whole token chain');
+      assert.ok(disk.writes > 1, 'it took more than one write');
+    });
+
+    it('a full disk keeps the old file and leaves no temp file behind, however often it is tried', () => {
+      const files = new NodeFiles(userDir, 'tokens');
+      files.write('n1', '{"token":"old"}');
+      disk.full = true;
+      for (let i = 0; i < 3; i++) assert.throws(() => files.write('n1', '{"token":"new"}'), { code: 'ENOSPC' });
+      disk.full = false;
+      assert.equal(files.read('n1')?.toString(), '{"token":"old"}');
+      assert.deepEqual(temps(files.dir), []);
+    });
+
+    it('an append that comes back short is finished; one that fails is cut back, so no torn record stays', () => {
+      const files = new NodeFiles(userDir, 'journal');
+      files.append('n1', 'first\n', '.log');
+      disk.short = true;
+      files.append('n1', 'second line\n', '.log');
+      disk.short = false;
+      disk.full = true;
+      assert.throws(() => files.append('n1', 'lost\n', '.log'), { code: 'ENOSPC' });
+      disk.full = false;
+      files.append('n1', 'third\n', '.log');
+      assert.equal(files.read('n1', '.log')?.toString(), 'first\nsecond line\nthird\n');
+    });
   });
 });
