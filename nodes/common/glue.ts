@@ -158,12 +158,30 @@ export function reportSetupError(RED: NodeAPI, node: Node, error: Error, shown: 
  * exists, so an error raised earlier never reaches them.
  */
 export function reportOnStart(RED: NodeAPI, node: Node, error: Error, msg: NodeMessage = {}): void {
-  const report = () => node.error(error, msg);
-  RED.events.once('flows:started', report);
+  afterFlowsStart(RED, node)(() => node.error(error, msg));
+}
+
+/**
+ * For reports that may come before the flows have started (the end of work a
+ * constructor began): made while constructing, the gate runs a report at once
+ * once the flows have started, and holds it until then before.
+ */
+export function afterFlowsStart(RED: NodeAPI, node: Node): (report: () => void) => void {
+  let started = false;
+  const held: (() => void)[] = [];
+  const start = () => {
+    started = true;
+    for (const report of held.splice(0)) report();
+  };
+  RED.events.once('flows:started', start);
   node.on('close', (_removed: boolean, done: () => void) => {
-    RED.events.removeListener('flows:started', report);
+    RED.events.removeListener('flows:started', start);
     done();
   });
+  return (report) => {
+    if (started) report();
+    else held.push(report);
+  };
 }
 
 /**

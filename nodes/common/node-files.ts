@@ -142,7 +142,7 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
 /** Writes all of `data` at `position`: a write may take fewer bytes than it was given. */
 function writeAll(fd: number, data: string | Buffer, position: number): void {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  for (let done = 0; done < bytes.length; ) {
+  for (let done = 0; done < bytes.length;) {
     const written = fs.writeSync(fd, bytes, done, bytes.length - done, position + done);
     if (written <= 0) throw Object.assign(new Error('the disk took no more bytes'), { code: 'EIO' });
     done += written;

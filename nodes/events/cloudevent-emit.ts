@@ -231,7 +231,9 @@ function openDelivery(RED: NodeAPI, e: Emitter, def: EmitDef): void {
     onFull: onFullOf(def),
     failuresWired: e.failuresWired,
     onChange: showCounts,
+    show: (status) => view.show(status),
     failedStatus: texts.error('spoolFailed'),
+    lockedStatus: texts.error('spoolLocked'),
   });
 }
 

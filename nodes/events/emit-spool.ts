@@ -1,10 +1,15 @@
 /**
  * cloudevent emit with `spool: disk`: opens the node's spool under
  * `<userDir>/dcevents/spool/`, turns what the spool reports into the node's
- * outputs (1: delivered, 2: failed or dropped) and warnings, and removes the
- * files when the node is deleted (not when it is redeployed or restarted).
+ * outputs (1: delivered, 2: failed or dropped), errors and warnings, and
+ * removes the files when the node is deleted (not when it is redeployed or
+ * restarted). While another process has the folder (a double start, a rolling
+ * update on a shared volume), events are refused with CE_SPOOL_LOCKED (said
+ * once) and the spool is tried again until the folder is free.
  */
+import { Backoff } from '../common/backoff';
 import { CodedError, errorMessage } from '../common/errors';
+import { afterFlowsStart } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from '../common/red';
@@ -35,9 +40,15 @@ export interface EmitSpoolSettings {
   /** Output 2 is wired: failed events leave there, else they go to Catch. */
   failuresWired: boolean;
   onChange(stats: SpoolStats): void;
-  /** The node's status when the spool cannot be opened. */
+  /** Shows a status (a state, not a count). */
+  show(status: NodeStatus): void;
+  /** The node's status when the spool cannot be opened, or while another process has it. */
   failedStatus: NodeStatus;
+  lockedStatus: NodeStatus;
 }
+
+/** What the spool's failures do to the node: a status, a counted error, and the error in Catch (once the flows run). */
+type Failure = (err: CodedError, status?: NodeStatus) => void;
 
 function metaOf(msg: NodeMessage): EventMeta {
   return {
@@ -68,11 +79,14 @@ function spoolFolder(RED: NodeAPI, node: Node): { files: NodeFiles; dir: string 
   }
 }
 
-/** What the spool reports → the node's outputs (1: delivered, 2: failed or dropped), warnings and counters. */
-function wireOutputs(node: Node, spool: SpooledDelivery, settings: EmitSpoolSettings): void {
+/** What the spool reports → the node's outputs (1: delivered, 2: failed or dropped), errors, warnings and counters. */
+function wireOutputs(node: Node, spool: SpooledDelivery, settings: EmitSpoolSettings, fail: Failure): void {
   const metrics = metricsFor(node);
   spool.on('change', settings.onChange);
   spool.on('warning', (text: string) => node.warn(text));
+  // Records that could not be read back: skipped, counted as dropped (the status shows it), one error each time.
+  spool.on('damaged', (_lost: number, err: CodedError) => fail(err));
+  spool.on('locked', (err: CodedError) => fail(err, settings.lockedStatus));
   spool.on('delivered', (event: SpooledEvent, result: DeliveryResult) => {
     metrics.sent++;
     node.send([extended(outputOf(event), { payload: result }), null]);
@@ -120,22 +134,53 @@ export function openEmitSpool(
   settings: EmitSpoolSettings,
 ): EmitSpool {
   const { files, dir } = spoolFolder(RED, node);
-  const opening = SpooledDelivery.open(
-    delivery,
-    { dir, limitBytes: settings.limitMb * 1024 * 1024, window: settings.window, onFull: settings.onFull },
-    (text) => node.warn(text),
-  ).catch((err: unknown) => {
-    throw new CodedError(SpoolCodes.FAILED, `The spool could not be opened: ${errorMessage(err)}`);
-  });
-  opening.then(
-    (spool) => wireOutputs(node, spool, settings),
-    (err: CodedError) => {
-      node.status(settings.failedStatus);
-      node.error(err);
-    },
-  );
+  const metrics = metricsFor(node);
+  const report = afterFlowsStart(RED, node);
+  const fail: Failure = (err, status) => {
+    metrics.error(err.code);
+    if (status) settings.show(status);
+    report(() => node.error(err, { payload: err.details }));
+  };
+  const options = {
+    dir,
+    limitBytes: settings.limitMb * 1024 * 1024,
+    window: settings.window,
+    onFull: settings.onFull,
+  };
+  const backoff = new Backoff({ initialMs: 1000, maxMs: 30_000 });
+  let closed = false;
+  let refused = false;
+  let retry: NodeJS.Timeout | undefined;
+  const attempt = (): Promise<SpooledDelivery> => {
+    const opening = SpooledDelivery.open(delivery, options, (text) => node.warn(text)).catch(
+      (err: unknown) => {
+        if (err instanceof CodedError && err.code === SpoolCodes.LOCKED) throw err;
+        throw new CodedError(SpoolCodes.FAILED, `The spool could not be opened: ${errorMessage(err)}`);
+      },
+    );
+    opening.then(
+      (spool) => wireOutputs(node, spool, settings, fail),
+      (err: CodedError) => {
+        if (err.code !== SpoolCodes.LOCKED) return fail(err, settings.failedStatus);
+        // Said once; tried again (events meanwhile are refused with this error) until the folder is free.
+        if (!refused) fail(err, settings.lockedStatus);
+        refused = true;
+        if (closed) return;
+        retry = setTimeout(() => {
+          current = attempt();
+        }, backoff.next());
+        retry.unref();
+      },
+    );
+    return opening;
+  };
+  let current = attempt();
   return {
-    take: async (ce, msg) => (await opening).take(ce, metaOf(msg)),
-    close: async (removed) => closeSpool(RED, node, files, await opening.catch(() => undefined), removed),
+    take: async (ce, msg) => (await current).take(ce, metaOf(msg)),
+    close: async (removed) => {
+      closed = true;
+      clearTimeout(retry);
+      await closeSpool(RED, node, files, await current.catch(() => undefined), removed);
+    },
   };
 }

@@ -111,7 +111,11 @@ describe('cloudevent emit spool in a real Node-RED: SIGKILL and restart', functi
 
     // A crash in the middle of a write: half a record at the end of the newest segment.
     const folder = new NodeFiles(dir, 'spool').pathOf('emit', '.d');
-    const newest = fs.readdirSync(folder).sort().pop()!;
+    const newest = fs
+      .readdirSync(folder)
+      .filter((name) => name.endsWith('.seg'))
+      .sort()
+      .pop()!;
     fs.appendFileSync(path.join(folder, newest), Buffer.from([0, 0, 1, 0, 1, 2, 3, 4, 0x7b]));
 
     sink.setDown(false);

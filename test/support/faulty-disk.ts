@@ -29,8 +29,8 @@ export class FaultyDisk {
   short = false;
   /** Writes (sync or not) that reached the disk or failed, for tests that count them. */
   writes = 0;
-  /** Called before each read of a FileHandle, with the position read. */
-  beforeRead?: (position: number) => void | Promise<void>;
+  /** Called before each read of a FileHandle, with the position and length read. */
+  beforeRead?: (position: number, length: number) => void | Promise<void>;
 
   private restoreAll: (() => void)[] = [];
 
@@ -40,35 +40,59 @@ export class FaultyDisk {
     const handle = await fsp.open(os.devNull, 'r');
     const proto = Object.getPrototypeOf(handle) as Record<string, unknown>;
     await handle.close();
-    this.wrap(proto, 'writev', (original: Writev) =>
-      async function (this: FileHandle, buffers: NodeJS.ArrayBufferView[], position?: number) {
-        disk.check();
-        if (!disk.short) return original.call(this, buffers, position);
-        const whole = Buffer.concat(buffers.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)));
-        return original.call(this, [whole.subarray(0, Math.max(1, whole.length >> 1))], position);
-      },
+    this.wrap(
+      proto,
+      'writev',
+      (original: Writev) =>
+        async function (this: FileHandle, buffers: NodeJS.ArrayBufferView[], position?: number) {
+          disk.check();
+          if (!disk.short) return original.call(this, buffers, position);
+          const whole = Buffer.concat(buffers.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)));
+          return original.call(this, [whole.subarray(0, Math.max(1, whole.length >> 1))], position);
+        },
     );
-    this.wrap(proto, 'write', (original: Write) =>
-      async function (this: FileHandle, buffer: Buffer, offset = 0, length?: number, position?: number | null) {
-        disk.check();
-        const asked = length ?? buffer.length - offset;
-        const len = disk.short ? Math.max(1, asked >> 1) : asked;
-        return original.call(this, buffer, offset, len, position);
-      },
+    this.wrap(
+      proto,
+      'write',
+      (original: Write) =>
+        async function (
+          this: FileHandle,
+          buffer: Buffer,
+          offset = 0,
+          length?: number,
+          position?: number | null,
+        ) {
+          disk.check();
+          const asked = length ?? buffer.length - offset;
+          const len = disk.short ? Math.max(1, asked >> 1) : asked;
+          return original.call(this, buffer, offset, len, position);
+        },
     );
-    this.wrap(proto, 'read', (original: Read) =>
-      async function (this: FileHandle, buffer: Buffer, offset?: number, length?: number, position?: number | null) {
-        await disk.beforeRead?.(position ?? -1);
-        return original.call(this, buffer, offset, length, position);
-      },
+    this.wrap(
+      proto,
+      'read',
+      (original: Read) =>
+        async function (
+          this: FileHandle,
+          buffer: Buffer,
+          offset?: number,
+          length?: number,
+          position?: number | null,
+        ) {
+          await disk.beforeRead?.(position ?? -1, length ?? buffer.length - (offset ?? 0));
+          return original.call(this, buffer, offset, length, position);
+        },
     );
-    this.wrap(fs as unknown as Record<string, unknown>, 'writeSync', (original: typeof fs.writeSync) =>
-      function (fd: number, buffer: Buffer, offset = 0, length?: number, position?: number | null): number {
-        disk.check();
-        const asked = length ?? buffer.length - offset;
-        const len = disk.short ? Math.max(1, asked >> 1) : asked;
-        return original(fd, buffer, offset, len, position);
-      },
+    this.wrap(
+      fs as unknown as Record<string, unknown>,
+      'writeSync',
+      (original: typeof fs.writeSync) =>
+        function (fd: number, buffer: Buffer, offset = 0, length?: number, position?: number | null): number {
+          disk.check();
+          const asked = length ?? buffer.length - offset;
+          const len = disk.short ? Math.max(1, asked >> 1) : asked;
+          return original(fd, buffer, offset, len, position);
+        },
     );
     return this;
   }

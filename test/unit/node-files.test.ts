@@ -83,7 +83,8 @@ describe('files a node keeps in the user directory', () => {
       const files = new NodeFiles(userDir, 'tokens');
       files.write('n1', '{"token":"old"}');
       disk.full = true;
-      for (let i = 0; i < 3; i++) assert.throws(() => files.write('n1', '{"token":"new"}'), { code: 'ENOSPC' });
+      for (let i = 0; i < 3; i++)
+        assert.throws(() => files.write('n1', '{"token":"new"}'), { code: 'ENOSPC' });
       disk.full = false;
       assert.equal(files.read('n1')?.toString(), '{"token":"old"}');
       assert.deepEqual(temps(files.dir), []);

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { CodedError } from '../../nodes/common/errors';
 import { RECORD_OVERHEAD, SegmentLog, type SegmentLogOptions } from '../../nodes/events/spool/segment-log';
-
-const text = (b: Buffer | undefined) => b?.toString('utf8');
+import { FaultyDisk } from '../support/faulty-disk';
+import { liveHeap } from '../support/heap';
+import { holdSpool } from '../support/spool-process';
 
 describe('spool segment log', () => {
   let dir: string;
@@ -30,10 +32,10 @@ describe('spool segment log', () => {
     return openLog(options);
   }
 
+  /** Every live entry's payload, in the order the cursor gives them (they are out from then on). */
   async function payloads(log: SegmentLog): Promise<string[]> {
-    const seqs = log.sequence();
-    const read = await log.read(seqs);
-    return seqs.map((seq) => text(read.get(seq)) ?? `missing ${seq}`);
+    const entries = await log.next(1_000_000);
+    return entries.map((e) => e.payload.toString('utf8'));
   }
 
   const segments = () =>
@@ -64,6 +66,11 @@ describe('spool segment log', () => {
   it('forgets acknowledged entries, in any order, across a reopen; new entries come after the old ones', async () => {
     const log = await openLog();
     const seqs = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((p) => log.append(Buffer.from(p))));
+    assert.equal(log.ack(seqs[3]!), false, 'only an entry handed out can be acknowledged');
+    assert.deepEqual(
+      (await log.next(10)).map((e) => e.seq),
+      seqs,
+    );
     log.ack(seqs[3]!);
     log.ack(seqs[0]!);
     assert.equal(log.ack(seqs[0]!), false, 'an entry is acknowledged once');
@@ -86,7 +93,7 @@ describe('spool segment log', () => {
     const warnings: string[] = [];
     const again = await openLog({ onWarning: (w) => warnings.push(w) });
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /12 bytes skipped/);
+    assert.match(warnings[0]!, /12 bytes at the end of 000000000001\.seg .*cut off/);
     assert.deepEqual(await payloads(again), ['a', 'b', 'c']);
     // What is written after the cut is readable, and the damage is not reported twice.
     await again.append(Buffer.from('d'));
@@ -107,6 +114,7 @@ describe('spool segment log', () => {
     const again = await openLog({ onWarning: (w) => warnings.push(w) });
     assert.match(warnings.join(), /checksum/);
     assert.deepEqual(await payloads(again), ['first', 'second']);
+    assert.match(warnings.join(), /cut off/, 'the last record: a torn tail');
   });
 
   it('a damaged older segment does not block the segments after it', async () => {
@@ -129,6 +137,7 @@ describe('spool segment log', () => {
     while (log.fits(entry)) seqs.push(await log.append(Buffer.alloc(entry)));
     assert.equal(seqs.length, 3);
     assert.equal(log.bytes, 3 * (entry + RECORD_OVERHEAD));
+    await log.next(1);
     log.ack(seqs[0]!);
     assert.ok(log.fits(entry));
     assert.equal(log.count, 2);
@@ -139,6 +148,7 @@ describe('spool segment log', () => {
     const seqs: number[] = [];
     for (let i = 0; i < 40; i++) seqs.push(await log.append(Buffer.from(`entry ${i}`.padEnd(50))));
     assert.ok(segments().length >= 8, `${segments().length} segments`);
+    await log.next(38);
     for (const seq of seqs.slice(0, 38)) log.ack(seq);
     await log.append(Buffer.from('last'));
     await log.idle();
@@ -153,13 +163,25 @@ describe('spool segment log', () => {
   it('copies a long-lived entry forward so it does not pin the segments behind it', async () => {
     const log = await openLog({ segmentBytes: 256 });
     const first = await log.append(Buffer.from('the slow one'));
-    for (let i = 0; i < 60; i++) log.ack(await log.append(Buffer.from(`entry ${i}`.padEnd(50))));
-    await log.append(Buffer.from('newest'));
+    await log.next(1);
+    for (let i = 0; i < 60; i++) {
+      const seq = await log.append(Buffer.from(`entry ${i}`.padEnd(50)));
+      await log.next(1);
+      log.ack(seq);
+    }
+    const newest = await log.append(Buffer.from('newest'));
     await log.idle();
     assert.ok(log.diskBytes < 5 * 256, `${log.diskBytes} bytes on disk for 2 live entries`);
     const again = await reopen(log, { segmentBytes: 256 });
-    assert.deepEqual(await payloads(again), ['the slow one', 'newest']);
-    assert.equal(again.sequence()[0], first, 'the entry keeps its place (and sequence number)');
+    const entries = await again.next(10);
+    assert.deepEqual(
+      entries.map((e) => [e.seq, e.payload.toString()]).sort(),
+      [
+        [first, 'the slow one'],
+        [newest, 'newest'],
+      ].sort(),
+      'both kept, each with its own sequence number',
+    );
   });
 
   it('keeps a copied entry once, also when the old copy survives a crash', async () => {
@@ -184,5 +206,209 @@ describe('spool segment log', () => {
     await assert.rejects(log.append(Buffer.from('b')), { code: 'CE_SPOOL_CLOSED' });
     await log.destroy();
     assert.equal(fs.existsSync(dir), false);
+  });
+
+  /** Flips one bit inside the record whose payload holds `text` (its checksum no longer matches). */
+  function flipInside(text: string): void {
+    for (const name of segments()) {
+      const file = path.join(dir, name);
+      const bytes = fs.readFileSync(file);
+      const at = bytes.indexOf(text);
+      if (at < 0) continue;
+      bytes[at + 1]! ^= 0x01;
+      fs.writeFileSync(file, bytes);
+      return;
+    }
+    throw new Error(`${text} is in no segment`);
+  }
+
+  describe('one record, one disk, one other process', () => {
+    const disk = new FaultyDisk();
+    afterEach(() => {
+      disk.restore();
+      disk.full = false;
+      disk.beforeRead = undefined;
+    });
+
+    it('a bad record in the middle loses only itself at a restart: every good record after it is kept', async () => {
+      const log = await openLog();
+      for (let i = 1; i <= 100; i++) await log.append(Buffer.from(`payload-${i}`));
+      await log.close();
+      flipInside('payload-2');
+      const warnings: string[] = [];
+      const lost: number[] = [];
+      const again = await openLog({ onWarning: (w) => warnings.push(w), onDamage: (n) => lost.push(n) });
+      assert.equal(again.count, 99);
+      assert.deepEqual(
+        await payloads(again),
+        Array.from({ length: 100 }, (_, i) => `payload-${i + 1}`).filter((p) => p !== 'payload-2'),
+      );
+      assert.deepEqual(lost, [1], 'the one record, counted once when the cursor passed it');
+      assert.match(warnings.join(), /checksum that does not match.*the records after them are kept/);
+      assert.doesNotMatch(warnings.join(), /crash/, 'damage in the middle is not blamed on a crash');
+    });
+
+    it('a record damaged while the log runs is skipped and counted; the cursor goes on past it', async () => {
+      const lost: CodedError[] = [];
+      const log = await openLog({ onDamage: (_n, err) => lost.push(err) });
+      for (let i = 1; i <= 10; i++) await log.append(Buffer.from(`payload-${i}`));
+      flipInside('payload-5');
+      const entries = await log.next(100);
+      assert.equal(entries.length, 9);
+      assert.equal(lost.length, 1);
+      assert.equal(lost[0]!.code, 'CE_SPOOL_DAMAGED');
+      assert.equal(log.count, 9, 'the lost record is not counted as live');
+      for (const e of entries) log.ack(e.seq);
+      assert.equal(log.count, 0);
+      await log.append(Buffer.from('after'));
+      assert.deepEqual(await payloads(await reopen(log)), ['after'], 'nothing comes back, nothing is wedged');
+    });
+
+    it('finds the next record after a stretch of foreign bytes', async () => {
+      const log = await openLog();
+      for (let i = 1; i <= 3; i++) await log.append(Buffer.from(`before-${i}`));
+      await log.close();
+      const file = path.join(dir, segments()[0]!);
+      fs.appendFileSync(file, Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919) & 0xff)));
+      const again = await openLog();
+      for (let i = 1; i <= 3; i++) await again.append(Buffer.from(`after-${i}`));
+      const third = await reopen(again);
+      assert.deepEqual(await payloads(third), [
+        'before-1',
+        'before-2',
+        'before-3',
+        'after-1',
+        'after-2',
+        'after-3',
+      ]);
+    });
+
+    it('refuses an entry larger than a reader takes, and goes on with the next', async () => {
+      const log = await openLog({ limitBytes: 200 * 1024 * 1024 });
+      await assert.rejects(log.append(Buffer.alloc(64 * 1024 * 1024)), { code: 'CE_SPOOL_WRITE_FAILED' });
+      await log.append(Buffer.from('next'));
+      assert.deepEqual(await payloads(await reopen(log)), ['next']);
+    });
+
+    it('a second open of one folder in this process is refused with CE_SPOOL_LOCKED', async () => {
+      const log = await openLog();
+      await assert.rejects(openLog(), (err: CodedError) => {
+        assert.equal(err.code, 'CE_SPOOL_LOCKED');
+        assert.match(err.message, new RegExp(`process ${process.pid} .*\\(this one\\)`));
+        return true;
+      });
+      await log.close();
+      await openLog();
+    });
+
+    it('another process on the folder is refused; once it is killed, the folder is free at once', async function () {
+      this.timeout(30_000);
+      const other = await holdSpool(dir);
+      try {
+        await assert.rejects(openLog(), (err: CodedError) => {
+          assert.equal(err.code, 'CE_SPOOL_LOCKED');
+          assert.match(err.message, new RegExp(`process ${other.child.pid} on `));
+          return true;
+        });
+      } finally {
+        await other.kill();
+      }
+      const log = await openLog();
+      await log.append(Buffer.from('mine'));
+      assert.deepEqual(await payloads(await reopen(log)), ['mine']);
+    });
+
+    it('keeps no memory per spooled event (no Map entry per event: none can reach 2^24)', async function () {
+      this.timeout(120_000);
+      const entries = 200_000;
+      const before = liveHeap();
+      const log = await openLog({ limitBytes: 1024 * 1024 * 1024 });
+      const payload = Buffer.from('{"n":1}');
+      for (let i = 0; i < entries; i += 2000)
+        await Promise.all(Array.from({ length: 2000 }, () => log.append(payload)));
+      const written = (liveHeap() - before) / entries;
+      const again = await reopen(log, { limitBytes: 1024 * 1024 * 1024 });
+      assert.equal(again.count, entries);
+      const reopened = (liveHeap() - before) / entries;
+      // 86 bytes each before (a Map entry and a location object per event); now a few numbers per segment.
+      assert.ok(written < 10, `${written.toFixed(1)} bytes per event after writing`);
+      assert.ok(reopened < 10, `${reopened.toFixed(1)} bytes per event after a reopen`);
+    });
+
+    it('opens on a full disk without writing, and delivering frees the space', async () => {
+      // Written with large segments, opened with small ones: the files hold dead bytes a compaction would copy.
+      const log = await openLog({ segmentBytes: 4096 });
+      const slow = await log.append(Buffer.alloc(100, 0x31));
+      await log.next(1);
+      for (let i = 0; i < 60; i++) {
+        const seq = await log.append(Buffer.alloc(100, 0x32));
+        await log.next(1);
+        log.ack(seq);
+      }
+      for (let i = 0; i < 20; i++) await log.append(Buffer.from(`waiting-${i}`.padEnd(100)));
+      await log.close();
+      await disk.install();
+      disk.full = true;
+      const warnings: string[] = [];
+      const full = await openLog({ segmentBytes: 256, onWarning: (w) => warnings.push(w) });
+      assert.equal(full.count, 21);
+      const before = full.diskBytes;
+      const entries = await full.next(100);
+      assert.equal(entries.length, 21);
+      assert.equal(entries[0]!.seq, slow);
+      for (const e of entries) full.ack(e.seq);
+      await full.idle();
+      assert.equal(full.count, 0);
+      assert.ok(full.diskBytes < before / 2, `${before} -> ${full.diskBytes} bytes on disk`);
+      assert.equal(warnings.filter((w) => /ENOSPC/.test(w)).length, 1, 'the failed write told once');
+      await assert.rejects(full.append(Buffer.from('no room')), { code: 'CE_SPOOL_WRITE_FAILED' });
+      disk.full = false;
+      await full.append(Buffer.from('room again'));
+      assert.deepEqual(await payloads(await reopen(full, { segmentBytes: 256 })), ['room again']);
+    });
+
+    it('an ack that lands while its entry is copied forward leaves no ghost', async () => {
+      const log = await openLog({ segmentBytes: 256 });
+      const slow = await log.append(Buffer.from('the slow one'));
+      await log.next(1);
+      await disk.install();
+      let acked = false;
+      // The copy reads the entry's record (and only it) back first: acknowledge it right then.
+      disk.beforeRead = (_position, length) => {
+        if (!acked && length === RECORD_OVERHEAD + 'the slow one'.length) acked = log.ack(slow);
+      };
+      for (let i = 0; i < 60; i++) {
+        const seq = await log.append(Buffer.from(`entry ${i}`.padEnd(50)));
+        await log.next(1);
+        log.ack(seq);
+      }
+      disk.beforeRead = undefined;
+      await log.idle();
+      assert.ok(acked, 'the ack came during a copy');
+      assert.equal(log.count, 0, 'no ghost entry');
+      assert.deepEqual(await payloads(await reopen(log, { segmentBytes: 256 })), []);
+    });
+
+    it('never follows a link in its folder: a linked segment is left alone, the folder itself may not be a link', async () => {
+      const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'outside-'));
+      try {
+        const victim = path.join(outside, 'victim.json');
+        fs.writeFileSync(victim, '{"precious":true}');
+        fs.symlinkSync(victim, path.join(dir, '000000000001.seg'));
+        fs.linkSync(victim, path.join(dir, '000000000002.seg'));
+        const warnings: string[] = [];
+        const log = await openLog({ onWarning: (w) => warnings.push(w) });
+        await log.append(Buffer.from('a'));
+        assert.deepEqual(await payloads(await reopen(log)), ['a']);
+        assert.equal(fs.readFileSync(victim, 'utf8'), '{"precious":true}');
+        assert.match(warnings.join(), /left files alone.*000000000001\.seg.*000000000002\.seg/);
+        const linked = path.join(outside, 'linked-folder');
+        fs.symlinkSync(outside, linked);
+        await assert.rejects(SegmentLog.open(linked, { limitBytes: 1024 }), { code: 'CE_SPOOL_FAILED' });
+        assert.deepEqual(fs.readdirSync(outside).sort(), ['linked-folder', 'victim.json']);
+      } finally {
+        fs.rmSync(outside, { recursive: true, force: true });
+      }
+    });
   });
 });

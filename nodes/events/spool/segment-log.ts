@@ -1,142 +1,132 @@
 /**
- * An append-only log of records in numbered segment files: what a node has
- * taken and not yet finished with. Each record is framed by its length and a
- * CRC-32, so a write cut off by a crash is recognised at the next open, cut
- * away with one warning, and never hides the records before it.
+ * An append-only log of records (records.ts) in numbered segment files: what a
+ * node has taken and not yet finished with. Appends that arrive together are
+ * written with one write and one fdatasync (group commit); finishing entries
+ * ("acks") is written without a sync, as a lost ack only means an entry is
+ * offered again.
  *
- *   record = u32 body length | u32 crc32(body) | body
- *   body   = 0x01 | u64 seq | payload            (an entry)
- *          = 0x02 | u64 seq | u64 seq | ...       (entries finished with)
+ * One cursor reads the entries back in the order they were written (next());
+ * what it hands out is "out" until acknowledged. Memory does not grow with the
+ * entries on disk: a few numbers per segment, the sequence numbers finished
+ * with or handed out as runs (SeqSet: about one run per entry out), and the
+ * entries out (at most what the caller holds). A record the cursor cannot take
+ * is skipped and counted, and it resynchronises on the next valid record.
  *
- * Appends that arrive together are written with one write and one fdatasync
- * (group commit); finishing entries ("acks") is written without a sync, as a
- * lost ack only means an entry is offered again. Segments are removed from the
- * oldest on, once nothing in them is live; an old segment that is mostly dead
- * is copied forward (its live records byte for byte, same sequence numbers) so
- * one long-lived entry does not pin the files behind it. Sequence numbers, not
- * file positions, give the order.
+ * Segments are removed from the oldest on once the cursor is past them and
+ * none of their entries is out; when one entry out pins an old segment (a
+ * long-retried event) and the files hold more than two segments' worth of dead
+ * bytes, its record is copied forward (byte for byte, same sequence number).
+ * Opening reads and writes nothing (it only cuts a torn tail off the newest
+ * segment), so a full disk still opens and drains: delivering frees space.
+ * The folder is locked against a second process (FolderLock); files in it that
+ * are links, or linked elsewhere, are left alone.
  */
-import type { FileHandle } from 'node:fs/promises';
-import fs from 'node:fs/promises';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { crc32 } from 'node:zlib';
-import { CodedError } from '../../common/errors';
+import { CodedError, errorMessage } from '../../common/errors';
+import { FolderLock } from '../../common/folder-lock';
+import {
+  ACKS_PER_RECORD,
+  type Damage,
+  ENTRY,
+  type Frame,
+  MAX_PAYLOAD,
+  RECORD_OVERHEAD,
+  SegmentReader,
+  ackRecord,
+  entryRecord,
+  sealEntry,
+} from './records';
+import { DamageTally } from './damage';
+import {
+  type Scan,
+  type Segment,
+  newSegment,
+  openSegment,
+  readRecord,
+  scanFolder,
+  syncFolder,
+  writeRecords,
+} from './segment-files';
+import { SeqSet } from './seq-set';
+
+export { RECORD_OVERHEAD, MAX_PAYLOAD } from './records';
 
 export const SpoolCodes = {
   /** The spool's folder cannot be made or its files not opened. */
   FAILED: 'CE_SPOOL_FAILED',
   WRITE_FAILED: 'CE_SPOOL_WRITE_FAILED',
   CLOSED: 'CE_SPOOL_CLOSED',
+  /** Another process writes the folder (or took it over). */
+  LOCKED: 'CE_SPOOL_LOCKED',
+  /** Records that could not be read were skipped. */
+  DAMAGED: 'CE_SPOOL_DAMAGED',
 } as const;
-
-const HEADER = 8;
-const ENTRY = 1;
-const ACK = 2;
-/** Framing and sequence number of an entry record. */
-export const RECORD_OVERHEAD = HEADER + 1 + 8;
-/** A longer length field can only be a torn or foreign write. */
-const MAX_BODY = 64 * 1024 * 1024;
-const ACKS_PER_RECORD = 8192;
-const SEGMENT_NAME = /^(\d{12})\.seg$/;
 
 export interface SegmentLogOptions {
   /** Bytes of live records (framing included) the log holds at most. */
   limitBytes: number;
   /** A new segment starts once the current one is this large (default: a quarter of the limit, 64 KiB-16 MiB). */
   segmentBytes?: number;
-  /** Called once per open when a torn or damaged tail was cut away. */
+  /** Damage found at open, a write that failed (once until one succeeds), a segment left alone. */
   onWarning?: (message: string) => void;
+  /** The cursor skipped records it could not read: `lost` entries that were not finished went with them. */
+  onDamage?: (lost: number, error: CodedError) => void;
+  /** Another process took the folder over while this one did not answer: nothing more is written. */
+  onLockLost?: (error: CodedError) => void;
+  /** The lock's timing (tests shorten it). */
+  lock?: { heartbeatMs?: number; staleAfterMs?: number };
 }
 
-interface Segment {
-  no: number;
-  file: string;
-  size: number;
-  /** Live entries and their bytes in this segment. */
-  live: number;
-  liveBytes: number;
-  handle?: FileHandle;
+export interface Entry {
+  seq: number;
+  payload: Buffer;
 }
 
-interface Location {
+interface Out {
   segment: Segment;
   offset: number;
   size: number;
 }
 
 interface Incoming {
-  seq: number;
   record: Buffer;
   resolve(seq: number): void;
   reject(err: Error): void;
 }
 
-function frame(body: Buffer): Buffer {
-  const head = Buffer.allocUnsafe(HEADER);
-  head.writeUInt32BE(body.length, 0);
-  head.writeUInt32BE(crc32(body), 4);
-  return Buffer.concat([head, body]);
-}
-
-function writeSeq(buf: Buffer, seq: number, at: number): void {
-  buf.writeUInt32BE(Math.floor(seq / 2 ** 32), at);
-  buf.writeUInt32BE(seq >>> 0, at + 4);
-}
-
-function readSeq(buf: Buffer, at: number): number {
-  return buf.readUInt32BE(at) * 2 ** 32 + buf.readUInt32BE(at + 4);
-}
-
-function entryRecord(seq: number, payload: Buffer): Buffer {
-  const record = Buffer.allocUnsafe(RECORD_OVERHEAD + payload.length);
-  const body = record.subarray(HEADER);
-  body[0] = ENTRY;
-  writeSeq(body, seq, 1);
-  payload.copy(body, 9);
-  record.writeUInt32BE(body.length, 0);
-  record.writeUInt32BE(crc32(body), 4);
-  return record;
-}
-
-function ackRecord(seqs: number[]): Buffer {
-  const body = Buffer.allocUnsafe(1 + 8 * seqs.length);
-  body[0] = ACK;
-  seqs.forEach((seq, i) => writeSeq(body, seq, 1 + 8 * i));
-  return frame(body);
-}
-
-/** The next record at `offset`, or why there is none a reader can trust. */
-function parseRecord(
-  buf: Buffer,
-  offset: number,
-): { type: number; body: Buffer; size: number } | { torn: string } {
-  if (buf.length - offset < HEADER) return { torn: 'a cut-off record header' };
-  const length = buf.readUInt32BE(offset);
-  if (length < 9 || length > MAX_BODY) return { torn: 'an impossible record length' };
-  if (offset + HEADER + length > buf.length) return { torn: 'a cut-off record' };
-  const body = buf.subarray(offset + HEADER, offset + HEADER + length);
-  if (crc32(body) !== buf.readUInt32BE(offset + 4)) return { torn: 'a record whose checksum does not match' };
-  const type = body[0] as number;
-  if (type !== ENTRY && (type !== ACK || (length - 1) % 8 !== 0)) return { torn: 'a record of unknown type' };
-  return { type, body, size: HEADER + length };
-}
-
 export class SegmentLog {
-  private readonly segments: Segment[] = [];
-  /** Live entries in sequence order. */
-  private readonly live = new Map<number, Location>();
-  private readonly segmentBytes: number;
-  private nextSeq = 1;
-  /** Live bytes, including appends not yet written. */
-  private reserved = 0;
-  private incoming: Incoming[] = [];
-  private acks: number[] = [];
-  private flushQueued = false;
-  /** Every file operation runs in this chain, one at a time. */
-  private lock: Promise<unknown> = Promise.resolve();
-  private closed = false;
   /** Writes that carried entries (each with one sync): fewer than appends when they arrive together. */
   commits = 0;
+  private segments: Segment[] = [];
+  /** Sequence numbers finished with or handed out. */
+  private done = new SeqSet();
+  private nextSeq = 1;
+  /** Live entries not yet handed out, and their bytes. */
+  private unreadCount = 0;
+  private unreadBytes = 0;
+  private highestNo = 0;
+  private readonly segmentBytes: number;
+  private readonly out = new Map<number, Out>();
+  private outBytes = 0;
+  private incoming: Incoming[] = [];
+  /** Bytes appended and not yet written (or being written), and entries being written. */
+  private incomingBytes = 0;
+  private writing = 0;
+  private acks: number[] = [];
+  /** Acks a failed write could not store, tried again. */
+  private unwrittenAcks: number[] = [];
+  private retry?: NodeJS.Timeout;
+  private writeFailure?: string;
+  private flushQueued = false;
+  /** Every file operation runs in this chain, one at a time. */
+  private chain: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private lockLost?: CodedError;
+  private cursor?: Segment;
+  private reader?: SegmentReader;
+  private readonly damage = new DamageTally();
+  private folderLock?: FolderLock;
 
   private constructor(
     readonly dir: string,
@@ -147,45 +137,40 @@ export class SegmentLog {
       Math.min(16 * 1024 * 1024, Math.max(64 * 1024, Math.floor(options.limitBytes / 4)));
   }
 
-  /** Opens (or creates) the log in `dir` and reads back what is live. */
+  /** Opens (or creates) the log in `dir`: locks it and reads back what is live, without writing. */
   static async open(dir: string, options: SegmentLogOptions): Promise<SegmentLog> {
     const log = new SegmentLog(dir, options);
-    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    const numbers = (await fs.readdir(dir))
-      .map((name) => SEGMENT_NAME.exec(name)?.[1])
-      .filter((no): no is string => no !== undefined)
-      .map(Number)
-      .sort((a, b) => a - b);
-    const found = new Map<number, Location>();
-    const finished = new Set<number>();
-    const damage: string[] = [];
-    for (const no of numbers) {
-      const segment = log.segmentAt(no);
-      const why = await log.scan(segment, found, finished);
-      if (why) damage.push(why);
-      log.segments.push(segment);
+    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    if (!(await fsp.lstat(dir)).isDirectory())
+      throw new CodedError(SpoolCodes.FAILED, `${dir} is not a folder (a link is not followed).`);
+    log.folderLock = await FolderLock.take(dir, {
+      code: SpoolCodes.LOCKED,
+      what: 'The spool folder',
+      ...options.lock,
+      onLost: (err) => log.loseLock(err),
+    });
+    try {
+      log.adopt(await scanFolder(dir, options.onWarning));
+    } catch (err) {
+      await log.folderLock.release();
+      throw err;
     }
-    for (const [seq, loc] of [...found].sort((a, b) => a[0] - b[0])) {
-      if (finished.has(seq)) continue;
-      log.live.set(seq, loc);
-      loc.segment.live++;
-      loc.segment.liveBytes += loc.size;
-      log.reserved += loc.size;
-    }
-    if (damage.length > 0)
-      options.onWarning?.(`The spool was damaged, probably by a crash during a write: ${damage.join('; ')}.`);
-    await log.run(() => log.compact());
     return log;
   }
 
-  /** Live entries. */
+  /** Live entries on disk not yet handed out. */
+  get unread(): number {
+    return this.unreadCount;
+  }
+
+  /** Live entries: unread, out, being written. */
   get count(): number {
-    return this.live.size + this.incoming.length;
+    return this.unreadCount + this.out.size + this.incoming.length + this.writing;
   }
 
   /** Live bytes (what the limit counts). */
   get bytes(): number {
-    return this.reserved;
+    return this.unreadBytes + this.outBytes + this.incomingBytes;
   }
 
   /** Bytes of all segment files. */
@@ -193,57 +178,68 @@ export class SegmentLog {
     return this.segments.reduce((sum, s) => sum + s.size, 0);
   }
 
-  /** The sequence numbers of the live, written entries, oldest first. */
-  sequence(): number[] {
-    return [...this.live.keys()];
-  }
-
   /** Would an entry of `payloadBytes` stay within the limit? */
   fits(payloadBytes: number): boolean {
-    return this.reserved + payloadBytes + RECORD_OVERHEAD <= this.options.limitBytes;
+    return this.bytes + payloadBytes + RECORD_OVERHEAD <= this.options.limitBytes;
+  }
+
+  /** Has the cursor handed this entry out (or was it finished with)? */
+  taken(seq: number): boolean {
+    return this.done.has(seq);
   }
 
   /** Writes an entry (with the others arriving meanwhile); resolves with its sequence number once it is on disk. */
   append(payload: Buffer): Promise<number> {
+    if (this.lockLost) return Promise.reject(this.lockLost);
     if (this.closed) return Promise.reject(new CodedError(SpoolCodes.CLOSED, 'The spool is closed.'));
-    const seq = this.nextSeq++;
-    const record = entryRecord(seq, payload);
-    this.reserved += record.length;
+    if (payload.length > MAX_PAYLOAD)
+      return Promise.reject(
+        new CodedError(
+          SpoolCodes.WRITE_FAILED,
+          `An entry of ${payload.length} bytes is larger than a record may be.`,
+        ),
+      );
+    const record = entryRecord(payload);
+    this.incomingBytes += record.length;
     return new Promise<number>((resolve, reject) => {
-      this.incoming.push({ seq, record, resolve, reject });
+      this.incoming.push({ record, resolve, reject });
       this.queueFlush();
     });
   }
 
-  /** Finishes an entry: it is not offered again after a restart. False when it was not live. */
+  /** Finishes an entry that is out: it is not offered again after a restart. False when it was not out. */
   ack(seq: number): boolean {
-    const loc = this.live.get(seq);
-    if (!loc) return false;
-    this.live.delete(seq);
-    loc.segment.live--;
-    loc.segment.liveBytes -= loc.size;
-    this.reserved -= loc.size;
+    const out = this.out.get(seq);
+    if (!out) return false;
+    this.out.delete(seq);
+    out.segment.out--;
+    out.segment.outBytes -= out.size;
+    this.outBytes -= out.size;
     this.acks.push(seq);
     if (!this.closed) this.queueFlush();
     return true;
   }
 
-  /** The payloads of live entries (those no longer live are missing from the map). */
-  read(seqs: number[]): Promise<Map<number, Buffer>> {
+  /**
+   * Up to `max` live entries after the cursor, in the order written; they are
+   * out from now on. Records that cannot be read are skipped (onDamage).
+   */
+  next(max: number): Promise<Entry[]> {
     return this.run(async () => {
-      const out = new Map<number, Buffer>();
-      for (const seq of seqs) {
-        const loc = this.live.get(seq);
-        if (!loc) continue;
-        const buf = Buffer.allocUnsafe(loc.size);
-        const handle = await this.handleOf(loc.segment);
-        await handle.read(buf, 0, loc.size, loc.offset);
-        const parsed = parseRecord(buf, 0);
-        if ('torn' in parsed)
-          throw new CodedError(SpoolCodes.WRITE_FAILED, `Spool entry ${seq}: ${parsed.torn}.`);
-        out.set(seq, parsed.body.subarray(9));
+      const entries: Entry[] = [];
+      while (entries.length < max && !this.closed) {
+        const item = await this.readNext();
+        if (!item) {
+          // At the end of what is written, nothing is unread: what the counts still held was lost to damage.
+          this.unreadCount = 0;
+          this.unreadBytes = 0;
+          break;
+        }
+        if ('why' in item) this.passDamage(item);
+        else if (item.type === ENTRY && this.handOut(item))
+          entries.push({ seq: item.seq, payload: item.body.subarray(9) });
       }
-      return out;
+      return entries;
     });
   }
 
@@ -253,26 +249,39 @@ export class SegmentLog {
     return this.run(async () => undefined);
   }
 
-  /** Writes what is pending and closes the files; the log stays on disk. */
+  /** Writes what is pending, closes the files and lets the folder go; the log stays on disk. */
   async close(): Promise<void> {
-    if (this.closed) return this.lock.then(() => undefined);
+    if (this.closed) return this.chain.then(() => undefined);
     this.closed = true;
+    clearTimeout(this.retry);
     this.queueFlush();
     await this.run(async () => {
       for (const s of this.segments) await s.handle?.close().catch(() => undefined);
       for (const s of this.segments) s.handle = undefined;
+      this.reader = undefined;
     });
+    await this.folderLock?.release();
   }
 
   /** Closes the log and removes its folder. */
   async destroy(): Promise<void> {
     await this.close();
-    await fs.rm(this.dir, { recursive: true, force: true });
+    await fsp.rm(this.dir, { recursive: true, force: true });
+  }
+
+  private adopt(scan: Scan): void {
+    this.segments = scan.segments;
+    this.done = scan.done;
+    this.nextSeq = scan.nextSeq;
+    this.unreadCount = scan.unread;
+    this.unreadBytes = scan.unreadBytes;
+    this.highestNo = scan.highestNo;
+    this.cursor = scan.segments[0];
   }
 
   private run<T>(op: () => Promise<T>): Promise<T> {
-    const result = this.lock.then(op);
-    this.lock = result.catch(() => undefined);
+    const result = this.chain.then(op);
+    this.chain = result.catch(() => undefined);
     return result;
   }
 
@@ -284,172 +293,198 @@ export class SegmentLog {
       return this.flush();
     }).catch((err: unknown) => {
       // flush() settles its appends itself; this is for a failure it did not foresee.
-      this.options.onWarning?.(`The spool could not be written: ${(err as Error).message}`);
+      this.options.onWarning?.(`The spool could not be written: ${errorMessage(err)}`);
     });
   }
 
-  private segmentAt(no: number): Segment {
-    return {
-      no,
-      file: path.join(this.dir, `${String(no).padStart(12, '0')}.seg`),
-      size: 0,
-      live: 0,
-      liveBytes: 0,
-    };
+  private loseLock(err: CodedError): void {
+    this.lockLost = err;
+    this.options.onLockLost?.(err);
   }
 
-  private async handleOf(segment: Segment): Promise<FileHandle> {
-    segment.handle ??= await fs.open(segment.file, 'a+', 0o600);
-    return segment.handle;
-  }
-
-  /** Reads a segment's records into `found`/`finished`; cuts a damaged tail away and says what it was. */
-  private async scan(
-    segment: Segment,
-    found: Map<number, Location>,
-    finished: Set<number>,
-  ): Promise<string | undefined> {
-    const buf = await fs.readFile(segment.file);
-    let offset = 0;
-    while (offset < buf.length) {
-      const parsed = parseRecord(buf, offset);
-      if ('torn' in parsed) {
-        await fs.truncate(segment.file, offset);
-        segment.size = offset;
-        return `${buf.length - offset} bytes skipped at the end of ${path.basename(segment.file)} (${parsed.torn})`;
-      }
-      const { type, body, size } = parsed;
-      for (let at = 1; at < body.length; at += 8) {
-        const seq = readSeq(body, at);
-        this.nextSeq = Math.max(this.nextSeq, seq + 1);
-        if (type === ACK) finished.add(seq);
-        else found.set(seq, { segment, offset, size });
-        if (type === ENTRY) break;
-      }
-      offset += size;
+  /** The next record after the cursor, going on to the next segment at the end of one; undefined at the end. */
+  private async readNext(): Promise<Frame | Damage | undefined> {
+    for (;;) {
+      const segment = (this.cursor ??= this.segments[0]);
+      if (!segment) return undefined;
+      this.reader ??= new SegmentReader(await openSegment(segment), 0, segment.size, this.nextSeq);
+      this.reader.end = segment.size;
+      this.reader.seqLimit = this.nextSeq;
+      const item = await this.reader.next();
+      if (item) return item;
+      const following = this.segments[this.segments.indexOf(segment) + 1];
+      if (!following) return undefined;
+      this.cursor = following;
+      this.reader = undefined;
     }
-    segment.size = offset;
-    return undefined;
+  }
+
+  /** Marks an entry the cursor met as out, unless it was finished or is a copy of one out. */
+  private handOut(frame: Frame): boolean {
+    const gap = this.damage.met(frame.seq, this.done);
+    if (gap) {
+      if (!gap.known) this.unreadCount = Math.max(0, this.unreadCount - gap.lost);
+      if (gap.lost > 0)
+        this.options.onDamage?.(gap.lost, new CodedError(SpoolCodes.DAMAGED, gap.text, { lost: gap.lost }));
+      else this.options.onWarning?.(gap.text);
+    }
+    if (this.done.has(frame.seq)) return false;
+    const segment = this.cursor as Segment;
+    this.done.add(frame.seq);
+    this.out.set(frame.seq, { segment, offset: frame.offset, size: frame.size });
+    segment.out++;
+    segment.outBytes += frame.size;
+    this.outBytes += frame.size;
+    this.unreadCount = Math.max(0, this.unreadCount - 1);
+    this.unreadBytes = Math.max(0, this.unreadBytes - frame.size);
+    return true;
+  }
+
+  private passDamage(damage: Damage): void {
+    const segment = this.cursor as Segment;
+    const known = segment.knownDamage?.has(damage.offset) ?? false;
+    this.damage.passed(damage, `${path.basename(segment.file)} at ${damage.offset}`, known);
+    if (!known) this.unreadBytes = Math.max(0, this.unreadBytes - damage.size);
   }
 
   /** The segment appends go to: the newest, or a new one once it is full. */
   private async active(): Promise<Segment> {
     const last = this.segments[this.segments.length - 1];
-    if (last && last.size < this.segmentBytes) return last;
-    const segment = this.segmentAt((last?.no ?? 0) + 1);
-    await this.handleOf(segment);
-    await this.syncFolder();
+    if (last && last.size < this.segmentBytes && !last.sealed) return last;
+    const segment = newSegment(this.dir, ++this.highestNo);
+    await openSegment(segment, true);
+    await syncFolder(this.dir);
     this.segments.push(segment);
+    this.cursor ??= segment;
     return segment;
-  }
-
-  /** A new file's name survives a power cut only once its folder is synced too. */
-  private async syncFolder(): Promise<void> {
-    const folder = await fs.open(this.dir, 'r').catch(() => undefined);
-    await folder?.sync().catch(() => undefined); // some file systems refuse it; the file is still there
-    await folder?.close();
   }
 
   /** One write (and one sync, when entries are among it) of everything that arrived. */
   private async flush(): Promise<void> {
     const batch = this.incoming;
-    const acks = this.acks;
+    const acks = this.unwrittenAcks.length > 0 ? this.unwrittenAcks.concat(this.acks) : this.acks;
     this.incoming = [];
     this.acks = [];
+    this.unwrittenAcks = [];
     if (batch.length === 0 && acks.length === 0) return;
-    const records = batch.map((i) => i.record);
+    // The batch counts as incoming until the write's outcome is known.
+    const batchBytes = batch.reduce((n, item) => n + item.record.length, 0);
+    this.writing = batch.length;
+    // Numbers are given as the records are written, so a failed write leaves no hole in them.
+    batch.forEach((item, i) => sealEntry(item.record, this.nextSeq + i));
+    const records = batch.map((item) => item.record);
     for (let i = 0; i < acks.length; i += ACKS_PER_RECORD)
       records.push(ackRecord(acks.slice(i, i + ACKS_PER_RECORD)));
+    let segment: Segment;
     try {
-      const segment = await this.active();
-      await this.writeAt(segment, records, batch.length > 0);
-      if (batch.length > 0) this.commits++;
-      let offset = segment.size;
-      for (const item of batch) {
-        const loc = { segment, offset, size: item.record.length };
-        offset += loc.size;
-        this.live.set(item.seq, loc);
-        segment.live++;
-        segment.liveBytes += loc.size;
-      }
-      segment.size = offset + records.slice(batch.length).reduce((n, r) => n + r.length, 0);
+      if (this.lockLost) throw this.lockLost;
+      segment = await this.active();
+      await writeRecords(segment, records, batch.length > 0);
     } catch (err) {
-      for (const item of batch) this.reserved -= item.record.length;
-      const error = new CodedError(
-        SpoolCodes.WRITE_FAILED,
-        `The spool could not be written: ${(err as Error).message}`,
-      );
-      for (const item of batch) item.reject(error);
+      this.incomingBytes -= batchBytes;
+      this.writing = 0;
+      this.writeFailed(err, batch, acks);
+      await this.compact().catch(() => undefined);
       return;
     }
-    for (const item of batch) item.resolve(item.seq);
+    this.writeFailure = undefined;
+    this.incomingBytes -= batchBytes;
+    this.writing = 0;
+    if (batch.length > 0) {
+      this.commits++;
+      segment.minSeq = Math.min(segment.minSeq, this.nextSeq);
+      this.unreadCount += batch.length;
+      this.unreadBytes += batchBytes;
+    }
+    segment.size += records.reduce((n, r) => n + r.length, 0);
+    const first = this.nextSeq;
+    this.nextSeq += batch.length;
+    batch.forEach((item, i) => item.resolve(first + i));
     await this.compact().catch(() => undefined);
   }
 
-  /** Appends bytes to a segment; a failed write is cut back off, so no torn record sits before later ones. */
-  private async writeAt(segment: Segment, records: Buffer[], sync: boolean): Promise<void> {
-    const handle = await this.handleOf(segment);
-    const total = records.reduce((n, r) => n + r.length, 0);
-    try {
-      let done = (await handle.writev(records, segment.size)).bytesWritten;
-      // A short write (rare on files): the rest in plain writes.
-      const rest = done < total ? Buffer.concat(records).subarray(done) : undefined;
-      while (rest && done < total) {
-        const at = done - (total - rest.length);
-        const { bytesWritten } = await handle.write(rest, at, rest.length - at, segment.size + done);
-        done += bytesWritten;
-      }
-      if (sync) await handle.datasync();
-    } catch (err) {
-      await handle.truncate(segment.size).catch(() => {
-        // Cannot cut it back: later appends go to a new segment.
-        segment.size = this.segmentBytes;
-      });
-      throw err;
+  /** Appends are refused; acks wait for the next write (and a retry); the failure is told once. */
+  private writeFailed(err: unknown, batch: Incoming[], acks: number[]): void {
+    const error =
+      err instanceof CodedError
+        ? err
+        : new CodedError(SpoolCodes.WRITE_FAILED, `The spool could not be written: ${errorMessage(err)}`);
+    for (const item of batch) item.reject(error);
+    if (this.lockLost) return;
+    const floor = this.floor();
+    this.unwrittenAcks = acks.filter((seq) => seq >= floor);
+    if (this.writeFailure !== error.message) this.options.onWarning?.(error.message);
+    this.writeFailure = error.message;
+    if (this.unwrittenAcks.length > 0 && !this.closed && !this.retry) {
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        this.queueFlush();
+      }, 1000);
+      this.retry.unref();
     }
   }
 
+  /** No entry below this sequence number is on disk any more. */
+  private floor(): number {
+    return this.segments.reduce((min, s) => Math.min(min, s.minSeq), this.nextSeq);
+  }
+
   /**
-   * Removes the oldest segments once nothing in them is live; copies the live
-   * records of an oldest segment that is mostly dead forward, when the files
-   * hold more than two segments' worth of dead bytes.
+   * Removes the oldest segments once the cursor is past them and none of their
+   * entries is out; copies the entries out of an oldest segment that is mostly
+   * dead forward, when the files hold more than two segments' worth of dead bytes.
    */
   private async compact(): Promise<void> {
+    let removed = false;
     for (;;) {
       const head = this.segments[0];
-      if (!head || this.segments.length < 2) return;
-      if (head.live > 0) {
-        const dead = this.diskBytes - this.reserved;
-        if (dead <= 2 * this.segmentBytes || head.liveBytes * 2 > head.size) return;
-        await this.copyForward(head);
+      if (!head || this.segments.length < 2 || head === this.cursor) break;
+      if (head.out > 0) {
+        const dead = this.diskBytes - this.bytes;
+        if (dead <= 2 * this.segmentBytes || head.outBytes * 2 > head.size) break;
+        if (!(await this.copyForward(head))) break;
       }
       this.segments.shift();
       await head.handle?.close().catch(() => undefined);
       head.handle = undefined;
-      await fs.rm(head.file, { force: true });
+      await fsp.rm(head.file, { force: true });
+      removed = true;
     }
+    if (!removed) return;
+    // What lies below the files left can no longer be met: its numbers join one run.
+    const floor = this.floor();
+    this.done.addRange(1, floor - 1);
+    this.unwrittenAcks = this.unwrittenAcks.filter((seq) => seq >= floor);
   }
 
-  private async copyForward(head: Segment): Promise<void> {
-    const moving = [...this.live].filter(([, loc]) => loc.segment === head);
-    const handle = await this.handleOf(head);
+  /** Copies the entries out of `head` to the newest segment; true once none is left in it. */
+  private async copyForward(head: Segment): Promise<boolean> {
+    const moving = [...this.out].filter(([, out]) => out.segment === head);
     const records: Buffer[] = [];
-    for (const [, loc] of moving) {
-      const buf = Buffer.allocUnsafe(loc.size);
-      await handle.read(buf, 0, loc.size, loc.offset);
-      records.push(buf);
+    for (const [seq, out] of moving) {
+      const frame = await readRecord(head, out.offset, out.size, this.nextSeq);
+      // The record there must be the entry the index says (its number and checksum), or it is not copied.
+      if (typeof frame === 'string' || frame.type !== ENTRY || frame.seq !== seq) return false;
+      records.push(frame.record);
     }
     const target = await this.active();
-    await this.writeAt(target, records, true);
+    await writeRecords(target, records, true);
     let offset = target.size;
-    for (const [seq, loc] of moving) {
-      this.live.set(seq, { segment: target, offset, size: loc.size });
-      offset += loc.size;
-    }
+    moving.forEach(([seq], i) => {
+      const size = (records[i] as Buffer).length;
+      const out = this.out.get(seq);
+      // Acknowledged while the copy was written: it stays finished (its ack is written after the copy).
+      if (out?.segment === head) {
+        Object.assign(out, { segment: target, offset });
+        head.out--;
+        head.outBytes -= size;
+        target.out++;
+        target.outBytes += size;
+      }
+      target.minSeq = Math.min(target.minSeq, seq);
+      offset += size;
+    });
     target.size = offset;
-    target.live += head.live;
-    target.liveBytes += head.liveBytes;
-    head.live = 0;
-    head.liveBytes = 0;
+    return head.out === 0;
   }
 }

@@ -5,7 +5,9 @@
  * output). Up to `window` events are held in memory and handed to the delivery
  * in order; the rest wait on disk and are read back as room appears. After a
  * restart, what is left in the spool is sent first, in order, then new events.
- * Events cut off by close() stay in the spool for the next start.
+ * Events cut off by close() stay in the spool for the next start. A record that
+ * cannot be read back is skipped and counted as dropped (`damaged`), never
+ * retried: delivery goes on past it.
  */
 import { EventEmitter } from 'node:events';
 import { CodedError, errorMessage } from '../../common/errors';
@@ -18,7 +20,7 @@ import {
   type DeliveryStats,
   type FullPolicy,
 } from '../delivery';
-import { RECORD_OVERHEAD, SegmentLog } from './segment-log';
+import { type Entry, MAX_PAYLOAD, RECORD_OVERHEAD, SegmentLog, SpoolCodes } from './segment-log';
 
 /** What an output message keeps of the input message that brought the event. */
 export interface EventMeta {
@@ -37,6 +39,8 @@ export interface SpoolOptions {
   /** Events held in memory: handed to the delivery or ready for it. */
   window: number;
   onFull: FullPolicy;
+  /** The folder lock's timing (tests shorten it). */
+  lock?: { heartbeatMs?: number; staleAfterMs?: number };
 }
 
 export interface SpoolStats extends DeliveryStats {
@@ -51,10 +55,15 @@ interface Waiter {
   reject(err: CodedError): void;
 }
 
-function decode(payload: Buffer | undefined): SpooledEvent | undefined {
-  if (!payload) return undefined;
-  const parsed = JSON.parse(payload.toString('utf8')) as { ce: CloudEvent; meta?: EventMeta };
-  return { ce: parsed.ce, meta: parsed.meta ?? {} };
+/** The event an entry holds, or undefined when it holds none (a record that is whole but not an event). */
+function decode(payload: Buffer): SpooledEvent | undefined {
+  try {
+    const parsed = JSON.parse(payload.toString('utf8')) as { ce?: CloudEvent; meta?: EventMeta };
+    if (!parsed || typeof parsed.ce !== 'object' || parsed.ce === null) return undefined;
+    return { ce: parsed.ce, meta: parsed.meta ?? {} };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The event as it is kept on disk: its JSON format (the encoder's errors are the node's errors), plus meta. */
@@ -71,13 +80,13 @@ function serialize(ce: CloudEvent, meta: EventMeta): Buffer {
 
 /**
  * Events: `delivered` (event, result), `failed` (event, CodedError) for events
- * that left by failure or were dropped for room, `change` (SpoolStats),
- * `warning` (text).
+ * that left by failure or were dropped for room, `damaged` (lost, CodedError)
+ * for records that could not be read back (skipped and counted as dropped),
+ * `locked` (CodedError) when another process took the folder over, `change`
+ * (SpoolStats), `warning` (text).
  */
 export class SpooledDelivery extends EventEmitter {
-  /** Sequence numbers on disk not yet handed to the delivery, oldest first. */
-  private readonly backlog: Fifo<number>;
-  /** Events of the backlog still in memory (not read back from disk). */
+  /** Events written and not yet handed to the delivery, still in memory (not read back from disk). */
   private readonly fresh = new Map<number, SpooledEvent>();
   private readonly waiters = new Fifo<Waiter>();
   private handed = 0;
@@ -97,18 +106,28 @@ export class SpooledDelivery extends EventEmitter {
     private readonly options: SpoolOptions,
   ) {
     super();
-    this.backlog = new Fifo(log.sequence());
     delivery.on('change', () => this.changed());
   }
 
-  /** Opens the spool in `options.dir` and starts sending what it holds. */
+  /**
+   * Opens the spool in `options.dir` and starts sending what it holds.
+   * Rejects with CE_SPOOL_LOCKED while another process has the folder.
+   */
   static async open(
     delivery: Delivery,
     options: SpoolOptions,
     onWarning?: (text: string) => void,
   ): Promise<SpooledDelivery> {
-    const log = await SegmentLog.open(options.dir, { limitBytes: options.limitBytes, onWarning });
-    const spooled = new SpooledDelivery(delivery, log, options);
+    // What the log reports once it runs goes to the spool made from it.
+    const relay: { to?: SpooledDelivery } = {};
+    const log = await SegmentLog.open(options.dir, {
+      limitBytes: options.limitBytes,
+      onWarning,
+      onDamage: (lost, err) => relay.to?.damaged(lost, err),
+      onLockLost: (err) => relay.to?.emit('locked', err),
+      lock: options.lock,
+    });
+    const spooled = (relay.to = new SpooledDelivery(delivery, log, options));
     spooled.kick();
     return spooled;
   }
@@ -139,8 +158,8 @@ export class SpooledDelivery extends EventEmitter {
     this.admit();
     this.writing++;
     const seq = await written.finally(() => this.writing--);
-    if (this.fresh.size < this.options.window) this.fresh.set(seq, { ce, meta });
-    this.backlog.push(seq);
+    // Kept in memory unless the cursor already read it back (or the memory window is full).
+    if (this.fresh.size < this.options.window && !this.log.taken(seq)) this.fresh.set(seq, { ce, meta });
     this.changed();
     this.kick();
   }
@@ -179,9 +198,18 @@ export class SpooledDelivery extends EventEmitter {
     return new CodedError(DeliveryCodes.QUEUE_FULL, `The spool is full (${mb} MB): event ${id} ${why}.`);
   }
 
+  /** Records the reader could not take: skipped, counted as dropped, never retried. */
+  private damaged(lost: number, err: CodedError): void {
+    this.dropped += lost;
+    for (const seq of this.fresh.keys()) if (this.log.taken(seq)) this.fresh.delete(seq);
+    this.emit('damaged', lost, err);
+    this.changed();
+  }
+
   private async makeRoom(size: number, id: string): Promise<void> {
     if (size + RECORD_OVERHEAD > this.options.limitBytes)
       throw this.tooFull(id, 'is larger than the whole spool');
+    if (size > MAX_PAYLOAD) throw this.tooFull(id, `is larger than one spool record may be (64 MiB)`);
     if (this.options.onFull === 'reject-new') throw this.tooFull(id, 'refused');
     if (this.options.onFull === 'drop-oldest') {
       const made = this.dropping.then(() => this.dropUntilFits(size));
@@ -210,16 +238,16 @@ export class SpooledDelivery extends EventEmitter {
   /** Drops the oldest events not yet handed to the delivery until `size` fits; each leaves as failed. */
   private async dropUntilFits(size: number): Promise<boolean> {
     while (!this.log.fits(size)) {
-      const seq = this.backlog.shift();
-      if (seq === undefined) {
+      const [entry] = this.log.unread > 0 ? await this.log.next(1) : [];
+      if (!entry) {
         // Older events still being written are the oldest: wait for them to be droppable.
         if (this.writing === 0) return false;
         await this.log.idle();
         continue;
       }
-      const event = this.fresh.get(seq) ?? decode((await this.log.read([seq])).get(seq));
-      this.fresh.delete(seq);
-      if (!this.log.ack(seq) || !event) continue;
+      const event = this.eventOf(entry);
+      this.log.ack(entry.seq);
+      if (!event) continue;
       this.dropped++;
       this.emit(
         'failed',
@@ -240,40 +268,48 @@ export class SpooledDelivery extends EventEmitter {
     );
   }
 
-  /** Hands events to the delivery in order while it has room, reading them back from disk where needed. */
+  /**
+   * Hands events to the delivery in order while it has room, reading them back
+   * from disk. A read that fails is a warning; the next kick tries again.
+   */
   private async feed(): Promise<void> {
     if (this.feeding) return;
     this.feeding = true;
     try {
-      while (!this.closing && this.backlog.length > 0 && this.handed < this.options.window) {
-        const seqs = this.backlog.take(Math.min(this.options.window - this.handed, 256));
-        const cold = seqs.filter((seq) => !this.fresh.has(seq));
-        let read: Map<number, Buffer> | undefined;
+      while (!this.closing && this.log.unread > 0 && this.handed < this.options.window) {
+        let entries: Entry[];
         try {
-          read = cold.length > 0 ? await this.log.read(cold) : undefined;
+          entries = await this.log.next(Math.min(this.options.window - this.handed, 256));
         } catch (err) {
-          this.backlog.putBack(seqs);
           this.emit('warning', `The spool could not be read: ${errorMessage(err)}`);
           return;
         }
-        for (const seq of seqs) this.handOver(seq, read);
+        if (entries.length === 0) break;
+        for (const entry of entries) {
+          const event = this.eventOf(entry);
+          if (event) this.send(entry.seq, event);
+          else this.log.ack(entry.seq);
+        }
       }
     } finally {
       this.feeding = false;
     }
   }
 
-  private handOver(seq: number, read: Map<number, Buffer> | undefined): void {
-    let event = this.fresh.get(seq);
-    this.fresh.delete(seq);
-    try {
-      event ??= decode(read?.get(seq));
-    } catch (err) {
-      this.log.ack(seq);
-      this.emit('warning', `A spooled event could not be read and was skipped: ${errorMessage(err)}`);
-      return;
+  /** The event of an entry: the one still in memory, or read from its record (damage when it is none). */
+  private eventOf(entry: Entry): SpooledEvent | undefined {
+    const kept = this.fresh.get(entry.seq);
+    if (kept) {
+      this.fresh.delete(entry.seq);
+      return kept;
     }
-    if (event) this.send(seq, event);
+    const event = decode(entry.payload);
+    if (!event)
+      this.damaged(
+        1,
+        new CodedError(SpoolCodes.DAMAGED, `Spool entry ${entry.seq} is whole but holds no event: skipped.`),
+      );
+    return event;
   }
 
   private send(seq: number, event: SpooledEvent): void {

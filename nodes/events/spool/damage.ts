@@ -1,0 +1,48 @@
+/**
+ * What damage the cursor passed cost. Entries are written in sequence order,
+ * so the numbers between the last entry in place before the damage and the
+ * first one after it were in the damaged bytes; those not yet finished with
+ * were lost. (A copy moved forward carries an older number: it is not "in place"
+ * and closes nothing.)
+ */
+import type { Damage } from './records';
+import type { SeqSet } from './seq-set';
+
+export interface ClosedGap {
+  /** Entries lost in the damage. */
+  lost: number;
+  /** The damage was found at open, when its entries were never counted. */
+  known: boolean;
+  text: string;
+}
+
+export class DamageTally {
+  private lastInPlace = 0;
+  private gap?: { bytes: number; where: string; why: string; known: boolean };
+
+  /** Damage the cursor skipped (at `where`: file and offset). */
+  passed(damage: Damage, where: string, known: boolean): void {
+    this.gap = this.gap
+      ? { ...this.gap, bytes: this.gap.bytes + damage.size, known: this.gap.known && known }
+      : { bytes: damage.size, where, why: damage.why, known };
+  }
+
+  /**
+   * The cursor met an entry: one in place closes the gap before it, whose
+   * numbers join `done` (they can never be met again).
+   */
+  met(seq: number, done: SeqSet): ClosedGap | undefined {
+    if (seq <= this.lastInPlace) return undefined;
+    const first = this.lastInPlace + 1;
+    const gap = this.gap;
+    this.lastInPlace = seq;
+    this.gap = undefined;
+    if (!gap) return undefined;
+    const lost = done.missingIn(first, seq - 1);
+    done.addRange(first, seq - 1);
+    const text =
+      `The spool could not read ${gap.bytes} bytes (${gap.where}: ${gap.why}); ` +
+      `${lost} event${lost === 1 ? '' : 's'} in them ${lost === 1 ? 'was' : 'were'} skipped, the records after them are kept.`;
+    return { lost, known: gap.known, text };
+  }
+}
