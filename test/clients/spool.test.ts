@@ -10,7 +10,9 @@ import {
   type SpooledEvent,
   SpooledDelivery,
 } from '../../nodes/events/spool/spooled-delivery';
+import { SegmentLog } from '../../nodes/events/spool/segment-log';
 import { SinkSimulator } from '../../sim/sink';
+import { FaultyDisk } from '../support/faulty-disk';
 import { waitFor } from '../support/wait';
 
 const event = (n: number): CloudEvent =>
@@ -34,7 +36,12 @@ describe('spooled delivery (spool on disk, against the sink simulator)', () => {
   async function start(
     options: Partial<SpoolOptions> = {},
     delivery: Partial<DeliveryOptions> = {},
-  ): Promise<{ spool: SpooledDelivery; delivered: string[]; failed: { id: string; code: string }[] }> {
+  ): Promise<{
+    spool: SpooledDelivery;
+    delivered: string[];
+    failed: { id: string; code: string }[];
+    damaged: CodedError[];
+  }> {
     const d = new Delivery({
       url: `${sink.url}/events`,
       tls: { ca: sink.cert },
@@ -52,9 +59,11 @@ describe('spooled delivery (spool on disk, against the sink simulator)', () => {
     open.push(spool);
     const delivered: string[] = [];
     const failed: { id: string; code: string }[] = [];
+    const damaged: CodedError[] = [];
     spool.on('delivered', (e: SpooledEvent) => delivered.push(e.ce.id));
     spool.on('failed', (e: SpooledEvent, err: CodedError) => failed.push({ id: e.ce.id, code: err.code }));
-    return { spool, delivered, failed };
+    spool.on('damaged', (_lost: number, err: CodedError) => damaged.push(err));
+    return { spool, delivered, failed, damaged };
   }
 
   const receivedIds = () => sink.received.map((r) => String(r.event.id));
@@ -163,5 +172,106 @@ describe('spooled delivery (spool on disk, against the sink simulator)', () => {
     sink.setDown(false);
     await waiting;
     await waitFor(() => delivered.length === n, 'every event delivered');
+  });
+
+  /** Flips one bit in the spooled record of event `id` (its checksum no longer matches). */
+  function damage(id: string): void {
+    for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.seg'))) {
+      const file = path.join(dir, name);
+      const bytes = fs.readFileSync(file);
+      const at = bytes.indexOf(`"id":"${id}"`);
+      if (at < 0) continue;
+      bytes[at + 2]! ^= 0x01;
+      fs.writeFileSync(file, bytes);
+      return;
+    }
+    throw new Error(`event ${id} is in no segment`);
+  }
+  const ids = (from: number, to: number, but: number[] = []) =>
+    Array.from({ length: to - from + 1 }, (_, i) => from + i)
+      .filter((n) => !but.includes(n))
+      .map((n) => `e-${n}`);
+
+  it('after a restart, a bad record in the middle costs only itself: every event after it is delivered', async () => {
+    sink.setDown(true);
+    const first = await start({ window: 5 }, { concurrency: 1 });
+    for (let n = 1; n <= 100; n++) await first.spool.take(event(n), {});
+    await first.spool.close();
+    open.length = 0;
+    damage('e-2');
+    sink.setDown(false);
+    const second = await start({ window: 5 }, { concurrency: 1 });
+    await waitFor(() => second.delivered.length === 99, '99 deliveries', 20_000);
+    assert.deepEqual(receivedIds(), ids(1, 100, [2]), 'in order, all but the damaged one');
+    assert.equal(second.damaged.length, 1);
+    assert.equal(second.damaged[0]!.code, 'CE_SPOOL_DAMAGED');
+    assert.equal(second.spool.stats.dropped, 1, 'counted as dropped');
+    await waitFor(() => second.spool.stats.spooled === 0, 'an empty spool');
+  });
+
+  it('a record damaged while events wait on disk is skipped and counted, never retried: delivery goes on', async () => {
+    sink.setDown(true);
+    const { spool, delivered, damaged } = await start({ window: 2 }, { concurrency: 1 });
+    for (let n = 1; n <= 20; n++) await spool.take(event(n), {});
+    damage('e-10');
+    sink.setDown(false);
+    await waitFor(() => delivered.length === 19, '19 deliveries', 20_000);
+    assert.deepEqual(receivedIds(), ids(1, 20, [10]));
+    assert.equal(damaged.length, 1);
+    assert.equal(spool.stats.dropped, 1);
+    await spool.take(event(21), {});
+    await waitFor(() => delivered.length === 20, 'the next event');
+    assert.equal(spool.stats.spooled, 0);
+  });
+
+  it('a whole record that holds no event is skipped and counted', async () => {
+    const log = await SegmentLog.open(dir, { limitBytes: 1024 * 1024 });
+    await log.append(Buffer.from('{"not":"an event"}'));
+    await log.close();
+    const { spool, delivered, damaged } = await start();
+    await spool.take(event(1), {});
+    await waitFor(() => delivered.length === 1, 'the next event');
+    assert.equal(damaged.length, 1);
+    assert.match(damaged[0]!.message, /holds no event/);
+    assert.equal(spool.stats.dropped, 1);
+  });
+
+  describe('on a full disk', () => {
+    const disk = new FaultyDisk();
+    afterEach(() => {
+      disk.restore();
+      disk.full = false;
+    });
+
+    it('opens after a restart, drains to the sink and frees its files; new events wait for space', async () => {
+      sink.setDown(true);
+      // About 1 KB each in 256 KiB segments (a quarter of the limit): the spool spans three files.
+      const padded = (n: number) =>
+        fromPayload(
+          { n, pad: 'x'.repeat(1000) },
+          { type: 'com.example.test', source: '/tests', id: `e-${n}` },
+        );
+      const first = await start({ window: 5, limitBytes: 1024 * 1024 }, { concurrency: 2 });
+      for (let n = 1; n <= 600; n++) await first.spool.take(padded(n), {});
+      await first.spool.close();
+      open.length = 0;
+      const segmentBytes = () =>
+        fs
+          .readdirSync(dir)
+          .filter((n) => n.endsWith('.seg'))
+          .reduce((sum, n) => sum + fs.statSync(path.join(dir, n)).size, 0);
+      const before = segmentBytes();
+      await disk.install();
+      disk.full = true;
+      sink.setDown(false);
+      const second = await start({ window: 5, limitBytes: 1024 * 1024 }, { concurrency: 2 });
+      await waitFor(() => second.delivered.length === 600, '600 deliveries from a full disk', 30_000);
+      assert.deepEqual(receivedIds().sort(), ids(1, 600).sort());
+      await assert.rejects(second.spool.take(event(601), {}), { code: 'CE_SPOOL_WRITE_FAILED' });
+      assert.ok(segmentBytes() < before / 2, `files freed: ${before} -> ${segmentBytes()} bytes`);
+      disk.full = false;
+      await second.spool.take(event(602), {});
+      await waitFor(() => second.delivered.length === 601, 'an event once there is space');
+    });
   });
 });

@@ -7,6 +7,7 @@ import { metricsFor } from '../../nodes/common/metrics';
 import { NodeFiles } from '../../nodes/common/node-files';
 import { SinkSimulator } from '../../sim/sink';
 import { helper, record } from '../support/red';
+import { holdSpool } from '../support/spool-process';
 import { delay, waitFor } from '../support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -210,5 +211,61 @@ describe('cloudevent emit with a spool on disk', () => {
     const got = await load(flow());
     await waitFor(() => got.caught[0], 'the setup error');
     assert.equal((got.caught[0]!.error as { code: string }).code, 'CE_CONFIG_INVALID');
+  });
+
+  it('another process on the spool folder: said once (status, Catch), events refused, the folder taken once free', async function () {
+    this.timeout(60_000);
+    const other = await holdSpool(spoolDir());
+    try {
+      const got = await load(flow());
+      await waitFor(() => got.caught[0], 'the error in Catch');
+      assert.equal((got.caught[0]!.error as { code: string }).code, 'CE_SPOOL_LOCKED');
+      assert.match(
+        String((got.caught[0]!.error as { message: string }).message),
+        new RegExp(`process ${other.child.pid} `),
+      );
+      assert.equal(metricsFor(helper.getNode('n') as never).status.text, 'spool locked');
+      send(1, 1);
+      await waitFor(() => got.failed[0], 'the refused event on output 2');
+      assert.equal((got.failed[0]!.error as { code: string }).code, 'CE_SPOOL_LOCKED');
+      await delay(2500);
+      assert.equal(got.caught.length, 1, 'said once, not at every try');
+    } finally {
+      await other.kill();
+    }
+    await waitFor(
+      async () => {
+        send(2, 2);
+        await delay(300);
+        return received().includes('e-2');
+      },
+      'an event taken once the folder is free',
+      20_000,
+    );
+    assert.ok(!received().includes('e-1'), 'the refused event was not kept');
+  });
+
+  it('a record it cannot read: Catch hears of it, the status counts it, the events after it are delivered', async () => {
+    sink.setDown(true);
+    await load(flow());
+    let rec = record(helper.getNode('n'));
+    send(1, 6);
+    await waitFor(() => rec.statuses.some((s) => s.text?.startsWith('spool 6')), '6 spooled');
+    await helper.unload();
+    const segment = fs.readdirSync(spoolDir()).find((n) => n.endsWith('.seg'))!;
+    const file = path.join(spoolDir(), segment);
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.indexOf('"e-3"') + 2]! ^= 0x01;
+    fs.writeFileSync(file, bytes);
+    sink.setDown(false);
+    const got = await load(flow());
+    rec = record(helper.getNode('n'));
+    await waitFor(() => got.out.length === 5, '5 results', 15_000);
+    assert.deepEqual(received(), ['e-1', 'e-2', 'e-4', 'e-5', 'e-6']);
+    await waitFor(() => got.caught[0], 'the error in Catch');
+    assert.equal((got.caught[0]!.error as { code: string }).code, 'CE_SPOOL_DAMAGED');
+    assert.deepEqual(got.caught[0]!.payload, { lost: 1 });
+    await waitFor(() => rec.statuses.some((s) => /lost 1/.test(s.text ?? '')), 'the loss in the status');
+    assert.equal(metricsFor(helper.getNode('n') as never).dropped, 1, 'and in the metrics');
   });
 });
