@@ -11,6 +11,7 @@ import { alertGate } from './alerts';
 import { delivery } from './delivery';
 import { FULL, QUICK, latency, memory, pipelineAci, pipelineVcd, spool } from './pipeline';
 import { type ResultRow, printTable, writeResults } from './results';
+import { spoolIndex } from './spool-index';
 import { startStack } from './stack';
 
 const TITLES: Record<ResultRow['benchmark'], string> = {
@@ -23,6 +24,7 @@ const TITLES: Record<ResultRow['benchmark'], string> = {
   spool: 'spool: cloudevent emit with the spool in memory and on disk',
   'alert-gate':
     'alert-gate: deciding doubles and storms, the gate alone (journal on disk: one fsync per turn)',
+  'spool-index': "spool-index: the disk spool's memory per spooled event (the segment log alone)",
 };
 
 async function main(): Promise<void> {
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
     ['memory', () => memory(stack, sizes)],
     ['spool', () => spool(stack, sizes)],
     ['alert-gate', () => alertGate(sizes.delivery)],
+    ['spool-index', () => spoolIndex(sizes.spoolIndex)],
   ];
   try {
     if (typeof stack.seed === 'string') console.log(`(VCD seed approach rows skipped: ${stack.seed})`);

@@ -26,6 +26,8 @@ export interface Sizes {
   latencySeconds: number;
   memoryWarmup: number;
   memory: number;
+  /** Events the segment log holds in spool-index (bench/spool-index.ts). */
+  spoolIndex: number;
 }
 
 export const FULL: Sizes = {
@@ -36,6 +38,7 @@ export const FULL: Sizes = {
   latencySeconds: Number(process.env.BENCH_LATENCY_SECONDS ?? 30),
   memoryWarmup: Number(process.env.BENCH_MEMORY_EVENTS ?? 1_000_000) / 10,
   memory: Number(process.env.BENCH_MEMORY_EVENTS ?? 1_000_000),
+  spoolIndex: 1_000_000,
 };
 export const QUICK: Sizes = {
   pipeline: 500,
@@ -45,6 +48,7 @@ export const QUICK: Sizes = {
   latencySeconds: 1,
   memoryWarmup: 500,
   memory: 1000,
+  spoolIndex: 20_000,
 };
 /** The seed's Python approach carries a fraction of the others' events per second: it gets a tenth of N. */
 const SEED_SHARE = 0.1;

@@ -4,7 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 
 export type Benchmark =
-  'pipeline-vcd' | 'pipeline-aci' | 'aci-ingest' | 'delivery' | 'latency' | 'memory' | 'spool' | 'alert-gate';
+  | 'pipeline-vcd'
+  | 'pipeline-aci'
+  | 'aci-ingest'
+  | 'delivery'
+  | 'latency'
+  | 'memory'
+  | 'spool'
+  | 'alert-gate'
+  | 'spool-index';
 
 export interface ResultRow {
   benchmark: Benchmark;
