@@ -199,7 +199,8 @@ export class FolderLock {
 
   /** Takes the lock on `dir` (which must exist), or throws a CodedError (`options.code`) naming who holds it. */
   static async take(folder: string, options: FolderLockOptions): Promise<FolderLock> {
-    const dir = path.resolve(folder);
+    // One name per folder, however it was reached: this process's own locks are found by it.
+    const dir = await fsp.realpath(folder);
     const staleAfterMs = options.staleAfterMs ?? 60_000;
     // Each round either finds a live owner (refused) or creates the next name; losing that race goes round again.
     for (let round = 0; round < 8; round++) {
@@ -222,6 +223,35 @@ export class FolderLock {
     options: FolderLockOptions,
   ): Promise<FolderLock | undefined> {
     const file = path.join(dir, `lock.${gen}`);
+    // Held here from the start: another take in this process meanwhile must not judge it stale.
+    if (heldHere.has(file)) return undefined;
+    heldHere.add(file);
+    let lock: FolderLock | undefined;
+    try {
+      lock = await FolderLock.link(dir, gen, file, options);
+    } finally {
+      if (!lock) heldHere.delete(file);
+    }
+    if (!lock) return undefined;
+    if ((await newest(dir))?.gen !== gen) {
+      await lock.release();
+      return undefined;
+    }
+    await lock.removeOthers();
+    lock.timer = setInterval(() => {
+      lock.beat().catch(() => undefined);
+    }, options.heartbeatMs ?? 10_000);
+    lock.timer.unref();
+    return lock;
+  }
+
+  /** Writes the owner beside `file` and links it into place: undefined when the name exists already. */
+  private static async link(
+    dir: string,
+    gen: number,
+    file: string,
+    options: FolderLockOptions,
+  ): Promise<FolderLock | undefined> {
     const temp = path.join(dir, `lock.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     const { O_WRONLY, O_CREAT, O_EXCL, O_RDONLY } = fs.constants;
     const draft = await fsp.open(temp, O_WRONLY | O_CREAT | O_EXCL | NO_FOLLOW, 0o600);
@@ -238,18 +268,7 @@ export class FolderLock {
       await fsp.rm(temp, { force: true });
     }
     const handle = await fsp.open(file, O_RDONLY | NO_FOLLOW);
-    const lock = new FolderLock(dir, gen, file, handle, (await handle.stat()).ino, options);
-    if ((await newest(dir))?.gen !== gen) {
-      await lock.release();
-      return undefined;
-    }
-    heldHere.add(file);
-    await lock.removeOthers();
-    lock.timer = setInterval(() => {
-      lock.beat().catch(() => undefined);
-    }, options.heartbeatMs ?? 10_000);
-    lock.timer.unref();
-    return lock;
+    return new FolderLock(dir, gen, file, handle, (await handle.stat()).ino, options);
   }
 
   /** Lets the folder go: the lock file is removed if it is still this one's file. */

@@ -110,13 +110,15 @@ async function closeSpool(
   files: NodeFiles,
   spool: SpooledDelivery | undefined,
   removed: boolean,
+  /** Another process has the folder: its files are that process's to keep. */
+  locked: boolean,
 ): Promise<void> {
   const { kept, lost } = (await spool?.close()) ?? { kept: 0, lost: 0 };
   if (lost > 0)
     node.warn(
       `${lost} event${lost === 1 ? '' : 's'} waiting for room in the spool were not taken when the flow stopped.`,
     );
-  if (!removed) {
+  if (!removed || locked) {
     if (kept > 0) node.log(`${kept} event${kept === 1 ? '' : 's'} kept in the spool for the next start.`);
     return;
   }
@@ -180,7 +182,8 @@ export function openEmitSpool(
     close: async (removed) => {
       closed = true;
       clearTimeout(retry);
-      await closeSpool(RED, node, files, await current.catch(() => undefined), removed);
+      const spool = await current.catch(() => undefined);
+      await closeSpool(RED, node, files, spool, removed, !spool && refused);
     },
   };
 }

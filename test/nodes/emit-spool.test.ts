@@ -245,6 +245,25 @@ describe('cloudevent emit with a spool on disk', () => {
     assert.ok(!received().includes('e-1'), 'the refused event was not kept');
   });
 
+  it("deleting the node leaves alone a spool that another process has: its files are that process's", async () => {
+    const other = await holdSpool(spoolDir());
+    try {
+      const got = await load(flow());
+      await waitFor(() => got.caught[0], 'the error in Catch');
+      await helper.setFlows(
+        flow().filter((n) => n.id !== 'n'),
+        'full',
+      );
+      await delay(300);
+      assert.ok(
+        fs.readdirSync(spoolDir()).some((name) => name.startsWith('lock.')),
+        "the other's lock is kept",
+      );
+    } finally {
+      await other.kill();
+    }
+  });
+
   it('a record it cannot read: Catch hears of it, the status counts it, the events after it are delivered', async () => {
     sink.setDown(true);
     await load(flow());

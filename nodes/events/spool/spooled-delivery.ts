@@ -149,6 +149,8 @@ export class SpooledDelivery extends EventEmitter {
       new CodedError(DeliveryCodes.CLOSED, `The delivery is closed: event ${ce.id} not taken.`);
     if (this.closing) throw closed();
     const payload = serialize(ce, meta);
+    if (payload.length > MAX_PAYLOAD)
+      throw this.tooFull(ce.id, 'is larger than one spool record may be (64 MiB)');
     if (!this.log.fits(payload.length) || this.waiters.length > 0 || this.admitting) {
       await this.makeRoom(payload.length, ce.id);
       if (this.closing) throw closed();
@@ -209,7 +211,6 @@ export class SpooledDelivery extends EventEmitter {
   private async makeRoom(size: number, id: string): Promise<void> {
     if (size + RECORD_OVERHEAD > this.options.limitBytes)
       throw this.tooFull(id, 'is larger than the whole spool');
-    if (size > MAX_PAYLOAD) throw this.tooFull(id, `is larger than one spool record may be (64 MiB)`);
     if (this.options.onFull === 'reject-new') throw this.tooFull(id, 'refused');
     if (this.options.onFull === 'drop-oldest') {
       const made = this.dropping.then(() => this.dropUntilFits(size));
