@@ -7,7 +7,7 @@ import { metricsFor } from '../../nodes/common/metrics';
 import { NodeFiles } from '../../nodes/common/node-files';
 import { SinkSimulator } from '../../sim/sink';
 import { helper, record } from '../support/red';
-import { holdSpool } from '../support/spool-process';
+import { holdSpool, spoolFlow } from '../support/spool';
 import { delay, waitFor } from '../support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -33,33 +33,7 @@ describe('cloudevent emit with a spool on disk', () => {
     fs.rmSync(userDir, { recursive: true, force: true });
   });
 
-  /** A saved flow: the emit node `n` (output 1 → out, output 2 → failed) and a Catch. */
-  const flow = (emit: Msg = {}): Msg[] => [
-    { id: 'tab', type: 'tab' },
-    {
-      id: 'n',
-      type: 'cloudevent-emit',
-      z: 'tab',
-      url: `${sink.url}/events`,
-      mode: 'binary',
-      ceType: 'com.example.test',
-      ceSource: '/tests',
-      timeout: 2,
-      retryBudget: 600,
-      queueLimit: 5,
-      concurrency: 1,
-      onFull: 'wait',
-      spool: 'disk',
-      spoolLimit: 10,
-      version: 1,
-      ...emit,
-      wires: [['out'], ['failed']],
-    },
-    { id: 'out', type: 'helper', z: 'tab' },
-    { id: 'failed', type: 'helper', z: 'tab' },
-    { id: 'catcher', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', type: 'helper', z: 'tab' },
-  ];
+  const flow = (emit: Msg = {}): Msg[] => spoolFlow(`${sink.url}/events`, emit);
 
   async function load(flowJson: Msg[]) {
     await helper.load([cloudeventEmit, catchNode], flowJson);

@@ -15,6 +15,7 @@ import { NodeFiles } from '../../nodes/common/node-files';
 import { SinkSimulator } from '../../sim/sink';
 import { FaultyDisk } from '../support/faulty-disk';
 import { helper } from '../support/red';
+import { spoolFlow } from '../support/spool';
 import { waitFor } from '../support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -49,28 +50,10 @@ describe('security: links and half-done writes in the user directory', () => {
     fs.rmSync(root, { recursive: true, force: true });
   });
 
-  const flow = (): Msg[] => [
-    { id: 'tab', type: 'tab' },
-    {
-      id: 'n',
-      type: 'cloudevent-emit',
-      z: 'tab',
-      url: `${sink.url}/events`,
-      mode: 'binary',
-      ceType: 'com.example.test',
-      ceSource: '/tests',
-      spool: 'disk',
-      spoolLimit: 10,
-      version: 1,
-      wires: [[], []],
-    },
-    { id: 'catcher', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', type: 'helper', z: 'tab' },
-  ];
   const spoolDir = () => new NodeFiles(userDir, 'spool').pathOf('n', '.d');
 
   async function load(): Promise<Msg[]> {
-    await helper.load([cloudeventEmit, catchNode], flow());
+    await helper.load([cloudeventEmit, catchNode], spoolFlow(`${sink.url}/events`));
     const caught: Msg[] = [];
     helper.getNode('caught').on('input', (m: Msg) => caught.push(m));
     return caught;

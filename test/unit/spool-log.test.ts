@@ -6,7 +6,7 @@ import type { CodedError } from '../../nodes/common/errors';
 import { RECORD_OVERHEAD, SegmentLog, type SegmentLogOptions } from '../../nodes/events/spool/segment-log';
 import { FaultyDisk } from '../support/faulty-disk';
 import { liveHeap } from '../support/heap';
-import { holdSpool } from '../support/spool-process';
+import { holdSpool } from '../support/spool';
 
 describe('spool segment log', () => {
   let dir: string;

@@ -1,4 +1,4 @@
-/** Another process that holds a spool folder, for tests of the folder lock. */
+/** What the tests of cloudevent emit's disk spool share: its flow, and another process that holds its folder. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { waitFor } from './wait';
@@ -26,4 +26,39 @@ export async function holdSpool(dir: string): Promise<Holder> {
       await gone;
     },
   };
+}
+
+type Msg = Record<string, unknown>;
+
+/**
+ * A saved flow: the emit node `n` with a disk spool to `sinkUrl` (output 1 →
+ * helper `out`, output 2 → helper `failed`) and a Catch (→ helper `caught`).
+ */
+export function spoolFlow(sinkUrl: string, emit: Msg = {}): Msg[] {
+  return [
+    { id: 'tab', type: 'tab' },
+    {
+      id: 'n',
+      type: 'cloudevent-emit',
+      z: 'tab',
+      url: sinkUrl,
+      mode: 'binary',
+      ceType: 'com.example.test',
+      ceSource: '/tests',
+      timeout: 2,
+      retryBudget: 600,
+      queueLimit: 5,
+      concurrency: 1,
+      onFull: 'wait',
+      spool: 'disk',
+      spoolLimit: 10,
+      version: 1,
+      ...emit,
+      wires: [['out'], ['failed']],
+    },
+    { id: 'out', type: 'helper', z: 'tab' },
+    { id: 'failed', type: 'helper', z: 'tab' },
+    { id: 'catcher', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: 'tab' },
+  ];
 }
