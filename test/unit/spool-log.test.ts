@@ -7,6 +7,7 @@ import { RECORD_OVERHEAD, SegmentLog, type SegmentLogOptions } from '../../nodes
 import { FaultyDisk } from '../support/faulty-disk';
 import { liveHeap } from '../support/heap';
 import { holdSpool } from '../support/spool';
+import { waitFor } from '../support/wait';
 
 describe('spool segment log', () => {
   let dir: string;
@@ -316,6 +317,25 @@ describe('spool segment log', () => {
       const log = await openLog();
       await log.append(Buffer.from('mine'));
       assert.deepEqual(await payloads(await reopen(log)), ['mine']);
+    });
+
+    it('a log whose folder another process took over (this one frozen) writes nothing more', async () => {
+      const lost: CodedError[] = [];
+      const log = await openLog({ lockHeartbeatMs: 50, onLockLost: (err) => lost.push(err) });
+      await log.append(Buffer.from('before'));
+      // What a process elsewhere leaves once it judged this one's lock stale.
+      fs.writeFileSync(path.join(dir, 'lock.2'), JSON.stringify({ pid: 1, host: 'the-other-host' }));
+      await waitFor(() => lost.length > 0, 'the loss');
+      assert.equal(lost[0]!.code, 'CE_SPOOL_LOCKED');
+      await assert.rejects(log.append(Buffer.from('after')), { code: 'CE_SPOOL_LOCKED' });
+      const [entry] = await log.next(1);
+      log.ack(entry!.seq);
+      await log.idle();
+      assert.equal(
+        segments().reduce((n, name) => n + fs.statSync(path.join(dir, name)).size, 0),
+        RECORD_OVERHEAD + 'before'.length,
+        'not even an ack was written',
+      );
     });
 
     it('keeps no memory per spooled event (no Map entry per event: none can reach 2^24)', async function () {

@@ -15,7 +15,8 @@
  * Segments are removed from the oldest on once the cursor is past them and
  * none of their entries is out; when one entry out pins an old segment (a
  * long-retried event) and the files hold more than two segments' worth of dead
- * bytes, its record is copied forward (byte for byte, same sequence number).
+ * bytes, its record is copied forward (byte for byte, same sequence number;
+ * after a restart it comes where the copy lies, among newer entries).
  * Opening reads and writes nothing (it only cuts a torn tail off the newest
  * segment), so a full disk still opens and drains: delivering frees space.
  * The folder is locked against a second process (FolderLock); files in it that
@@ -74,8 +75,8 @@ export interface SegmentLogOptions {
   onDamage?: (lost: number, error: CodedError) => void;
   /** Another process took the folder over while this one did not answer: nothing more is written. */
   onLockLost?: (error: CodedError) => void;
-  /** The lock's timing (tests shorten it). */
-  lock?: { heartbeatMs?: number; staleAfterMs?: number };
+  /** How often the folder's lock is touched and checked (10 s). */
+  lockHeartbeatMs?: number;
 }
 
 export interface Entry {
@@ -146,7 +147,7 @@ export class SegmentLog {
     log.folderLock = await FolderLock.take(dir, {
       code: SpoolCodes.LOCKED,
       what: 'The spool folder',
-      ...options.lock,
+      heartbeatMs: options.lockHeartbeatMs,
       onLost: (err) => log.loseLock(err),
     });
     try {

@@ -39,8 +39,6 @@ export interface SpoolOptions {
   /** Events held in memory: handed to the delivery or ready for it. */
   window: number;
   onFull: FullPolicy;
-  /** The folder lock's timing (tests shorten it). */
-  lock?: { heartbeatMs?: number; staleAfterMs?: number };
 }
 
 export interface SpoolStats extends DeliveryStats {
@@ -125,7 +123,6 @@ export class SpooledDelivery extends EventEmitter {
       onWarning,
       onDamage: (lost, err) => relay.to?.damaged(lost, err),
       onLockLost: (err) => relay.to?.emit('locked', err),
-      lock: options.lock,
     });
     const spooled = (relay.to = new SpooledDelivery(delivery, log, options));
     spooled.kick();
