@@ -105,7 +105,7 @@ function wireSubscriber(
   subscriber: ApicSubscriber,
   listeners: Map<string, StateListener>,
 ): void {
-  const metrics = metricsFor(node);
+  const metrics = metricsFor(node).holdsConnection().uses('logins', 'refreshes');
   subscriber.on('state', (state: ConnectionState, info: StateInfo) => {
     // Every connection is a new APIC session: a login.
     if (state === 'connected') metrics.logins++;

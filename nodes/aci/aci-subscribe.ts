@@ -120,7 +120,9 @@ interface Stream extends NodeStream<Settings> {
 function openStream(node: Node, settings: Settings, texts: StatusTexts): Stream {
   const view = new StatusThrottle(node);
   const connection = new ConnectionStatus(node, view, { texts, errors: ERROR_KEYS, warnings: WARNING_KEYS });
-  return { node, settings, texts, metrics: metricsFor(node), view, connection, count: 0 };
+  const metrics = metricsFor(node).uses('received', 'recovered', 'sent', 'errors');
+  if (settings.output === 'event') metrics.uses('decoded');
+  return { node, settings, texts, metrics, view, connection, count: 0 };
 }
 
 const live = (s: Stream) =>
@@ -136,6 +138,7 @@ function watchHandlers(s: Stream, keeper: KnownKeeper | undefined): WatchHandler
       const send = () => {
         s.count += changes.length;
         metrics.received += changes.length;
+        for (const change of changes) if (change.reason === 'resync') metrics.recovered++;
         metrics.sent += changes.length;
         if (settings.output === 'event') metrics.decoded += changes.length;
         for (const change of changes)
@@ -165,7 +168,7 @@ function watchHandlers(s: Stream, keeper: KnownKeeper | undefined): WatchHandler
     tracked: keeper && ((entry, dn, state) => keeper.changed(entry, dn, state)),
     progress(entry, read, total, done) {
       // Shown while pages remain: a one-page read is over before anyone could see it.
-      metrics.setProgress(`reading ${entry.key}`, done ? undefined : read, total);
+      metrics.setProgress('reading', done ? undefined : read, total, entry.key);
       if (!done && read < total) view.show(texts.connecting('reading', { read, total }));
       else if (done && metrics.state === 'connected') view.show(live(s));
     },

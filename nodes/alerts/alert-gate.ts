@@ -161,6 +161,8 @@ class GateView {
 function sharedStore(RED: NodeAPI, node: Node, settings: Settings, view: GateView): RedisStore | undefined {
   if (!settings.store || !settings.options.doubles) return undefined;
   const config = RED.nodes.getNode(settings.store) as AlertStoreNode | null;
+  // The shared store's connection, as the gate sees it.
+  metricsFor(node).showsConnection().canBe('store down');
   const store = config?.use(node, (state, error) => view.store(state, error));
   if (!store) {
     const why = config?.configError?.message ?? 'the alert store this node names is not deployed.';
@@ -250,7 +252,7 @@ export = function register(RED: NodeAPI): void {
     const def = createNode(RED, this, saved);
     const node = this;
     const settings = readSettings(def);
-    const metrics = metricsFor(node);
+    const metrics = metricsFor(node).uses('passed', 'doubles', 'held', 'summaries');
     const view = new GateView(node, texts, metrics);
     const userDir = RED.settings.userDir;
     const journal = new Journal(userDir ? new NodeFiles(userDir, ALERT_GATE_PURPOSE) : undefined, node.id);

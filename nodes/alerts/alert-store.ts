@@ -40,7 +40,8 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     const users = new Users(node);
     const listeners = new Map<string, StateListener>();
-    const metrics = metricsFor(node);
+    // A Redis connection: its state and reconnects (no login to count: AUTH rides on each connect).
+    const metrics = metricsFor(node).holdsConnection();
     let options: RedisStoreOptions | undefined;
     let store: RedisStore | undefined;
     try {
@@ -56,7 +57,6 @@ export = function register(RED: NodeAPI): void {
       if (users.add(user) || !store) {
         store = new RedisStore(options);
         store.onState((state, error) => {
-          if (state === 'connected') metrics.logins++;
           metrics.setState(state);
           if (error) metrics.error(error.code);
           for (const l of listeners.values()) l(state, error);

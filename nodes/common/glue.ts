@@ -119,9 +119,9 @@ export function messageCount(out: Parameters<SendFn>[0]): number {
  * the runtime.
  */
 export function onInput(node: Node, handler: (msg: NodeMessage, send: SendFn) => Promise<void> | void): void {
-  const metrics = metricsFor(node);
+  const metrics = metricsFor(node).uses('inputs', 'sent', 'errors');
   node.on('input', (msg, send, done) => {
-    metrics.received++;
+    metrics.inputs++;
     const fail = (err: unknown) => {
       const error = toError(err);
       metrics.error((error as CodedError).code);
@@ -144,7 +144,7 @@ export function onInput(node: Node, handler: (msg: NodeMessage, send: SendFn) =>
  * once the flows have started (`reportOnStart`).
  */
 export function reportSetupError(RED: NodeAPI, node: Node, error: Error, shown: NodeStatus): void {
-  const metrics = metricsFor(node);
+  const metrics = metricsFor(node).canBe('bad settings').uses('errors');
   metrics.setState('bad settings');
   metrics.error((error as CodedError).code);
   metrics.status = shown;
@@ -204,6 +204,8 @@ export function onClose(node: Node, cleanup: (removed: boolean) => Promise<void>
  */
 export function createNode<D extends NodeDef>(RED: NodeAPI, node: Node, saved: D): D {
   RED.nodes.createNode(node, saved);
+  // A redeployed node keeps its counters; what applies to it, it says again.
+  metricsFor(node).restart();
   return migrate(saved);
 }
 
@@ -315,7 +317,9 @@ export class ConnectionStatus {
       warnings?: Record<string, string>;
     },
     private readonly errorMessage: () => NodeMessage = () => ({}),
-  ) {}
+  ) {
+    metricsFor(node).showsConnection();
+  }
 
   update(state: ConnectionState, error: CodedError | undefined, live: () => NodeStatus): void {
     metricsFor(this.node).setState(state);

@@ -156,6 +156,9 @@ function eventMaker(def: EmitDef): EventMaker {
   };
 }
 
+/** Delivery latency into the node's histogram, in seconds. */
+const observeLatency = (metrics: NodeMetrics) => (ms: number) => metrics.deliveryLatency.observe(ms / 1000);
+
 const onFullOf = (def: EmitDef): FullPolicy =>
   ['wait', 'drop-oldest', 'reject-new'].includes(def.onFull) ? def.onFull : 'wait';
 
@@ -185,6 +188,7 @@ function deliveryOptions(node: EmitNode, def: EmitDef, mode: DeliveryMode): Deli
     origin: `node-red-${node.id}`,
     // Events in a spool on disk outlive the flow: at close, only requests in flight are worth waiting for.
     ...(def.spool === 'disk' ? { closeGraceMs: 1000 } : {}),
+    onDelivered: observeLatency(metricsFor(node)),
   };
 }
 
@@ -207,6 +211,9 @@ interface Emitter {
 /** With a URL: the delivery (and spool) to the sink, its counts and failures in the status. */
 function openDelivery(RED: NodeAPI, e: Emitter, def: EmitDef): void {
   const { node, metrics, view, texts } = e;
+  metrics
+    .uses('delivered', 'retried', 'deadLettered', 'dropped', 'queue', 'latency')
+    .canBe('idle', 'sink gone');
   const sendsSecret = (def.authType ?? 'none') !== 'none' || Boolean(node.credentials.secretHeader?.trim());
   const cleartext = sendsSecret ? cleartextWarning([def.url]) : undefined;
   if (cleartext) node.warn(cleartext);
@@ -225,8 +232,10 @@ function openDelivery(RED: NodeAPI, e: Emitter, def: EmitDef): void {
   });
   view.show(texts.connected('ready'));
   if (def.spool !== 'disk') return;
+  const limitMb = numberSetting(def.spoolLimit, 100, 1, 1_000_000);
+  metrics.uses('spool').spoolLimitBytes = limitMb * 1024 * 1024;
   e.spool = openEmitSpool(RED, node, delivery, {
-    limitMb: numberSetting(def.spoolLimit, 100, 1, 1_000_000),
+    limitMb,
     window: numberSetting(def.queueLimit, 1000, 1, 1_000_000),
     onFull: onFullOf(def),
     failuresWired: e.failuresWired,

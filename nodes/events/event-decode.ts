@@ -94,7 +94,7 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     const settings = readSettings(def);
     const view = new StatusThrottle(node);
-    const metrics = metricsFor(node);
+    const metrics = metricsFor(node).uses('decoded');
     let decodedCount = 0;
 
     onInput(node, (msg, send) => {

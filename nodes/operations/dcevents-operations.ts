@@ -26,8 +26,23 @@ interface MetricsResponse {
   end(): void;
 }
 
+/** Flow id → its name: the tab's label (a subflow's name), as deployed. */
+function flowNames(RED: OperationsAPI): Map<string, string> {
+  const names = new Map<string, string>();
+  RED.nodes.eachNode((n) => {
+    const { type, label, name } = n as { type?: string; label?: unknown; name?: unknown };
+    if (type === 'tab') names.set(n.id, String(label ?? ''));
+    else if (type === 'subflow') names.set(n.id, String(name ?? ''));
+  });
+  return names;
+}
+
 export = function register(RED: OperationsAPI): void {
-  const registry = prometheusRegistry();
+  let flows = new Map<string, string>();
+  const registry = prometheusRegistry({
+    nodered: RED.version(),
+    flowName: (z) => (z === undefined ? '' : (flows.get(z) ?? z)),
+  });
 
   // adminAuth: a user or token needs this permission (or 'read', or '*'); without adminAuth the route is open
   // like the rest of the admin API.
@@ -45,8 +60,11 @@ export = function register(RED: OperationsAPI): void {
     );
   });
 
-  // Counters of nodes no longer deployed are forgotten.
-  RED.events.on('flows:started', () => retain((id) => RED.nodes.getNode(id) != null));
+  // Counters of nodes no longer deployed are forgotten; flows may have been renamed.
+  RED.events.on('flows:started', () => {
+    retain((id) => RED.nodes.getNode(id) != null);
+    flows = flowNames(RED);
+  });
 
   let last = '';
   const publish = () => {

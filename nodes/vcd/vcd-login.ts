@@ -143,7 +143,7 @@ function openSession(
 
 /** Counts logins and keeps every token VCD rotates. */
 function wireSession(node: VcdLoginNode, session: VcdSession, keep: (token: string) => void): void {
-  const metrics = metricsFor(node);
+  const metrics = metricsFor(node).uses('logins');
   session.on('rotated', (token: string) => {
     keep(token);
     node.log('VCD rotated the API token; the new one is kept.');
@@ -161,7 +161,7 @@ function connectMessaging(
   def: VcdLoginDef,
   listeners: Map<string, StateListener>,
 ): VcdMessaging {
-  const metrics = metricsFor(node);
+  const metrics = metricsFor(node).holdsConnection();
   const messaging = new VcdMessaging({
     site: session.site,
     tokens: session,

@@ -96,7 +96,9 @@ function openStream(node: Node, settings: Settings, texts: StatusTexts): Stream 
   const connection = new ConnectionStatus(node, view, { texts, errors: ERROR_KEYS }, () => ({
     topic: settings.template,
   }));
-  return { node, settings, texts, metrics: metricsFor(node), view, connection, count: 0 };
+  const metrics = metricsFor(node).uses('received', 'sent', 'errors');
+  if (settings.asEvent) metrics.uses('decoded');
+  return { node, settings, texts, metrics, view, connection, count: 0 };
 }
 
 const live = (s: Stream) => s.texts.connected('connected', { count: s.count });
@@ -127,6 +129,7 @@ function recoverMissed(s: Stream, catchUp: boolean | undefined, emit: Emit): Mis
   const session = s.settings.login.session;
   if (!catchUp || !session || !catchUpApplies(s.settings.template)) return undefined;
   const { node, metrics, view, texts } = s;
+  metrics.uses('recovered', 'truncated');
   const options = { vcdNow: () => session.clock.now() };
   return new MissedEvents(
     (method, path) => session.request(method, path),
@@ -138,6 +141,7 @@ function recoverMissed(s: Stream, catchUp: boolean | undefined, emit: Emit): Mis
           payload: notification,
         };
         metrics.received++;
+        metrics.recovered++;
         try {
           emit(topic, envelope, { recovered: true });
         } catch (err) {
@@ -146,6 +150,7 @@ function recoverMissed(s: Stream, catchUp: boolean | undefined, emit: Emit): Mis
         }
       },
       failed: (error) => {
+        if (error.code === CatchUpCodes.TRUNCATED) metrics.truncated++;
         metrics.error(error.code);
         node.error(error, { topic: s.settings.template });
       },

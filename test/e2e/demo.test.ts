@@ -143,7 +143,7 @@ describe('npm start (the demo, in Chromium)', function () {
       await page.close();
     }
     const metrics = await (await fetch(`http://127.0.0.1:${running.port}/dcevents/metrics`)).text();
-    assert.match(metrics, /^dcevents_received_total\{id="[^"]+",name="[^"]*",type="vcd-subscribe"\} [1-9]/m);
+    assert.match(metrics, /^dcevents_received_events_total\{node_id="[^"]+",type="vcd-subscribe"\} [1-9]/m);
   }
 
   it('shows VCD and ACI events in the debug sidebar, the operations tab and the dashboard, delivers CloudEvents to the sink; Ctrl+C stops it all', async () => {

@@ -89,7 +89,7 @@ describe('alert gate node', function () {
   it('passes each event once, through a full redeploy and a restart on the same user directory', async () => {
     let { got, gate } = await load(flow({ storms: false }));
     for (const id of ['e1', 'e2', 'e1', 'e3', 'e2']) gate.receive({ payload: event(id), topic: 'x' });
-    await waitFor(() => metricsFor(gate).received === 5, 'all five taken');
+    await waitFor(() => metricsFor(gate).inputs === 5, 'all five taken');
     await delay(50);
     assert.deepEqual(ids(got.out), ['e1', 'e2', 'e3']);
     assert.equal(got.out[0]!.topic, 'x', 'the message as it came');
@@ -101,7 +101,7 @@ describe('alert gate node', function () {
     await helper.unload();
     ({ got, gate } = await load(flow({ storms: false })));
     for (const id of ['e2', 'e3', 'e4']) gate.receive({ payload: event(id) });
-    await waitFor(() => metricsFor(gate).received >= 8, 'taken');
+    await waitFor(() => metricsFor(gate).inputs >= 8, 'taken');
     await delay(50);
     assert.deepEqual(ids(got.out), ['e4']);
   });
@@ -136,7 +136,7 @@ describe('alert gate node', function () {
     gate.receive({ payload: event('b'), topic: 'room-1' });
     gate.receive({ payload: event('c'), topic: 'room-2' });
     gate.receive({ payload: event('d') });
-    await waitFor(() => metricsFor(gate).received === 4, 'taken');
+    await waitFor(() => metricsFor(gate).inputs === 4, 'taken');
     await delay(50);
     assert.deepEqual(ids(got.out), ['a', 'c', 'd'], 'no topic: no storm');
   });
@@ -207,7 +207,7 @@ describe('alert gate node', function () {
         a.receive({ payload: event(id) });
         b.receive({ payload: event(id) });
       }
-      await waitFor(() => metricsFor(a).received + metricsFor(b).received === 6, 'all taken');
+      await waitFor(() => metricsFor(a).inputs + metricsFor(b).inputs === 6, 'all taken');
       await delay(100);
       assert.deepEqual(ids(out).sort(), ['e1', 'e2', 'e3']);
       assert.equal(metricsFor(a).doubles + metricsFor(b).doubles, 3);

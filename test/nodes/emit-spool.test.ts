@@ -64,7 +64,12 @@ describe('cloudevent emit with a spool on disk', () => {
       'the status to show 12 spooled events',
     );
     assert.ok(fs.existsSync(spoolDir()), 'the spool lives under <userDir>/dcevents/spool');
-    assert.equal(metricsFor(helper.getNode('n') as never).spoolDepth, 12, 'the metrics gauge');
+    const m = metricsFor(helper.getNode('n') as never);
+    assert.equal(m.queueDepth, 12, 'the metrics gauge: the queue is what the spool holds');
+    assert.ok(
+      m.spoolBytes > 12 * 100 && m.spoolBytes < m.spoolLimitBytes,
+      'the spool in bytes, under its limit',
+    );
     await helper.unload();
 
     sink.setDown(false);

@@ -5,13 +5,20 @@
  * permission, and to no one else.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { ApicSimulator, DEFAULT_APIC_PASSWORD } from '../../sim/apic';
 import { exampleFlow } from '../../sim/nodered';
 import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
 import { VcdSimulator } from '../../sim/vcd';
 import { SinkSimulator } from '../../sim/sink';
 import { runNodeRed, type RunningNodeRed } from '../support/nodered-process';
+import { lintScrape, needPromtool, parseExposition, valueOf, type Sample } from '../support/prometheus';
 import { waitFor } from '../support/wait';
+
+/** The Node-RED the tests run (4.1, or 5 where CI installs it). */
+const NODE_RED_VERSION = (
+  JSON.parse(fs.readFileSync(require.resolve('node-red/package.json'), 'utf8')) as { version: string }
+).version;
 
 const PROMETHEUS_TOKEN = 'scrape-token-for-tests';
 const VIEWER_TOKEN = 'flows-read-only-token';
@@ -34,17 +41,6 @@ const ADMIN_AUTH = {
     { token: ADMIN_TOKEN, user: 'admin', scope: ['*'] },
   ],
 };
-
-/** Prometheus text → "name{labels}" → value. */
-function parse(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    out.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return out;
-}
 
 describe('operations in a real Node-RED', function () {
   this.timeout(60_000);
@@ -133,27 +129,62 @@ describe('operations in a real Node-RED', function () {
     const res = await scrape(PROMETHEUS_TOKEN);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain;.*version=0\.0\.4/);
-    const values = parse(await res.text());
-    const of = (metric: string, type: string, name?: string, extra = '') => {
-      const n = node(type, name);
-      return values.get(`${metric}{id="${n.id}",name="${String(n.name ?? '')}",type="${type}"${extra}}`);
-    };
+    const text = await res.text();
+    const samples = parseExposition(text);
+    const of = (metric: string, type: string, name?: string, extra: Record<string, string> = {}) =>
+      valueOf(samples, metric, { node_id: node(type, name).id, type, ...extra });
     // What happened in the first test, counted once by the node it passed.
-    assert.equal(of('dcevents_received_total', 'vcd-subscribe'), 1);
-    assert.equal(of('dcevents_sent_total', 'vcd-subscribe'), 1);
-    assert.equal(of('dcevents_received_total', 'aci-subscribe'), 1);
-    assert.equal(of('dcevents_decoded_total', 'event-decode', 'decode VCD'), 1);
-    assert.equal(of('dcevents_decoded_total', 'event-decode', 'decode ACI'), 1);
-    assert.equal(of('dcevents_received_total', 'cloudevent-emit'), 2);
-    assert.equal(of('dcevents_delivered_total', 'cloudevent-emit'), 2);
-    assert.equal(of('dcevents_dead_lettered_total', 'cloudevent-emit'), 0);
-    assert.equal(of('dcevents_queue_depth', 'cloudevent-emit'), 0);
-    assert.equal(of('dcevents_state', 'vcd-login', undefined, ',state="connected"'), 1);
-    assert.equal(of('dcevents_state', 'aci-controller', undefined, ',state="connected"'), 1);
+    assert.equal(of('dcevents_received_events_total', 'vcd-subscribe'), 1);
+    assert.equal(of('dcevents_output_messages_total', 'vcd-subscribe'), 1);
+    assert.equal(of('dcevents_received_events_total', 'aci-subscribe'), 1);
+    assert.equal(of('dcevents_decoded_events_total', 'event-decode', 'decode VCD'), 1);
+    assert.equal(of('dcevents_decoded_events_total', 'event-decode', 'decode ACI'), 1);
+    assert.equal(of('dcevents_input_messages_total', 'cloudevent-emit'), 2);
+    assert.equal(of('dcevents_delivered_events_total', 'cloudevent-emit'), 2);
+    assert.equal(of('dcevents_dead_letters_total', 'cloudevent-emit'), 0);
+    assert.equal(of('dcevents_queued_events', 'cloudevent-emit'), 0);
+    assert.equal(of('dcevents_delivery_latency_seconds_count', 'cloudevent-emit'), 2);
+    assert.equal(
+      of('dcevents_delivery_latency_seconds_bucket', 'cloudevent-emit', undefined, { le: '10' }),
+      2,
+    );
+    // One meaning per name: the sum over nodes counts each event from VCD or the APIC once.
+    const sum = (name: string) => samples.filter((s) => s.name === name).reduce((n, s) => n + s.value, 0);
+    assert.equal(sum('dcevents_received_events_total'), 2);
+    assert.equal(of('dcevents_state', 'vcd-login', undefined, { state: 'connected' }), 1);
+    assert.equal(of('dcevents_state', 'vcd-login', undefined, { state: 'reconnecting' }), 0);
+    assert.equal(of('dcevents_state', 'aci-controller', undefined, { state: 'connected' }), 1);
     assert.ok((of('dcevents_logins_total', 'vcd-login') ?? 0) >= 1);
     assert.ok((of('dcevents_logins_total', 'aci-controller') ?? 0) >= 1);
-    // Nodes of other packages (debug, catch) are not ours to count.
-    assert.ok(![...values.keys()].some((k) => k.includes('type="debug"')));
+    // A series only where it applies.
+    const series = (type: string) =>
+      new Set(samples.filter((s) => s.labels.type === type).map((s) => s.name));
+    assert.ok(!series('vcd-subscribe').has('dcevents_delivered_events_total'));
+    assert.ok(!series('event-decode').has('dcevents_state'));
+    assert.ok(!series('vcd-login').has('dcevents_input_messages_total'));
+    // Names and flows in the info metric alone; nodes of other packages (debug, catch) are not ours to count.
+    const tab = flow.find((n) => n.type === 'tab')!;
+    assert.deepEqual(
+      samples.find((s) => s.name === 'dcevents_node_info' && s.labels.type === 'vcd-subscribe')?.labels,
+      {
+        node_id: node('vcd-subscribe').id,
+        type: 'vcd-subscribe',
+        name: 'acme events',
+        flow: String(tab.label),
+      },
+    );
+    const withName = samples.filter((s) => 'name' in s.labels).map((s: Sample) => s.name);
+    assert.deepEqual([...new Set(withName)], ['dcevents_node_info']);
+    assert.ok(!samples.some((s) => ['debug', 'catch'].includes(String(s.labels.type))));
+    const build = samples.find((s) => s.name === 'dcevents_build_info')?.labels;
+    // As the runtime says it (Node-RED adds -git when it finds a .git above its folder, as in this repository).
+    assert.ok([NODE_RED_VERSION, `${NODE_RED_VERSION}-git`].includes(build?.nodered ?? ''), build?.nodered);
+    assert.match(build?.version ?? '', /^\d+\.\d+\.\d+/);
+  });
+
+  it('a real scrape passes promtool\u2019s lint of names, types and help', async function () {
+    needPromtool(this);
+    assert.equal(await lintScrape(await (await scrape(PROMETHEUS_TOKEN)).text()), '');
   });
 
   it('keeps the counters of redeployed nodes and forgets deleted ones', async () => {
@@ -177,8 +208,12 @@ describe('operations in a real Node-RED', function () {
     // redeploy and after, as the sink saw it; reset, it would count only what came after.
     const sub = node('vcd-subscribe');
     const received = async () =>
-      parse(await (await scrape(PROMETHEUS_TOKEN)).text()).get(
-        `dcevents_received_total{id="${sub.id}",name="${String(sub.name)}",type="vcd-subscribe"}`,
+      valueOf(
+        parseExposition(await (await scrape(PROMETHEUS_TOKEN)).text()),
+        'dcevents_received_events_total',
+        {
+          node_id: sub.id,
+        },
       );
     const atSink = () => sink.received.filter((r) => r.event.id === vcdEventId).length;
     await waitFor(async () => (await received()) === atSink(), 'the counter to count every delivery').catch(

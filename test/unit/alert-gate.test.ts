@@ -388,17 +388,18 @@ describe('alert gate counters', () => {
     Object.assign(m, { passed: 7, doubles: 3, held: 49, summaries: 1 });
     try {
       const text = await prometheusRegistry().metrics();
-      const labels = '{id="g1",name="gate",type="alert-gate"}';
+      const labels = '{node_id="g1",type="alert-gate"}';
       for (const [name, value] of [
-        ['passed', 7],
-        ['doubles_dropped', 3],
-        ['held', 49],
-        ['storm_summaries', 1],
+        ['gate_passed_events', 7],
+        ['gate_dropped_doubles', 3],
+        ['gate_held_events', 49],
+        ['gate_storm_summaries', 1],
       ] as const) {
         assert.ok(text.includes(`dcevents_${name}_total${labels} ${value}\n`), `${name} ${value}`);
       }
+      const { counts } = m.snapshot();
       assert.deepEqual(
-        [m.snapshot().passed, m.snapshot().doubles, m.snapshot().held, m.snapshot().summaries],
+        [counts.passed, counts.doubles, counts.held, counts.summaries],
         [7, 3, 49, 1],
         'what the sidebar tab gets',
       );

@@ -27,6 +27,8 @@ type Encoded = { headers: Record<string, string>; body: string | Buffer | undefi
 interface Item {
   ce: CloudEvent;
   encoded: Encoded;
+  /** When send() took it (performance.now()). */
+  at: number;
   resolve(result: DeliveryResult): void;
   reject(error: CodedError): void;
 }
@@ -111,6 +113,7 @@ export class Delivery extends EventEmitter {
         { status: 410 },
       );
     }
+    const at = performance.now();
     let encoded: Encoded;
     try {
       encoded = this.options.mode === 'binary' ? toBinary(ce) : toStructured(ce);
@@ -144,13 +147,13 @@ export class Delivery extends EventEmitter {
         );
       } else {
         return new Promise<DeliveryResult>((resolve, reject) => {
-          this.waiters.push({ ce, encoded, resolve, reject });
+          this.waiters.push({ ce, encoded, at, resolve, reject });
           this.changed();
         });
       }
     }
     return new Promise<DeliveryResult>((resolve, reject) => {
-      this.queue.push({ ce, encoded, resolve, reject });
+      this.queue.push({ ce, encoded, at, resolve, reject });
       this.pump();
     });
   }
@@ -270,6 +273,11 @@ export class Delivery extends EventEmitter {
     const result = { status, attempts, latencyMs: Date.now() - started, events: items.length };
     if (error) this.counts.failed += items.length;
     else this.counts.delivered += items.length;
+    const onDelivered = error ? undefined : this.options.onDelivered;
+    if (onDelivered) {
+      const now = performance.now();
+      for (const item of items) onDelivered(now - item.at);
+    }
     this.onSettled?.(items, !!error);
     for (const item of items) {
       if (error) item.reject(error);

@@ -50,6 +50,8 @@ export interface DeliveryOptions {
   origin?: string;
   /** On close, how long queued and in-flight events may still be delivered (default 5 s). */
   closeGraceMs?: number;
+  /** Called for each event the sink accepted, with the ms from send() to the sink's answer. */
+  onDelivered?(latencyMs: number): void;
 }
 
 /** What close() could not deliver. */
