@@ -129,7 +129,7 @@ describe('npm start (the demo, in Chromium)', function () {
       await page.addInitScript(`localStorage.setItem('last-sidebar-tab', 'dcevents-operations')`);
       await page.goto(`http://127.0.0.1:${running.port}/`);
       await page.waitForFunction(
-        `[...document.querySelectorAll('.dcevents-ops-row .dcevents-ops-rate')].some((e) => /^[1-9]\\d*\\/min$/.test(e.textContent))`,
+        `[...document.querySelectorAll('.dcevents-ops-row .dcevents-ops-rate')].some((e) => /^events in: [1-9][\\d,]*\\/min$/.test(e.textContent))`,
         undefined,
         { timeout: 30_000 },
       );
