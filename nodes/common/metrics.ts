@@ -299,7 +299,6 @@ export class NodeMetrics {
       state: this.state,
       status: { ...this.status },
       counts,
-      ...(this.applies('queue') ? { queue: this.queueDepth } : {}),
       ...(this.applies('spool') ? { spool: { bytes: this.spoolBytes, limit: this.spoolLimitBytes } } : {}),
       perMinute: this.perMinuteNow,
       history: [...this.perMinute],
@@ -320,7 +319,6 @@ export interface NodeSnapshot {
   status: NodeMetrics['status'];
   /** The counters that apply to the node. */
   counts: Partial<Record<CounterName, number>>;
-  queue?: number;
   spool?: { bytes: number; limit: number };
   /** Events taken in the last 60 seconds, and per minute over the last 30. */
   perMinute: number;

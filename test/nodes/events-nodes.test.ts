@@ -432,7 +432,7 @@ describe('cloudevent emit node', () => {
     await waitFor(() => got.out.length === 5, 'five delivered');
     assert.equal(sink.log[0]!.authorization, 'Bearer Sup3r-Secret-T0ken');
     assert.equal(sink.log[0]!.apiKey, 'k3y-0f-the-sink');
-    await waitFor(() => rec.statuses.some((s) => s.text === 'queue 0 · sent 5'), 'the status with the count');
+    await waitFor(() => rec.statuses.some((s) => s.text === 'q 0 · sent 5'), 'the status with the count');
     assert.doesNotMatch(loggedText() + JSON.stringify(got), /Sup3r-Secret-T0ken|k3y-0f-the-sink/);
   });
 

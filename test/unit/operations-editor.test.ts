@@ -62,7 +62,7 @@ describe('the operations plugin (editor side)', () => {
   it('labels every number it shows, and says each thing once', () => {
     const en = catalog('en-US') as { count: Record<string, string>; [k: string]: unknown };
     for (const [key, text] of Object.entries(en.count)) assert.match(text, /^\D+ __n__$/, `count.${key}`);
-    for (const key of ['perMinute', 'queue', 'spool'])
+    for (const key of ['perMinute', 'spool'])
       assert.match(String(en[key]), /^[^_]*[a-z][^_]* .*__\w+__/, `${key}: a word before the number`);
     // The tab's title is short enough for the sidebar's tab; its full name is in the menu and tooltip.
     assert.ok(String(en.label).length <= 10, `label "${String(en.label)}"`);
