@@ -141,6 +141,12 @@ function offerWatches(
     await subscriber.update(user.id, add, remove);
   };
   node.entries = (user) => subscriber?.entries(user.id) ?? [];
+  node.subscriptionIds = (user) => subscriber?.subscriptionIds(user.id) ?? {};
+  node.resync = async (user) => {
+    if (!subscriber)
+      throw node.configError ?? new CodedError(ApicCodes.CONFIG_INVALID, 'The controller is not set up.');
+    await subscriber.resync(user.id);
+  };
   node.unwatch = async (user) => {
     listeners.delete(user.id);
     subscriber?.remove(user.id);

@@ -1,7 +1,8 @@
 /**
  * aci-subscribe: one message per managed-object change in the classes and
  * DNs it watches, through the shared connection of an aci-controller node.
- * `msg.subscribe` / `msg.unsubscribe` change the watch list at run time.
+ * `msg.subscribe` / `msg.unsubscribe` change the watch list at run time;
+ * `msg.action` asks for it (getSubscriptions) or for a resync.
  */
 import { CodedError, NetCodes } from '../common/errors';
 import {
@@ -19,7 +20,8 @@ import {
 import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
 import type { ConnectionState } from '../common/reconnect-loop';
-import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/red';
+import { extended } from '../common/objects';
+import type { Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../common/red';
 import { TlsCodes } from '../common/tls';
 import type { AciControllerNode } from './controller-api';
 import { ENTRY_INVALID, EntryCodes, parseEntries, type WatchEntry } from './entries';
@@ -64,13 +66,13 @@ interface Settings {
   output: AciOutput;
 }
 
-/** The node's settings, or undefined when it cannot work with them (reported). */
+/** The node's settings, or why it cannot work with them (reported). */
 function readSettings(
   RED: NodeAPI,
   node: Node,
   def: AciSubscribeDef,
   texts: StatusTexts,
-): Settings | undefined {
+): Settings | CodedError {
   const controller = RED.nodes.getNode(def.controller) as AciControllerNode | null;
   try {
     if (!controller) throw new CodedError(ApicCodes.CONFIG_INVALID, 'Select an aci controller.');
@@ -79,7 +81,7 @@ function readSettings(
   } catch (err) {
     const key = (err as CodedError).code === ENTRY_INVALID ? 'badEntries' : 'noController';
     reportSetupError(RED, node, err as Error, texts.error(key));
-    return undefined;
+    return err as CodedError;
   }
 }
 
@@ -184,13 +186,38 @@ function stateListener(s: Stream) {
   };
 }
 
+/** The watch list as a message carries it: each entry, with its APIC subscription id once subscribed. */
+function watchList(s: Stream): { entry: string; subscriptionId: string | null }[] {
+  const { controller } = s.settings;
+  const ids = controller.subscriptionIds(s.node);
+  return controller.entries(s.node).map((e) => ({ entry: e.key, subscriptionId: ids[e.key] ?? null }));
+}
+
+/**
+ * `msg.action`: getSubscriptions sends the watch list (`msg.payload`, `msg.topic`
+ * "subscriptions"); resync reads every entry again and sends what changed, as
+ * after a reconnect, and completes once that is done. Without it, `msg.subscribe`
+ * / `msg.unsubscribe` change the watch list.
+ */
+async function takeInput(s: Stream, msg: NodeMessage, send: SendFn): Promise<void> {
+  if (msg.action === undefined) return changeWatchList(s, msg);
+  if (msg.action === 'getSubscriptions')
+    return send(extended(msg, { topic: 'subscriptions', payload: watchList(s) }));
+  if (msg.action === 'resync') return s.settings.controller.resync(s.node);
+  throw new CodedError(
+    EntryCodes.INPUT_INVALID,
+    `msg.action ${JSON.stringify(msg.action)} is not getSubscriptions or resync ` +
+      '(msg.subscribe and msg.unsubscribe change the watch list).',
+  );
+}
+
 /** `msg.subscribe` / `msg.unsubscribe`: everything is checked before anything changes. */
 async function changeWatchList(s: Stream, msg: NodeMessage): Promise<void> {
   const { node, settings } = s;
   if (msg.subscribe === undefined && msg.unsubscribe === undefined) {
     throw new CodedError(
       EntryCodes.INPUT_INVALID,
-      'Send msg.subscribe or msg.unsubscribe: a class, a DN, or a list of them.',
+      'Send msg.subscribe or msg.unsubscribe (a class, a DN, or a list of them), or msg.action.',
     );
   }
   const add = msg.subscribe === undefined ? [] : parseEntries(msg.subscribe);
@@ -223,7 +250,12 @@ export = function register(RED: NodeAPI): void {
     const def = createNode(RED, this, saved);
     const node = this;
     const settings = readSettings(RED, node, def, texts);
-    if (!settings) return;
+    if (settings instanceof Error) {
+      onInput(node, () => {
+        throw settings;
+      });
+      return;
+    }
     const { controller } = settings;
     const keeper = keepKnown(RED, node, def.initial === 'changes', () =>
       controller.entries(node).map((e) => e.key),
@@ -236,7 +268,7 @@ export = function register(RED: NodeAPI): void {
       watchOptions(def, keeper),
       stateListener(stream),
     );
-    onInput(node, (msg) => changeWatchList(stream, msg));
+    onInput(node, (msg, send) => takeInput(stream, msg, send));
 
     onClose(node, async (removed) => {
       stream.view.stop();

@@ -33,6 +33,10 @@ export interface AciControllerNode extends SecretHolder, Node<AciControllerCrede
   update(user: Node, add: WatchEntry[], remove: WatchEntry[]): Promise<void>;
   /** The node's entries now. */
   entries(user: Node): WatchEntry[];
+  /** The APIC's subscription id of each of the node's entries on the live connection (entry key → id). */
+  subscriptionIds(user: Node): Record<string, string>;
+  /** Reads the node's entries again and sends what changed (see ApicSubscriber.resync). */
+  resync(user: Node): Promise<void>;
   unwatch(user: Node): Promise<void>;
   /** REST calls through the cluster (its own session: login, refresh, failover, 503 backoff); throws bad settings. */
   rest(): ApicRest;

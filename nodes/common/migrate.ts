@@ -37,6 +37,8 @@ export const STEPS: Readonly<Record<string, readonly Step[]>> = {
   'vcd-subscribe': [
     // 1 → 2: "Reach back" of Missed events after a restart; before it, a restart began at "now".
     added({ catchUpMaxAge: 24 }),
+    // 2 → 3: topics set by messages only; before it, every node had its own topic (and an input is new).
+    added({ dynamic: false }),
   ],
   'vcd-blocking-task': [],
   'vcd-request': [],

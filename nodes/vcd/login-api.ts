@@ -18,15 +18,14 @@ export interface VcdLoginNode extends SecretHolder, Node<VcdLoginCredentials> {
   session?: VcdSession;
   /** Why the node cannot work (bad settings), if so. */
   configError?: CodedError;
-  /** Adds a user's topic filter to the shared connection; `onState` follows the connection. */
-  subscribe(
-    user: Node,
-    template: string,
-    qos: QoS,
-    handlers: SubscriptionHandlers,
-    onState: StateListener,
-  ): void;
-  unsubscribe(user: Node): Promise<void>;
+  /** Makes a node a user of the shared connection (it opens with the first); `onState` follows it. */
+  attach(user: Node, onState: StateListener): void;
+  /** Adds (or replaces) one of a user's topic filters. */
+  subscribe(user: Node, template: string, qos: QoS, handlers: SubscriptionHandlers): void;
+  /** Removes one of a user's topic filters. */
+  unsubscribe(user: Node, template: string): void;
+  /** Removes a user and its filters; the connection closes with the last user. */
+  detach(user: Node): Promise<void>;
   /** Goes on with a service-account token that replaced the one in use. */
   adoptApiToken(token: string): void;
 }

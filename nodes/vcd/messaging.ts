@@ -58,6 +58,8 @@ export interface SubscriptionHandlers {
 }
 
 interface Subscription {
+  /** Who subscribed (a node): it gets each message once, however many of its filters match. */
+  group: string;
   template: string;
   qos: QoS;
   handlers: SubscriptionHandlers;
@@ -127,21 +129,24 @@ export class VcdMessaging extends EventEmitter {
     return this.loop.signal;
   }
 
-  /** Adds (or replaces) the filter of one user and starts the connection if needed. */
-  add(key: string, template: string, qos: QoS, handlers: SubscriptionHandlers): void {
+  /** Adds (or replaces) a topic filter of one user (`group`) and starts the connection if needed. */
+  add(group: string, template: string, qos: QoS, handlers: SubscriptionHandlers): void {
+    const key = `${group}\n${template}`;
     const previous = this.subs.get(key);
-    const sub: Subscription = { template, qos, handlers };
+    const sub: Subscription = { group, template, qos, handlers };
     this.subs.set(key, sub);
     if (previous?.filter) this.dropFilter(previous.filter);
     if (this.client?.connected) this.subscribeAll([sub]);
     this.start();
   }
 
-  /** Removes one user's filter; the connection stays for the others. */
-  remove(key: string): void {
-    const sub = this.subs.get(key);
-    this.subs.delete(key);
-    if (sub?.filter) this.dropFilter(sub.filter);
+  /** Removes a user's filter, or all of them; the connection stays for the others. */
+  remove(group: string, template?: string): void {
+    for (const [key, sub] of this.subs) {
+      if (sub.group !== group || (template !== undefined && sub.template !== template)) continue;
+      this.subs.delete(key);
+      if (sub.filter) this.dropFilter(sub.filter);
+    }
   }
 
   get size(): number {
@@ -351,10 +356,16 @@ export class VcdMessaging extends EventEmitter {
     if (!stillUsed && this.client?.connected) this.client.unsubscribe(filter);
   }
 
+  /** A message to each user with a matching filter, once (through the first of its filters that matches). */
   private dispatch(topic: string, payload: Buffer): void {
+    let first: string | undefined;
+    let served: Set<string> | undefined;
     for (const sub of this.subs.values()) {
-      if (sub.filter && topicMatches(sub.filter, topic))
-        this.call(() => sub.handlers.message(topic, payload));
+      if (!sub.filter || !topicMatches(sub.filter, topic)) continue;
+      if (sub.group === first || served?.has(sub.group)) continue;
+      if (first === undefined) first = sub.group;
+      else (served ??= new Set([first])).add(sub.group);
+      this.call(() => sub.handlers.message(topic, payload));
     }
   }
 

@@ -183,17 +183,19 @@ function offerSubscriptions(
   listeners: Map<string, StateListener>,
 ): void {
   const users = new Users(node);
-  node.subscribe = (user, template, qos, handlers, onState) => {
+  node.attach = (user, onState) => {
     users.add(user);
     if (!messaging) {
       onState('auth-failed', node.configError);
       return;
     }
     listeners.set(user.id, onState);
-    messaging.add(user.id, template, qos, handlers);
+    messaging.start();
     onState(messaging.state, messaging.error);
   };
-  node.unsubscribe = async (user) => {
+  node.subscribe = (user, template, qos, handlers) => messaging?.add(user.id, template, qos, handlers);
+  node.unsubscribe = (user, template) => messaging?.remove(user.id, template);
+  node.detach = async (user) => {
     listeners.delete(user.id);
     messaging?.remove(user.id);
     if (users.remove(user) && messaging) await messaging.stop();

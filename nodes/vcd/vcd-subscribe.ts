@@ -1,6 +1,8 @@
 /**
- * vcd-subscribe: one message per VCD notification on a topic filter, through
- * the message-bus connection of a vcd-login node.
+ * vcd-subscribe: one message per VCD notification on its topic filters,
+ * through the message-bus connection of a vcd-login node. Its own topic is in
+ * its settings (or, with "topics set by messages", none); `msg.action` changes
+ * the filters at run time (subscribe-input.ts).
  */
 import { CodedError, NetCodes } from '../common/errors';
 import {
@@ -9,6 +11,7 @@ import {
   StatusThrottle,
   numberSetting,
   onClose,
+  onInput,
   reportOnStart,
   reportSetupError,
   statusTexts,
@@ -28,6 +31,7 @@ import { CatchUpStore, FILE_PURPOSE, MarkKeeper } from './catch-up-store';
 import type { VcdLoginNode } from './login-api';
 import { MessagingCodes, type QoS } from './messaging';
 import { VcdCodes } from './session';
+import { takeAction, type Subscriptions } from './subscribe-input';
 import { TOPIC_INVALID, validateTopic } from './topics';
 
 interface VcdSubscribeDef extends NodeDef {
@@ -39,6 +43,8 @@ interface VcdSubscribeDef extends NodeDef {
   catchUp?: boolean;
   /** Hours: after a restart, missed events are read back this far at most. */
   catchUpMaxAge?: string | number;
+  /** No topic of its own: its topic filters come by messages (msg.action) only. */
+  dynamic?: boolean;
 }
 
 /** The status keys (locales: vcd-subscribe.status) of the errors an operator must act on. */
@@ -58,35 +64,38 @@ const ERROR_KEYS: Record<string, string> = {
 
 interface Settings {
   login: VcdLoginNode;
+  /** The node's own topic filter; '' when its topics come by messages only. */
   template: string;
   qos: QoS;
   asEvent: boolean;
 }
 
-/** The node's settings, or undefined when it cannot work with them (reported). */
+/** The node's settings, or why it cannot work with them (reported). */
 function readSettings(
   RED: NodeAPI,
   node: Node,
   def: VcdSubscribeDef,
   texts: StatusTexts,
-): Settings | undefined {
+): Settings | CodedError {
   const login = RED.nodes.getNode(def.login) as VcdLoginNode | null;
   try {
     if (!login) throw new CodedError(VcdCodes.CONFIG_INVALID, 'Select a vcd login.');
     return {
       login,
-      template: validateTopic(String(def.topic ?? '')),
+      template: def.dynamic === true ? '' : validateTopic(String(def.topic ?? '')),
       qos: ([0, 1, 2].includes(Number(def.qos)) ? Number(def.qos) : 1) as QoS,
       asEvent: def.output === 'event',
     };
   } catch (err) {
     const key = (err as CodedError).code === TOPIC_INVALID ? 'badTopic' : 'noLogin';
     reportSetupError(RED, node, err as Error, texts.error(key));
-    return undefined;
+    return err as CodedError;
   }
 }
 
 interface Stream extends NodeStream<Settings> {
+  /** What a reconnect missed of the node's own topic, read from the audit trail (with "Missed events"). */
+  missed?: MissedEvents;
   /** The newest delivered event, kept across restarts (with "Missed events" and a user directory). */
   keeper?: MarkKeeper;
 }
@@ -202,44 +211,60 @@ function keepMark(
   return keeper;
 }
 
-/** Adds the node's topic filter to the login's connection: messages out, the connection's state in the status. */
-function subscribe(s: Stream, missed: MissedEvents | undefined, emit: Emit): void {
+/**
+ * The node on the login's connection: its topic filters (its own, and what
+ * messages add), messages out, the connection's state in the status.
+ */
+function subscriptions(s: Stream, emit: Emit): Subscriptions {
   const { node, metrics, connection, settings } = s;
-  const onState = (state: ConnectionState, error?: CodedError) => {
-    if (state !== 'connected') missed?.disconnected();
+  settings.login.attach(node, (state: ConnectionState, error?: CodedError) => {
+    if (state !== 'connected') s.missed?.disconnected();
     connection.update(state, error, () => live(s));
+  });
+  const message = (topic: string, payload: Buffer) => {
+    metrics.received++;
+    const text = payload.toString('utf8');
+    try {
+      const envelope = parseVcdEnvelope(text);
+      const inner = envelope.payload as { eventId?: unknown; timestamp?: unknown } | undefined;
+      if (s.missed && inner && !s.missed.seen(inner.eventId, inner.timestamp)) return;
+      emit(topic, envelope);
+    } catch (err) {
+      // The raw text goes with the error: nothing is lost, the stream goes on.
+      metrics.error((err as CodedError).code);
+      node.error(err as Error, { topic, payload: text });
+    }
   };
-  settings.login.subscribe(
-    node,
-    settings.template,
-    settings.qos,
-    {
-      message(topic, payload) {
-        metrics.received++;
-        const text = payload.toString('utf8');
-        try {
-          const envelope = parseVcdEnvelope(text);
-          const inner = envelope.payload as { eventId?: unknown; timestamp?: unknown } | undefined;
-          if (missed && inner && !missed.seen(inner.eventId, inner.timestamp)) return;
-          emit(topic, envelope);
-        } catch (err) {
-          // The raw text goes with the error: nothing is lost, the stream goes on.
-          metrics.error((err as CodedError).code);
-          node.error(err as Error, { topic, payload: text });
-        }
-      },
-      granted(filter) {
-        missed
-          ?.granted(filter)
-          .catch((err: unknown) => node.error(toError(err), { topic: settings.template }));
-      },
-      refused(error) {
-        connection.showError(error);
-        connection.report(error);
-      },
+  const refused = (error: CodedError) => {
+    connection.showError(error);
+    connection.report(error);
+  };
+  // "Missed events" follow the node's own topic: its grant starts (or, after a reconnect, runs) a recovery.
+  const granted = (filter: string) => {
+    s.missed?.granted(filter).catch((err: unknown) => node.error(toError(err), { topic: settings.template }));
+  };
+  const filters = new Map<string, QoS>();
+  return {
+    filters,
+    add(topic, qos) {
+      filters.set(topic, qos);
+      const own = topic === settings.template;
+      settings.login.subscribe(node, topic, qos, { message, refused, ...(own ? { granted } : {}) });
     },
-    onState,
-  );
+    remove(topic) {
+      filters.delete(topic);
+      settings.login.unsubscribe(node, topic);
+      if (topic === settings.template) forgetMissed(s);
+    },
+  };
+}
+
+/** The node's own topic unsubscribed: nothing more is recovered for it, and its mark goes. */
+function forgetMissed(s: Stream): void {
+  s.missed?.close();
+  s.keeper?.close(true);
+  s.missed = undefined;
+  s.keeper = undefined;
 }
 
 export = function register(RED: NodeAPI): void {
@@ -249,18 +274,25 @@ export = function register(RED: NodeAPI): void {
     const def = createNode(RED, this, saved);
     const node = this;
     const settings = readSettings(RED, node, def, texts);
-    if (!settings) return;
+    if (settings instanceof Error) {
+      onInput(node, () => {
+        throw settings;
+      });
+      return;
+    }
     const stream = openStream(node, settings, texts);
     const emit = emitter(stream);
-    const missed = recoverMissed(stream, def.catchUp, emit);
-    const keeper = (stream.keeper = keepMark(RED, node, missed, settings, def.catchUpMaxAge));
-    subscribe(stream, missed, emit);
+    stream.missed = recoverMissed(stream, def.catchUp, emit);
+    stream.keeper = keepMark(RED, node, stream.missed, settings, def.catchUpMaxAge);
+    const subs = subscriptions(stream, emit);
+    if (settings.template) subs.add(settings.template, settings.qos);
+    onInput(node, (msg, send) => takeAction(msg, send, subs, settings.qos));
 
     onClose(node, async (removed) => {
       stream.view.stop();
-      missed?.close();
-      keeper?.close(removed);
-      await settings.login.unsubscribe(node);
+      stream.missed?.close();
+      stream.keeper?.close(removed);
+      await settings.login.detach(node);
     });
   }
 

@@ -282,6 +282,15 @@ export class ApicSimulator {
     for (const s of this.sessions) s.socket = undefined;
   }
 
+  /**
+   * Every live subscription goes quiet: it still refreshes, but nothing is
+   * pushed on it any more, as users of long-lived subscriptions report
+   * (acitoolkit #259). Only reading the objects again tells what changed.
+   */
+  silenceSubscriptions(): void {
+    for (const sub of this.liveSubscriptions) sub.broken = true;
+  }
+
   /** Takes one APIC of the cluster down: its connections break and its sessions are gone. */
   async stopApic(index: number): Promise<void> {
     const server = this.servers[index];

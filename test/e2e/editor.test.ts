@@ -143,7 +143,17 @@ describe('the editor (Chromium)', function () {
     await page.selectOption('#vcd-subscribe-preset', 'mine');
     assert.equal(await page.inputValue('#node-input-topic'), 'publish/{org}/{user}');
     assert.equal(await page.getAttribute('#node-input-topic', 'readonly'), '');
+    // Topics set by messages: no topic of its own, and so no missed events to recover for it.
+    await page.selectOption('#vcd-subscribe-preset', 'dynamic');
+    assert.equal(await page.isVisible('#node-input-topic'), false);
+    assert.equal(await page.isVisible('#node-input-catchUp'), false);
+    assert.equal(await page.isChecked('#node-input-dynamic'), true);
+    await page.selectOption('#vcd-subscribe-preset', 'org');
+    assert.equal(await page.isVisible('#node-input-topic'), true);
+    assert.equal(await page.isChecked('#node-input-dynamic'), false);
     await page.click('#node-dialog-cancel');
+    // Its input takes msg.action.
+    assert.equal(await page.locator('g.red-ui-flow-node-group[id="sub"] .red-ui-flow-port-input').count(), 1);
   });
 
   it('tests the connection from the login dialog and says what failed', async () => {

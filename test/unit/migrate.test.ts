@@ -83,9 +83,30 @@ describe('saved settings of older versions', () => {
 
   it('vcd subscribe saved before "Reach back" reads 24 hours back after a restart', () => {
     const saved = { id: 'n', type: 'vcd-subscribe', topic: 'publish/#', catchUp: true };
-    assert.deepEqual(migrate(saved), { ...saved, catchUpMaxAge: 24, version: 2 });
-    const set = { id: 'n', type: 'vcd-subscribe', catchUp: true, catchUpMaxAge: 2, version: 2 };
+    assert.deepEqual(migrate(saved), { ...saved, catchUpMaxAge: 24, dynamic: false, version: 3 });
+    const set = {
+      id: 'n',
+      type: 'vcd-subscribe',
+      catchUp: true,
+      catchUpMaxAge: 2,
+      dynamic: false,
+      version: 3,
+    };
     assert.deepEqual(migrate(set), set);
+  });
+
+  it('vcd subscribe saved before its input (version 2) keeps its own topic; topics by messages stay so', () => {
+    const saved = { id: 'n', type: 'vcd-subscribe', topic: 'publish/{org}/+', catchUpMaxAge: 24, version: 2 };
+    assert.deepEqual(migrate(saved), { ...saved, dynamic: false, version: 3 });
+    const dynamic = {
+      id: 'n',
+      type: 'vcd-subscribe',
+      topic: '',
+      catchUpMaxAge: 24,
+      dynamic: true,
+      version: 3,
+    };
+    assert.deepEqual(migrate(dynamic), dynamic);
   });
 
   for (const type of Object.keys(pkg['node-red'].nodes)) {

@@ -97,8 +97,8 @@ export function refuse(connection: Connection, e: RecipientEntry, cause: CodedEr
     { entry: e.entry.key, status: cause.details?.status },
   );
   if (e.waiters.length > 0) {
-    // Asked for by an input message: that message fails, and the entry is not kept.
-    e.recipient.entries.delete(e.entry.key);
+    // Asked for by an input message: that message fails; an entry it added (never read) is not kept.
+    if (!e.known) e.recipient.entries.delete(e.entry.key);
     settleWaiters(e, error);
   } else {
     e.recipient.handlers.refused?.(error, e.entry);

@@ -168,9 +168,31 @@ export class ApicSubscriber extends EventEmitter {
       recipient.entries.set(entry.key, e);
       added.push(e);
     }
+    if (this.connection) await this.read(this.connection, added);
+  }
+
+  /**
+   * Reads a recipient's entries again and sends what changed since the last
+   * read (reason `resync`), as after a reconnect: each is subscribed anew (the
+   * old subscription is no longer refreshed and lapses on the APIC). Resolves
+   * when all are read (at once without a connection: the next one reads them
+   * anyway); rejects as `update` does. Entries the APIC refused wait for the
+   * next login.
+   */
+  async resync(key: string): Promise<void> {
+    const recipient = this.recipients.get(key);
+    if (!recipient) throw new CodedError(ApicCodes.CLOSED, 'This node is not connected to its controller.');
     const connection = this.connection;
-    if (!connection || added.length === 0) return;
-    const results = added.map(
+    if (!connection) return;
+    const entries = [...recipient.entries.values()].filter((e) => !connection.refused.has(e));
+    for (const e of entries) connection.drop(e);
+    await this.read(connection, entries);
+  }
+
+  /** Waits until entries are subscribed and read (or the connection ends); their refusals reject. */
+  private async read(connection: Connection, entries: RecipientEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const results = entries.map(
       (e) => new Promise<CodedError | undefined>((resolve) => e.waiters.push(resolve)),
     );
     connection.wake();
