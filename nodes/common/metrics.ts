@@ -43,7 +43,7 @@ export interface DeliveryCounts {
   spooledBytes?: number;
 }
 
-/** The counters, each with one meaning for every node it applies to. */
+/** The counters, each with one meaning for every node it applies to, in the order the sidebar tab shows them. */
 export const COUNTERS = [
   /** Messages that arrived on the node's input. */
   'inputs',
@@ -65,19 +65,19 @@ export const COUNTERS = [
   'deadLettered',
   /** Events dropped for room by a full queue or spool. */
   'dropped',
-  /** Errors the node reported. */
-  'errors',
-  /** Connections lost after they were up (the node that holds the connection). */
-  'reconnects',
-  /** Logins: VCD sessions opened or renewed, APIC sessions opened. */
-  'logins',
-  /** APIC subscription refreshes. */
-  'refreshes',
   /** Alert gate: events let through, doubles dropped, events held in a storm, storm summaries sent. */
   'passed',
   'doubles',
   'held',
   'summaries',
+  /** Logins: VCD sessions opened or renewed, APIC sessions opened. */
+  'logins',
+  /** Connections lost after they were up (the node that holds the connection). */
+  'reconnects',
+  /** APIC subscription refreshes. */
+  'refreshes',
+  /** Errors the node reported. */
+  'errors',
 ] as const;
 export type CounterName = (typeof COUNTERS)[number];
 

@@ -59,7 +59,7 @@ describe('metrics', () => {
     }
     assert.equal(holder.reconnects, 2);
     assert.equal(user.reconnects, 0, 'the node using the connection: the same drop is not counted twice');
-    assert.deepEqual(holder.counters(), ['errors', 'reconnects']);
+    assert.deepEqual(holder.counters(), ['reconnects', 'errors']);
     assert.deepEqual(user.counters(), ['errors']);
   });
 
