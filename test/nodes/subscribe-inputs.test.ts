@@ -7,6 +7,9 @@
  * the input run as they did.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import aciController from '../../nodes/aci/aci-controller';
 import aciSubscribe from '../../nodes/aci/aci-subscribe';
 import { metricsFor, retain } from '../../nodes/common/metrics';
@@ -182,6 +185,38 @@ describe('subscribe nodes take input messages', function () {
       send({ action: 'subscribe', topic: 'publish/#' }); // organization admin: refused by VCD
       await waitFor(() => caught.length === 1, 'the refusal at Catch');
       assert.equal(code(caught[0]), 'VCD_SUBSCRIBE_REFUSED');
+    });
+
+    it('unsubscribing its own topic ends "Missed events" for it and forgets the mark', async () => {
+      const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vcd-inputs-'));
+      helper.settings({ userDir });
+      try {
+        const folder = path.join(userDir, 'dcevents', 'vcd-marks');
+        const marks = () => (fs.existsSync(folder) ? fs.readdirSync(folder) : []);
+        const { rec, send } = await start({ topic: 'publish/{org}/+', catchUp: true });
+        await waitFor(() => sim.stats.auditReads === 1, 'the first mark');
+        send({ action: 'subscribe', topic: 'publish/{org}/{user}' });
+        await waitFor(() => sim.subscriptions.length === 2 && marks().length === 1, 'the mark kept');
+        send({ action: 'unsubscribe', topic: 'publish/{org}/+' });
+        await waitFor(() => marks().length === 0, 'the mark gone');
+        // Away and back: nothing is read back for a topic it no longer holds; the other filter goes on live.
+        sim.restartBroker(1000);
+        await waitFor(() => sim.subscriptions.length === 0, 'the connection dropped');
+        sim.publishEvent({ actor: 'acmeuser@acme' });
+        await waitFor(() => sim.subscriptions.length === 1, 'subscribed again', 15_000);
+        const mine = sim.publishEvent({ actor: 'acmeadmin@acme' });
+        await waitFor(() => events(rec).length === 1, 'the live event');
+        await delay(500);
+        assert.equal(sim.stats.auditReads, 1, 'no recovery');
+        assert.equal(
+          (events(rec)[0]!.payload as { payload: { eventId: string } }).payload.eventId,
+          mine.event.eventId,
+        );
+        assert.deepEqual(marks(), [], 'and no mark written again');
+      } finally {
+        helper.settings({});
+        fs.rmSync(userDir, { recursive: true, force: true });
+      }
     });
 
     it('a flow saved before the input (version 2) subscribes its topic as it did', async () => {
