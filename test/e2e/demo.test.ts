@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Browser } from 'playwright-core';
-import { CHROMIUM, hasChromium, launchChromium } from '../support/chromium';
+import { CHROMIUM, hasChromium, launchChromium, showSidebarTab } from '../support/chromium';
 import { Agent, request } from 'undici';
 import { REPO_ROOT } from '../../sim/nodered';
 import { freePort, listening } from '../support/nodered-process';
@@ -109,7 +109,7 @@ describe('npm start (the demo, in Chromium)', function () {
     const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
     try {
       await page.goto(`http://127.0.0.1:${demo!.port}/`);
-      await page.click('#red-ui-tab-debug-link-button', { timeout: 30_000 });
+      await showSidebarTab(page, 'debug', '.red-ui-debug-content');
       for (const name of names) {
         await page.waitForFunction(
           `[...document.querySelectorAll('.red-ui-debug-msg-name')].some((e) => e.textContent.includes(${JSON.stringify(name)}))`,
@@ -126,8 +126,8 @@ describe('npm start (the demo, in Chromium)', function () {
   async function operationsShown(running: Demo): Promise<void> {
     const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
     try {
-      await page.addInitScript(`localStorage.setItem('last-sidebar-tab', 'dcevents-operations')`);
       await page.goto(`http://127.0.0.1:${running.port}/`);
+      await showSidebarTab(page, 'dcevents-operations', '.dcevents-ops');
       await page.waitForFunction(
         `[...document.querySelectorAll('.dcevents-ops-row .dcevents-ops-rate')].some((e) => /^events in: [1-9][\\d,]*\\/min$/.test(e.textContent))`,
         undefined,
