@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { Backoff } from '../common/backoff';
 import { CodedError, errorMessage, toCoded } from '../common/errors';
-import { HttpClient, type HttpResponse } from '../common/http';
+import { HttpClient, SMALL_ANSWER_BYTES, type HttpResponse } from '../common/http';
 import { tlsConnectOptions, type TlsSettings } from '../common/tls';
 import { parseHosts } from './addresses';
 import { makeSigner, signatureCookie, type Signer } from './cert-signing';
@@ -48,6 +48,18 @@ export interface ApicLoginInfo {
   refreshTimeoutSeconds?: number;
   maximumLifetimeSeconds?: number;
   loggedInAt: number;
+}
+
+/** One REST call's options: its body, the session token, an abort signal, and its limits. */
+export interface CallOptions {
+  body?: string;
+  token?: string;
+  signal?: AbortSignal;
+  /** What the call is, in error texts ("login", "aaaRefresh"); default: the path. */
+  what?: string;
+  timeoutMs?: number;
+  /** Largest answer read; default: the client's (data pages). Logins and refreshes are small. */
+  maxBodyBytes?: number;
 }
 
 /**
@@ -140,7 +152,11 @@ export class ApicCluster {
     const loggedInAt = Date.now();
     if (this.signer) {
       // Signed requests need no session; the socket needs a token to name it.
-      const answer = await this.call(host, 'GET', '/api/webtokenSession.json', { signal, what: 'login' });
+      const answer = await this.call(host, 'GET', '/api/webtokenSession.json', {
+        signal,
+        what: 'login',
+        maxBodyBytes: SMALL_ANSWER_BYTES,
+      });
       const attrs = loginAttributes(answer, host, 'webtokenSession');
       const session = new ApicSession(this, host, attrs.token, {
         host,
@@ -157,7 +173,12 @@ export class ApicCluster {
     }
     const name = this.user;
     const body = JSON.stringify({ aaaUser: { attributes: { name, pwd: this.options.password ?? '' } } });
-    const answer = await this.call(host, 'POST', '/api/aaaLogin.json', { body, signal, what: 'login' });
+    const answer = await this.call(host, 'POST', '/api/aaaLogin.json', {
+      body,
+      signal,
+      what: 'login',
+      maxBodyBytes: SMALL_ANSWER_BYTES,
+    });
     const attrs = loginAttributes(answer, host, 'aaaLogin');
     return new ApicSession(this, host, attrs.token, {
       host,
@@ -180,7 +201,7 @@ export class ApicCluster {
     host: string,
     method: string,
     pathAndQuery: string,
-    options: { body?: string; token?: string; signal?: AbortSignal; what?: string; timeoutMs?: number } = {},
+    options: CallOptions = {},
   ): Promise<ApicAnswer> {
     const what = options.what ?? new URL(pathAndQuery, host).pathname;
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -198,6 +219,7 @@ export class ApicCluster {
         body: options.body,
         signal: options.signal,
         timeoutMs: options.timeoutMs,
+        maxBodyBytes: options.maxBodyBytes,
       });
     } catch (err) {
       throw toCoded(err, host);
@@ -329,6 +351,7 @@ export class ApicSession extends EventEmitter {
       const answer = await this.cluster.call(this.host, 'GET', '/api/aaaRefresh.json', {
         token: this.currentToken,
         what: 'aaaRefresh',
+        maxBodyBytes: SMALL_ANSWER_BYTES,
       });
       if (this.ended) return;
       const attrs = loginAttributes(answer, this.host, 'aaaLogin');
@@ -415,6 +438,7 @@ export class ApicSession extends EventEmitter {
         body,
         token: this.currentToken,
         what: 'aaaLogout',
+        maxBodyBytes: SMALL_ANSWER_BYTES,
         timeoutMs: 5000,
       })
       .catch((err: unknown) => this.emit('debug', `logout: ${errorMessage(err)}`));

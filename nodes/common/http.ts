@@ -1,5 +1,6 @@
-import { Agent, request } from 'undici';
-import { CodedError, toCoded } from './errors';
+import { Agent, errors, type Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'undici/types/header';
+import { CodedError, NetCodes, toCoded } from './errors';
 import { tlsConnectOptions, type TlsSettings } from './tls';
 
 export const HttpCodes = {
@@ -7,6 +8,178 @@ export const HttpCodes = {
 } as const;
 
 export type HeaderMap = Record<string, string | string[] | undefined>;
+
+/**
+ * The largest answer that holds a login, a session or a version list. Real
+ * ones are a few KB (a VCD that still lists the 5.5 API with its media types
+ * answers /api/versions with about 70 KB); XML reads at about 4 MB/s, so a
+ * hostile server's megabyte costs a quarter of a second at most.
+ */
+export const SMALL_ANSWER_BYTES = 1024 * 1024;
+
+/** The largest data answer (an APIC class query page with subtrees, a VCD audit page), unless a call says. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/** How much of an answer is read, and for how long. */
+export interface ReadLimits {
+  /**
+   * The whole exchange, from sending the request to the answer's last byte. An
+   * idle timeout alone restarts at every chunk: a peer that drips a byte now
+   * and then would hold the request (and its connection) for ever.
+   */
+  deadlineMs: number;
+  /** Largest body kept; beyond it the request fails with HTTP_BODY_TOO_LARGE. */
+  maxBodyBytes: number;
+  /** Beyond maxBodyBytes, keep the start (an excerpt of an error page) and stop reading instead of failing. */
+  keepStart?: boolean;
+  /** Answers whose body nobody reads (a sink's 2xx): dropped as it comes, the connection kept. */
+  dropBody?: (status: number) => boolean;
+  /** Ends the request early (it then fails with undici's RequestAbortedError). */
+  signal?: AbortSignal;
+  /** Who is asked (an origin), for error texts. */
+  target: string;
+}
+
+/** An answer: its status, headers, and the body as far as it was kept. */
+export interface Answer {
+  status: number;
+  headers: HeaderMap;
+  body: Buffer;
+}
+
+/** Why a request was cut: it had read as much as it keeps. */
+const KEPT_ENOUGH = new Error('kept as much of the body as wanted');
+
+/**
+ * One request, read within its limits. A handler of undici's dispatch API
+ * (called back as the answer arrives: no body stream or promise chain per
+ * request), with one timer for the deadline.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private controller?: Dispatcher.DispatchController;
+  private answer: Answer = { status: 0, headers: {}, body: Buffer.alloc(0) };
+  private chunks: Buffer[] | undefined;
+  private size = 0;
+  private readonly timer: NodeJS.Timeout;
+  /** Set once the promise is settled: what the request was ended with, if it is still running. */
+  private ended?: Error;
+
+  constructor(
+    private readonly limits: ReadLimits,
+    private readonly resolve: (answer: Answer) => void,
+    private readonly reject: (err: Error) => void,
+  ) {
+    const seconds = Math.round(limits.deadlineMs / 100) / 10;
+    this.timer = setTimeout(
+      () =>
+        this.fail(
+          new CodedError(NetCodes.TIMEOUT, `${limits.target} did not answer in time (${seconds} s in all).`, {
+            systemCode: 'DEADLINE',
+          }),
+        ),
+      limits.deadlineMs,
+    );
+    limits.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  private readonly onAbort = () => this.fail(new errors.RequestAbortedError());
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // Ended while it waited for a connection: it goes no further.
+    if (this.ended) controller.abort(this.ended);
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    status: number,
+    headers: IncomingHttpHeaders,
+  ): void {
+    this.answer.status = status;
+    this.answer.headers = headers;
+    this.chunks = this.limits.dropBody?.(status) ? undefined : [];
+    const announced = Number(headers['content-length']);
+    if (this.chunks && !this.limits.keepStart && announced > this.limits.maxBodyBytes) {
+      controller.abort(this.tooLarge());
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.chunks) return;
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    if (this.size <= this.limits.maxBodyBytes) return;
+    controller.abort(this.limits.keepStart ? KEPT_ENOUGH : this.tooLarge());
+  }
+
+  onResponseEnd(): void {
+    this.succeed();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (err === KEPT_ENOUGH) this.succeed();
+    else this.fail(err);
+  }
+
+  private tooLarge(): CodedError {
+    const mib = Math.round((this.limits.maxBodyBytes / 1024 / 1024) * 10) / 10;
+    return new CodedError(
+      HttpCodes.BODY_TOO_LARGE,
+      `The answer of ${this.limits.target} is larger than the ${mib} MiB read from it.`,
+      { maxBytes: this.limits.maxBodyBytes },
+    );
+  }
+
+  private settle(): boolean {
+    if (this.ended) return false;
+    clearTimeout(this.timer);
+    this.limits.signal?.removeEventListener('abort', this.onAbort);
+    return true;
+  }
+
+  private succeed(): void {
+    if (!this.settle()) return;
+    this.ended = KEPT_ENOUGH;
+    if (this.chunks) {
+      const body = Buffer.concat(this.chunks);
+      this.answer.body =
+        body.length > this.limits.maxBodyBytes ? body.subarray(0, this.limits.maxBodyBytes) : body;
+    }
+    this.resolve(this.answer);
+  }
+
+  private fail(err: Error): void {
+    if (!this.settle()) return;
+    this.ended = err;
+    this.controller?.abort(err);
+    this.reject(err);
+  }
+}
+
+/**
+ * Sends one request through `dispatcher` (an Agent or a Pool) and reads its
+ * answer within `limits`: the one place every answer from outside is read
+ * (VCD, APIC, the CloudEvents sink). Fails with the undici error, a
+ * TIMEOUT CodedError at the deadline, or HTTP_BODY_TOO_LARGE.
+ */
+export function exchange(
+  dispatcher: Dispatcher,
+  request: Dispatcher.DispatchOptions,
+  limits: ReadLimits,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    if (limits.signal?.aborted) {
+      reject(new errors.RequestAbortedError());
+      return;
+    }
+    const handler = new Exchange(limits, resolve, reject);
+    try {
+      dispatcher.dispatch(request, handler);
+    } catch (err) {
+      handler.onResponseError(undefined as never, err as Error);
+    }
+  });
+}
 
 export interface HttpResponse {
   status: number;
@@ -17,23 +190,27 @@ export interface HttpResponse {
 export interface SendOptions {
   headers?: Record<string, string>;
   body?: string;
+  /** The whole request, from sending to the answer's last byte; default: the client's. */
   timeoutMs?: number;
+  /** Largest answer read; default: the client's. */
+  maxBodyBytes?: number;
   signal?: AbortSignal;
 }
 
 export interface HttpClientOptions {
   tls: TlsSettings;
-  /** Per-request limit for headers and body; default 30 s. */
+  /** Per request, from sending to the answer's last byte (a deadline, not only an idle timeout); default 30 s. */
   timeoutMs?: number;
-  /** Largest body read; an APIC class query can be large, so the default is generous. */
+  /** Largest answer read (DEFAULT_MAX_BODY_BYTES unless said); a call may ask for less. */
   maxBodyBytes?: number;
 }
 
 /**
  * The one HTTP client of the REST clients: an undici Agent (keep-alive, one pool
- * per origin) that carries the config node's TLS settings. Every response body is
- * read to the end, so sockets go back to the pool; network failures come out as
- * CodedErrors that name what failed (TLS, DNS, connect, timeout).
+ * per origin) that carries the config node's TLS settings. Every answer is read
+ * whole within a size cap and a deadline (`exchange`), so sockets go back to the
+ * pool; network failures come out as CodedErrors that name what failed (TLS,
+ * DNS, connect, timeout).
  */
 export class HttpClient {
   readonly dispatcher: Agent;
@@ -42,7 +219,7 @@ export class HttpClient {
 
   constructor(options: HttpClientOptions) {
     this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.dispatcher = new Agent({
       connect: { ...tlsConnectOptions(options.tls), timeout: this.timeoutMs },
       keepAliveTimeout: 30_000,
@@ -51,38 +228,30 @@ export class HttpClient {
 
   async send(method: string, url: string, options: SendOptions = {}): Promise<HttpResponse> {
     const timeout = options.timeoutMs ?? this.timeoutMs;
-    let res;
+    const { origin, pathname, search } = new URL(url);
     try {
-      res = await request(url, {
-        method: method as 'GET',
-        headers: options.headers,
-        body: options.body,
-        dispatcher: this.dispatcher,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-        signal: options.signal,
-      });
+      const answer = await exchange(
+        this.dispatcher,
+        {
+          origin,
+          path: pathname + search,
+          method: method as Dispatcher.HttpMethod,
+          headers: options.headers,
+          body: options.body,
+          headersTimeout: timeout,
+          bodyTimeout: timeout,
+        },
+        {
+          deadlineMs: timeout,
+          maxBodyBytes: options.maxBodyBytes ?? this.maxBodyBytes,
+          signal: options.signal,
+          target: origin,
+        },
+      );
+      return { status: answer.status, headers: answer.headers, text: answer.body.toString('utf8') };
     } catch (err) {
-      throw toCoded(err, new URL(url).origin);
+      throw toCoded(err, origin);
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of res.body) {
-        size += chunk.length;
-        if (size > this.maxBodyBytes) {
-          res.body.destroy();
-          throw new CodedError(
-            HttpCodes.BODY_TOO_LARGE,
-            `The answer of ${method} ${new URL(url).pathname} is too large.`,
-          );
-        }
-        chunks.push(chunk as Buffer);
-      }
-    } catch (err) {
-      throw toCoded(err, new URL(url).origin);
-    }
-    return { status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') };
   }
 
   close(): Promise<void> {

@@ -3,7 +3,7 @@
  * into what a session knows of itself (who, where, until when).
  */
 import { CodedError } from '../common/errors';
-import { excerpt, header, type HttpClient, type HttpResponse } from '../common/http';
+import { SMALL_ANSWER_BYTES, excerpt, header, type HttpClient, type HttpResponse } from '../common/http';
 import type { ServerClock } from '../common/server-clock';
 import { VcdCodes } from './codes';
 import { grantedLifetime } from './token-lifetime';
@@ -89,6 +89,7 @@ export async function passwordLogin(
   const issuedAt = Date.now();
   const res = await http.send('POST', `${site}/cloudapi/1.0.0/sessions${provider ? '/provider' : ''}`, {
     headers: { accept: `application/json;version=${apiVersion}`, authorization: `Basic ${basic}` },
+    maxBodyBytes: SMALL_ANSWER_BYTES,
   });
   target.clock?.observe(header(res.headers, 'date'));
   if (res.status === 401 || res.status === 403) {
@@ -127,6 +128,7 @@ export async function apiTokenLogin(
   const res = await http.send('POST', site + path, {
     headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: apiToken }).toString(),
+    maxBodyBytes: SMALL_ANSWER_BYTES,
   });
   if (res.status === 400 || res.status === 401 || res.status === 403) {
     throw new CodedError(
@@ -144,6 +146,7 @@ export async function apiTokenLogin(
       accept: `application/json;version=${apiVersion}`,
       authorization: `Bearer ${grant.access_token}`,
     },
+    maxBodyBytes: SMALL_ANSWER_BYTES,
   });
   target.clock?.observe(header(me.headers, 'date'));
   checkAnswer(me, site, 'session');

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { Backoff, type BackoffOptions } from '../common/backoff';
 import { CodedError, errorMessage } from '../common/errors';
-import { HttpClient, excerpt, header, type HttpResponse } from '../common/http';
+import { HttpClient, SMALL_ANSWER_BYTES, excerpt, header, type HttpResponse } from '../common/http';
 import { ServerClock } from '../common/server-clock';
 import type { TlsSettings } from '../common/tls';
 import { VcdCodes } from './codes';
@@ -275,6 +275,7 @@ export class VcdSession extends EventEmitter {
           authorization: `Bearer ${cred.token}`,
         },
         timeoutMs: 5000,
+        maxBodyBytes: SMALL_ANSWER_BYTES,
       })
       .catch(() => undefined);
   }

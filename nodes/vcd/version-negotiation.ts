@@ -3,7 +3,7 @@
  * JSON), compared numerically, within what this client was written against.
  */
 import { CodedError } from '../common/errors';
-import { excerpt, header, type HttpClient, type HttpResponse } from '../common/http';
+import { SMALL_ANSWER_BYTES, excerpt, header, type HttpClient, type HttpResponse } from '../common/http';
 import { parseXml, xmlList, xmlText } from '../common/xml';
 import { VcdCodes } from './codes';
 
@@ -90,6 +90,8 @@ export function negotiateVersion(offered: VersionInfo[]): string {
 export async function fetchApiVersion(http: HttpClient, site: string): Promise<string> {
   const res = await http.send('GET', `${site}/api/versions`, {
     headers: { accept: 'application/*+xml;q=1.0, application/json;q=0.9' },
+    // XML, parsed whole: a hostile server's 32 MB would block the event loop for seconds.
+    maxBodyBytes: SMALL_ANSWER_BYTES,
   });
   if (res.status !== 200) {
     throw new CodedError(

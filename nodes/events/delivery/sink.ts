@@ -6,11 +6,9 @@
  * 4xx; 410 is "stop sending", as the Webhook spec says).
  */
 import { Pool } from 'undici';
-import type Dispatcher from 'undici/types/dispatcher';
-import type { IncomingHttpHeaders } from 'undici/types/header';
 import { retryAfterMs } from '../../common/backoff';
 import { CodedError, toCoded } from '../../common/errors';
-import { excerpt } from '../../common/http';
+import { excerpt, exchange } from '../../common/http';
 import { tlsConnectOptions } from '../../common/tls';
 import { DeliveryCodes, type DeliveryAuth, type DeliveryOptions } from './types';
 import { extended } from '../../common/objects';
@@ -29,59 +27,7 @@ export const RETRYABLE = (status: number) =>
 /** An error answer is read only this far (for the excerpt); a 50 MB error page is not buffered. */
 const ERROR_BODY_BYTES = 4096;
 
-/** What a request got: its status, headers and, for a status other than 2xx, the start of the body. */
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-}
-
-/** Why a request was cut: its error body had been read as far as it is kept. */
-const READ_ENOUGH = new Error('read enough of the error body');
-
-/**
- * One request through the pool's dispatch API, which calls back as the answer
- * arrives: no body stream, promise chain or abort listener per request (close()
- * destroys the pool, which ends requests in flight). A 2xx body is dropped as it
- * comes; of any other, the first ERROR_BODY_BYTES are kept and the request is
- * then cut (the connection closes rather than reading a long error page).
- */
-function exchange(pool: Pool, options: Dispatcher.DispatchOptions): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const answer: Answer = { status: 0, headers: {}, text: '' };
-    let chunks: Buffer[] | undefined;
-    let size = 0;
-    const done = () => {
-      if (chunks) answer.text = Buffer.concat(chunks).subarray(0, ERROR_BODY_BYTES).toString('utf8');
-      resolve(answer);
-    };
-    const handler: Dispatcher.DispatchHandler = {
-      // Its presence tells undici this handler speaks the current API (else it asks for onConnect).
-      onRequestStart() {},
-      onResponseStart(_controller, status, headers) {
-        answer.status = status;
-        answer.headers = headers;
-        chunks = status >= 200 && status < 300 ? undefined : [];
-      },
-      onResponseData(controller, chunk) {
-        if (!chunks) return;
-        chunks.push(chunk);
-        size += chunk.length;
-        if (size >= ERROR_BODY_BYTES) controller.abort(READ_ENOUGH);
-      },
-      onResponseEnd: done,
-      onResponseError(_controller, err) {
-        if (err === READ_ENOUGH) done();
-        else reject(err);
-      },
-    };
-    try {
-      pool.dispatch(options, handler);
-    } catch (err) {
-      reject(err);
-    }
-  });
-}
+const isSuccess = (status: number) => status >= 200 && status < 300;
 
 function authorization(auth: DeliveryAuth | undefined): string | undefined {
   if (auth?.type === 'bearer' && auth.token) return `Bearer ${auth.token}`;
@@ -184,15 +130,31 @@ export class Sink {
     return extended(this.headers, extra);
   }
 
+  /**
+   * One request within the sink's timeout, counted from sending to the
+   * answer's last byte. A 2xx body is dropped as it comes; of any other, the
+   * first ERROR_BODY_BYTES are kept and the request is then cut (the connection
+   * closes rather than reading a long error page).
+   */
   private send(method: 'POST' | 'OPTIONS', headers: Record<string, string>, body?: string | Buffer) {
-    return exchange(this.pool, {
-      method,
-      path: this.url.pathname + this.url.search,
-      headers,
-      body,
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs,
-    });
+    return exchange(
+      this.pool,
+      {
+        method,
+        path: this.url.pathname + this.url.search,
+        headers,
+        body,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      },
+      {
+        deadlineMs: this.timeoutMs,
+        maxBodyBytes: ERROR_BODY_BYTES,
+        keepStart: true,
+        dropBody: isSuccess,
+        target: this.url.origin,
+      },
+    );
   }
 
   /** One POST of the events. */
@@ -203,8 +165,9 @@ export class Sink {
     } catch (err) {
       return this.networkFailure(err);
     }
-    const { status, text } = res;
-    if (status >= 200 && status < 300) return { status, retryable: false };
+    const { status } = res;
+    if (isSuccess(status)) return { status, retryable: false };
+    const text = res.body.toString('utf8');
     const retryAfter = retryAfterMs(res.headers['retry-after']);
     const failure = new CodedError(
       status === 410 ? DeliveryCodes.GONE : RETRYABLE(status) ? DeliveryCodes.FAILED : DeliveryCodes.REJECTED,
@@ -236,7 +199,13 @@ export class Sink {
       return out;
     }
     const allowed = String(res.headers['webhook-allowed-origin'] ?? '');
-    return handshakeAttempt(res.status, allowed, origin, res.text, retryAfterMs(res.headers['retry-after']));
+    return handshakeAttempt(
+      res.status,
+      allowed,
+      origin,
+      res.body.toString('utf8'),
+      retryAfterMs(res.headers['retry-after']),
+    );
   }
 
   private networkFailure(err: unknown): Attempt {
