@@ -13,15 +13,31 @@ export interface Signer {
   key: KeyObject;
 }
 
+/** The longest private key text taken: an RSA 4096 key in PEM is about 3.3 KB, an encrypted one a little more. */
+export const MAX_KEY_CHARS = 16 * 1024;
+
+/** A PEM label as keys have them: "PRIVATE KEY", "RSA PRIVATE KEY", "ENCRYPTED PRIVATE KEY". */
+const isLabel = (label: string) =>
+  label.length > 0 && [...label].every((c) => c === ' ' || (c >= 'A' && c <= 'Z'));
+
 /**
  * A PEM block pasted into a one-line field loses its line breaks: rebuild
- * them (header, base64 in lines of 64, footer) so the key still reads.
+ * them (header, base64 in lines of 64, footer) so the key still reads. Found
+ * with indexOf, not a regex: a lazy regex with a back-reference took seconds
+ * on a long text of BEGIN lines.
  */
 export function normalizePem(text: string): string {
-  const m = /-----BEGIN ([A-Z ]+)-----([\s\S]*?)-----END \1-----/.exec(text.trim());
-  if (!m) return text;
-  const body = (m[2] as string).replace(/\s+/g, '');
-  return `-----BEGIN ${m[1]}-----\n${body.replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END ${m[1]}-----\n`;
+  const begin = text.indexOf('-----BEGIN ');
+  const labelEnd = begin === -1 ? -1 : text.indexOf('-----', begin + 11);
+  if (labelEnd === -1) return text;
+  const label = text.slice(begin + 11, labelEnd);
+  const footer = `-----END ${label}-----`;
+  const end = text.indexOf(footer, labelEnd + 5);
+  if (!isLabel(label) || end === -1) return text;
+  const body = text.slice(labelEnd + 5, end).replace(/\s+/g, '');
+  const lines: string[] = [];
+  for (let i = 0; i < body.length; i += 64) lines.push(body.slice(i, i + 64));
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n${footer}\n`;
 }
 
 /** Names that end up inside a cookie: no separators, spaces or quotes. */
@@ -41,6 +57,12 @@ export function makeSigner(username = '', certificateName = '', privateKey = '')
     throw new CodedError(
       ApicCodes.CONFIG_INVALID,
       'Set the certificate name (the name of the certificate under the user on the APIC).',
+    );
+  }
+  if (String(privateKey).length > MAX_KEY_CHARS) {
+    throw new CodedError(
+      ApicCodes.CONFIG_INVALID,
+      `The private key is longer than ${MAX_KEY_CHARS / 1024} KiB: paste the PEM private key alone.`,
     );
   }
   let key: KeyObject;

@@ -11,6 +11,18 @@ export const TOPIC_PRESETS = {
   metrics: 'metrics/#',
 } as const;
 
+/** The names in `{...}` of a topic level, found with indexOf (a regex for them backtracks on a run of "{"). */
+function placeholders(level: string): string[] {
+  const names: string[] = [];
+  for (let open = level.indexOf('{'); open !== -1;) {
+    const close = level.indexOf('}', open + 1);
+    if (close === -1) break;
+    names.push(level.slice(open + 1, close));
+    open = level.indexOf('{', close + 1);
+  }
+  return names;
+}
+
 /**
  * Checks an MQTT topic filter template: `+` and `#` only as whole levels, `#`
  * last, no empty text, and no placeholder other than {org} and {user}.
@@ -27,8 +39,8 @@ export function validateTopic(template: string): string {
     if (level.includes('#') && (level !== '#' || i !== levels.length - 1))
       fail('# must be the whole last level.');
     if (level.includes('+') && level !== '+') fail('+ must be a whole level.');
-    for (const m of level.matchAll(/\{([^}]*)\}/g)) {
-      if (m[1] !== 'org' && m[1] !== 'user') fail(`unknown placeholder {${m[1]}}; use {org} or {user}.`);
+    for (const name of placeholders(level)) {
+      if (name !== 'org' && name !== 'user') fail(`unknown placeholder {${name}}; use {org} or {user}.`);
     }
     if (level === '*') fail('* is not an MQTT wildcard; use + for one level or # for all below.');
   });

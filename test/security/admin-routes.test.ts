@@ -221,6 +221,21 @@ describe('security: test-connection routes keep stored secrets with their system
     }
   });
 
+  it('refuses a 200 KB private key at once, without reading it (it took seconds to normalize)', async () => {
+    await load();
+    const privateKey = '-----BEGIN A-----'.repeat(12_000);
+    const t0 = performance.now();
+    const reply = await post(
+      '/aci-controller/test',
+      aciBody({ hosts: hostile.urls[0], authType: 'certificate', certificateName: 'c', privateKey }),
+    );
+    const ms = performance.now() - t0;
+    assert.equal(reply.body.code, 'APIC_CONFIG_INVALID');
+    assert.match(String(reply.body.message), /longer than 16 KiB/);
+    assert.ok(ms < 1000, `${Math.round(ms)} ms`);
+    assert.equal(hostile.connections, 0);
+  });
+
   it('refuses form-encoded and text/plain bodies (what a foreign web page can send)', async () => {
     await load();
     for (const route of ['/vcd-login/test', '/aci-controller/test']) {

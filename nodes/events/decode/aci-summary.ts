@@ -63,20 +63,33 @@ function list(...parts: string[]): string {
   return line ? ` (${line})` : '';
 }
 
-/** The dn of the object a fault or health score is about: the dn without its last rn. */
-export function parentOf(dn: string): string {
+/** Where a dn's last rn starts: after its last "/" outside brackets (rns like `[a/b]` hold slashes); 0 if none. */
+function lastRnStart(dn: string): number {
   let depth = 0;
   for (let i = dn.length - 1; i >= 0; i--) {
     if (dn[i] === ']') depth++;
     else if (dn[i] === '[') depth--;
-    else if (dn[i] === '/' && depth === 0) return dn.slice(0, i);
+    else if (dn[i] === '/' && depth === 0) return i + 1;
   }
-  return dn;
+  return 0;
+}
+
+/** The dn of the object a fault or health score is about: the dn without its last rn. */
+export function parentOf(dn: string): string {
+  const start = lastRnStart(dn);
+  return start === 0 ? dn : dn.slice(0, start - 1);
+}
+
+/** A fault's code from its dn (`.../fault-F0467`), for the changes that carry none. */
+function faultCodeOf(dn: string): string {
+  const rn = dn.slice(lastRnStart(dn));
+  return rn.startsWith('fault-') ? rn.slice('fault-'.length) : '';
 }
 
 function faultSummary(dn: string, status: string, a: Attributes): string {
-  // Modifications and deletions carry no code: the dn ends in fault-<code>.
-  const code = text(a.code) || text(/fault-([^/]+)$/.exec(dn)?.[1]);
+  // Modifications and deletions carry no code: the dn ends in fault-<code>. (Read with a scan, not a
+  // regex: /fault-([^/]+)$/ took a minute on a dn of repeated "fault-" ending in "/".)
+  const code = text(a.code) || text(faultCodeOf(dn));
   const lc = text(a.lc);
   const state = status === 'deleted' ? 'deleted' : a.severity === 'cleared' ? 'cleared' : lc || status;
   const severity = a.severity === 'cleared' ? '' : text(a.severity);

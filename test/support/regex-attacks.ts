@@ -1,0 +1,136 @@
+/**
+ * Texts that make a backtracking regex slow, derived from the regex itself.
+ * For every quantifier: the text that leads up to it (what the regex needs
+ * before the quantifier starts) and one step of it, pumped to the size given,
+ * then nothing or a character the quantifier cannot take (so the match fails
+ * late and the engine tries again). `/fault-([^/]+)$/` gets "fault-a" pumped
+ * and ended by "/": the text that took it a minute at 512 KB.
+ */
+import { RegExpParser, type AST } from '@eslint-community/regexpp';
+import ts from 'typescript';
+
+/** Characters tried where a regex wants one of a set: the first that fits stands for the set. */
+const PROBES = [...'aA0 -/._:%{}[]<>"&+#=!\\x\n\t', '\u00e9', '\u0000'];
+
+const parser = new RegExpParser({ ecmaVersion: 2025 });
+
+/** Does `text` match `node` alone (a character class or set)? */
+function fits(node: AST.Node, flags: string, text: string): boolean {
+  return new RegExp(`^(?:${node.raw})$`, flags.replace(/[gy]/g, '')).test(text);
+}
+
+interface Lead {
+  /** What the regex matched before the quantifier. */
+  before: string;
+  /** One step of the quantifier. */
+  step: string;
+  /** A character the quantified element does not take, if there is one. */
+  reject?: string;
+}
+
+/** The shortest-ish text each part of a regex matches, and at every quantifier, how it was reached. */
+class Walker {
+  readonly leads: Lead[] = [];
+  private readonly groups = new Map<AST.CapturingGroup, string>();
+
+  constructor(private readonly flags: string) {}
+
+  alternatives(alternatives: AST.Alternative[], before: string): string {
+    const texts = alternatives.map((a) => this.sequence(a.elements, before));
+    return texts[0] ?? '';
+  }
+
+  private sequence(elements: AST.Element[], before: string): string {
+    let text = '';
+    for (const element of elements) text += this.element(element, before + text);
+    return text;
+  }
+
+  private element(node: AST.Element, before: string): string {
+    switch (node.type) {
+      case 'Character':
+        return String.fromCodePoint(node.value);
+      case 'CharacterClass':
+      case 'CharacterSet':
+      case 'ExpressionCharacterClass':
+        return PROBES.find((p) => fits(node, this.flags, p)) ?? '';
+      case 'Group':
+        return this.alternatives(node.alternatives, before);
+      case 'CapturingGroup': {
+        const text = this.alternatives(node.alternatives, before);
+        this.groups.set(node, text);
+        return text;
+      }
+      case 'Backreference': {
+        const group = Array.isArray(node.resolved) ? node.resolved[0] : node.resolved;
+        return (group && this.groups.get(group)) ?? '';
+      }
+      case 'Quantifier': {
+        const step = this.element(node.element, before);
+        const reject = PROBES.find((p) => !fits(node.element, this.flags, p));
+        this.leads.push({ before, step, reject });
+        return step.repeat(Math.min(Math.max(node.min, 1), 64));
+      }
+      default:
+        // Assertions match no text.
+        return '';
+    }
+  }
+}
+
+/** `unit` repeated to `size` characters (or just under), then `end`. */
+function pumped(unit: string, size: number, end: string): string {
+  return unit.repeat(Math.max(1, Math.floor((size - end.length) / unit.length))) + end;
+}
+
+/** The attack texts for a regex, each `size` characters long or about. */
+export function attacks(source: string, flags: string, size: number): string[] {
+  const walker = new Walker(flags);
+  walker.alternatives(
+    parser.parsePattern(source, 0, source.length, { unicode: flags.includes('u') }).alternatives,
+    '',
+  );
+  const texts = new Set<string>();
+  for (const { before, step, reject } of walker.leads) {
+    for (const end of ['', reject ?? '']) {
+      if (before + step) texts.add(pumped(before + step, size, end));
+      if (step) texts.add(before + pumped(step, size - before.length, end));
+    }
+  }
+  return [...texts];
+}
+
+/** What running a regex over a text means where it is used: every match for /g, else the first. */
+export function run(regex: RegExp, text: string): void {
+  regex.lastIndex = 0;
+  if (regex.global) text.replace(regex, '');
+  else regex.exec(text);
+}
+
+export interface RegexLiteral {
+  file: string;
+  line: number;
+  source: string;
+  flags: string;
+}
+
+/** Every regex literal of a TypeScript file. */
+export function regexLiterals(file: string, text: string): RegexLiteral[] {
+  const found: RegexLiteral[] = [];
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const visit = (node: ts.Node): void => {
+    if (ts.isRegularExpressionLiteral(node)) {
+      const literal = node.text;
+      const end = literal.lastIndexOf('/');
+      found.push({
+        file,
+        line: sf.getLineAndCharacterOfPosition(node.getStart()).line + 1,
+        source: literal.slice(1, end),
+        flags: literal.slice(end + 1),
+      });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return found;
+}
