@@ -78,26 +78,37 @@ class Walker {
   }
 }
 
-/** `unit` repeated to `size` characters (or just under), then `end`. */
-function pumped(unit: string, size: number, end: string): string {
-  return unit.repeat(Math.max(1, Math.floor((size - end.length) / unit.length))) + end;
+/** An attack: `lead`, then `pump` repeated to the size wanted, then `end`. */
+export interface Attack {
+  lead: string;
+  pump: string;
+  end: string;
+}
+
+/** The text of an attack, `size` characters long or just under. */
+export function attackText({ lead, pump, end }: Attack, size: number): string {
+  return lead + pump.repeat(Math.max(1, Math.floor((size - lead.length - end.length) / pump.length))) + end;
+}
+
+/** The attacks on a regex: at each quantifier, its lead-in and one step pumped, and one step pumped after the lead-in; each ended by nothing or by a character the quantifier cannot take. */
+export function regexAttacks(source: string, flags: string): Attack[] {
+  const walker = new Walker(flags);
+  const pattern = parser.parsePattern(source, 0, source.length, { unicode: flags.includes('u') });
+  walker.alternatives(pattern.alternatives, '');
+  const found = new Map<string, Attack>();
+  const add = (a: Attack) => found.set(JSON.stringify(a), a);
+  for (const { before, step, reject } of walker.leads) {
+    for (const end of new Set(['', reject ?? ''])) {
+      if (before + step) add({ lead: '', pump: before + step, end });
+      if (step) add({ lead: before, pump: step, end });
+    }
+  }
+  return [...found.values()];
 }
 
 /** The attack texts for a regex, each `size` characters long or about. */
 export function attacks(source: string, flags: string, size: number): string[] {
-  const walker = new Walker(flags);
-  walker.alternatives(
-    parser.parsePattern(source, 0, source.length, { unicode: flags.includes('u') }).alternatives,
-    '',
-  );
-  const texts = new Set<string>();
-  for (const { before, step, reject } of walker.leads) {
-    for (const end of ['', reject ?? '']) {
-      if (before + step) texts.add(pumped(before + step, size, end));
-      if (step) texts.add(before + pumped(step, size - before.length, end));
-    }
-  }
-  return [...texts];
+  return regexAttacks(source, flags).map((a) => attackText(a, size));
 }
 
 /** What running a regex over a text means where it is used: every match for /g, else the first. */
