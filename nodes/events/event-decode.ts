@@ -2,10 +2,11 @@
  * event-decode: whatever arrives (VCD envelopes and notifications, legacy AMQP
  * XML, ACI pushes and answers, CloudEvents) → one message per InfraEvent.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createNode, StatusThrottle, numberSetting, onClose, onInput, statusTexts } from '../common/glue';
 import type { InfraEvent } from '../common/infra-event';
 import { metricsFor } from '../common/metrics';
-import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/red';
+import type { Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../common/red';
 import { DecodeCodes, FORMATS, decode, type DecodeFormat } from './decode';
 import { asDecodeError } from './decode/errors';
 import { extended } from '../common/objects';
@@ -66,7 +67,9 @@ function decodeMessage(msg: NodeMessage, settings: Settings): InfraEvent[] {
 /**
  * One input, n events: a sequence as Node-RED's split node makes it (shared
  * _msgid, msg.parts; an upstream sequence nests inside), so a join node can
- * rebuild it.
+ * rebuild it. The input is kept on the first message only: the runtime copies
+ * every message after the first, and one input of thousands of events carried
+ * on each took seconds and hundreds of MB (a 1 MiB one ran the heap out).
  */
 function asSequence(msg: NodeMessage, events: InfraEvent[], keepOriginal: boolean): NodeMessage[] {
   return events.map((event, index) => {
@@ -79,11 +82,49 @@ function asSequence(msg: NodeMessage, events: InfraEvent[], keepOriginal: boolea
       ...(msg.parts ? { parts: msg.parts } : {}),
     };
     const o: NodeMessage = extended(msg, { payload: event, topic: event.type, parts });
-    if (keepOriginal) o.original = msg.payload;
+    if (keepOriginal && index === 0) o.original = msg.payload;
     // No msg.cloudevent: cloudevent emit reads that as overrides. A CloudEvent's own
     // attributes travel in the InfraEvent (payload.cloudevent).
     return o;
   });
+}
+
+/**
+ * Messages handed to the runtime per turn of the event loop. The runtime copies
+ * each message it sends (all but the first of a send) before any goes on: the
+ * 12,000 events of one ACI answer at once held every flow for most of a second.
+ */
+const SEND_SLICE = 500;
+
+/**
+ * Sends the messages of the inputs in order, a slice per turn of the event
+ * loop: a sequence that takes several turns keeps the inputs after it waiting,
+ * so events never overtake those of an earlier input. The usual one-event
+ * input goes out at once.
+ */
+class SequenceSender {
+  private sending?: Promise<void>;
+
+  constructor(private readonly toOutputs: (messages: NodeMessage[]) => Parameters<SendFn>[0]) {}
+
+  send(messages: NodeMessage[], send: SendFn): Promise<void> | void {
+    if (!this.sending && messages.length <= SEND_SLICE) {
+      send(this.toOutputs(messages));
+      return;
+    }
+    const done = (this.sending ?? Promise.resolve()).then(() => this.inSlices(messages, send));
+    this.sending = done;
+    return done.finally(() => {
+      if (this.sending === done) this.sending = undefined;
+    });
+  }
+
+  private async inSlices(messages: NodeMessage[], send: SendFn): Promise<void> {
+    for (let start = 0; start < messages.length; start += SEND_SLICE) {
+      if (start > 0) await nextTurn();
+      send(this.toOutputs(messages.slice(start, start + SEND_SLICE)));
+    }
+  }
 }
 
 export = function register(RED: NodeAPI): void {
@@ -95,6 +136,7 @@ export = function register(RED: NodeAPI): void {
     const settings = readSettings(def);
     const view = new StatusThrottle(node);
     const metrics = metricsFor(node).uses('decoded');
+    const sender = new SequenceSender((out) => (settings.errorsToOutput ? [out, null] : [out]));
     let decodedCount = 0;
 
     onInput(node, (msg, send) => {
@@ -113,7 +155,7 @@ export = function register(RED: NodeAPI): void {
       decodedCount += out.length;
       metrics.decoded += out.length;
       view.update(() => texts.connected('decoded', { count: decodedCount }));
-      send(settings.errorsToOutput ? [out, null] : [out]);
+      return sender.send(out, send);
     });
 
     onClose(node, () => view.stop());
