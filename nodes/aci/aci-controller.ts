@@ -2,7 +2,7 @@
  * aci-controller (config node): one APIC cluster, one session and one socket,
  * shared by every aci-subscribe node that uses it.
  */
-import { adminPost, requestSecrets, targetKey } from '../common/admin';
+import { adminPost, targetKey, testRequest } from '../common/admin';
 import { CodedError, NetCodes, UNEXPECTED, errorMessage } from '../common/errors';
 import { createNode, Users, onClose, reportSetupError, statusTexts, type StatusTexts } from '../common/glue';
 import { metricsFor } from '../common/metrics';
@@ -201,11 +201,16 @@ async function testConnection(
   res: AdminResponse,
 ): Promise<void> {
   const names = body.authType === 'certificate' ? (['privateKey'] as const) : (['password'] as const);
-  const { secrets } = requestSecrets(RED, body, 'aci-controller', aciTarget(body, body), names);
-  const creds = { username: body.username, certificateName: body.certificateName, ...secrets };
+  const request = testRequest(RED, body, 'aci-controller', (s) => aciTarget(s, s), names);
+  const settings = request.settings as Partial<AciControllerDef & AciControllerCredentials>;
+  const creds = {
+    username: settings.username,
+    certificateName: settings.certificateName,
+    ...request.secrets,
+  };
   let cluster: ApicCluster;
   try {
-    cluster = new ApicCluster({ ...clusterOptions(body, creds), timeoutMs: 15_000 });
+    cluster = new ApicCluster({ ...clusterOptions(settings, creds), timeoutMs: 15_000 });
   } catch (err) {
     const code = (err as CodedError).code ?? UNEXPECTED;
     res.json({ ok: false, code, category: category(code), message: errorMessage(err), hosts: [] });

@@ -90,7 +90,11 @@ export interface NodeAPI {
   };
   log: { info(m: string): void; warn(m: string): void; error(m: string): void; debug(m: string): void };
   /** Absent under some test runtimes. */
-  util?: { getMessageProperty(msg: NodeMessage, path: string): unknown };
+  util?: {
+    getMessageProperty(msg: NodeMessage, path: string): unknown;
+    /** An environment variable as `node` sees it: its group's, its flow's, the global ones, then the process's. */
+    getSetting?(node: unknown, name: string): unknown;
+  };
   _(key: string, substitutions?: Record<string, unknown>): string;
   version(): string;
 }

@@ -3,7 +3,7 @@
  * shared by every node that uses it.
  */
 import path from 'node:path';
-import { adminPost, deployedWithTarget, requestSecrets, targetKey } from '../common/admin';
+import { adminPost, deployedWithTarget, targetKey, testRequest } from '../common/admin';
 import { CodedError, NetCodes, UNEXPECTED, errorMessage } from '../common/errors';
 import { createNode, Users, onClose, reportSetupError, statusTexts, type StatusTexts } from '../common/glue';
 import { metricsFor } from '../common/metrics';
@@ -248,20 +248,25 @@ async function testConnection(
   body: Partial<VcdLoginDef & VcdLoginCredentials>,
   res: AdminResponse,
 ) {
-  const target = vcdTarget(body, body);
   const secretNames = body.authType === 'apiToken' ? (['apiToken'] as const) : (['password'] as const);
-  const { secrets, stored } = requestSecrets(RED, body, 'vcd-login', target, secretNames);
+  const request = testRequest(RED, body, 'vcd-login', (s) => vcdTarget(s, s), secretNames);
+  const { secrets, stored, target } = request;
+  const settings = request.settings as Partial<VcdLoginDef & VcdLoginCredentials>;
   // The deployed node with exactly this target: if this login spends its token, it goes on with the new one.
   const deployed = deployedWithTarget<VcdLoginNode>(RED, body.id, 'vcd-login', target);
   const current = deployed?.session?.currentApiToken;
-  const creds = { username: body.username, ...secrets };
-  if (stored && current && body.authType === 'apiToken') creds.apiToken = current;
+  const creds = { username: settings.username, ...secrets };
+  if (stored && current && settings.authType === 'apiToken') creds.apiToken = current;
   const sharesToken = current !== undefined && creds.apiToken === current;
   // Neither the stored token nor its successor ever goes to the browser.
   const toDialog = (token: string | undefined) => (stored || sharesToken ? undefined : token);
   let session: VcdSession;
   try {
-    session = new VcdSession({ ...sessionOptions(body, creds), timeoutMs: 15_000, retry: { initialMs: 0 } });
+    session = new VcdSession({
+      ...sessionOptions(settings, creds),
+      timeoutMs: 15_000,
+      retry: { initialMs: 0 },
+    });
   } catch (err) {
     res.json({ ok: false, code: (err as CodedError).code, category: 'settings', message: errorMessage(err) });
     return;

@@ -18,7 +18,13 @@ const shared = fs.readFileSync(path.join(ROOT, 'resources', SCRIPT), 'utf8');
 
 /** Label keys (after `<type>.`) that each shared function reads from the calling node's catalog. */
 const LABELS: Record<string, string[]> = {
-  testConnection: ['test.running', 'test.failed', 'test.category.other', 'test.category.retype'],
+  testConnection: [
+    'test.running',
+    'test.failed',
+    'test.category.other',
+    'test.category.retype',
+    'test.category.environment',
+  ],
   failure: ['test.category.other'],
 };
 
