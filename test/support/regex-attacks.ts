@@ -125,19 +125,77 @@ export interface RegexLiteral {
   flags: string;
 }
 
-/** Every regex literal of a TypeScript file. */
-export function regexLiterals(file: string, text: string): RegexLiteral[] {
-  const found: RegexLiteral[] = [];
+/** A regex found in a source file; `built` by RegExp(), its source undefined when not made of constants. */
+export type FoundRegex = Omit<RegexLiteral, 'source'> & { source?: string; built?: boolean };
+
+/** The text an expression stands for when it is made of string constants of its file only; else undefined. */
+function constantText(
+  node: ts.Expression,
+  constants: Map<string, ts.Expression>,
+  depth = 0,
+): string | undefined {
+  if (depth > 20) return undefined;
+  if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return node.text;
+  if (ts.isParenthesizedExpression(node)) return constantText(node.expression, constants, depth + 1);
+  if (ts.isIdentifier(node)) {
+    const value = constants.get(node.text);
+    return value && constantText(value, constants, depth + 1);
+  }
+  if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.PlusToken) {
+    const [left, right] = [
+      constantText(node.left, constants, depth + 1),
+      constantText(node.right, constants, depth + 1),
+    ];
+    return left === undefined || right === undefined ? undefined : left + right;
+  }
+  if (ts.isTemplateExpression(node)) {
+    let text = node.head.text;
+    for (const span of node.templateSpans) {
+      const value = constantText(span.expression, constants, depth + 1);
+      if (value === undefined) return undefined;
+      text += value + span.literal.text;
+    }
+    return text;
+  }
+  return undefined;
+}
+
+/**
+ * Every regex of a TypeScript file: its literals, and the ones it builds with
+ * RegExp() from string constants of the file. A RegExp built from anything
+ * else comes back with the source undefined: it cannot be tried here.
+ */
+export function regexLiterals(file: string, text: string): FoundRegex[] {
+  const found: FoundRegex[] = [];
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const constants = new Map<string, ts.Expression>();
+  const line = (node: ts.Node) => sf.getLineAndCharacterOfPosition(node.getStart()).line + 1;
+  const collect = (node: ts.Node): void => {
+    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer) {
+      const list = node.parent;
+      if (ts.isVariableDeclarationList(list) && list.flags & ts.NodeFlags.Const)
+        constants.set(node.name.text, node.initializer);
+    }
+    ts.forEachChild(node, collect);
+  };
+  collect(sf);
   const visit = (node: ts.Node): void => {
     if (ts.isRegularExpressionLiteral(node)) {
       const literal = node.text;
       const end = literal.lastIndexOf('/');
+      found.push({ file, line: line(node), source: literal.slice(1, end), flags: literal.slice(end + 1) });
+    } else if (
+      (ts.isNewExpression(node) || ts.isCallExpression(node)) &&
+      ts.isIdentifier(node.expression) &&
+      node.expression.text === 'RegExp'
+    ) {
+      const [source, flags] = node.arguments ?? [];
       found.push({
         file,
-        line: sf.getLineAndCharacterOfPosition(node.getStart()).line + 1,
-        source: literal.slice(1, end),
-        flags: literal.slice(end + 1),
+        line: line(node),
+        built: true,
+        source: source && constantText(source, constants),
+        flags: (flags && constantText(flags, constants)) ?? '',
       });
     }
     ts.forEachChild(node, visit);
