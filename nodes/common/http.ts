@@ -49,6 +49,14 @@ export interface Answer {
 
 /** Why a request was cut: it had read as much as it keeps. */
 const KEPT_ENOUGH = new Error('kept as much of the body as wanted');
+const EMPTY = Buffer.alloc(0);
+
+function deadlinePassed(limits: ReadLimits): CodedError {
+  const seconds = Math.round(limits.deadlineMs / 100) / 10;
+  return new CodedError(NetCodes.TIMEOUT, `${limits.target} did not answer in time (${seconds} s in all).`, {
+    systemCode: 'DEADLINE',
+  });
+}
 
 /**
  * One request, read within its limits. A handler of undici's dispatch API
@@ -57,7 +65,7 @@ const KEPT_ENOUGH = new Error('kept as much of the body as wanted');
  */
 class Exchange implements Dispatcher.DispatchHandler {
   private controller?: Dispatcher.DispatchController;
-  private answer: Answer = { status: 0, headers: {}, body: Buffer.alloc(0) };
+  private answer: Answer = { status: 0, headers: {}, body: EMPTY };
   private chunks: Buffer[] | undefined;
   private size = 0;
   private readonly timer: NodeJS.Timeout;
@@ -69,16 +77,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly resolve: (answer: Answer) => void,
     private readonly reject: (err: Error) => void,
   ) {
-    const seconds = Math.round(limits.deadlineMs / 100) / 10;
-    this.timer = setTimeout(
-      () =>
-        this.fail(
-          new CodedError(NetCodes.TIMEOUT, `${limits.target} did not answer in time (${seconds} s in all).`, {
-            systemCode: 'DEADLINE',
-          }),
-        ),
-      limits.deadlineMs,
-    );
+    this.timer = setTimeout(() => this.fail(deadlinePassed(limits)), limits.deadlineMs);
     limits.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 

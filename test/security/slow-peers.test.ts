@@ -13,22 +13,17 @@ import { Delivery } from '../../nodes/events/delivery';
 import { VcdSession } from '../../nodes/vcd/session';
 import { ApicSimulator, DEFAULT_APIC_PASSWORD } from '../../sim/apic';
 import { HostileHttp } from '../support/hostile-http';
+import { watchTurns } from '../support/time-bound';
 
-/** Runs `work`, and the longest the event loop was kept from a 5 ms timer meanwhile. */
+/** Runs `work`; how long it took, and the most CPU time any one turn of the event loop took meanwhile. */
 async function withStalls<T>(work: () => Promise<T>): Promise<{ result: T; stallMs: number; ms: number }> {
-  let last = performance.now();
-  let stallMs = 0;
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    stallMs = Math.max(stallMs, now - last - 5);
-    last = now;
-  }, 5);
+  const turns = watchTurns();
   const started = performance.now();
   try {
     const result = await work();
-    return { result, stallMs, ms: performance.now() - started };
+    return { result, stallMs: turns.stop(), ms: performance.now() - started };
   } finally {
-    clearInterval(ticker);
+    turns.stop();
   }
 }
 
