@@ -34,7 +34,10 @@ export interface VcdCall {
   accept?: 'json' | 'xml';
   body?: string;
   contentType?: string;
+  /** The whole call, from sending to the answer's last byte; default: the session's. */
   timeoutMs?: number;
+  /** Largest answer read (default: the client's); an answer that will be parsed as XML wants less. */
+  maxBodyBytes?: number;
 }
 
 export interface VcdSessionOptions {
@@ -233,6 +236,7 @@ export class VcdSession extends EventEmitter {
         },
         body: call.body,
         timeoutMs: call.timeoutMs,
+        maxBodyBytes: call.maxBodyBytes,
       });
       this.clock.observe(header(res.headers, 'date'));
       if (res.status === 401 && attempt === 0) {

@@ -128,7 +128,7 @@ export interface RegexLiteral {
 /** A regex found in a source file; `built` by RegExp(), its source undefined when not made of constants. */
 export type FoundRegex = Omit<RegexLiteral, 'source'> & { source?: string; built?: boolean };
 
-/** The text an expression stands for when it is made of string constants of its file only; else undefined. */
+/** The text an expression stands for when it is made of string constants (or regex sources) of its file only; else undefined. */
 function constantText(
   node: ts.Expression,
   constants: Map<string, ts.Expression>,
@@ -147,6 +147,16 @@ function constantText(
       constantText(node.right, constants, depth + 1),
     ];
     return left === undefined || right === undefined ? undefined : left + right;
+  }
+  // `X.source` of a regex literal constant X.
+  if (
+    ts.isPropertyAccessExpression(node) &&
+    node.name.text === 'source' &&
+    ts.isIdentifier(node.expression)
+  ) {
+    const regex = constants.get(node.expression.text);
+    if (!regex || !ts.isRegularExpressionLiteral(regex)) return undefined;
+    return regex.text.slice(1, regex.text.lastIndexOf('/'));
   }
   if (ts.isTemplateExpression(node)) {
     let text = node.head.text;
