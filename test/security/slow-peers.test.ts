@@ -27,6 +27,41 @@ async function withStalls<T>(work: () => Promise<T>): Promise<{ result: T; stall
   }
 }
 
+/** A VCD login to `url` that may be tried again at once. */
+const vcdSessionAt = (url: string, timeoutMs?: number) =>
+  new VcdSession({
+    url,
+    org: 'acme',
+    authType: 'password',
+    username: 'u',
+    password: 'p',
+    timeoutMs,
+    retry: { initialMs: 0, maxMs: 0 },
+  });
+
+/** A cluster of `first`, then a simulated APIC (its URL to `use`); both closed after. */
+async function clusterAfter(
+  first: string,
+  use: (cluster: ApicCluster, apic: string) => Promise<void>,
+  timeoutMs?: number,
+): Promise<void> {
+  const sim = await ApicSimulator.start({ ratePerSec: 0, tls: false, ports: [0] });
+  const cluster = new ApicCluster({
+    hosts: `${first}, ${sim.urls[0]}`,
+    authType: 'password',
+    username: 'admin',
+    password: DEFAULT_APIC_PASSWORD,
+    tls: {},
+    timeoutMs,
+  });
+  try {
+    await use(cluster, sim.urls[0] as string);
+  } finally {
+    await cluster.close();
+    await sim.stop();
+  }
+}
+
 async function failure(p: Promise<unknown>): Promise<CodedError> {
   try {
     await p;
@@ -90,40 +125,24 @@ describe('security: slow and huge answers', function () {
 
     it('the APIC: a dripping controller is left for the next one, as after a timeout', async () => {
       const slow = await start({ drip: 'body', everyMs: DRIP_MS });
-      const sim = await ApicSimulator.start({ ratePerSec: 0, tls: false, ports: [0] });
-      const cluster = new ApicCluster({
-        hosts: `${slow.url}, ${sim.urls[0]}`,
-        authType: 'password',
-        username: 'admin',
-        password: DEFAULT_APIC_PASSWORD,
-        tls: {},
-        timeoutMs: TIMEOUT_MS,
-      });
-      try {
-        const session = await cluster.login();
-        assert.equal(session.host, sim.urls[0]);
-        assert.deepEqual(
-          slow.requests.map((r) => r.url),
-          ['/api/aaaLogin.json'],
-        );
-        await session.logout();
-      } finally {
-        await cluster.close();
-        await sim.stop();
-      }
+      await clusterAfter(
+        slow.url,
+        async (cluster, apic) => {
+          const session = await cluster.login();
+          assert.equal(session.host, apic);
+          assert.deepEqual(
+            slow.requests.map((r) => r.url),
+            ['/api/aaaLogin.json'],
+          );
+          await session.logout();
+        },
+        TIMEOUT_MS,
+      );
     });
 
     it('VCD: a dripping /api/versions fails the login with TIMEOUT, and the next login asks again', async () => {
       const vcd = await start({ drip: 'body', everyMs: DRIP_MS });
-      const session = new VcdSession({
-        url: vcd.url,
-        org: 'acme',
-        authType: 'password',
-        username: 'u',
-        password: 'p',
-        timeoutMs: TIMEOUT_MS,
-        retry: { initialMs: 0, maxMs: 0 },
-      });
+      const session = vcdSessionAt(vcd.url, TIMEOUT_MS);
       try {
         assert.equal((await failure(session.login())).code, 'TIMEOUT');
         assert.equal((await failure(session.login())).code, 'TIMEOUT');
@@ -142,14 +161,7 @@ describe('security: slow and huge answers', function () {
         contentType: 'application/xml',
         chunked: true,
       });
-      const session = new VcdSession({
-        url: vcd.url,
-        org: 'acme',
-        authType: 'password',
-        username: 'u',
-        password: 'p',
-        retry: { initialMs: 0, maxMs: 0 },
-      });
+      const session = vcdSessionAt(vcd.url);
       try {
         const { result: err, stallMs } = await withStalls(() => failure(session.login()));
         assert.equal(err.code, 'HTTP_BODY_TOO_LARGE');
@@ -179,27 +191,16 @@ describe('security: slow and huge answers', function () {
         contentType: 'application/json',
         chunked: true,
       });
-      const sim = await ApicSimulator.start({ ratePerSec: 0, tls: false, ports: [0] });
-      const cluster = new ApicCluster({
-        hosts: `${big.url}, ${sim.urls[0]}`,
-        authType: 'password',
-        username: 'admin',
-        password: DEFAULT_APIC_PASSWORD,
-        tls: {},
-      });
-      try {
+      await clusterAfter(big.url, async (cluster, apic) => {
         const probed = await cluster.probe();
         assert.deepEqual(
           probed.map((p) => [p.host, p.ok, p.code]),
           [
             [big.url, false, 'HTTP_BODY_TOO_LARGE'],
-            [sim.urls[0], true, undefined],
+            [apic, true, undefined],
           ],
         );
-      } finally {
-        await cluster.close();
-        await sim.stop();
-      }
+      });
     });
 
     it('the sink: of a 64 MB error page, 4 KiB is read for the excerpt and the request cut', async () => {

@@ -25,6 +25,30 @@ export const vcdEvent = {
   taskName: 'vdcComposeVapp',
 };
 
+/** A task as a TASK envelope carries it (OpenAPI style). */
+export const vcdTask = {
+  id: 'urn:vcloud:task:1234',
+  operationName: 'vappDeploy',
+  status: 'running',
+  startDate: '2026-11-22T13:45:12.000+00:00',
+  owner: { name: 'web-01', id: VM, type: 'application/vnd.vmware.vcloud.vm+xml' },
+  org: { name: 'acme', id: ORG },
+  user: { name: 'acmeadmin', id: USER },
+};
+
+/** The audit-trail record of vcdEvent (GET /cloudapi/1.0.0/auditTrail). */
+export const vcdAuditRecord = {
+  eventId: `urn:vcloud:audit:${vcdEvent.eventId}`,
+  eventType: vcdEvent.type,
+  eventStatus: 'SUCCESS',
+  timestamp: vcdEvent.timestamp,
+  operatingOrg: { name: 'acme', id: ORG },
+  user: { name: 'acmeadmin', id: USER },
+  eventEntity: { name: 'web-01', id: VM },
+  description: 'vm web-01 created',
+  additionalProperties: { taskName: 'vdcComposeVapp' },
+};
+
 export const amqpXml = `<?xml version="1.0" encoding="UTF-8"?>
 <vmext:Notification xmlns:vmext="http://www.vmware.com/vcloud/extension/v1.5"
     type="com/vmware/vcloud/event/vapp/create" eventId="a1440dd8-60ae-46c7-b216-44693bc00c90">

@@ -5,7 +5,20 @@
  * of them. Shapes as the real systems send them (see the shared captures).
  */
 import type { DecodeInput } from '../../nodes/events/decode';
-import { ORG, USER, VM, aciPush, amqpXml, vcdEvent, vebaBody, vebaHeaders } from './decode-fixtures';
+import {
+  ORG,
+  USER,
+  aciPush,
+  amqpXml,
+  vcdAuditRecord,
+  vcdEvent,
+  vcdTask,
+  vebaBody,
+  vebaHeaders,
+} from './decode-fixtures';
+
+/** As a real VCD writes its audit trail's times (go-vcloud-director's sample). */
+const auditRecord = { ...vcdAuditRecord, timestamp: '2020-07-19T18:57:34.398+0000' };
 
 const aci = (
   className: string,
@@ -16,28 +29,6 @@ const aci = (
 });
 
 const FAULT_DN = 'topology/pod-1/node-101/sys/phys-[eth1/3]/fault-F0532';
-
-const task = {
-  id: 'urn:vcloud:task:1234',
-  operationName: 'vappDeploy',
-  status: 'running',
-  startDate: '2026-11-22T13:45:12.000+00:00',
-  owner: { name: 'web-01', id: VM, type: 'application/vnd.vmware.vcloud.vm+xml' },
-  org: { name: 'acme', id: ORG },
-  user: { name: 'acmeadmin', id: USER },
-};
-
-const auditRecord = {
-  eventId: `urn:vcloud:audit:${vcdEvent.eventId}`,
-  eventType: vcdEvent.type,
-  eventStatus: 'SUCCESS',
-  timestamp: '2020-07-19T18:57:34.398+0000',
-  operatingOrg: { name: 'acme', id: ORG },
-  user: { name: 'acmeadmin', id: USER },
-  eventEntity: { name: 'web-01', id: VM },
-  description: 'vm web-01 created',
-  additionalProperties: { taskName: 'vdcComposeVapp' },
-};
 
 const cloudEvent = {
   specversion: '1.0',
@@ -158,7 +149,7 @@ export const DECODE_SAMPLES: Record<string, DecodeInput> = {
       payload: JSON.stringify(vcdEvent),
     }),
   },
-  'VCD envelope (TASK)': { payload: { type: 'TASK', headers: {}, payload: JSON.stringify(task) } },
+  'VCD envelope (TASK)': { payload: { type: 'TASK', headers: {}, payload: JSON.stringify(vcdTask) } },
   'VCD envelope of a type VCD may add': { payload: { type: 'NEW_THING', headers: {}, payload: '{"x":"y"}' } },
   'VCD envelope carrying AMQP XML': {
     payload: { type: 'EVENT', headers: { contentType: 'application/xml' }, payload: amqpXml },

@@ -4,21 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { decode } from '../../nodes/events/decode';
-import { ORG, USER, VM, refusesWithCode, vcdEvent } from '../support/decode-fixtures';
+import { refusesWithCode, vcdAuditRecord, vcdEvent } from '../support/decode-fixtures';
 
 describe('decoding VCD audit-trail records', () => {
   it('an audit-trail record gives the same event as its message-bus notification', () => {
-    const record = {
-      eventId: `urn:vcloud:audit:${vcdEvent.eventId}`,
-      eventType: vcdEvent.type,
-      eventStatus: 'SUCCESS',
-      timestamp: vcdEvent.timestamp,
-      operatingOrg: { name: 'acme', id: ORG },
-      user: { name: 'acmeadmin', id: USER },
-      eventEntity: { name: 'web-01', id: VM },
-      description: 'vm web-01 created',
-      additionalProperties: { taskName: 'vdcComposeVapp' },
-    };
+    const record = vcdAuditRecord;
     const page = {
       resultTotal: 2,
       pageCount: 1,

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { decode } from '../../nodes/events/decode';
-import { ORG, USER, VM, amqpXml, refusesWithCode, vcdEvent } from '../support/decode-fixtures';
+import { ORG, USER, VM, amqpXml, refusesWithCode, vcdEvent, vcdTask } from '../support/decode-fixtures';
 
 describe('decoding VCD envelopes and notifications', () => {
   it('a VCD envelope → one InfraEvent with a useful summary', () => {
@@ -68,16 +68,7 @@ describe('decoding VCD envelopes and notifications', () => {
   });
 
   it('a TASK envelope with a task representation', () => {
-    const task = {
-      id: 'urn:vcloud:task:1234',
-      operationName: 'vappDeploy',
-      status: 'running',
-      startDate: '2026-11-22T13:45:12.000+00:00',
-      owner: { name: 'web-01', id: VM, type: 'application/vnd.vmware.vcloud.vm+xml' },
-      org: { name: 'acme', id: ORG },
-      user: { name: 'acmeadmin', id: USER },
-    };
-    const [e] = decode({ payload: { type: 'TASK', headers: {}, payload: JSON.stringify(task) } }).events;
+    const [e] = decode({ payload: { type: 'TASK', headers: {}, payload: JSON.stringify(vcdTask) } }).events;
     assert.equal(e!.type, 'com.vmware.vcloud.task.running');
     assert.equal(e!.id, 'urn:vcloud:task:1234#running', 'each status change of a task is its own event');
     assert.equal(e!.summary, 'task vappDeploy on web-01 by acmeadmin in acme: running');
