@@ -104,6 +104,7 @@ const SEND_SLICE = 500;
  */
 class SequenceSender {
   private sending?: Promise<void>;
+  private stopped = false;
 
   constructor(private readonly toOutputs: (messages: NodeMessage[]) => Parameters<SendFn>[0]) {}
 
@@ -112,17 +113,24 @@ class SequenceSender {
       send(this.toOutputs(messages));
       return;
     }
-    const done = (this.sending ?? Promise.resolve()).then(() => this.inSlices(messages, send));
+    // After the sequence before it, however that one ended.
+    const run = () => this.inSlices(messages, send);
+    const done = (this.sending ?? Promise.resolve()).then(run, run);
     this.sending = done;
     return done.finally(() => {
       if (this.sending === done) this.sending = undefined;
     });
   }
 
+  /** The node is closing: what has not gone out yet stays. */
+  stop(): void {
+    this.stopped = true;
+  }
+
   private async inSlices(messages: NodeMessage[], send: SendFn): Promise<void> {
-    for (let start = 0; start < messages.length; start += SEND_SLICE) {
+    for (let start = 0; start < messages.length && !this.stopped; start += SEND_SLICE) {
       if (start > 0) await nextTurn();
-      send(this.toOutputs(messages.slice(start, start + SEND_SLICE)));
+      if (!this.stopped) send(this.toOutputs(messages.slice(start, start + SEND_SLICE)));
     }
   }
 }
@@ -158,7 +166,10 @@ export = function register(RED: NodeAPI): void {
       return sender.send(out, send);
     });
 
-    onClose(node, () => view.stop());
+    onClose(node, () => {
+      sender.stop();
+      view.stop();
+    });
   }
 
   RED.nodes.registerType('event-decode', EventDecode);

@@ -117,6 +117,25 @@ describe('event decode: one input, many events', function () {
     assert.ok(longest < 100, `longest turn ${Math.round(longest)} ms of CPU`);
   });
 
+  it('stops sending when the flow stops in the middle of a sequence', async () => {
+    let stopping: Promise<void> | undefined;
+    await load(false, (_m, count) => {
+      if (count === 1) stopping = helper.unload() as Promise<void>;
+    });
+    const node = helper.getNode('n');
+    let sends = 0;
+    node.on('call:send', () => sends++);
+    node.receive({ payload: aciAnswer(6000) });
+    await waitFor(() => stopping !== undefined, 'the flow to stop');
+    await stopping;
+    const atStop = sends;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    forgetCalls();
+    // 12 slices of 500: the runtime would copy what is left for nodes that are gone.
+    assert.ok(atStop < 12, `${atStop} slices before the stop`);
+    assert.equal(sends, atStop, 'none after');
+  });
+
   it("sends an input's events before those of the inputs after it", async () => {
     const order: string[] = [];
     const received = await load(false, (m) => order.push(String(m.parts?.id)));
