@@ -17,6 +17,13 @@ export type HeaderMap = Record<string, string | string[] | undefined>;
  */
 export const SMALL_ANSWER_BYTES = 1024 * 1024;
 
+/**
+ * The largest answer read into objects at once where nothing pages it: a VM,
+ * a vApp of many VMs, a task, one page of a query (a few hundred KB real).
+ * At XML's 4 MB/s this bounds one parse to about a second on a hostile answer.
+ */
+export const OBJECT_ANSWER_BYTES = 4 * 1024 * 1024;
+
 /** The largest data answer (an APIC class query page with subtrees, a VCD audit page), unless a call says. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 

@@ -8,7 +8,7 @@
  */
 import { Backoff } from '../common/backoff';
 import { CodedError } from '../common/errors';
-import { header, type HttpResponse } from '../common/http';
+import { OBJECT_ANSWER_BYTES, header, type HttpResponse } from '../common/http';
 import { isRecord } from '../common/guards';
 import { RequestCodes, checkPath } from '../common/request-guard';
 import { parseXml, type XmlNode } from '../common/xml';
@@ -23,7 +23,12 @@ export const ApiCodes = {
   TASK_TIMEOUT: 'VCD_TASK_TIMEOUT',
   /** More pages than the node reads for one message. */
   TOO_MANY_PAGES: 'VCD_TOO_MANY_PAGES',
+  /** An XML answer too large to read into objects without stalling Node-RED. */
+  ANSWER_TOO_LARGE: 'VCD_ANSWER_TOO_LARGE',
 } as const;
+
+/** The most of one answer a request keeps (as text); what is read into objects is capped lower. */
+export const REQUEST_ANSWER_BYTES = 16 * 1024 * 1024;
 
 /** Where a message may send a request: the two APIs, not the login's own session and token endpoints. */
 export const API_PREFIXES = ['/api/', '/cloudapi/'] as const;
@@ -57,6 +62,8 @@ export interface ApiAnswer {
   text: string;
   /** The body read: JSON as it is, XML as objects (attributes as "@name"), else undefined. */
   parsed?: unknown;
+  /** XML larger than OBJECT_ANSWER_BYTES: kept as text only (reading it would block for seconds). */
+  unread?: boolean;
 }
 
 /** One page of an OpenAPI list answer. */
@@ -74,6 +81,7 @@ function read(res: HttpResponse): ApiAnswer {
   const contentType = header(res.headers, 'content-type');
   const text = res.text;
   let parsed: unknown;
+  let unread: boolean | undefined;
   const start = text.trimStart()[0];
   if (/json/i.test(contentType ?? '') || (!contentType && (start === '{' || start === '['))) {
     try {
@@ -82,9 +90,11 @@ function read(res: HttpResponse): ApiAnswer {
       parsed = undefined; // a broken JSON answer stays text
     }
   } else if (/xml/i.test(contentType ?? '') || start === '<') {
-    parsed = text ? parseXml(text) : undefined;
+    // JSON.parse reads a hundred MB/s; XML about four: large XML stays text.
+    if (Buffer.byteLength(text) > OBJECT_ANSWER_BYTES) unread = true;
+    else parsed = text ? parseXml(text) : undefined;
   }
-  return { status: res.status, headers: res.headers, contentType, text, parsed };
+  return { status: res.status, headers: res.headers, contentType, text, parsed, unread };
 }
 
 export class VcdApi {
@@ -100,6 +110,7 @@ export class VcdApi {
       path: call.path + call.query,
       body: call.body,
       contentType: call.contentType,
+      maxBodyBytes: REQUEST_ANSWER_BYTES,
     });
     if (res.status < 200 || res.status >= 300) {
       throw new CodedError(

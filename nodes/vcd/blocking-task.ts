@@ -8,7 +8,7 @@
  * node adapts it to Node-RED.
  */
 import { CodedError } from '../common/errors';
-import { excerpt, header, type HttpResponse } from '../common/http';
+import { OBJECT_ANSWER_BYTES, SMALL_ANSWER_BYTES, excerpt, header, type HttpResponse } from '../common/http';
 import { isRecord } from '../common/guards';
 import { checkPath } from '../common/request-guard';
 import { parseXml, xmlList, xmlText, type XmlNode } from '../common/xml';
@@ -170,6 +170,7 @@ export class BlockingTaskClient {
       path: `${EXT}/${uuid}/action/${decision}`,
       body,
       contentType: 'application/vnd.vmware.admin.blockingTaskOperationParams+xml',
+      maxBodyBytes: SMALL_ANSWER_BYTES,
     });
     this.refuseForbidden(res);
     if (res.status >= 200 && res.status < 300) {
@@ -191,7 +192,7 @@ export class BlockingTaskClient {
   }
 
   private async get(path: string): Promise<HttpResponse> {
-    const res = await this.session.send({ method: 'GET', path });
+    const res = await this.session.send({ method: 'GET', path, maxBodyBytes: OBJECT_ANSWER_BYTES });
     this.refuseForbidden(res);
     return res;
   }

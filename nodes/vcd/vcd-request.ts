@@ -60,6 +60,7 @@ const ERROR_KEYS: Record<string, string> = {
   [ApiCodes.TASK_FAILED]: 'taskFailed',
   [ApiCodes.TASK_TIMEOUT]: 'taskTimeout',
   [ApiCodes.TOO_MANY_PAGES]: 'tooManyPages',
+  [ApiCodes.ANSWER_TOO_LARGE]: 'tooLarge',
   [NetCodes.TLS_UNTRUSTED]: 'tlsUntrusted',
   [NetCodes.CONNECT_FAILED]: 'unreachable',
   [NetCodes.TIMEOUT]: 'unreachable',
@@ -92,6 +93,12 @@ function answerMsg(
   raw: boolean,
   extra: Record<string, unknown> = {},
 ): NodeMessage {
+  if (answer.unread && !raw) {
+    throw new CodedError(
+      ApiCodes.ANSWER_TOO_LARGE,
+      `The XML answer is ${Math.round(Buffer.byteLength(answer.text) / 1024 / 1024)} MiB: too large to read into objects without blocking Node-RED. Set Output to raw text, or ask for fewer records (pageSize).`,
+    );
+  }
   return extended(
     extended(msg, {
       payload: raw ? answer.text : (answer.parsed ?? answer.text),

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { isCoded } from '../../nodes/common/errors';
-import { VcdApi, apiPath, type ApiAnswer } from '../../nodes/vcd/api-request';
+import { OBJECT_ANSWER_BYTES } from '../../nodes/common/http';
+import { REQUEST_ANSWER_BYTES, VcdApi, apiPath, type ApiAnswer } from '../../nodes/vcd/api-request';
 import { blockingTaskId, decisionOf, formatLeft, type BlockingTaskView } from '../../nodes/vcd/blocking-task';
 import { appliedDefault } from '../../nodes/vcd/pending-approvals';
 import type { VcdSession } from '../../nodes/vcd/session';
@@ -111,5 +112,33 @@ describe('acting on VCD (pure parts)', () => {
     }
     assert.equal(apiPath('/cloudapi/1.0.0/sessionsHistory'), '/cloudapi/1.0.0/sessionsHistory');
     assert.equal(apiPath('/api/query'), '/api/query');
+  });
+
+  it('reads XML answers into objects up to 4 MiB and keeps larger ones as text only, under a cap it asks for', async () => {
+    const asked: unknown[] = [];
+    const xmlOf = (bytes: number) => {
+      const head = '<Vm name="web-01">';
+      return `${head}${'x'.repeat(bytes - head.length - '</Vm>'.length)}</Vm>`;
+    };
+    let text = '';
+    const session = {
+      site: 'https://vcd.example.com',
+      send: async (call: unknown) => {
+        asked.push(call);
+        return { status: 200, headers: { 'content-type': 'application/vnd.vmware.vcloud.vm+xml' }, text };
+      },
+    } as unknown as VcdSession;
+    const api = new VcdApi(session);
+    text = xmlOf(OBJECT_ANSWER_BYTES);
+    const read = await api.call({ method: 'GET', path: '/api/vApp/vm-1', query: '' });
+    assert.equal((read.parsed as { Vm: { '@name': string } }).Vm['@name'], 'web-01');
+    assert.equal(read.unread, undefined);
+    text = xmlOf(OBJECT_ANSWER_BYTES + 1);
+    const kept = await api.call({ method: 'GET', path: '/api/vApp/vm-1', query: '' });
+    assert.equal(kept.parsed, undefined);
+    assert.equal(kept.unread, true);
+    assert.equal(kept.text.length, OBJECT_ANSWER_BYTES + 1);
+    for (const call of asked)
+      assert.equal((call as { maxBodyBytes: number }).maxBodyBytes, REQUEST_ANSWER_BYTES);
   });
 });

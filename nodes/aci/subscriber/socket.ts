@@ -10,6 +10,9 @@ import { ApicCodes, type ApicSession } from '../session';
 import type { Connection } from './connection';
 import { SubscriptionCodes } from './types';
 
+/** The largest push read (JSON.parse of it costs tens of milliseconds). */
+const MAX_PUSH_BYTES = 16 * 1024 * 1024;
+
 export interface SocketOptions {
   tls: TlsSettings;
   connectTimeoutMs?: number;
@@ -45,6 +48,9 @@ export function openSocket(
       ...tlsConnectOptions(options.tls),
       handshakeTimeout: options.connectTimeoutMs ?? 30_000,
       perMessageDeflate: false,
+      // One push holds the objects of one change (a few KB); ws allows 100 MiB. A larger one closes the
+      // socket (1009), and the reconnect's resync reads the state again: nothing is lost, nothing stalls.
+      maxPayload: MAX_PUSH_BYTES,
     });
     const fail = (error: CodedError) => {
       signal.removeEventListener('abort', onAbort);

@@ -40,4 +40,19 @@ describe('APIC socket: loss and recovery', function () {
     sim.modify(BD, { descr: 'new socket' });
     await changed(seen, BD, 'new socket');
   });
+
+  it('closes the socket on a push over 16 MiB and reads the change in the resync instead', async () => {
+    const sim = await apic.startSim();
+    const { subscriber, seen } = apic.watch('fvBD');
+    await synced(subscriber);
+    const huge = 'd'.repeat(17 * 1024 * 1024);
+    sim.modify(BD, { descr: huge });
+    await waitFor(() => sim.stats.socketsOpened === 2, 'a new socket after the oversized push', 20_000);
+    await waitFor(
+      () => seen.changes.some((c) => c.dn === BD && c.attributes.descr === huge),
+      'the change, read by the resync',
+      20_000,
+    );
+    assert.ok(seen.states.some(([, info]) => info.error?.code === 'APIC_CONNECTION_LOST'));
+  });
 });
