@@ -43,7 +43,7 @@ export default tseslint.config(
     files: ['resources/**/*.js'],
     languageOptions: {
       sourceType: 'script',
-      globals: { window: 'readonly', document: 'readonly', $: 'readonly' },
+      globals: { window: 'readonly', document: 'readonly', $: 'readonly', RED: 'readonly' },
     },
   },
   {

@@ -1,9 +1,10 @@
 /**
- * Editor code the package's config dialogs share (vcd-login, aci-controller,
- * and the cloudevent-emit sink settings). Node-RED serves this folder at
+ * Editor code the package's dialogs share (vcd-login, aci-controller,
+ * cloudevent-sink, cloudevent-emit). Node-RED serves this folder at
  * resources/@dcevents/node-red-vcd-aci/ and loads the file before the dialogs'
  * own scripts; each dialog includes it, so it defines itself once.
- * Label keys are the node's own: `<type>.test.*` and `<type>.warning.*`.
+ * Label keys are the node's own: `<type>.test.*`, `<type>.warning.*` and
+ * `<type>.legacy.*`. Colours are the editor theme's, so dark themes work too.
  */
 (function () {
   'use strict';
@@ -12,9 +13,17 @@
   var style = document.createElement('style');
   style.textContent =
     '.dce-test-result { margin-top: 6px; white-space: pre-wrap; }' +
-    '.dce-test-result.dce-ok { color: #3a7d2c; }' +
-    '.dce-test-result.dce-fail { color: #b8342b; }' +
-    '.dce-warning { color: #b8342b; margin-left: 104px; }';
+    '.dce-test-result.dce-ok { color: var(--red-ui-text-color-success); }' +
+    '.dce-test-result.dce-fail, .dce-warning { color: var(--red-ui-text-color-error); }' +
+    '.dce-warning, .dce-note { margin: 4px 0 0 104px; }' +
+    '.dce-note { color: var(--red-ui-secondary-text-color); }' +
+    '.dce-form .form-row > label { width: 150px; }' +
+    '.dce-form .dce-warning, .dce-form .dce-note { margin-left: 154px; }' +
+    '.dce-form .form-row > input[type="text"], .dce-form .form-row > input[type="password"],' +
+    ' .dce-form .form-row > select, .dce-form .form-row > textarea { width: calc(100% - 158px); }' +
+    '.dce-form .form-row > input.dce-number { width: 80px; }' +
+    '.dce-form .form-row > .dce-unit { margin: 0 12px 0 4px; }' +
+    '.dce-form .form-row > input[type="checkbox"] { width: auto; vertical-align: top; margin-right: 6px; }';
   document.head.appendChild(style);
 
   /** Runs `update` now and whenever one of the fields changes. */
@@ -30,9 +39,50 @@
     );
   }
 
+  /** The config node a picker (select) has chosen, if any (the editor's "add new" is none). */
+  function chosen(select) {
+    var id = $(select).val();
+    return id && id !== '_ADD_' ? RED.nodes.node(id) : undefined;
+  }
+
   window.DcEventsDialog = {
     follow: follow,
     failure: failure,
+
+    /**
+     * The TLS configuration picker (`<prefix>-tls`) of a node that had its own CA
+     * and "skip verification" before: `legacy` says they still apply while no TLS
+     * configuration is chosen (null: a node that never had them); `warning`
+     * shows while verification is off.
+     */
+    tlsRows: function (node, prefix, legacy, warning) {
+      var select = '#' + prefix + '-tls';
+      var hasLegacy = !!(node.tlsInsecure || (node.ca && node.ca.trim()));
+      follow(select, function () {
+        var config = chosen(select);
+        $(legacy).toggle(!config && hasLegacy);
+        $(warning).toggle(config ? config.verifyservercert === false : node.tlsInsecure === true);
+      });
+    },
+
+    /** At save: once a TLS configuration is chosen, the node's own older fields go. */
+    dropLegacyTls: function (node, prefix) {
+      if (!chosen('#' + prefix + '-tls')) return;
+      node.ca = '';
+      node.tlsInsecure = false;
+    },
+
+    /** What a test request says about how to connect: the chosen config nodes, else the older fields. */
+    connectionSettings: function (node, prefix) {
+      var tls = chosen('#' + prefix + '-tls');
+      var proxy = chosen('#' + prefix + '-proxy');
+      return {
+        tls: tls ? tls.id : '',
+        proxy: proxy ? proxy.id : '',
+        tlsInsecure: tls ? false : node.tlsInsecure === true,
+        ca: tls ? '' : node.ca || '',
+      };
+    },
 
     /** Shows the rows of the chosen authentication type: `rows` maps a value of `select` to a selector. */
     authRows: function (select, rows) {

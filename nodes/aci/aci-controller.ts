@@ -3,6 +3,7 @@
  * shared by every aci-subscribe node that uses it.
  */
 import { adminPost, targetKey, testRequest } from '../common/admin';
+import { CoreConfigCodes, outboundOf, type ConnectionDef } from '../common/core-config';
 import { CodedError, NetCodes, UNEXPECTED, errorMessage } from '../common/errors';
 import { createNode, Users, onClose, reportSetupError, statusTexts, type StatusTexts } from '../common/glue';
 import { metricsFor } from '../common/metrics';
@@ -14,14 +15,14 @@ import { ApicCluster, ApicCodes, parseHosts, type ApicAuthType, type ApicCluster
 import { ApicRest } from './rest-client';
 import { ApicSubscriber, type StateInfo } from './subscriber';
 
-interface AciControllerDef extends NodeDef {
+interface AciControllerDef extends NodeDef, ConnectionDef {
   hosts: string;
   authType: ApicAuthType;
-  tlsInsecure?: boolean;
-  ca?: string;
 }
 
+/** The cluster's settings; a TLS configuration or proxy that is not deployed is refused (CONFIG_NODE_MISSING). */
 function clusterOptions(
+  RED: NodeAPI,
   def: Partial<AciControllerDef>,
   creds: Partial<AciControllerCredentials>,
 ): ApicClusterOptions {
@@ -32,7 +33,7 @@ function clusterOptions(
     password: creds.password,
     privateKey: creds.privateKey,
     certificateName: creds.certificateName,
-    tls: { insecure: def.tlsInsecure === true, ca: def.ca },
+    ...outboundOf(RED, def),
   };
 }
 
@@ -43,22 +44,26 @@ function clusterOptions(
  * Undefined for settings that name no target (an unreadable host list).
  */
 function aciTarget(
+  RED: NodeAPI,
   def: Partial<AciControllerDef>,
   creds: Partial<AciControllerCredentials>,
 ): string | undefined {
   let hosts: string[];
+  let options: ApicClusterOptions;
   try {
     hosts = parseHosts(String(def.hosts ?? ''));
+    options = clusterOptions(RED, def, {});
   } catch {
     return undefined;
   }
-  const { authType, tls } = clusterOptions(def, {});
+  const { authType } = options;
   return targetKey('aci-controller', {
     hosts: [...hosts].sort(),
     authType,
     user: String(creds.username ?? '').trim(),
     certificateName: authType === 'certificate' ? String(creds.certificateName ?? '').trim() : undefined,
-    trust: trustKey(tls ?? {}),
+    trust: trustKey(options.tls ?? {}),
+    proxy: def.proxy?.trim() || undefined,
   });
 }
 
@@ -66,6 +71,10 @@ function aciTarget(
 const CATEGORIES: Record<string, string> = {
   [ApicCodes.AUTH_FAILED]: 'credentials',
   [TlsCodes.CA_INVALID]: 'tls',
+  [TlsCodes.CERT_INVALID]: 'tls',
+  [CoreConfigCodes.TLS_INVALID]: 'tls',
+  [CoreConfigCodes.MISSING]: 'settings',
+  [NetCodes.PROXY_FAILED]: 'proxy',
   [NetCodes.DNS_FAILED]: 'dns',
   [ApicCodes.THROTTLED]: 'throttled',
   [NetCodes.CONNECT_FAILED]: 'connection',
@@ -86,9 +95,9 @@ function category(code: string): string {
  */
 function openCluster(RED: NodeAPI, node: AciControllerNode, def: AciControllerDef, texts: StatusTexts) {
   try {
-    const cluster = new ApicCluster(clusterOptions(def, node.credentials));
+    const cluster = new ApicCluster(clusterOptions(RED, def, node.credentials));
     node.source = cluster.hosts[0];
-    node.secretTarget = aciTarget(def, node.credentials);
+    node.secretTarget = aciTarget(RED, def, node.credentials);
     const cleartext = cleartextWarning(cluster.hosts);
     if (cleartext) node.warn(cleartext);
     return { cluster, subscriber: new ApicSubscriber({ cluster }) };
@@ -201,7 +210,7 @@ async function testConnection(
   res: AdminResponse,
 ): Promise<void> {
   const names = body.authType === 'certificate' ? (['privateKey'] as const) : (['password'] as const);
-  const request = testRequest(RED, body, 'aci-controller', (s) => aciTarget(s, s), names);
+  const request = testRequest(RED, body, 'aci-controller', (s) => aciTarget(RED, s, s), names);
   const settings = request.settings as Partial<AciControllerDef & AciControllerCredentials>;
   const creds = {
     username: settings.username,
@@ -210,7 +219,7 @@ async function testConnection(
   };
   let cluster: ApicCluster;
   try {
-    cluster = new ApicCluster({ ...clusterOptions(settings, creds), timeoutMs: 15_000 });
+    cluster = new ApicCluster({ ...clusterOptions(RED, settings, creds), timeoutMs: 15_000 });
   } catch (err) {
     const code = (err as CodedError).code ?? UNEXPECTED;
     res.json({ ok: false, code, category: category(code), message: errorMessage(err), hosts: [] });

@@ -22,6 +22,8 @@ import { NodeFiles } from '../common/node-files';
 import type { ConnectionState } from '../common/reconnect-loop';
 import { extended } from '../common/objects';
 import type { Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../common/red';
+import { CoreConfigCodes } from '../common/core-config';
+import { ProxyCodes } from '../common/proxy';
 import { TlsCodes } from '../common/tls';
 import type { AciControllerNode } from './controller-api';
 import { ENTRY_INVALID, EntryCodes, parseEntries, type WatchEntry } from './entries';
@@ -45,6 +47,10 @@ const DEFAULT_REFRESH_TIMEOUT = 900;
 const ERROR_KEYS: Record<string, string> = {
   [ApicCodes.AUTH_FAILED]: 'authFailed',
   [ApicCodes.CONFIG_INVALID]: 'badSettings',
+  [CoreConfigCodes.MISSING]: 'badSettings',
+  [CoreConfigCodes.TLS_INVALID]: 'badSettings',
+  [TlsCodes.CERT_INVALID]: 'badSettings',
+  [ProxyCodes.INVALID]: 'badSettings',
   [SubscriptionCodes.SUBSCRIBE_REFUSED]: 'refused',
   [TlsCodes.CA_INVALID]: 'badCa',
   [NetCodes.TLS_UNTRUSTED]: 'tlsUntrusted',
@@ -55,7 +61,10 @@ const ERROR_KEYS: Record<string, string> = {
 };
 
 /** Passing failures worth a word (yellow ring). */
-const WARNING_KEYS: Record<string, string> = { [ApicCodes.THROTTLED]: 'throttled' };
+const WARNING_KEYS: Record<string, string> = {
+  [ApicCodes.THROTTLED]: 'throttled',
+  [NetCodes.PROXY_FAILED]: 'proxyFailed',
+};
 
 /** Entries one node watches at most: a flow that subscribes to whatever it sees must not open subscriptions without end. */
 const MAX_ENTRIES = 1000;

@@ -8,6 +8,8 @@ import { EventEmitter } from 'node:events';
 import { Backoff } from '../common/backoff';
 import { CodedError, errorMessage, toCoded } from '../common/errors';
 import { HttpClient, SMALL_ANSWER_BYTES, type HttpResponse } from '../common/http';
+import type { OutboundSettings } from '../common/outbound';
+import type { ProxySettings } from '../common/proxy';
 import { tlsConnectOptions, type TlsSettings } from '../common/tls';
 import { parseHosts } from './addresses';
 import { makeSigner, signatureCookie, type Signer } from './cert-signing';
@@ -33,6 +35,8 @@ export interface ApicClusterOptions {
   /** Name of the certificate object under the local user (aaaUserCert). */
   certificateName?: string;
   tls?: TlsSettings;
+  /** The controller's own proxy; without it, the environment's (HTTPS_PROXY, NO_PROXY). */
+  proxy?: ProxySettings;
   timeoutMs?: number;
   /** Refresh when this share of refreshTimeoutSeconds has passed (default 0.5). */
   refreshAt?: number;
@@ -72,6 +76,8 @@ export class ApicCluster {
   readonly http: HttpClient;
   readonly authType: ApicAuthType;
   readonly tls: TlsSettings;
+  /** TLS and proxy, for the cluster's HTTP and its sockets. */
+  readonly outbound: OutboundSettings;
   /** Share of refreshTimeoutSeconds after which a session refreshes; clamped so it is never too late or a loop. */
   readonly refreshAt: number;
   private readonly options: ApicClusterOptions;
@@ -83,6 +89,7 @@ export class ApicCluster {
     this.hosts = parseHosts(options.hosts);
     this.authType = options.authType;
     this.tls = options.tls ?? {};
+    this.outbound = { tls: this.tls, proxy: options.proxy };
     this.refreshAt = Math.min(0.8, Math.max(0.1, options.refreshAt ?? 0.5));
     tlsConnectOptions(this.tls); // refuses a bad CA field now, not at the first connect
     if (options.authType === 'password') {
@@ -97,7 +104,7 @@ export class ApicCluster {
         `Unknown authentication type "${String(options.authType)}".`,
       );
     }
-    this.http = new HttpClient({ tls: this.tls, timeoutMs: options.timeoutMs });
+    this.http = new HttpClient({ ...this.outbound, timeoutMs: options.timeoutMs });
   }
 
   /** The user as the APIC knows it. */

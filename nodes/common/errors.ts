@@ -37,6 +37,8 @@ export const NetCodes = {
   DNS_FAILED: 'DNS_FAILED',
   CONNECT_FAILED: 'CONNECT_FAILED',
   TIMEOUT: 'TIMEOUT',
+  /** The proxy between us and the target refused or could not be reached. */
+  PROXY_FAILED: 'PROXY_FAILED',
 } as const;
 
 const tlsUntrusted = new Set([
@@ -78,6 +80,15 @@ export function toCoded(err: unknown, target: string): CodedError {
 function classifyNetworkError(err: unknown, target: string): CodedError {
   const code = rootCode(err) ?? '';
   const msg = errorMessage(err);
+  // undici's words for a tunnel the proxy refused: "Proxy response (407) !== 200 when HTTP Tunneling".
+  const proxyStatus = msg.startsWith('Proxy response (') ? msg.slice(16, 19) : undefined;
+  if (proxyStatus) {
+    return new CodedError(
+      NetCodes.PROXY_FAILED,
+      `The proxy refused the connection to ${target} (${proxyStatus}).`,
+      { status: Number(proxyStatus) || 0 },
+    );
+  }
   if (tlsUntrusted.has(code)) {
     return new CodedError(
       NetCodes.TLS_UNTRUSTED,

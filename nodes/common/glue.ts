@@ -329,13 +329,15 @@ export class ConnectionStatus {
       return;
     }
     const { texts, errors, warnings } = this.shown;
-    if (state === 'connecting' || state === 'idle') return this.view.show(texts.connecting('connecting'));
+    // A first connection that failed says why too (a proxy, a certificate), not only "connecting".
+    if (state === 'idle' || (state === 'connecting' && !error))
+      return this.view.show(texts.connecting('connecting'));
     if (state === 'closed') return this.view.show(texts.closed('closed'));
     const warning = error && warnings?.[error.code];
     const label = error && errors[error.code];
     if (warning) this.view.show(texts.connecting(warning));
     else if (state === 'auth-failed' || label) this.view.show(texts.error(label ?? 'authFailed'));
-    else this.view.show(texts.connecting('reconnecting'));
+    else this.view.show(texts.connecting(state === 'connecting' ? 'connecting' : 'reconnecting'));
     if (error && (warning || label || state === 'auth-failed')) this.report(error);
     else if (error) this.node.debug(error.message);
   }

@@ -1,7 +1,7 @@
-import { Agent, errors, type Dispatcher } from 'undici';
+import { errors, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header';
-import { CodedError, NetCodes, toCoded } from './errors';
-import { tlsConnectOptions, type TlsSettings } from './tls';
+import { CodedError, NetCodes } from './errors';
+import { httpDispatcher, outboundFailure, type OutboundSettings } from './outbound';
 
 export const HttpCodes = {
   BODY_TOO_LARGE: 'HTTP_BODY_TOO_LARGE',
@@ -203,8 +203,7 @@ export interface SendOptions {
   signal?: AbortSignal;
 }
 
-export interface HttpClientOptions {
-  tls: TlsSettings;
+export interface HttpClientOptions extends OutboundSettings {
   /** Per request, from sending to the answer's last byte (a deadline, not only an idle timeout); default 30 s. */
   timeoutMs?: number;
   /** Largest answer read (DEFAULT_MAX_BODY_BYTES unless said); a call may ask for less. */
@@ -212,24 +211,23 @@ export interface HttpClientOptions {
 }
 
 /**
- * The one HTTP client of the REST clients: an undici Agent (keep-alive, one pool
- * per origin) that carries the config node's TLS settings. Every answer is read
- * whole within a size cap and a deadline (`exchange`), so sockets go back to the
- * pool; network failures come out as CodedErrors that name what failed (TLS,
- * DNS, connect, timeout).
+ * The one HTTP client of the REST clients: an undici dispatcher (keep-alive, one
+ * pool per origin) that carries the config node's TLS and proxy settings
+ * (`httpDispatcher`). Every answer is read whole within a size cap and a
+ * deadline (`exchange`), so sockets go back to the pool; network failures come
+ * out as CodedErrors that name what failed (TLS, DNS, connect, timeout, proxy).
  */
 export class HttpClient {
-  readonly dispatcher: Agent;
+  readonly dispatcher: Dispatcher;
   private readonly timeoutMs: number;
   private readonly maxBodyBytes: number;
+  private readonly outbound: OutboundSettings;
 
   constructor(options: HttpClientOptions) {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    this.dispatcher = new Agent({
-      connect: { ...tlsConnectOptions(options.tls), timeout: this.timeoutMs },
-      keepAliveTimeout: 30_000,
-    });
+    this.outbound = { tls: options.tls, proxy: options.proxy };
+    this.dispatcher = httpDispatcher({ ...this.outbound, connectTimeoutMs: this.timeoutMs });
   }
 
   async send(method: string, url: string, options: SendOptions = {}): Promise<HttpResponse> {
@@ -256,7 +254,7 @@ export class HttpClient {
       );
       return { status: answer.status, headers: answer.headers, text: answer.body.toString('utf8') };
     } catch (err) {
-      throw toCoded(err, origin);
+      throw outboundFailure(err, origin, this.outbound);
     }
   }
 

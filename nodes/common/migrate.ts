@@ -33,7 +33,11 @@ export function added(defaults: Config): Step {
  * `version` default says the same (a test holds them together).
  */
 export const STEPS: Readonly<Record<string, readonly Step[]>> = {
-  'vcd-login': [],
+  'vcd-login': [
+    // 1 → 2: a TLS configuration and a proxy (config nodes); a login saved before them keeps its own CA and
+    // "skip verification" (read while it names no TLS configuration) and takes the environment's proxy.
+    added({ tls: '', proxy: '' }),
+  ],
   'vcd-subscribe': [
     // 1 → 2: "Reach back" of Missed events after a restart; before it, a restart began at "now".
     added({ catchUpMaxAge: 24 }),
@@ -42,7 +46,10 @@ export const STEPS: Readonly<Record<string, readonly Step[]>> = {
   ],
   'vcd-blocking-task': [],
   'vcd-request': [],
-  'aci-controller': [],
+  'aci-controller': [
+    // 1 → 2: as vcd-login.
+    added({ tls: '', proxy: '' }),
+  ],
   'aci-subscribe': [],
   'aci-request': [],
   'event-decode': [],

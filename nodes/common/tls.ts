@@ -1,19 +1,27 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import tls from 'node:tls';
 import { CodedError } from './errors';
 
-/** What every config node lets the user set about TLS. */
+/** What a config node's TLS settings say (its own fields, or a core `tls-config` node's). */
 export interface TlsSettings {
   /** Skip certificate verification (test systems only; the editor warns). */
   insecure?: boolean;
   /** Extra CA certificates in PEM, trusted in addition to the system's roots. */
   ca?: string;
+  /** A client certificate and its private key in PEM (mutual TLS), and the key's passphrase. */
+  cert?: string;
+  key?: string;
+  passphrase?: string;
+  /** The name the server's certificate is checked against (and sent as SNI), when it is not the host's. */
+  servername?: string;
 }
 
 export interface TlsConnectOptions {
   rejectUnauthorized: boolean;
-  /** Node's roots plus the dialog's CA, built once (see secureContextFor). */
+  /** Node's roots plus the dialog's CA, and the client certificate, built once (see secureContextFor). */
   secureContext?: tls.SecureContext;
+  servername?: string;
 }
 
 const BEGIN = '-----BEGIN CERTIFICATE-----';
@@ -59,8 +67,8 @@ export function defaultCaCertificates(extraFile = process.env.NODE_EXTRA_CA_CERT
   return [...tls.rootCertificates, ...extra];
 }
 
-/** The code of a CA field that holds no certificate. */
-export const TlsCodes = { CA_INVALID: 'CONFIG_CA_INVALID' } as const;
+/** The codes of TLS settings a node cannot use: a CA field that holds no certificate, a client certificate that cannot be used. */
+export const TlsCodes = { CA_INVALID: 'CONFIG_CA_INVALID', CERT_INVALID: 'CONFIG_CERT_INVALID' } as const;
 
 let defaults: string[] | undefined;
 
@@ -90,23 +98,56 @@ export function trustedCertificates(settings: TlsSettings): string[] | undefined
 }
 
 /**
- * Secure contexts by the dialog's CA (Node's roots are the same for the whole
- * process). Building one parses every root certificate (tens of milliseconds
- * of CPU): passing `ca` to each connection would pay that at every connect,
- * reconnect and new pooled socket. A few dialogs' CAs at most are in use at
- * once; the oldest context goes first.
+ * Secure contexts by the dialog's CA and client certificate (Node's roots are
+ * the same for the whole process). Building one parses every root
+ * certificate (tens of milliseconds of CPU): passing `ca` to each connection
+ * would pay that at every connect, reconnect and new pooled socket. A few
+ * settings at most are in use at once; the oldest context goes first. They
+ * are found by a hash of what they hold (no key or passphrase kept as a key).
  */
 const contexts = new Map<string, tls.SecureContext>();
 const MAX_CONTEXTS = 16;
 
+function contextKey(certs: string[] | undefined, settings: TlsSettings): string {
+  const parts = [certs?.join('\n') ?? '', settings.cert ?? '', settings.key ?? '', settings.passphrase ?? ''];
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}
+
+/** The client certificate of the settings, for the secure context; a key without its certificate is refused. */
+function clientCertificate(settings: TlsSettings): tls.SecureContextOptions {
+  const cert = settings.cert?.trim();
+  const key = settings.key?.trim();
+  if (!cert && !key) return {};
+  if (!cert || !key) {
+    throw new CodedError(
+      TlsCodes.CERT_INVALID,
+      'A client certificate needs both the certificate and its key.',
+    );
+  }
+  return { cert, key, ...(settings.passphrase ? { passphrase: settings.passphrase } : {}) };
+}
+
 function secureContextFor(settings: TlsSettings): tls.SecureContext | undefined {
   const certs = dialogCertificates(settings);
-  if (!certs) return undefined;
-  const key = certs.join('\n');
+  const client = clientCertificate(settings);
+  if (!certs && !client.cert) return undefined;
+  const key = contextKey(certs, settings);
   let context = contexts.get(key);
   if (!context) {
-    // OpenSSL skips a certificate it cannot read: the connection then fails as untrusted, and says so.
-    context = tls.createSecureContext({ ca: trustedCertificates(settings) });
+    try {
+      // OpenSSL skips a CA certificate it cannot read: the connection then fails as untrusted, and says so.
+      context = tls.createSecureContext({
+        ...(certs ? { ca: trustedCertificates(settings) } : {}),
+        ...client,
+      });
+    } catch (err) {
+      // A key that does not fit its certificate, or a wrong passphrase; the message names neither.
+      const why = (err as { code?: string }).code ?? 'unreadable';
+      throw new CodedError(
+        TlsCodes.CERT_INVALID,
+        `The client certificate or its key cannot be used (${why}).`,
+      );
+    }
     if (contexts.size >= MAX_CONTEXTS) contexts.delete(contexts.keys().next().value as string);
     contexts.set(key, context);
   }
@@ -122,15 +163,17 @@ export function tlsConnectOptions(settings: TlsSettings): TlsConnectOptions {
   const options: TlsConnectOptions = { rejectUnauthorized: !settings.insecure };
   const context = secureContextFor(settings);
   if (context) options.secureContext = context;
+  if (settings.servername?.trim()) options.servername = settings.servername.trim();
   return options;
 }
 
 /** What a connection trusts, as one comparable text (line breaks and spacing in the CA field do not count). */
 export function trustKey(settings: TlsSettings): string {
   if (settings.insecure) return 'insecure';
-  return pemCertificates(settings.ca ?? '')
+  const roots = pemCertificates(settings.ca ?? '')
     .map((cert) => cert.replace(/\s+/g, ''))
     .join('|');
+  return settings.servername?.trim() ? `${roots}@${settings.servername.trim()}` : roots;
 }
 
 /**

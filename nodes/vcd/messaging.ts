@@ -11,9 +11,11 @@ import type { Duplex } from 'node:stream';
 import { MqttClient } from 'mqtt';
 import WebSocket, { createWebSocketStream } from 'ws';
 import { unlessAborted, type BackoffOptions } from '../common/backoff';
-import { CodedError, errorMessage, isCoded, toCoded } from '../common/errors';
+import { CodedError, errorMessage, isCoded } from '../common/errors';
 import { ReconnectLoop, type ConnectionEnd, type ConnectionState } from '../common/reconnect-loop';
-import { tlsConnectOptions, type TlsSettings } from '../common/tls';
+import { outboundFailure, webSocketOptions, type OutboundSettings } from '../common/outbound';
+import type { ProxySettings } from '../common/proxy';
+import type { TlsSettings } from '../common/tls';
 import { expandTopic, topicMatches } from './topics';
 import { VcdCodes } from './codes';
 
@@ -42,6 +44,8 @@ export interface MessagingOptions {
   site: string;
   tokens: TokenSource;
   tls?: TlsSettings;
+  /** The login's own proxy; without it, the environment's (HTTPS_PROXY, NO_PROXY). */
+  proxy?: ProxySettings;
   keepaliveSeconds?: number;
   connectTimeoutMs?: number;
   backoff?: BackoffOptions;
@@ -95,6 +99,7 @@ export class VcdMessaging extends EventEmitter {
   readonly clientId = `node-red-vcd-${randomBytes(6).toString('hex')}`;
   private readonly options: MessagingOptions;
   private readonly url: string;
+  private readonly outbound: OutboundSettings;
   private readonly subs = new Map<string, Subscription>();
   private readonly loop: ReconnectLoop<Outcome>;
   private client: MqttClient | undefined;
@@ -107,9 +112,10 @@ export class VcdMessaging extends EventEmitter {
     super();
     this.options = options;
     this.url = `${options.site.replace(/^http/, 'ws')}/messaging/mqtt`;
+    this.outbound = { tls: options.tls ?? {}, proxy: options.proxy };
     this.loop = new ReconnectLoop<Outcome>({
       connect: (signal) => this.connectWithToken(signal),
-      failed: (err) => ({ connectedMs: 0, error: toCoded(err, this.url) }),
+      failed: (err) => ({ connectedMs: 0, error: this.failure(err) }),
       ended: (outcome) => this.afterEnd(outcome),
       backoff: options.backoff,
       stableMs: options.stableMs,
@@ -210,11 +216,16 @@ export class VcdMessaging extends EventEmitter {
     return stale || (unauthorized && this.refusedInARow === 1) ? 0 : undefined;
   }
 
+  /** A network failure as a CodedError, naming the proxy where it was the proxy's. */
+  private failure(err: unknown): CodedError {
+    return outboundFailure(err, this.url, this.outbound);
+  }
+
   /** The WebSocket under mqtt.js, Bearer token at the upgrade; `seen` keeps what went wrong. */
   private socketStream(token: string, seen: { upgradeStatus?: number; socketError?: unknown }): Duplex {
     const ws = new WebSocket(this.url, 'mqtt', {
       headers: { authorization: `Bearer ${token}` },
-      ...tlsConnectOptions(this.options.tls ?? {}),
+      ...webSocketOptions(this.url, this.outbound, this.options.connectTimeoutMs ?? 30_000),
       handshakeTimeout: this.options.connectTimeoutMs ?? 30_000,
       perMessageDeflate: false,
     });
@@ -311,7 +322,7 @@ export class VcdMessaging extends EventEmitter {
       );
     }
     if (err && !(err instanceof Error && /connack|connection closed/i.test(err.message))) {
-      return toCoded(err, this.url);
+      return this.failure(err);
     }
     return new CodedError(
       MessagingCodes.CONNECTION_LOST,

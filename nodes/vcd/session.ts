@@ -8,6 +8,7 @@ import { Backoff, type BackoffOptions } from '../common/backoff';
 import { CodedError, errorMessage } from '../common/errors';
 import { HttpClient, SMALL_ANSWER_BYTES, excerpt, header, type HttpResponse } from '../common/http';
 import { ServerClock } from '../common/server-clock';
+import type { ProxySettings } from '../common/proxy';
 import type { TlsSettings } from '../common/tls';
 import { VcdCodes } from './codes';
 import {
@@ -50,6 +51,8 @@ export interface VcdSessionOptions {
   password?: string;
   apiToken?: string;
   tls?: TlsSettings;
+  /** The login's own proxy; without it, the environment's (HTTPS_PROXY, NO_PROXY). */
+  proxy?: ProxySettings;
   timeoutMs?: number;
   /** Delay between failed logins (a wrong password must not hammer VCD). */
   retry?: BackoffOptions;
@@ -82,7 +85,11 @@ export class VcdSession extends EventEmitter {
     this.options = options;
     this.site = VcdSession.validate(options);
     this.apiToken = options.apiToken?.trim();
-    this.http = new HttpClient({ tls: options.tls ?? {}, timeoutMs: options.timeoutMs });
+    this.http = new HttpClient({
+      tls: options.tls ?? {},
+      proxy: options.proxy,
+      timeoutMs: options.timeoutMs,
+    });
     this.retry = new Backoff({ initialMs: 5000, maxMs: 300_000, ...options.retry });
   }
 

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { adminPost, deployedWithTarget, targetKey, testRequest } from '../common/admin';
+import { CoreConfigCodes, outboundOf, type ConnectionDef } from '../common/core-config';
 import { CodedError, NetCodes, UNEXPECTED, errorMessage } from '../common/errors';
 import { createNode, Users, onClose, reportSetupError, statusTexts, type StatusTexts } from '../common/glue';
 import { metricsFor } from '../common/metrics';
@@ -16,15 +17,18 @@ import type { StateListener, VcdLoginCredentials, VcdLoginNode } from './login-a
 import { VcdMessaging } from './messaging';
 import { VcdCodes, VcdSession, type VcdAuthType, type VcdSessionOptions } from './session';
 
-interface VcdLoginDef extends NodeDef {
+interface VcdLoginDef extends NodeDef, ConnectionDef {
   url: string;
   org: string;
   authType: VcdAuthType;
-  tlsInsecure?: boolean;
-  ca?: string;
 }
 
-function sessionOptions(def: Partial<VcdLoginDef>, creds: Partial<VcdLoginCredentials>): VcdSessionOptions {
+/** The session's settings; a TLS configuration or proxy that is not deployed is refused (CONFIG_NODE_MISSING). */
+function sessionOptions(
+  RED: NodeAPI,
+  def: Partial<VcdLoginDef>,
+  creds: Partial<VcdLoginCredentials>,
+): VcdSessionOptions {
   return {
     url: String(def.url ?? ''),
     org: String(def.org ?? ''),
@@ -32,7 +36,7 @@ function sessionOptions(def: Partial<VcdLoginDef>, creds: Partial<VcdLoginCreden
     username: creds.username,
     password: creds.password,
     apiToken: creds.apiToken,
-    tls: { insecure: def.tlsInsecure === true, ca: def.ca },
+    ...outboundOf(RED, def),
   };
 }
 
@@ -41,20 +45,26 @@ function sessionOptions(def: Partial<VcdLoginDef>, creds: Partial<VcdLoginCreden
  * origin, the trimmed org and user): a stored secret serves only this target.
  * Undefined for settings that name no target (an unreadable URL).
  */
-function vcdTarget(def: Partial<VcdLoginDef>, creds: Partial<VcdLoginCredentials>): string | undefined {
+function vcdTarget(
+  RED: NodeAPI,
+  def: Partial<VcdLoginDef>,
+  creds: Partial<VcdLoginCredentials>,
+): string | undefined {
   let site: string;
+  let options: VcdSessionOptions;
   try {
     site = new URL(String(def.url ?? '').trim()).origin;
+    options = sessionOptions(RED, def, {});
   } catch {
     return undefined;
   }
-  const { authType, tls } = sessionOptions(def, {});
   return targetKey('vcd-login', {
     site,
     org: String(def.org ?? '').trim(),
-    authType,
-    user: authType === 'password' ? String(creds.username ?? '').trim() : undefined,
-    trust: trustKey(tls ?? {}),
+    authType: options.authType,
+    user: options.authType === 'password' ? String(creds.username ?? '').trim() : undefined,
+    trust: trustKey(options.tls ?? {}),
+    proxy: def.proxy?.trim() || undefined,
   });
 }
 
@@ -62,6 +72,10 @@ function vcdTarget(def: Partial<VcdLoginDef>, creds: Partial<VcdLoginCredentials
 const CATEGORIES: Record<string, string> = {
   [VcdCodes.AUTH_FAILED]: 'credentials',
   [TlsCodes.CA_INVALID]: 'tls',
+  [TlsCodes.CERT_INVALID]: 'tls',
+  [CoreConfigCodes.TLS_INVALID]: 'tls',
+  [CoreConfigCodes.MISSING]: 'settings',
+  [NetCodes.PROXY_FAILED]: 'proxy',
   [NetCodes.DNS_FAILED]: 'dns',
   [NetCodes.CONNECT_FAILED]: 'connection',
   [NetCodes.TIMEOUT]: 'connection',
@@ -130,7 +144,7 @@ function openSession(
   texts: StatusTexts,
 ): VcdSession | undefined {
   try {
-    node.session = new VcdSession(sessionOptions(def, { ...node.credentials, apiToken }));
+    node.session = new VcdSession(sessionOptions(RED, def, { ...node.credentials, apiToken }));
   } catch (err) {
     node.configError = err as CodedError;
     reportSetupError(RED, node, err as Error, texts.error('badSettings'));
@@ -156,17 +170,14 @@ function wireSession(node: VcdLoginNode, session: VcdSession, keep: (token: stri
 
 /** The one message-bus connection of a login; its state goes to every subscriber's listener. */
 function connectMessaging(
+  RED: NodeAPI,
   node: VcdLoginNode,
   session: VcdSession,
   def: VcdLoginDef,
   listeners: Map<string, StateListener>,
 ): VcdMessaging {
   const metrics = metricsFor(node).holdsConnection();
-  const messaging = new VcdMessaging({
-    site: session.site,
-    tokens: session,
-    tls: sessionOptions(def, {}).tls,
-  });
+  const messaging = new VcdMessaging({ site: session.site, tokens: session, ...outboundOf(RED, def) });
   messaging.on('state', (state: ConnectionState, error?: CodedError) => {
     metrics.setState(state);
     if (error) metrics.error(error.code);
@@ -210,14 +221,14 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     const { apiToken, keep, forget } = serviceAccountToken(RED, node, def);
     const session = openSession(RED, node, def, apiToken, texts);
-    node.secretTarget = vcdTarget(def, node.credentials);
+    node.secretTarget = vcdTarget(RED, def, node.credentials);
     node.adoptApiToken = (token: string) => {
       session?.useApiToken(token);
       keep(token);
     };
     if (session) wireSession(node, session, keep);
     const listeners = new Map<string, StateListener>();
-    const messaging = session && connectMessaging(node, session, def, listeners);
+    const messaging = session && connectMessaging(RED, node, session, def, listeners);
     offerSubscriptions(node, messaging, listeners);
 
     onClose(node, async (removed) => {
@@ -249,7 +260,7 @@ async function testConnection(
   res: AdminResponse,
 ) {
   const secretNames = body.authType === 'apiToken' ? (['apiToken'] as const) : (['password'] as const);
-  const request = testRequest(RED, body, 'vcd-login', (s) => vcdTarget(s, s), secretNames);
+  const request = testRequest(RED, body, 'vcd-login', (s) => vcdTarget(RED, s, s), secretNames);
   const { secrets, stored, target } = request;
   const settings = request.settings as Partial<VcdLoginDef & VcdLoginCredentials>;
   // The deployed node with exactly this target: if this login spends its token, it goes on with the new one.
@@ -263,7 +274,7 @@ async function testConnection(
   let session: VcdSession;
   try {
     session = new VcdSession({
-      ...sessionOptions(settings, creds),
+      ...sessionOptions(RED, settings, creds),
       timeoutMs: 15_000,
       retry: { initialMs: 0 },
     });

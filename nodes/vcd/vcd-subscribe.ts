@@ -23,6 +23,8 @@ import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
 import type { ConnectionState } from '../common/reconnect-loop';
 import type { Node, NodeAPI, NodeDef } from '../common/red';
+import { CoreConfigCodes } from '../common/core-config';
+import { ProxyCodes } from '../common/proxy';
 import { TlsCodes } from '../common/tls';
 import { vcdEnvelopeEvent } from '../events/decode/vcd';
 import { parseVcdEnvelope, type VcdEnvelope } from '../events/decode/vcd-envelope';
@@ -53,6 +55,10 @@ const ERROR_KEYS: Record<string, string> = {
   [MessagingCodes.UNAUTHORIZED]: 'authFailed',
   [MessagingCodes.SUBSCRIBE_REFUSED]: 'topicRefused',
   [VcdCodes.CONFIG_INVALID]: 'badSettings',
+  [CoreConfigCodes.MISSING]: 'badSettings',
+  [CoreConfigCodes.TLS_INVALID]: 'badSettings',
+  [TlsCodes.CERT_INVALID]: 'badSettings',
+  [ProxyCodes.INVALID]: 'badSettings',
   [TlsCodes.CA_INVALID]: 'badCa',
   [NetCodes.TLS_UNTRUSTED]: 'tlsUntrusted',
   [NetCodes.TLS_HOSTNAME]: 'tlsNameMismatch',
@@ -61,6 +67,9 @@ const ERROR_KEYS: Record<string, string> = {
   [VcdCodes.VERSION_TOO_OLD]: 'vcdTooOld',
   [MessagingCodes.UPGRADE_FAILED]: 'upgradeFailed',
 };
+
+/** Passing failures worth a word (yellow ring). */
+const WARNING_KEYS: Record<string, string> = { [NetCodes.PROXY_FAILED]: 'proxyFailed' };
 
 interface Settings {
   login: VcdLoginNode;
@@ -102,9 +111,14 @@ interface Stream extends NodeStream<Settings> {
 
 function openStream(node: Node, settings: Settings, texts: StatusTexts): Stream {
   const view = new StatusThrottle(node);
-  const connection = new ConnectionStatus(node, view, { texts, errors: ERROR_KEYS }, () => ({
-    topic: settings.template,
-  }));
+  const connection = new ConnectionStatus(
+    node,
+    view,
+    { texts, errors: ERROR_KEYS, warnings: WARNING_KEYS },
+    () => ({
+      topic: settings.template,
+    }),
+  );
   const metrics = metricsFor(node).uses('received', 'sent', 'errors');
   if (settings.asEvent) metrics.uses('decoded');
   return { node, settings, texts, metrics, view, connection, count: 0 };

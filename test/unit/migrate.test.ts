@@ -81,6 +81,15 @@ describe('saved settings of older versions', () => {
     assert.deepEqual(migrate(onDisk), onDisk);
   });
 
+  it('vcd login and aci controller saved before TLS configurations keep their CA and take the environment proxy', () => {
+    for (const type of ['vcd-login', 'aci-controller']) {
+      const saved = { id: 'n', type, tlsInsecure: true, ca: 'PEM' };
+      assert.deepEqual(migrate(saved), { ...saved, tls: '', proxy: '', version: 2 });
+      const current = { id: 'n', type, tls: 't', proxy: 'p', tlsInsecure: false, ca: '', version: 2 };
+      assert.deepEqual(migrate(current), current);
+    }
+  });
+
   it('vcd subscribe saved before "Reach back" reads 24 hours back after a restart', () => {
     const saved = { id: 'n', type: 'vcd-subscribe', topic: 'publish/#', catchUp: true };
     assert.deepEqual(migrate(saved), { ...saved, catchUpMaxAge: 24, dynamic: false, version: 3 });

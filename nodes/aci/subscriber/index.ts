@@ -269,7 +269,7 @@ export class ApicSubscriber extends EventEmitter {
     const startedAt = Date.now();
     let connection: Connection | undefined;
     try {
-      const ws = await openSocket(session, { ...this.options, tls: this.cluster.tls }, signal);
+      const ws = await openSocket(session, { ...this.options, outbound: this.cluster.outbound }, signal);
       connection = new Connection(session, ws);
       this.wire(connection, signal);
       this.connection = connection;

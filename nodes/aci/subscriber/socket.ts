@@ -4,8 +4,8 @@
  * the connection), and its close ends the connection too.
  */
 import WebSocket, { type RawData } from 'ws';
-import { CodedError, errorMessage, toCoded } from '../../common/errors';
-import { tlsConnectOptions, type TlsSettings } from '../../common/tls';
+import { CodedError, errorMessage } from '../../common/errors';
+import { outboundFailure, webSocketOptions, type OutboundSettings } from '../../common/outbound';
 import { ApicCodes, type ApicSession } from '../session';
 import type { Connection } from './connection';
 import { SubscriptionCodes } from './types';
@@ -14,7 +14,8 @@ import { SubscriptionCodes } from './types';
 const MAX_PUSH_BYTES = 16 * 1024 * 1024;
 
 export interface SocketOptions {
-  tls: TlsSettings;
+  /** TLS and proxy (the cluster's). */
+  outbound: OutboundSettings;
   connectTimeoutMs?: number;
   /** Client pings on the socket (default 30 s). */
   pingIntervalMs?: number;
@@ -45,7 +46,7 @@ export function openSocket(
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(session.socketUrl, {
       headers: session.socketHeaders(),
-      ...tlsConnectOptions(options.tls),
+      ...webSocketOptions(session.socketUrl, options.outbound, options.connectTimeoutMs ?? 30_000),
       handshakeTimeout: options.connectTimeoutMs ?? 30_000,
       perMessageDeflate: false,
       // One push holds the objects of one change (a few KB); ws allows 100 MiB. A larger one closes the
@@ -68,7 +69,7 @@ export function openSocket(
       if (error.code === ApicCodes.SESSION_EXPIRED) session.lose(error);
       fail(error);
     });
-    ws.once('error', (err) => fail(toCoded(err, session.host)));
+    ws.once('error', (err) => fail(outboundFailure(err, session.host, options.outbound)));
     ws.once('open', () => {
       signal.removeEventListener('abort', onAbort);
       ws.removeAllListeners('error');
