@@ -56,7 +56,11 @@ export const STEPS: Readonly<Record<string, readonly Step[]>> = {
   'cloudevent-emit': [
     // 1 → 2: the spool; a node saved before it kept what it took in memory.
     added({ spool: 'memory', spoolLimit: 100 }),
+    // 2 → 3: the sink config node. A node saved before it names none and keeps its own URL, credentials,
+    // headers, TLS, timeout and handshake, which it goes on reading until it is given a sink.
+    added({ sink: '' }),
   ],
+  'cloudevent-sink': [],
   'alert-gate': [],
   'alert-store': [],
 };

@@ -1,10 +1,13 @@
 /**
  * cloudevent-emit: builds a CloudEvent from an InfraEvent or any message and,
- * with a URL, delivers it (binary, structured or batch) with retries and a
- * bounded queue. Output 1: the result (or, without a URL, the event itself).
- * Output 2: every event that finally could not be delivered, with the error.
+ * with a sink (a cloudevent-sink config node, or the URL of a node saved by
+ * an older version), delivers it (binary, structured or batch) with retries
+ * and a bounded queue. Output 1: the result (or, without a sink, the event
+ * itself). Output 2: every event that finally could not be delivered, with
+ * the error. While attempts fail and are retried, the status says so.
  */
-import { CodedError, errorMessage } from '../common/errors';
+import { CoreConfigCodes } from '../common/core-config';
+import { CodedError, NetCodes, errorMessage } from '../common/errors';
 import {
   createNode,
   StatusThrottle,
@@ -41,13 +44,27 @@ import {
   type DeliveryStats,
   type FullPolicy,
 } from './delivery';
-import { parseExtensionLines, parseHeaderLines } from './emit-settings';
+import { Sink } from './delivery/sink';
+import {
+  parseExtensionLines,
+  sendsSecret,
+  sinkOptions,
+  type SinkCredentials,
+  type SinkDef,
+} from './emit-settings';
+import type { SinkNode } from './sink-api';
 import { type EmitSpool, openEmitSpool } from './emit-spool';
 import type { SpoolStats } from './spool/spooled-delivery';
 import { extended } from '../common/objects';
 
-interface EmitDef extends NodeDef {
-  url: string;
+/**
+ * The node's settings; those of SinkDef (url, authType, headers, TLS,
+ * timeout, handshake) are read only from nodes saved before the sink config
+ * node, which have no `sink` and kept them (and their credentials) themselves.
+ */
+interface EmitDef extends NodeDef, SinkDef {
+  /** The cloudevent-sink config node. */
+  sink?: string;
   mode: DeliveryMode;
   batchSize: number | string;
   lingerMs: number | string;
@@ -55,31 +72,18 @@ interface EmitDef extends NodeDef {
   ceSource: string;
   ceSubject: string;
   extensions: string;
-  headers: string;
-  authType: 'none' | 'bearer' | 'basic';
-  tlsInsecure: boolean;
-  ca: string;
-  timeout: number | string;
   retryBudget: number | string;
   queueLimit: number | string;
   concurrency: number | string;
   onFull: FullPolicy;
-  handshake: boolean;
   /** Where taken events wait: `memory` (what flows saved before the spool get from migrate) or `disk`. */
   spool?: 'memory' | 'disk';
   /** MB on disk. */
   spoolLimit?: number | string;
 }
 
-interface EmitCredentials {
-  token: string;
-  username: string;
-  password: string;
-  /** One "Name: value" header the sink wants, e.g. an API key. */
-  secretHeader: string;
-}
-
-type EmitNode = Node<EmitCredentials>;
+/** Only nodes saved before the sink config node have credentials (their sink's). */
+type EmitNode = Node<SinkCredentials>;
 
 /**
  * Queue depth (or events in the spool) and counts, in under 20 characters;
@@ -162,33 +166,18 @@ const observeLatency = (metrics: NodeMetrics) => (ms: number) => metrics.deliver
 const onFullOf = (def: EmitDef): FullPolicy =>
   ['wait', 'drop-oldest', 'reject-new'].includes(def.onFull) ? def.onFull : 'wait';
 
-function deliveryOptions(node: EmitNode, def: EmitDef, mode: DeliveryMode): DeliveryOptions {
+function deliveryOptions(def: EmitDef, mode: DeliveryMode, metrics: NodeMetrics): DeliveryOptions {
   return {
-    url: def.url.trim(),
     mode,
     batchSize: numberSetting(def.batchSize, 10, 1, 1000),
     lingerMs: numberSetting(def.lingerMs, 50, 0, 60_000),
-    headers: {
-      ...parseHeaderLines(def.headers),
-      ...parseHeaderLines(node.credentials.secretHeader ?? '', true),
-    },
-    auth: {
-      type: def.authType ?? 'none',
-      token: node.credentials.token,
-      username: node.credentials.username,
-      password: node.credentials.password,
-    },
-    tls: { insecure: def.tlsInsecure === true, ca: def.ca },
-    timeoutMs: numberSetting(def.timeout, 10, 1, 600) * 1000,
     retry: { budgetMs: numberSetting(def.retryBudget, 300, 0, 86_400) * 1000 },
     queueLimit: numberSetting(def.queueLimit, 1000, 1, 1_000_000),
     concurrency: numberSetting(def.concurrency, 4, 1, 64),
     onFull: onFullOf(def),
-    handshake: def.handshake === true,
-    origin: `node-red-${node.id}`,
     // Events in a spool on disk outlive the flow: at close, only requests in flight are worth waiting for.
     ...(def.spool === 'disk' ? { closeGraceMs: 1000 } : {}),
-    onDelivered: observeLatency(metricsFor(node)),
+    onDelivered: observeLatency(metrics),
   };
 }
 
@@ -203,33 +192,111 @@ interface Emitter {
   failuresWired: boolean;
   delivery?: Delivery;
   spool?: EmitSpool;
+  /** The failure of the last attempt while attempts fail and are retried. */
+  failing?: CodedError;
+  /** The failures reported to Catch since the last success (each distinct one once). */
+  reported: Set<string>;
+  /** At close: lets go of the config node's sink, or closes the node's own. */
+  release?: () => Promise<void> | void;
   /** Settings the node cannot work with: every message fails with this. */
   setup?: CodedError;
   closing: boolean;
 }
 
-/** With a URL: the delivery (and spool) to the sink, its counts and failures in the status. */
-function openDelivery(RED: NodeAPI, e: Emitter, def: EmitDef): void {
+/** Does the node deliver (a sink config node, or the URL of an older version), or only output events? */
+const delivers = (def: EmitDef) => Boolean(def.sink?.trim() || def.url?.trim());
+
+/**
+ * The sink to deliver to: the config node's (shared, let go at close), or one
+ * of the node's own from the settings and credentials of an older version.
+ */
+function sinkOf(RED: NodeAPI, e: Emitter, def: EmitDef): Sink {
+  const { node } = e;
+  const id = def.sink?.trim();
+  if (!id) {
+    const options = sinkOptions(RED, def, node.credentials, `node-red-${node.id}`);
+    const sink = new Sink({ ...options, connections: numberSetting(def.concurrency, 4, 1, 64) });
+    const cleartext = sendsSecret(def, node.credentials) ? cleartextWarning([sink.url.href]) : undefined;
+    if (cleartext) node.warn(cleartext);
+    e.release = () => sink.close();
+    return sink;
+  }
+  const config = RED.nodes.getNode(id) as SinkNode | null;
+  if (!config || config.type !== 'cloudevent-sink') {
+    throw new CodedError(
+      CoreConfigCodes.MISSING,
+      `The sink this node sends to (${id}) is not deployed: choose another or deploy it.`,
+    );
+  }
+  const sink = config.take(node);
+  e.release = () => config.release(node);
+  return sink;
+}
+
+/** A network failure's reason in the status ("retrying · offline"), or the sink's answer. */
+const REASONS: Record<string, string> = {
+  [NetCodes.CONNECT_FAILED]: 'offline',
+  [NetCodes.TIMEOUT]: 'timeout',
+  [NetCodes.DNS_FAILED]: 'dns',
+  [NetCodes.PROXY_FAILED]: 'proxy',
+};
+
+function retryingStatus(err: CodedError, texts: StatusTexts): NodeStatus {
+  const status = Number(err.details?.status ?? 0);
+  const reason =
+    status > 0 ? String(status) : REASONS[err.code] ? texts.text(REASONS[err.code] as string) : err.code;
+  return texts.connecting('retrying', { reason });
+}
+
+/**
+ * What the node shows of its delivery: counts, a failing sink within the
+ * attempt that failed ("retrying · 503", state `retrying`, each distinct
+ * failure to Catch once), green again when a request succeeds.
+ */
+function watchDelivery(e: Emitter, delivery: Delivery): (s: DeliveryStats & Partial<SpoolStats>) => void {
   const { node, metrics, view, texts } = e;
-  metrics
-    .uses('delivered', 'retried', 'deadLettered', 'dropped', 'queue', 'latency')
-    .canBe('idle', 'sink gone');
-  const sendsSecret = (def.authType ?? 'none') !== 'none' || Boolean(node.credentials.secretHeader?.trim());
-  const cleartext = sendsSecret ? cleartextWarning([def.url]) : undefined;
-  if (cleartext) node.warn(cleartext);
-  const delivery = (e.delivery = new Delivery(deliveryOptions(node, def, e.mode)));
   const showCounts = (s: DeliveryStats & Partial<SpoolStats>) => {
     metrics.fromDelivery(s);
-    view.update(() => statusOf(s, texts));
+    if (!e.failing || s.gone) view.update(() => statusOf(s, texts));
   };
   // With a spool, its own counts (which include the delivery's) are shown instead.
   delivery.on('change', (s: DeliveryStats) => e.spool || showCounts(s));
+  delivery.on('retrying', (err: CodedError) => {
+    if (!e.failing) view.show(retryingStatus(err, texts));
+    else view.update(() => retryingStatus(err, texts));
+    e.failing = err;
+    metrics.setState('retrying');
+    const key = `${err.code}:${String(err.details?.status ?? '')}`;
+    if (e.reported.has(key)) return;
+    e.reported.add(key);
+    metrics.error(err.code);
+    // As the request nodes do: the sink's answer, for a switch after the Catch node.
+    const status = Number(err.details?.status ?? 0);
+    node.error(err, status > 0 ? { statusCode: status } : {});
+  });
+  delivery.on('recovered', () => {
+    e.failing = undefined;
+    e.reported.clear();
+    metrics.setState('idle');
+    view.show(statusOf(delivery.stats, texts));
+  });
   delivery.on('gone', (err: CodedError) => {
     metrics.setState('sink gone');
     metrics.error(err.code);
     view.show(texts.error('sinkGone'));
     node.error(err, { payload: undefined });
   });
+  return showCounts;
+}
+
+/** With a sink: the delivery (and spool) to it, its counts and failures in the status. */
+function openDelivery(RED: NodeAPI, e: Emitter, def: EmitDef): void {
+  const { node, view, texts, metrics } = e;
+  metrics
+    .uses('delivered', 'retried', 'deadLettered', 'dropped', 'queue', 'latency')
+    .canBe('idle', 'retrying', 'sink gone');
+  const delivery = (e.delivery = new Delivery(deliveryOptions(def, e.mode, metrics), sinkOf(RED, e, def)));
+  const showCounts = watchDelivery(e, delivery);
   view.show(texts.connected('ready'));
   if (def.spool !== 'disk') return;
   const limitMb = numberSetting(def.spoolLimit, 100, 1, 1_000_000);
@@ -300,14 +367,16 @@ async function emit(e: Emitter, msg: NodeMessage, eventFor: EventMaker, send: Se
 async function close(e: Emitter, removed: boolean): Promise<void> {
   e.closing = true;
   e.view.stop();
-  if (!e.delivery) return;
-  await e.spool?.close(removed);
-  const { lost, ids } = await e.delivery.close();
-  if (lost > 0) {
-    e.node.warn(
-      `${lost} event${lost === 1 ? '' : 's'} not delivered when the flow stopped (${ids.join(', ')}${lost > ids.length ? ', …' : ''}).`,
-    );
+  if (e.delivery) {
+    await e.spool?.close(removed);
+    const { lost, ids } = await e.delivery.close();
+    if (lost > 0) {
+      e.node.warn(
+        `${lost} event${lost === 1 ? '' : 's'} not delivered when the flow stopped (${ids.join(', ')}${lost > ids.length ? ', …' : ''}).`,
+      );
+    }
   }
+  await e.release?.();
 }
 
 export = function register(RED: NodeAPI): void {
@@ -323,12 +392,13 @@ export = function register(RED: NodeAPI): void {
       metrics: metricsFor(node),
       mode: ['binary', 'structured', 'batch'].includes(def.mode) ? def.mode : 'binary',
       failuresWired: (node.wires?.[1]?.length ?? 0) > 0,
+      reported: new Set(),
       closing: false,
     };
     let eventFor: EventMaker | undefined;
     try {
       eventFor = eventMaker(def);
-      if (def.url?.trim()) openDelivery(RED, e, def);
+      if (delivers(def)) openDelivery(RED, e, def);
     } catch (err) {
       e.setup = err as CodedError;
       const key = e.setup.code === TlsCodes.CA_INVALID ? 'badCa' : 'badSettings';

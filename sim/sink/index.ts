@@ -189,6 +189,8 @@ export class SinkSimulator {
   /** Every POST that reached the sink, accepted or not: when, the answer, the Authorization header. */
   readonly log: { at: number; status: number; authorization?: string; apiKey?: string }[] = [];
   rejected: string[] = [];
+  /** TCP connections the sink accepted (clients that share a keep-alive pool open fewer). */
+  connections = 0;
   private server!: SimServer;
   private readonly sockets = new Set<Socket>();
   private readonly options: SinkOptions;
@@ -202,6 +204,7 @@ export class SinkSimulator {
     sink.server = await listen(options, sink.routes());
     const onConnection = (socket: Socket) => {
       if (sink.faults.down) return void socket.destroy();
+      sink.connections++;
       sink.sockets.add(socket);
       socket.once('close', () => sink.sockets.delete(socket));
     };
@@ -245,6 +248,7 @@ export class SinkSimulator {
     this.received.length = 0;
     this.rejected.length = 0;
     this.log.length = 0;
+    this.connections = 0;
     Object.assign(this.faults, {
       failNext: 0,
       failStatus: 503,

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import cloudeventEmit from '../../nodes/events/cloudevent-emit';
 import eventDecode from '../../nodes/events/event-decode';
-import { helper } from '../support/red';
+import { SinkSimulator } from '../../sim/sink';
+import { catchAll, catchNode, collectCaught, helper, loggedText } from '../support/red';
 import { ROOT } from '../support/source-files';
 import { waitFor } from '../support/wait';
 
@@ -84,5 +85,55 @@ describe('flows saved by an older version', () => {
     const old = await run(EARLY.decode, EARLY.emit);
     assert.equal((today[0] as { headers: Record<string, string> }).headers['ce-id'], 'e-1');
     assert.deepEqual(old, today);
+  });
+
+  it('a cloudevent emit saved by version 2 (its own URL, token, headers and CA) goes on delivering with them', async () => {
+    const sink = await SinkSimulator.start();
+    try {
+      const saved = {
+        id: 'emit',
+        type: 'cloudevent-emit',
+        z: 'tab',
+        url: `${sink.url}/events`,
+        mode: 'binary',
+        authType: 'bearer',
+        headers: 'X-Tenant: acme',
+        tlsInsecure: false,
+        ca: sink.cert,
+        timeout: 10,
+        handshake: false,
+        retryBudget: 5,
+        queueLimit: 1000,
+        concurrency: 4,
+        onFull: 'wait',
+        spool: 'memory',
+        spoolLimit: 100,
+        version: 2,
+        wires: [['out'], []],
+      };
+      // The credentials file of that flow: the secrets were the node's own.
+      const credentials = { emit: { token: 'Legacy-T0ken', secretHeader: 'X-Api-Key: legacy-k3y' } };
+      await helper.load(
+        [cloudeventEmit, catchNode],
+        [{ id: 'tab', type: 'tab' }, saved, { id: 'out', type: 'helper', z: 'tab' }, ...catchAll('tab')],
+        credentials,
+      );
+      const caught = collectCaught();
+      const out: Record<string, unknown>[] = [];
+      helper.getNode('out').on('input', (m: Record<string, unknown>) => out.push(m));
+      helper
+        .getNode('emit')
+        .receive({ payload: { ok: true }, cloudevent: { id: 'old-1', type: 't', source: '/s' } });
+      await waitFor(() => out.length === 1, 'the delivery');
+      assert.deepEqual(caught, []);
+      assert.equal(sink.received[0]?.event.id, 'old-1');
+      assert.deepEqual(
+        [sink.log[0]?.authorization, sink.log[0]?.apiKey],
+        ['Bearer Legacy-T0ken', 'legacy-k3y'],
+      );
+      assert.doesNotMatch(loggedText(), /Legacy-T0ken|legacy-k3y/);
+    } finally {
+      await sink.stop();
+    }
   });
 });

@@ -75,10 +75,26 @@ describe('saved settings of older versions', () => {
   it('cloudevent emit saved before the spool (version 1, or none) keeps its queue in memory', () => {
     for (const version of [undefined, 1]) {
       const saved = { id: 'n', type: 'cloudevent-emit', url: 'https://sink', onFull: 'wait', version };
-      assert.deepEqual(migrate(saved), { ...saved, spool: 'memory', spoolLimit: 100, version: 2 });
+      assert.deepEqual(migrate(saved), { ...saved, spool: 'memory', spoolLimit: 100, sink: '', version: 3 });
     }
     const onDisk = { id: 'n', type: 'cloudevent-emit', spool: 'disk', spoolLimit: 5, version: 2 };
-    assert.deepEqual(migrate(onDisk), onDisk);
+    assert.deepEqual(migrate(onDisk), { ...onDisk, sink: '', version: 3 });
+  });
+
+  it('cloudevent emit saved before the sink config node names none and keeps its own URL and settings', () => {
+    const saved = {
+      id: 'n',
+      type: 'cloudevent-emit',
+      url: 'https://sink',
+      authType: 'bearer',
+      ca: 'PEM',
+      spool: 'memory',
+      spoolLimit: 100,
+      version: 2,
+    };
+    assert.deepEqual(migrate(saved), { ...saved, sink: '', version: 3 });
+    const current = { id: 'n', type: 'cloudevent-emit', sink: 's', url: '', version: 3 };
+    assert.deepEqual(migrate(current), current);
   });
 
   it('vcd login and aci controller saved before TLS configurations keep their CA and take the environment proxy', () => {

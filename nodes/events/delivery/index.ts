@@ -3,7 +3,13 @@
  * binary / structured / batch mode, retries with exponential backoff and
  * jitter that honour Retry-After, and 410 as "stop sending". Every event ends
  * in a resolved result or a rejected CodedError: none is dropped silently.
- * The requests themselves, and what the sink's answers mean, are in sink.ts.
+ * The requests themselves, and what the sink's answers mean, are in sink.ts;
+ * several deliveries may share one Sink.
+ *
+ * Events: `change` (stats) as counts move; `retrying` (error) whenever an
+ * attempt failed and will be tried again, `recovered` (how long attempts
+ * failed) when a request succeeds after that; `gone` (error) when the sink
+ * answered 410.
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
 import { Backoff, sleep } from '../../common/backoff';
@@ -42,6 +48,10 @@ export class Delivery extends EventEmitter {
   > &
     DeliveryOptions;
   private readonly sink: Sink;
+  /** The sink was made for this delivery (and goes with it), not shared. */
+  private readonly ownsSink: boolean;
+  /** Since when attempts fail (undefined: the last one succeeded). */
+  private failingSince: number | undefined;
   private readonly queue = new Fifo<Item>();
   /** Events that found the queue full (policy "wait"), in order; at most waitLimit. */
   private readonly waiters = new Fifo<Item>();
@@ -51,26 +61,20 @@ export class Delivery extends EventEmitter {
   private inFlight = 0;
   private lingerTimer: NodeJS.Timeout | undefined;
   private handshaken: Promise<Attempt> | undefined;
-  private handshakeDone = false;
   private gone: CodedError | undefined;
   /** No new events (close() was called); queued ones may still go out until the deadline. */
   private closed = false;
   /** The close deadline passed: everything still open fails. */
   private stopped = false;
 
-  constructor(options: DeliveryOptions) {
+  /**
+   * `sink`: a sink shared with other deliveries (a cloudevent-sink config
+   * node's); without it, the delivery makes its own from `options`.
+   */
+  constructor(options: DeliveryOptions, sink?: Sink) {
     super();
-    // Every retry waiting for its time listens on it: that is no leak, so no warning in the Node-RED log.
+    // Every request in flight and every retry waiting for its time listens on it: no leak, so no warning.
     setMaxListeners(0, this.abort.signal);
-    let url: URL;
-    try {
-      url = new URL(options.url);
-    } catch {
-      throw new CodedError(DeliveryCodes.CONFIG_INVALID, `"${options.url}" is not a URL.`);
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new CodedError(DeliveryCodes.CONFIG_INVALID, 'The sink URL must start with https:// or http://.');
-    }
     this.options = {
       mode: 'binary',
       batchSize: 10,
@@ -81,7 +85,15 @@ export class Delivery extends EventEmitter {
       onFull: 'wait',
       ...options,
     };
-    this.sink = new Sink(url, this.options, this.abort.signal);
+    this.ownsSink = !sink;
+    // Its own sink keeps no more connections than the delivery has requests at once.
+    this.sink =
+      sink ?? new Sink({ connections: this.options.concurrency, ...this.options, url: options.url ?? '' });
+  }
+
+  /** Attempts fail and are retried (until one succeeds). */
+  get failing(): boolean {
+    return this.failingSince !== undefined;
   }
 
   get stats(): DeliveryStats {
@@ -197,7 +209,7 @@ export class Delivery extends EventEmitter {
       if (failed) for (const item of items) note(item.ce);
     };
     this.abort.abort(error);
-    await this.sink.destroy();
+    if (this.ownsSink) await this.sink.close();
     while (this.inFlight > 0) await new Promise((r) => this.once('idle', r));
     this.onSettled = undefined;
     return { lost, ids: lostIds };
@@ -294,7 +306,10 @@ export class Delivery extends EventEmitter {
     for (let attempt = 1; ; attempt++) {
       const { status, failure, retryable, retryAfter } = await this.attempt(headers, body);
       const settle = (error?: CodedError) => this.settle(items, started, attempt, status, error);
-      if (!failure) return settle();
+      if (!failure) {
+        settle();
+        return this.succeeded();
+      }
       if (failure.details) (failure.details as { attempts?: number }).attempts = attempt;
       if (status === 410) {
         this.gone = failure;
@@ -311,6 +326,7 @@ export class Delivery extends EventEmitter {
         return settle(new CodedError(code, `${failure.message} (${why}).`, { status, attempts: attempt }));
       }
       this.counts.retries++;
+      this.retrying(failure);
       this.changed();
       try {
         await sleep(delay, this.abort.signal);
@@ -321,33 +337,41 @@ export class Delivery extends EventEmitter {
     }
   }
 
+  /** An attempt failed and will be tried again. */
+  private retrying(failure: CodedError): void {
+    this.failingSince ??= Date.now();
+    this.emit('retrying', failure);
+  }
+
+  /** A request succeeded: after failures, `recovered` (with how long they lasted). */
+  private succeeded(): void {
+    if (this.failingSince === undefined) return;
+    const failedMs = Date.now() - this.failingSince;
+    this.failingSince = undefined;
+    this.emit('recovered', failedMs);
+  }
+
   /**
-   * One attempt: the handshake first while it has not succeeded (a sink that is
-   * briefly down or busy gets the same retries for its OPTIONS as for the
-   * events themselves), then the POST.
+   * One attempt: the handshake first while the sink has not accepted one (a
+   * sink that is briefly down or busy gets the same retries for its OPTIONS as
+   * for the events themselves), then the POST.
    */
   private async attempt(
     headers: Record<string, string>,
     body: string | Buffer | undefined,
   ): Promise<Attempt> {
-    if (this.options.handshake && !this.handshakeDone) {
+    if (this.sink.wantsHandshake && !this.sink.handshaken) {
       const outcome = await this.handshake();
       if (outcome.failure) return outcome;
     }
-    return this.sink.post(headers, body);
+    return this.sink.post(headers, body, this.abort.signal);
   }
 
-  /** The Webhook handshake, shared by the requests that need it at the same time, until it has succeeded once. */
+  /** The Webhook handshake, shared by this delivery's requests that need it at the same time. */
   private handshake(): Promise<Attempt> {
-    this.handshaken ??= this.sink
-      .handshake(this.options.origin ?? 'node-red')
-      .then((outcome) => {
-        if (!outcome.failure) this.handshakeDone = true;
-        return outcome;
-      })
-      .finally(() => {
-        this.handshaken = undefined;
-      });
+    this.handshaken ??= this.sink.handshake(this.abort.signal).finally(() => {
+      this.handshaken = undefined;
+    });
     return this.handshaken;
   }
 }

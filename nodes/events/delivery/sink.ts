@@ -1,16 +1,17 @@
 /**
- * The HTTP side of a delivery: one undici Pool with keep-alive to the sink,
- * the POST of events and the Webhook handshake (OPTIONS), each turned into an
- * Attempt: done, or a failure and whether another attempt may help (Knative's
- * contract: retry 404, 409, 429, 5xx and network errors; not 400 and other
- * 4xx; 410 is "stop sending", as the Webhook spec says).
+ * The HTTP side of deliveries: the sink (its URL, headers, credentials, TLS
+ * and proxy) and one undici dispatcher with keep-alive to it, shared by every
+ * delivery to it; the POST of events and the Webhook handshake (OPTIONS), each
+ * turned into an Attempt: done, or a failure and whether another attempt may
+ * help (Knative's contract: retry 404, 409, 429, 5xx and network errors; not
+ * 400 and other 4xx; 410 is "stop sending", as the Webhook spec says).
  */
-import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import { retryAfterMs } from '../../common/backoff';
-import { CodedError, toCoded } from '../../common/errors';
+import { CodedError } from '../../common/errors';
 import { excerpt, exchange } from '../../common/http';
-import { tlsConnectOptions } from '../../common/tls';
-import { DeliveryCodes, type DeliveryAuth, type DeliveryOptions } from './types';
+import { httpDispatcher, outboundFailure, type OutboundSettings } from '../../common/outbound';
+import { DeliveryCodes, type DeliveryAuth, type SinkOptions } from './types';
 import { extended } from '../../common/objects';
 
 /** One attempt's outcome: done, or a failure and whether another attempt may help. */
@@ -98,30 +99,52 @@ function checkHeaders(headers: Record<string, string>): void {
   }
 }
 
+/** The sink's URL, refused unless it is http:// or https://. */
+function sinkUrl(text: string | undefined): URL {
+  let url: URL;
+  try {
+    url = new URL(String(text ?? '').trim());
+  } catch {
+    throw new CodedError(DeliveryCodes.CONFIG_INVALID, `"${String(text ?? '')}" is not a URL.`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new CodedError(DeliveryCodes.CONFIG_INVALID, 'The sink URL must start with https:// or http://.');
+  }
+  return url;
+}
+
+/**
+ * A sink and the one dispatcher (keep-alive pools, TLS, proxy) every delivery
+ * to it uses. Each request carries the signal of the delivery that sent it:
+ * a delivery that closes ends its own requests, not the others'.
+ */
 export class Sink {
   readonly url: URL;
-  private readonly pool: Pool;
+  /** Does a delivery do the Webhook handshake before its first event? */
+  readonly wantsHandshake: boolean;
+  /** WebHook-Request-Origin of the handshake. */
+  readonly origin: string;
+  /** The handshake succeeded once: no delivery needs it again. */
+  handshaken = false;
+  private readonly dispatcher: Dispatcher;
+  private readonly outbound: OutboundSettings;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
-  /** Aborted at close: a request that fails then failed because of it. */
-  private readonly closing: AbortSignal;
 
-  constructor(
-    url: URL,
-    options: DeliveryOptions & { timeoutMs: number; concurrency: number },
-    closing: AbortSignal,
-  ) {
-    this.url = url;
-    this.timeoutMs = options.timeoutMs;
-    this.closing = closing;
+  constructor(options: SinkOptions) {
+    this.url = sinkUrl(options.url);
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.wantsHandshake = options.handshake === true;
+    this.origin = options.origin ?? 'node-red';
     this.headers = { ...options.headers };
     const auth = authorization(options.auth);
     if (auth) this.headers.authorization = auth;
     checkHeaders(this.headers);
-    this.pool = new Pool(url.origin, {
-      connections: options.concurrency,
-      keepAliveTimeout: 30_000,
-      connect: { ...tlsConnectOptions(options.tls ?? {}), timeout: options.timeoutMs },
+    this.outbound = { tls: options.tls ?? {}, proxy: options.proxy };
+    this.dispatcher = httpDispatcher({
+      ...this.outbound,
+      connectTimeoutMs: this.timeoutMs,
+      connections: options.connections,
     });
   }
 
@@ -134,12 +157,20 @@ export class Sink {
    * One request within the sink's timeout, counted from sending to the
    * answer's last byte. A 2xx body is dropped as it comes; of any other, the
    * first ERROR_BODY_BYTES are kept and the request is then cut (the connection
-   * closes rather than reading a long error page).
+   * closes rather than reading a long error page). `signal` (the delivery's,
+   * aborted at its close) ends it: the dispatcher is shared, so it cannot be
+   * destroyed to end one delivery's requests.
    */
-  private send(method: 'POST' | 'OPTIONS', headers: Record<string, string>, body?: string | Buffer) {
+  private send(
+    method: 'POST' | 'OPTIONS',
+    headers: Record<string, string>,
+    body: string | Buffer | undefined,
+    signal: AbortSignal | undefined,
+  ) {
     return exchange(
-      this.pool,
+      this.dispatcher,
       {
+        origin: this.url.origin,
         method,
         path: this.url.pathname + this.url.search,
         headers,
@@ -153,17 +184,22 @@ export class Sink {
         keepStart: true,
         dropBody: isSuccess,
         target: this.url.origin,
+        signal,
       },
     );
   }
 
-  /** One POST of the events. */
-  async post(headers: Record<string, string>, body: string | Buffer | undefined): Promise<Attempt> {
+  /** One POST of the events; `signal` ends it (the delivery closed). */
+  async post(
+    headers: Record<string, string>,
+    body: string | Buffer | undefined,
+    signal?: AbortSignal,
+  ): Promise<Attempt> {
     let res;
     try {
-      res = await this.send('POST', headers, body);
+      res = await this.send('POST', headers, body, signal);
     } catch (err) {
-      return this.networkFailure(err);
+      return this.networkFailure(err, signal);
     }
     const { status } = res;
     if (isSuccess(status)) return { status, retryable: false };
@@ -171,9 +207,7 @@ export class Sink {
     const retryAfter = retryAfterMs(res.headers['retry-after']);
     const failure = new CodedError(
       status === 410 ? DeliveryCodes.GONE : RETRYABLE(status) ? DeliveryCodes.FAILED : DeliveryCodes.REJECTED,
-      status === 410
-        ? `The sink answered 410 Gone: it wants no more events; delivery stopped. ${excerpt(text, 80)}`
-        : `The sink answered ${status}${text ? `: ${excerpt(text, 120)}` : ''}`,
+      answerText(status, text),
       { status },
     );
     return { status, failure, retryable: RETRYABLE(status), retryAfter };
@@ -184,12 +218,13 @@ export class Sink {
    * error or a retryable status may be retried like a delivery;
    * CE_HANDSHAKE_FAILED is only for a sink that answers and refuses.
    */
-  async handshake(origin: string): Promise<Attempt> {
+  async handshake(signal?: AbortSignal): Promise<Attempt> {
     let res;
     try {
-      res = await this.send('OPTIONS', this.headersWith({ 'webhook-request-origin': origin }));
+      const headers = this.headersWith({ 'webhook-request-origin': this.origin });
+      res = await this.send('OPTIONS', headers, undefined, signal);
     } catch (err) {
-      const out = this.networkFailure(err);
+      const out = this.networkFailure(err, signal);
       if (out.failure && out.retryable)
         out.failure = new CodedError(
           out.failure.code,
@@ -199,29 +234,36 @@ export class Sink {
       return out;
     }
     const allowed = String(res.headers['webhook-allowed-origin'] ?? '');
-    return handshakeAttempt(
-      res.status,
-      allowed,
-      origin,
-      res.body.toString('utf8'),
-      retryAfterMs(res.headers['retry-after']),
-    );
+    const retryAfter = retryAfterMs(res.headers['retry-after']);
+    const outcome = handshakeAttempt(res.status, allowed, this.origin, res.body.toString('utf8'), retryAfter);
+    if (!outcome.failure) this.handshaken = true;
+    return outcome;
   }
 
-  private networkFailure(err: unknown): Attempt {
-    if (this.closing.aborted) {
+  private networkFailure(err: unknown, signal: AbortSignal | undefined): Attempt {
+    if (signal?.aborted) {
       return {
         status: 0,
         failure: new CodedError(DeliveryCodes.CLOSED, 'The flow stopped while the request was in flight.'),
         retryable: false,
       };
     }
-    const failure = toCoded(err, this.url.origin);
+    const failure = outboundFailure(err, this.url.origin, this.outbound);
     // A certificate problem does not heal by retrying: say so now.
     return { status: 0, failure, retryable: !failure.code.startsWith('TLS_') };
   }
 
-  destroy(): Promise<void> {
-    return this.pool.destroy().catch(() => undefined);
+  /** Ends every connection (and what is still in flight on them). */
+  close(): Promise<void> {
+    return this.dispatcher.destroy().catch(() => undefined);
   }
+}
+
+/** What an error answer says: 410 stops delivery; 407 is the proxy's, not the sink's. */
+function answerText(status: number, text: string): string {
+  if (status === 410)
+    return `The sink answered 410 Gone: it wants no more events; delivery stopped. ${excerpt(text, 80)}`;
+  if (status === 407)
+    return 'The proxy wants credentials (407 Proxy Authentication Required): set them in the proxy.';
+  return `The sink answered ${status}${text ? `: ${excerpt(text, 120)}` : ''}`;
 }

@@ -1,6 +1,7 @@
 /** What a delivery is told (options) and what it tells (codes, results, counts). */
 import type { BackoffOptions } from '../../common/backoff';
 import type { DeliveryCounts } from '../../common/metrics';
+import type { ProxySettings } from '../../common/proxy';
 import type { TlsSettings } from '../../common/tls';
 
 export const DeliveryCodes = {
@@ -24,17 +25,30 @@ export interface DeliveryAuth {
   password?: string;
 }
 
-export interface DeliveryOptions {
+/** The sink and how to reach it: what every delivery to it shares (a cloudevent-sink config node's settings). */
+export interface SinkOptions {
   url: string;
+  headers?: Record<string, string>;
+  auth?: DeliveryAuth;
+  tls?: TlsSettings;
+  /** The sink's own proxy; without it, the environment's (HTTPS_PROXY, NO_PROXY). */
+  proxy?: ProxySettings;
+  /** Per request (headers and body). */
+  timeoutMs?: number;
+  /** Do the Webhook OPTIONS handshake before the first delivery. */
+  handshake?: boolean;
+  /** WebHook-Request-Origin for the handshake. */
+  origin?: string;
+  /** Connections at most; unlimited without (each delivery bounds its own requests by its concurrency). */
+  connections?: number;
+}
+
+/** A delivery's own settings; those of its sink, when it makes its own sink. */
+export interface DeliveryOptions extends Partial<SinkOptions> {
   mode?: DeliveryMode;
   /** Batch mode: events per request, and how long a partial batch waits for more. */
   batchSize?: number;
   lingerMs?: number;
-  headers?: Record<string, string>;
-  auth?: DeliveryAuth;
-  tls?: TlsSettings;
-  /** Per request (headers and body). */
-  timeoutMs?: number;
   /** Backoff between attempts, and how long one event may keep retrying in all. */
   retry?: BackoffOptions & { budgetMs?: number };
   /** Events waiting to be sent (not counting those in requests). */
@@ -44,10 +58,6 @@ export interface DeliveryOptions {
   /** Requests in flight at once. */
   concurrency?: number;
   onFull?: FullPolicy;
-  /** Do the Webhook OPTIONS handshake before the first delivery. */
-  handshake?: boolean;
-  /** WebHook-Request-Origin for the handshake. */
-  origin?: string;
   /** On close, how long queued and in-flight events may still be delivered (default 5 s). */
   closeGraceMs?: number;
   /** Called for each event the sink accepted, with the ms from send() to the sink's answer. */

@@ -1,0 +1,17 @@
+/** What a cloudevent-sink config node offers the cloudevent emit nodes that use it. */
+import type { CodedError } from '../common/errors';
+import type { Node } from '../common/red';
+import type { Sink } from './delivery/sink';
+import type { SinkCredentials } from './emit-settings';
+
+export interface SinkNode extends Node<SinkCredentials> {
+  /** Why the sink cannot be used (bad settings), if so. */
+  configError?: CodedError;
+  /**
+   * The shared sink, for as long as `user` runs (until `release`); its
+   * connections close when the config node stops and the last user let go.
+   * Throws the settings' error.
+   */
+  take(user: Node): Sink;
+  release(user: Node): void;
+}
