@@ -34,9 +34,23 @@ describe('editor files', () => {
         assert.ok(fs.existsSync(path.join(ROOT, js.replace(/^dist\//, '').replace(/\.js$/, '.ts'))));
       });
 
-      it('has help in en-US', () => {
+      it('has help in en-US, with the sections of the help style guide, References last', () => {
         const help = fs.readFileSync(path.join(locales, 'en-US', `${type}.html`), 'utf8');
         assert.match(help, new RegExp(`data-help-name="${type}"`));
+        const sections = [...help.matchAll(/<h3>([^<]+)<\/h3>/g)].map((m) => m[1]);
+        const config = /category:\s*'config'/.test(html);
+        if (!config && /inputs:\s*1/.test(html)) assert.ok(sections.includes('Inputs'), 'Inputs');
+        if (!config && !/outputs:\s*0/.test(html)) assert.ok(sections.includes('Outputs'), 'Outputs');
+        assert.equal(sections.at(-1), 'References');
+        assert.match(help.slice(help.lastIndexOf('<h3>References</h3>')), /<a href="https:\/\/[^"]+">/);
+      });
+
+      it('names config nodes in the palette and the config sidebar (paletteLabel)', () => {
+        if (/category:\s*'config'/.test(html)) assert.match(html, /paletteLabel:\s*'[a-z ]+'/);
+      });
+
+      it('takes its colours from the editor theme', () => {
+        assert.doesNotMatch(html.replace(/color:\s*'#[0-9A-Fa-f]{6}'/, ''), /#[0-9A-Fa-f]{3,6}\b(?![\w-])/);
       });
 
       it('defines every label key the dialog uses', () => {

@@ -56,6 +56,11 @@ describe('shared editor code', () => {
     }
   });
 
+  it('styles the dialogs with the colours of the editor theme (dark themes too), none of its own', () => {
+    assert.match(shared, /var\(--red-ui-text-color-error\)/);
+    assert.doesNotMatch(shared, /#[0-9A-Fa-f]{3,6}\b|rgb\(/);
+  });
+
   it('defines itself once however many dialogs include it', () => {
     assert.match(shared, /if \(window\.DcEventsDialog\) return;/);
   });
