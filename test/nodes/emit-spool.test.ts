@@ -243,9 +243,8 @@ describe('cloudevent emit with a spool on disk', () => {
   it('a record it cannot read: Catch hears of it, the status counts it, the events after it are delivered', async () => {
     sink.setDown(true);
     await load(flow());
-    let rec = record(helper.getNode('n'));
     send(1, 6);
-    await waitFor(() => rec.statuses.some((s) => s.text?.startsWith('spool 6')), '6 spooled');
+    await waitFor(() => inSpool() === 6, '6 spooled');
     await helper.unload();
     const segment = fs.readdirSync(spoolDir()).find((n) => n.endsWith('.seg'))!;
     const file = path.join(spoolDir(), segment);
@@ -254,7 +253,7 @@ describe('cloudevent emit with a spool on disk', () => {
     fs.writeFileSync(file, bytes);
     sink.setDown(false);
     const got = await load(flow());
-    rec = record(helper.getNode('n'));
+    const rec = record(helper.getNode('n'));
     await waitFor(() => got.out.length === 5, '5 results', 15_000);
     assert.deepEqual(received(), ['e-1', 'e-2', 'e-4', 'e-5', 'e-6']);
     await waitFor(() => got.caught[0], 'the error in Catch');
