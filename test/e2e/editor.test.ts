@@ -161,11 +161,9 @@ describe('the editor (Chromium)', function () {
     await page.click('#node-input-btn-login-edit');
     await page.waitForSelector('#node-config-input-url', { state: 'visible' });
     assert.equal(await page.inputValue('#node-config-input-url'), sim.url);
-    // The insecure checkbox shows its warning.
+    // Saved with its own CA (version 1): the dialog says it still applies, until a TLS configuration is chosen.
+    assert.equal(await page.isVisible('#vcd-login-legacy-tls'), true);
     assert.equal(await page.isVisible('#vcd-login-insecure-warning'), false);
-    await page.check('#node-config-input-tlsInsecure');
-    assert.equal(await page.isVisible('#vcd-login-insecure-warning'), true);
-    await page.uncheck('#node-config-input-tlsInsecure');
     // API token auth swaps the credential rows.
     await page.selectOption('#node-config-input-authType', 'apiToken');
     assert.equal(await page.isVisible('#node-config-input-apiToken'), true);
@@ -255,30 +253,31 @@ describe('the editor (Chromium)', function () {
     await page.click('#node-dialog-cancel');
   });
 
-  it('shows the delivery settings of cloudevent emit only when there is a URL', async () => {
-    await openDialog('emit', '#node-input-url');
-    // The mode shapes the output for an http request node too; the rest is for delivering.
-    assert.equal(await page.isVisible('#node-input-mode'), true);
-    assert.equal(await page.isVisible('#node-input-authType'), false);
-    await page.fill('#node-input-url', 'https://sink.example.com/events');
-    assert.equal(await page.isVisible('#node-input-authType'), true);
+  it('opens cloudevent emit in tabs, Sink first; batch and spool settings show when they apply', async () => {
+    await openDialog('emit', '#node-input-sink');
+    const tabs = await page.locator('#ce-emit-tabs .red-ui-tab-label').allTextContents();
+    assert.deepEqual(
+      tabs.map((t) => t.trim()),
+      ['Sink', 'Event', 'Delivery', 'Spool'],
+    );
+    // Without a sink the node only builds the event: the dialog says so.
+    assert.equal(await page.isVisible('#ce-emit-tab-sink .ce-emit-no-sink'), true);
+    assert.equal(await page.isVisible('#node-input-ceType'), false);
     assert.equal(await page.isVisible('#node-input-batchSize'), false);
     await page.selectOption('#node-input-mode', 'batch');
     assert.equal(await page.isVisible('#node-input-batchSize'), true);
-    await page.selectOption('#node-input-authType', 'bearer');
-    assert.equal(await page.isVisible('#node-input-token'), true);
-    assert.equal(await page.isVisible('#node-input-password'), false);
+    // Two clicks on tabs within 400 ms are a double click to the editor: one at a time, as a person clicks.
+    await page.waitForTimeout(450);
+    await page.click('#ce-emit-tabs a[href="#ce-emit-tab-event"]');
+    assert.equal(await page.isVisible('#node-input-ceType'), true);
+    assert.equal(await page.isVisible('#node-input-sink'), false);
     // The spool's limit matters only on disk.
+    await page.waitForTimeout(450);
+    await page.click('#ce-emit-tabs a[href="#ce-emit-tab-spool"]');
     assert.equal(await page.inputValue('#node-input-spool'), 'memory');
     assert.equal(await page.isVisible('#node-input-spoolLimit'), false);
     await page.selectOption('#node-input-spool', 'disk');
     assert.equal(await page.isVisible('#node-input-spoolLimit'), true);
-    // A token over plain http:// draws a note under the URL.
-    assert.equal(await page.isVisible('#ce-emit-cleartext-warning'), false);
-    await page.fill('#node-input-url', 'http://sink.example.com/events');
-    assert.equal(await page.isVisible('#ce-emit-cleartext-warning'), true);
-    await page.selectOption('#node-input-authType', 'none');
-    assert.equal(await page.isVisible('#ce-emit-cleartext-warning'), false);
     await page.click('#node-dialog-cancel');
   });
 
