@@ -17,11 +17,17 @@ import { SinkSimulator } from '../../sim/sink';
 import { VcdSimulator } from '../../sim/vcd';
 import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
 import { ConnectProxy, proxyEnvironment } from '../support/connect-proxy';
-import { catchAll, catchNode, collectCaught, helper, loggedText } from '../support/red';
+import {
+  catchAll,
+  catchNode,
+  collectCaught,
+  helper,
+  loggedText,
+  tlsConfig,
+  tlsConfigNode,
+} from '../support/red';
 import { waitFor } from '../support/wait';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const tlsConfig = require('@node-red/nodes/core/network/05-tls.js') as (RED: unknown) => void;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const httpProxy = require('@node-red/nodes/core/network/06-httpproxy.js') as (RED: unknown) => void;
 
@@ -71,24 +77,8 @@ describe('proxies: the sink, the VCD login and bus, the APIC login and socket', 
     return [
       { id: 'tab', type: 'tab' },
       // The simulators' certificate names localhost: the TLS configuration checks that name.
-      {
-        id: 'tls',
-        type: 'tls-config',
-        cert: '',
-        key: '',
-        ca: '',
-        verifyservercert: true,
-        servername: 'localhost',
-      },
-      {
-        id: 'noca',
-        type: 'tls-config',
-        cert: '',
-        key: '',
-        ca: '',
-        verifyservercert: true,
-        servername: 'localhost',
-      },
+      tlsConfigNode('tls', { servername: 'localhost' }),
+      tlsConfigNode('noca', { servername: 'localhost' }),
       { id: 'proxy', type: 'http proxy', url: proxy.url, noproxy: [] },
       {
         id: 'login',

@@ -19,22 +19,11 @@ import vcdSubscribe from '../../nodes/vcd/vcd-subscribe';
 import { serverCertificate } from '../../sim/tls';
 import { VcdSimulator } from '../../sim/vcd';
 import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
-import { catchAll, catchNode, collectCaught, helper, record } from '../support/red';
+import { catchAll, catchNode, collectCaught, helper, record, tlsConfig, tlsConfigNode } from '../support/red';
 import { waitFor } from '../support/wait';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const tlsConfig = require('@node-red/nodes/core/network/05-tls.js') as (RED: unknown) => void;
-
 type Msg = Record<string, unknown>;
-const tls = (extra: Msg = {}): Msg => ({
-  id: 'tls',
-  type: 'tls-config',
-  cert: '',
-  key: '',
-  ca: '',
-  verifyservercert: true,
-  ...extra,
-});
+const tls = (extra: Msg = {}): Msg => tlsConfigNode('tls', extra);
 
 describe('the core TLS configuration', function () {
   let vcd: VcdSimulator;

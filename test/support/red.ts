@@ -45,6 +45,14 @@ export function loggedText(): string {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const catchNode = require('@node-red/nodes/core/common/25-catch.js') as (RED: unknown) => void;
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const tlsConfig = require('@node-red/nodes/core/network/05-tls.js') as (RED: unknown) => void;
+
+/** A core TLS configuration node (load `tlsConfig` with the flow): verifies, no CA or certificate of its own. */
+export function tlsConfigNode(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id, type: 'tls-config', cert: '', key: '', ca: '', verifyservercert: true, ...extra };
+}
+
 /** A Catch node for the whole tab and a helper after it (load `catchNode` with the flow). */
 export function catchAll(tab: string): Record<string, unknown>[] {
   return [
