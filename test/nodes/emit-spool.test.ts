@@ -106,7 +106,8 @@ describe('cloudevent emit with a spool on disk', () => {
       ],
     );
     assert.equal((got.failed[0]!.payload as { data: string }).data, big, 'the dropped event itself');
-    assert.equal(metricsFor(helper.getNode('n') as never).dropped, 3, 'each drop counted');
+    // The spool's counts follow its outputs a moment later.
+    await waitFor(() => metricsFor(helper.getNode('n') as never).dropped === 3, 'each drop counted');
     await waitFor(() => inSpool() === 5, 'five left in the spool');
     assert.equal(rec.statuses.at(-1)?.fill, 'yellow', 'never green');
   });
