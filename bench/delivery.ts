@@ -11,7 +11,7 @@
  */
 import { CloudEvent, emitterFor, httpTransport } from 'cloudevents';
 import { Pool, request } from 'undici';
-import { type CloudEvent as Ce, fromPayload, toBinary } from '../nodes/events/cloudevent';
+import { type CloudEvent as Ce, fromPayload, toBinary } from '../nodes/events/cloudevent-model';
 import { Delivery, type DeliveryMode } from '../nodes/events/delivery';
 import { type Proc, boundBy, snapshot, spent, waitUntil } from './procs';
 import type { ResultRow } from './results';

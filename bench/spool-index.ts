@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { toStructured, fromPayload } from '../nodes/events/cloudevent';
+import { toStructured, fromPayload } from '../nodes/events/cloudevent-model';
 import { SegmentLog } from '../nodes/events/spool/segment-log';
 import { liveHeap } from '../test/support/heap';
 import { type ResultRow, printTable } from './results';

@@ -35,7 +35,7 @@ import {
   toJsonObject,
   toStructured,
   withOverrides,
-} from './cloudevent';
+} from './cloudevent-model';
 import {
   Delivery,
   DeliveryCodes,

@@ -13,7 +13,7 @@ import { afterFlowsStart } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from '../common/red';
-import { toJsonObject } from './cloudevent';
+import { toJsonObject } from './cloudevent-model';
 import { DeliveryCodes, type Delivery, type DeliveryResult, type FullPolicy } from './delivery';
 import { SpoolCodes } from './spool/segment-log';
 import {

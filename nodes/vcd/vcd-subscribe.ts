@@ -26,7 +26,7 @@ import type { Node, NodeAPI, NodeDef } from '../common/red';
 import { CoreConfigCodes } from '../common/core-config';
 import { ProxyCodes } from '../common/proxy';
 import { TlsCodes } from '../common/tls';
-import { vcdEnvelopeEvent } from '../events/decode/vcd';
+import { vcdEnvelopeEvent } from '../events/decode/vcd-notification';
 import { parseVcdEnvelope, type VcdEnvelope } from '../events/decode/vcd-envelope';
 import { CatchUpCodes, MissedEvents, catchUpApplies } from './catch-up';
 import { CatchUpStore, FILE_PURPOSE, MarkKeeper } from './catch-up-store';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CodedError } from '../../nodes/common/errors';
-import { type CloudEvent, fromPayload } from '../../nodes/events/cloudevent';
+import { type CloudEvent, fromPayload } from '../../nodes/events/cloudevent-model';
 import { Delivery, type DeliveryOptions, type DeliveryResult } from '../../nodes/events/delivery';
 import { SinkSimulator } from '../../sim/sink';
 import { delay, waitFor } from '../support/wait';

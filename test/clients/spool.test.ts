@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CodedError } from '../../nodes/common/errors';
-import { type CloudEvent, fromPayload } from '../../nodes/events/cloudevent';
+import { type CloudEvent, fromPayload } from '../../nodes/events/cloudevent-model';
 import { Delivery, type DeliveryOptions } from '../../nodes/events/delivery';
 import {
   type SpoolOptions,

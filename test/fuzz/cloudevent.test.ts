@@ -16,7 +16,7 @@ import {
   toBatch,
   toBinary,
   toStructured,
-} from '../../nodes/events/cloudevent';
+} from '../../nodes/events/cloudevent-model';
 import { property } from './support';
 
 type Read = Record<string, unknown>;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { CodedError } from '../../nodes/common/errors';
 import { excerpt } from '../../nodes/common/http';
-import { isInfraEvent, fromInfraEvent, toBinary, toStructured } from '../../nodes/events/cloudevent';
+import { isInfraEvent, fromInfraEvent, toBinary, toStructured } from '../../nodes/events/cloudevent-model';
 import { FORMATS, decode, type DecodeInput } from '../../nodes/events/decode';
 import { property } from './support';
 

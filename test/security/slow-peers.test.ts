@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { ApicCluster } from '../../nodes/aci/session';
 import type { CodedError } from '../../nodes/common/errors';
 import { HttpClient } from '../../nodes/common/http';
-import { fromPayload } from '../../nodes/events/cloudevent';
+import { fromPayload } from '../../nodes/events/cloudevent-model';
 import { Delivery } from '../../nodes/events/delivery';
 import { VcdSession } from '../../nodes/vcd/session';
 import { ApicSimulator, DEFAULT_APIC_PASSWORD } from '../../sim/apic';

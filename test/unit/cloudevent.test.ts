@@ -11,7 +11,7 @@ import {
   toStructured,
   validateCloudEvent,
   withOverrides,
-} from '../../nodes/events/cloudevent';
+} from '../../nodes/events/cloudevent-model';
 import { parseExtensionLines, parseHeaderLines } from '../../nodes/events/emit-settings';
 
 const infra: InfraEvent = {

@@ -6,7 +6,7 @@
  * message can express the case. A valid event is sent on as it came.
  */
 import assert from 'node:assert/strict';
-import { fromInfraEvent, fromPayload, withOverrides } from '../../nodes/events/cloudevent';
+import { fromInfraEvent, fromPayload, withOverrides } from '../../nodes/events/cloudevent-model';
 import { decode } from '../../nodes/events/decode';
 import { CONFORMANCE, type Json, sentOn } from '../support/conformance';
 

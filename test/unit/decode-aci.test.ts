@@ -10,7 +10,7 @@ import path from 'node:path';
 import { REPO_ROOT } from '../../sim/nodered';
 import { aciEvents, aciObjectEvent, type AciMo } from '../../nodes/events/decode/aci';
 import { oneLine } from '../../nodes/events/decode/errors';
-import { fromInfraEvent } from '../../nodes/events/cloudevent';
+import { fromInfraEvent } from '../../nodes/events/cloudevent-model';
 import {
   BOOKKEEPING,
   datedDeletion,

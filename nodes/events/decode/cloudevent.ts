@@ -7,7 +7,7 @@
 import type { CodedError } from '../../common/errors';
 import { type CloudEventFacts, type InfraEvent, timedAt } from '../../common/infra-event';
 import { readTime, receiptTime } from '../../common/times';
-import { type CloudEvent, percentDecode, validateCloudEvent, withoutNulls } from '../cloudevent';
+import { type CloudEvent, percentDecode, validateCloudEvent, withoutNulls } from '../cloudevent-model';
 import { DecodeCodes, decodeError, oneLine } from './errors';
 
 export type HeaderBag = Record<string, string | string[] | undefined>;

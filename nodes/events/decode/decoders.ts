@@ -7,7 +7,7 @@
  * exactly these names, in this order).
  */
 import type { InfraEvent } from '../../common/infra-event';
-import type { CloudEvent } from '../cloudevent';
+import type { CloudEvent } from '../cloudevent-model';
 import { aciEvents, aciObjectMessageEvent, isAciDocument, isAciObjectMessage } from './aci';
 import {
   type HeaderBag,
@@ -19,7 +19,7 @@ import {
   isStructuredCloudEvent,
 } from './cloudevent';
 import { DecodeCodes, decodeError } from './errors';
-import { isVcdNotification, vcdEnvelopeObjectEvent, vcdNotificationEvent } from './vcd';
+import { isVcdNotification, vcdEnvelopeObjectEvent, vcdNotificationEvent } from './vcd-notification';
 import { vcdAmqpEvent } from './vcd-amqp';
 import { isVcdAuditPage, isVcdAuditRecord, vcdAuditEvents } from './vcd-audit';
 import { looksLikeEnvelope } from './vcd-envelope';

@@ -3,7 +3,7 @@
  * core MQTT, AMQP and HTTP nodes) → InfraEvents. Detects the format, or is told.
  */
 import type { InfraEvent } from '../../common/infra-event';
-import type { CloudEvent } from '../cloudevent';
+import type { CloudEvent } from '../cloudevent-model';
 import { type HeaderBag, isBinaryCloudEvent } from './cloudevent';
 import { DECODERS, type DecodeInput, type Decoder, type FormatName } from './decoders';
 import { DecodeCodes, asDecodeError, decodeError } from './errors';

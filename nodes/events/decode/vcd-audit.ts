@@ -6,7 +6,7 @@
 import type { InfraEvent } from '../../common/infra-event';
 import { readTime } from '../../common/times';
 import { DecodeCodes, decodeError } from './errors';
-import { type VcdDecodeContext, vcdNotificationEvent } from './vcd';
+import { type VcdDecodeContext, vcdNotificationEvent } from './vcd-notification';
 
 export interface VcdAuditRecord {
   eventId: string;

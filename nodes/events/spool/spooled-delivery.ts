@@ -12,7 +12,7 @@
 import { EventEmitter } from 'node:events';
 import { CodedError, errorMessage } from '../../common/errors';
 import { Fifo } from '../../common/fifo';
-import { CeCodes, type CloudEvent, toStructured } from '../cloudevent';
+import { CeCodes, type CloudEvent, toStructured } from '../cloudevent-model';
 import {
   DeliveryCodes,
   type Delivery,
