@@ -16,7 +16,7 @@
  * events and the window, so both nodes of an HA pair make the same ones.
  */
 import { createHash } from 'node:crypto';
-import type { EventOrigin, InfraEvent } from '../common/infra-event';
+import type { InfraEvent } from '../common/infra-event';
 import type { JournalSpace } from './journal';
 import { CLEARED, MAX_KINDS, kindOf, severityOf } from './storm-key';
 
@@ -39,7 +39,7 @@ export interface StormState {
   key: string;
   source: string;
   subject?: string;
-  origin: EventOrigin;
+  origin: InfraEvent['origin'];
   /** The id of the event that opened the storm. */
   first: string;
   /** Summaries sent so far. */

@@ -2,36 +2,18 @@
  * The one event every node speaks after decoding: `msg.payload` is an InfraEvent
  * and `msg.topic` its `type`.
  */
-export type EventOrigin = 'vcd' | 'vcd-amqp' | 'aci' | 'cloudevent';
-
-export interface VcdEventFacts {
-  org?: string;
-  user?: string;
-  entity?: string;
-  entityType?: string;
-  entityName?: string;
-  operationSuccess?: boolean;
-  taskName?: string;
-}
-
-export interface AciEventFacts {
-  className: string;
-  dn: string;
-  status: string;
-  attributes: Record<string, string>;
-}
 
 /**
- * What an event decoded from a CloudEvent keeps of it beyond the InfraEvent
- * fields, so that emitting it again gives the same CloudEvent.
+ * What an input format adds to its events beyond the fields every event has,
+ * one property per kind of facts (`vcd`, `aci`, `cloudevent`, ...). Each
+ * format's module declares its own property here (TypeScript declaration
+ * merging: `declare module '.../common/infra-event' { interface EventFacts
+ * {...} }`), so a new format changes nothing in this file.
  */
-export interface CloudEventFacts {
-  extensions?: Record<string, string | number | boolean>;
-  datacontenttype?: string;
-  dataschema?: string;
-}
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled in by the formats' modules
+export interface EventFacts {}
 
-export interface InfraEvent {
+export interface InfraEvent extends EventFacts {
   /** Deterministic: the same upstream event always gives the same id. */
   id: string;
   /** URI of the emitting system. */
@@ -48,11 +30,8 @@ export interface InfraEvent {
   subject?: string;
   /** One human line. */
   summary: string;
-  origin: EventOrigin;
-  vcd?: VcdEventFacts;
-  aci?: AciEventFacts;
-  /** When decoded from a CloudEvent. */
-  cloudevent?: CloudEventFacts;
+  /** What read it, e.g. `vcd`, `vcd-amqp`, `aci`, `cloudevent`: each format names its own. */
+  origin: string;
   data: unknown;
 }
 

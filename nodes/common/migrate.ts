@@ -28,6 +28,23 @@ export function added(defaults: Config): Step {
 }
 
 /**
+ * Values of a setting that a version renamed, old → new: e.g.
+ * `renamed('format', { vcd: 'vcd-envelope' })`. Values the map does not name stay.
+ */
+export function renamed(key: string, names: Readonly<Record<string, string>>): Step {
+  return (config) => {
+    const value = config[key];
+    if (typeof value === 'string' && Object.hasOwn(names, value)) config[key] = names[value];
+  };
+}
+
+/** event decode's input formats renamed in its version 2, so that a name says which VCD message it reads. */
+export const RENAMED_DECODE_FORMATS: Readonly<Record<string, string>> = {
+  vcd: 'vcd-envelope',
+  'vcd-json': 'vcd-notification',
+};
+
+/**
  * The steps of each node type: `STEPS[type][n - 1]` upgrades version n to n + 1,
  * so the current version is one more than the number of steps, and the html's
  * `version` default says the same (a test holds them together).
@@ -52,7 +69,10 @@ export const STEPS: Readonly<Record<string, readonly Step[]>> = {
   ],
   'aci-subscribe': [],
   'aci-request': [],
-  'event-decode': [],
+  'event-decode': [
+    // 1 → 2: format names that say which VCD message they read.
+    renamed('format', RENAMED_DECODE_FORMATS),
+  ],
   'cloudevent-emit': [
     // 1 → 2: the spool; a node saved before it kept what it took in memory.
     added({ spool: 'memory', spoolLimit: 100 }),

@@ -65,7 +65,11 @@ export interface NodeAPI {
     registerType<N, D extends NodeDef>(
       type: string,
       constructor: (this: N, def: D) => void,
-      options?: { credentials?: Record<string, { type: 'text' | 'password' }> },
+      options?: {
+        credentials?: Record<string, { type: 'text' | 'password' }>;
+        /** Settings the editor reads as RED.settings.<name>; names start with the type in camelCase. */
+        settings?: Record<string, { value: unknown; exportable: boolean }>;
+      },
     ): void;
     getNode(id: string): unknown;
     /** Every node of the deployed configuration, disabled ones included. */

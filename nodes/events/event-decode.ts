@@ -8,7 +8,9 @@ import type { InfraEvent } from '../common/infra-event';
 import { metricsFor } from '../common/metrics';
 import type { Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../common/red';
 import { DecodeCodes, FORMATS, decode, type DecodeFormat } from './decode';
+import { DECODERS } from './decode/decoders';
 import { asDecodeError } from './decode/errors';
+import { RENAMED_DECODE_FORMATS } from '../common/migrate';
 import { extended } from '../common/objects';
 
 interface EventDecodeDef extends NodeDef {
@@ -172,5 +174,13 @@ export = function register(RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType('event-decode', EventDecode);
+  RED.nodes.registerType('event-decode', EventDecode, {
+    // The dialog lists the decoders table's formats, and maps the former names of a flow from an older version.
+    settings: {
+      eventDecodeFormats: {
+        value: { names: DECODERS.map((d) => d.name), renamed: RENAMED_DECODE_FORMATS },
+        exportable: true,
+      },
+    },
+  });
 };

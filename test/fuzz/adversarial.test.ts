@@ -5,15 +5,15 @@
  * filled, one at a time and as large as the node accepts, with long runs (of
  * plain text, of its own value) and with the attacks derived from every regex
  * that read that place while the sample decoded (the package's own and its
- * libraries', such as the XML parser's). A new decoder needs a sample (the
- * first test says so); its regexes are then found by running it.
+ * libraries', such as the XML parser's). Every format's samples are tried
+ * (test/unit/decode-formats holds every format to having some); their regexes
+ * are found by running them.
  */
 import assert from 'node:assert/strict';
 import { CodedError } from '../../nodes/common/errors';
 import { decode, type DecodeInput } from '../../nodes/events/decode';
-import { DECODERS } from '../../nodes/events/decode/decoders';
 import { fill, room, slots, type Slot } from '../support/adversarial-inputs';
-import { DECODE_SAMPLES } from '../support/decode-samples';
+import { FORMAT_SAMPLES } from '../support/decode-fixtures';
 import { attackText, regexAttacks, type Attack } from '../support/regex-attacks';
 import { regexReaders, type Readers, type SeenRegex } from '../support/regex-discovery';
 import { slowest } from '../support/time-bound';
@@ -53,16 +53,7 @@ describe('fuzz: every decoder and summary on adversarial inputs up to the decode
     readers = await regexReaders();
   });
 
-  it('has a sample for every decoder of the table', () => {
-    const decodedAs = new Set(Object.values(DECODE_SAMPLES).map((s) => decode(s, OPTIONS).format));
-    assert.deepEqual(
-      DECODERS.map((d) => d.name).filter((name) => !decodedAs.has(name)),
-      [],
-      'add a sample of the new format to test/support/decode-samples.ts',
-    );
-  });
-
-  for (const [name, sample] of Object.entries(DECODE_SAMPLES)) {
+  for (const { name, input: sample } of FORMAT_SAMPLES) {
     it(name, () => {
       const problems: string[] = [];
       for (const slot of slots(sample)) {

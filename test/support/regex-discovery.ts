@@ -6,7 +6,7 @@
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import { decode } from '../../nodes/events/decode';
 import { slots } from './adversarial-inputs';
-import { DECODE_SAMPLES } from './decode-samples';
+import { FORMAT_SAMPLES } from './decode-fixtures';
 
 export interface SeenRegex {
   source: string;
@@ -19,7 +19,7 @@ export type Readers = Record<string, Record<string, SeenRegex[]>>;
 function watch(): Readers {
   const out: Readers = {};
   const exec = RegExp.prototype.exec;
-  for (const [name, sample] of Object.entries(DECODE_SAMPLES)) {
+  for (const { name, input: sample } of FORMAT_SAMPLES) {
     const seen: (SeenRegex & { text: string })[] = [];
     RegExp.prototype.exec = function (this: RegExp, text: string) {
       seen.push({ source: this.source, flags: this.flags, text: String(text) });

@@ -5,12 +5,13 @@
 import assert from 'node:assert/strict';
 import { decode } from '../../nodes/events/decode';
 import { toMessage } from '../../nodes/aci/output';
-import { aciPush, refusesWithCode } from '../support/decode-fixtures';
+import { aciPushSample } from '../../nodes/events/decode/aci-samples';
+import { refusesWithCode } from '../support/decode-fixtures';
 
 describe('decoding ACI pushes and answers', () => {
   it('an ACI push → one event per object, ids from dn + modTs + status (+ what changed)', () => {
     const { format, events } = decode(
-      { payload: JSON.stringify(aciPush) },
+      { payload: JSON.stringify(aciPushSample) },
       { source: 'https://apic.example.com' },
     );
     assert.equal(format, 'aci');

@@ -11,16 +11,8 @@ import { REPO_ROOT } from '../../sim/nodered';
 import { aciEvents, aciObjectEvent, type AciMo } from '../../nodes/events/decode/aci';
 import { oneLine } from '../../nodes/events/decode/errors';
 import { fromInfraEvent } from '../../nodes/events/cloudevent-model';
-import {
-  BOOKKEEPING,
-  datedDeletion,
-  digestOf,
-  isNewer,
-  objectTime,
-  sameState,
-  stampOf,
-  updatedStamp,
-} from '../../nodes/aci/object-facts';
+import { BOOKKEEPING, digestOf, objectTime } from '../../nodes/events/decode/aci-object';
+import { datedDeletion, isNewer, sameState, stampOf, updatedStamp } from '../../nodes/aci/object-facts';
 import { MoTree } from '../../sim/apic/tree';
 import {
   advanceFault,
@@ -390,7 +382,7 @@ describe('ACI objects as real APICs send them', () => {
   });
 });
 
-describe('what an APIC object says about itself (object-facts)', () => {
+describe('what an APIC object says about itself (aci-object, and the stamps of object-facts)', () => {
   it("takes modTs only when it is a time, else the class's own time attribute", () => {
     assert.equal(
       objectTime({ modTs: 'never', lastTransition: 'never', created: '2026-01-01T00:00:00Z' }),

@@ -5,11 +5,15 @@
 import assert from 'node:assert/strict';
 import { decode } from '../../nodes/events/decode';
 import type { InfraEvent } from '../../nodes/common/infra-event';
-import { refusesWithCode, vebaBody, vebaHeaders } from '../support/decode-fixtures';
+import { vebaBodySample, vebaHeadersSample } from '../../nodes/events/decode/cloudevent';
+import { refusesWithCode } from '../support/decode-fixtures';
 
 describe('decoding CloudEvents', () => {
   it('a binary-mode CloudEvent from the Event Broker Appliance (http-in headers)', () => {
-    const { format, events, cloudevents } = decode({ payload: vebaBody, httpHeaders: vebaHeaders });
+    const { format, events, cloudevents } = decode({
+      payload: vebaBodySample,
+      httpHeaders: vebaHeadersSample,
+    });
     assert.equal(format, 'cloudevent');
     const e = events[0]!;
     assert.equal(e.id, '08179137-b8e0-4973-b05f-8f212bf5003b');
@@ -17,13 +21,13 @@ describe('decoding CloudEvents', () => {
     assert.equal(e.type, 'com.vmware.vsphere.DrsVmPoweredOnEvent.v0');
     assert.equal(e.time, '2021-09-27T19:02:54.063Z');
     assert.equal(e.summary, 'DRS powered on workload1 on esxi02.jarvis.lab in jarvis-lab');
-    assert.deepEqual(e.data, vebaBody);
+    assert.deepEqual(e.data, vebaBodySample);
     assert.equal(cloudevents![0]!.datacontenttype, 'application/json');
   });
 
   it('percent-decodes binary-mode header values', () => {
     const headers = {
-      ...vebaHeaders,
+      ...vebaHeadersSample,
       'ce-subject': 'lab-%C3%A9-%C3%BC%20vm',
       'content-type': 'application/json',
     };
@@ -54,8 +58,12 @@ describe('decoding CloudEvents', () => {
 
   it("keeps a CloudEvent's extensions, datacontenttype and dataschema in the InfraEvent", () => {
     const e = decode({
-      payload: vebaBody,
-      httpHeaders: { ...vebaHeaders, 'ce-vsphereapiver': '8.0', 'ce-dataschema': 'https://example.com/s' },
+      payload: vebaBodySample,
+      httpHeaders: {
+        ...vebaHeadersSample,
+        'ce-vsphereapiver': '8.0',
+        'ce-dataschema': 'https://example.com/s',
+      },
     }).events[0] as InfraEvent;
     assert.deepEqual(e.cloudevent, {
       extensions: { vsphereapiver: '8.0' },
@@ -103,7 +111,7 @@ describe('decoding CloudEvents', () => {
       ],
       [
         'broken percent-encoding',
-        { payload: '{}', httpHeaders: { ...vebaHeaders, 'ce-subject': 'a%zz' } },
+        { payload: '{}', httpHeaders: { ...vebaHeadersSample, 'ce-subject': 'a%zz' } },
         {},
         'DECODE_WRONG_SHAPE',
       ],

@@ -7,37 +7,51 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FORMATS, decode, detectFormat } from '../../nodes/events/decode';
 import { DECODERS } from '../../nodes/events/decode/decoders';
-import { aciPush, refusesWithCode, vcdEvent } from '../support/decode-fixtures';
+import { aciPushSample } from '../../nodes/events/decode/aci-samples';
+import { vcdNotificationSample } from '../../nodes/events/decode/vcd-notification';
+import type { NodeAPI } from '../../nodes/common/red';
+import eventDecode from '../../nodes/events/event-decode';
+import { refusesWithCode } from '../support/decode-fixtures';
 
 describe('recognising the input format', () => {
   it('detects every format from its shape', () => {
-    assert.equal(detectFormat({ type: 'EVENT', headers: {}, payload: '{}' }), 'vcd');
-    assert.equal(detectFormat(vcdEvent), 'vcd-json');
+    assert.equal(detectFormat({ type: 'EVENT', headers: {}, payload: '{}' }), 'vcd-envelope');
+    assert.equal(detectFormat(vcdNotificationSample), 'vcd-notification');
     assert.equal(detectFormat('<x/>'), 'vcd-amqp');
-    assert.equal(detectFormat(aciPush), 'aci');
+    assert.equal(detectFormat(aciPushSample), 'aci');
     assert.equal(detectFormat({ specversion: '1.0' }), 'cloudevent');
     assert.equal(detectFormat({ eventId: 'a', eventType: 't', timestamp: 'now' }), 'vcd-audit');
     assert.equal(detectFormat({}, { 'content-type': 'application/cloudevents-batch+json' }), 'cloudevent');
   });
 
   it('accepts a UTF-8 byte-order mark before JSON', () => {
-    const text = `\uFEFF${JSON.stringify(vcdEvent)}`;
-    assert.equal(decode({ payload: text }).events[0]!.id, vcdEvent.eventId);
-    assert.equal(decode({ payload: Buffer.from(text) }).events[0]!.id, vcdEvent.eventId);
+    const text = `\uFEFF${JSON.stringify(vcdNotificationSample)}`;
+    assert.equal(decode({ payload: text }).events[0]!.id, vcdNotificationSample.eventId);
+    assert.equal(decode({ payload: Buffer.from(text) }).events[0]!.id, vcdNotificationSample.eventId);
   });
 
-  it('the editor offers exactly the formats the decoders table has, in detection order', () => {
+  it('the editor offers exactly the formats the decoders table has, each with its label', () => {
+    const registered: { settings?: Record<string, { value: unknown; exportable: boolean }> }[] = [];
+    const red = {
+      nodes: { registerType: (_t: string, _c: unknown, o: (typeof registered)[0]) => registered.push(o) },
+    };
+    eventDecode(red as unknown as NodeAPI);
+    const setting = registered[0]?.settings?.eventDecodeFormats;
+    assert.equal(setting?.exportable, true, 'the editor reads it as RED.settings.eventDecodeFormats');
+    const offered = (setting?.value as { names: string[] }).names;
+    assert.deepEqual(
+      offered,
+      DECODERS.map((d) => d.name),
+    );
+    assert.deepEqual(['auto', ...offered], FORMATS, 'the runtime accepts what the editor offers');
     const events = path.resolve(__dirname, '../../../nodes/events');
     const html = fs.readFileSync(path.join(events, 'event-decode.html'), 'utf8');
-    const select = /<select id="node-input-format"[^>]*>([\s\S]*?)<\/select>/.exec(html)?.[1] ?? '';
-    const offered = [...select.matchAll(/<option value="([^"]+)"/g)].map((m) => m[1]);
-    assert.deepEqual(offered, ['auto', ...DECODERS.map((d) => d.name)]);
-    assert.deepEqual(offered, FORMATS, 'the runtime accepts what the editor offers');
+    assert.match(html, /RED\.settings\.eventDecodeFormats/);
     for (const lang of ['en-US', 'de']) {
       const catalog = JSON.parse(
         fs.readFileSync(path.join(events, 'locales', lang, 'event-decode.json'), 'utf8'),
       );
-      assert.deepEqual(Object.keys(catalog['event-decode'].format), offered, `labels in ${lang}`);
+      assert.deepEqual(Object.keys(catalog['event-decode'].format).sort(), ['auto', ...offered].sort(), lang);
     }
   });
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { DEFAULT_MAX_BYTES, decode, estimateSize } from '../../nodes/events/decode';
 import { excerpt } from '../../nodes/common/http';
-import { vcdEvent } from '../support/decode-fixtures';
+import { vcdNotificationSample } from '../../nodes/events/decode/vcd-notification';
 
 const notification = {
   eventId: 'cecb8de7-0000-4000-8000-000000000001',
@@ -88,12 +88,16 @@ describe('decoding limits', () => {
   });
 
   it('refuses input over the size limit with DECODE_TOO_LARGE', () => {
-    const big = JSON.stringify({ ...vcdEvent, pad: 'x'.repeat(2000) });
+    const big = JSON.stringify({ ...vcdNotificationSample, pad: 'x'.repeat(2000) });
     assert.throws(() => decode({ payload: big }, { maxBytes: 1000 }), { code: 'DECODE_TOO_LARGE' });
     assert.throws(() => decode({ payload: Buffer.from(big) }, { maxBytes: 1000 }), {
       code: 'DECODE_TOO_LARGE',
     });
-    assert.equal(decode({ payload: big }).events[0]!.id, vcdEvent.eventId, 'the default is generous');
+    assert.equal(
+      decode({ payload: big }).events[0]!.id,
+      vcdNotificationSample.eventId,
+      'the default is generous',
+    );
   });
 
   it('deep JSON and deep XML are refused with a DECODE_ code and a short excerpt, not a TypeError', () => {

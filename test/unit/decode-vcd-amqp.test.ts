@@ -6,14 +6,15 @@ import assert from 'node:assert/strict';
 import { decode } from '../../nodes/events/decode';
 import { parseRoutingKey } from '../../nodes/events/decode/vcd-amqp';
 import { parseXml } from '../../nodes/common/xml';
-import { amqpXml, refusesWithCode } from '../support/decode-fixtures';
+import { amqpXmlSample } from '../../nodes/events/decode/vcd-amqp';
+import { refusesWithCode } from '../support/decode-fixtures';
 
 describe('decoding legacy VCD AMQP notifications (XML)', () => {
   const NS = 'xmlns:vmext="http://www.vmware.com/vcloud/extension/v1.5"';
 
   it('a legacy AMQP XML notification with its routing key and headers', () => {
     const { format, events } = decode({
-      payload: Buffer.from(amqpXml),
+      payload: Buffer.from(amqpXmlSample),
       routingKey: 'true.dc6a.0b8a.832c.com.vmware.vcloud.event.vapp.create',
       amqpHeaders: { 'notification.entityType': 'vApp' },
     });

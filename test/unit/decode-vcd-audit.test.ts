@@ -4,11 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { decode } from '../../nodes/events/decode';
-import { refusesWithCode, vcdAuditRecord, vcdEvent } from '../support/decode-fixtures';
+import { vcdAuditRecordSample } from '../../nodes/events/decode/vcd-audit';
+import { vcdNotificationSample } from '../../nodes/events/decode/vcd-notification';
+import { refusesWithCode } from '../support/decode-fixtures';
 
 describe('decoding VCD audit-trail records', () => {
   it('an audit-trail record gives the same event as its message-bus notification', () => {
-    const record = vcdAuditRecord;
+    const record = vcdAuditRecordSample;
     const page = {
       resultTotal: 2,
       pageCount: 1,
@@ -16,7 +18,7 @@ describe('decoding VCD audit-trail records', () => {
       pageSize: 25,
       values: [record, { ...record, eventStatus: 'FAILURE', eventId: 'urn:vcloud:audit:x' }],
     };
-    const live = decode({ payload: vcdEvent }, { source: 'https://vcd.example.com' }).events[0]!;
+    const live = decode({ payload: vcdNotificationSample }, { source: 'https://vcd.example.com' }).events[0]!;
     const one = decode({ payload: record }, { source: 'https://vcd.example.com' });
     assert.equal(one.format, 'vcd-audit');
     const e = one.events[0]!;
@@ -29,7 +31,7 @@ describe('decoding VCD audit-trail records', () => {
     assert.deepEqual(
       both.events.map((x) => [x.id, x.vcd?.operationSuccess]),
       [
-        [vcdEvent.eventId, true],
+        [vcdNotificationSample.eventId, true],
         ['x', false],
       ],
     );

@@ -4,23 +4,28 @@
  */
 import assert from 'node:assert/strict';
 import { decode } from '../../nodes/events/decode';
-import { ORG, USER, VM, amqpXml, refusesWithCode, vcdEvent, vcdTask } from '../support/decode-fixtures';
+import { amqpXmlSample } from '../../nodes/events/decode/vcd-amqp';
+import { vcdNotificationSample } from '../../nodes/events/decode/vcd-notification';
+import { vcdTaskSample } from '../../nodes/events/decode/vcd-envelope';
+import { refusesWithCode } from '../support/decode-fixtures';
+
+const { org: ORG, user: USER, entity: VM } = vcdNotificationSample;
 
 describe('decoding VCD envelopes and notifications', () => {
   it('a VCD envelope → one InfraEvent with a useful summary', () => {
     const envelope = {
       type: 'EVENT',
       headers: { contentType: 'application/json' },
-      payload: JSON.stringify(vcdEvent),
+      payload: JSON.stringify(vcdNotificationSample),
     };
     const { format, events } = decode(
       { payload: JSON.stringify(envelope) },
       { source: 'https://vcd.example.com' },
     );
-    assert.equal(format, 'vcd');
+    assert.equal(format, 'vcd-envelope');
     assert.equal(events.length, 1);
     const e = events[0]!;
-    assert.equal(e.id, vcdEvent.eventId);
+    assert.equal(e.id, vcdNotificationSample.eventId);
     assert.equal(e.type, 'com.vmware.vcloud.event.vm.create');
     assert.equal(e.time, '2026-11-22T13:45:12.345678+01:00', 'microseconds and offset kept');
     assert.equal(e.source, 'https://vcd.example.com');
@@ -36,12 +41,12 @@ describe('decoding VCD envelopes and notifications', () => {
       operationSuccess: true,
       taskName: 'vdcComposeVapp',
     });
-    assert.deepEqual(e.data, vcdEvent);
+    assert.deepEqual(e.data, vcdNotificationSample);
   });
 
   it('a VCD JSON notification (without envelope), with URNs where names are missing', () => {
     const bare = {
-      ...vcdEvent,
+      ...vcdNotificationSample,
       userName: undefined,
       orgName: undefined,
       operationSuccess: false,
@@ -54,7 +59,7 @@ describe('decoding VCD envelopes and notifications', () => {
 
   it('a login event reads naturally', () => {
     const login = {
-      ...vcdEvent,
+      ...vcdNotificationSample,
       type: 'com/vmware/vcloud/event/session/login',
       entityType: 'session',
       entityName: 'acmeadmin',
@@ -63,12 +68,14 @@ describe('decoding VCD envelopes and notifications', () => {
   });
 
   it('VCD summaries are one line, whatever the names hold', () => {
-    const e = decode({ payload: { ...vcdEvent, entityName: 'web\n01\r\n' } }).events[0]!;
+    const e = decode({ payload: { ...vcdNotificationSample, entityName: 'web\n01\r\n' } }).events[0]!;
     assert.equal(e.summary, 'vm web 01 created by acmeadmin in acme: succeeded');
   });
 
   it('a TASK envelope with a task representation', () => {
-    const [e] = decode({ payload: { type: 'TASK', headers: {}, payload: JSON.stringify(vcdTask) } }).events;
+    const [e] = decode({
+      payload: { type: 'TASK', headers: {}, payload: JSON.stringify(vcdTaskSample) },
+    }).events;
     assert.equal(e!.type, 'com.vmware.vcloud.task.running');
     assert.equal(e!.id, 'urn:vcloud:task:1234#running', 'each status change of a task is its own event');
     assert.equal(e!.summary, 'task vappDeploy on web-01 by acmeadmin in acme: running');
@@ -97,7 +104,7 @@ describe('decoding VCD envelopes and notifications', () => {
   });
 
   it('an envelope type VCD may add is kept, decoded generically with its type', () => {
-    for (const options of [{}, { format: 'vcd' as const }]) {
+    for (const options of [{}, { format: 'vcd-envelope' as const }]) {
       const e = decode({ payload: { type: 'METRICS', headers: {}, payload: '{"cpu":1}' } }, options)
         .events[0]!;
       assert.equal(e.type, 'com.vmware.vcloud.message.metrics');
@@ -106,7 +113,7 @@ describe('decoding VCD envelopes and notifications', () => {
   });
 
   it('an envelope carrying a legacy XML notification decodes as that notification', () => {
-    const env = { type: 'EVENT', headers: { contentType: 'application/xml' }, payload: amqpXml };
+    const env = { type: 'EVENT', headers: { contentType: 'application/xml' }, payload: amqpXmlSample };
     const e = decode({ payload: JSON.stringify(env) }).events[0]!;
     assert.equal(e.id, 'a1440dd8-60ae-46c7-b216-44693bc00c90');
     assert.equal(e.type, 'com.vmware.vcloud.event.vapp.create');
@@ -120,7 +127,7 @@ describe('decoding VCD envelopes and notifications', () => {
       [
         'an envelope without a type, when told',
         { payload: { headers: {}, payload: '' } },
-        { format: 'vcd' },
+        { format: 'vcd-envelope' },
         'DECODE_UNKNOWN_TYPE',
       ],
       [
@@ -132,7 +139,7 @@ describe('decoding VCD envelopes and notifications', () => {
       [
         'a notification without eventId',
         { payload: { type: 'com/vmware/x' } },
-        { format: 'vcd-json' },
+        { format: 'vcd-notification' },
         'DECODE_WRONG_SHAPE',
       ],
     ]);

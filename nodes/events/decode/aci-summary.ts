@@ -4,7 +4,7 @@
  * their own wording; any other class names the attributes that say what
  * happened (on creation) or what changed (on modification).
  */
-import { BOOKKEEPING, TIME_ATTRIBUTES } from '../../aci/object-facts';
+import { BOOKKEEPING, TIME_ATTRIBUTES } from './aci-object';
 import { oneLine } from './errors';
 
 type Attributes = Record<string, string>;

@@ -1,15 +1,32 @@
 /**
- * Cisco APIC → InfraEvents: a WebSocket push (`subscriptionId` array, objects
- * with a `status` of created / modified / deleted) or a query / subscribe answer
- * (current objects, no status: decoded as snapshots). One event per object.
+ * The input format `aci`: Cisco APIC → InfraEvents. A WebSocket push
+ * (`subscriptionId` array, objects with a `status` of created / modified /
+ * deleted), a query / subscribe answer (current objects, no status: decoded as
+ * snapshots), or an object as aci subscribe sends it. One event per object.
  */
 import { hasStringFields, isRecord } from '../../common/guards';
-import { type AciEventFacts, type InfraEvent, timedAt } from '../../common/infra-event';
+import { type InfraEvent, timedAt } from '../../common/infra-event';
 import { receiptTime } from '../../common/times';
-import { digestOf, objectTime } from '../../aci/object-facts';
+import { digestOf, objectTime } from './aci-object';
+import { ACI_SAMPLES } from './aci-samples';
 import { aciSummary } from './aci-summary';
 import { DecodeCodes, decodeError } from './errors';
 import { soleKey } from '../../common/objects';
+import { decoder, sourceOf } from './types';
+
+/** What an ACI event says of its object. */
+export interface AciEventFacts {
+  className: string;
+  dn: string;
+  status: string;
+  attributes: Record<string, string>;
+}
+
+declare module '../../common/infra-event' {
+  interface EventFacts {
+    aci?: AciEventFacts;
+  }
+}
 
 export interface AciDecodeContext {
   /** The APIC cluster URL, used as the event source. */
@@ -97,7 +114,8 @@ function objectEvent(
     {
       // Deterministic: the same change (object, occurrence, kind, what changed) always has the same id.
       id: changeId(dn, status, time, attributes),
-      source: ctx.source ?? 'urn:cisco:aci',
+      // An APIC object does not name its cluster.
+      source: sourceOf(undefined, ctx, 'urn:cisco:aci'),
       type: `com.cisco.aci.${className}.${status}`,
       // Never "never": the object's own time, else the time it arrived.
       time: time ?? ctx.receivedAt ?? receiptTime(),
@@ -153,3 +171,13 @@ export function aciObjectMessageEvent(value: unknown, ctx: AciDecodeContext = {}
   // As aci-subscribe builds it for Output "event", so both give the same data.
   return aciChangeEvent(value as AciHeldObject, ctx);
 }
+
+export const aciFormat = decoder({
+  name: 'aci',
+  description: 'ACI push or answer',
+  detect: (value) => isAciDocument(value) || isAciObjectMessage(value),
+  decode: (value, _input, ctx) => ({
+    events: isAciObjectMessage(value) ? [aciObjectMessageEvent(value, ctx)] : aciEvents(value, ctx),
+  }),
+  samples: ACI_SAMPLES,
+});

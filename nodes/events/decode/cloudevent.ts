@@ -1,16 +1,33 @@
 /**
- * Incoming CloudEvents → InfraEvents: HTTP binary mode (ce-* headers, as an
- * http-in node hands them over in msg.req.headers), structured mode and batch
- * mode. vCenter events from the VMware Event Broker Appliance get their
- * FullFormattedMessage as summary.
+ * The input format `cloudevent`: incoming CloudEvents → InfraEvents. HTTP
+ * binary mode (ce-* headers, as an http-in node hands them over in
+ * msg.req.headers), structured mode and batch mode. vCenter events from the
+ * VMware Event Broker Appliance get their FullFormattedMessage as summary.
+ * The CloudEvent itself (validation, encodings) is ../cloudevent-model.
  */
 import type { CodedError } from '../../common/errors';
-import { type CloudEventFacts, type InfraEvent, timedAt } from '../../common/infra-event';
+import { type InfraEvent, timedAt } from '../../common/infra-event';
 import { readTime, receiptTime } from '../../common/times';
 import { type CloudEvent, percentDecode, validateCloudEvent, withoutNulls } from '../cloudevent-model';
 import { DecodeCodes, decodeError, oneLine } from './errors';
+import { type FormatSample, type HeaderBag, decoder } from './types';
 
-export type HeaderBag = Record<string, string | string[] | undefined>;
+/**
+ * What an event decoded from a CloudEvent keeps of it beyond the InfraEvent
+ * fields, so that emitting it again gives the same CloudEvent.
+ */
+export interface CloudEventFacts {
+  extensions?: Record<string, string | number | boolean>;
+  datacontenttype?: string;
+  dataschema?: string;
+}
+
+declare module '../../common/infra-event' {
+  interface EventFacts {
+    /** When decoded from a CloudEvent. */
+    cloudevent?: CloudEventFacts;
+  }
+}
 
 function lower(headers: HeaderBag): Record<string, string> {
   const out: Record<string, string> = {};
@@ -124,3 +141,71 @@ export function cloudEventToInfraEvent(ce: CloudEvent): InfraEvent {
     time,
   );
 }
+
+function contentType(headers: HeaderBag | undefined): string {
+  const entry = Object.entries(headers ?? {}).find(([k]) => k.toLowerCase() === 'content-type');
+  return String(entry?.[1] ?? '');
+}
+
+/** A vCenter event as the VMware Event Broker Appliance sends it in binary mode (seed 004). */
+export const vebaHeadersSample = {
+  'Ce-Id': '08179137-b8e0-4973-b05f-8f212bf5003b',
+  'Ce-Source': 'https://vcenter-01:443/sdk',
+  'Ce-Specversion': '1.0',
+  'Ce-Time': '2021-09-27T19:02:54.063Z',
+  'Ce-Type': 'com.vmware.vsphere.DrsVmPoweredOnEvent.v0',
+  'Content-Type': 'application/json',
+};
+export const vebaBodySample = {
+  Key: 280034,
+  CreatedTime: '2024-01-17T13:02:05.426999Z',
+  UserName: 'VSPHERE.LOCAL\\Administrator',
+  Vm: { Name: 'workload1', Vm: { Type: 'VirtualMachine', Value: 'vm-2073' } },
+  FullFormattedMessage: 'DRS powered on workload1 on esxi02.jarvis.lab in jarvis-lab',
+};
+
+/** The same event in structured mode. */
+const structured = {
+  specversion: '1.0',
+  id: vebaHeadersSample['Ce-Id'],
+  source: vebaHeadersSample['Ce-Source'],
+  type: vebaHeadersSample['Ce-Type'],
+  time: vebaHeadersSample['Ce-Time'],
+  subject: 'DrsVmPoweredOnEvent',
+  datacontenttype: 'application/json',
+  eventclass: 'event',
+  data: vebaBodySample,
+};
+
+const samples: FormatSample[] = [
+  { name: 'CloudEvent, structured', input: { payload: structured }, ownSource: structured.source },
+  {
+    name: 'CloudEvents, batch',
+    input: { payload: [structured, { ...structured, id: 'second' }] },
+    ownSource: structured.source,
+  },
+  {
+    name: 'CloudEvent, binary mode (VEBA)',
+    input: { payload: vebaBodySample, httpHeaders: vebaHeadersSample },
+    ownSource: structured.source,
+  },
+];
+
+export const cloudeventFormat = decoder({
+  name: 'cloudevent',
+  description: 'CloudEvent',
+  detect: (value, headers) =>
+    isBinaryCloudEvent(headers) ||
+    contentType(headers).startsWith('application/cloudevents') ||
+    (Array.isArray(value) && value.length > 0 && value.every(isStructuredCloudEvent)) ||
+    isStructuredCloudEvent(value),
+  decode(value, input) {
+    const cloudevents = isBinaryCloudEvent(input.httpHeaders)
+      ? [fromBinary(input.httpHeaders ?? {}, input.payload)]
+      : Array.isArray(value)
+        ? fromBatch(value)
+        : [fromStructured(value)];
+    return { events: cloudevents.map(cloudEventToInfraEvent), cloudevents };
+  },
+  samples,
+});

@@ -4,13 +4,14 @@
  */
 import type { InfraEvent } from '../../common/infra-event';
 import type { CloudEvent } from '../cloudevent-model';
-import { type HeaderBag, isBinaryCloudEvent } from './cloudevent';
-import { DECODERS, type DecodeInput, type Decoder, type FormatName } from './decoders';
+import { isBinaryCloudEvent } from './cloudevent';
+import { DECODERS, type FormatName } from './decoders';
 import { DecodeCodes, asDecodeError, decodeError } from './errors';
+import type { DecodeInput, Decoder, HeaderBag } from './types';
 import { MAX_XML_BYTES } from './vcd-envelope';
 
 export { DecodeCodes } from './errors';
-export type { DecodeInput } from './decoders';
+export type { DecodeInput } from './types';
 
 /** What the node's Input setting may say: recognise it, or one of the decoders. */
 export type DecodeFormat = 'auto' | FormatName;

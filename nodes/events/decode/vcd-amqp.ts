@@ -1,14 +1,16 @@
 /**
- * Legacy VCD AMQP notifications: the XML `vmext:Notification` body, the routing
- * key `operationSuccess.entity.org.user.subType1...subTypeN[.taskName]`, and the
+ * The input format `vcd-amqp`: legacy VCD AMQP notifications. The XML
+ * `vmext:Notification` body, the routing key
+ * `operationSuccess.entity.org.user.subType1...subTypeN[.taskName]`, and the
  * `notification.*` headers. The XML is authoritative; key and headers fill gaps.
  */
 import type { CodedError } from '../../common/errors';
-import { type InfraEvent, type VcdEventFacts, timedAt } from '../../common/infra-event';
+import { type InfraEvent, timedAt } from '../../common/infra-event';
 import { readTime, receiptTime } from '../../common/times';
 import { parseXml, xmlList, xmlText, type XmlNode } from '../../common/xml';
 import { DecodeCodes, decodeError } from './errors';
-import { dottedType, vcdSummary } from './vcd-facts';
+import { decoder, sourceOf } from './types';
+import { type VcdEventFacts, dottedType, vcdSummary } from './vcd-facts';
 
 export interface AmqpContext {
   /** The AMQP routing key (msg.topic or msg.fields.routingKey). */
@@ -138,13 +140,12 @@ export function notificationXmlEvent(
     throw decodeError(DecodeCodes.WRONG_SHAPE, 'The notification has no type or eventId', n);
   }
   const facts = notificationFacts(n, key, h);
-  // An empty source is no source: the resolver link names the site then.
-  const source = ctx.source || (resolverOrigin(n) ?? ctx.source);
   const time = readTime(xmlText(n.Timestamp));
   return timedAt(
     {
       id: eventId,
-      source: source ?? 'urn:vcloud',
+      // The site the notification names in its entity resolver link.
+      source: sourceOf(resolverOrigin(n), ctx, 'urn:vcloud'),
       type,
       time: time ?? receiptTime(),
       subject: facts.entity,
@@ -156,3 +157,51 @@ export function notificationXmlEvent(
     time,
   );
 }
+
+const resolverLink = '\n  <vmext:Link rel="entityResolver" href="https://vcloud.example.com/api/entity/"/>';
+
+/** A vApp created, as the AMQP body VCD's guide shows (an entity name with an escaped character). */
+export const amqpXmlSample = `<?xml version="1.0" encoding="UTF-8"?>
+<vmext:Notification xmlns:vmext="http://www.vmware.com/vcloud/extension/v1.5"
+    type="com/vmware/vcloud/event/vapp/create" eventId="a1440dd8-60ae-46c7-b216-44693bc00c90">${resolverLink}
+  <vmext:EntityLink rel="entity" type="vcloud:vapp" name="erp &amp; co" id="urn:vcloud:vapp:dc6a"/>
+  <vmext:EntityLink rel="up" type="vcloud:org" name="acme" id="urn:vcloud:org:0b8a"/>
+  <vmext:EntityLink rel="down" type="vcloud:user" name="acmeadmin" id="urn:vcloud:user:832c"/>
+  <vmext:Timestamp>2011-06-18T14:33:27.787-07:00</vmext:Timestamp>
+  <vmext:OperationSuccess>true</vmext:OperationSuccess>
+</vmext:Notification>`;
+
+export const vcdAmqpFormat = decoder({
+  name: 'vcd-amqp',
+  description: 'AMQP XML',
+  // Text that is still text here is XML: JSON was parsed before detection.
+  detect: (value) => typeof value === 'string',
+  takesText: true,
+  decode(value, input, ctx) {
+    if (typeof value !== 'string')
+      throw decodeError(DecodeCodes.WRONG_SHAPE, 'An AMQP notification must be XML text');
+    const amqp = { routingKey: input.routingKey, headers: input.amqpHeaders, source: ctx.source };
+    return { events: [vcdAmqpEvent(value, amqp)] };
+  },
+  samples: [
+    {
+      name: 'VCD AMQP notification (XML), routing key and headers',
+      input: {
+        payload: amqpXmlSample,
+        routingKey: 'true.dc6a.0b8a.832c.com.vmware.vcloud.event.vapp.create',
+        amqpHeaders: {
+          'notification.type': 'com/vmware/vcloud/event/vapp/create',
+          'notification.entityType': 'vcloud:vapp',
+        },
+      },
+      ownSource: 'https://vcloud.example.com',
+    },
+    {
+      name: 'VCD AMQP notification without an entity resolver link',
+      input: {
+        payload: amqpXmlSample.replace(resolverLink, ''),
+        routingKey: 'true.dc6a.0b8a.832c.com.vmware.vcloud.event.vapp.create',
+      },
+    },
+  ],
+});

@@ -1,12 +1,14 @@
 /**
- * VCD audit-trail records (`GET /cloudapi/1.0.0/auditTrail`) → the message-bus
- * notification they stand for, so the one VCD decoder reads both. The record's
- * `eventId` is a URN over the same UUID the message bus sends.
+ * The input format `vcd-audit`: VCD audit-trail records (`GET
+ * /cloudapi/1.0.0/auditTrail`), one or a page, → the message-bus notification
+ * they stand for, so the one VCD decoder reads both. The record's `eventId` is
+ * a URN over the same UUID the message bus sends.
  */
 import type { InfraEvent } from '../../common/infra-event';
 import { readTime } from '../../common/times';
 import { DecodeCodes, decodeError } from './errors';
-import { type VcdDecodeContext, vcdNotificationEvent } from './vcd-notification';
+import { type DecoderContext, decoder } from './types';
+import { vcdNotificationEvent, vcdNotificationSample } from './vcd-notification';
 
 export interface VcdAuditRecord {
   eventId: string;
@@ -79,7 +81,7 @@ export function auditTopic(r: VcdAuditRecord): string {
 }
 
 /** One record or a page of records → InfraEvents. */
-export function vcdAuditEvents(value: unknown, ctx: VcdDecodeContext = {}): InfraEvent[] {
+export function vcdAuditEvents(value: unknown, ctx: DecoderContext = {}): InfraEvent[] {
   const records = isVcdAuditPage(value) ? (value.values as VcdAuditRecord[]) : [value];
   return records.map((r) => {
     if (!isVcdAuditRecord(r)) {
@@ -92,3 +94,33 @@ export function vcdAuditEvents(value: unknown, ctx: VcdDecodeContext = {}): Infr
     return vcdNotificationEvent(notificationFromAudit(r), ctx);
   });
 }
+
+/** The audit-trail record of vcd-notification's sample: the same event. */
+export const vcdAuditRecordSample = {
+  eventId: `urn:vcloud:audit:${vcdNotificationSample.eventId}`,
+  eventType: vcdNotificationSample.type,
+  eventStatus: 'SUCCESS',
+  timestamp: vcdNotificationSample.timestamp,
+  operatingOrg: { name: 'acme', id: vcdNotificationSample.org },
+  user: { name: 'acmeadmin', id: vcdNotificationSample.user },
+  eventEntity: { name: 'web-01', id: vcdNotificationSample.entity },
+  description: 'vm web-01 created',
+  additionalProperties: { taskName: 'vdcComposeVapp' },
+};
+
+/** As a real VCD writes its audit trail's times (go-vcloud-director's sample): `+0000`. */
+const asWritten = { ...vcdAuditRecordSample, timestamp: '2020-07-19T18:57:34.398+0000' };
+
+export const vcdAuditFormat = decoder({
+  name: 'vcd-audit',
+  description: 'VCD audit record',
+  detect: (value) => isVcdAuditRecord(value) || isVcdAuditPage(value),
+  decode: (value, _input, ctx) => ({ events: vcdAuditEvents(value, ctx) }),
+  samples: [
+    { name: 'VCD audit record', input: { payload: asWritten } },
+    {
+      name: 'VCD audit page',
+      input: { payload: { resultTotal: 1, pageCount: 1, page: 1, pageSize: 25, values: [asWritten] } },
+    },
+  ],
+});

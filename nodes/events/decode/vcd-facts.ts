@@ -1,9 +1,27 @@
 /**
  * What every VCD notification format shares, whatever carried it (message bus,
- * JSON, AMQP XML, audit trail): the dotted event type and the one-line summary.
+ * JSON, AMQP XML, audit trail): its facts, the dotted event type and the
+ * one-line summary.
  */
-import type { VcdEventFacts } from '../../common/infra-event';
 import { oneLine } from './errors';
+
+/** Who did what to which VCD object. */
+export interface VcdEventFacts {
+  org?: string;
+  user?: string;
+  entity?: string;
+  entityType?: string;
+  entityName?: string;
+  operationSuccess?: boolean;
+  taskName?: string;
+}
+
+declare module '../../common/infra-event' {
+  interface EventFacts {
+    /** Every VCD format's events. */
+    vcd?: VcdEventFacts;
+  }
+}
 
 const bare = (urn: string | undefined) => urn?.slice(urn.lastIndexOf(':') + 1);
 

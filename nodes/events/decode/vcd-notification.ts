@@ -1,50 +1,33 @@
 /**
- * VCD notifications → InfraEvent: the message-bus envelope (EVENT, TASK, ...)
- * and the bare JSON notification. Field names follow VCD's JSON notification
+ * The input format `vcd-notification`: a VCD event notification as JSON (what
+ * a message-bus EVENT envelope carries, and the JSON form of the AMQP
+ * notification) → InfraEvent. Field names follow VCD's JSON notification
  * format; names (`userName`, `orgName`) are used when present, URNs otherwise.
  */
-import { createHash } from 'node:crypto';
-import { type InfraEvent, type VcdEventFacts, timedAt } from '../../common/infra-event';
+import { type InfraEvent, timedAt } from '../../common/infra-event';
 import { readTime, receiptTime } from '../../common/times';
-import type { XmlNode } from '../../common/xml';
-import { DecodeCodes, decodeError, oneLine } from './errors';
-import { notificationXmlEvent } from './vcd-amqp';
-import { dottedType, vcdSummary } from './vcd-facts';
-import { type VcdEnvelope, envelopeFrom } from './vcd-envelope';
-import { definedOnly, extended } from '../../common/objects';
-
-export interface VcdDecodeContext {
-  /** The VCD site URL, used as the event source. */
-  source?: string;
-  /** The MQTT topic, if any (not needed for decoding, kept for callers). */
-  topic?: string;
-}
+import { definedOnly } from '../../common/objects';
+import { DecodeCodes, decodeError } from './errors';
+import { type DecoderContext, decoder, sourceOf } from './types';
+import { type VcdEventFacts, dottedType, vcdSummary } from './vcd-facts';
 
 type Json = Record<string, unknown>;
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+export const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-/** A stable id for messages that carry none: the same message always hashes the same. */
-function contentId(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
-}
-
-/** The source when none is given: the site from a link, else the organization. */
-function sourceOf(n: Json, ctx: VcdDecodeContext): string {
-  if (ctx.source) return ctx.source;
+/** The site a notification names in a link, if it has one. */
+function ownSite(n: Json): string | undefined {
   const link = str(n.link) ?? str((n.link as Json | undefined)?.href);
-  if (link) {
-    try {
-      return new URL(link).origin;
-    } catch {
-      // not a URL: fall through
-    }
+  if (!link) return undefined;
+  try {
+    return new URL(link).origin;
+  } catch {
+    return undefined; // not a URL
   }
-  return str(n.org) ?? 'urn:vcloud';
 }
 
 /** A VCD notification object (eventId, type, timestamp, user, org, entity, ...) → InfraEvent. */
-export function vcdNotificationEvent(n: Json, ctx: VcdDecodeContext = {}): InfraEvent {
+export function vcdNotificationEvent(n: Json, ctx: DecoderContext = {}): InfraEvent {
   const rawType = str(n.type);
   const eventId = str(n.eventId);
   if (!rawType || !eventId) {
@@ -67,7 +50,8 @@ export function vcdNotificationEvent(n: Json, ctx: VcdDecodeContext = {}): Infra
   return timedAt(
     {
       id: eventId,
-      source: sourceOf(n, ctx),
+      // Without a site of its own or a Source, the organization is the best name of the system.
+      source: sourceOf(ownSite(n), ctx, str(n.org) ?? 'urn:vcloud'),
       type: dottedType(rawType),
       time: time ?? receiptTime(),
       subject: facts.entity,
@@ -80,88 +64,6 @@ export function vcdNotificationEvent(n: Json, ctx: VcdDecodeContext = {}): Infra
   );
 }
 
-/** A task representation (OpenAPI style: id, operationName, status, owner, org, user) → InfraEvent. */
-function taskEvent(t: Json, ctx: VcdDecodeContext): InfraEvent {
-  const owner = (t.owner ?? {}) as Json;
-  const org = (t.org ?? {}) as Json;
-  const user = (t.user ?? {}) as Json;
-  const status = str(t.status) ?? 'unknown';
-  const id = str(t.id) ?? contentId(t);
-  // application/vnd.vmware.vcloud.vApp+xml → vApp
-  const entityType = str(owner.type)
-    ?.replace(/\+(xml|json)$/, '')
-    .split(/[.:/]/)
-    .pop();
-  const operation = str(t.operationName) ?? str(t.name) ?? 'task';
-  const time = readTime(t.endDate) ?? readTime(t.startDate);
-  return timedAt(
-    {
-      id: `${id}#${status}`,
-      source: ctx.source ?? str(org.id) ?? 'urn:vcloud',
-      type: `com.vmware.vcloud.task.${status.toLowerCase()}`,
-      time: time ?? receiptTime(),
-      subject: str(owner.id) ?? id,
-      summary: oneLine(
-        `task ${operation} on ${str(owner.name) ?? 'unknown'} by ${str(user.name) ?? 'unknown user'} in ${str(org.name) ?? 'unknown org'}: ${status}`,
-      ),
-      origin: 'vcd',
-      vcd: {
-        org: str(org.name) ?? str(org.id),
-        user: str(user.name) ?? str(user.id),
-        entity: str(owner.id),
-        entityType,
-        entityName: str(owner.name),
-        operationSuccess: status !== 'error' && status !== 'aborted',
-        taskName: operation,
-      },
-      data: t,
-    },
-    time,
-  );
-}
-
-/** An envelope (already parsed by parseVcdEnvelope or envelopeFrom) → InfraEvent. */
-export function vcdEnvelopeEvent(env: VcdEnvelope, ctx: VcdDecodeContext = {}): InfraEvent {
-  const p = env.payload;
-  if (p && typeof p === 'object' && !Array.isArray(p)) {
-    const inner = p as Json;
-    if (str(inner.eventId) && str(inner.type)) {
-      const event = vcdNotificationEvent(inner, ctx);
-      return env.type === 'EVENT'
-        ? event
-        : extended(event, { data: extended(inner, { envelopeType: env.type }) });
-    }
-    const task = (inner.task ?? (env.type.endsWith('TASK') ? inner : undefined)) as Json | undefined;
-    if (task && typeof task === 'object' && (str(task.operationName) || str(task.status)))
-      return taskEvent(task, ctx);
-    // A legacy XML notification carried in the envelope: the same decoder as for AMQP.
-    const xml = inner.Notification as XmlNode | undefined;
-    if (xml && typeof xml === 'object' && (xml['@eventId'] || xml['@type'])) {
-      return notificationXmlEvent(xml, { source: ctx.source }, 'vcd');
-    }
-  }
-  // Other envelope types (API_REQUEST, BEHAVIOR_INVOCATION, and types VCD may add): kept whole,
-  // with a stable id and the type preserved.
-  const time = readTime(env.headers.timestamp);
-  return timedAt(
-    {
-      id: contentId(env),
-      source: ctx.source ?? 'urn:vcloud',
-      type: `com.vmware.vcloud.message.${env.type.toLowerCase()}`,
-      time: time ?? receiptTime(),
-      summary: oneLine(`VCD ${env.type} message${ctx.topic ? ` on ${ctx.topic}` : ''}`),
-      origin: 'vcd',
-      data: env,
-    },
-    time,
-  );
-}
-
-/** Checks and decodes an envelope given as an object; envelope types VCD may add are kept. */
-export function vcdEnvelopeObjectEvent(value: unknown, ctx: VcdDecodeContext = {}): InfraEvent {
-  return vcdEnvelopeEvent(envelopeFrom(value), ctx);
-}
-
 export function isVcdNotification(value: unknown): value is Json {
   return (
     !!value &&
@@ -171,3 +73,36 @@ export function isVcdNotification(value: unknown): value is Json {
     ((value as Json).type as string).startsWith('com/vmware/')
   );
 }
+
+const ORG = 'urn:vcloud:org:89d59365-0154-5eda-afc9-feae479281b8';
+const USER = 'urn:vcloud:user:ee040994-7d67-5f74-a591-d30ca9e18e31';
+const VM = 'urn:vcloud:vm:2f1f3b5c-7f6a-4d3e-9a43-1d2c3b4a5f60';
+
+/** A VM created, as VCD's message bus carries it (the fields of VCD's JSON notification format). */
+export const vcdNotificationSample = {
+  eventId: 'cecb8de7-b87c-4a8e-9b0e-1f6a2d7e5c11',
+  type: 'com/vmware/vcloud/event/vm/create',
+  timestamp: '2026-11-22T13:45:12.345678+01:00',
+  operationSuccess: true,
+  user: USER,
+  userName: 'acmeadmin',
+  org: ORG,
+  orgName: 'acme',
+  entity: VM,
+  entityType: 'vm',
+  entityName: 'web-01',
+  taskName: 'vdcComposeVapp',
+};
+
+export const vcdNotificationFormat = decoder({
+  name: 'vcd-notification',
+  description: 'VCD notification',
+  detect: isVcdNotification,
+  decode(value, _input, ctx) {
+    if (!value || typeof value !== 'object' || Array.isArray(value)) {
+      throw decodeError(DecodeCodes.WRONG_SHAPE, 'A VCD notification must be a JSON object', value);
+    }
+    return { events: [vcdNotificationEvent(value as Json, ctx)] };
+  },
+  samples: [{ name: 'VCD notification (JSON)', input: { payload: vcdNotificationSample } }],
+});
