@@ -1,7 +1,8 @@
 /**
  * No module imports itself through others: a cycle makes the load order decide
  * what is defined, and makes a file impossible to read on its own. Checked on
- * the sources, type-only imports included.
+ * the sources, type-only imports included; and between the rooms of nodes/
+ * (its folders): what two rooms share lives in one of them, or in common/.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -56,6 +57,23 @@ describe('module structure', () => {
           ['b', []],
         ]),
       ),
+      [],
+    );
+  });
+
+  it('no two rooms of nodes/ import each other, however indirectly', () => {
+    const nodes = path.join(ROOT, 'nodes');
+    const roomOf = (file: string): string => path.relative(nodes, file).split(path.sep)[0] as string;
+    const rooms = new Map<string, string[]>();
+    for (const file of sourceFiles('nodes')) {
+      const from = roomOf(file);
+      const to = localImports(file, fs.readFileSync(file, 'utf8')).map(roomOf);
+      rooms.set(from, [...new Set([...(rooms.get(from) ?? []), ...to.filter((r) => r !== from)])]);
+    }
+    assert.ok(rooms.size >= 5, [...rooms.keys()].join());
+    assert.deepEqual(rooms.get('common'), [], 'common/ imports no room');
+    assert.deepEqual(
+      findCycles(rooms).map((c) => c.join(' → ')),
       [],
     );
   });
