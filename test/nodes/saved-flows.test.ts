@@ -136,4 +136,31 @@ describe('flows saved by an older version', () => {
       await sink.stop();
     }
   });
+
+  it('an event decode saved with a format under its former name reads as with the new name', async () => {
+    const envelope = { type: 'EVENT', headers: {}, payload: JSON.stringify(notification) };
+    /** What the node makes of an envelope and of a bare notification: event ids or error codes. */
+    const outcome = async (format: string): Promise<unknown[]> => {
+      await helper.load(eventDecode, [
+        { id: 'tab', type: 'tab' },
+        { ...EARLY.decode, format, errors: 'output', id: 'decode', z: 'tab', wires: [['ok'], ['bad']] },
+        { id: 'ok', type: 'helper', z: 'tab' },
+        { id: 'bad', type: 'helper', z: 'tab' },
+      ]);
+      const out: Record<string, unknown>[] = [];
+      for (const id of ['ok', 'bad'])
+        helper.getNode(id).on('input', (m: Record<string, unknown>) => out.push(m));
+      helper.getNode('decode').receive({ payload: envelope });
+      await waitFor(() => out.length === 1, 'the envelope');
+      helper.getNode('decode').receive({ payload: notification });
+      await waitFor(() => out.length === 2, 'the notification');
+      await helper.unload();
+      return out.map((m) => (m.payload as { id?: string }).id ?? (m.error as { code?: string })?.code);
+    };
+    const former = [await outcome('vcd'), await outcome('vcd-json')];
+    assert.deepEqual(former, [await outcome('vcd-envelope'), await outcome('vcd-notification')]);
+    assert.equal(former[0]?.[0], 'e-1', 'vcd reads the envelope');
+    assert.equal(former[1]?.[1], 'e-1', 'vcd-json reads the notification');
+    assert.notDeepEqual(former[0], former[1], 'each is strict about its own message');
+  });
 });

@@ -68,8 +68,21 @@ describe('saved settings of older versions', () => {
   });
 
   it('without steps, a flow saved without a version reads exactly as saved (version 1)', () => {
-    const saved = { id: 'n', type: 'event-decode', format: 'auto', maxSize: 16 };
-    assert.deepEqual(migrate(saved), { ...saved, version: currentVersion('event-decode') });
+    const saved = { id: 'n', type: 'aci-request', method: 'GET', maxSize: 16 };
+    assert.deepEqual(migrate(saved), { ...saved, version: currentVersion('aci-request') });
+  });
+
+  it('event decode saved before version 2 reads the formats under their new names', () => {
+    for (const version of [undefined, 1]) {
+      const saved = { id: 'n', type: 'event-decode', source: '', version };
+      assert.equal(migrate({ ...saved, format: 'vcd' }).format, 'vcd-envelope');
+      assert.equal(migrate({ ...saved, format: 'vcd-json' }).format, 'vcd-notification');
+      for (const format of ['auto', 'aci', 'vcd-audit', 'vcd-amqp', 'cloudevent']) {
+        assert.deepEqual(migrate({ ...saved, format }), { ...saved, format, version: 2 });
+      }
+    }
+    const current = { id: 'n', type: 'event-decode', format: 'vcd-envelope', version: 2 };
+    assert.deepEqual(migrate(current), current);
   });
 
   it('cloudevent emit saved before the spool (version 1, or none) keeps its queue in memory', () => {
