@@ -8,6 +8,7 @@ import { CHROMIUM, hasChromium, launchChromium } from '../support/chromium';
 import { ApicSimulator, DEFAULT_APIC_PASSWORD } from '../../sim/apic';
 import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
 import { VcdSimulator } from '../../sim/vcd';
+import { FORMATS } from '../../nodes/events/decode';
 import { runNodeRed, type RunningNodeRed } from '../support/nodered-process';
 
 describe('the editor (Chromium)', function () {
@@ -68,7 +69,8 @@ describe('the editor (Chromium)', function () {
           id: 'decode',
           type: 'event-decode',
           z: 'tab',
-          format: 'auto',
+          // As a flow of version 1 saved it: the format's former name.
+          format: 'vcd',
           errors: 'catch',
           x: 450,
           y: 180,
@@ -278,6 +280,17 @@ describe('the editor (Chromium)', function () {
     assert.equal(await page.isVisible('#node-input-spoolLimit'), false);
     await page.selectOption('#node-input-spool', 'disk');
     assert.equal(await page.isVisible('#node-input-spoolLimit'), true);
+    await page.click('#node-dialog-cancel');
+  });
+
+  it('lists the decoders table in the event decode dialog, a former format name under its new one', async () => {
+    await openDialog('decode', '#node-input-format');
+    assert.equal(await page.inputValue('#node-input-format'), 'vcd-envelope');
+    const options = (await page.evaluate(
+      `[...document.querySelectorAll('#node-input-format option')].map((o) => [o.value, o.textContent])`,
+    )) as [string, string][];
+    assert.deepEqual(options.map(([value]) => value).sort(), [...FORMATS].sort());
+    for (const [value, label] of options) assert.ok(label && !label.includes('event-decode.'), value);
     await page.click('#node-dialog-cancel');
   });
 
