@@ -5,6 +5,7 @@
  * editor lists them by their labels, in the order of the user's language.
  */
 import { aciFormat } from './aci';
+import { alertmanagerFormat } from './alertmanager';
 import { cloudeventFormat } from './cloudevent';
 import { vcdAmqpFormat } from './vcd-amqp';
 import { vcdAuditFormat } from './vcd-audit';
@@ -19,6 +20,7 @@ export const DECODERS = [
   vcdEnvelopeFormat,
   vcdNotificationFormat,
   vcdAuditFormat,
+  alertmanagerFormat,
   // Any text that is still text: last.
   vcdAmqpFormat,
 ] as const;
