@@ -346,6 +346,18 @@ describe('ACI objects as real APICs send them', () => {
       offered.filter((c) => !cases.some(([name]) => name === c)),
       [],
     );
+    for (const lang of ['en-US', 'de']) {
+      const file = path.join(REPO_ROOT, 'nodes/aci/locales', lang, 'aci-subscribe.json');
+      const described = JSON.parse(fs.readFileSync(file, 'utf8'))['aci-subscribe'].classes as Record<
+        string,
+        string
+      >;
+      assert.deepEqual(
+        offered.filter((c) => !described[c]),
+        [],
+        `descriptions in ${lang}`,
+      );
+    }
     for (const [className, attributes, summary] of cases) {
       const e = aciObjectEvent({ [className]: { attributes: { status: 'created', ...attributes } } });
       assert.match(e.summary, summary, className);

@@ -41,6 +41,18 @@ describe('every input format', () => {
     for (const d of DECODERS) assert.ok(help.includes(`(<code>${d.name}</code>)</dt>`), `help of ${d.name}`);
   });
 
+  it('CONTRIBUTING.md, which says how to add one, names files that exist', () => {
+    const guide = fs.readFileSync(path.join(ROOT, 'CONTRIBUTING.md'), 'utf8');
+    const named = [
+      ...guide.matchAll(/[`(]((?:nodes|test|sim|docs)\/[\w./-]+\.(?:ts|json|html|md))[`)]/g),
+    ].map((m) => m[1] as string);
+    assert.ok(named.length > 10 && named.includes('nodes/events/decode/alertmanager.ts'), named.join());
+    assert.deepEqual(
+      named.filter((file) => !fs.existsSync(path.join(ROOT, file))),
+      [],
+    );
+  });
+
   for (const sample of FORMAT_SAMPLES) {
     describe(`${sample.format}: ${sample.name}`, () => {
       it('is recognised as its format, and decodes the same when the format is chosen', () => {
