@@ -15,7 +15,14 @@ import { EventEmitter, setMaxListeners } from 'node:events';
 import { Backoff, sleep } from '../../common/backoff';
 import { CodedError, errorMessage } from '../../common/errors';
 import { Fifo } from '../../common/fifo';
-import { BATCH_TYPE, STRUCTURED_TYPE, type CloudEvent, batchOf, toBinary, toStructured } from '../cloudevent-model';
+import {
+  BATCH_TYPE,
+  STRUCTURED_TYPE,
+  type CloudEvent,
+  batchOf,
+  toBinary,
+  toStructured,
+} from '../cloudevent-model';
 import { Sink, type Attempt } from './sink';
 import {
   DeliveryCodes,
