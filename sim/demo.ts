@@ -10,10 +10,16 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_APIC_PASSWORD } from './apic';
-import { DEFAULT_PASSWORD } from './vcd/directory';
 import { startSimulators, stopOnSignal, type Simulators } from './index';
-import { REPO_ROOT, exampleFlow, prepareUserDir, startNodeRed, type FlowNode } from './nodered';
+import {
+  REPO_ROOT,
+  exampleCredentials,
+  exampleEnv,
+  exampleFlow,
+  prepareUserDir,
+  startNodeRed,
+  type FlowNode,
+} from './nodered';
 
 const USER_DIR = process.env.DEMO_USER_DIR ?? path.join(REPO_ROOT, '.node-red');
 const PORT = Number(process.env.PORT ?? 1880);
@@ -39,20 +45,34 @@ const DEMO_FLOWS = [
 /** How often a simulated tenant changes a VM (held for approval: the dashboard's Approvals page). */
 const VM_CHANGE_EVERY_MS = 60_000;
 
+/** A property the examples read from the environment (`${VCD_URL}`): the demo sets the variable instead. */
+const fromEnv = (value: unknown) => typeof value === 'string' && value.startsWith('${');
+
+/** Where the examples find the simulators: VCD_URL, APIC_HOSTS, SINK_URL and their certificate. */
+function simulatorEnv(sims: Simulators): Record<string, string> {
+  return exampleEnv({
+    vcd: sims.vcd.url,
+    apicHosts: sims.apic.urls.join(', '),
+    sink: `${sims.sink.url}/events`,
+    cert: sims.cert,
+  });
+}
+
 /**
- * Points a demo node at the running simulators (their ports and certificate can
- * change between runs). `shipped` is the node as the example file has it.
+ * Points a demo node that names an address itself (the e-mail node, and flows
+ * kept from older demos) at the running simulators, whose ports and certificate
+ * can change between runs. `shipped` is the node as the example file has it.
  */
 function pointAtSimulators(node: FlowNode, sims: Simulators, shipped: FlowNode = node): void {
-  if (node.type === 'vcd-login') {
+  if (node.type === 'vcd-login' && !fromEnv(node.url)) {
     node.url = sims.vcd.url;
     node.ca = sims.cert;
   }
-  if (node.type === 'aci-controller') {
+  if (node.type === 'aci-controller' && !fromEnv(node.hosts)) {
     node.hosts = sims.apic.urls.join(', ');
     node.ca = sims.cert;
   }
-  if (node.type === 'cloudevent-emit' && typeof node.url === 'string' && node.url) {
+  if (node.type === 'cloudevent-emit' && typeof node.url === 'string' && node.url && !fromEnv(node.url)) {
     node.url = sims.sink.url + new URL(node.url).pathname;
     node.ca = sims.cert;
   }
@@ -65,35 +85,27 @@ function pointAtSimulators(node: FlowNode, sims: Simulators, shipped: FlowNode =
       tls: false,
     });
   }
-  if (node.type === 'event-decode' && typeof shipped.source === 'string' && shipped.source) {
-    // The example names the simulators at their default ports: VCD on 8443, the first APIC on 8444.
+  if (node.type === 'event-decode' && typeof shipped.source === 'string' && /^https:/.test(shipped.source)) {
+    // Older demos named the simulators at their default ports: VCD on 8443, the first APIC on 8444.
     const port = new URL(shipped.source).port;
     node.source = port === '8443' ? sims.vcd.url : port === '8444' ? sims.apic.urls[0] : shipped.source;
   }
 }
 
-/** The demo flows with the simulators' addresses, certificate and logins filled in. */
+/** The demo flows as shipped (addresses from the environment), the simulators' logins filled in. */
 function demoFlows(sims: Simulators): {
   flows: FlowNode[];
   credentials: Record<string, Record<string, string>>;
 } {
   const flows = shippedFlows();
-  const credentials: Record<string, Record<string, string>> = {};
-  for (const node of flows) {
-    pointAtSimulators(node, sims);
-    // A provider login (organization System) is the simulator's system administrator.
-    if (node.type === 'vcd-login')
-      credentials[node.id] = {
-        username: node.org === 'System' ? 'administrator' : 'acmeadmin',
-        password: DEFAULT_PASSWORD,
-      };
-    if (node.type === 'aci-controller')
-      credentials[node.id] = { username: 'admin', password: DEFAULT_APIC_PASSWORD };
-  }
-  return { flows, credentials };
+  for (const node of flows) pointAtSimulators(node, sims);
+  return { flows, credentials: exampleCredentials() };
 }
 
-/** The demo's example flows, each node once (the dashboard examples share their ui-base and ui-theme). */
+/**
+ * The demo's example flows, each node once: the examples share their VCD login, APIC controller (and the
+ * dashboard ones their ui-base and ui-theme), so the demo runs one session per system.
+ */
 function shippedFlows(): FlowNode[] {
   return [...new Map(DEMO_FLOWS.flatMap(exampleFlow).map((n) => [n.id, n])).values()];
 }
@@ -150,7 +162,10 @@ async function main(): Promise<void> {
   if (!fresh) refreshKeptFlows(flowFile, sims);
 
   const changing = heldVmChanges(sims);
-  const red = startNodeRed(USER_DIR, 'inherit', { MAIL_FROM: 'aci-alerts@example.com' });
+  const red = startNodeRed(USER_DIR, 'inherit', {
+    MAIL_FROM: 'aci-alerts@example.com',
+    ...simulatorEnv(sims),
+  });
   const redExited = new Promise<void>((resolve) => red.once('exit', () => resolve()));
 
   console.log(

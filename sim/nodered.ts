@@ -4,7 +4,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_APIC_PASSWORD } from './apic';
+import { DEFAULT_PASSWORD } from './vcd/directory';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const PACKAGE_NAME = (
@@ -78,4 +81,45 @@ export function startNodeRed(
 /** Reads an example flow from examples/. */
 export function exampleFlow(file: string): FlowNode[] {
   return JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples', file), 'utf8')) as FlowNode[];
+}
+
+/** The ids every example gives its shared configuration nodes: one per system, the same in every file. */
+export const EXAMPLE_CONFIG = { vcd: 'dcevents-vcd', apic: 'dcevents-apic' } as const;
+
+/** Where the examples' systems are; each becomes the environment variable the examples read. */
+export interface ExampleTargets {
+  /** VCD_URL */
+  vcd?: string;
+  /** APIC_HOSTS: every APIC, comma separated. */
+  apicHosts?: string;
+  /** SINK_URL */
+  sink?: string;
+  /** A certificate to trust besides Node's roots (the simulators' self-signed one): NODE_EXTRA_CA_CERTS. */
+  cert?: string;
+}
+
+/**
+ * The environment the examples take their addresses from, for systems on this
+ * machine (the simulators): a system administrator's VCD login (organization
+ * System), as the approval examples need.
+ */
+export function exampleEnv(targets: ExampleTargets): Record<string, string> {
+  const env: Record<string, string> = { VCD_ORG: 'System' };
+  if (targets.vcd) env.VCD_URL = targets.vcd;
+  if (targets.apicHosts) env.APIC_HOSTS = targets.apicHosts;
+  if (targets.sink) env.SINK_URL = targets.sink;
+  if (targets.cert) {
+    const file = path.join(os.tmpdir(), `dcevents-sim-ca-${process.pid}.pem`);
+    fs.writeFileSync(file, targets.cert);
+    env.NODE_EXTRA_CA_CERTS = file;
+  }
+  return env;
+}
+
+/** The simulators' logins for the examples' shared configuration nodes (flows_cred.json). */
+export function exampleCredentials(): Record<string, Record<string, string>> {
+  return {
+    [EXAMPLE_CONFIG.vcd]: { username: 'administrator', password: DEFAULT_PASSWORD },
+    [EXAMPLE_CONFIG.apic]: { username: 'admin', password: DEFAULT_APIC_PASSWORD },
+  };
 }

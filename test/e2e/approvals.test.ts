@@ -6,8 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { exampleFlow } from '../../sim/nodered';
-import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
+import { exampleCredentials, exampleEnv, exampleFlow } from '../../sim/nodered';
 import { VcdSimulator } from '../../sim/vcd';
 import { CHROMIUM, hasChromium, launchChromium } from '../support/chromium';
 import { runNodeRed, type RunningNodeRed } from '../support/nodered-process';
@@ -26,14 +25,12 @@ describe('the approvals example (FlowFuse Dashboard 2.0, Chromium)', function ()
     }
     vcd = await VcdSimulator.start();
     Object.assign(vcd.blocking.settings, { timeoutMs: 300_000, timeoutAction: 'abort' });
-    const flow = exampleFlow('approve-vm-changes-dashboard.json').map((n) =>
-      n.type === 'vcd-login' ? { ...n, url: vcd.url, ca: vcd.cert } : n,
-    );
-    const login = flow.find((n) => n.type === 'vcd-login')!.id;
+    const flow = exampleFlow('approve-vm-changes-dashboard.json');
     red = await runNodeRed({
       flows: flow,
       modules: ['@flowfuse/node-red-dashboard'],
-      credentials: { [login]: { username: 'administrator', password: DEFAULT_PASSWORD } },
+      credentials: exampleCredentials(),
+      env: exampleEnv({ vcd: vcd.url, cert: vcd.cert }),
     });
     await waitFor(() => vcd.subscriptions.includes('publish/#'), 'the subscription', 20_000);
     const button = flow.find((n) => n.type === 'inject')!.id;

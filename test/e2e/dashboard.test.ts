@@ -6,9 +6,8 @@
 import assert from 'node:assert/strict';
 import { type Browser } from 'playwright-core';
 import { CHROMIUM, hasChromium, launchChromium } from '../support/chromium';
-import { ApicSimulator, DEFAULT_APIC_PASSWORD } from '../../sim/apic';
-import { exampleFlow } from '../../sim/nodered';
-import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
+import { ApicSimulator } from '../../sim/apic';
+import { exampleCredentials, exampleEnv, exampleFlow } from '../../sim/nodered';
 import { VcdSimulator } from '../../sim/vcd';
 import { runNodeRed, type RunningNodeRed } from '../support/nodered-process';
 
@@ -28,19 +27,11 @@ describe('the dashboard example (FlowFuse Dashboard 2.0, Chromium)', function ()
     }
     vcd = await VcdSimulator.start({ ratePerSec: 3 });
     apic = await ApicSimulator.start({ ratePerSec: 2 });
-    const flow = exampleFlow('dashboard-live-events.json').map((n) => {
-      if (n.type === 'vcd-login') return { ...n, url: vcd.url, ca: vcd.cert };
-      if (n.type === 'aci-controller') return { ...n, hosts: apic.hosts, ca: apic.cert };
-      return n;
-    });
-    const id = (type: string) => flow.find((n) => n.type === type)!.id;
     red = await runNodeRed({
-      flows: flow,
+      flows: exampleFlow('dashboard-live-events.json'),
       modules: [DASHBOARD],
-      credentials: {
-        [id('vcd-login')]: { username: 'acmeadmin', password: DEFAULT_PASSWORD },
-        [id('aci-controller')]: { username: 'admin', password: DEFAULT_APIC_PASSWORD },
-      },
+      credentials: exampleCredentials(),
+      env: exampleEnv({ vcd: vcd.url, apicHosts: apic.hosts, cert: vcd.cert }),
     });
     browser = await launchChromium();
   });

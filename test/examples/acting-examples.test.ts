@@ -7,9 +7,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApicSimulator, DEFAULT_APIC_PASSWORD } from '../../sim/apic';
-import { exampleFlow, type FlowNode } from '../../sim/nodered';
-import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
+import { ApicSimulator } from '../../sim/apic';
+import { exampleCredentials, exampleEnv, exampleFlow, type FlowNode } from '../../sim/nodered';
 import { VcdSimulator } from '../../sim/vcd';
 import { MailRelay, canRelayMail } from '../support/mail-relay';
 import { runNodeRed, type RunningNodeRed } from '../support/nodered-process';
@@ -79,7 +78,6 @@ describe('examples that act', function () {
       webex = new WebexStandIn();
       const base = await webex.start();
       const flow = exampleFlow('approve-vm-changes-webex.json').map((n): FlowNode => {
-        if (n.type === 'vcd-login') return { ...n, url: vcd.url, ca: vcd.cert };
         if (n.type === 'http request')
           return { ...n, url: String(n.url).replace('https://webexapis.com', base) };
         return n;
@@ -89,10 +87,14 @@ describe('examples that act', function () {
       red = await runNodeRed({
         flows: flow,
         credentials: {
-          [ids('vcd-login')[0]!]: { username: 'administrator', password: DEFAULT_PASSWORD },
+          ...exampleCredentials(),
           ...Object.fromEntries(ids('http request').map((id) => [id, bot])),
         },
-        env: { WEBEX_ROOM_ID: 'room-approvers', APPROVERS: 'alice@example.com, bob@example.com' },
+        env: {
+          ...exampleEnv({ vcd: vcd.url, cert: vcd.cert }),
+          WEBEX_ROOM_ID: 'room-approvers',
+          APPROVERS: 'alice@example.com, bob@example.com',
+        },
       });
       await waitFor(
         () => vcd.subscriptions.includes('publish/#'),
@@ -218,7 +220,6 @@ describe('examples that act', function () {
       apic = await ApicSimulator.start({ ratePerSec: 0 });
       relay = await MailRelay.start();
       const flow = exampleFlow('aci-fault-context-to-email.json').map((n): FlowNode => {
-        if (n.type === 'aci-controller') return { ...n, hosts: apic.hosts, ca: apic.cert };
         if (n.type === 'e-mail')
           return {
             ...n,
@@ -234,11 +235,14 @@ describe('examples that act', function () {
       red = await runNodeRed({
         flows: flow,
         credentials: {
-          [id('aci-controller')]: { username: 'admin', password: DEFAULT_APIC_PASSWORD },
+          ...exampleCredentials(),
           [id('e-mail')]: {},
         },
         modules: ['node-red-node-email'],
-        env: { MAIL_FROM: 'aci-alerts@example.com' },
+        env: {
+          ...exampleEnv({ apicHosts: apic.hosts, cert: apic.cert }),
+          MAIL_FROM: 'aci-alerts@example.com',
+        },
       });
       await waitFor(() => apic.liveSubscriptions.length === 1, 'the fault subscription', 20_000);
       apic.raiseFault('uni/tn-prod/BD-bd-db', 'F0467', 'raised'); // minor: not mailed

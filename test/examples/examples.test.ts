@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApicSimulator, DEFAULT_APIC_PASSWORD } from '../../sim/apic';
-import { exampleFlow, type FlowNode } from '../../sim/nodered';
-import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
+import { ApicSimulator } from '../../sim/apic';
+import { exampleCredentials, exampleEnv, exampleFlow, type FlowNode } from '../../sim/nodered';
 import { VcdSimulator } from '../../sim/vcd';
 import { SinkSimulator } from '../../sim/sink';
 import { freePort, runNodeRed, type RunningNodeRed } from '../support/nodered-process';
@@ -103,8 +102,6 @@ describe('example flows in a real Node-RED', function () {
       });
       await new Promise<void>((r) => webex!.listen(0, '127.0.0.1', () => r()));
       const flow = toConsole(exampleFlow('events-to-webex-and-email.json')).map((n) => {
-        if (n.type === 'vcd-login') return { ...n, url: vcd!.url, ca: vcd!.cert };
-        if (n.type === 'aci-controller') return { ...n, hosts: apic!.hosts, ca: apic!.cert };
         if (n.type === 'http request')
           return { ...n, url: `http://127.0.0.1:${(webex!.address() as AddressInfo).port}/v1/messages` };
         if (n.type === 'e-mail') return { ...n, ...email };
@@ -116,13 +113,16 @@ describe('example flows in a real Node-RED', function () {
       red = await runNodeRed({
         flows: flow,
         credentials: {
-          [id('vcd-login')]: { username: 'acmeadmin', password: DEFAULT_PASSWORD },
-          [id('aci-controller')]: { username: 'admin', password: DEFAULT_APIC_PASSWORD },
+          ...exampleCredentials(),
           [id('http request')]: { user: '', password: 'webex-bot-t0ken' },
           [id('e-mail')]: credentials,
         },
         modules: ['node-red-node-email'],
-        env: { WEBEX_ROOM_ID: 'room-123', ...env },
+        env: {
+          ...exampleEnv({ vcd: vcd.url, apicHosts: apic.hosts, cert: vcd.cert }),
+          WEBEX_ROOM_ID: 'room-123',
+          ...env,
+        },
       });
       await waitFor(
         () => vcd!.subscriptions.length === 1 && apic!.liveSubscriptions.length === 3,
@@ -246,25 +246,14 @@ describe('example flows in a real Node-RED', function () {
       await sink?.stop();
     });
 
-    it('VCD and ACI events go subscribe → event decode → cloudevent emit and arrive as valid CloudEvents', async () => {
+    it('VCD events through event decode and ACI events from aci subscribe arrive at the sink as valid CloudEvents', async () => {
       vcd = await VcdSimulator.start();
       apic = await ApicSimulator.start({ ratePerSec: 0 });
       sink = await SinkSimulator.start();
-      const flow = toConsole(exampleFlow('infra-events-to-cloudevents.json')).map((n) => {
-        if (n.type === 'vcd-login') return { ...n, url: vcd.url, ca: vcd.cert };
-        if (n.type === 'aci-controller') return { ...n, hosts: apic.hosts, ca: apic.cert };
-        if (n.type === 'cloudevent-emit') return { ...n, url: `${sink.url}/events`, ca: sink.cert };
-        if (n.type === 'event-decode')
-          return { ...n, source: String(n.source).endsWith(':8443') ? vcd.url : apic.urls[0] };
-        return n;
-      });
-      const id = (type: string) => flow.find((n) => n.type === type)!.id;
       red = await runNodeRed({
-        flows: flow,
-        credentials: {
-          [id('vcd-login')]: { username: 'acmeadmin', password: DEFAULT_PASSWORD },
-          [id('aci-controller')]: { username: 'admin', password: DEFAULT_APIC_PASSWORD },
-        },
+        flows: toConsole(exampleFlow('infra-events-to-cloudevents.json')),
+        credentials: exampleCredentials(),
+        env: exampleEnv({ vcd: vcd.url, apicHosts: apic.hosts, sink: `${sink.url}/events`, cert: sink.cert }),
       });
       await waitFor(
         () => vcd.subscriptions.length === 1 && apic.liveSubscriptions.length === 4,
@@ -329,13 +318,10 @@ describe('example flows in a real Node-RED', function () {
 
     it('shows faults (modTs "never", with their transition times), BDs and tenants as APIC sends them', async () => {
       apic = await ApicSimulator.start({ ratePerSec: 0 });
-      const flow = toConsole(exampleFlow('aci-changes-to-debug.json')).map((n) =>
-        n.type === 'aci-controller' ? { ...n, hosts: apic!.hosts, ca: apic!.cert } : n,
-      );
-      const id = (type: string) => flow.find((n) => n.type === type)!.id;
       red = await runNodeRed({
-        flows: flow,
-        credentials: { [id('aci-controller')]: { username: 'admin', password: DEFAULT_APIC_PASSWORD } },
+        flows: toConsole(exampleFlow('aci-changes-to-debug.json')),
+        credentials: exampleCredentials(),
+        env: exampleEnv({ apicHosts: apic.hosts, cert: apic.cert }),
       });
       await waitFor(() => apic!.liveSubscriptions.length === 4, 'the four entries subscribed', 20_000);
       const fault = apic.raiseFault('uni/tn-prod/BD-bd-app', 'F1527', 'raised');
