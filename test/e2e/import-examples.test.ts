@@ -1,0 +1,93 @@
+/**
+ * Importing several examples through the editor's Import → Examples, as a user
+ * does: the second and third find the VCD login and APIC controller already
+ * there, and whichever way the user answers the editor's "already exist"
+ * notice (Import copy, or View nodes… → Import selected), the workspace keeps
+ * one configuration node per system, used by every example.
+ */
+import assert from 'node:assert/strict';
+import { type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, hasChromium, launchChromium } from '../support/chromium';
+import { EXAMPLE_CONFIG } from '../../sim/nodered';
+import { runNodeRed, type RunningNodeRed } from '../support/nodered-process';
+
+const PACKAGE = '@dcevents/node-red-vcd-aci';
+
+describe('importing examples in the editor (Chromium)', function () {
+  let red: RunningNodeRed | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+
+  before(async function () {
+    if (!hasChromium()) {
+      console.log(`      skipped: no Chromium at ${CHROMIUM} (Debian package chromium)`);
+      this.skip();
+    }
+    red = await runNodeRed({ flows: [{ id: 'start', type: 'tab', label: 'start' }] });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(red.base);
+    await page.waitForFunction('Boolean(RED.workspaces.active())', undefined, { timeout: 30_000 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (red?.log().includes('[error]')) console.log(red.log());
+    await red?.stop();
+  });
+
+  /** Import → Examples → this package → `name` → Import. */
+  async function importExample(name: string): Promise<void> {
+    await page.evaluate("RED.actions.invoke('core:show-examples-import-dialog')");
+    const tree = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
+    await tree.locator('.red-ui-treeList-label', { hasText: PACKAGE }).first().click();
+    await tree.locator('.red-ui-treeList-label', { hasText: name }).first().click();
+    await page.click('#red-ui-clipboard-dialog-ok');
+  }
+
+  /** The editor's configuration nodes, counted by type, and what our nodes refer to. */
+  const workspace = () =>
+    page.evaluate(`(() => {
+      const configs = {};
+      RED.nodes.eachConfig((n) => { (configs[n.type] = configs[n.type] || []).push(n.id); });
+      const refs = [];
+      RED.nodes.eachNode((n) => { if (n.login || n.controller) refs.push(n.login || n.controller); });
+      return { configs, refs, tabs: RED.nodes.getWorkspaceOrder().length };
+    })()`) as Promise<{ configs: Record<string, string[]>; refs: string[]; tabs: number }>;
+
+  /** The editor's notice that some nodes already exist: answered with `button`. */
+  async function answerConflict(button: 'Import copy' | 'View nodes...'): Promise<void> {
+    const notice = page.locator('.red-ui-notification', { hasText: 'already exist' }).last();
+    await notice.getByRole('button', { name: button }).click();
+    if (button === 'View nodes...') await page.click('#red-ui-clipboard-dialog-import-conflict');
+  }
+
+  const flowsInWorkspace = (n: number) =>
+    page.waitForFunction(`RED.nodes.getWorkspaceOrder().length === ${n}`, undefined, { timeout: 10_000 });
+
+  it('keeps one VCD login and one APIC controller, used by every imported example', async () => {
+    await importExample('vcd-events-to-debug');
+    await flowsInWorkspace(2);
+
+    // The VCD login exists now: View nodes… lists it unticked (not imported) and the rest ticked, with
+    // their own ids, the APIC controller included, so the next example finds it.
+    await importExample('infra-events-to-cloudevents');
+    await answerConflict('View nodes...');
+    await flowsInWorkspace(3);
+    await importExample('aci-changes-to-debug');
+    await answerConflict('View nodes...');
+    await flowsInWorkspace(4);
+
+    // Import copy gives the nodes new ids but keeps using a global configuration node that exists.
+    await importExample('vcd-events-to-debug');
+    await answerConflict('Import copy');
+    await flowsInWorkspace(5);
+
+    const { configs, refs } = await workspace();
+    assert.deepEqual(configs['vcd-login'], [EXAMPLE_CONFIG.vcd]);
+    assert.deepEqual(configs['aci-controller'], [EXAMPLE_CONFIG.apic]);
+    // vcd-events-to-debug twice, infra-events-to-cloudevents 2, aci-changes-to-debug 1.
+    assert.equal(refs.length, 5, refs.join(', '));
+    for (const ref of refs) assert.ok(ref === EXAMPLE_CONFIG.vcd || ref === EXAMPLE_CONFIG.apic, ref);
+  });
+});
