@@ -144,6 +144,12 @@ describe('npm start (the demo, in Chromium)', function () {
     }
     const metrics = await (await fetch(`http://127.0.0.1:${running.port}/dcevents/metrics`)).text();
     assert.match(metrics, /^dcevents_received_events_total\{node_id="[^"]+",type="vcd-subscribe"\} [1-9]/m);
+    // The examples share their configuration nodes: one VCD login and one APIC session for all of them.
+    const nodes = (type: string) =>
+      metrics.match(new RegExp(`^dcevents_node_info\\{[^}]*type="${type}"`, 'gm'))?.length ?? 0;
+    assert.equal(nodes('vcd-login'), 1, metrics);
+    assert.equal(nodes('aci-controller'), 1, metrics);
+    assert.ok(nodes('vcd-subscribe') >= 2 && nodes('aci-subscribe') >= 2, metrics);
   }
 
   it('shows VCD and ACI events in the debug sidebar, the operations tab and the dashboard, delivers CloudEvents to the sink; Ctrl+C stops it all', async () => {
