@@ -84,7 +84,7 @@ export function exampleFlow(file: string): FlowNode[] {
 }
 
 /** The ids every example gives its shared configuration nodes: one per system, the same in every file. */
-export const EXAMPLE_CONFIG = { vcd: 'dcevents-vcd', apic: 'dcevents-apic' } as const;
+export const EXAMPLE_CONFIG = { vcd: 'dcevents-vcd', apic: 'dcevents-apic', sink: 'dcevents-sink' } as const;
 
 /** Where the examples' systems are; each becomes the environment variable the examples read. */
 export interface ExampleTargets {

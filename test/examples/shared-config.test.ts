@@ -16,12 +16,14 @@ const EXAMPLES = FILES.map((file) => ({ file, flow: exampleFlow(file) }));
 const SYSTEMS: Record<string, string> = {
   'vcd-login': EXAMPLE_CONFIG.vcd,
   'aci-controller': EXAMPLE_CONFIG.apic,
+  'cloudevent-sink': EXAMPLE_CONFIG.sink,
 };
 
 /** Properties that name where a system is: each must be a `${NAME}` the runtime fills in. */
 const ADDRESSES: Record<string, string[]> = {
   'vcd-login': ['url', 'org'],
   'aci-controller': ['hosts'],
+  'cloudevent-sink': ['url'],
   'cloudevent-emit': ['url'],
   'event-decode': ['source'],
 };
@@ -78,7 +80,7 @@ describe('examples: shared configuration, environment, comments', () => {
       for (const node of flow) {
         for (const prop of ADDRESSES[node.type] ?? []) {
           const value = node[prop];
-          if (node.type !== 'vcd-login' && node.type !== 'aci-controller' && !value) continue;
+          if (!(node.type in SYSTEMS) && !value) continue; // an emit that names a sink has no URL
           const name = ENV_REFERENCE.exec(String(value))?.[1];
           assert.ok(name, `${file}: ${node.type}.${prop} is a \${NAME}, not ${JSON.stringify(value)}`);
           assert.ok(canvas.includes(name), `${file}: a comment or the flow's description names ${name}`);
@@ -131,7 +133,7 @@ describe('examples: shared configuration, environment, comments', () => {
         if (/_(USER|PASSWORD)$/.test(name)) continue; // credentials: the table's text names them
         assert.match(
           section,
-          new RegExp(`\`${name}\``),
+          new RegExp(`\`(\\$\\{)?${name}\\}?\``), // `NAME` or `${NAME}`
           `README's Examples section explains ${name} (${file})`,
         );
       }

@@ -7,9 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { exampleFlow, type FlowNode } from '../../sim/nodered';
-import { DEFAULT_APIC_PASSWORD } from '../../sim/apic';
-import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
+import { exampleCredentials, exampleEnv, exampleFlow, type FlowNode } from '../../sim/nodered';
 import { Notifiers, mailRelayMissing } from '../support/notifiers';
 import { TestRedis, needRedis } from '../support/redis';
 import { delay, waitFor } from '../support/wait';
@@ -49,12 +47,10 @@ describe('Events → Webex and e-mail through faults: each alert exactly once', 
 
   /** The example, pointed at the simulators and the stand-ins; with `redis`, its gate uses the shared store. */
   function example(name: string, redis?: TestRedis): Instance {
-    const flows = exampleFlow('events-to-webex-and-email.json').map((n): FlowNode => {
+    const shipped = exampleFlow('events-to-webex-and-email.json');
+    const id = (type: string) => shipped.find((n) => n.type === type)!.id;
+    const flows = shipped.map((n): FlowNode => {
       switch (n.type) {
-        case 'vcd-login':
-          return { ...n, url: sims.vcd.url, ca: sims.vcd.cert };
-        case 'aci-controller':
-          return { ...n, hosts: sims.apic.hosts, ca: sims.apic.cert };
         case 'http request':
           return { ...n, url: notifiers.webexUrl };
         case 'e-mail':
@@ -66,24 +62,26 @@ describe('Events → Webex and e-mail through faults: each alert exactly once', 
             secure: false,
           };
         case 'alert-gate':
-          return { ...n, stormWindow: STORM_WINDOW, store: redis ? 'd4c0c00000000003' : '' };
+          return { ...n, stormWindow: STORM_WINDOW, store: redis ? id('alert-store') : '' };
         case 'alert-store':
           return { ...n, url: redis?.url ?? n.url };
         default:
           return n;
       }
     });
-    const id = (type: string) => flows.find((n) => n.type === type)!.id;
     const instance = new Instance(name, {
       flows,
       credentials: {
-        [id('vcd-login')]: { username: 'acmeadmin', password: DEFAULT_PASSWORD },
-        [id('aci-controller')]: { username: 'admin', password: DEFAULT_APIC_PASSWORD },
+        ...exampleCredentials(),
         [id('http request')]: { user: '', password: 'webex-bot-t0ken' },
         [id('alert-store')]: { password: 'redis-pa55' },
       },
       modules: ['node-red-node-email'],
-      env: { WEBEX_ROOM_ID: 'room-1', MAIL_FROM: 'alerts@example.com' },
+      env: {
+        ...exampleEnv({ vcd: sims.vcd.url, apicHosts: sims.apic.hosts, cert: sims.vcd.cert }),
+        WEBEX_ROOM_ID: 'room-1',
+        MAIL_FROM: 'alerts@example.com',
+      },
     });
     instances.push(instance);
     return instance;
