@@ -1,9 +1,10 @@
 /**
  * Importing several examples through the editor's Import → Examples, as a user
- * does: the second and third find the VCD login and APIC controller already
- * there, and whichever way the user answers the editor's "already exist"
- * notice (Import copy, or View nodes… → Import selected), the workspace keeps
- * one configuration node per system, used by every example.
+ * does: each finds the VCD login, APIC controller or sink it shares already
+ * there; answered View nodes… → Import selected (or Import copy, once every
+ * shared node exists), the editor's "already exist" notice leaves one
+ * configuration node per system, used by every example. Ten seconds: six
+ * imports through the dialog.
  */
 import assert from 'node:assert/strict';
 import { type Browser, type Page } from 'playwright-core';
@@ -51,7 +52,7 @@ describe('importing examples in the editor (Chromium)', function () {
       const configs = {};
       RED.nodes.eachConfig((n) => { (configs[n.type] = configs[n.type] || []).push(n.id); });
       const refs = [];
-      RED.nodes.eachNode((n) => { if (n.login || n.controller) refs.push(n.login || n.controller); });
+      RED.nodes.eachNode((n) => { if (n.login || n.controller || n.sink) refs.push(n.login || n.controller || n.sink); });
       return { configs, refs, tabs: RED.nodes.getWorkspaceOrder().length };
     })()`) as Promise<{ configs: Record<string, string[]>; refs: string[]; tabs: number }>;
 
@@ -65,7 +66,7 @@ describe('importing examples in the editor (Chromium)', function () {
   const flowsInWorkspace = (n: number) =>
     page.waitForFunction(`RED.nodes.getWorkspaceOrder().length === ${n}`, undefined, { timeout: 10_000 });
 
-  it('keeps one VCD login and one APIC controller, used by every imported example', async () => {
+  it('keeps one VCD login, one APIC controller and one sink, used by every imported example', async () => {
     await importExample('vcd-events-to-debug');
     await flowsInWorkspace(2);
 
@@ -77,17 +78,22 @@ describe('importing examples in the editor (Chromium)', function () {
     await importExample('aci-changes-to-debug');
     await answerConflict('View nodes...');
     await flowsInWorkspace(4);
+    await importExample('one-sink-many-emits');
+    await answerConflict('View nodes...');
+    await flowsInWorkspace(5);
 
     // Import copy gives the nodes new ids but keeps using a global configuration node that exists.
     await importExample('vcd-events-to-debug');
     await answerConflict('Import copy');
-    await flowsInWorkspace(5);
+    await flowsInWorkspace(6);
 
     const { configs, refs } = await workspace();
     assert.deepEqual(configs['vcd-login'], [EXAMPLE_CONFIG.vcd]);
     assert.deepEqual(configs['aci-controller'], [EXAMPLE_CONFIG.apic]);
-    // vcd-events-to-debug twice, infra-events-to-cloudevents 2, aci-changes-to-debug 1.
-    assert.equal(refs.length, 5, refs.join(', '));
-    for (const ref of refs) assert.ok(ref === EXAMPLE_CONFIG.vcd || ref === EXAMPLE_CONFIG.apic, ref);
+    assert.deepEqual(configs['cloudevent-sink'], [EXAMPLE_CONFIG.sink]);
+    // vcd-events-to-debug twice, infra-events-to-cloudevents 3, aci-changes-to-debug 1, one-sink-many-emits 2.
+    assert.equal(refs.length, 8, refs.join(', '));
+    const shared = new Set<string>(Object.values(EXAMPLE_CONFIG));
+    for (const ref of refs) assert.ok(shared.has(ref), ref);
   });
 });
