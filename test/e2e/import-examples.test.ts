@@ -67,25 +67,21 @@ describe('importing examples in the editor (Chromium)', function () {
     page.waitForFunction(`RED.nodes.getWorkspaceOrder().length === ${n}`, undefined, { timeout: 10_000 });
 
   it('keeps one VCD login, one APIC controller and one sink, used by every imported example', async () => {
-    await importExample('vcd-events-to-debug');
-    await flowsInWorkspace(2);
-
-    // The VCD login exists now: View nodes… lists it unticked (not imported) and the rest ticked, with
-    // their own ids, the APIC controller included, so the next example finds it.
-    await importExample('infra-events-to-cloudevents');
-    await answerConflict('View nodes...');
-    await flowsInWorkspace(3);
-    await importExample('aci-changes-to-debug');
-    await answerConflict('View nodes...');
-    await flowsInWorkspace(4);
-    await importExample('one-sink-many-emits');
-    await answerConflict('View nodes...');
-    await flowsInWorkspace(5);
-
-    // Import copy gives the nodes new ids but keeps using a global configuration node that exists.
-    await importExample('vcd-events-to-debug');
-    await answerConflict('Import copy');
-    await flowsInWorkspace(6);
+    // The first finds nothing: no notice. Then View nodes… lists the configuration nodes that exist unticked
+    // (not imported) and the rest ticked, with their own ids, so the next example finds them; Import copy gives
+    // every node a new id but keeps using a global configuration node that exists.
+    const imports: [string, ('View nodes...' | 'Import copy')?][] = [
+      ['vcd-events-to-debug'],
+      ['infra-events-to-cloudevents', 'View nodes...'],
+      ['aci-changes-to-debug', 'View nodes...'],
+      ['one-sink-many-emits', 'View nodes...'],
+      ['vcd-events-to-debug', 'Import copy'],
+    ];
+    for (const [i, [example, answer]] of imports.entries()) {
+      await importExample(example);
+      if (answer) await answerConflict(answer);
+      await flowsInWorkspace(i + 2); // the start tab and one per import
+    }
 
     const { configs, refs } = await workspace();
     assert.deepEqual(configs['vcd-login'], [EXAMPLE_CONFIG.vcd]);
