@@ -257,8 +257,15 @@ describe('subscribe nodes take input messages', function () {
     it('tells its watch list with the APIC subscription ids', async () => {
       const { rec, send } = await start();
       await waitFor(() => sim.liveSubscriptions.length === 2, 'both subscribed');
-      send({ action: 'getSubscriptions' });
-      const list = await waitFor(() => rec.messages.find((m) => m.topic === 'subscriptions'), 'the list');
+      // The APIC has both subscriptions before the node has read their ids from the answers: ask until it has.
+      const lists = () => rec.messages.filter((m) => m.topic === 'subscriptions');
+      const list = await waitFor(async () => {
+        const asked = lists().length;
+        send({ action: 'getSubscriptions' });
+        const answer = await waitFor(() => lists()[asked], 'the list');
+        const entries = answer.payload as { subscriptionId: string | null }[];
+        return entries.every((e) => e.subscriptionId !== null) ? answer : undefined;
+      }, 'a list with both ids');
       const byTarget = Object.fromEntries(sim.liveSubscriptions.map((s) => [s.target, s.id]));
       assert.deepEqual(list.payload, [
         { entry: 'fvBD', subscriptionId: byTarget.fvBD },
