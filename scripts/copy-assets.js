@@ -21,7 +21,10 @@ for (const system of fs.readdirSync(src, { withFileTypes: true })) {
     if (!file.endsWith('.html')) continue;
     const source = fs.readFileSync(path.join(from, file), 'utf8');
     const type = path.basename(file, '.html');
-    fs.writeFileSync(path.join(to, file), expand(source, { type, file: path.join('nodes', system.name, file) }));
+    fs.writeFileSync(
+      path.join(to, file),
+      expand(source, { type, file: path.join('nodes', system.name, file) }),
+    );
   }
   const locales = path.join(from, 'locales');
   if (fs.existsSync(locales)) fs.cpSync(locales, path.join(to, 'locales'), { recursive: true });

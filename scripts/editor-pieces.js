@@ -7,7 +7,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const PIECES = path.resolve(__dirname, '..', 'nodes', 'editor');
-const INCLUDE = /^(\s*)<!-- dce:([a-z][a-z-]*)((?:\s+[A-Za-z]+=(?:"[^"]*"|'[^']*'|[^\s"']+))*)\s*(\{)?\s*-->\s*$/;
+const INCLUDE =
+  /^(\s*)<!-- dce:([a-z][a-z-]*)((?:\s+[A-Za-z]+=(?:"[^"]*"|'[^']*'|[^\s"']+))*)\s*(\{)?\s*-->\s*$/;
 const BLOCK_END = /^\s*<!-- \} -->\s*$/;
 const ARG = /([A-Za-z]+)=(?:"([^"]*)"|'([^']*)'|([^\s"']+))/g;
 const PLACEHOLDER = /\{\{( ?)([A-Za-z.]+)([?=|][^}]*)?\}\}/g;
@@ -61,7 +62,8 @@ function render(lines, scope, where, given) {
       }
     } else if (line.trim() === '{{body}}' || line.trim() === '{{body?}}') {
       used.add('body');
-      if (scope.body === undefined && line.includes('{{body}}')) throw new PieceError(`${where}: needs a block`);
+      if (scope.body === undefined && line.includes('{{body}}'))
+        throw new PieceError(`${where}: needs a block`);
       const indent = /^\s*/.exec(line)[0];
       out.push(...(scope.body || []).map((l) => (l ? indent + l : l)));
     } else {
@@ -83,7 +85,9 @@ function include(lines, i, context, depth) {
   if (opens) {
     end = closingLine(lines, i, where);
     const inner = indent + '  ';
-    body = expandLines(lines.slice(i + 1, end), context, depth).map((l) => (l.startsWith(inner) ? l.slice(inner.length) : l.trim()));
+    body = expandLines(lines.slice(i + 1, end), context, depth).map((l) =>
+      l.startsWith(inner) ? l.slice(inner.length) : l.trim(),
+    );
   }
   const args = parseArgs(argText);
   const scope = { ...context.builtins, ...args };
@@ -109,7 +113,8 @@ function expandLines(lines, context, depth) {
   const out = [];
   for (let i = 0; i < lines.length; i++) {
     if (!INCLUDE.test(lines[i])) {
-      if (/dce:|<!-- \} -->/.test(lines[i])) throw new PieceError(`${context.file}:${i + 1}: not an include: ${lines[i].trim()}`);
+      if (/dce:|<!-- \} -->/.test(lines[i]))
+        throw new PieceError(`${context.file}:${i + 1}: not an include: ${lines[i].trim()}`);
       out.push(lines[i]);
       continue;
     }
