@@ -119,12 +119,11 @@ describe('decoding limits', () => {
   });
 
   it('quotes no more than an excerpt of a large input', () => {
-    try {
-      decode({ payload: `<a>${'x'.repeat(100_000)}` });
-      assert.fail('should throw');
-    } catch (err) {
-      assert.ok((err as Error).message.length < 300);
-    }
+    assert.throws(
+      () => decode({ payload: `<a>${'x'.repeat(100_000)}` }),
+      (err: Error & { code?: string }) =>
+        err.code === 'DECODE_TOO_LARGE' && err.message.includes('"<a>xxx') && err.message.length < 300,
+    );
   });
 
   it('excerpt() is safe on huge and deep values', () => {

@@ -179,12 +179,13 @@ describe('VCD envelope', () => {
   });
 
   it('quotes only a short excerpt of bad input', () => {
-    try {
-      parseVcdEnvelope(`not json ${'x'.repeat(5000)}`);
-      assert.fail('should throw');
-    } catch (err) {
-      assert.ok((err as Error).message.length < 300);
-    }
+    assert.throws(
+      () => parseVcdEnvelope(`not json ${'x'.repeat(5000)}`),
+      (err: CodedError) =>
+        err.code === 'DECODE_INVALID_JSON' &&
+        err.message.includes('"not json xxx') &&
+        err.message.length < 300,
+    );
   });
 });
 
