@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { exampleCredentials, exampleEnv, exampleFlow } from '../../sim/nodered';
 import { VcdSimulator } from '../../sim/vcd';
-import { CHROMIUM, hasChromium, launchChromium } from '../support/chromium';
+import { chromiumMissing, launchChromium } from '../support/chromium';
+import { needPeer } from '../support/peers';
 import { runNodeRed, type RunningNodeRed } from '../support/nodered-process';
 import { waitFor } from '../support/wait';
 
@@ -19,10 +20,7 @@ describe('the approvals example (FlowFuse Dashboard 2.0, Chromium)', function ()
   let browser: Browser | undefined;
 
   before(async function () {
-    if (!hasChromium()) {
-      console.log(`      skipped: no Chromium at ${CHROMIUM} (Debian package chromium)`);
-      this.skip();
-    }
+    needPeer(this, chromiumMissing());
     vcd = await VcdSimulator.start();
     Object.assign(vcd.blocking.settings, { timeoutMs: 300_000, timeoutAction: 'abort' });
     const flow = exampleFlow('approve-vm-changes-dashboard.json');

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { type Browser } from 'playwright-core';
-import { CHROMIUM, hasChromium, launchChromium } from '../support/chromium';
+import { chromiumMissing, launchChromium } from '../support/chromium';
+import { needPeer } from '../support/peers';
 import { ApicSimulator } from '../../sim/apic';
 import { exampleCredentials, exampleEnv, exampleFlow } from '../../sim/nodered';
 import { VcdSimulator } from '../../sim/vcd';
@@ -21,10 +22,7 @@ describe('the dashboard example (FlowFuse Dashboard 2.0, Chromium)', function ()
   let browser: Browser | undefined;
 
   before(async function () {
-    if (!hasChromium()) {
-      console.log(`      skipped: no Chromium at ${CHROMIUM} (Debian package chromium)`);
-      this.skip();
-    }
+    needPeer(this, chromiumMissing());
     vcd = await VcdSimulator.start({ ratePerSec: 3 });
     apic = await ApicSimulator.start({ ratePerSec: 2 });
     red = await runNodeRed({

@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Browser } from 'playwright-core';
-import { CHROMIUM, hasChromium, launchChromium, showSidebarTab } from '../support/chromium';
+import { chromiumMissing, launchChromium, showSidebarTab } from '../support/chromium';
+import { needPeer } from '../support/peers';
 import { Agent, request } from 'undici';
 import { REPO_ROOT } from '../../sim/nodered';
 import { freePort, listening } from '../support/nodered-process';
@@ -84,10 +85,7 @@ describe('npm start (the demo, in Chromium)', function () {
   let userDir: string;
 
   before(async function () {
-    if (!hasChromium()) {
-      console.log(`      skipped: no Chromium at ${CHROMIUM} (Debian package chromium)`);
-      this.skip();
-    }
+    needPeer(this, chromiumMissing());
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-'));
     browser = await launchChromium();
   });

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { type Browser, type Page } from 'playwright-core';
-import { CHROMIUM, hasChromium, launchChromium } from '../support/chromium';
+import { chromiumMissing, launchChromium } from '../support/chromium';
+import { needPeer } from '../support/peers';
 import { ApicSimulator, DEFAULT_APIC_PASSWORD } from '../../sim/apic';
 import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
 import { VcdSimulator } from '../../sim/vcd';
@@ -20,10 +21,7 @@ describe('the editor (Chromium)', function () {
   let base: string;
 
   before(async function () {
-    if (!hasChromium()) {
-      console.log(`      skipped: no Chromium at ${CHROMIUM} (Debian package chromium)`);
-      this.skip();
-    }
+    needPeer(this, chromiumMissing());
     sim = await VcdSimulator.start({ ratePerSec: 5 });
     apic = await ApicSimulator.start({ ratePerSec: 0, ports: [0, 0] });
     await apic.stopApic(1); // a cluster member that does not answer, for the connection test

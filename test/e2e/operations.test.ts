@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { type Browser, type Page } from 'playwright-core';
-import { CHROMIUM, hasChromium, launchChromium, showSidebarTab } from '../support/chromium';
+import { chromiumMissing, launchChromium, showSidebarTab } from '../support/chromium';
+import { needPeer } from '../support/peers';
 import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
 import { SinkSimulator } from '../../sim/sink';
 import { VcdSimulator } from '../../sim/vcd';
@@ -30,10 +31,7 @@ describe('the "DC events" sidebar tab (Chromium)', function () {
   }
 
   before(async function () {
-    if (!hasChromium()) {
-      console.log(`      skipped: no Chromium at ${CHROMIUM} (Debian package chromium)`);
-      this.skip();
-    }
+    needPeer(this, chromiumMissing());
     sim = await VcdSimulator.start({ ratePerSec: 5 });
     sink = await SinkSimulator.start();
     const login = { login: 'login', qos: '1', x: 150, wires: [[]] };

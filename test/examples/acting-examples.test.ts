@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { ApicSimulator } from '../../sim/apic';
 import { exampleCredentials, exampleEnv, exampleFlow, type FlowNode } from '../../sim/nodered';
 import { VcdSimulator } from '../../sim/vcd';
-import { MailRelay, canRelayMail } from '../support/mail-relay';
+import { MailRelay } from '../support/mail-relay';
+import { mailRelayMissing, needPeer } from '../support/peers';
 import { runNodeRed, type RunningNodeRed } from '../support/nodered-process';
 import { waitFor } from '../support/wait';
 
@@ -205,10 +206,7 @@ describe('examples that act', function () {
     let relay: MailRelay | undefined;
 
     before(function () {
-      if (!canRelayMail()) {
-        console.log('      skipped: python3-aiosmtpd is not installed (Debian package)');
-        this.skip();
-      }
+      needPeer(this, mailRelayMissing());
     });
 
     afterEach(async () => {

@@ -4,7 +4,7 @@
  * (Debian's python3-aiosmtpd): what a user imports is what works.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApicSimulator } from '../../sim/apic';
@@ -13,7 +13,7 @@ import { VcdSimulator } from '../../sim/vcd';
 import { SinkSimulator } from '../../sim/sink';
 import { freePort, runNodeRed, type RunningNodeRed } from '../support/nodered-process';
 import path from 'node:path';
-import { SYSTEM_PYTHON } from '../support/seed-vcd-client';
+import { mailRelayMissing, needPeer, SYSTEM_PYTHON } from '../support/peers';
 import { waitFor } from '../support/wait';
 
 const SMTP_SERVER = path.resolve(__dirname, '../../../test/support/smtp_server.py');
@@ -50,10 +50,7 @@ describe('example flows in a real Node-RED', function () {
         );
 
     before(function () {
-      if (spawnSync(SYSTEM_PYTHON, ['-c', 'import aiosmtpd']).status !== 0) {
-        console.log('      skipped: python3-aiosmtpd is not installed (Debian package)');
-        this.skip();
-      }
+      needPeer(this, mailRelayMissing());
     });
 
     afterEach(async () => {

@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { exampleCredentials, exampleEnv, exampleFlow, type FlowNode } from '../../sim/nodered';
-import { Notifiers, mailRelayMissing } from '../support/notifiers';
+import { Notifiers } from '../support/notifiers';
+import { mailRelayMissing, needPeer } from '../support/peers';
 import { TestRedis, needRedis } from '../support/redis';
 import { delay, waitFor } from '../support/wait';
 import { Instance, escapes, startSims, type Sims } from './pipeline';
@@ -24,12 +25,7 @@ describe('Events → Webex and e-mail through faults: each alert exactly once', 
   let failures = 0;
 
   before(async function () {
-    const missing = mailRelayMissing();
-    if (missing) {
-      if (process.env.CI) throw new Error(missing);
-      console.log(`      skipped: ${missing}`);
-      this.skip();
-    }
+    needPeer(this, mailRelayMissing());
     sims = await startSims();
     sims.apic.setRate(0);
     notifiers = await Notifiers.start();

@@ -4,35 +4,23 @@
  * the socket, subscribes and receives a push from it.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApicSimulator, DEFAULT_APIC_PASSWORD } from '../../sim/apic';
-import { SYSTEM_PYTHON } from '../support/seed-vcd-client';
+import { needPeer, pythonMissing, SYSTEM_PYTHON } from '../support/peers';
 import { waitFor } from '../support/wait';
 
 const SCRIPT = path.resolve(__dirname, '../../../test/interop/aci_seed_client.py');
 const BD = 'uni/tn-prod/BD-bd-web';
-
-function missing(): string | undefined {
-  if (!fs.existsSync(SYSTEM_PYTHON)) return `${SYSTEM_PYTHON} is not installed`;
-  const probe = spawnSync(SYSTEM_PYTHON, ['-c', 'import requests, websocket'], { encoding: 'utf8' });
-  return probe.status === 0
-    ? undefined
-    : 'python3-requests / python3-websocket are not installed (Debian packages)';
-}
 
 describe('interoperability: the seed ACI script (requests + websocket-client) against the APIC simulator', function () {
   let sim: ApicSimulator;
   let child: ChildProcess | undefined;
 
   before(function () {
-    const why = missing();
-    if (why) {
-      console.log(`      skipped: ${why}`);
-      this.skip();
-    }
+    needPeer(this, pythonMissing('requests, websocket', 'python3-requests / python3-websocket are'));
   });
 
   afterEach(async () => {

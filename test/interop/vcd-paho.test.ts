@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { VcdSimulator } from '../../sim/vcd';
+import { needPeer } from '../support/peers';
 import { seedClientMissing, spawnSeedVcdClient } from '../support/seed-vcd-client';
 import { waitFor } from '../support/wait';
 
@@ -18,11 +19,7 @@ describe('interoperability: the seed client (paho-mqtt) against the VCD simulato
   let caFile: string;
 
   before(function () {
-    const missing = seedClientMissing();
-    if (missing) {
-      console.log(`      skipped: ${missing}`);
-      this.skip();
-    }
+    needPeer(this, seedClientMissing());
   });
 
   beforeEach(async () => {

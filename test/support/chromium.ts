@@ -4,8 +4,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-export function hasChromium(): boolean {
-  return fs.existsSync(CHROMIUM);
+/** Why the browser tests cannot run here, or undefined. */
+export function chromiumMissing(): string | undefined {
+  return fs.existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM} (Debian package chromium)`;
 }
 
 export function launchChromium(): Promise<Browser> {

@@ -2,17 +2,13 @@
  * A mail relay on loopback for example tests: Debian's python3-aiosmtpd run by
  * test/support/smtp_server.py, and the messages it printed, decoded.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from './nodered-process';
-import { SYSTEM_PYTHON } from './seed-vcd-client';
+import { SYSTEM_PYTHON } from './peers';
 import { waitFor } from './wait';
 
 const SERVER = path.resolve(__dirname, '../../../test/support/smtp_server.py');
-
-export function canRelayMail(): boolean {
-  return spawnSync(SYSTEM_PYTHON, ['-c', 'import aiosmtpd']).status === 0;
-}
 
 /** Quoted-printable soft line breaks and escapes undone: long lines arrive folded. */
 function unfold(text: string): string {

@@ -2,22 +2,15 @@
  * Stand-ins for what notifies people: Webex's messages API (HTTP, records each
  * post) and a mail relay (Debian's python3-aiosmtpd, test/support/smtp_server.py).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { freePort } from './nodered-process';
-import { SYSTEM_PYTHON } from './seed-vcd-client';
+import { SYSTEM_PYTHON } from './peers';
 import { waitFor } from './wait';
 
 const RELAY = path.resolve(__dirname, '../../../test/support/smtp_server.py');
-
-/** Why the mail relay cannot run here, or undefined. */
-export function mailRelayMissing(): string | undefined {
-  return spawnSync(SYSTEM_PYTHON, ['-c', 'import aiosmtpd']).status === 0
-    ? undefined
-    : 'python3-aiosmtpd is not installed (Debian package)';
-}
 
 export class Notifiers {
   private output = '';

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
+import { needPeer } from './peers';
 
 export const PROMTOOL = '/usr/bin/promtool';
 
@@ -41,12 +42,12 @@ export function valueOf(
     ?.value;
 }
 
-/** Skips the calling test without promtool; in CI, where .ci/run installs it, fails instead. */
+/** Skips the calling test without promtool (fails it in strict mode, as in CI: test/support/peers.ts). */
 export function needPromtool(ctx: Mocha.Context): void {
-  if (fs.existsSync(PROMTOOL)) return;
-  if (process.env.CI) throw new Error('promtool is missing: .ci/run installs the Debian package prometheus');
-  console.log('      skipped: promtool is not installed (Debian package prometheus)');
-  ctx.skip();
+  needPeer(
+    ctx,
+    fs.existsSync(PROMTOOL) ? undefined : 'promtool is not installed (Debian package prometheus)',
+  );
 }
 
 /** `promtool check metrics` on a scrape: what it finds to say (nothing when the scrape follows the guidelines). */

@@ -1,23 +1,22 @@
 /**
  * A Redis server of its own for a test (Debian's redis-server), on a free
  * loopback port, with nothing saved to disk. Missing redis-server skips the
- * test on a developer's machine and fails it in CI, where .ci/run installs it.
+ * test on a developer's machine and fails it in CI (test/support/peers.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, listening } from './nodered-process';
+import { needPeer } from './peers';
 import { waitFor } from './wait';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 
-/** Skips (or in CI fails) the calling suite when there is no redis-server. */
+/** Skips (or in strict mode fails) the calling suite when there is no redis-server. */
 export function needRedis(ctx: Mocha.Context): void {
-  if (spawnSync(REDIS_SERVER, ['--version']).status === 0) return;
-  if (process.env.CI) throw new Error("redis-server is missing: .ci/run installs Debian's redis-server");
-  console.log('      skipped: redis-server is not installed (Debian package redis-server)');
-  ctx.skip();
+  const installed = spawnSync(REDIS_SERVER, ['--version']).status === 0;
+  needPeer(ctx, installed ? undefined : 'redis-server is not installed (Debian package redis-server)');
 }
 
 export interface RedisOptions {
