@@ -301,6 +301,11 @@ export function toBinary(ce: CloudEvent): {
     body = jsonText(ce.data);
     type ??= 'application/json';
   }
+  // A receiver takes a request whose Content-Type is an event format for an event in structured mode.
+  if (type && /^application\/cloudevents/i.test(type))
+    invalid(
+      `datacontenttype "${type}" is a CloudEvents format: in binary mode the receiver would read the data as the event itself; send it in structured mode`,
+    );
   if (type) headers['content-type'] = type;
   return { headers, body };
 }
