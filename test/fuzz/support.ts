@@ -4,6 +4,7 @@
  * `npm run test:fuzz`); each property gets its share. The slowest input of each
  * property is reported, never asserted: timings belong to benchmarks.
  */
+import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { excerpt } from '../../nodes/common/http';
 
@@ -19,7 +20,7 @@ const SEED = process.env.FUZZ_SEED
     ? undefined
     : 20261202;
 const properties: string[] = [];
-const slowest: { property: string; ms: number; input: string }[] = [];
+const slowest: { property: string; ms: number; input: string; accepted: number }[] = [];
 
 /** How long `run` takes, in ms (it may throw: the property then fails). */
 function timed(run: () => void): number {
@@ -28,16 +29,28 @@ function timed(run: () => void): number {
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
-/** Declares a property (at load time, so every property's share is known before the first one runs). */
-export function property<T>(name: string, arbitrary: fc.Arbitrary<T>, check: (value: T) => void): void {
+/**
+ * Declares a property (at load time, so every property's share is known before the first one runs). A check
+ * that returns whether it accepted its input (true: decoded, encoded) can be held to a share of accepted
+ * inputs: a property that passes because every input was refused proves nothing.
+ */
+export function property<T>(
+  name: string,
+  arbitrary: fc.Arbitrary<T>,
+  check: (value: T) => boolean | void,
+  minAccepted = 0,
+): void {
   properties.push(name);
   it(name, function () {
     this.timeout(0);
     const runs = Math.max(100, Math.ceil(TOTAL_RUNS / properties.length));
     let worst = { ms: -1, input: '' };
+    let accepted = 0;
     fc.assert(
       fc.property(arbitrary, (value) => {
-        const ms = timed(() => check(value));
+        const ms = timed(() => {
+          if (check(value) === true) accepted++;
+        });
         // A garbage collection or another process can stall any one run: a new worst is timed again.
         if (ms > worst.ms) {
           const again = Math.min(
@@ -49,7 +62,12 @@ export function property<T>(name: string, arbitrary: fc.Arbitrary<T>, check: (va
       }),
       { numRuns: runs, ...(SEED === undefined ? {} : { seed: SEED }) },
     );
-    slowest.push({ property: name, ...worst });
+    const share = accepted / runs;
+    slowest.push({ property: name, ...worst, accepted: share });
+    assert.ok(
+      share >= minAccepted,
+      `${accepted} of ${runs} inputs accepted, fewer than ${minAccepted * 100}%`,
+    );
   });
 }
 
@@ -57,6 +75,11 @@ after(function () {
   if (slowest.length === 0) return;
   const lines = slowest
     .sort((a, b) => b.ms - a.ms)
-    .map((s) => `      ${s.ms.toFixed(1).padStart(7)} ms  ${s.property}  (${s.input})`);
-  console.log(`    slowest input per property (${TOTAL_RUNS} runs in all):\n${lines.join('\n')}`);
+    .map(
+      (s) =>
+        `      ${s.ms.toFixed(1).padStart(7)} ms  ${(s.accepted * 100).toFixed(0).padStart(3)}%  ${s.property}  (${s.input})`,
+    );
+  console.log(
+    `    slowest input per property and the share accepted (${TOTAL_RUNS} runs in all):\n${lines.join('\n')}`,
+  );
 });
