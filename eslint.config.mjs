@@ -4,7 +4,7 @@ import prettier from 'eslint-config-prettier';
 import regexp from 'eslint-plugin-regexp';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.node-red/', '.sim/'] },
+  { ignores: ['dist/', 'node_modules/', '.node-red/', '.sim/', '.stryker-tmp/', 'reports/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
