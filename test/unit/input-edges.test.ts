@@ -32,6 +32,7 @@ describe('APIC addresses at their edges', () => {
     assert.equal(hostLabel('https://[2001:db8::1]'), '[2001:db8::1]');
     assert.equal(hostLabel('https://apic1.dc.example.com'), 'apic1');
     assert.equal(hostLabel('https://apic1'), 'apic1');
+    assert.equal(hostLabel('https://apic-1.lab2'), 'apic-1', 'a name that ends in a digit is a name');
     assert.equal(
       hostLabel('https://10.0.0.1.example.com'),
       '10',

@@ -81,6 +81,11 @@ describe('request guard: limits and reasons', () => {
       /has no value/,
     );
     refusedFor(
+      () => fillPath('/api/{{payload.length}}', { payload: 'abc' }),
+      RequestCodes.PATH_INVALID,
+      /has no value/,
+    );
+    refusedFor(
       () => fillPath('/api/{{v}', { v: 'a' }),
       RequestCodes.PATH_INVALID,
       /"\/api\/\{\{v\}" has a broken/,
