@@ -14,7 +14,14 @@ describe('times at their edges', () => {
       assert.equal(readTime(bad), undefined, bad);
       assert.equal(isRfc3339(bad), false, bad);
     }
-    assert.equal(readTime('2024-05-06T07:0a:09Z'), undefined, 'a letter among the digits');
+    for (const bad of [
+      '2024-05-06T07:0a:09Z',
+      '2024-05-06Tx7:08:09Z',
+      '2024-05-06T07:08:x9Z',
+      '20/4-05-06T07:08:09Z',
+    ]) {
+      assert.equal(readTime(bad), undefined, `${bad}: a character that is no digit among the digits`);
+    }
   });
 
   it('has 29 February in years divisible by 4, not by 100, and again by 400', () => {
