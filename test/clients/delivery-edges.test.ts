@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { CodedError } from '../../nodes/common/errors';
-import { fromPayload } from '../../nodes/events/cloudevent';
+import { fromPayload } from '../../nodes/events/cloudevent-model';
 import { Delivery, type DeliveryOptions } from '../../nodes/events/delivery';
 import { SinkSimulator } from '../../sim/sink';
 

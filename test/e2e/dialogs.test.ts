@@ -11,8 +11,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
 import { SinkSimulator } from '../../sim/sink';
-import { CHROMIUM, hasChromium, launchChromium } from '../support/chromium';
+import { chromiumMissing, launchChromium } from '../support/chromium';
 import { runNodeRed, type RunningNodeRed } from '../support/nodered-process';
+import { needPeer } from '../support/peers';
 import { ROOT } from '../support/source-files';
 
 type Catalog = { [key: string]: string | Catalog };
@@ -76,10 +77,7 @@ describe('the dialogs in English and German (Chromium)', function () {
   const pages: Record<'en-US' | 'de', Page> = {} as never;
 
   before(async function () {
-    if (!hasChromium()) {
-      console.log(`      skipped: no Chromium at ${CHROMIUM} (Debian package chromium)`);
-      this.skip();
-    }
+    needPeer(this, chromiumMissing());
     sink = await SinkSimulator.start({ tls: false });
     red = await runNodeRed({
       flows: [

@@ -13,7 +13,11 @@ import {
   toStructured,
 } from '../../nodes/events/cloudevent-model';
 import { FORMATS, decode, type DecodeInput } from '../../nodes/events/decode';
-import { amqpXml, vebaBody, vebaHeaders } from '../support/decode-fixtures';
+import {
+  vebaBodySample as vebaBody,
+  vebaHeadersSample as vebaHeaders,
+} from '../../nodes/events/decode/cloudevent';
+import { amqpXmlSample as amqpXml } from '../../nodes/events/decode/vcd-amqp';
 import { property } from './support';
 
 /** Whether `fn` returned (true) or threw a CodedError whose code matches (false); anything else is thrown. */

@@ -154,8 +154,8 @@ describe('fuzz: round trips through event decode', () => {
       const text = JSON.stringify(n);
       const [payload, format] =
         carried === 'envelope'
-          ? [{ type: 'EVENT', headers: { contentType: 'application/json' }, payload: text }, 'vcd']
-          : [carried === 'text' ? text : n, 'vcd-json'];
+          ? [{ type: 'EVENT', headers: { contentType: 'application/json' }, payload: text }, 'vcd-envelope']
+          : [carried === 'text' ? text : n, 'vcd-notification'];
       for (const f of [format, 'auto']) readsNotification(one({ payload }, f), n);
       return true;
     },

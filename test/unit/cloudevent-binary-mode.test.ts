@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { HTTP } from 'cloudevents';
 import type { CodedError } from '../../nodes/common/errors';
-import { fromPayload, toBinary, toStructured } from '../../nodes/events/cloudevent';
+import { fromPayload, toBinary, toStructured } from '../../nodes/events/cloudevent-model';
 
 const inner = { specversion: '1.0', id: 'inner-1', source: '/inner', type: 'com.example.inner' };
 

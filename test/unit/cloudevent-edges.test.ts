@@ -14,7 +14,7 @@ import {
   validateCloudEvent,
   withoutNulls,
   type CloudEvent,
-} from '../../nodes/events/cloudevent';
+} from '../../nodes/events/cloudevent-model';
 
 const base = { specversion: '1.0', id: 'e1', source: '/s', type: 't' } as CloudEvent;
 const refused = (fn: () => unknown, code: string, reason: RegExp) =>

@@ -9,7 +9,7 @@ import {
   fromPayload,
   withOverrides,
   type MessageAttributes,
-} from '../../nodes/events/cloudevent';
+} from '../../nodes/events/cloudevent-model';
 
 const infra = {
   id: 'cecb8de7-b87c-4a8e-9b0e-1f6a2d7e5c11',
