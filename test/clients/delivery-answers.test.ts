@@ -1,7 +1,8 @@
 /**
  * What each answer of a sink makes of a delivery (Knative's contract): 404, 409, 429 and 5xx are tried again,
  * 400 and the other 4xx refuse the event at once, 410 stops delivery. And how long it waits before trying again:
- * what Retry-After says, else the backoff, within both bounds.
+ * what Retry-After says, else the backoff, within both bounds. Any 2xx is a delivery and a 3xx is not (both ends of
+ * the range); the Webhook handshake's own answers: 410 stops delivery, a redirect is a refusal.
  */
 import assert from 'node:assert/strict';
 import type { CodedError } from '../../nodes/common/errors';
@@ -23,11 +24,15 @@ describe('CloudEvents delivery: what the sink answers', () => {
     await sink.stop();
   });
 
-  function open(retry: DeliveryOptions['retry'] = { initialMs: 20, maxMs: 50 }): Delivery {
+  function open(
+    retry: DeliveryOptions['retry'] = { initialMs: 20, maxMs: 50 },
+    options: Partial<DeliveryOptions> = {},
+  ): Delivery {
     const d = new Delivery({
       url: `${sink.url}/events`,
       tls: { ca: sink.cert },
       retry: { budgetMs: 10_000, ...retry },
+      ...options,
     });
     deliveries.push(d);
     return d;
@@ -76,5 +81,42 @@ describe('CloudEvents delivery: what the sink answers', () => {
     sink.failNext(1, 503);
     await open({ random: () => 1 - 2 ** -53 }).send(event(1));
     assert.ok(gap() >= 490 && gap() < 900, `waited ${gap()} ms`);
+  });
+
+  it('counts 200 and 299 as delivered at once, and refuses after 300 without another try', async () => {
+    for (const status of [200, 299]) {
+      sink.failNext(1, status);
+      const result = await open().send(event(status));
+      assert.deepEqual([result.status, result.attempts], [status, 1], `after ${status}`);
+    }
+    sink.log.length = 0;
+    sink.failNext(1, 300);
+    await assert.rejects(open().send(event(300)), (err: CodedError) => {
+      assert.deepEqual([err.code, err.details?.status], ['CE_DELIVERY_REJECTED', 300]);
+      return true;
+    });
+    assert.equal(sink.log.length, 1);
+  });
+
+  it('stops when the handshake answers 410 Gone, and sends nothing', async () => {
+    sink.faults.failOptions = 1;
+    sink.faults.failStatus = 410;
+    await assert.rejects(open(undefined, { handshake: true }).send(event(1)), (err: CodedError) => {
+      assert.equal(err.code, 'CE_SINK_GONE');
+      assert.match(err.message, /410 Gone to the webhook handshake/);
+      return true;
+    });
+    assert.equal(sink.received.length, 0);
+  });
+
+  it('takes a redirect from the handshake as a refusal, naming the status', async () => {
+    sink.faults.failOptions = 1;
+    sink.faults.failStatus = 302;
+    await assert.rejects(open(undefined, { handshake: true }).send(event(1)), (err: CodedError) => {
+      assert.equal(err.code, 'CE_HANDSHAKE_FAILED');
+      assert.match(err.message, /OPTIONS answered 302: .*failure requested/);
+      return true;
+    });
+    assert.equal(sink.received.length, 0);
   });
 });

@@ -1,12 +1,14 @@
 /**
  * The edges of what users type and servers send that the mutation run found untested: APIC addresses (http://
  * kept for labs, what is no address at all, the short names in status labels), pushes that are JSON but not a
- * push, and tokens or grants that hold no usable lifetime. Each case here let a changed line pass before.
+ * push, tokens or grants that hold no usable lifetime, and VCD topic filters at their limits. Each case here let
+ * a changed line pass before.
  */
 import assert from 'node:assert/strict';
 import { hostLabel, parseHosts } from '../../nodes/aci/addresses';
 import { parsePush, toAciObject } from '../../nodes/aci/subscriber/push';
 import { grantedLifetime, jwtLifetime, TOKEN_LIFETIME_MS } from '../../nodes/vcd/token-lifetime';
+import { TOPIC_INVALID, topicMatches, validateTopic } from '../../nodes/vcd/topics';
 
 const invalid = (text: RegExp) => (err: { code?: string; message: string }) =>
   err.code === 'APIC_CONFIG_INVALID' && text.test(err.message);
@@ -107,5 +109,36 @@ describe('VCD token lifetimes at their edges', () => {
     }
     // A bad JWT does not hide a good grant beside it.
     assert.equal(grantedLifetime(jwt({ iat: 'x' }), { expiresInSeconds: 90 }), 90_000);
+  });
+});
+
+describe('VCD topics at their edges', () => {
+  const refused = (topic: string, why: RegExp) =>
+    assert.throws(
+      () => validateTopic(topic),
+      (err: { code?: string; message: string }) =>
+        err.code === TOPIC_INVALID && why.test(err.message) && err.message.includes(`"${topic}"`),
+      topic,
+    );
+
+  it('takes a topic of 1024 characters and refuses 1025, saying why', () => {
+    const topic = (n: number) => `publish/${'a'.repeat(n - 8)}`;
+    assert.equal(validateTopic(topic(1024)), topic(1024));
+    refused(topic(1025), /it is too long/);
+    refused('  ', /it is empty/);
+  });
+
+  it('checks every placeholder of a level, and says what each refusal is about', () => {
+    refused('publish/{org}-{tenant}/+', /unknown placeholder \{tenant\}/);
+    refused('publish/{org}{x}/+', /unknown placeholder \{x\}/);
+    assert.equal(validateTopic('publish/{org}-{user}/x{'), 'publish/{org}-{user}/x{', 'a lone { is text');
+    refused('publish/#/x', /# must be the whole last level/);
+    refused('publish/a+', /\+ must be a whole level/);
+    refused('publish/*', /\* is not an MQTT wildcard/);
+  });
+
+  it('matches a filter with a wildcard against a topic shorter than the filter', () => {
+    assert.equal(topicMatches('publish/+/u', 'publish'), false);
+    assert.equal(topicMatches('publish/+', 'publish/'), true, 'an empty level is a level');
   });
 });
