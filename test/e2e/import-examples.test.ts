@@ -8,9 +8,10 @@
  */
 import assert from 'node:assert/strict';
 import { type Browser, type Page } from 'playwright-core';
-import { CHROMIUM, hasChromium, launchChromium } from '../support/chromium';
+import { chromiumMissing, launchChromium } from '../support/chromium';
 import { EXAMPLE_CONFIG } from '../../sim/nodered';
 import { runNodeRed, type RunningNodeRed } from '../support/nodered-process';
+import { needPeer } from '../support/peers';
 
 const PACKAGE = '@dcevents/node-red-vcd-aci';
 
@@ -20,10 +21,7 @@ describe('importing examples in the editor (Chromium)', function () {
   let page: Page;
 
   before(async function () {
-    if (!hasChromium()) {
-      console.log(`      skipped: no Chromium at ${CHROMIUM} (Debian package chromium)`);
-      this.skip();
-    }
+    needPeer(this, chromiumMissing());
     red = await runNodeRed({ flows: [{ id: 'start', type: 'tab', label: 'start' }] });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
