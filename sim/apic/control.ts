@@ -8,6 +8,8 @@ import { KNOWN_CLASSES, apicTimestamp, type Change } from './tree';
 
 /** The most changes one flood makes. */
 const MAX_FLOOD = 1_000_000;
+/** The most objects one population holds (its MAC addresses count to 2^24). */
+const MAX_POPULATION = 10_000_000;
 
 /** The fault settings that are plain numbers, set as they are sent. */
 const NUMBER_FAULTS = [
@@ -25,7 +27,7 @@ interface ApicSimulator {
     refuseOrderByWithSubscription: boolean;
   };
   readonly stats: object;
-  readonly tree: { readonly size: number; all(): { className: string }[] };
+  readonly tree: { readonly size: number; dnsOf(className: string, max: number): string[] };
   readonly urls: string[];
   readonly sessions: {
     user: { name: string };
@@ -37,6 +39,8 @@ interface ApicSimulator {
   isUp(index: number): boolean;
   throttle(ms: number): void;
   setRate(perSec: number): void;
+  setPopulationRate(perSec: number): void;
+  populate(className: string, count: number): void;
   expireTokens(): void;
   dropSockets(): void;
   forgetSockets(): void;
@@ -83,6 +87,7 @@ function setFaults(sim: ApicSimulator, b: Record<string, unknown>): void {
     };
   }
   if (typeof b.ratePerSec === 'number') sim.setRate(b.ratePerSec);
+  if (typeof b.populationRatePerSec === 'number') sim.setPopulationRate(b.populationRatePerSec);
 }
 
 /** One object changed as asked (`dn`, `attributes`), or `count` random changes. */
@@ -102,7 +107,7 @@ function floodProblem(sim: ApicSimulator, count: unknown, className: unknown): s
   if (typeof className !== 'string' || !KNOWN_CLASSES.has(className)) {
     return `unknown class ${String(className)}`;
   }
-  if (!sim.tree.all().some((mo) => mo.className === className)) return `no ${className} objects to modify`;
+  if (sim.tree.dnsOf(className, 1).length === 0) return `no ${className} objects to modify`;
   return undefined;
 }
 
@@ -129,6 +134,20 @@ export function controlRoutes(r: Router, sim: ApicSimulator): void {
     const problem = floodProblem(sim, count, className);
     if (problem) return sendJson(res, 400, { message: problem });
     sendJson(res, 200, await sim.flood(count as number, className as string));
+  });
+  // Large sets of one class, made on demand: {className, count}.
+  r.on('POST', '/_sim/populate', (req, res) => {
+    const b = body(req);
+    const count = b.count;
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > MAX_POPULATION) {
+      return sendJson(res, 400, { message: `count must be a whole number from 1 to ${MAX_POPULATION}` });
+    }
+    try {
+      sim.populate(String(b.className), count);
+    } catch (err) {
+      return sendJson(res, 400, { message: (err as Error).message });
+    }
+    sendJson(res, 200, { className: b.className, count, objects: sim.tree.size });
   });
   r.on('POST', /^\/_sim\/apics\/(\d+)\/(stop|start)$/, (req, res) => {
     const index = Number(req.params[0]) - 1;

@@ -37,6 +37,7 @@ import {
 import { ConfigRefused, configure } from './config';
 import { controlRoutes } from './control';
 import { FAULTS, advanceFault, auditRecord, raiseFault, randomChange, seedFabric } from './fabric';
+import { SCALE_KINDS, populationChange } from './scale-kinds';
 
 export { DEFAULT_APIC_PASSWORD } from './auth';
 
@@ -52,6 +53,10 @@ export interface ApicSimOptions {
   subscriptionEarlyMs?: number;
   /** Generated changes per second (0: only what tests make). */
   ratePerSec?: number;
+  /** Large sets of objects made on demand, by class (scale-kinds.ts): `{ fvCEp: 300000 }`. */
+  populations?: Record<string, number>;
+  /** Generated changes of the populations per second (0: none). */
+  populationRatePerSec?: number;
   seed?: number;
   users?: SimApicUser[];
   /** Serve /_sim/* control endpoints (default true). */
@@ -108,6 +113,8 @@ export interface SimQuery {
 const DEFAULT_SUBSCRIPTION_TIMEOUT_SEC = 60;
 /** Event records age out beyond this many (as APIC's retention does), without pushes. */
 const MAX_EVENT_RECORDS = 5000;
+/** The most objects one answer holds: a real APIC refuses larger ones ("result dataset is too big"). */
+export const MAX_ANSWER = 100_000;
 /** Pushes a flood lets wait unwritten before it waits for them. */
 const FLOOD_IN_FLIGHT = 500;
 
@@ -150,6 +157,8 @@ export class ApicSimulator {
     noSubscriptionId: 0,
     /** Refuse order-by together with subscription=yes (400), as an APIC might: no source says it takes both. */
     refuseOrderByWithSubscription: false,
+    /** Generated changes of the populations per second (setPopulationRate). */
+    populationRatePerSec: 0,
   };
   /**
    * Called for every class and DN query before it is answered (tests change
@@ -165,6 +174,7 @@ export class ApicSimulator {
   private readonly loginTimes: number[] = [];
   private nextSubscriptionId = 72057594037927937n;
   private generator: NodeJS.Timeout | undefined;
+  private populationGenerator: NodeJS.Timeout | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private origins: string[] = [];
 
@@ -198,6 +208,8 @@ export class ApicSimulator {
       changes: 0,
     };
     seedFabric(this.tree);
+    for (const [className, count] of Object.entries(options.populations ?? {}))
+      this.populate(className, count);
   }
 
   static async start(options: ApicSimOptions = {}): Promise<ApicSimulator> {
@@ -211,6 +223,7 @@ export class ApicSimulator {
     sim.sweeper = setInterval(() => sim.sweep(), 100);
     sim.sweeper.unref();
     sim.setRate(options.ratePerSec ?? 0);
+    sim.setPopulationRate(options.populationRatePerSec ?? 0);
     return sim;
   }
 
@@ -315,6 +328,32 @@ export class ApicSimulator {
     return Boolean(this.servers[index]);
   }
 
+  /** Adds `count` objects of a class the simulator can make in numbers (scale-kinds.ts). */
+  populate(className: string, count: number): void {
+    const kind = SCALE_KINDS.get(className);
+    if (!kind) throw new Error(`no population kind for ${className}: ${[...SCALE_KINDS.keys()].join(', ')}`);
+    this.tree.populate(kind, count);
+  }
+
+  /** Changes of the populations per second (several per tick at high rates), pushed as any other. */
+  setPopulationRate(perSec: number): void {
+    clearInterval(this.populationGenerator);
+    this.populationGenerator = undefined;
+    this.faults.populationRatePerSec = perSec;
+    if (perSec <= 0) return;
+    const tickMs = Math.max(10, 1000 / perSec);
+    const perTick = Math.max(1, Math.round((perSec * tickMs) / 1000));
+    this.populationGenerator = setInterval(() => {
+      const changes: Change[] = [];
+      for (let i = 0; i < perTick; i++) {
+        const change = populationChange(this.tree, this.random);
+        if (change) changes.push(change);
+      }
+      this.apply(changes);
+    }, tickMs);
+    this.populationGenerator.unref();
+  }
+
   setRate(perSec: number): void {
     clearInterval(this.generator);
     this.generator = undefined;
@@ -390,10 +429,7 @@ export class ApicSimulator {
    */
   async flood(count: number, className = 'fvBD'): Promise<{ changes: number; pushes: number; ms: number }> {
     if (!KNOWN_CLASSES.has(className)) throw new Error(`Request failed, unresolved class for ${className}`);
-    const dns = this.tree
-      .all()
-      .filter((mo) => mo.className === className)
-      .map((mo) => mo.dn);
+    const dns = this.tree.dnsOf(className, count);
     if (dns.length === 0) throw new Error(`no ${className} objects to modify`);
     const started = Date.now();
     let pushes = 0;
@@ -416,6 +452,7 @@ export class ApicSimulator {
 
   async stop(): Promise<void> {
     this.setRate(0);
+    this.setPopulationRate(0);
     clearInterval(this.sweeper);
     for (const s of this.sessions) this.endSession(s, 'stopping', true);
     this.wss.close();
@@ -655,41 +692,56 @@ export class ApicSimulator {
     await this.onQuery?.({ apic, kind, target, subscription: subscribing, page });
     if (this.injected('query', res)) return;
 
+    // A real APIC answers at most 100,000 objects: a larger answer (unpaged, or a larger page) is refused.
+    const size = Number.parseInt(req.query.get('page-size') ?? '', 10);
+    const from = size > 0 ? page * size : 0;
+    const answer = this.tree.page(kind, target, options, from, size > 0 ? size : MAX_ANSWER + 1);
+    if (answer.mos.length > MAX_ANSWER) {
+      return apicError(res, 400, 'Unable to process the query, result dataset is too big');
+    }
     let subscriptionId: string | undefined;
     if (subscribing && this.faults.noSubscriptionId > 0) {
       this.faults.noSubscriptionId--;
       this.stats.injectedFailures++;
     } else if (subscribing) {
-      const session = auth.session;
-      if (!session?.socket || session.socket.readyState !== WebSocket.OPEN) {
-        this.stats.refusedSubscriptions++;
-        return apicError(res, 405, 'Unable to locate opened web socket');
-      }
-      const timeoutSec =
-        Number.parseInt(req.query.get('refresh-timeout') ?? '', 10) || DEFAULT_SUBSCRIPTION_TIMEOUT_SEC;
-      const sub: SimSubscription = {
-        id: String(this.nextSubscriptionId++),
-        session,
-        kind,
-        target,
-        timeoutSec,
-        expiresAt: this.subscriptionDeadline(timeoutSec),
-        broken: auth.duplicateCookie,
-        matches: (mo) => this.tree.selects(kind, target, options, mo as Mo),
-      };
-      session.subscriptions.set(sub.id, sub);
-      this.stats.subscriptions++;
+      const sub = this.subscribe(auth, kind, target, options, req.query.get('refresh-timeout'));
+      if (!sub) return apicError(res, 405, 'Unable to locate opened web socket');
       subscriptionId = sub.id;
     }
-
-    const all = this.tree.query(kind, target, options);
-    const size = Number.parseInt(req.query.get('page-size') ?? '', 10);
-    const slice = size > 0 ? all.slice(page * size, (page + 1) * size) : all;
     sendJson(res, 200, {
-      totalCount: String(all.length),
+      totalCount: String(answer.total),
       ...(subscriptionId ? { subscriptionId } : {}),
-      imdata: slice.map((mo) => ({ [mo.className]: { attributes: { ...mo.attributes, status: '' } } })),
+      imdata: answer.mos.map((mo) => ({ [mo.className]: { attributes: { ...mo.attributes, status: '' } } })),
     });
+  }
+
+  /** A subscription of the session that owns the socket; undefined when it has none open. */
+  private subscribe(
+    auth: Auth,
+    kind: 'class' | 'dn',
+    target: string,
+    options: QueryOptions,
+    refreshTimeout: string | null,
+  ): SimSubscription | undefined {
+    const session = auth.session;
+    if (!session?.socket || session.socket.readyState !== WebSocket.OPEN) {
+      this.stats.refusedSubscriptions++;
+      return undefined;
+    }
+    const timeoutSec = Number.parseInt(refreshTimeout ?? '', 10) || DEFAULT_SUBSCRIPTION_TIMEOUT_SEC;
+    const sub: SimSubscription = {
+      id: String(this.nextSubscriptionId++),
+      session,
+      kind,
+      target,
+      timeoutSec,
+      expiresAt: this.subscriptionDeadline(timeoutSec),
+      broken: auth.duplicateCookie,
+      matches: (mo) => this.tree.selects(kind, target, options, mo as Mo),
+    };
+    session.subscriptions.set(sub.id, sub);
+    this.stats.subscriptions++;
+    return sub;
   }
 
   private subscriptionDeadline(timeoutSec: number): number {

@@ -7,23 +7,13 @@
  * What happens in the fabric is in fabric.ts.
  */
 
-export interface Mo {
-  className: string;
-  dn: string;
-  attributes: Record<string, string>;
-}
-
-export type ChangeStatus = 'created' | 'modified' | 'deleted';
-
-export interface Change {
-  className: string;
-  dn: string;
-  status: ChangeStatus;
-  /** What a push carries: everything when created, changed properties when modified, dn only when deleted. */
-  attributes: Record<string, string>;
-  /** The whole object after the change (before it, for a deletion): what filters look at. */
-  full: Record<string, string>;
-}
+export type { Change, ChangeStatus, Mo } from './mo';
+import type { Change, Mo } from './mo';
+import { apicTimestamp, parentDn, splitDn } from './mo';
+import { Population, type PopulationKind } from './population';
+export { apicTimestamp, parentDn, splitDn } from './mo';
+import { matchFilter, type Filter } from './filter';
+export { matchFilter, parseFilter, type Filter } from './filter';
 
 export interface QueryOptions {
   queryTarget?: string;
@@ -122,154 +112,76 @@ function creationTimes(className: string, ts: string): Record<string, string> {
  */
 const PUSHED_WHOLE = new Set(['faultInst']);
 
-/** Splits a DN into RNs; brackets may hold slashes (rsdomAtt-[uni/vmmp-VMware/dom-dvs]). */
-export function splitDn(dn: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let current = '';
-  for (const c of dn) {
-    if (c === '[') depth++;
-    if (c === ']') depth--;
-    if (c === '/' && depth === 0) {
-      parts.push(current);
-      current = '';
-    } else {
-      current += c;
-    }
-  }
-  parts.push(current);
-  return parts;
-}
-
-export function parentDn(dn: string): string {
-  return splitDn(dn).slice(0, -1).join('/');
-}
-
-/** RFC 3339 with milliseconds and an offset, the way APIC writes modTs. */
-export function apicTimestamp(ms: number): string {
-  return new Date(ms).toISOString().replace('Z', '+00:00');
-}
-
-// --- query-target-filter -------------------------------------------------------------
-
-export type Filter = { fn: string; args: (Filter | string)[] } | { ref: [string, string] } | { lit: string };
-
-/** Parses eq(fvBD.name,"web") and friends; throws an Error with APIC-like text when it cannot. */
-export function parseFilter(text: string): Filter {
-  let i = 0;
-  const fail = (): never => {
-    throw new Error(`Invalid filter expression at position ${i}: ${text}`);
-  };
-  const skip = () => {
-    while (text[i] === ' ') i++;
-  };
-  const term = (): Filter => {
-    skip();
-    if (text[i] === '"') {
-      const end = text.indexOf('"', i + 1);
-      if (end === -1) fail();
-      const lit = text.slice(i + 1, end);
-      i = end + 1;
-      return { lit };
-    }
-    const m = /^[A-Za-z0-9_.-]+/.exec(text.slice(i));
-    if (!m) return fail();
-    i += m[0].length;
-    skip();
-    if (text[i] === '(') {
-      i++;
-      const args: Filter[] = [];
-      skip();
-      while (text[i] !== ')') {
-        args.push(term());
-        skip();
-        if (text[i] === ',') i++;
-        else if (text[i] !== ')') fail();
-      }
-      i++;
-      return { fn: m[0], args };
-    }
-    const dot = m[0].indexOf('.');
-    if (dot === -1) return { lit: m[0] };
-    return { ref: [m[0].slice(0, dot), m[0].slice(dot + 1)] };
-  };
-  const f = term();
-  skip();
-  if (i !== text.length || !('fn' in f)) fail();
-  check(f as Filter);
-  return f;
-}
-
-const FUNCTIONS = new Set(['eq', 'ne', 'lt', 'gt', 'le', 'ge', 'wcard', 'and', 'or', 'not', 'bw']);
-
-function check(f: Filter): void {
-  if (!('fn' in f)) return;
-  if (!FUNCTIONS.has(f.fn)) throw new Error(`Invalid filter function ${f.fn}`);
-  f.args.forEach((a) => typeof a !== 'string' && check(a));
-}
-
-function value(arg: Filter | string, mo: { className: string; attributes: Record<string, string> }) {
-  if (typeof arg === 'string') return arg;
-  if ('lit' in arg) return arg.lit;
-  if ('ref' in arg) return arg.ref[0] === mo.className ? (mo.attributes[arg.ref[1]] ?? '') : undefined;
-  return undefined;
-}
-
-export function matchFilter(
-  f: Filter,
-  mo: { className: string; attributes: Record<string, string> },
-): boolean {
-  if (!('fn' in f)) return false;
-  const args = f.args;
-  switch (f.fn) {
-    case 'and':
-      return args.every((a) => typeof a !== 'string' && matchFilter(a, mo));
-    case 'or':
-      return args.some((a) => typeof a !== 'string' && matchFilter(a, mo));
-    case 'not':
-      return !(args[0] && typeof args[0] !== 'string' && matchFilter(args[0], mo));
-  }
-  const [a, b, c] = args.map((x) => value(x, mo));
-  if (a === undefined || b === undefined) return false; // a property of another class never matches
-  const num = (x: string) => (/^-?\d+(\.\d+)?$/.test(x) ? Number(x) : x);
-  switch (f.fn) {
-    case 'eq':
-      return a === b;
-    case 'ne':
-      return a !== b;
-    case 'wcard':
-      return a.includes(b);
-    case 'lt':
-      return num(a) < num(b);
-    case 'gt':
-      return num(a) > num(b);
-    case 'le':
-      return num(a) <= num(b);
-    case 'ge':
-      return num(a) >= num(b);
-    case 'bw':
-      return c !== undefined && num(a) >= num(b) && num(a) <= num(c);
-  }
-  return false;
-}
-
 // --- the tree ----------------------------------------------------------------------------
 
 export class MoTree {
   private readonly mos = new Map<string, Mo>();
+  /** Large sets of one class each, made on demand (population.ts): not in `all()`. */
+  private readonly populations = new Map<string, Population>();
   private lastTs = 0;
   private uid = 15374;
 
   get size(): number {
-    return this.mos.size;
+    let n = this.mos.size;
+    for (const p of this.populations.values()) n += p.size;
+    return n;
   }
 
   get(dn: string): Mo | undefined {
-    return this.mos.get(dn);
+    const found = this.mos.get(dn);
+    if (found) return found;
+    const [pop, i] = this.inPopulation(dn);
+    return pop?.object(i);
   }
 
+  /** The objects of the tree itself (populations are not listed: they are too many). */
   all(): Mo[] {
     return [...this.mos.values()];
+  }
+
+  /** Adds `count` objects of a kind, made on demand, dated over the last `count` ms. */
+  populate(kind: PopulationKind, count: number): Population {
+    if (this.populations.has(kind.className)) throw new Error(`${kind.className} is populated already`);
+    const pop = new Population(kind, count, Date.now() - count, apicTimestamp);
+    this.populations.set(kind.className, pop);
+    return pop;
+  }
+
+  population(className: string): Population | undefined {
+    return this.populations.get(className);
+  }
+
+  /** Every population, for changes generated across them. */
+  allPopulations(): Population[] {
+    return [...this.populations.values()];
+  }
+
+  private inPopulation(dn: string): [Population, number] | [undefined, 0] {
+    for (const pop of this.populations.values()) {
+      const i = pop.indexOf(dn);
+      if (i !== undefined) return [pop, i];
+    }
+    return [undefined, 0];
+  }
+
+  /** DNs of a class: the tree's, or the first `max` of its population. */
+  dnsOf(className: string, max: number): string[] {
+    const own = this.all()
+      .filter((mo) => mo.className === className)
+      .map((mo) => mo.dn);
+    const pop = this.populations.get(className);
+    return pop ? [...own, ...pop.range(0, max).map((mo) => mo.dn)] : own;
+  }
+
+  /** A new object of a population, made now. */
+  grow(className: string): Change {
+    const pop = this.populations.get(className);
+    if (!pop) throw new Error(`no population of ${className}`);
+    return pop.create(Date.parse(this.now()));
+  }
+
+  private modTsOf(className: string): string {
+    return MODTS_NEVER.has(className) ? 'never' : this.now();
   }
 
   /** A strictly increasing time: two changes never share one. */
@@ -310,9 +222,15 @@ export class MoTree {
     };
   }
 
-  modify(dn: string, changes: Record<string, string>): Change {
+  modify(dn: string, changes?: Record<string, string>): Change {
     const mo = this.mos.get(dn);
-    if (!mo) throw new Error(`no object ${dn}`);
+    if (!mo) {
+      const [pop, i] = this.inPopulation(dn);
+      if (!pop) throw new Error(`no object ${dn}`);
+      const time = this.now();
+      return pop.modify(i, time, MODTS_NEVER.has(pop.className) ? 'never' : time, changes);
+    }
+    changes ??= { descr: `changed at ${this.now()}` };
     const modTs = MODTS_NEVER.has(mo.className) ? 'never' : this.now();
     Object.assign(mo.attributes, changes, { modTs });
     // Storage order: a changed object moves to the end (what an unsorted query answers in).
@@ -336,12 +254,16 @@ export class MoTree {
 
   /** Deletes an object and everything below it; one change each, children first. */
   delete(dn: string): Change[] {
+    if (!this.mos.has(dn)) {
+      const [pop, i] = this.inPopulation(dn);
+      if (pop) return [pop.delete(i, this.modTsOf(pop.className))];
+    }
     const doomed = [...this.mos.values()]
       .filter((m) => m.dn === dn || m.dn.startsWith(`${dn}/`))
       .sort((a, b) => b.dn.length - a.dn.length);
     return doomed.map((mo) => {
       this.mos.delete(mo.dn);
-      const modTs = MODTS_NEVER.has(mo.className) ? 'never' : this.now();
+      const modTs = this.modTsOf(mo.className);
       return {
         className: mo.className,
         dn: mo.dn,
@@ -392,8 +314,37 @@ export class MoTree {
    */
   query(kind: 'class' | 'dn', target: string, options: QueryOptions): Mo[] {
     const found = [...this.mos.values()].filter((mo) => this.selects(kind, target, options, mo));
+    for (const pop of this.populations.values()) {
+      for (const i of pop.numbersFrom(0)) {
+        const mo = pop.object(i);
+        if (this.selects(kind, target, options, mo)) found.push(mo);
+      }
+    }
     const keys = options.orderBy;
     return keys ? found.sort((a, b) => compareBy(keys, a, b)) : found;
+  }
+  /**
+   * Objects [from, from + count) of a query's result, and how many it has. A
+   * class query of a populated class is answered from the population alone,
+   * page by page; anything else reads the whole result.
+   */
+  page(
+    kind: 'class' | 'dn',
+    target: string,
+    options: QueryOptions,
+    from: number,
+    count: number,
+  ): { total: number; mos: Mo[] } {
+    const pop = this.populations.get(target);
+    const alone =
+      pop !== undefined &&
+      kind === 'class' &&
+      (options.queryTarget ?? 'self') === 'self' &&
+      ![...this.mos.values()].some((mo) => mo.className === target);
+    const fast = alone ? pop.page(options, from, count) : undefined;
+    if (fast) return fast;
+    const all = this.query(kind, target, options);
+    return { total: all.length, mos: all.slice(from, from + count) };
   }
 }
 

@@ -38,7 +38,14 @@ import {
   taskEndedEvents,
   type LegacyDeps,
 } from './legacy-api';
-import { EventFactory, activityVerb, auditRecord, type EventOptions, type Published } from './events';
+import {
+  EventFactory,
+  activityVerb,
+  auditRecord,
+  vcdTimestamp,
+  type EventOptions,
+  type Published,
+} from './events';
 
 export interface VcdSimOptions extends ServeOptions {
   /** API versions offered by /api/versions. */
@@ -232,6 +239,23 @@ export class VcdSimulator {
     this.audit.add(auditRecord(published.event, activityVerb(published.event.type)));
     this.publishRaw(published.topic, JSON.stringify(published.envelope));
     return published;
+  }
+
+  /**
+   * `count` events that happened while no one listened: written to the audit
+   * trail only, dated evenly over the last `spanMs` of VCD's clock, oldest
+   * first (what a subscriber away that long finds there).
+   */
+  backlog(count: number, spanMs: number, options: EventOptions = {}): void {
+    const end = this.vcdNow();
+    for (let i = 0; i < count; i++) {
+      const at = end - spanMs + Math.floor(((i + 1) * spanMs) / count);
+      const { event } = this.factory.next({
+        ...options,
+        event: { ...options.event, timestamp: vcdTimestamp(at) },
+      });
+      this.audit.add(auditRecord(event, activityVerb(event.type)));
+    }
   }
 
   /** Publishes any text on a topic (tests use it for malformed messages). */
@@ -624,6 +648,12 @@ export class VcdSimulator {
       const started = Date.now();
       await this.flood(Math.min(2_000_000, body.count ?? 1000), body, body.ratePerSec);
       sendJson(res, 200, { published: body.count ?? 1000, ms: Date.now() - started });
+    });
+    r.on('POST', '/_sim/audit/backlog', (req, res) => {
+      const body = JSON.parse(req.body || '{}') as EventOptions & { count?: number; spanMs?: number };
+      const count = Math.min(2_000_000, Math.max(0, Math.floor(body.count ?? 1000)));
+      this.backlog(count, Math.max(1, body.spanMs ?? 60_000), body);
+      sendJson(res, 200, { written: count, kept: this.audit.size });
     });
     r.on('POST', '/_sim/events', (req, res) => {
       const published = this.publishEvent(JSON.parse(req.body || '{}') as EventOptions);
