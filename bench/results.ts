@@ -14,6 +14,20 @@ export type Benchmark =
   | 'alert-gate'
   | 'spool-index';
 
+/** A row of a scale benchmark: one size of the work, what it cost. */
+export interface ScaleRow {
+  benchmark: 'scale-aci' | 'scale-vcd';
+  /** What grows: the watched classes, or the cloud's shape. */
+  contender: string;
+  /** Objects watched (ACI), organizations or records (VCD). */
+  size: number;
+  /** Named figures of this row, in the order the table shows them (null: not measured). */
+  figures: Record<string, number | null>;
+  /** The machine's load average (1 min) when the row was measured: the machine is shared. */
+  load: number;
+  boundBy: string;
+}
+
 export interface ResultRow {
   benchmark: Benchmark;
   contender: string;
@@ -49,21 +63,70 @@ export function printTable(title: string, rows: ResultRow[]): void {
   }
 }
 
-export function writeResults(rows: ResultRow[]): string {
+/** The column of each figure a scale row may have. */
+const SCALE_LABELS: Record<string, string> = {
+  startS: 'start → live s',
+  reconnectS: 'reconnect → live s',
+  restartS: 'restart → live s',
+  recoveryS: 'recovery s',
+  recovered: 'recovered',
+  eventsPerSec: 'events/s',
+  peakRssMiB: 'peak RSS MiB',
+  rssPerObjectB: 'RSS B / object',
+  maxStallMs: 'max stall ms',
+  cpuUsPerObject: 'CPU µs / object',
+  cpuUsPerEvent: 'CPU µs / event',
+  stateKiBPerMin: 'state KiB / min',
+};
+
+/** A Markdown table of one scale benchmark: a row per size, its figures as columns. */
+export function printScaleTable(title: string, rows: ScaleRow[]): void {
+  console.log(`\n${title}\n`);
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r.figures)))];
+  const labels = names.map((n) => SCALE_LABELS[n] ?? n);
+  console.log(`| contender | size | ${labels.join(' | ')} | load | bound by |`);
+  console.log(`| --- | ---: | ${names.map(() => '---:').join(' | ')} | ---: | --- |`);
+  for (const r of rows) {
+    const cells = names.map((n) => {
+      const v = r.figures[n];
+      if (v === null || v === undefined || Number.isNaN(v)) return '–';
+      return Math.abs(v) < 10 ? v.toFixed(2) : v.toFixed(0);
+    });
+    console.log(
+      `| ${r.contender} | ${r.size} | ${cells.join(' | ')} | ${r.load.toFixed(1)} | ${r.boundBy} |`,
+    );
+  }
+}
+
+const isScale = (r: ResultRow | ScaleRow): r is ScaleRow => r.benchmark.startsWith('scale-');
+
+/** A scale row as bench/results.json keeps it: its figures beside size (4 significant digits). */
+function flatScale({ figures, ...r }: ScaleRow): Record<string, unknown> {
+  const out: Record<string, unknown> = { benchmark: r.benchmark, contender: r.contender, size: r.size };
+  for (const [k, v] of Object.entries(figures))
+    out[k] = v === null || Number.isNaN(v) ? null : Number(v.toPrecision(4));
+  return { ...out, load: Number(r.load.toFixed(2)), boundBy: r.boundBy };
+}
+
+export function writeResults(all: (ResultRow | ScaleRow)[]): string {
   const file = path.resolve(__dirname, '../../bench/results.json');
   const round = (v: number | null, digits: number) =>
     v === null || Number.isNaN(v) ? null : Number(v.toFixed(digits));
   const out = {
     node: process.version,
     cpus: os.cpus().length,
-    rows: rows.map((r) => ({
-      ...r,
-      eventsPerSec: round(r.eventsPerSec, 0),
-      cpuMsPer1k: round(r.cpuMsPer1k, 1),
-      p50Ms: round(r.p50Ms, 2),
-      p99Ms: round(r.p99Ms, 2),
-      rssGrowthMiB: round(r.rssGrowthMiB, 1),
-    })),
+    rows: all.map((r) =>
+      isScale(r)
+        ? flatScale(r)
+        : {
+            ...r,
+            eventsPerSec: round(r.eventsPerSec, 0),
+            cpuMsPer1k: round(r.cpuMsPer1k, 1),
+            p50Ms: round(r.p50Ms, 2),
+            p99Ms: round(r.p99Ms, 2),
+            rssGrowthMiB: round(r.rssGrowthMiB, 1),
+          },
+    ),
   };
   fs.writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
   return file;

@@ -63,6 +63,8 @@ export class KnownStore {
   private journaled = new Set<string>();
   /** Journal records to append before the next send. */
   private pending: string[] = [];
+  /** Bytes written to disk so far (state and journal), for the benchmarks. */
+  bytesWritten = 0;
 
   constructor(
     private readonly files: NodeFiles,
@@ -126,7 +128,9 @@ export class KnownStore {
     if (this.baselineUnsaved) return this.save(now);
     if (this.pending.length === 0) return undefined;
     try {
-      this.files.append(this.nodeId, this.pending.join(''), JOURNAL);
+      const text = this.pending.join('');
+      this.files.append(this.nodeId, text, JOURNAL);
+      this.bytesWritten += Buffer.byteLength(text);
       // Kept until written: a failed append is tried again before the next send.
       this.pending = [];
       return undefined;
@@ -177,7 +181,9 @@ export class KnownStore {
       entries[entry] = [...map, ...extra];
     }
     try {
-      this.files.write(this.nodeId, JSON.stringify({ version: 1, entries } satisfies Saved));
+      const text = JSON.stringify({ version: 1, entries } satisfies Saved);
+      this.files.write(this.nodeId, text);
+      this.bytesWritten += Buffer.byteLength(text);
       // The whole state now holds what the journal said.
       this.files.removeFile(this.nodeId, JOURNAL);
       this.journaled = unsure;

@@ -82,6 +82,8 @@ export class CatchUpStore {
   private readonly settled = new Map<string, number>();
   private offset = 0;
   private lastText: string | undefined;
+  /** Bytes written to disk so far, for the benchmarks. */
+  bytesWritten = 0;
 
   constructor(
     private readonly files: NodeFiles,
@@ -171,6 +173,7 @@ export class CatchUpStore {
     if (text === this.lastText) return undefined;
     try {
       this.files.write(this.nodeId, text);
+      this.bytesWritten += Buffer.byteLength(text);
       this.lastText = text;
       return undefined;
     } catch (err) {
