@@ -74,6 +74,7 @@ const SCALE_LABELS: Record<string, string> = {
   peakRssMiB: 'peak RSS MiB',
   rssPerObjectB: 'RSS B / object',
   maxStallMs: 'max stall ms',
+  ownStallMs: 'own stall ms',
   cpuUsPerObject: 'CPU µs / object',
   cpuUsPerEvent: 'CPU µs / event',
   stateKiBPerMin: 'state KiB / min',

@@ -5,7 +5,7 @@
  * every change. Talks to the benchmark over stdio, one JSON line each way:
  *
  *   out: {"ready": {"rss"}}, {"live": {"after": "start" | "reconnect", "ms", "cpuMs", "changes"}}
- *   in:  "stats" → {"stats": {"maxStallMs", "stateBytes", "changes", "cpuMs"}}; "stop" → exits
+ *   in:  "stats" → {"stats": {"maxStallMs", "ownStallMs", "stateBytes", "changes", "cpuMs"}}; "stop" → exits
  *
  * `live` is the first change APIC pushed that leaves after a start or a
  * reconnect (pushes wait while a read is under way): the read's whole cost.
@@ -13,7 +13,7 @@
  * reconnect (the login and backoff before it cost the same at any size).
  */
 import fs from 'node:fs';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import readline from 'node:readline';
 import { NodeFiles } from '../nodes/common/node-files';
 import { parseEntries } from '../nodes/aci/entries';
@@ -21,6 +21,7 @@ import { ACI_STATE_PURPOSE, KnownKeeper, KnownStore } from '../nodes/aci/known-s
 import { toMessage } from '../nodes/aci/output';
 import { ApicCluster } from '../nodes/aci/session';
 import { ApicSubscriber } from '../nodes/aci/subscriber';
+import { Stalls } from './stalls';
 import { DEFAULT_APIC_PASSWORD } from '../sim/apic';
 
 export interface ScaleAciConfig {
@@ -40,7 +41,7 @@ const cpuMs = () => {
 
 function main(): void {
   const config = JSON.parse(process.argv[2] as string) as ScaleAciConfig;
-  const stalls = monitorEventLoopDelay({ resolution: 10 });
+  const stalls = new Stalls();
   const cluster = new ApicCluster({
     hosts: config.url,
     authType: 'password',
@@ -60,7 +61,7 @@ function main(): void {
   let changes = 0;
   let waiting: { after: 'start' | 'reconnect'; since: number; cpu: number } | undefined;
   const startedCpu = cpuMs();
-  stalls.enable();
+  stalls.start();
   waiting = { after: 'start', since: performance.now(), cpu: startedCpu };
   subscriber.on('state', (state: string) => {
     // The new socket after a loss: from here every entry is read again.
@@ -104,7 +105,8 @@ function main(): void {
     if (line === 'stats') {
       say({
         stats: {
-          maxStallMs: stalls.max / 1e6,
+          maxStallMs: stalls.max.rawMs,
+          ownStallMs: stalls.max.ownMs,
           stateBytes: store.bytesWritten,
           changes,
           cpuMs: cpuMs() - startedCpu,

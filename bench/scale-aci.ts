@@ -60,6 +60,7 @@ interface Live {
 
 interface Stats {
   maxStallMs: number;
+  ownStallMs: number;
   stateBytes: number;
   cpuMs: number;
 }
@@ -115,6 +116,7 @@ async function measureSize(scale: AciScale, steadyMs: number): Promise<ScaleRow>
         peakRssMiB: peak / MiB,
         rssPerObjectB: (peak - base) / size,
         maxStallMs: Math.max(firstStats.maxStallMs, secondStats.maxStallMs),
+        ownStallMs: Math.max(firstStats.ownStallMs, secondStats.ownStallMs),
         cpuUsPerObject: (start.cpuMs * 1000) / size,
         stateKiBPerMin,
       },

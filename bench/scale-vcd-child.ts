@@ -6,14 +6,14 @@
  * JSON line each way:
  *
  *   out: {"ready": {"rss"}}, {"live": {"after", "ms", "cpuMs"}}
- *   in:  "stats" → {"stats": {"maxStallMs", "stateBytes", "events", "recovered", "recovery", "cpuMs"}};
+ *   in:  "stats" → {"stats": {"maxStallMs", "ownStallMs", "stateBytes", "events", "recovered", "recovery", "cpuMs"}};
  *        "expect-reconnect"; "stop" → exits
  *
  * `recovery`: from the latest new connection to the latest recovered event,
  * in ms and CPU ms (what a recovery after a gap cost).
  */
 import fs from 'node:fs';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import readline from 'node:readline';
 import { NodeFiles } from '../nodes/common/node-files';
 import { vcdEnvelopeEvent } from '../nodes/events/decode/vcd';
@@ -22,6 +22,7 @@ import { MissedEvents } from '../nodes/vcd/catch-up';
 import { CatchUpStore, FILE_PURPOSE, MarkKeeper } from '../nodes/vcd/catch-up-store';
 import { VcdMessaging } from '../nodes/vcd/messaging';
 import { VcdSession } from '../nodes/vcd/session';
+import { Stalls } from './stalls';
 import { DEFAULT_PASSWORD } from '../sim/vcd/directory';
 
 export interface ScaleVcdConfig {
@@ -46,7 +47,7 @@ interface Waiting {
 
 function main(): void {
   const config = JSON.parse(process.argv[2] as string) as ScaleVcdConfig;
-  const stalls = monitorEventLoopDelay({ resolution: 10 });
+  const stalls = new Stalls();
   const tls = { ca: fs.readFileSync(config.caFile, 'utf8') };
   const session = new VcdSession({
     url: config.url,
@@ -92,7 +93,7 @@ function main(): void {
     Object.assign(connected, { at: performance.now(), cpu: cpuMs() });
     if (waiting?.after === 'reconnect') Object.assign(waiting, { since: connected.at, cpu: connected.cpu });
   });
-  stalls.enable();
+  stalls.start();
   messaging.add('bench', TOPIC, 1, {
     message(topic, payload) {
       const text = payload.toString('utf8');
@@ -114,10 +115,11 @@ function main(): void {
   readline.createInterface({ input: process.stdin }).on('line', (line) => {
     const command = line.trim();
     if (command === 'stats') {
-      const maxStallMs = stalls.max / 1e6;
+      const { rawMs: maxStallMs, ownMs: ownStallMs } = stalls.max;
       say({
         stats: {
           maxStallMs,
+          ownStallMs,
           stateBytes: store.bytesWritten,
           ...counts,
           recovery,

@@ -31,6 +31,7 @@ interface Live {
 
 interface Stats {
   maxStallMs: number;
+  ownStallMs: number;
   stateBytes: number;
   events: number;
   recovered: number;
@@ -106,6 +107,7 @@ function organizations(orgs: number, rate: number, steadyMs: number): Promise<Sc
         cpuUsPerEvent: ((after.cpuMs - before.cpuMs) * 1000) / Math.max(1, events),
         peakRssMiB: peak / MiB,
         maxStallMs: last.maxStallMs,
+        ownStallMs: last.ownStallMs,
         stateKiBPerMin: ((after.stateBytes - before.stateBytes) / 1024) * (MINUTE / steadyMs),
       },
       load: Math.max(loadBefore, load()),
@@ -155,6 +157,7 @@ function recovery(records: number): Promise<ScaleRow> {
         cpuUsPerEvent: (done.recovery.cpuMs * 1000) / Math.max(1, done.recovered),
         peakRssMiB: peak / MiB,
         maxStallMs: settled.maxStallMs,
+        ownStallMs: settled.ownStallMs,
       },
       load: Math.max(loadBefore, load()),
       boundBy: settled.recovered === records ? 'every record once' : `${records - settled.recovered} missing`,
