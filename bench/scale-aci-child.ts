@@ -39,7 +39,7 @@ const cpuMs = () => {
   return (u.user + u.system) / 1000;
 };
 
-function main(): void {
+async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] as string) as ScaleAciConfig;
   const stalls = new Stalls();
   const cluster = new ApicCluster({
@@ -53,16 +53,22 @@ function main(): void {
   const subscriber = new ApicSubscriber({ cluster });
   const store = new KnownStore(new NodeFiles(config.userDir, ACI_STATE_PURPOSE), config.nodeId);
   const entries = parseEntries(config.entries);
+  let changes = 0;
+  const startedCpu = cpuMs();
+  stalls.start();
+  // The start counts from reading what was kept (a restart's state), as a node's does.
+  let waiting: { after: 'start' | 'reconnect'; since: number; cpu: number } | undefined = {
+    after: 'start',
+    since: performance.now(),
+    cpu: startedCpu,
+  };
   const keeper = new KnownKeeper(
     store,
     () => entries.map((e) => e.key),
     (m) => console.error(m),
   );
-  let changes = 0;
-  let waiting: { after: 'start' | 'reconnect'; since: number; cpu: number } | undefined;
-  const startedCpu = cpuMs();
-  stalls.start();
-  waiting = { after: 'start', since: performance.now(), cpu: startedCpu };
+  say({ ready: { rss: process.memoryUsage().rss } });
+  await keeper.ready;
   subscriber.on('state', (state: string) => {
     // The new socket after a loss: from here every entry is read again.
     if (state === 'connected' && waiting?.after === 'reconnect') {
@@ -91,8 +97,8 @@ function main(): void {
           }
         });
       },
-      read: (entry, known, baseline) => keeper.read(entry, known, baseline),
-      tracked: (entry, dn, state) => keeper.changed(entry, dn, state),
+      tracked: (entry, dn, state, baseline) => keeper.tracked(entry, dn, state, baseline),
+      baseline: (entry, complete) => keeper.baseline(entry, complete),
     },
     {
       initial: 'changes',
@@ -115,14 +121,13 @@ function main(): void {
     } else if (line === 'expect-reconnect') {
       waiting = { after: 'reconnect', since: NaN, cpu: NaN };
     } else if (line === 'stop') {
-      keeper.close(false);
-      void subscriber
-        .stop()
+      void keeper
+        .close(false)
+        .then(() => subscriber.stop())
         .then(() => cluster.close())
         .finally(() => process.exit(0));
     }
   });
-  say({ ready: { rss: process.memoryUsage().rss } });
 }
 
-main();
+void main();

@@ -14,6 +14,7 @@ import {
   onInput,
   reportSetupError,
   statusTexts,
+  toError,
   type StatusTexts,
   type NodeStream,
 } from '../common/glue';
@@ -175,8 +176,8 @@ function watchHandlers(s: Stream, keeper: KnownKeeper | undefined): WatchHandler
       metrics.error(error.code);
       node.error(error, { payload: raw });
     },
-    read: keeper && ((entry, known, baseline) => keeper.read(entry, known, baseline)),
-    tracked: keeper && ((entry, dn, state) => keeper.changed(entry, dn, state)),
+    tracked: keeper && ((entry, dn, state, baseline) => keeper.tracked(entry, dn, state, baseline)),
+    baseline: keeper && ((entry, complete) => keeper.baseline(entry, complete)),
     progress(entry, read, total, done) {
       // Shown while pages remain: a one-page read is over before anyone could see it.
       metrics.setProgress('reading', done ? undefined : read, total, entry.key);
@@ -270,19 +271,26 @@ export = function register(RED: NodeAPI): void {
       controller.entries(node).map((e) => e.key),
     );
     const stream = openStream(node, settings, texts);
-    controller.watch(
-      node,
-      settings.entries,
-      watchHandlers(stream, keeper),
-      watchOptions(def, keeper),
-      stateListener(stream),
-    );
+    let closing = false;
+    const watch = () =>
+      closing ||
+      controller.watch(
+        node,
+        settings.entries,
+        watchHandlers(stream, keeper),
+        watchOptions(def, keeper),
+        stateListener(stream),
+      );
+    // What was kept is read a piece at a time (a large state must not stall the runtime); then the watch.
+    if (keeper) keeper.ready.then(watch).catch((err: unknown) => node.error(toError(err)));
+    else watch();
     onInput(node, (msg, send) => takeInput(stream, msg, send));
 
     onClose(node, async (removed) => {
+      closing = true;
       stream.view.stop();
       // Saved while the entries are still known (unwatch forgets them).
-      keeper?.close(removed);
+      await keeper?.close(removed);
       await controller.unwatch(node);
     });
   }

@@ -226,3 +226,16 @@ export function entryUrl(origin: string, entry: WatchEntry, extra: Record<string
   url.search = params.toString().replace(/\+/g, '%20');
   return url;
 }
+
+/**
+ * The class to sort a paged answer by, when the answer holds one class: the
+ * class itself for a class query, the one target-subtree-class of a children
+ * or subtree query. Mixed answers (or a single object) are read unsorted.
+ */
+export function orderClass(entry: WatchEntry): string | undefined {
+  const option = (name: string) => entry.options.find(([k]) => k === name)?.[1];
+  const target = option('query-target') ?? 'self';
+  if (target === 'self') return entry.kind === 'class' ? entry.target : undefined;
+  const classes = option('target-subtree-class')?.split(',') ?? [];
+  return classes.length === 1 ? classes[0] : undefined;
+}

@@ -3,22 +3,31 @@
  * directory, so that a restarted node can report what was created, modified or
  * deleted while it was not running (APIC keeps no history to replay).
  *
- * The state saved lags what the node sent by `settleMs`: an object's change
+ * It is a StateLog (common/state-log.ts): one space per entry, one key per
+ * object (its dn, or a log's mark), one line per change. Only what changed is
+ * written: each change sent, and each object of a first read (a baseline,
+ * written page by page as it is read; marked complete at its end, so a start
+ * that finds an entry's baseline unfinished starts that entry afresh).
+ *
+ * The state written lags what the node sent by `settleMs`: an object's change
  * counts as known only once it left the node that long ago (by then the next
  * nodes have taken it). A kill loses at most that much knowledge, and the next
  * start reports those changes again (by comparison, as after a reconnect).
  *
- * One case cannot wait: an object the saved state does not hold. Were it
+ * One case cannot wait: an object the written state does not hold. Were it
  * created, sent, and deleted while Node-RED is down, the next start would find
- * it neither saved nor there, and the deletion would be lost. So before such a
- * creation is sent, its dn is appended to a journal (one fsync for all the
- * changes of a tick) with a mark that matches no state: the next start reports
- * it as modified if it is still there, as deleted if it is gone. The journal is
- * emptied each time the whole state is written.
- * Bounded: beyond `maxObjects` the node keeps no state (and says so).
+ * it neither kept nor there, and the deletion would be lost. So before such a
+ * creation is sent, it is written with a mark that matches no state (one
+ * append and fsync for all the changes of a tick): the next start reports it
+ * as modified if it is still there, as deleted if it is gone.
+ *
+ * Bounded by memory, not by a count: what is known (a dn and its time
+ * attributes per object) is in memory twice, as sent and as settled.
  */
 import { performance } from 'node:perf_hooks';
-import { NodeFiles } from '../common/node-files';
+import { Fifo } from '../common/fifo';
+import type { NodeFiles } from '../common/node-files';
+import { StateLog, nextTurn } from '../common/state-log';
 import type { KnownState } from './subscriber/resync';
 
 export type { KnownState };
@@ -28,43 +37,37 @@ export type KnownMap = Map<string, KnownState>;
 export interface KnownStoreOptions {
   /** How long a change takes to be safe in the flow after it left (default 10 s). */
   settleMs?: number;
-  /** Objects kept at most, over all entries (default 100,000: 10-20 MB). */
-  maxObjects?: number;
 }
 
-interface Saved {
-  version: 1;
-  /** entry key → [dn, state][] */
-  entries: Record<string, [string, KnownState][]>;
+interface Step {
+  at: number;
+  entry: string;
+  dn: string;
+  state: KnownState | undefined;
 }
-
-type Step = { at: number; entry: string } & (
-  { replace: KnownMap } | { dn: string; state: KnownState | undefined }
-);
 
 export const ACI_STATE_PURPOSE = 'aci-state';
-const JOURNAL = '.journal';
+
+/** The key of an entry whose first read was kept whole (no dn starts with '#'). */
+const COMPLETE = '#complete';
 
 /** A stamp key no APIC attribute has ('#' starts none). */
 const UNSETTLED = '#unsettled';
 
+/** Objects copied between two turns of the event loop when the saved state is handed out. */
+const COPY_SLICE = 20_000;
+
+/** The files of the format before the log: removed, the next start is a first run. */
+const OLD_FILES = ['.json', '.journal'];
+
 export class KnownStore {
   private readonly settleMs: number;
-  private readonly maxObjects: number;
-  /** The state as saved (or about to be): changes older than settleMs. */
-  private readonly image = new Map<string, KnownMap>();
+  /** The state as written (or queued to be): changes older than settleMs, and unsettled creations. */
+  private readonly log: StateLog<KnownState | true>;
   /** Changes not yet settled, oldest first. */
-  private steps: Step[] = [];
-  private dirty = false;
-  private oversize = false;
-  /** A baseline read not yet written: the next write before a send is a whole save. */
-  private baselineUnsaved = false;
-  /** Objects the saved image lacks whose creation is (or is about to be) in the journal: `entry\ndn`. */
-  private journaled = new Set<string>();
-  /** Journal records to append before the next send. */
-  private pending: string[] = [];
-  /** Bytes written to disk so far (state and journal), for the benchmarks. */
-  bytesWritten = 0;
+  private readonly steps = new Fifo<Step>();
+  /** Queued lines a send must wait for: unsettled creations, baselines. */
+  private urgent = false;
 
   constructor(
     private readonly files: NodeFiles,
@@ -72,227 +75,143 @@ export class KnownStore {
     options: KnownStoreOptions = {},
   ) {
     this.settleMs = options.settleMs ?? 10_000;
-    this.maxObjects = options.maxObjects ?? 100_000;
+    this.log = new StateLog(files, nodeId, {
+      isValue: (v): v is KnownState | true => v === true || isKnown(v),
+    });
   }
 
-  /** What the node knew when it last ran, per entry; empty on a first run or when the file is unreadable. */
-  load(): Map<string, KnownMap> {
-    const saved = parse(this.files.read(this.nodeId));
-    this.image.clear();
-    for (const [entry, list] of Object.entries(saved?.entries ?? {})) this.image.set(entry, new Map(list));
-    // Journaled creations of entries the saved state holds (an entry it lacks starts as a first run).
-    for (const [entry, dn, state] of parseJournal(this.files.read(this.nodeId, JOURNAL))) {
-      const map = this.image.get(entry);
-      if (map && !map.has(dn)) map.set(dn, unsettled(state));
-    }
-    return new Map([...this.image].map(([entry, map]) => [entry, new Map(map)]));
+  /** Bytes written to disk so far. */
+  get bytesWritten(): number {
+    return this.log.bytesWritten;
+  }
+
+  /** Lines waiting to be written. */
+  get pendingLines(): number {
+    return this.log.pendingLines;
   }
 
   /**
-   * A full read of an entry: its state replaces what was known, once settled;
-   * at once for a first read that sent nothing (nothing of it is in the flow).
+   * What the node knew when it last ran, per entry whose first read was kept
+   * whole; empty on a first run. Read and handed out a piece at a time.
    */
-  read(
+  async load(): Promise<Map<string, KnownMap>> {
+    for (const suffix of OLD_FILES) this.files.removeFile(this.nodeId, suffix);
+    await this.log.load();
+    const restored = new Map<string, KnownMap>();
+    let n = 0;
+    for (const [entry, space] of this.log.spaces) {
+      if (space.get(COMPLETE) !== true) continue;
+      const known: KnownMap = new Map();
+      for (const [dn, state] of space) {
+        if (state !== true) known.set(dn, state);
+        if (++n % COPY_SLICE === 0) await nextTurn();
+      }
+      restored.set(entry, known);
+    }
+    return restored;
+  }
+
+  /**
+   * What is known of one object changed, as sent (undefined: gone). A
+   * baseline's objects are known at once (nothing of them was sent); a change
+   * sent counts once settled, and a creation is written ahead with a mark.
+   */
+  tracked(
     entry: string,
-    known: ReadonlyMap<string, KnownState>,
-    baseline = false,
+    dn: string,
+    state: KnownState | undefined,
+    baseline: boolean,
     now = performance.now(),
   ): void {
     if (baseline) {
-      this.image.set(entry, new Map(known));
-      this.baselineUnsaved = true;
-    } else {
-      this.steps.push({ at: now, entry, replace: new Map(known) });
-      for (const [dn, state] of known) this.journal(entry, dn, state);
+      this.apply(entry, dn, state);
+      return;
     }
-    this.dirty = true;
+    this.steps.push({ at: now, entry, dn, state });
+    // An entry without a whole first read kept is read afresh at the next start: nothing to write ahead.
+    if (state && this.log.get(entry, COMPLETE) === true && this.log.get(entry, dn) === undefined) {
+      this.log.set(entry, dn, unsettled(state));
+      this.urgent = true;
+    }
   }
 
-  /** One object changed (undefined: deleted), as sent. */
-  changed(entry: string, dn: string, state: KnownState | undefined, now = performance.now()): void {
-    this.steps.push({ at: now, entry, dn, state });
-    if (state) this.journal(entry, dn, state);
-    this.dirty = true;
+  /** A baseline of an entry begins (what was kept of it goes) or is complete (and so marked). */
+  baseline(entry: string, complete: boolean): void {
+    if (!complete) return this.log.drop(entry);
+    this.log.set(entry, COMPLETE, true);
+    // Sent from now on: the next start must compare with this baseline, so it goes to disk first.
+    this.urgent = true;
   }
 
   /** Must something be written before the changes just tracked are sent? */
   get mustWrite(): boolean {
-    return this.pending.length > 0 || this.baselineUnsaved;
+    return this.urgent && this.log.pendingLines > 0;
   }
 
-  /**
-   * Puts on disk what the next send needs: the journal's new records (one
-   * append, one fsync), or the whole state when a baseline is not yet saved.
-   */
-  writeAhead(now = performance.now()): Error | undefined {
-    if (this.baselineUnsaved) return this.save(now);
-    if (this.pending.length === 0) return undefined;
-    try {
-      const text = this.pending.join('');
-      this.files.append(this.nodeId, text, JOURNAL);
-      this.bytesWritten += Buffer.byteLength(text);
-      // Kept until written: a failed append is tried again before the next send.
-      this.pending = [];
-      return undefined;
-    } catch (err) {
-      return err as Error;
-    }
+  /** Puts on disk what is queued (one append, one fsync). */
+  writeAhead(): Error | undefined {
+    const error = this.log.flush();
+    if (this.log.pendingLines === 0) this.urgent = false;
+    return error;
   }
 
   /** Entries no longer watched are forgotten. */
   keepOnly(entries: Iterable<string>): void {
     const keep = new Set(entries);
-    for (const entry of [...this.image.keys()]) {
-      if (!keep.has(entry)) {
-        this.image.delete(entry);
-        this.dirty = true;
-      }
-    }
-    this.steps = this.steps.filter((s) => keep.has(s.entry));
+    for (const entry of [...this.log.spaces.keys()]) if (!keep.has(entry)) this.log.drop(entry);
+    const steps = this.steps.drain();
+    for (const step of steps) if (keep.has(step.entry)) this.steps.push(step);
   }
 
-  /**
-   * Writes what has settled. Returns an error to report (a failed write, or the
-   * bound reached: then the file is removed and the next start is a first run).
-   */
-  /** `now`: a monotonic clock (ms), so a jump of the wall clock neither settles changes early nor late. */
+  /** Writes what has settled. `now`: a monotonic clock (ms), so a jump of the wall clock settles nothing early. */
   save(now = performance.now()): Error | undefined {
-    this.settle(now - this.settleMs);
-    if (!this.dirty) return undefined;
-    const total = [...this.image.values()].reduce((n, m) => n + m.size, 0);
-    if (total > this.maxObjects) {
-      this.dirty = false;
-      this.baselineUnsaved = false;
-      this.pending = [];
-      this.files.remove(this.nodeId);
-      if (this.oversize) return undefined;
-      this.oversize = true;
-      return new Error(
-        `${total} objects are watched, more than the ${this.maxObjects} whose state is kept: ` +
-          'changes made while Node-RED is stopped are not reported.',
-      );
+    const before = now - this.settleMs;
+    while (this.steps.length > 0 && this.steps.peek()!.at <= before) {
+      const step = this.steps.shift()!;
+      this.apply(step.entry, step.dn, step.state);
     }
-    this.oversize = false;
-    const entries: Saved['entries'] = {};
-    const unsure = new Set<string>();
-    for (const [entry, map] of this.image) {
-      const extra = this.unsure(entry, map);
-      for (const [dn] of extra) unsure.add(journalKey(entry, dn));
-      entries[entry] = [...map, ...extra];
-    }
-    try {
-      const text = JSON.stringify({ version: 1, entries } satisfies Saved);
-      this.files.write(this.nodeId, text);
-      this.bytesWritten += Buffer.byteLength(text);
-      // The whole state now holds what the journal said.
-      this.files.removeFile(this.nodeId, JOURNAL);
-      this.journaled = unsure;
-      this.pending = [];
-      this.baselineUnsaved = false;
-      this.dirty = false;
-      return undefined;
-    } catch (err) {
-      return err as Error;
-    }
+    return this.writeAhead();
   }
 
-  remove(): void {
-    this.files.remove(this.nodeId);
+  private apply(entry: string, dn: string, state: KnownState | undefined): void {
+    if (state) this.log.set(entry, dn, state);
+    else this.log.delete(entry, dn);
   }
 
-  /** Queues a journal record for an object neither the saved state nor the journal holds. */
-  private journal(entry: string, dn: string, state: KnownState): void {
-    const key = journalKey(entry, dn);
-    if (this.oversize || this.image.get(entry)?.has(dn) || this.journaled.has(key)) return;
-    this.journaled.add(key);
-    this.pending.push(`${JSON.stringify([entry, dn, state])}\n`);
+  close(): Promise<void> {
+    return this.log.close();
   }
 
-  /** Objects of unsettled changes the settled state does not hold, with a stamp that matches no state. */
-  private unsure(entry: string, settled: KnownMap): [string, KnownState][] {
-    const out = new Map<string, KnownState>();
-    for (const step of this.steps) {
-      if (step.entry !== entry) continue;
-      const states =
-        'replace' in step ? [...step.replace] : step.state ? [[step.dn, step.state] as const] : [];
-      for (const [dn, state] of states) {
-        if (!settled.has(dn)) out.set(dn, unsettled(state));
-      }
-    }
-    return [...out];
+  remove(): Promise<void> {
+    for (const suffix of OLD_FILES) this.files.removeFile(this.nodeId, suffix);
+    return this.log.remove();
   }
-
-  private settle(before: number): void {
-    let n = 0;
-    for (; n < this.steps.length && this.steps[n]!.at <= before; n++) {
-      const step = this.steps[n]!;
-      if ('replace' in step) this.image.set(step.entry, step.replace);
-      else {
-        const map = this.image.get(step.entry) ?? new Map<string, KnownState>();
-        this.image.set(step.entry, map);
-        if (step.state) map.set(step.dn, step.state);
-        else map.delete(step.dn);
-      }
-      this.dirty = true;
-    }
-    if (n > 0) this.steps = this.steps.slice(n);
-  }
-}
-
-function journalKey(entry: string, dn: string): string {
-  return `${entry}\n${dn}`;
 }
 
 /** A state whose stamp matches no state the APIC sends. */
 function unsettled(state: KnownState): KnownState {
-  return { ...state, stamp: { ...state.stamp, [UNSETTLED]: '1' } };
+  return { className: state.className, stamp: Object.assign({}, state.stamp, { [UNSETTLED]: '1' }) };
 }
 
-/** The journal's records; a torn or foreign line (a crash during an append) is skipped. */
-function parseJournal(bytes: Buffer | undefined): [string, string, KnownState][] {
-  const records: [string, string, KnownState][] = [];
-  for (const line of bytes?.toString('utf8').split('\n') ?? []) {
-    try {
-      const r = JSON.parse(line) as unknown;
-      if (Array.isArray(r) && typeof r[0] === 'string' && typeof r[1] === 'string' && isKnown(r[2]))
-        records.push([r[0], r[1], r[2]]);
-    } catch {
-      // torn tail
-    }
-  }
-  return records;
-}
-
-function parse(bytes: Buffer | undefined): Saved | undefined {
-  if (!bytes) return undefined;
-  try {
-    const s = JSON.parse(bytes.toString('utf8')) as Saved;
-    if (s?.version !== 1 || !s.entries || typeof s.entries !== 'object') return undefined;
-    for (const list of Object.values(s.entries)) {
-      const ok =
-        Array.isArray(list) &&
-        list.every((e) => Array.isArray(e) && typeof e[0] === 'string' && isKnown(e[1]));
-      if (!ok) return undefined;
-    }
-    return s;
-  } catch {
-    return undefined;
-  }
-}
+/** Queued lines beyond which the keeper writes at the next turn, so that no write is large. */
+const FLUSH_LINES = 5000;
 
 /**
- * Ties a store to a running node: hands out what it knew at start, writes what
- * a send needs before it happens, saves every `everyMs` (a kill loses at most
- * that much on top of the settle time) and at close; deletes the state with
- * the node.
+ * Ties a store to a running node: reads what it knew at start (`ready`),
+ * writes what a send needs before it happens, saves every `everyMs` (a kill
+ * loses at most that much on top of the settle time) and at close; deletes
+ * the state with the node.
  */
 export class KnownKeeper {
-  /** What the node knew when it last ran, per entry. */
-  readonly restored: Map<string, KnownMap>;
+  /** What the node knew when it last ran, per entry (once `ready`). */
+  restored = new Map<string, KnownMap>();
+  /** Resolves once the saved state is read (never rejects: an unreadable state is a first run). */
+  readonly ready: Promise<void>;
   private readonly timer: NodeJS.Timeout;
   private failing = false;
   /** Sends waiting for this tick's write, in order. */
   private queue: (() => void)[] = [];
+  private flushing = false;
   private closed = false;
 
   constructor(
@@ -302,17 +221,23 @@ export class KnownKeeper {
     private readonly warn: (message: string) => void,
     everyMs = 2000,
   ) {
-    this.restored = store.load();
+    this.ready = store.load().then(
+      (restored) => void (this.restored = restored),
+      (err: unknown) => this.report(err as Error),
+    );
     this.timer = setInterval(() => this.save(), everyMs);
     this.timer.unref();
   }
 
-  read(entry: string, known: ReadonlyMap<string, KnownState>, baseline: boolean): void {
-    if (!this.closed) this.store.read(entry, known, baseline);
+  tracked(entry: string, dn: string, state: KnownState | undefined, baseline: boolean): void {
+    if (this.closed) return;
+    this.store.tracked(entry, dn, state, baseline);
+    // A long read queues many lines: written as they come, a slice at a time.
+    if (this.store.pendingLines >= FLUSH_LINES) this.flushSoon();
   }
 
-  changed(entry: string, dn: string, state: KnownState | undefined): void {
-    if (!this.closed) this.store.changed(entry, dn, state);
+  baseline(entry: string, complete: boolean): void {
+    if (!this.closed) this.store.baseline(entry, complete);
   }
 
   /**
@@ -323,19 +248,27 @@ export class KnownKeeper {
     // Closed (a push between close and unwatch): nothing more is kept, and a deleted node's files stay gone.
     if (this.closed || (this.queue.length === 0 && !this.store.mustWrite)) return send();
     this.queue.push(send);
-    if (this.queue.length === 1) setImmediate(() => this.flush());
+    this.flushSoon();
   }
 
-  close(removed: boolean): void {
+  async close(removed: boolean): Promise<void> {
     clearInterval(this.timer);
     this.flush();
     this.closed = true;
-    if (removed) this.store.remove();
-    else this.save();
+    await this.ready;
+    if (removed) return this.store.remove();
+    this.save(true);
+    await this.store.close();
+  }
+
+  private flushSoon(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    setImmediate(() => this.flush());
   }
 
   private flush(): void {
-    if (this.queue.length === 0) return;
+    this.flushing = false;
     // A failed write is reported, and the changes still go: holding them back would lose them for sure.
     this.report(this.store.writeAhead());
     for (const send of this.queue.splice(0)) {
@@ -347,7 +280,8 @@ export class KnownKeeper {
     }
   }
 
-  private save(): void {
+  private save(closing = false): void {
+    if (this.closed && !closing) return;
     this.store.keepOnly(this.entries());
     this.report(this.store.save());
   }

@@ -19,6 +19,15 @@ const DIGEST = '#';
 type Attributes = Readonly<Record<string, string | undefined>>;
 
 /**
+ * Log classes: records APIC writes once and keeps for a while (aaaModLR,
+ * aaaSessionLR, eventRecord, faultRecord, healthRecord, ...), named so. They
+ * carry their time in `created`, which only grows, and are never modified.
+ */
+export function isLogClass(className: string): boolean {
+  return className.endsWith('Record') || className.endsWith('LR');
+}
+
+/**
  * What identifies the state an object is in, kept per dn by the subscriber:
  * its time attributes and life-cycle attributes, or, when it carries no time
  * at all, a digest of everything.

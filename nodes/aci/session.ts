@@ -7,9 +7,10 @@
 import { EventEmitter } from 'node:events';
 import { Backoff } from '../common/backoff';
 import { CodedError, errorMessage, toCoded } from '../common/errors';
-import { HttpClient, SMALL_ANSWER_BYTES, type HttpResponse } from '../common/http';
+import { HttpClient, SMALL_ANSWER_BYTES, header, type HttpResponse } from '../common/http';
 import type { OutboundSettings } from '../common/outbound';
 import type { ProxySettings } from '../common/proxy';
+import { ServerClock } from '../common/server-clock';
 import { tlsConnectOptions, type TlsSettings } from '../common/tls';
 import { parseHosts } from './addresses';
 import { makeSigner, signatureCookie, type Signer } from './cert-signing';
@@ -83,6 +84,7 @@ export class ApicCluster {
   private readonly options: ApicClusterOptions;
   private readonly signer: Signer | undefined;
   private preferred = 0;
+  private readonly clocks = new Map<string, ServerClock>();
 
   constructor(options: ApicClusterOptions) {
     this.options = options;
@@ -115,6 +117,13 @@ export class ApicCluster {
   /** The APIC that is tried first (the one that worked last). */
   get preferredHost(): string {
     return this.hosts[this.preferred] as string;
+  }
+
+  /** An APIC's clock as measured from the Date of its answers (each APIC of a cluster keeps its own). */
+  clockOf(host: string): ServerClock {
+    let clock = this.clocks.get(host);
+    if (!clock) this.clocks.set(host, (clock = new ServerClock()));
+    return clock;
   }
 
   /** Start with the next APIC at the next login (this one failed at network level). */
@@ -231,6 +240,7 @@ export class ApicCluster {
     } catch (err) {
       throw toCoded(err, host);
     }
+    this.clockOf(host).observe(header(res.headers, 'date'));
     return parseAnswer(res, host, what, what === 'login');
   }
 
@@ -303,6 +313,11 @@ export class ApicSession extends EventEmitter {
 
   get token(): string {
     return this.currentToken;
+  }
+
+  /** This APIC's clock as measured from the Date of its answers. */
+  get clock(): ServerClock {
+    return this.cluster.clockOf(this.host);
   }
 
   get closed(): boolean {

@@ -93,6 +93,15 @@ export class NodeFiles {
     if (created) syncFolder(this.dir);
   }
 
+  /**
+   * A new content for the node's file, written a piece at a time (a large
+   * state need not be one string), that replaces the file atomically when
+   * committed: temp file, fsync, rename, fsync of the folder.
+   */
+  rewrite(nodeId: string, suffix: string): FileRewrite {
+    return new FileRewrite(this.pathOf(nodeId, suffix));
+  }
+
   /** Removes one file of the node (not its other files). */
   removeFile(nodeId: string, suffix: string): void {
     fs.rmSync(this.pathOf(nodeId, suffix), { force: true });
@@ -137,6 +146,52 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
     throw err;
   }
   syncFolder(dir);
+}
+
+/** A file's new content, written in pieces into a temp file that replaces it on commit. */
+export class FileRewrite {
+  private readonly temp: string;
+  private fd: number | undefined;
+  private size = 0;
+
+  constructor(private readonly file: string) {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    this.temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
+    this.fd = fs.openSync(this.temp, O_WRONLY | O_CREAT | O_EXCL | NO_FOLLOW, 0o600);
+  }
+
+  /** Appends a piece, every byte of it. */
+  write(data: string): void {
+    const bytes = Buffer.from(data, 'utf8');
+    writeAll(this.fd as number, bytes, this.size);
+    this.size += bytes.length;
+  }
+
+  /** The temp file, on disk, becomes the file. */
+  commit(): void {
+    const fd = this.fd as number;
+    this.fd = undefined;
+    try {
+      try {
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(this.temp, this.file);
+    } catch (err) {
+      fs.rmSync(this.temp, { force: true });
+      throw err;
+    }
+    syncFolder(path.dirname(this.file));
+  }
+
+  /** Gives up: the temp file goes, the file stays as it was. */
+  abandon(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+    fs.rmSync(this.temp, { force: true });
+  }
 }
 
 /** Writes all of `data` at `position`: a write may take fewer bytes than it was given. */

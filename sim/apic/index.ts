@@ -84,6 +84,8 @@ export interface ApicSimStats {
   injectedFailures: number;
   pushes: number;
   changes: number;
+  /** Objects sent in query answers (what reads cost the APIC). */
+  objectsAnswered: number;
 }
 
 const THROTTLE_PAGE =
@@ -107,6 +109,8 @@ export interface SimQuery {
   target: string;
   subscription: boolean;
   page: number;
+  /** query-target-filter as sent, if any. */
+  filter?: string;
 }
 
 /** The default when a subscription names no refresh-timeout. */
@@ -206,6 +210,7 @@ export class ApicSimulator {
       injectedFailures: 0,
       pushes: 0,
       changes: 0,
+      objectsAnswered: 0,
     };
     seedFabric(this.tree);
     for (const [className, count] of Object.entries(options.populations ?? {}))
@@ -689,7 +694,8 @@ export class ApicSimulator {
     if (typeof options === 'string') return apicError(res, 400, options);
     const subscribing = req.query.get('subscription') === 'yes';
     const page = Number.parseInt(req.query.get('page') ?? '0', 10) || 0;
-    await this.onQuery?.({ apic, kind, target, subscription: subscribing, page });
+    const filter = req.query.get('query-target-filter') ?? undefined;
+    await this.onQuery?.({ apic, kind, target, subscription: subscribing, page, filter });
     if (this.injected('query', res)) return;
 
     // A real APIC answers at most 100,000 objects: a larger answer (unpaged, or a larger page) is refused.
@@ -708,6 +714,7 @@ export class ApicSimulator {
       if (!sub) return apicError(res, 405, 'Unable to locate opened web socket');
       subscriptionId = sub.id;
     }
+    this.stats.objectsAnswered += answer.mos.length;
     sendJson(res, 200, {
       totalCount: String(answer.total),
       ...(subscriptionId ? { subscriptionId } : {}),

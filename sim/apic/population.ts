@@ -37,7 +37,9 @@ export class Population {
   private readonly deletedSet = new Set<number>();
   /** Attributes changed after creation, by number. */
   private readonly changed = new Map<number, Record<string, string>>();
-  /** When each number was made (ms): the start for the first `initial`, then one per creation. */
+  /** How many were made at the start (their times are counted, not kept). */
+  private readonly initial: number;
+  /** When each number made later was made (ms), from `initial` on. */
   private readonly madeAt: number[] = [];
   private modifications = 0;
   /** Bumped at every change: cached query results are only as good as it. */
@@ -46,11 +48,13 @@ export class Population {
   constructor(
     readonly kind: PopulationKind,
     initial: number,
-    /** When the initial objects were made: object i at start + i ms, so times differ and grow. */
+    /** When the initial objects were made: object i at start + i × spacingMs, so times differ and grow. */
     private readonly start: number,
     private readonly stamp: (ms: number) => string,
+    private readonly spacingMs = 1,
   ) {
     this.count = initial;
+    this.initial = initial;
   }
 
   get className(): string {
@@ -63,7 +67,7 @@ export class Population {
   }
 
   private timeOf(i: number): number {
-    return i < this.madeAt.length ? (this.madeAt[i] as number) : this.start + i;
+    return i < this.initial ? this.start + i * this.spacingMs : (this.madeAt[i - this.initial] as number);
   }
 
   /** The number of a dn of this population, if it is one of its live objects. */
@@ -142,8 +146,7 @@ export class Population {
   /** A new object (the next number), made now. */
   create(now: number): Change {
     const i = this.count++;
-    while (this.madeAt.length < i) this.madeAt.push(this.start + this.madeAt.length);
-    this.madeAt.push(Math.max(now, this.timeOf(i - 1) + 1));
+    this.madeAt.push(i === 0 ? now : Math.max(now, this.timeOf(i - 1) + 1));
     this.version++;
     const mo = this.object(i);
     return {

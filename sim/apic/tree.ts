@@ -139,10 +139,14 @@ export class MoTree {
     return [...this.mos.values()];
   }
 
-  /** Adds `count` objects of a kind, made on demand, dated over the last `count` ms. */
+  /**
+   * Adds `count` objects of a kind, made on demand: configuration and state
+   * dated over the last `count` ms, a log one record a second up to now.
+   */
   populate(kind: PopulationKind, count: number): Population {
     if (this.populations.has(kind.className)) throw new Error(`${kind.className} is populated already`);
-    const pop = new Population(kind, count, Date.now() - count, apicTimestamp);
+    const spacing = kind.record ? 1000 : 1;
+    const pop = new Population(kind, count, Date.now() - count * spacing - 1, apicTimestamp, spacing);
     this.populations.set(kind.className, pop);
     return pop;
   }

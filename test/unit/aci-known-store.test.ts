@@ -8,6 +8,7 @@ import { ACI_STATE_PURPOSE, KnownKeeper, KnownStore, type KnownState } from '../
 const bd = (modTs: string): KnownState => ({ className: 'fvBD', stamp: { modTs } });
 const A = 'uni/tn-prod/BD-a';
 const B = 'uni/tn-prod/BD-b';
+const turn = () => new Promise<void>((r) => setImmediate(r));
 
 describe('what aci subscribe knew, kept across restarts', () => {
   let userDir: string;
@@ -19,119 +20,112 @@ describe('what aci subscribe knew, kept across restarts', () => {
   afterEach(() => fs.rmSync(userDir, { recursive: true, force: true }));
 
   const reload = () => new KnownStore(files, 'sub').load();
+  /** A store with a whole first read of fvBD kept: A at t1. */
+  const withBaseline = (settleMs = 10_000) => {
+    const store = new KnownStore(files, 'sub', { settleMs });
+    store.baseline('fvBD', false);
+    store.tracked('fvBD', A, bd('t1'), true, 0);
+    store.baseline('fvBD', true);
+    return store;
+  };
 
-  it('saves a full read and each change sent once they settled (a kill before loses no change)', () => {
-    const store = new KnownStore(files, 'sub', { settleMs: 10_000 });
-    store.read('fvBD', new Map([[A, bd('t1')]]), false, 0);
-    assert.equal(store.save(5_000), undefined);
-    assert.equal(reload().size, 0, 'a read that sent changes settles too');
-    store.save(10_000);
-    assert.deepEqual([...reload().get('fvBD')!], [[A, bd('t1')]]);
-    // A first read sent nothing: kept at the next save.
-    store.read(
-      'fvAEPg',
-      new Map([['uni/tn-prod/ap-x/epg-y', { className: 'fvAEPg', stamp: { modTs: 't' } }]]),
-      true,
-      10_000,
-    );
-    store.save(10_001);
-    assert.deepEqual([...reload().keys()], ['fvBD', 'fvAEPg']);
-    store.keepOnly(['fvBD']);
-    // A change sent at 20 s: a kill before 30 s must leave the old state, so the change is reported again.
-    store.changed('fvBD', A, bd('t2'), 20_000);
-    store.changed('fvBD', B, bd('t3'), 20_000);
-    store.save(25_000);
-    const unsettled = reload().get('fvBD')!;
-    assert.deepEqual(unsettled.get(A), bd('t1'), 'the state before the change');
-    assert.equal(unsettled.get(B)?.stamp['#unsettled'], '1', 'a creation not yet settled matches no state');
-    store.save(30_000);
-    assert.deepEqual(
-      [...reload().get('fvBD')!],
-      [
-        [A, bd('t2')],
-        [B, bd('t3')],
-      ],
-    );
-    store.changed('fvBD', A, undefined, 31_000);
-    store.save(41_000);
-    assert.deepEqual([...reload().get('fvBD')!], [[B, bd('t3')]]);
-  });
-
-  it('saves an object created within the settle time with a stamp that matches no state', () => {
-    const store = new KnownStore(files, 'sub', { settleMs: 10_000 });
-    store.read('fvBD', new Map([[A, bd('t1')]]), true, 0);
-    store.changed('fvBD', B, bd('t2'), 1000);
-    store.save(2000);
-    // After a kill now: B still there → reported as modified; B gone → reported as deleted. Never silent.
-    const saved = reload().get('fvBD')!;
-    assert.deepEqual(saved.get(A), bd('t1'));
-    assert.deepEqual(saved.get(B), { className: 'fvBD', stamp: { modTs: 't2', '#unsettled': '1' } });
-    store.save(11_000);
-    assert.deepEqual(reload().get('fvBD')!.get(B), bd('t2'), 'settled: its real state');
-  });
-
-  it('forgets entries no longer watched; a torn file is a first run', () => {
-    const store = new KnownStore(files, 'sub', { settleMs: 0 });
-    store.read('fvBD', new Map([[A, bd('t1')]]), false, 0);
-    store.read(
-      'fvAEPg',
-      new Map([['uni/tn-prod/ap-x/epg-y', { className: 'fvAEPg', stamp: { modTs: 't' } }]]),
-      false,
-      0,
-    );
-    store.save(0);
-    store.keepOnly(['fvAEPg']);
-    store.save(1);
-    assert.deepEqual([...reload().keys()], ['fvAEPg']);
-    fs.writeFileSync(files.pathOf('sub'), '{"version":1,"entries":{"fvBD":[["uni/');
-    assert.equal(reload().size, 0);
-  });
-
-  it('keeps no state beyond its bound, and says so once', () => {
-    const store = new KnownStore(files, 'sub', { settleMs: 0, maxObjects: 1 });
-    store.read('fvBD', new Map([[A, bd('t1')]]), true, 0);
+  it('keeps a first read at once, and each change sent once it settled (a kill before loses no change)', async () => {
+    const store = withBaseline();
     assert.equal(store.save(0), undefined);
-    store.changed('fvBD', B, bd('t2'), 1);
-    assert.match(String(store.save(1)?.message), /2 objects .* more than the 1/);
-    assert.equal(fs.existsSync(files.pathOf('sub')), false, 'the next start is a first run');
-    store.changed('fvBD', B, bd('t3'), 2);
-    assert.equal(store.save(2), undefined, 'said once');
+    assert.deepEqual([...(await reload()).get('fvBD')!], [[A, bd('t1')]]);
+    // A change sent at 20 s: a kill before 30 s must leave the old state, so the change is reported again.
+    store.tracked('fvBD', A, bd('t2'), false, 20_000);
+    store.save(25_000);
+    assert.deepEqual((await reload()).get('fvBD')!.get(A), bd('t1'), 'the state before the change');
+    store.save(30_000);
+    assert.deepEqual((await reload()).get('fvBD')!.get(A), bd('t2'));
+    store.tracked('fvBD', A, undefined, false, 31_000);
+    store.save(41_000);
+    assert.deepEqual([...(await reload()).get('fvBD')!], []);
   });
-  it('journals an object the saved state lacks before its creation leaves, in one append per tick', () => {
-    const store = new KnownStore(files, 'sub', { settleMs: 10_000 });
-    store.read('fvBD', new Map([[A, bd('t1')]]), true, 0);
-    assert.equal(store.mustWrite, true, 'a baseline not yet saved');
-    assert.equal(store.writeAhead(0), undefined);
+
+  it('hands out an entry only when its first read was kept whole (an unfinished one is read afresh)', async () => {
+    const store = new KnownStore(files, 'sub', { settleMs: 0 });
+    store.baseline('fvBD', false);
+    for (let i = 0; i < 100; i++) store.tracked('fvBD', `uni/tn-prod/BD-${i}`, bd('t'), true, 0);
+    store.save(0);
+    assert.equal((await reload()).has('fvBD'), false, 'killed while reading: a first run for it');
+    store.baseline('fvBD', true);
+    store.save(0);
+    assert.equal((await reload()).get('fvBD')!.size, 100);
+    // A new first read of the entry starts from nothing.
+    store.baseline('fvBD', false);
+    store.tracked('fvBD', A, bd('t9'), true, 0);
+    store.baseline('fvBD', true);
+    store.save(0);
+    assert.deepEqual([...(await reload()).get('fvBD')!], [[A, bd('t9')]]);
+  });
+
+  it('writes a creation the kept state lacks before it leaves, with a stamp that matches no state, once', async () => {
+    const store = withBaseline();
+    assert.equal(store.mustWrite, true, 'a baseline not yet on disk');
+    assert.equal(store.writeAhead(), undefined);
     assert.equal(store.mustWrite, false);
-    store.changed('fvBD', A, bd('t2'), 1);
-    assert.equal(store.mustWrite, false, 'a change of a saved object is reported again by comparison');
-    store.changed('fvBD', B, bd('t3'), 1);
-    assert.equal(store.mustWrite, true, 'a creation the saved state lacks');
-    assert.equal(store.writeAhead(1), undefined);
+    store.tracked('fvBD', A, bd('t2'), false, 1);
+    assert.equal(store.mustWrite, false, 'a change of a kept object is reported again by comparison');
+    store.tracked('fvBD', B, bd('t3'), false, 1);
+    assert.equal(store.mustWrite, true, 'a creation the kept state lacks');
+    assert.equal(store.writeAhead(), undefined);
     // A kill now: B is on disk, with a stamp that matches no state.
-    assert.deepEqual(reload().get('fvBD')!.get(B), {
+    assert.deepEqual((await reload()).get('fvBD')!.get(B), {
       className: 'fvBD',
       stamp: { modTs: 't3', '#unsettled': '1' },
     });
-    store.changed('fvBD', B, bd('t4'), 2);
-    assert.equal(store.mustWrite, false, 'journaled once');
-    // A torn append, and a journal record of an entry the saved state lacks (a first run for it), are skipped.
-    fs.appendFileSync(
-      files.pathOf('sub', '.journal'),
-      '["fvAEPg","uni/x",{"className":"fvAEPg","stamp":{}}]\n["fvBD","uni/',
-    );
-    assert.deepEqual([...reload().keys()], ['fvBD']);
-    assert.equal(reload().get('fvBD')!.size, 2);
-    // A whole save holds what the journal said, and empties it.
-    store.save(3);
-    assert.equal(fs.existsSync(files.pathOf('sub', '.journal')), false);
-    assert.equal(reload().get('fvBD')!.get(B)?.stamp['#unsettled'], '1');
-    store.changed('fvBD', B, undefined, 4);
-    store.changed('fvBD', B, bd('t5'), 5);
-    assert.equal(store.mustWrite, false, 'still on disk as unsure');
+    store.tracked('fvBD', B, bd('t4'), false, 2);
+    assert.equal(store.mustWrite, false, 'written ahead once');
+    store.save(20_000);
+    assert.deepEqual((await reload()).get('fvBD')!.get(B), bd('t4'), 'settled: its real state');
   });
 
-  it('holds sends back until the journal is written, keeping their order; close writes and sends what waits', async () => {
+  it('writes what changed, not the whole state: one change among 150,000 objects is one line', async () => {
+    const store = new KnownStore(files, 'sub', { settleMs: 0 });
+    store.baseline('fvCEp', false);
+    for (let i = 0; i < 150_000; i++) {
+      store.tracked(
+        'fvCEp',
+        `uni/tn-x/ap-a/epg-e/cep-${i}`,
+        { className: 'fvCEp', stamp: { modTs: 't' } },
+        true,
+        0,
+      );
+    }
+    store.baseline('fvCEp', true);
+    store.save(0);
+    const before = store.bytesWritten;
+    store.tracked(
+      'fvCEp',
+      'uni/tn-x/ap-a/epg-e/cep-7',
+      { className: 'fvCEp', stamp: { modTs: 'u' } },
+      false,
+      1,
+    );
+    store.save(1);
+    const written = store.bytesWritten - before;
+    assert.ok(written > 40 && written < 200, `${written} bytes for one change`);
+    const restored = (await reload()).get('fvCEp')!;
+    assert.equal(restored.size, 150_000, 'no cap on what is kept (the earlier bound was 100,000)');
+    assert.deepEqual(restored.get('uni/tn-x/ap-a/epg-e/cep-7')!.stamp, { modTs: 'u' });
+  });
+
+  it('forgets entries no longer watched, and a file from before the log', async () => {
+    fs.mkdirSync(files.dir, { recursive: true });
+    fs.writeFileSync(files.pathOf('sub'), '{"version":1,"entries":{}}');
+    const store = withBaseline(0);
+    store.baseline('fvAEPg', false);
+    store.baseline('fvAEPg', true);
+    store.save(0);
+    store.keepOnly(['fvAEPg']);
+    store.save(1);
+    assert.deepEqual([...(await reload()).keys()], ['fvAEPg']);
+    assert.equal(fs.existsSync(files.pathOf('sub')), false, 'the old whole-state file is gone');
+  });
+
+  it('holds sends back until what they need is written, keeping their order; close writes and sends what waits', async () => {
     const store = new KnownStore(files, 'sub');
     const keeper = new KnownKeeper(
       store,
@@ -139,34 +133,71 @@ describe('what aci subscribe knew, kept across restarts', () => {
       (m) => assert.fail(m),
       60_000,
     );
-    keeper.read('fvBD', new Map([[A, bd('t1')]]), true);
+    await keeper.ready;
+    keeper.baseline('fvBD', false);
+    keeper.tracked('fvBD', A, bd('t1'), true);
+    keeper.baseline('fvBD', true);
     const sent: string[] = [];
-    const onDisk = () => reload().get('fvBD')?.has(B) ?? false;
-    keeper.changed('fvBD', B, bd('t2'));
-    keeper.send(() => sent.push(`first ${onDisk()}`));
-    keeper.changed('fvBD', A, bd('t3'));
+    const onDisk = async () => (await reload()).get('fvBD')?.has(B) ?? false;
+    keeper.tracked('fvBD', B, bd('t2'), false);
+    let firstSawB: Promise<boolean> | undefined;
+    keeper.send(() => {
+      firstSawB = onDisk();
+      sent.push('first');
+    });
+    keeper.tracked('fvBD', A, bd('t3'), false);
     keeper.send(() => sent.push('second'));
     assert.equal(sent.length, 0, 'held until the write');
-    await new Promise((r) => setImmediate(r));
-    assert.deepEqual(sent, ['first true', 'second']);
-    keeper.changed('fvBD', A, bd('t4'));
+    await turn();
+    assert.deepEqual(sent, ['first', 'second']);
+    assert.equal(await firstSawB, true, 'B was on disk before its creation left');
+    keeper.tracked('fvBD', A, bd('t4'), false);
     keeper.send(() => sent.push('third'));
     assert.equal(sent.at(-1), 'third', 'nothing to write: sent at once');
-    keeper.changed('fvBD', 'uni/tn-prod/BD-c', bd('t5'));
+    keeper.tracked('fvBD', 'uni/tn-prod/BD-c', bd('t5'), false);
     keeper.send(() => sent.push('at close'));
-    keeper.close(true);
+    await keeper.close(true);
     assert.equal(sent.at(-1), 'at close');
-    await new Promise((r) => setImmediate(r));
+    await turn();
     assert.equal(sent.length, 4, 'sent once');
     // A push between close and unwatch goes on, and writes nothing for the deleted node.
-    keeper.changed('fvBD', 'uni/tn-prod/BD-late', bd('t6'));
+    keeper.tracked('fvBD', 'uni/tn-prod/BD-late', bd('t6'), false);
     keeper.send(() => sent.push('after close'));
-    await new Promise((r) => setImmediate(r));
+    await turn();
     assert.equal(sent.at(-1), 'after close');
     assert.deepEqual(
       fs.existsSync(files.dir) ? fs.readdirSync(files.dir) : [],
       [],
       'no file of the deleted node',
     );
+  });
+
+  it('writes a long first read as it comes, a slice at a time, not in one write at the end', async () => {
+    const store = new KnownStore(files, 'sub');
+    const keeper = new KnownKeeper(
+      store,
+      () => ['fvCEp'],
+      (m) => assert.fail(m),
+      60_000,
+    );
+    await keeper.ready;
+    keeper.baseline('fvCEp', false);
+    const file = files.pathOf('sub', '.log');
+    const sizes: number[] = [];
+    for (let page = 0; page < 12; page++) {
+      for (let i = 0; i < 1000; i++) {
+        keeper.tracked(
+          'fvCEp',
+          `uni/tn-x/cep-${page}-${i}`,
+          { className: 'fvCEp', stamp: { modTs: 't' } },
+          true,
+        );
+      }
+      await turn();
+      sizes.push(fs.existsSync(file) ? fs.statSync(file).size : 0);
+    }
+    assert.equal(sizes[3], 0, 'below a slice, nothing written yet');
+    assert.ok(sizes[5]! > 0 && sizes[5]! < sizes[11]!, `written as it came: ${sizes.join(', ')}`);
+    await keeper.close(false);
   });
 });

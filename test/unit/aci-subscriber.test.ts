@@ -1,10 +1,20 @@
 import assert from 'node:assert/strict';
 import { parseEntry } from '../../nodes/aci/entries';
-import { orderClass } from '../../nodes/aci/subscriber/paging';
+import { orderClass } from '../../nodes/aci/entries';
 import { parsePush } from '../../nodes/aci/subscriber/push';
 import { compareStates, isNews, knownStates, track } from '../../nodes/aci/subscriber/resync';
 import { spreadDue } from '../../nodes/aci/subscriber/subscription-refresh';
-import type { AciObject } from '../../nodes/aci/subscriber/types';
+import type { AciObject, KnownState } from '../../nodes/aci/subscriber/types';
+import {
+  CLOCK_SLACK_MS,
+  LOG_OVERLAP_MS,
+  LogComparison,
+  MARK,
+  floorFilter,
+  isLogEntry,
+  logFloor,
+  trackLog,
+} from '../../nodes/aci/subscriber/log-window';
 
 function bd(name: string, modTs?: string, status = ''): AciObject {
   const dn = `uni/tn-prod/BD-${name}`;
@@ -144,5 +154,86 @@ describe('ACI resync: the last known state against a fresh read', () => {
       [],
       'as a fresh read shows it',
     );
+  });
+});
+
+describe('ACI logs: known by a window at the newest record', () => {
+  const at = (ms: number) => new Date(ms).toISOString().replace('Z', '+00:00');
+  const T = Date.parse('2026-03-20T10:00:00.000Z');
+  const record = (id: number, ms: number, status = 'created'): AciObject => {
+    const dn = `subj-[uni/tn-prod]/mod-${id}`;
+    return { className: 'aaaModLR', dn, status, attributes: { dn, created: at(ms), modTs: 'never' } };
+  };
+  const markOf = (known: Map<string, KnownState>) => known.get(MARK)?.stamp.created;
+
+  it('tells a log entry by its one class: aaaModLR, eventRecord, faultRecord, aaaSessionLR, healthRecord', () => {
+    for (const text of [
+      'aaaModLR',
+      'eventRecord',
+      'faultRecord',
+      'aaaSessionLR',
+      'uni/tn-a?query-target=subtree&target-subtree-class=faultRecord',
+    ]) {
+      assert.equal(isLogEntry(parseEntry(text)), true, text);
+    }
+    for (const text of ['faultInst', 'fvBD', 'uni/tn-a?query-target=subtree', 'healthInst']) {
+      assert.equal(isLogEntry(parseEntry(text)), false, text);
+    }
+  });
+
+  it('reads from the mark less the overlap, and-ed with the entry’s own filter', () => {
+    const known = new Map([[MARK, { className: 'aaaModLR', stamp: { created: at(T) } }]]);
+    assert.equal(logFloor(known, 0), at(T - LOG_OVERLAP_MS));
+    assert.equal(logFloor(undefined, T), at(T - LOG_OVERLAP_MS), 'no mark yet: the APIC’s time');
+    const floor = at(T);
+    assert.equal(floorFilter(parseEntry('aaaModLR'), floor), `ge(aaaModLR.created,"${floor}")`);
+    assert.equal(
+      floorFilter(parseEntry('aaaModLR?query-target-filter=eq(aaaModLR.ind,"deletion")'), floor),
+      `and(eq(aaaModLR.ind,"deletion"),ge(aaaModLR.created,"${floor}"))`,
+    );
+  });
+
+  it('moves the mark with the records pushed, keeps those of the overlap, forgets older ones', () => {
+    const known = new Map<string, KnownState>();
+    trackLog(known, record(1, T), T);
+    trackLog(known, record(2, T + 5000), T + 5000);
+    const changed = trackLog(known, record(3, T + LOG_OVERLAP_MS + 1000), T + 20_000);
+    assert.equal(markOf(known), at(T + LOG_OVERLAP_MS + 1000));
+    assert.deepEqual(
+      [...known.keys()].filter((k) => k !== MARK),
+      [record(2, 0).dn, record(3, 0).dn],
+    );
+    assert.deepEqual(
+      changed.map(([dn, state]) => [dn, state === undefined]),
+      [
+        [record(3, 0).dn, false],
+        [MARK, false],
+        [record(1, 0).dn, true],
+      ],
+      'what changed, as the saved state needs it',
+    );
+  });
+
+  it('moves the mark no further than the APIC’s clock as measured: a record dated beyond it moves it to that clock', () => {
+    const known = new Map<string, KnownState>();
+    trackLog(known, record(1, T), T);
+    trackLog(known, record(2, Date.parse('2099-01-01T00:00:00Z')), T + 1000);
+    assert.equal(markOf(known), at(T + 1000 + CLOCK_SLACK_MS));
+    // So a later read still starts before the records written meanwhile at the right time.
+    assert.ok(logFloor(known, 0) < at(T + 2000));
+  });
+
+  it('compares a read of a log by "seen or not": nothing modified, nothing gone', async () => {
+    const previous = new Map<string, KnownState>();
+    trackLog(previous, record(1, T), T);
+    trackLog(previous, record(2, T + 1000), T + 1000);
+    const comparison = new LogComparison(previous, 'aaaModLR', T + 60_000);
+    const news = comparison.page([record(2, T + 1000), record(3, T + 2000), record(1, T)]);
+    assert.deepEqual(
+      news.map((c) => [c.object.dn, c.status]),
+      [[record(3, 0).dn, 'created']],
+    );
+    assert.deepEqual(await comparison.gone(), []);
+    assert.equal(previous.has(record(3, 0).dn), false, 'the state it started from is left as it was');
   });
 });

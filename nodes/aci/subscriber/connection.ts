@@ -2,6 +2,7 @@
 import type WebSocket from 'ws';
 import type { Backoff } from '../../common/backoff';
 import type { CodedError } from '../../common/errors';
+import type { ServerClock } from '../../common/server-clock';
 import type { ApicSession } from '../session';
 import type { Push } from './push';
 import type { RecipientEntry } from './recipients';
@@ -57,6 +58,11 @@ export class Connection {
 
   get host(): string {
     return this.session.host;
+  }
+
+  /** The APIC's clock as measured (log marks follow it). */
+  get clock(): ServerClock {
+    return this.session.clock;
   }
 
   /** Records a subscription the APIC made for an entry. */

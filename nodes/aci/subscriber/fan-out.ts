@@ -6,7 +6,8 @@ import { datedDeletion } from '../object-facts';
 import type { Connection } from './connection';
 import type { Push } from './push';
 import type { Recipient, RecipientEntry, Recipients } from './recipients';
-import { isNews, track } from './resync';
+import { trackLog } from './log-window';
+import { isNews, track, type Tracked } from './resync';
 import type { AciChange, AciObject } from './types';
 import { extended } from '../../common/objects';
 
@@ -55,15 +56,27 @@ function withKnownTime(pushed: AciObject, entries: RecipientEntry[]): AciObject 
   return extended(pushed, { attributes: datedDeletion(pushed.attributes, known) });
 }
 
-/** The changes of one sync (snapshots, resync), gathered per recipient and handed over at its end. */
+/**
+ * The changes of one sync (snapshots, resync), gathered per recipient and
+ * handed over page by page. A recipient with several entries in the sync may
+ * be told of one object by each: it hears of it once, from the first (what
+ * was handed over is remembered for it, and only for it, until the sync ends).
+ */
 export class ChangeBatch {
-  private readonly byRecipient = new Map<Recipient, Map<string, AciChange>>();
+  private byRecipient = new Map<Recipient, Map<string, AciChange>>();
+  private readonly handedOver = new Map<Recipient, Set<string>>();
+
+  /** `shared`: recipients with more than one entry in this sync. */
+  constructor(shared: Iterable<Recipient> = []) {
+    for (const recipient of shared) this.handedOver.set(recipient, new Set());
+  }
 
   /** Adds a change, once per recipient and object state, naming every subscription it came through. */
   add(connection: Connection, e: RecipientEntry, o: AciObject, reason: AciChange['reason']): void {
+    const key = `${reason}|${o.dn}|${o.status}|${o.attributes.modTs ?? ''}`;
+    if (this.handedOver.get(e.recipient)?.has(key)) return;
     const changes = this.byRecipient.get(e.recipient) ?? new Map<string, AciChange>();
     this.byRecipient.set(e.recipient, changes);
-    const key = `${reason}|${o.dn}|${o.status}|${o.attributes.modTs ?? ''}`;
     const existing = changes.get(key);
     if (existing) {
       existing.subscriptionIds.push(connection.subscriptions.get(e)?.id as string);
@@ -73,10 +86,21 @@ export class ChangeBatch {
     }
   }
 
+  /** Hands over what was gathered since the last time. */
   deliver(recipients: Recipients, onError: (err: unknown) => void): void {
-    for (const [recipient, changes] of this.byRecipient)
+    const gathered = this.byRecipient;
+    this.byRecipient = new Map();
+    for (const [recipient, changes] of gathered) {
+      const handed = this.handedOver.get(recipient);
+      if (handed) for (const key of changes.keys()) handed.add(key);
       recipients.deliver(recipient, [...changes.values()], onError);
+    }
   }
+}
+
+/** Keeps what an entry knows current with a push (a log: its window); what changed in it. */
+function trackPush(e: RecipientEntry, o: AciObject, clockNow: () => number): Tracked {
+  return e.log ? trackLog(e.known, o, clockNow()) : track(e.known, o);
 }
 
 /**
@@ -91,6 +115,7 @@ export function fanOut(
   recipients: Recipients,
   onError: (err: unknown) => void,
 ): void {
+  const clockNow = () => connection.clock.now() ?? Date.now();
   const named = new Map<Recipient, RecipientEntry[]>();
   for (const id of push.ids) {
     const e = connection.byId.get(id);
@@ -108,8 +133,8 @@ export function fanOut(
       const o = withKnownTime(pushed, entries);
       const fresh = !held || entries.some((e) => isNews(e.known, connection.resynced.get(e), o));
       for (const e of entries) {
-        track(e.known, o);
-        if (e.known) e.recipient.handlers.tracked?.(e.entry.key, o.dn, e.known.get(o.dn));
+        const tracked = e.recipient.handlers.tracked;
+        for (const [dn, state] of trackPush(e, o, clockNow)) tracked?.(e.entry.key, dn, state, false);
       }
       if (fresh) {
         changes.push(changeOf(o, 'push', subscriptionIds.slice(), keys.slice(), connection.host));

@@ -32,8 +32,14 @@ import {
 import { ChangeBatch, fanOut } from './fan-out';
 import { PageReader } from './paging';
 import { parsePush, type Push } from './push';
-import { newRecipientEntry, Recipients, settleWaiters, type RecipientEntry } from './recipients';
-import { compareStates, knownStates } from './resync';
+import {
+  newRecipientEntry,
+  Recipients,
+  settleWaiters,
+  type Recipient,
+  type RecipientEntry,
+} from './recipients';
+import { EntryRead } from './entry-read';
 import { openSocket, watchSocket } from './socket';
 import {
   newSubscription,
@@ -45,8 +51,6 @@ import {
 } from './subscription-refresh';
 import {
   SubscriptionCodes,
-  type AciChange,
-  type AciObject,
   type StateInfo,
   type SubscriberOptions,
   type WatchHandlers,
@@ -336,12 +340,15 @@ export class ApicSubscriber extends EventEmitter {
 
   /**
    * Subscribes a batch of entries while holding pushes, reads their current
-   * state (all pages), sends snapshots or what changed since the last known
-   * state, then releases the held pushes (minus what the reads already said).
+   * state page by page, sending snapshots or what changed since the last
+   * known state as each page comes, then releases the held pushes (minus what
+   * the reads already said).
    */
   private async sync(connection: Connection, batch: RecipientEntry[]): Promise<void> {
     connection.held ??= [];
-    const changes = new ChangeBatch();
+    const perRecipient = new Map<Recipient, number>();
+    for (const e of batch) perRecipient.set(e.recipient, (perRecipient.get(e.recipient) ?? 0) + 1);
+    const changes = new ChangeBatch([...perRecipient].filter(([, n]) => n > 1).map(([r]) => r));
     try {
       const start = Date.now();
       for (const [index, e] of batch.entries()) {
@@ -394,58 +401,48 @@ export class ApicSubscriber extends EventEmitter {
     slot: BatchSlot,
   ): Promise<void> {
     const timeoutSec = subscriptionTimeoutSec(e, connection.session);
-    const { first, id } = await this.pages.subscribe(connection.session, e.entry, timeoutSec);
+    // A log's subscription answer is not read (its records are read from a time): one object of it.
+    const { first, id } = await this.pages.subscribe(
+      connection.session,
+      e.entry,
+      timeoutSec,
+      e.log ? 1 : undefined,
+    );
     if (!this.recipients.has(e) || connection.done) return;
     connection.subscribed(e, newSubscription(id, timeoutSec, slot));
-    let objects: AciObject[] | undefined;
+    const progress = e.recipient.handlers.progress;
+    let complete: boolean;
     try {
-      objects = await this.pages.readAll(
+      const read = new EntryRead(connection, e, changes);
+      complete = await this.pages.readPages(
         connection,
         e.entry,
-        first,
-        () => refreshDue(connection, this.refreshing),
-        (read, total, done) => e.recipient.handlers.progress?.(e.entry, read, total, done),
+        read.log ? undefined : first,
+        read.floor,
+        () => this.pause(connection),
+        (objects, done, total) => {
+          read.page(objects);
+          changes.deliver(this.recipients, this.handlerError);
+          progress?.(e.entry, done, total, false);
+        },
       );
+      // Cut short by the end of the connection: keep the last full state for the next comparison.
+      if (!complete || !this.recipients.has(e)) return;
+      await read.finish(() => this.pause(connection));
+      changes.deliver(this.recipients, this.handlerError);
+      progress?.(e.entry, e.known?.size ?? 0, e.known?.size ?? 0, true);
     } catch (err) {
       // Half read: let this subscription lapse and make it again later, with a full read.
       connection.drop(e);
       throw err;
     }
-    // Cut short by the end of the connection: keep the last full state for the next comparison.
-    if (!objects || !this.recipients.has(e)) return;
-    this.compare(connection, e, objects, changes);
     settleWaiters(e);
   }
 
-  /**
-   * A first read sends snapshots (with initial: emit); a read after a gap sends
-   * what changed since the last known state. Held pushes are then compared
-   * with the read only when it was sent or compared: on a first read with
-   * initial: skip the user knows nothing of it, so every push is news.
-   */
-  private compare(
-    connection: Connection,
-    e: RecipientEntry,
-    objects: AciObject[],
-    changes: ChangeBatch,
-  ): void {
-    const add = (o: AciObject, status: string, reason: AciChange['reason']) =>
-      changes.add(connection, e, { ...o, status, attributes: { ...o.attributes, status } }, reason);
-    const previous = e.known;
-    const { handlers, options } = e.recipient;
-    if (!previous) {
-      e.known = knownStates(objects);
-      handlers.read?.(e.entry.key, e.known, options.initial !== 'emit');
-      if (options.initial !== 'emit') return;
-      connection.resynced.set(e, new Set());
-      for (const o of objects) add(o, 'snapshot', 'snapshot');
-      return;
-    }
-    const resync = compareStates(previous, objects);
-    e.known = resync.known;
-    handlers.read?.(e.entry.key, e.known, false);
-    connection.resynced.set(e, resync.gone);
-    for (const change of resync.changes) add(change.object, change.status, 'resync');
+  /** Between pages: subscriptions due are refreshed, and everything else waiting gets a turn. */
+  private async pause(connection: Connection): Promise<void> {
+    await refreshDue(connection, this.refreshing);
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   private onMessage(connection: Connection, data: RawData): void {

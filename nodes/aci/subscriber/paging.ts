@@ -1,32 +1,26 @@
 /**
- * Subscribing and reading an entry's whole current state, page by page: APIC
- * replays nothing, so every (re)subscription reads what is there now. Pages are
- * sorted by dn where the answer holds one class, so objects that change while
- * they are paged do not shift the pages.
+ * Subscribing and reading an entry's current state, page by page: APIC
+ * replays nothing, so every (re)subscription reads what is there now (a log
+ * only from a time: log-window.ts). Each page is handed on as it comes, so a
+ * read costs the memory of one page, however many objects the entry has.
+ * Pages are sorted by dn where the answer holds one class, so objects that
+ * change while they are paged do not shift the pages.
  */
 import { CodedError } from '../../common/errors';
-import { entryUrl, type WatchEntry } from '../entries';
+import { entryUrl, orderClass, type WatchEntry } from '../entries';
 import { ApicCodes, type ApicAnswer, type ApicSession } from '../session';
 import type { Connection } from './connection';
+import { floorFilter } from './log-window';
 import { toAciObject } from './push';
 import type { AciObject } from './types';
 
-const MAX_PAGES = 10_000;
+export { orderClass } from '../entries';
+
 /** Reads of one subscription's state when objects keep coming and going while it is paged. */
 const MAX_READS = 3;
 
-/**
- * The class to sort a paged answer by, when the answer holds one class: the
- * class itself for a class query, the one target-subtree-class of a children
- * or subtree query. Mixed answers (or a single object) are read unsorted.
- */
-export function orderClass(entry: WatchEntry): string | undefined {
-  const option = (name: string) => entry.options.find(([k]) => k === name)?.[1];
-  const target = option('query-target') ?? 'self';
-  if (target === 'self') return entry.kind === 'class' ? entry.target : undefined;
-  const classes = option('target-subtree-class')?.split(',') ?? [];
-  return classes.length === 1 ? classes[0] : undefined;
-}
+/** What a read is handed: one page of objects, and how far it has come (objects read, of the total). */
+export type PageHandler = (objects: AciObject[], read: number, total: number) => void | Promise<void>;
 
 export class PageReader {
   /** Sort page reads with order-by, until an APIC refuses it with a subscription. */
@@ -37,26 +31,40 @@ export class PageReader {
     private readonly debug: (text: string) => void,
   ) {}
 
-  /** page, page-size and, when the entry's result has one class, order-by=<class>.dn so pages stay put. */
-  private pageParams(entry: WatchEntry, page: number, sorted = this.sorted): Record<string, string> {
-    const params: Record<string, string> = { page: String(page), 'page-size': String(this.pageSize) };
-    const cls = sorted ? orderClass(entry) : undefined;
+  /**
+   * page, page-size and, when the entry's result has one class, order-by=<class>.dn
+   * so pages stay put; with a floor (a log), only the records created from then on.
+   */
+  private pageParams(
+    entry: WatchEntry,
+    page: number,
+    options: { sorted?: boolean; size?: number; floor?: string } = {},
+  ): Record<string, string> {
+    const size = options.size ?? this.pageSize;
+    const params: Record<string, string> = { page: String(page), 'page-size': String(size) };
+    const cls = (options.sorted ?? this.sorted) ? orderClass(entry) : undefined;
     if (cls) params['order-by'] = `${cls}.dn`;
+    if (options.floor) params['query-target-filter'] = floorFilter(entry, options.floor);
     return params;
   }
 
-  /** Subscribes to an entry: its first page, with subscription=yes. Resolves with the answer and its id. */
+  /**
+   * Subscribes to an entry: its first page, with subscription=yes (`size`: of
+   * another page size, 1 when the answer is not read). Resolves with the
+   * answer and its id.
+   */
   async subscribe(
     session: ApicSession,
     entry: WatchEntry,
     timeoutSec: number,
+    size?: number,
   ): Promise<{ first: ApicAnswer; id: string }> {
     const request = (sorted = this.sorted) =>
       session.get(
         entryUrl(session.host, entry, {
           subscription: 'yes',
           'refresh-timeout': String(timeoutSec),
-          ...this.pageParams(entry, 0, sorted),
+          ...this.pageParams(entry, 0, { sorted, size }),
         }),
       );
     let first: ApicAnswer;
@@ -81,45 +89,54 @@ export class PageReader {
   }
 
   /**
-   * Reads the whole current state, page by page, until a short or empty page.
-   * Objects created or deleted meanwhile shift the pages (one can be read
-   * twice or skipped), which a change of totalCount shows: then it reads
-   * again, a few times at most. `between` runs before each further request;
-   * `progress` hears of every page (objects read, of the total) and the end.
-   * Undefined when the connection ended.
+   * Reads the current state page by page until a short or empty page, handing
+   * each page on as it comes (`first`: the subscription's answer, when it is
+   * the first page of this read). Objects created or deleted meanwhile shift
+   * the pages (one can be read twice or skipped), which a change of
+   * totalCount shows: then it reads again, a few times at most (what a page
+   * said before, the handler has heard). `between` runs before each further
+   * request. False when the connection ended before the read did.
    */
-  async readAll(
+  async readPages(
     connection: Connection,
     entry: WatchEntry,
-    first: ApicAnswer,
+    first: ApicAnswer | undefined,
+    floor: string | undefined,
     between: () => Promise<void>,
-    progress: (read: number, total: number, done: boolean) => void,
-  ): Promise<AciObject[] | undefined> {
+    onPage: PageHandler,
+  ): Promise<boolean> {
     const { session } = connection;
-    const read = (page: number) => session.get(entryUrl(session.host, entry, this.pageParams(entry, page)));
+    const read = (page: number) =>
+      session.get(entryUrl(session.host, entry, this.pageParams(entry, page, { floor })));
     for (let pass = 1; ; pass++) {
-      const byDn = new Map<string, AciObject>();
-      let answer = pass === 1 ? first : await read(0);
+      let answer = pass === 1 && first ? first : await read(0);
       const totals = new Set([answer.totalCount]);
+      let seen = 0;
       for (let page = 1; ; page++) {
-        const before = byDn.size;
-        for (const o of answer.imdata.map(toAciObject)) if (o) byDn.set(o.dn, o);
-        progress(byDn.size, answer.totalCount, false);
-        // A page with nothing new: the end, or an APIC that does not page (it would answer the same forever).
-        if (answer.imdata.length < this.pageSize || byDn.size === before || page >= MAX_PAGES) break;
+        const objects = answer.imdata.map(toAciObject).filter((o): o is AciObject => o !== undefined);
+        seen += objects.length;
+        await onPage(objects, seen, answer.totalCount);
+        if (connection.done) return false;
+        // A short page is the end; an APIC that does not page would answer the same page forever.
+        if (answer.imdata.length < this.pageSize || seen >= answer.totalCount) break;
         await between();
-        if (connection.done) return undefined;
-        answer = await read(page);
+        if (connection.done) return false;
+        const next = await read(page);
+        if (samePage(next, answer)) break;
+        answer = next;
         totals.add(answer.totalCount);
       }
-      if (connection.done) return undefined;
-      if (totals.size === 1 || pass >= MAX_READS) {
-        progress(byDn.size, answer.totalCount, true);
-        return [...byDn.values()];
-      }
+      if (totals.size === 1 || pass >= MAX_READS) return true;
       this.debug(
         `${entry.key} changed while it was read (${[...totals].join(' → ')} objects); reading again`,
       );
     }
   }
+}
+
+/** Does a page hold the same objects as the one before (an APIC that ignores page)? */
+function samePage(a: ApicAnswer, b: ApicAnswer): boolean {
+  if (a.imdata.length === 0 || a.imdata.length !== b.imdata.length) return false;
+  const dn = (answer: ApicAnswer, i: number) => toAciObject(answer.imdata[i]!)?.dn;
+  return dn(a, 0) === dn(b, 0) && dn(a, a.imdata.length - 1) === dn(b, b.imdata.length - 1);
 }

@@ -4,6 +4,7 @@
  */
 import type { CodedError } from '../../common/errors';
 import type { WatchEntry } from '../entries';
+import { isLogEntry } from './log-window';
 import type { KnownStates } from './resync';
 import type { AciChange, WatchHandlers, WatchOptions } from './types';
 
@@ -19,14 +20,16 @@ export interface Recipient {
 export interface RecipientEntry {
   recipient: Recipient;
   entry: WatchEntry;
-  /** The last known state of its objects, after the first full read. */
+  /** The last known state of its objects, after the first full read (a log: its window, log-window.ts). */
   known?: KnownStates;
+  /** A log (records): read from a time, known by a window. */
+  log: boolean;
   /** Input messages waiting for this entry to be subscribed (or refused). */
   waiters: ((error?: CodedError) => void)[];
 }
 
 export function newRecipientEntry(recipient: Recipient, entry: WatchEntry): RecipientEntry {
-  return { recipient, entry, waiters: [] };
+  return { recipient, entry, waiters: [], log: isLogEntry(entry) };
 }
 
 /** Answers the input messages waiting for an entry: subscribed (no error) or not. */

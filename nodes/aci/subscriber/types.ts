@@ -48,10 +48,16 @@ export interface WatchHandlers {
   invalid?(error: CodedError, raw: string): void;
   /** A paged first read (or re-read) under way: objects read of `total`; `done` once read. */
   progress?(entry: WatchEntry, read: number, total: number, done: boolean): void;
-  /** An entry was read in full: what is known of its objects now; `baseline`: a first read, nothing of it sent. */
-  read?(entry: string, known: ReadonlyMap<string, KnownState>, baseline: boolean): void;
-  /** What is known of one object changed with a push (undefined: deleted). */
-  tracked?(entry: string, dn: string, state: KnownState | undefined): void;
+  /**
+   * What is known of one object changed (undefined: gone), told before the
+   * change is handed over; `baseline`: by a first read that sends nothing.
+   */
+  tracked?(entry: string, dn: string, state: KnownState | undefined, baseline: boolean): void;
+  /**
+   * A first read that sends nothing (a baseline) begins (`complete` false:
+   * forget what was known of the entry) or has read everything (true).
+   */
+  baseline?(entry: string, complete: boolean): void;
 }
 
 export interface WatchOptions {
