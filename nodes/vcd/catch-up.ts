@@ -9,6 +9,7 @@
  * by what events say of themselves: an event dated beyond it (a cell with a
  * wrong clock, a publisher on a matching topic) is delivered but moves nothing.
  */
+import { getHeapStatistics } from 'node:v8';
 import { Backoff } from '../common/backoff';
 import { CodedError, errorMessage } from '../common/errors';
 import { excerpt } from '../common/http';
@@ -23,7 +24,8 @@ import { topicMatches } from './topics';
 
 export const CatchUpCodes = {
   FAILED: 'VCD_CATCHUP_FAILED',
-  TRUNCATED: 'VCD_CATCHUP_TRUNCATED',
+  /** Memory is short: the recovery stopped where it was, and goes on from there later. */
+  PAUSED: 'VCD_CATCHUP_PAUSED',
   /** An audit record without the fields an event needs (its ids, type and time): skipped. */
   BAD_RECORD: 'VCD_CATCHUP_BAD_RECORD',
   /** After a restart, the missed events reach back further than the node may read. */
@@ -36,8 +38,12 @@ export type AuditRequest = (method: 'GET', path: string) => Promise<unknown>;
 export interface CatchUpOptions {
   /** Records per page (VCD allows at most 128). */
   pageSize?: number;
-  /** Records read per recovery at most (sent or not); the rest is reported, not delivered. */
-  maxRecords?: number;
+  /**
+   * Is memory short? Checked before each further page: a recovery reads on,
+   * with no bound on how many records, while it is not (default: the heap
+   * holds more than MEMORY_SHARE of what it may grow to).
+   */
+  memoryShort?: () => boolean;
   /** Event ids remembered to drop doubles between recovery and live delivery. */
   remember?: number;
   /** Retry of a failed recovery while connected. */
@@ -70,6 +76,19 @@ interface AuditPage {
 
 const AUDIT = '/cloudapi/1.0.0/auditTrail';
 
+/**
+ * The share of the heap's limit (node --max-old-space-size) beyond which a
+ * recovery pauses: what it reads leaves one page at a time, but the flow after
+ * the node may hold what it sent.
+ */
+export const MEMORY_SHARE = 0.75;
+
+/** Does the heap hold more than MEMORY_SHARE of its limit? */
+export function heapShort(): boolean {
+  const heap = getHeapStatistics();
+  return heap.used_heap_size > heap.heap_size_limit * MEMORY_SHARE;
+}
+
 /** Whether a topic filter can match audit-trail events (publish/<org>/<user>; metrics cannot). */
 export function catchUpApplies(filter: string): boolean {
   const first = filter.split('/')[0];
@@ -100,6 +119,8 @@ export class MissedEvents {
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly backoff: Backoff;
   private grantedBefore = false;
+  /** A pause for memory was told (to Catch) and the recovery is not over yet. */
+  private pauseTold = false;
   private filter = '';
   private closed = false;
 
@@ -209,14 +230,23 @@ export class MissedEvents {
     clearTimeout(this.retryTimer);
     this.running = this.recover()
       .then(
-        () => this.backoff.reset(),
+        () => {
+          this.backoff.reset();
+          this.pauseTold = false;
+        },
         (err: unknown) => {
-          this.handlers.failed(
-            new CodedError(
-              CatchUpCodes.FAILED,
-              `Could not read missed events from the VCD audit trail: ${errorMessage(err)}`,
-            ),
-          );
+          const paused = (err as CodedError).code === CatchUpCodes.PAUSED;
+          // A pause is told once until the recovery is over, not at every try while memory stays short.
+          if (paused && !this.pauseTold) this.handlers.failed(err as CodedError);
+          else if (!paused) {
+            this.handlers.failed(
+              new CodedError(
+                CatchUpCodes.FAILED,
+                `Could not read missed events from the VCD audit trail: ${errorMessage(err)}`,
+              ),
+            );
+          }
+          this.pauseTold ||= paused;
           this.retryLater();
         },
       )
@@ -245,7 +275,7 @@ export class MissedEvents {
     const since = this.pendingSince;
     if (since === undefined || this.closed) return;
     const pageSize = Math.min(128, this.options.pageSize ?? 128);
-    const max = this.options.maxRecords ?? 10_000;
+    const memoryShort = this.options.memoryShort ?? heapShort;
     // ge, not gt: events of the same millisecond as the mark are read and dropped as doubles if seen.
     const filter = encodeURIComponent(`timestamp=ge=${new Date(since).toISOString()}`);
     let read = 0;
@@ -261,24 +291,23 @@ export class MissedEvents {
         if (this.recovered(record)) sent++;
       }
       this.handlers.progress?.({ read, total: answer?.resultTotal });
-      const last = values.length === 0 || page >= (answer.pageCount ?? page);
-      if (last) break;
-      // Records read, not only those sent: a filter that matches none of them must not page on forever.
-      if (read >= max) {
-        const left = Math.max(0, (answer.resultTotal ?? read) - read);
-        this.pendingSince = undefined;
-        this.handlers.failed(
-          new CodedError(
-            CatchUpCodes.TRUNCATED,
-            `Recovered ${sent} missed events from the VCD audit trail and left ${left} more records unread ` +
-              `(at most ${max} records are read per reconnect); read ${AUDIT} for the rest.`,
-            { sent, left },
-          ),
-        );
-        return;
-      }
+      if (values.length === 0 || page >= (answer.pageCount ?? page)) break;
+      // No bound on how many: the records read leave a page at a time. Only short memory stops it, for now.
+      if (memoryShort()) throw this.paused(sent, read, answer.resultTotal);
     }
     this.pendingSince = undefined;
+  }
+
+  /** The recovery stops where it is (its place kept: pendingSince) and goes on after the retry's wait. */
+  private paused(sent: number, read: number, total: number | undefined): CodedError {
+    const left = Math.max(0, (total ?? read) - read);
+    return new CodedError(
+      CatchUpCodes.PAUSED,
+      `Recovering missed events paused after ${sent} sent: memory is short (the heap holds more than ` +
+        `${Math.round(MEMORY_SHARE * 100)}% of its limit). About ${left} audit records are left; the ` +
+        'recovery goes on from where it stopped once memory allows.',
+      { sent, left },
+    );
   }
 
   /** Sends one record unless it is a double, not under the filter or malformed; true if sent. */

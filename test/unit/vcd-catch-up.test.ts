@@ -137,30 +137,62 @@ describe('missed VCD events (audit-trail recovery)', () => {
     missed.close();
   });
 
-  it('stops at the limit and says how many were left unread', async () => {
+  it('reads on past 10,000 records, page by page, each once and in order (no bound on how many)', async () => {
     const records = [record(1)];
     const trail = auditTrail(records);
-    const { missed, delivered, errors } = recovery(trail, { maxRecords: 4 });
+    const { missed, delivered, errors } = recovery(trail, { pageSize: 128 });
     await missed.granted(FILTER);
-    for (let n = 2; n <= 11; n++) records.push(record(n));
-    await missed.granted(FILTER);
-    // Pages of two from e1: [e1 e2] [e3 e4]: four read (e1 was the mark, dropped), e5..e11 left.
-    assert.deepEqual(delivered, ['e2', 'e3', 'e4']);
-    assert.equal(errors[0]?.code, 'VCD_CATCHUP_TRUNCATED');
-    assert.equal(errors[0]?.details?.left, 7);
-  });
-
-  it('counts the records it reads, not only those it sends: records of others do not page on for ever', async () => {
-    const records = [record(1)];
-    const trail = auditTrail(records);
-    const { missed, delivered, errors } = recovery(trail, { maxRecords: 4 });
-    await missed.granted(FILTER);
-    for (let n = 2; n <= 40; n++) records.push(record(n, OTHER));
+    const start = Date.UTC(2026, 10, 22, 12, 0, 2);
+    for (let n = 0; n < 25_000; n++) {
+      records.push({
+        ...record(2),
+        eventId: `urn:vcloud:audit:g${n}`,
+        timestamp: new Date(start + n).toISOString(),
+      });
+    }
     const before = trail.paths.length;
     await missed.granted(FILTER);
-    assert.deepEqual(delivered, []);
-    assert.equal(trail.paths.length - before, 2, 'two pages of two records');
-    assert.equal(errors[0]?.code, 'VCD_CATCHUP_TRUNCATED');
+    assert.equal(delivered.length, 25_000, 'every one');
+    assert.deepEqual(delivered.slice(0, 2), ['g0', 'g1']);
+    assert.equal(delivered.at(-1), 'g24999');
+    assert.equal(new Set(delivered).size, 25_000, 'each once');
+    assert.deepEqual(errors, []);
+    assert.equal(
+      trail.paths.length - before,
+      Math.ceil(25_001 / 128),
+      'pages of 128, the mark’s record included',
+    );
+  });
+
+  it('pauses when memory is short, keeping its place, says so once, and goes on later without loss', async () => {
+    const records = [record(1)];
+    const trail = auditTrail(records);
+    let pages = 0;
+    let short = true;
+    const { missed, delivered, errors } = recovery(trail, {
+      // Short after the third page, for as long as `short` holds.
+      memoryShort: () => ++pages >= 3 && short,
+    });
+    await missed.granted(FILTER);
+    for (let n = 2; n <= 40; n++) records.push(record(n));
+    await missed.granted(FILTER);
+    // Pages of two from e1: [e1 e2] [e3 e4] [e5 e6], then paused.
+    assert.deepEqual(delivered, ['e2', 'e3', 'e4', 'e5', 'e6']);
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]?.code, 'VCD_CATCHUP_PAUSED');
+    assert.match(errors[0]!.message, /memory is short/);
+    await new Promise((r) => setTimeout(r, 150)); // retries come every 20–40 ms: still short
+    assert.equal(errors.length, 1, 'told once, not at every try');
+    short = false;
+    await waitFor(() => delivered.length === 39, 'the rest, once memory allows', 2000);
+    assert.deepEqual(
+      delivered,
+      Array.from({ length: 39 }, (_, i) => `e${i + 2}`),
+      'from where it stopped, each once',
+    );
+    const resumed = new URL(trail.paths.at(-1)!, 'https://vcd').searchParams.get('filter');
+    assert.match(resumed!, /^timestamp=ge=/);
+    missed.close();
   });
 
   it('skips a record with a malformed id with a coded error, and recovers the rest once', async () => {
