@@ -113,6 +113,7 @@ async function main(): Promise<void> {
         stats: {
           maxStallMs: stalls.max.rawMs,
           ownStallMs: stalls.max.ownMs,
+          longStalls: stalls.long,
           stateBytes: store.bytesWritten,
           changes,
           cpuMs: cpuMs() - startedCpu,

@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { cpuSeconds } from './procs';
 import { printScaleTable, type ScaleRow } from './results';
-import { LineChild, MiB, control, load } from './scale';
+import { LineChild, MiB, control, load, stopOnExit } from './scale';
 import { startSimProcess, type SimProcess } from './harness';
 
 /** Changes per second on the APIC while it is watched: the same at every size. */
@@ -61,6 +61,8 @@ interface Live {
 interface Stats {
   maxStallMs: number;
   ownStallMs: number;
+  /** Own stalls over 50 ms: [ms since the process started measuring, ms]. */
+  longStalls: [number, number][];
   stateBytes: number;
   cpuMs: number;
 }
@@ -70,7 +72,13 @@ const MINUTE = 60_000;
 /** One process of aci subscribe's layers over `sim`, with its state in `userDir`. */
 async function watcher(sim: SimProcess, entries: string, userDir: string): Promise<[LineChild, number]> {
   const config = { url: sim.url, caFile: sim.caFile, entries, userDir, nodeId: 'scale-aci' };
-  const child = new LineChild('scale-aci-child.js', [JSON.stringify(config)], ['--max-old-space-size=6144']);
+  // BENCH_CHILD_ARGS: more options for the measured process's node (--trace-gc, --cpu-prof, ...).
+  const extra = process.env.BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = new LineChild(
+    'scale-aci-child.js',
+    [JSON.stringify(config)],
+    ['--max-old-space-size=6144', ...extra],
+  );
   const { rss } = await child.next<{ rss: number }>('ready', 60_000);
   return [child, rss];
 }
@@ -81,6 +89,7 @@ async function measureSize(scale: AciScale, steadyMs: number): Promise<ScaleRow>
   const sim = await startSimProcess('apic', [
     JSON.stringify({ populations: scale.populations, populationRatePerSec: CHANGES_PER_SEC }),
   ]);
+  const release = stopOnExit(() => sim.stop());
   const ca = fs.readFileSync(sim.caFile, 'utf8');
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-scale-aci-'));
   const entries = Object.keys(scale.populations).join('\n');
@@ -104,6 +113,8 @@ async function measureSize(scale: AciScale, steadyMs: number): Promise<ScaleRow>
     const restart = await second.next<Live>('live', budget);
     const secondStats = await stats(second);
     const peak = Math.max(firstPeak, second.peakRss());
+    if (process.env.BENCH_DEBUG)
+      console.error(JSON.stringify({ long: [firstStats.longStalls, secondStats.longStalls] }));
     await second.stop();
     return {
       benchmark: 'scale-aci',
@@ -124,6 +135,7 @@ async function measureSize(scale: AciScale, steadyMs: number): Promise<ScaleRow>
       boundBy: `APIC simulator ${Math.round(simShare * 100)}% of a core during the first read`,
     };
   } finally {
+    release();
     sim.stop();
     fs.rmSync(userDir, { recursive: true, force: true });
   }

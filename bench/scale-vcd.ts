@@ -21,7 +21,7 @@ import path from 'node:path';
 import { DEFAULT_PASSWORD } from '../sim/vcd/directory';
 import { cpuSeconds } from './procs';
 import { printScaleTable, type ScaleRow } from './results';
-import { LineChild, MiB, control, load } from './scale';
+import { LineChild, MiB, control, load, stopOnExit } from './scale';
 import { startSimProcess, type SimProcess } from './harness';
 
 interface Live {
@@ -69,10 +69,12 @@ async function withSim<T>(
   work: (sim: SimProcess, ca: string, userDir: string) => Promise<T>,
 ) {
   const sim = await startSimProcess('vcd', [JSON.stringify(options)]);
+  const release = stopOnExit(() => sim.stop());
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-scale-vcd-'));
   try {
     return await work(sim, fs.readFileSync(sim.caFile, 'utf8'), userDir);
   } finally {
+    release();
     sim.stop();
     fs.rmSync(userDir, { recursive: true, force: true });
   }

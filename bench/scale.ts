@@ -29,7 +29,9 @@ export class LineChild {
       }
       this.wake?.();
     });
+    const release = stopOnExit(() => this.child.kill('SIGKILL'));
     this.child.once('exit', (code, signal) => {
+      release();
       this.exited = `${script} exited (${code ?? signal})`;
       this.wake?.();
     });
@@ -72,6 +74,18 @@ export class LineChild {
     await gone;
     clearTimeout(timer);
   }
+}
+
+/**
+ * Runs `stop` if this process ends first (an interrupted benchmark leaves no
+ * simulator or measured process behind); returns what undoes that.
+ */
+export function stopOnExit(stop: () => void): () => void {
+  process.once('exit', stop);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    if (process.listenerCount(signal) === 0) process.once(signal, () => process.exit(130));
+  }
+  return () => process.off('exit', stop);
 }
 
 /** The machine's load average over the last minute. */

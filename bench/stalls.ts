@@ -28,17 +28,26 @@ export class Stalls {
   private readonly raw = monitorEventLoopDelay({ resolution: 10 });
   private timer: NodeJS.Timeout | undefined;
   private ownMax = 0;
+  private ownMaxAt = 0;
+  private started = 0;
+  /** Own stalls longer than 50 ms: when (ms since start) and how long. */
+  readonly long: [at: number, ms: number][] = [];
 
   start(): void {
     this.raw.enable();
-    let last = performance.now();
+    let last = (this.started = performance.now());
     let waited = runDelayMs();
     this.timer = setInterval(() => {
       const now = performance.now();
       const waitedNow = runDelayMs();
       const late = now - last - TICK_MS;
       const own = late - (waitedNow !== undefined && waited !== undefined ? waitedNow - waited : 0);
-      this.ownMax = Math.max(this.ownMax, own);
+      if (own > this.ownMax) {
+        this.ownMax = own;
+        this.ownMaxAt = now - this.started;
+      }
+      if (own > 50 && this.long.length < 100)
+        this.long.push([Math.round(now - this.started), Math.round(own)]);
       last = now;
       waited = waitedNow;
     }, TICK_MS);
@@ -46,7 +55,7 @@ export class Stalls {
   }
 
   /** The longest stalls so far, in ms. */
-  get max(): { rawMs: number; ownMs: number } {
-    return { rawMs: this.raw.max / 1e6, ownMs: Math.max(0, this.ownMax) };
+  get max(): { rawMs: number; ownMs: number; ownAtMs: number } {
+    return { rawMs: this.raw.max / 1e6, ownMs: Math.max(0, this.ownMax), ownAtMs: this.ownMaxAt };
   }
 }

@@ -148,10 +148,13 @@ export class KnownStore {
     return this.urgent && this.log.pendingLines > 0;
   }
 
-  /** Puts on disk what is queued (one append, one fsync). */
-  writeAhead(): Error | undefined {
-    const error = this.log.flush();
-    if (this.log.pendingLines === 0) this.urgent = false;
+  /** Puts on disk what is queued (one append, one fsync, off the main thread). */
+  async writeAhead(): Promise<Error | undefined> {
+    const urgent = this.urgent;
+    this.urgent = false;
+    const error = await this.log.flush();
+    // What failed stays queued, and still must be written before a send.
+    if (error && this.log.pendingLines > 0) this.urgent ||= urgent;
     return error;
   }
 
@@ -164,7 +167,7 @@ export class KnownStore {
   }
 
   /** Writes what has settled. `now`: a monotonic clock (ms), so a jump of the wall clock settles nothing early. */
-  save(now = performance.now()): Error | undefined {
+  save(now = performance.now()): Promise<Error | undefined> {
     const before = now - this.settleMs;
     while (this.steps.length > 0 && this.steps.peek()!.at <= before) {
       const step = this.steps.shift()!;
@@ -209,8 +212,10 @@ export class KnownKeeper {
   readonly ready: Promise<void>;
   private readonly timer: NodeJS.Timeout;
   private failing = false;
-  /** Sends waiting for this tick's write, in order. */
+  /** Sends waiting for the next write, in order. */
   private queue: (() => void)[] = [];
+  /** Sends whose write is under way: a later send must not overtake them. */
+  private waiting = 0;
   private flushing = false;
   private closed = false;
 
@@ -225,7 +230,9 @@ export class KnownKeeper {
       (restored) => void (this.restored = restored),
       (err: unknown) => this.report(err as Error),
     );
-    this.timer = setInterval(() => this.save(), everyMs);
+    this.timer = setInterval(() => {
+      this.save().catch((err: unknown) => this.report(err as Error));
+    }, everyMs);
     this.timer.unref();
   }
 
@@ -242,36 +249,43 @@ export class KnownKeeper {
 
   /**
    * Runs `send` once what it reports is on disk: at once when nothing needs
-   * writing, otherwise after one write for everything sent in this tick.
+   * writing, otherwise after one write for everything sent meanwhile.
    */
   send(send: () => void): void {
     // Closed (a push between close and unwatch): nothing more is kept, and a deleted node's files stay gone.
-    if (this.closed || (this.queue.length === 0 && !this.store.mustWrite)) return send();
+    if (this.closed || (this.queue.length === 0 && this.waiting === 0 && !this.store.mustWrite))
+      return send();
     this.queue.push(send);
     this.flushSoon();
   }
 
   async close(removed: boolean): Promise<void> {
     clearInterval(this.timer);
-    this.flush();
+    await this.flush();
     this.closed = true;
     await this.ready;
     if (removed) return this.store.remove();
-    this.save(true);
+    await this.save(true);
     await this.store.close();
   }
 
   private flushSoon(): void {
     if (this.flushing) return;
     this.flushing = true;
-    setImmediate(() => this.flush());
+    setImmediate(() => {
+      this.flush().catch((err: unknown) => this.report(err as Error));
+    });
   }
 
-  private flush(): void {
+  /** Writes what is queued, then runs the sends that waited for it, in order. */
+  private async flush(): Promise<void> {
     this.flushing = false;
+    const sends = this.queue.splice(0);
+    this.waiting += sends.length;
     // A failed write is reported, and the changes still go: holding them back would lose them for sure.
-    this.report(this.store.writeAhead());
-    for (const send of this.queue.splice(0)) {
+    this.report(await this.store.writeAhead());
+    this.waiting -= sends.length;
+    for (const send of sends) {
       try {
         send();
       } catch (err) {
@@ -280,10 +294,10 @@ export class KnownKeeper {
     }
   }
 
-  private save(closing = false): void {
+  private async save(closing = false): Promise<void> {
     if (this.closed && !closing) return;
     this.store.keepOnly(this.entries());
-    this.report(this.store.save());
+    this.report(await this.store.save());
   }
 
   private report(error: Error | undefined): void {

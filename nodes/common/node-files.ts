@@ -94,9 +94,38 @@ export class NodeFiles {
   }
 
   /**
+   * `append` without holding the event loop: the write and the fsync run off
+   * the main thread (a disk busy with other work delays this one only). An
+   * append that fails is cut back off, as `append`'s.
+   */
+  async appendAsync(nodeId: string, data: string, suffix: string): Promise<void> {
+    const file = this.pathOf(nodeId, suffix);
+    const created = !fs.existsSync(file);
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const handle = await fs.promises.open(
+      file,
+      fs.constants.O_WRONLY | fs.constants.O_CREAT | NO_FOLLOW,
+      0o600,
+    );
+    try {
+      const end = (await handle.stat()).size;
+      try {
+        await writeAllAsync(handle, Buffer.from(data, 'utf8'), end);
+        await handle.sync();
+      } catch (err) {
+        await handle.truncate(end);
+        throw err;
+      }
+    } finally {
+      await handle.close();
+    }
+    if (created) syncFolder(this.dir);
+  }
+
+  /**
    * A new content for the node's file, written a piece at a time (a large
-   * state need not be one string), that replaces the file atomically when
-   * committed: temp file, fsync, rename, fsync of the folder.
+   * state need not be one string) off the main thread, that replaces the file
+   * atomically when committed: temp file, fsync, rename, fsync of the folder.
    */
   rewrite(nodeId: string, suffix: string): FileRewrite {
     return new FileRewrite(this.pathOf(nodeId, suffix));
@@ -148,35 +177,44 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
   syncFolder(dir);
 }
 
-/** A file's new content, written in pieces into a temp file that replaces it on commit. */
+/**
+ * A file's new content, written in pieces into a temp file (new, owner-only,
+ * never through a link) that replaces it on commit; the writes and the fsync
+ * run off the main thread. Abandoned (or failed), the temp file goes and the
+ * file stays as it was.
+ */
 export class FileRewrite {
   private readonly temp: string;
-  private fd: number | undefined;
+  private handle: Promise<fs.promises.FileHandle> | undefined;
   private size = 0;
 
   constructor(private readonly file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     this.temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  }
+
+  private open(): Promise<fs.promises.FileHandle> {
     const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
-    this.fd = fs.openSync(this.temp, O_WRONLY | O_CREAT | O_EXCL | NO_FOLLOW, 0o600);
+    this.handle ??= fs.promises.open(this.temp, O_WRONLY | O_CREAT | O_EXCL | NO_FOLLOW, 0o600);
+    return this.handle;
   }
 
   /** Appends a piece, every byte of it. */
-  write(data: string): void {
+  async write(data: string): Promise<void> {
     const bytes = Buffer.from(data, 'utf8');
-    writeAll(this.fd as number, bytes, this.size);
+    await writeAllAsync(await this.open(), bytes, this.size);
     this.size += bytes.length;
   }
 
   /** The temp file, on disk, becomes the file. */
-  commit(): void {
-    const fd = this.fd as number;
-    this.fd = undefined;
+  async commit(): Promise<void> {
+    const handle = await this.open();
+    this.handle = undefined;
     try {
       try {
-        fs.fsyncSync(fd);
+        await handle.sync();
       } finally {
-        fs.closeSync(fd);
+        await handle.close();
       }
       fs.renameSync(this.temp, this.file);
     } catch (err) {
@@ -187,10 +225,20 @@ export class FileRewrite {
   }
 
   /** Gives up: the temp file goes, the file stays as it was. */
-  abandon(): void {
-    if (this.fd !== undefined) fs.closeSync(this.fd);
-    this.fd = undefined;
+  async abandon(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    await (await handle?.catch(() => undefined))?.close().catch(() => undefined);
     fs.rmSync(this.temp, { force: true });
+  }
+}
+
+/** `writeAll` off the main thread. */
+async function writeAllAsync(handle: fs.promises.FileHandle, bytes: Buffer, position: number): Promise<void> {
+  for (let done = 0; done < bytes.length;) {
+    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
+    if (bytesWritten <= 0) throw Object.assign(new Error('the disk took no more bytes'), { code: 'EIO' });
+    done += bytesWritten;
   }
 }
 

@@ -63,6 +63,8 @@ export class StateLog<V> {
   /** The file does not end with a line break (a torn last line): the next append starts one. */
   private torn = false;
   private rewriting: Rewrite | undefined;
+  /** The flush under way (flushes run one at a time). */
+  private flushing: Promise<void> = Promise.resolve();
   private rewriteError: Error | undefined;
   private readonly suffix: string;
   private closed = false;
@@ -145,27 +147,37 @@ export class StateLog<V> {
   }
 
   /**
-   * Puts the queued lines on disk: one append and one fsync. Starts a rewrite
-   * when the log has grown past twice what is live (or was damaged). What
-   * fails stays queued and is tried again at the next flush; a rewrite that
-   * failed is reported here.
+   * Puts the queued lines on disk: one append and one fsync, off the main
+   * thread; one flush at a time, in order. Starts a rewrite when the log has
+   * grown past twice what is live (or was damaged). What fails stays queued
+   * and is tried again at the next flush; a rewrite that failed is reported
+   * here. Resolves with the error to report, if any.
    */
-  flush(): Error | undefined {
+  flush(): Promise<Error | undefined> {
+    const done = this.flushing.then(() => this.flushNow());
+    this.flushing = done.then(() => undefined);
+    return done;
+  }
+
+  private async flushNow(): Promise<Error | undefined> {
     const failed = this.rewriteError;
     this.rewriteError = undefined;
     if (this.closed) return failed;
-    if (this.pending.length > 0) {
-      const text = (this.torn ? '\n' : '') + this.pending.join('');
+    const lines = this.pending;
+    if (lines.length > 0) {
+      this.pending = [];
+      const text = (this.torn ? '\n' : '') + lines.join('');
+      // Written to the rewrite under way too, whether this append lands before or after it replaces the log.
+      this.rewriting?.tail.push(...lines);
       try {
-        this.files.append(this.nodeId, text, this.suffix);
+        await this.files.appendAsync(this.nodeId, text, this.suffix);
       } catch (err) {
+        this.pending = [...lines, ...this.pending];
         return err as Error;
       }
       this.bytesWritten += Buffer.byteLength(text);
       this.torn = false;
-      this.lines += this.pending.length;
-      this.rewriting?.tail.push(...this.pending);
-      this.pending = [];
+      this.lines += lines.length;
     }
     if (!this.rewriting && (this.skipped > 0 || this.lines > this.live() * 2 + SLACK_LINES)) this.rewrite();
     return failed;
@@ -191,8 +203,8 @@ export class StateLog<V> {
     this.rewriting = rewrite;
     this.skipped = 0;
     rewrite.done = this.writeLive(rewrite)
-      .catch((err: unknown) => {
-        rewrite.file.abandon();
+      .catch(async (err: unknown) => {
+        await rewrite.file.abandon();
         if (!this.closed) this.rewriteError = err as Error;
       })
       .finally(() => {
@@ -202,32 +214,37 @@ export class StateLog<V> {
 
   private async writeLive(rewrite: Rewrite): Promise<void> {
     let slice: string[] = [];
-    const write = () => {
+    const write = async () => {
       const text = slice.join('');
-      rewrite.file.write(text);
-      this.bytesWritten += Buffer.byteLength(text);
       rewrite.lines += slice.length;
       slice = [];
+      await rewrite.file.write(text);
+      this.bytesWritten += Buffer.byteLength(text);
     };
     // A Map iterated across turns sees keys set meanwhile, and skips those deleted: the tail settles both.
     for (const [name, space] of this.spaces) {
       for (const [key, value] of space) {
         slice.push(`${JSON.stringify([name, key, value])}\n`);
         if (slice.length < REWRITE_SLICE) continue;
-        write();
-        await nextTurn();
+        await write();
         if (this.closed) throw new Error('closed');
       }
     }
-    slice.push(...rewrite.tail);
-    write();
-    rewrite.file.commit();
-    this.lines = rewrite.lines;
-    this.torn = false;
+    // What was flushed meanwhile follows, then the new file replaces the log; flushes wait for that.
+    const commit = this.flushing.then(async () => {
+      slice.push(...rewrite.tail);
+      await write();
+      await rewrite.file.commit();
+      this.lines = rewrite.lines;
+      this.torn = false;
+    });
+    this.flushing = commit.catch(() => undefined);
+    await commit;
   }
 
-  /** Waits for a rewrite under way, then takes no more writes. */
+  /** Waits for the flushes and a rewrite under way, then takes no more writes. */
   async close(): Promise<void> {
+    await this.flushing;
     await this.rewriting?.done;
     this.closed = true;
   }
@@ -236,6 +253,7 @@ export class StateLog<V> {
   async remove(): Promise<void> {
     this.closed = true;
     this.pending = [];
+    await this.flushing;
     await this.rewriting?.done;
     this.files.removeFile(this.nodeId, this.suffix);
   }

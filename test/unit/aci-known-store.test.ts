@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { NodeFiles } from '../../nodes/common/node-files';
+import { waitFor } from '../support/wait';
 import { ACI_STATE_PURPOSE, KnownKeeper, KnownStore, type KnownState } from '../../nodes/aci/known-store';
 
 const bd = (modTs: string): KnownState => ({ className: 'fvBD', stamp: { modTs } });
@@ -31,16 +32,16 @@ describe('what aci subscribe knew, kept across restarts', () => {
 
   it('keeps a first read at once, and each change sent once it settled (a kill before loses no change)', async () => {
     const store = withBaseline();
-    assert.equal(store.save(0), undefined);
+    assert.equal(await store.save(0), undefined);
     assert.deepEqual([...(await reload()).get('fvBD')!], [[A, bd('t1')]]);
     // A change sent at 20 s: a kill before 30 s must leave the old state, so the change is reported again.
     store.tracked('fvBD', A, bd('t2'), false, 20_000);
-    store.save(25_000);
+    await store.save(25_000);
     assert.deepEqual((await reload()).get('fvBD')!.get(A), bd('t1'), 'the state before the change');
-    store.save(30_000);
+    await store.save(30_000);
     assert.deepEqual((await reload()).get('fvBD')!.get(A), bd('t2'));
     store.tracked('fvBD', A, undefined, false, 31_000);
-    store.save(41_000);
+    await store.save(41_000);
     assert.deepEqual([...(await reload()).get('fvBD')!], []);
   });
 
@@ -48,29 +49,29 @@ describe('what aci subscribe knew, kept across restarts', () => {
     const store = new KnownStore(files, 'sub', { settleMs: 0 });
     store.baseline('fvBD', false);
     for (let i = 0; i < 100; i++) store.tracked('fvBD', `uni/tn-prod/BD-${i}`, bd('t'), true, 0);
-    store.save(0);
+    await store.save(0);
     assert.equal((await reload()).has('fvBD'), false, 'killed while reading: a first run for it');
     store.baseline('fvBD', true);
-    store.save(0);
+    await store.save(0);
     assert.equal((await reload()).get('fvBD')!.size, 100);
     // A new first read of the entry starts from nothing.
     store.baseline('fvBD', false);
     store.tracked('fvBD', A, bd('t9'), true, 0);
     store.baseline('fvBD', true);
-    store.save(0);
+    await store.save(0);
     assert.deepEqual([...(await reload()).get('fvBD')!], [[A, bd('t9')]]);
   });
 
   it('writes a creation the kept state lacks before it leaves, with a stamp that matches no state, once', async () => {
     const store = withBaseline();
     assert.equal(store.mustWrite, true, 'a baseline not yet on disk');
-    assert.equal(store.writeAhead(), undefined);
+    assert.equal(await store.writeAhead(), undefined);
     assert.equal(store.mustWrite, false);
     store.tracked('fvBD', A, bd('t2'), false, 1);
     assert.equal(store.mustWrite, false, 'a change of a kept object is reported again by comparison');
     store.tracked('fvBD', B, bd('t3'), false, 1);
     assert.equal(store.mustWrite, true, 'a creation the kept state lacks');
-    assert.equal(store.writeAhead(), undefined);
+    assert.equal(await store.writeAhead(), undefined);
     // A kill now: B is on disk, with a stamp that matches no state.
     assert.deepEqual((await reload()).get('fvBD')!.get(B), {
       className: 'fvBD',
@@ -78,7 +79,7 @@ describe('what aci subscribe knew, kept across restarts', () => {
     });
     store.tracked('fvBD', B, bd('t4'), false, 2);
     assert.equal(store.mustWrite, false, 'written ahead once');
-    store.save(20_000);
+    await store.save(20_000);
     assert.deepEqual((await reload()).get('fvBD')!.get(B), bd('t4'), 'settled: its real state');
   });
 
@@ -95,7 +96,7 @@ describe('what aci subscribe knew, kept across restarts', () => {
       );
     }
     store.baseline('fvCEp', true);
-    store.save(0);
+    await store.save(0);
     const before = store.bytesWritten;
     store.tracked(
       'fvCEp',
@@ -104,7 +105,7 @@ describe('what aci subscribe knew, kept across restarts', () => {
       false,
       1,
     );
-    store.save(1);
+    await store.save(1);
     const written = store.bytesWritten - before;
     assert.ok(written > 40 && written < 200, `${written} bytes for one change`);
     const restored = (await reload()).get('fvCEp')!;
@@ -118,9 +119,9 @@ describe('what aci subscribe knew, kept across restarts', () => {
     const store = withBaseline(0);
     store.baseline('fvAEPg', false);
     store.baseline('fvAEPg', true);
-    store.save(0);
+    await store.save(0);
     store.keepOnly(['fvAEPg']);
-    store.save(1);
+    await store.save(1);
     assert.deepEqual([...(await reload()).keys()], ['fvAEPg']);
     assert.equal(fs.existsSync(files.pathOf('sub')), false, 'the old whole-state file is gone');
   });
@@ -145,10 +146,11 @@ describe('what aci subscribe knew, kept across restarts', () => {
       firstSawB = onDisk();
       sent.push('first');
     });
+    await turn(); // the write is under way, off the main thread
     keeper.tracked('fvBD', A, bd('t3'), false);
-    keeper.send(() => sent.push('second'));
+    keeper.send(() => sent.push('second')); // needs no write, but must not overtake the first
     assert.equal(sent.length, 0, 'held until the write');
-    await turn();
+    await waitFor(() => sent.length === 2, 'the sends after the write');
     assert.deepEqual(sent, ['first', 'second']);
     assert.equal(await firstSawB, true, 'B was on disk before its creation left');
     keeper.tracked('fvBD', A, bd('t4'), false);
@@ -193,7 +195,7 @@ describe('what aci subscribe knew, kept across restarts', () => {
           true,
         );
       }
-      await turn();
+      await new Promise((r) => setTimeout(r, 50)); // the slice is written off the main thread
       sizes.push(fs.existsSync(file) ? fs.statSync(file).size : 0);
     }
     assert.equal(sizes[3], 0, 'below a slice, nothing written yet');

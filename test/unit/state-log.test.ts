@@ -34,26 +34,26 @@ describe('a state kept as a log (what changed, not the whole state)', () => {
     log.set('a', 'x', 1);
     log.set('a', 'y', 2);
     log.set('b', 'z', 3);
-    assert.equal(log.flush(), undefined);
+    assert.equal(await log.flush(), undefined);
     log.set('a', 'x', 4);
     log.delete('a', 'y');
     log.drop('b');
     log.set('c', 'w', 5);
     log.delete('c', 'nothing'); // not there: no line
     assert.equal(log.pendingLines, 4);
-    assert.equal(log.flush(), undefined);
+    assert.equal(await log.flush(), undefined);
     assert.deepEqual(snapshot(await open()), { a: { x: 4 }, c: { w: 5 } });
   });
 
   it('appends only what changed: one change of a large state writes one line', async () => {
     const log = await open();
     for (let i = 0; i < 20_000; i++) log.set('objects', `uni/tn-x/BD-${i}`, i);
-    log.flush();
+    await log.flush();
     const before = log.bytesWritten;
     const size = fs.statSync(files.pathOf('node', '.log')).size;
     assert.equal(before, size);
     log.set('objects', 'uni/tn-x/BD-7', 70);
-    log.flush();
+    await log.flush();
     const line = `${JSON.stringify(['objects', 'uni/tn-x/BD-7', 70])}\n`;
     assert.equal(log.bytesWritten - before, Buffer.byteLength(line), 'exactly the line of the change');
     assert.equal(fs.statSync(files.pathOf('node', '.log')).size, size + Buffer.byteLength(line));
@@ -64,14 +64,14 @@ describe('a state kept as a log (what changed, not the whole state)', () => {
     const log = await open();
     log.set('a', 'x', 1);
     log.set('a', 'y', 2);
-    log.flush();
+    await log.flush();
     const file = files.pathOf('node', '.log');
     fs.appendFileSync(file, '["a","z",{"not":"a number"}]\nnot json\n["a","w",3');
     const again = await open();
     assert.equal(again.skipped, 3);
     assert.deepEqual(snapshot(again), { a: { x: 1, y: 2 } });
     again.set('a', 'v', 4);
-    assert.equal(again.flush(), undefined);
+    assert.equal(await again.flush(), undefined);
     await settled(again);
     const third = await open();
     assert.equal(third.skipped, 0, 'rewritten without the damage');
@@ -81,21 +81,21 @@ describe('a state kept as a log (what changed, not the whole state)', () => {
   it('rewrites itself once it holds more than twice what is live, a slice at a time, losing nothing changed meanwhile', async () => {
     const log = await open();
     for (let i = 0; i < 12_000; i++) log.set('s', `k${i % 6000}`, i);
-    log.flush(); // 12,000 lines, 6,000 live: more than 2 × 6,000 + 1,000? not yet
+    await log.flush(); // 12,000 lines, 6,000 live: more than 2 × 6,000 + 1,000? not yet
     for (let i = 0; i < 2000; i++) log.set('s', `k${i}`, -(i + 1));
     const lines = () => fs.readFileSync(files.pathOf('node', '.log'), 'utf8').split('\n').length - 1;
     const start = log.bytesWritten;
-    log.flush(); // 14,000 lines: the rewrite starts
+    await log.flush(); // 14,000 lines: the rewrite starts
     assert.ok(lines() >= 14_000, 'the log itself is appended to first');
     // While the rewrite takes its turns, the state changes.
     log.set('s', 'k1', 111);
     log.delete('s', 'k2');
     log.set('t', 'new', 7);
-    log.flush();
+    await log.flush();
     await turn();
     log.drop('t');
     log.set('s', 'k5999', 5);
-    log.flush();
+    await log.flush();
     await settled(log);
     assert.ok(lines() <= 6000 + 10, `only what is live, and what changed meanwhile: ${lines()} lines`);
     assert.ok(log.bytesWritten - start > 6000 * 10, 'the live state was written once more');
@@ -110,7 +110,7 @@ describe('a state kept as a log (what changed, not the whole state)', () => {
   it('removes its file with the node, abandoning a rewrite under way', async () => {
     const log = await open();
     for (let i = 0; i < 30_000; i++) log.set('s', `k${i % 5000}`, i);
-    log.flush();
+    await log.flush();
     await log.remove();
     assert.deepEqual(fs.existsSync(files.dir) ? fs.readdirSync(files.dir) : [], []);
   });

@@ -94,8 +94,9 @@ export class PageReader {
    * the first page of this read). Objects created or deleted meanwhile shift
    * the pages (one can be read twice or skipped), which a change of
    * totalCount shows: then it reads again, a few times at most (what a page
-   * said before, the handler has heard). `between` runs before each further
-   * request. False when the connection ended before the read did.
+   * said before, the handler has heard). The next page is asked for before
+   * this one is handed on (one request ahead); `between` runs before it is
+   * taken. False when the connection ended before the read did.
    */
   async readPages(
     connection: Connection,
@@ -113,17 +114,21 @@ export class PageReader {
       const totals = new Set([answer.totalCount]);
       let seen = 0;
       for (let page = 1; ; page++) {
+        // A short page is the end; an APIC that does not page would answer the same page forever.
+        const last = answer.imdata.length < this.pageSize || seen + answer.imdata.length >= answer.totalCount;
+        // The next page is asked for while this one is worked on: the APIC's work and ours overlap.
+        const next = last ? undefined : read(page);
+        next?.catch(() => undefined); // awaited below, or abandoned with the connection
         const objects = answer.imdata.map(toAciObject).filter((o): o is AciObject => o !== undefined);
         seen += objects.length;
         await onPage(objects, seen, answer.totalCount);
         if (connection.done) return false;
-        // A short page is the end; an APIC that does not page would answer the same page forever.
-        if (answer.imdata.length < this.pageSize || seen >= answer.totalCount) break;
+        if (!next) break;
         await between();
         if (connection.done) return false;
-        const next = await read(page);
-        if (samePage(next, answer)) break;
-        answer = next;
+        const following = await next;
+        if (samePage(following, answer)) break;
+        answer = following;
         totals.add(answer.totalCount);
       }
       if (totals.size === 1 || pass >= MAX_READS) return true;
