@@ -59,6 +59,9 @@ import {
 
 export * from './types';
 
+/** Held objects handed over between two turns of the event loop after a sync. */
+const HELD_SLICE = 500;
+
 /** How one session ended, and on which APIC. */
 interface SessionEnd extends ConnectionEnd, EndReason {
   host?: string;
@@ -359,11 +362,28 @@ export class ApicSubscriber extends EventEmitter {
       this.emit('synced', connection.subscriptions.size);
     } finally {
       changes.deliver(this.recipients, this.handlerError);
-      const held: Push[] = connection.held ?? [];
-      connection.held = undefined;
-      for (const push of held) fanOut(connection, push, true, this.recipients, this.handlerError);
-      connection.resynced.clear();
+      await this.release(connection);
     }
+  }
+
+  /**
+   * Hands over the pushes held during a sync (minus what the reads already
+   * said), a slice per turn of the event loop: a long read may have held
+   * thousands. Pushes that come meanwhile queue behind them, in order.
+   */
+  private async release(connection: Connection): Promise<void> {
+    const held: Push[] = connection.held ?? [];
+    let objects = 0;
+    for (let i = 0; i < held.length; i++) {
+      const push = held[i] as Push;
+      fanOut(connection, push, true, this.recipients, this.handlerError);
+      objects += push.objects.length;
+      if (objects < HELD_SLICE) continue;
+      objects = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    connection.held = undefined;
+    connection.resynced.clear();
   }
 
   /** Subscribes one entry, applying the failure policy; false when the APIC throttles (stop the batch). */

@@ -65,4 +65,44 @@ describe('APIC reads at scale: compared and sent page by page, other work betwee
     const deletion = seen.changes.find((c) => c.status === 'deleted')!;
     assert.ok(deletion.attributes.modTs, 'a deletion found by comparison carries the last known time');
   });
+
+  it('hands over the pushes held during a read in order, a slice at a time', async () => {
+    const sim = await apic.startSim({ populations: { fvCEp: 5000 } });
+    const pop = sim.tree.population('fvCEp')!;
+    const changed: string[] = [];
+    sim.onQuery = (q) => {
+      if (q.page !== 2 || changed.length > 0) return;
+      // While the read goes on: 2000 endpoints move, each pushed (and held by the client).
+      const moved = Array.from({ length: 2000 }, (_, i) => sim.tree.modify(pop.object(i * 2).dn));
+      changed.push(...moved.map((c) => c.dn));
+      sim.apply(moved);
+    };
+    let turns = 0;
+    let spinning = true;
+    const spin = () => {
+      turns++;
+      if (spinning) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const turnsAt: number[] = [];
+    const { subscriber, seen } = apic.watch('fvCEp', { initial: 'skip' }, apic.cluster(), { pageSize: 1000 });
+    const original = seen.changes.push.bind(seen.changes);
+    seen.changes.push = (...changes: AciChange[]) => {
+      for (const _ of changes) turnsAt.push(turns);
+      return original(...changes);
+    };
+    await synced(subscriber);
+    await waitFor(() => seen.changes.length >= 2000, 'every push held during the read');
+    spinning = false;
+    assert.deepEqual(
+      seen.changes.map((c) => c.dn),
+      changed,
+      'each once, in the order APIC pushed them',
+    );
+    assert.ok(seen.changes.every((c) => c.reason === 'push'));
+    assert.ok(
+      turnsAt.at(-1)! - turnsAt[0]! >= 3,
+      `turns of the event loop while they were handed over: ${turnsAt.at(-1)! - turnsAt[0]!}`,
+    );
+  });
 });
