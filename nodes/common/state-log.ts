@@ -21,7 +21,7 @@
  */
 import fs from 'node:fs';
 import readline from 'node:readline';
-import type { FileRewrite, NodeFiles } from './node-files';
+import { NO_FOLLOW, type FileRewrite, type NodeFiles } from './node-files';
 
 /** Lines beyond twice the live keys before the log is rewritten. */
 const SLACK_LINES = 1000;
@@ -77,21 +77,30 @@ export class StateLog<V> {
     this.suffix = options.suffix ?? '.log';
   }
 
-  /** Reads the log back into `spaces`, a piece at a time. */
+  /** Reads the log back into `spaces`, a piece at a time (never through a link). */
   async load(): Promise<void> {
-    const file = this.files.pathOf(this.nodeId, this.suffix);
-    let size: number;
+    let handle: fs.promises.FileHandle;
     try {
-      size = fs.statSync(file).size;
+      const file = this.files.pathOf(this.nodeId, this.suffix);
+      handle = await fs.promises.open(file, fs.constants.O_RDONLY | NO_FOLLOW);
     } catch {
-      return; // none yet
+      return; // none yet, or not a file of ours
     }
-    const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
-    for await (const text of lines) {
-      this.lines++;
-      if (!this.replay(text)) this.skipped++;
+    try {
+      const { size } = await handle.stat();
+      const input = handle.createReadStream({ autoClose: false });
+      for await (const text of readline.createInterface({ input, crlfDelay: Infinity })) {
+        this.lines++;
+        if (!this.replay(text)) this.skipped++;
+      }
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        await handle.read(last, 0, 1, size - 1);
+        this.torn = last[0] !== 0x0a;
+      }
+    } finally {
+      await handle.close();
     }
-    this.torn = size > 0 && lastByte(file, size) !== 0x0a;
   }
 
   private replay(text: string): boolean {
@@ -256,16 +265,5 @@ export class StateLog<V> {
     await this.flushing;
     await this.rewriting?.done;
     this.files.removeFile(this.nodeId, this.suffix);
-  }
-}
-
-function lastByte(file: string, size: number): number | undefined {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buffer = Buffer.alloc(1);
-    fs.readSync(fd, buffer, 0, 1, size - 1);
-    return buffer[0];
-  } finally {
-    fs.closeSync(fd);
   }
 }

@@ -114,4 +114,16 @@ describe('a state kept as a log (what changed, not the whole state)', () => {
     await log.remove();
     assert.deepEqual(fs.existsSync(files.dir) ? fs.readdirSync(files.dir) : [], []);
   });
+
+  it('neither reads nor appends through a link planted in its place', async () => {
+    const outside = path.join(userDir, 'outside.log');
+    fs.writeFileSync(outside, `${JSON.stringify(['s', 'k', 1])}\n`);
+    fs.mkdirSync(files.dir, { recursive: true });
+    fs.symlinkSync(outside, files.pathOf('node', '.log'));
+    const log = await open();
+    assert.deepEqual(snapshot(log), {}, 'not read through the link');
+    log.set('s', 'k', 2);
+    assert.match(String((await log.flush())?.message), /ELOOP|symbolic link/i);
+    assert.equal(fs.readFileSync(outside, 'utf8'), `${JSON.stringify(['s', 'k', 1])}\n`, 'untouched');
+  });
 });
