@@ -338,6 +338,22 @@ describe('ACI objects as real APICs send them', () => {
         },
         /^event E4204938 on topology\/pod-1\/node-101: Node leaf-101 changed state$/,
       ],
+      [
+        'faultRecord',
+        {
+          dn: 'subj-[uni/tn-shop/ap-web/epg-front]/rec-4294967299',
+          affected: 'uni/tn-shop/ap-web/epg-front',
+          code: 'F0467',
+          cause: 'configuration-failed',
+          severity: 'minor',
+          lc: 'raised',
+          ind: 'state-transition',
+          descr: 'Configuration failed for EPG',
+          created: '2026-03-04T10:00:00.000+00:00',
+          modTs: 'never',
+        },
+        /^minor fault F0467 raised on uni\/tn-shop\/ap-web\/epg-front: Configuration failed for EPG \(configuration-failed\)$/,
+      ],
     );
     // The classes the dialog offers, read from the editor file itself: none may be left without a case.
     const html = fs.readFileSync(path.join(REPO_ROOT, 'nodes/aci/aci-subscribe.html'), 'utf8');
