@@ -21,8 +21,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cpuSeconds } from './procs';
-import { printScaleTable, type ScaleRow } from './results';
-import { LineChild, MiB, control, load, stopOnExit } from './scale';
+import type { ScaleRow } from './results';
+import {
+  LineChild,
+  MiB,
+  control,
+  load,
+  runAlone,
+  steadyStretchMs,
+  stopOnExit,
+  type ChildStats,
+  type Live,
+} from './scale';
 import { startSimProcess, type SimProcess } from './harness';
 
 /** Changes per second on the APIC while it is watched: the same at every size. */
@@ -53,18 +63,9 @@ export function aciSizes(quick: boolean): AciScale[] {
   return [...sizes.map(endpoints), mixed(sizes[sizes.length - 1] as number)];
 }
 
-interface Live {
-  ms: number;
-  cpuMs: number;
-}
-
-interface Stats {
-  maxStallMs: number;
-  ownStallMs: number;
+interface Stats extends ChildStats {
   /** Own stalls over 50 ms: [ms since the process started measuring, ms]. */
   longStalls: [number, number][];
-  stateBytes: number;
-  cpuMs: number;
 }
 
 const MINUTE = 60_000;
@@ -99,19 +100,19 @@ async function measureSize(scale: AciScale, steadyMs: number): Promise<ScaleRow>
     const simCpu = cpuSeconds(sim.pid);
     const start = await first.next<Live>('live', budget);
     const simShare = (cpuSeconds(sim.pid) - simCpu) / (start.ms / 1000);
-    const before = await stats(first);
+    const before = await first.ask<Stats>('stats');
     await new Promise((r) => setTimeout(r, steadyMs));
-    const after = await stats(first);
+    const after = await first.ask<Stats>('stats');
     const stateKiBPerMin = ((after.stateBytes - before.stateBytes) / 1024) * (MINUTE / steadyMs);
     first.send('expect-reconnect');
     await control(`${sim.url}/_sim/sockets/drop`, ca);
     const reconnect = await first.next<Live>('live', budget);
-    const firstStats = await stats(first);
+    const firstStats = await first.ask<Stats>('stats');
     const firstPeak = first.peakRss();
     await first.stop();
     const [second] = await watcher(sim, entries, userDir);
     const restart = await second.next<Live>('live', budget);
-    const secondStats = await stats(second);
+    const secondStats = await second.ask<Stats>('stats');
     const peak = Math.max(firstPeak, second.peakRss());
     if (process.env.BENCH_DEBUG)
       console.error(JSON.stringify({ long: [firstStats.longStalls, secondStats.longStalls] }));
@@ -141,17 +142,11 @@ async function measureSize(scale: AciScale, steadyMs: number): Promise<ScaleRow>
   }
 }
 
-function stats(child: LineChild): Promise<Stats> {
-  child.send('stats');
-  return child.next<Stats>('stats', 60_000);
-}
-
 /** Every size in turn, a row each. */
 export async function scaleAci(quick: boolean): Promise<ScaleRow[]> {
   const rows: ScaleRow[] = [];
-  const steadyMs = Number(process.env.BENCH_STEADY_SECONDS ?? (quick ? 4 : 60)) * 1000;
   for (const scale of aciSizes(quick)) {
-    const row = await measureSize(scale, steadyMs);
+    const row = await measureSize(scale, steadyStretchMs(quick));
     rows.push(row);
     if (process.env.BENCH_DEBUG) console.error(JSON.stringify(row));
   }
@@ -161,11 +156,4 @@ export async function scaleAci(quick: boolean): Promise<ScaleRow[]> {
 export const SCALE_ACI_TITLE =
   'scale-aci: an APIC of N objects changing 100 times a second, watched by aci subscribe (initial: changes)';
 
-if (require.main === module) {
-  scaleAci(process.argv.includes('--quick'))
-    .then((rows) => printScaleTable(SCALE_ACI_TITLE, rows))
-    .catch((err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    });
-}
+if (require.main === module) runAlone(SCALE_ACI_TITLE, scaleAci);

@@ -20,23 +20,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_PASSWORD } from '../sim/vcd/directory';
 import { cpuSeconds } from './procs';
-import { printScaleTable, type ScaleRow } from './results';
-import { LineChild, MiB, control, load, stopOnExit } from './scale';
+import type { ScaleRow } from './results';
+import {
+  LineChild,
+  MiB,
+  control,
+  load,
+  runAlone,
+  steadyStretchMs,
+  stopOnExit,
+  type ChildStats,
+  type Live,
+} from './scale';
 import { startSimProcess, type SimProcess } from './harness';
 
-interface Live {
-  ms: number;
-  cpuMs: number;
-}
-
-interface Stats {
-  maxStallMs: number;
-  ownStallMs: number;
-  stateBytes: number;
+interface Stats extends ChildStats {
   events: number;
   recovered: number;
   recovery: { ms: number; cpuMs: number };
-  cpuMs: number;
 }
 
 const MINUTE = 60_000;
@@ -57,11 +58,6 @@ async function subscriber(sim: SimProcess, userDir: string): Promise<[LineChild,
   const child = new LineChild('scale-vcd-child.js', [JSON.stringify(config)], ['--max-old-space-size=6144']);
   const { rss } = await child.next<{ rss: number }>('ready', 60_000);
   return [child, rss];
-}
-
-function stats(child: LineChild): Promise<Stats> {
-  child.send('stats');
-  return child.next<Stats>('stats', 60_000);
 }
 
 async function withSim<T>(
@@ -86,15 +82,15 @@ function organizations(orgs: number, rate: number, steadyMs: number): Promise<Sc
   return withSim({ users: users(orgs), ratePerSec: rate }, async (sim, ca, userDir) => {
     const [child, base] = await subscriber(sim, userDir);
     const start = await child.next<Live>('live', 120_000);
-    const before = await stats(child);
+    const before = await child.ask<Stats>('stats');
     const simCpu = cpuSeconds(sim.pid);
     await new Promise((r) => setTimeout(r, steadyMs));
-    const after = await stats(child);
+    const after = await child.ask<Stats>('stats');
     const simShare = (cpuSeconds(sim.pid) - simCpu) / (steadyMs / 1000);
     child.send('expect-reconnect');
     await control(`${sim.url}/_sim/broker/drop`, ca);
     const reconnect = await child.next<Live>('live', 120_000);
-    const last = await stats(child);
+    const last = await child.ask<Stats>('stats');
     const peak = child.peakRss();
     await child.stop();
     const events = after.events - before.events;
@@ -120,11 +116,11 @@ function organizations(orgs: number, rate: number, steadyMs: number): Promise<Sc
 
 /** Waits until `recovered` stops growing (or reaches `want`); the stats then. */
 async function recoveredAll(child: LineChild, want: number, quietMs: number): Promise<Stats> {
-  let last = await stats(child);
+  let last = await child.ask<Stats>('stats');
   let since = Date.now();
   while (last.recovered < want && Date.now() - since < quietMs) {
     await new Promise((r) => setTimeout(r, 1000));
-    const now = await stats(child);
+    const now = await child.ask<Stats>('stats');
     if (now.recovered !== last.recovered) since = Date.now();
     last = now;
   }
@@ -146,7 +142,7 @@ function recovery(records: number): Promise<ScaleRow> {
     await control(`${sim.url}/_sim/audit/backlog`, ca, { count: records, spanMs: 500 });
     const done = await recoveredAll(child, records, 30_000);
     await new Promise((r) => setTimeout(r, 2000));
-    const settled = await stats(child);
+    const settled = await child.ask<Stats>('stats');
     const peak = child.peakRss();
     await child.stop();
     return {
@@ -168,7 +164,6 @@ function recovery(records: number): Promise<ScaleRow> {
 }
 
 export async function scaleVcd(quick: boolean): Promise<ScaleRow[]> {
-  const steadyMs = Number(process.env.BENCH_STEADY_SECONDS ?? (quick ? 4 : 60)) * 1000;
   const shapes: [number, number][] = quick
     ? [[1, 50]]
     : [
@@ -178,7 +173,7 @@ export async function scaleVcd(quick: boolean): Promise<ScaleRow[]> {
       ];
   const gaps = quick ? [2000] : [10_000, 50_000, 100_000];
   const rows: ScaleRow[] = [];
-  for (const [orgs, rate] of shapes) rows.push(await organizations(orgs, rate, steadyMs));
+  for (const [orgs, rate] of shapes) rows.push(await organizations(orgs, rate, steadyStretchMs(quick)));
   for (const records of gaps) rows.push(await recovery(records));
   return rows;
 }
@@ -186,11 +181,4 @@ export async function scaleVcd(quick: boolean): Promise<ScaleRow[]> {
 export const SCALE_VCD_TITLE =
   'scale-vcd: a VCD of N organizations, and recoveries after gaps of N records, taken by vcd subscribe';
 
-if (require.main === module) {
-  scaleVcd(process.argv.includes('--quick'))
-    .then((rows) => printScaleTable(SCALE_VCD_TITLE, rows))
-    .catch((err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    });
-}
+if (require.main === module) runAlone(SCALE_VCD_TITLE, scaleVcd);

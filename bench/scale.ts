@@ -9,6 +9,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { HttpClient } from '../nodes/common/http';
 import { peakRssBytes } from './procs';
+import { printScaleTable, type ScaleRow } from './results';
 
 /** A node script of this folder that prints JSON lines and reads commands, one a line. */
 export class LineChild {
@@ -61,6 +62,12 @@ export class LineChild {
     }
   }
 
+  /** Sends a command and takes the line that answers it (keyed by the command's name). */
+  ask<T>(command: string, timeoutMs = 60_000): Promise<T> {
+    this.send(command);
+    return this.next<T>(command, timeoutMs);
+  }
+
   /** The peak resident memory of the process so far (bytes). */
   peakRss(): number {
     return peakRssBytes(this.pid);
@@ -104,3 +111,34 @@ export async function control(url: string, ca: string, body: object = {}): Promi
 }
 
 export const MiB = 1024 * 1024;
+
+/** What a measured process says of the first live event after a start or a reconnect. */
+export interface Live {
+  ms: number;
+  cpuMs: number;
+}
+
+/** What every measured process says when asked for its stats. */
+export interface ChildStats {
+  /** The longest stall as monitorEventLoopDelay saw it, and without the waits for a core (stalls.ts). */
+  maxStallMs: number;
+  ownStallMs: number;
+  /** Bytes of saved state written so far. */
+  stateBytes: number;
+  cpuMs: number;
+}
+
+/** The steady stretch of a scale benchmark: BENCH_STEADY_SECONDS, else a minute (4 s with --quick). */
+export function steadyStretchMs(quick: boolean): number {
+  return Number(process.env.BENCH_STEADY_SECONDS ?? (quick ? 4 : 60)) * 1000;
+}
+
+/** A scale benchmark run on its own (`node dist/bench/scale-….js [--quick]`): its table. */
+export function runAlone(title: string, work: (quick: boolean) => Promise<ScaleRow[]>): void {
+  work(process.argv.includes('--quick'))
+    .then((rows) => printScaleTable(title, rows))
+    .catch((err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    });
+}
