@@ -51,8 +51,8 @@ export const COUNTERS = [
   'received',
   /** Of those, events recovered after a gap (the VCD audit trail; an APIC read compared with the last known state). */
   'recovered',
-  /** Recoveries cut short at their limit, leaving records unread. */
-  'truncated',
+  /** Recoveries paused for memory (to go on later from where they stopped). */
+  'paused',
   /** Events decoded into InfraEvents. */
   'decoded',
   /** Messages sent on the node's outputs. */
@@ -126,7 +126,7 @@ export class NodeMetrics {
   inputs = 0;
   received = 0;
   recovered = 0;
-  truncated = 0;
+  paused = 0;
   decoded = 0;
   sent = 0;
   delivered = 0;

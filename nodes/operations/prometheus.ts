@@ -32,9 +32,9 @@ const COUNTERS: Record<CounterName, [string, string]> = {
     'recovered_events',
     'Of the received events, those recovered after a gap (the VCD audit trail; an APIC read compared with the last known state).',
   ],
-  truncated: [
-    'recoveries_truncated',
-    'Recoveries of missed VCD events cut short at their limit, leaving audit records unread.',
+  paused: [
+    'recoveries_paused',
+    'Recoveries of missed VCD events paused because memory was short; each goes on later from where it stopped.',
   ],
   decoded: ['decoded_events', 'Events decoded into InfraEvents.'],
   sent: ['output_messages', 'Messages a node sent on its outputs.'],

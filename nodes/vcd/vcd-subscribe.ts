@@ -151,7 +151,7 @@ function recoverMissed(s: Stream, catchUp: boolean | undefined, emit: Emit): Mis
   const session = s.settings.login.session;
   if (!catchUp || !session || !catchUpApplies(s.settings.template)) return undefined;
   const { node, metrics, view, texts } = s;
-  metrics.uses('recovered', 'truncated');
+  metrics.uses('recovered', 'paused');
   const options = { vcdNow: () => session.clock.now() };
   return new MissedEvents(
     (method, path) => session.request(method, path),
@@ -172,7 +172,7 @@ function recoverMissed(s: Stream, catchUp: boolean | undefined, emit: Emit): Mis
         }
       },
       failed: (error) => {
-        if (error.code === CatchUpCodes.TRUNCATED) metrics.truncated++;
+        if (error.code === CatchUpCodes.PAUSED) metrics.paused++;
         metrics.error(error.code);
         node.error(error, { topic: s.settings.template });
       },

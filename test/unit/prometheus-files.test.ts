@@ -80,7 +80,7 @@ describe('the files operators load beside GET /dcevents/metrics', () => {
       'DceventsConnectionDown',
       'DceventsDeadLetters',
       'DceventsSpoolFilling',
-      'DceventsRecoveryTruncated',
+      'DceventsRecoveryPaused',
     ])
       assert.ok(alerts.includes(wanted), wanted);
   });

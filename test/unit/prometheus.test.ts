@@ -22,7 +22,7 @@ function deployed(): Record<string, NodeMetrics> {
   login.logins = 2;
   const sub = metricsFor({ id: 's1', type: 'vcd-subscribe', name: 'VCD "events"', z: 'tab1' })
     .showsConnection()
-    .uses('received', 'sent', 'errors', 'recovered', 'truncated');
+    .uses('received', 'sent', 'errors', 'recovered', 'paused');
   sub.setState('connected');
   sub.received = 12;
   sub.sent = 12;
@@ -123,7 +123,7 @@ describe('Prometheus metrics', () => {
       'dcevents_output_messages_total=12',
       'dcevents_received_events_total=12',
       'dcevents_recovered_events_total=0',
-      'dcevents_recoveries_truncated_total=0',
+      'dcevents_recoveries_paused_total=0',
     ]);
     assert.deepEqual(counters('d1'), [
       'dcevents_decoded_events_total=12',
