@@ -97,7 +97,15 @@ export function printScaleTable(title: string, rows: ScaleRow[]): void {
       `| ${r.contender} | ${r.size} | ${cells.join(' | ')} | ${r.load.toFixed(1)} | ${r.boundBy} |`,
     );
   }
+  const stalled = rows.filter((r) => (r.figures.ownStallMs ?? 0) > OWN_STALL_BOUND_MS);
+  for (const r of stalled)
+    console.log(
+      `\nover the bound: ${r.contender} (${r.size}) held the event loop ${r.figures.ownStallMs?.toFixed(0)} ms`,
+    );
 }
+
+/** The longest the measured process may keep the event loop to itself, at any size (docs/benchmarks.md, Scale). */
+export const OWN_STALL_BOUND_MS = 50;
 
 const isScale = (r: ResultRow | ScaleRow): r is ScaleRow => r.benchmark.startsWith('scale-');
 
