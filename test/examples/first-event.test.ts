@@ -103,7 +103,11 @@ describe('README: your first event (the steps as written, in a real Node-RED)', 
       credentials: exampleCredentials(),
       env: exampleEnv({ apicHosts: apic.hosts, cert: apic.cert }),
     });
-    await waitFor(() => apic!.liveSubscriptions.length > 0, 'the subscriptions', 20_000);
+    const entries = flow
+      .filter((n) => n.type === 'aci-subscribe')
+      .flatMap((n) => String(n.subscriptions).split('\n').filter(Boolean));
+    assert.ok(entries.includes('fvBD'), 'the example watches bridge domains');
+    await waitFor(() => apic!.liveSubscriptions.length === entries.length, 'every entry subscribed', 20_000);
     // Step 3: a bridge domain's description changed.
     apic.modify('uni/tn-prod/BD-bd-web', { descr: 'my first ACI event' });
     await waitFor(
