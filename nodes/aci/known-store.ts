@@ -27,6 +27,7 @@
 import { performance } from 'node:perf_hooks';
 import { Fifo } from '../common/fifo';
 import type { NodeFiles } from '../common/node-files';
+import { StateKeeper, type KeptState } from '../common/state-keeper';
 import { StateLog, nextTurn } from '../common/state-log';
 import type { KnownState } from './subscriber/resync';
 
@@ -200,109 +201,44 @@ function unsettled(state: KnownState): KnownState {
 const FLUSH_LINES = 5000;
 
 /**
- * Ties a store to a running node: reads what it knew at start (`ready`),
- * writes what a send needs before it happens, saves every `everyMs` (a kill
- * loses at most that much on top of the settle time) and at close; deletes
- * the state with the node.
+ * Ties a store to a running node (common/state-keeper.ts): reads what it knew
+ * at start (`ready`), writes what a send needs before it happens, saves every
+ * `everyMs` (a kill loses at most that much on top of the settle time) and at
+ * close; deletes the state with the node.
  */
-export class KnownKeeper {
-  /** What the node knew when it last ran, per entry (once `ready`). */
-  restored = new Map<string, KnownMap>();
-  /** Resolves once the saved state is read (never rejects: an unreadable state is a first run). */
-  readonly ready: Promise<void>;
-  private readonly timer: NodeJS.Timeout;
-  private failing = false;
-  /** Sends waiting for the next write, in order. */
-  private queue: (() => void)[] = [];
-  /** Sends whose write is under way: a later send must not overtake them. */
-  private waiting = 0;
-  private flushing = false;
-  private closed = false;
-
+export class KnownKeeper extends StateKeeper<Map<string, KnownMap>> {
   constructor(
     private readonly store: KnownStore,
     /** The entries watched now (they change at run time). */
-    private readonly entries: () => string[],
-    private readonly warn: (message: string) => void,
+    entries: () => string[],
+    warn: (message: string) => void,
     everyMs = 2000,
   ) {
-    this.ready = store.load().then(
-      (restored) => void (this.restored = restored),
-      (err: unknown) => this.report(err as Error),
-    );
-    this.timer = setInterval(() => {
-      this.save().catch((err: unknown) => this.report(err as Error));
-    }, everyMs);
-    this.timer.unref();
+    const known: KeptState<Map<string, KnownMap>> = {
+      load: () => store.load(),
+      save() {
+        store.keepOnly(entries());
+        return store.save();
+      },
+      remove: () => store.remove(),
+      close: () => store.close(),
+      get mustWrite() {
+        return store.mustWrite;
+      },
+      writeAhead: () => store.writeAhead(),
+    };
+    super(known, { firstRun: new Map(), failure: 'Cannot keep what this node knows', warn, everyMs });
   }
 
   tracked(entry: string, dn: string, state: KnownState | undefined, baseline: boolean): void {
     if (this.closed) return;
     this.store.tracked(entry, dn, state, baseline);
     // A long read queues many lines: written as they come, a slice at a time.
-    if (this.store.pendingLines >= FLUSH_LINES) this.flushSoon();
+    if (this.store.pendingLines >= FLUSH_LINES) this.writeSoon();
   }
 
   baseline(entry: string, complete: boolean): void {
     if (!this.closed) this.store.baseline(entry, complete);
-  }
-
-  /**
-   * Runs `send` once what it reports is on disk: at once when nothing needs
-   * writing, otherwise after one write for everything sent meanwhile.
-   */
-  send(send: () => void): void {
-    // Closed (a push between close and unwatch): nothing more is kept, and a deleted node's files stay gone.
-    if (this.closed || (this.queue.length === 0 && this.waiting === 0 && !this.store.mustWrite))
-      return send();
-    this.queue.push(send);
-    this.flushSoon();
-  }
-
-  async close(removed: boolean): Promise<void> {
-    clearInterval(this.timer);
-    await this.flush();
-    this.closed = true;
-    await this.ready;
-    if (removed) return this.store.remove();
-    await this.save(true);
-    await this.store.close();
-  }
-
-  private flushSoon(): void {
-    if (this.flushing) return;
-    this.flushing = true;
-    setImmediate(() => {
-      this.flush().catch((err: unknown) => this.report(err as Error));
-    });
-  }
-
-  /** Writes what is queued, then runs the sends that waited for it, in order. */
-  private async flush(): Promise<void> {
-    this.flushing = false;
-    const sends = this.queue.splice(0);
-    this.waiting += sends.length;
-    // A failed write is reported, and the changes still go: holding them back would lose them for sure.
-    this.report(await this.store.writeAhead());
-    this.waiting -= sends.length;
-    for (const send of sends) {
-      try {
-        send();
-      } catch (err) {
-        this.warn(`Cannot send a change: ${(err as Error)?.message ?? String(err)}`);
-      }
-    }
-  }
-
-  private async save(closing = false): Promise<void> {
-    if (this.closed && !closing) return;
-    this.store.keepOnly(this.entries());
-    this.report(await this.store.save());
-  }
-
-  private report(error: Error | undefined): void {
-    if (error && !this.failing) this.warn(`Cannot keep what this node knows: ${error.message}`);
-    this.failing = error !== undefined;
   }
 }
 

@@ -19,6 +19,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { NodeFiles } from '../common/node-files';
+import { StateKeeper, type KeptState } from '../common/state-keeper';
 import { timeMillis } from '../common/times';
 
 export interface CatchUpStoreOptions {
@@ -228,41 +229,35 @@ export interface Resumable {
 }
 
 /**
- * Ties a store to a MissedEvents: resumes from the saved mark, saves every
- * `everyMs` (so a kill loses at most that much progress, never an event) and
- * at close; deletes the mark with the node.
+ * Ties a store to a MissedEvents (common/state-keeper.ts): resumes from the
+ * saved mark, saves every `everyMs` (so a kill loses at most that much
+ * progress, never an event) and at close; deletes the mark with the node.
  */
-export class MarkKeeper {
-  readonly resumed: Resume | undefined;
-  private readonly timer: NodeJS.Timeout;
-  private failing = false;
-
+export class MarkKeeper extends StateKeeper<Resume | undefined> {
   constructor(
-    private readonly missed: Resumable,
+    missed: Resumable,
     private readonly store: CatchUpStore,
-    private readonly warn: (message: string) => void,
+    warn: (message: string) => void,
     everyMs = 1000,
   ) {
-    this.resumed = store.load();
-    if (this.resumed) missed.resumeFrom(this.resumed.since, this.resumed.recent);
-    this.timer = setInterval(() => this.save(), everyMs);
-    this.timer.unref();
+    const mark: KeptState<Resume | undefined> = {
+      load() {
+        const resumed = store.load();
+        if (resumed) missed.resumeFrom(resumed.since, resumed.recent);
+        return resumed;
+      },
+      save: () => store.save(missed.resumePoint()),
+      remove: () => store.remove(),
+    };
+    super(mark, { firstRun: undefined, failure: 'Cannot save the missed-events mark', warn, everyMs });
+  }
+
+  /** Where the node resumed from (read at construction). */
+  get resumed(): Resume | undefined {
+    return this.restored;
   }
 
   delivered(id: unknown, timestamp: unknown): void {
-    this.store.delivered(id, timestamp);
-  }
-
-  close(removed: boolean): void {
-    clearInterval(this.timer);
-    if (removed) this.store.remove();
-    else this.save();
-  }
-
-  private save(): void {
-    const error = this.store.save(this.missed.resumePoint());
-    // One warning per run of failures, not one a second.
-    if (error && !this.failing) this.warn(`Cannot save the missed-events mark: ${error.message}`);
-    this.failing = error !== undefined;
+    if (!this.closed) this.store.delivered(id, timestamp);
   }
 }

@@ -275,7 +275,7 @@ function subscriptions(s: Stream, emit: Emit): Subscriptions {
 /** The node's own topic unsubscribed: nothing more is recovered for it, and its mark goes. */
 function forgetMissed(s: Stream): void {
   s.missed?.close();
-  s.keeper?.close(true);
+  void s.keeper?.close(true);
   s.missed = undefined;
   s.keeper = undefined;
 }
@@ -304,7 +304,7 @@ export = function register(RED: NodeAPI): void {
     onClose(node, async (removed) => {
       stream.view.stop();
       stream.missed?.close();
-      stream.keeper?.close(removed);
+      await stream.keeper?.close(removed);
       await settings.login.detach(node);
     });
   }
