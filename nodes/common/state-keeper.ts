@@ -54,6 +54,8 @@ export class StateKeeper<S> {
   /** Sends whose write is under way: a later send must not overtake them. */
   private waiting = 0;
   private flushing = false;
+  /** The last write-ahead begun (they run one at a time). */
+  private flushed = Promise.resolve();
   private loading = true;
 
   constructor(
@@ -64,7 +66,7 @@ export class StateKeeper<S> {
     this.warn = options.warn;
     this.failure = options.failure;
     this.ready = this.load();
-    this.timer = setInterval(() => void this.save(), options.everyMs);
+    this.timer = setInterval(() => this.saveSoon(), options.everyMs);
     this.timer.unref();
   }
 
@@ -88,7 +90,7 @@ export class StateKeeper<S> {
       this.closed = true;
       if (this.loading) await this.ready;
       if (removed) return await this.state.remove();
-      await this.save(true);
+      await this.save();
       await this.state.close?.();
     } catch (err) {
       this.report(err as Error);
@@ -99,7 +101,9 @@ export class StateKeeper<S> {
   protected writeSoon(): void {
     if (this.flushing) return;
     this.flushing = true;
-    setImmediate(() => void this.flush());
+    setImmediate(() => {
+      this.flush().catch((err: unknown) => this.report(err as Error));
+    });
   }
 
   private load(): Promise<void> {
@@ -123,9 +127,12 @@ export class StateKeeper<S> {
     }
   }
 
+  private saveSoon(): void {
+    Promise.resolve(this.save()).catch((err: unknown) => this.report(err as Error));
+  }
+
   /** Synchronous when the store is: a close needing no write-ahead is done before it returns. */
-  private save(closing = false): Maybe<void> {
-    if (this.closed && !closing) return;
+  private save(): Maybe<void> {
     try {
       const saved = this.state.save();
       if (!(saved instanceof Promise)) return this.report(saved);
@@ -138,8 +145,13 @@ export class StateKeeper<S> {
     }
   }
 
-  /** Writes what is queued, then runs the sends that waited for it, in order. */
-  private async flush(): Promise<void> {
+  /** Writes what is queued, then runs the sends that waited for it; one write at a time, so sends keep their order. */
+  private flush(): Promise<void> {
+    this.flushed = this.flushed.then(() => this.flushNow());
+    return this.flushed;
+  }
+
+  private async flushNow(): Promise<void> {
     this.flushing = false;
     const sends = this.queue.splice(0);
     this.waiting += sends.length;

@@ -275,7 +275,7 @@ function subscriptions(s: Stream, emit: Emit): Subscriptions {
 /** The node's own topic unsubscribed: nothing more is recovered for it, and its mark goes. */
 function forgetMissed(s: Stream): void {
   s.missed?.close();
-  void s.keeper?.close(true);
+  s.keeper?.close(true).catch((err: unknown) => s.node.error(toError(err)));
   s.missed = undefined;
   s.keeper = undefined;
 }
