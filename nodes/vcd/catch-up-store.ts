@@ -16,6 +16,10 @@
  * back" holds nothing back (a restart would not read it anyway). How old a
  * saved mark is, is judged on this machine's clock through the offset between
  * the two clocks as measured (never through an event's own time).
+ *
+ * The mark is one small record (bounded by `remember`) whose every part moves
+ * together, replaced whole and atomically when it changed: a file, not a
+ * StateLog, whose worth is writing one change among many kept objects.
  */
 import { performance } from 'node:perf_hooks';
 import { NodeFiles } from '../common/node-files';
