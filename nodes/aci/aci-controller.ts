@@ -3,13 +3,14 @@
  * shared by every aci-subscribe node that uses it.
  */
 import { adminPost, targetKey, testRequest } from '../common/admin';
-import { CoreConfigCodes, outboundOf, type ConnectionDef } from '../common/core-config';
-import { CodedError, NetCodes, UNEXPECTED, errorMessage } from '../common/errors';
+import { outboundOf, type ConnectionDef } from '../common/core-config';
+import { CodedError, UNEXPECTED, errorMessage } from '../common/errors';
 import { createNode, Users, onClose, reportSetupError, statusTexts, type StatusTexts } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import type { ConnectionState } from '../common/reconnect-loop';
 import type { AdminResponse, NodeAPI, NodeDef } from '../common/red';
-import { TlsCodes, cleartextWarning, trustKey } from '../common/tls';
+import { testCategories } from '../common/status-keys';
+import { cleartextWarning, trustKey } from '../common/tls';
 import type { AciControllerCredentials, AciControllerNode, StateListener } from './controller-api';
 import { ApicCluster, ApicCodes, parseHosts, type ApicAuthType, type ApicClusterOptions } from './session';
 import { ApicRest } from './rest-client';
@@ -68,26 +69,13 @@ function aciTarget(
 }
 
 /** What a failed test says it was, for the dialog (any TLS_* code is "tls"). */
-const CATEGORIES: Record<string, string> = {
-  [ApicCodes.AUTH_FAILED]: 'credentials',
-  [TlsCodes.CA_INVALID]: 'tls',
-  [TlsCodes.CERT_INVALID]: 'tls',
-  [CoreConfigCodes.TLS_INVALID]: 'tls',
-  [CoreConfigCodes.MISSING]: 'settings',
-  [NetCodes.PROXY_FAILED]: 'proxy',
-  [NetCodes.DNS_FAILED]: 'dns',
-  [ApicCodes.THROTTLED]: 'throttled',
-  [NetCodes.CONNECT_FAILED]: 'connection',
-  [NetCodes.TIMEOUT]: 'connection',
-  [ApicCodes.UNREACHABLE]: 'connection',
-  [ApicCodes.HTTP_ERROR]: 'connection',
-  [ApicCodes.NOT_APIC]: 'not-apic',
-  [ApicCodes.CONFIG_INVALID]: 'settings',
-};
-
-function category(code: string): string {
-  return code.startsWith('TLS_') ? 'tls' : (CATEGORIES[code] ?? 'other');
-}
+const category = testCategories({
+  credentials: [ApicCodes.AUTH_FAILED],
+  throttled: [ApicCodes.THROTTLED],
+  connection: [ApicCodes.UNREACHABLE, ApicCodes.HTTP_ERROR],
+  'not-apic': [ApicCodes.NOT_APIC],
+  settings: [ApicCodes.CONFIG_INVALID],
+});
 
 /**
  * The controller's cluster and its one subscriber (socket); settings it
@@ -222,7 +210,13 @@ async function testConnection(
     cluster = new ApicCluster({ ...clusterOptions(RED, settings, creds), timeoutMs: 15_000 });
   } catch (err) {
     const code = (err as CodedError).code ?? UNEXPECTED;
-    res.json({ ok: false, code, category: category(code), message: errorMessage(err), hosts: [] });
+    res.json({
+      ok: false,
+      code,
+      category: category(code),
+      message: errorMessage(err),
+      hosts: [],
+    });
     return;
   }
   try {

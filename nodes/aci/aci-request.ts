@@ -5,11 +5,12 @@
  * target (when the node does not) and the posted object; the node's settings
  * say whether it may change anything (read-only by default).
  */
-import { CodedError, NetCodes } from '../common/errors';
+import { CodedError } from '../common/errors';
 import { configNode, onActingInput } from '../common/acting-node';
 import { StatusThrottle, createNode, onClose, statusTexts } from '../common/glue';
 import { extended } from '../common/objects';
 import type { Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../common/red';
+import { REQUEST_KEYS, statusKeys } from '../common/status-keys';
 import { RequestCodes, pickMethod, type MethodPolicy } from '../common/request-guard';
 import type { AciControllerNode } from './controller-api';
 import { ENTRY_INVALID } from './entries';
@@ -27,20 +28,15 @@ interface AciRequestDef extends NodeDef {
   paging: 'all' | 'pages';
 }
 
-const ERROR_KEYS: Record<string, string> = {
-  [ENTRY_INVALID]: 'badTarget',
-  [RequestCodes.METHOD_NOT_ALLOWED]: 'readOnly',
-  [RequestCodes.BODY_INVALID]: 'badBody',
-  [ApicCodes.AUTH_FAILED]: 'authFailed',
-  [ApicCodes.THROTTLED]: 'throttled',
-  [ApicCodes.HTTP_ERROR]: 'httpError',
-  [ApicCodes.UNREACHABLE]: 'unreachable',
-  [ApicCodes.CONFIG_INVALID]: 'badSettings',
-  [ApicCodes.TOO_MANY_PAGES]: 'tooManyPages',
-  [NetCodes.TLS_UNTRUSTED]: 'tlsUntrusted',
-  [NetCodes.CONNECT_FAILED]: 'unreachable',
-  [NetCodes.TIMEOUT]: 'unreachable',
-};
+const ERROR_KEYS = statusKeys(REQUEST_KEYS, {
+  badTarget: [ENTRY_INVALID],
+  authFailed: [ApicCodes.AUTH_FAILED],
+  throttled: [ApicCodes.THROTTLED],
+  httpError: [ApicCodes.HTTP_ERROR],
+  unreachable: [ApicCodes.UNREACHABLE],
+  badSettings: [ApicCodes.CONFIG_INVALID],
+  tooManyPages: [ApicCodes.TOO_MANY_PAGES],
+});
 
 async function perform(msg: NodeMessage, send: SendFn, def: AciRequestDef, controller: AciControllerNode) {
   const method = pickMethod(def.method || 'GET', msg.method, def.methods === 'write' ? 'write' : 'read');

@@ -23,9 +23,7 @@ import { NodeFiles } from '../common/node-files';
 import type { ConnectionState } from '../common/reconnect-loop';
 import { extended } from '../common/objects';
 import type { Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../common/red';
-import { CoreConfigCodes } from '../common/core-config';
-import { ProxyCodes } from '../common/proxy';
-import { TlsCodes } from '../common/tls';
+import { SETUP_KEYS, statusKeys } from '../common/status-keys';
 import type { AciControllerNode } from './controller-api';
 import { ENTRY_INVALID, EntryCodes, parseEntries, type WatchEntry } from './entries';
 import { ACI_STATE_PURPOSE, KnownKeeper, KnownStore } from './known-store';
@@ -45,21 +43,13 @@ interface AciSubscribeDef extends NodeDef {
 const DEFAULT_REFRESH_TIMEOUT = 900;
 
 /** The status keys (locales: aci-subscribe.status) of the errors an operator must act on. */
-const ERROR_KEYS: Record<string, string> = {
-  [ApicCodes.AUTH_FAILED]: 'authFailed',
-  [ApicCodes.CONFIG_INVALID]: 'badSettings',
-  [CoreConfigCodes.MISSING]: 'badSettings',
-  [CoreConfigCodes.TLS_INVALID]: 'badSettings',
-  [TlsCodes.CERT_INVALID]: 'badSettings',
-  [ProxyCodes.INVALID]: 'badSettings',
-  [SubscriptionCodes.SUBSCRIBE_REFUSED]: 'refused',
-  [TlsCodes.CA_INVALID]: 'badCa',
-  [NetCodes.TLS_UNTRUSTED]: 'tlsUntrusted',
-  [NetCodes.TLS_HOSTNAME]: 'tlsNameMismatch',
-  [NetCodes.DNS_FAILED]: 'dnsFailed',
-  [ApicCodes.NOT_APIC]: 'notApic',
-  [SubscriptionCodes.SOCKET_FAILED]: 'socketFailed',
-};
+const ERROR_KEYS = statusKeys(SETUP_KEYS, {
+  authFailed: [ApicCodes.AUTH_FAILED],
+  badSettings: [ApicCodes.CONFIG_INVALID],
+  refused: [SubscriptionCodes.SUBSCRIBE_REFUSED],
+  notApic: [ApicCodes.NOT_APIC],
+  socketFailed: [SubscriptionCodes.SOCKET_FAILED],
+});
 
 /** Passing failures worth a word (yellow ring). */
 const WARNING_KEYS: Record<string, string> = {

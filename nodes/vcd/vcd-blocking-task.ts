@@ -4,12 +4,13 @@
  * of organization System. A blocking task shown as waiting is watched: once
  * its time has run out, the node says what VCD did (the default action).
  */
-import { CodedError, NetCodes } from '../common/errors';
+import { CodedError } from '../common/errors';
 import { configNode, onActingInput } from '../common/acting-node';
 import { StatusThrottle, createNode, onClose, statusTexts, type StatusTexts } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import { extended } from '../common/objects';
 import type { Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../common/red';
+import { REACH_KEYS, statusKeys } from '../common/status-keys';
 import {
   BlockingCodes,
   BlockingTaskClient,
@@ -34,17 +35,14 @@ const DEFAULT_REASON = 'Answered from a Node-RED flow.';
 const MAX_REASON = 1000;
 
 /** Status keys (locales: vcd-blocking-task.status) of the failures a person must act on. */
-const ERROR_KEYS: Record<string, string> = {
-  [BlockingCodes.FORBIDDEN]: 'forbidden',
-  [BlockingCodes.INPUT_INVALID]: 'badInput',
-  [BlockingCodes.NOT_FOUND]: 'notFound',
-  [BlockingCodes.ANSWER_FAILED]: 'refused',
-  [VcdCodes.AUTH_FAILED]: 'authFailed',
-  [VcdCodes.CONFIG_INVALID]: 'badSettings',
-  [NetCodes.TLS_UNTRUSTED]: 'tlsUntrusted',
-  [NetCodes.CONNECT_FAILED]: 'unreachable',
-  [NetCodes.TIMEOUT]: 'unreachable',
-};
+const ERROR_KEYS = statusKeys(REACH_KEYS, {
+  forbidden: [BlockingCodes.FORBIDDEN],
+  badInput: [BlockingCodes.INPUT_INVALID],
+  notFound: [BlockingCodes.NOT_FOUND],
+  refused: [BlockingCodes.ANSWER_FAILED],
+  authFailed: [VcdCodes.AUTH_FAILED],
+  badSettings: [VcdCodes.CONFIG_INVALID],
+});
 
 /** The message's payload: the view, the outcome and what led to it. */
 function payloadOf(view: BlockingTaskView, outcome: Outcome | 'ended', extra: Record<string, unknown> = {}) {

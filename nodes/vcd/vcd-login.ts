@@ -4,15 +4,16 @@
  */
 import path from 'node:path';
 import { adminPost, deployedWithTarget, targetKey, testRequest } from '../common/admin';
-import { CoreConfigCodes, outboundOf, type ConnectionDef } from '../common/core-config';
-import { CodedError, NetCodes, UNEXPECTED, errorMessage } from '../common/errors';
+import { outboundOf, type ConnectionDef } from '../common/core-config';
+import { CodedError, UNEXPECTED, errorMessage } from '../common/errors';
 import { createNode, Users, onClose, reportSetupError, statusTexts, type StatusTexts } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
 import type { ConnectionState } from '../common/reconnect-loop';
 import type { AdminResponse, NodeAPI, NodeDef } from '../common/red';
+import { testCategories } from '../common/status-keys';
 import { RotatingSecret } from '../common/rotating-secret';
-import { TlsCodes, cleartextWarning, trustKey } from '../common/tls';
+import { cleartextWarning, trustKey } from '../common/tls';
 import type { StateListener, VcdLoginCredentials, VcdLoginNode } from './login-api';
 import { VcdMessaging } from './messaging';
 import { VcdCodes, VcdSession, type VcdAuthType, type VcdSessionOptions } from './session';
@@ -69,25 +70,13 @@ function vcdTarget(
 }
 
 /** What a failed test says it was, for the dialog (any TLS_* code is "tls"). */
-const CATEGORIES: Record<string, string> = {
-  [VcdCodes.AUTH_FAILED]: 'credentials',
-  [TlsCodes.CA_INVALID]: 'tls',
-  [TlsCodes.CERT_INVALID]: 'tls',
-  [CoreConfigCodes.TLS_INVALID]: 'tls',
-  [CoreConfigCodes.MISSING]: 'settings',
-  [NetCodes.PROXY_FAILED]: 'proxy',
-  [NetCodes.DNS_FAILED]: 'dns',
-  [NetCodes.CONNECT_FAILED]: 'connection',
-  [NetCodes.TIMEOUT]: 'connection',
-  [VcdCodes.UNAVAILABLE]: 'connection',
-  [VcdCodes.NOT_VCD]: 'not-vcd',
-  [VcdCodes.VERSION_TOO_OLD]: 'version',
-  [VcdCodes.CONFIG_INVALID]: 'settings',
-};
-
-function category(code: string): string {
-  return code.startsWith('TLS_') ? 'tls' : (CATEGORIES[code] ?? 'other');
-}
+const category = testCategories({
+  credentials: [VcdCodes.AUTH_FAILED],
+  connection: [VcdCodes.UNAVAILABLE],
+  'not-vcd': [VcdCodes.NOT_VCD],
+  version: [VcdCodes.VERSION_TOO_OLD],
+  settings: [VcdCodes.CONFIG_INVALID],
+});
 
 /** The key Node-RED encrypts its credentials file with (none when it is told not to). */
 function credentialKey(RED: NodeAPI): string | undefined {

@@ -4,11 +4,12 @@
  * the body, on the login's site only; the node's settings say which methods
  * it may send (read-only by default).
  */
-import { CodedError, NetCodes } from '../common/errors';
+import { CodedError } from '../common/errors';
 import { configNode, onActingInput } from '../common/acting-node';
 import { StatusThrottle, createNode, onClose, statusTexts } from '../common/glue';
 import { extended } from '../common/objects';
 import type { Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../common/red';
+import { REQUEST_KEYS, statusKeys } from '../common/status-keys';
 import {
   RequestCodes,
   bodyText,
@@ -49,22 +50,17 @@ interface VcdRequestDef extends NodeDef {
 
 const NO_LOGIN = { code: VcdCodes.CONFIG_INVALID, message: 'Select a vcd login.', key: 'noLogin' };
 
-const ERROR_KEYS: Record<string, string> = {
-  [RequestCodes.PATH_INVALID]: 'badPath',
-  [RequestCodes.QUERY_INVALID]: 'badQuery',
-  [RequestCodes.METHOD_NOT_ALLOWED]: 'readOnly',
-  [RequestCodes.BODY_INVALID]: 'badBody',
-  [VcdCodes.HTTP_ERROR]: 'httpError',
-  [VcdCodes.AUTH_FAILED]: 'authFailed',
-  [VcdCodes.CONFIG_INVALID]: 'badSettings',
-  [ApiCodes.TASK_FAILED]: 'taskFailed',
-  [ApiCodes.TASK_TIMEOUT]: 'taskTimeout',
-  [ApiCodes.TOO_MANY_PAGES]: 'tooManyPages',
-  [ApiCodes.ANSWER_TOO_LARGE]: 'tooLarge',
-  [NetCodes.TLS_UNTRUSTED]: 'tlsUntrusted',
-  [NetCodes.CONNECT_FAILED]: 'unreachable',
-  [NetCodes.TIMEOUT]: 'unreachable',
-};
+const ERROR_KEYS = statusKeys(REQUEST_KEYS, {
+  badPath: [RequestCodes.PATH_INVALID],
+  badQuery: [RequestCodes.QUERY_INVALID],
+  httpError: [VcdCodes.HTTP_ERROR],
+  authFailed: [VcdCodes.AUTH_FAILED],
+  badSettings: [VcdCodes.CONFIG_INVALID],
+  taskFailed: [ApiCodes.TASK_FAILED],
+  taskTimeout: [ApiCodes.TASK_TIMEOUT],
+  tooManyPages: [ApiCodes.TOO_MANY_PAGES],
+  tooLarge: [ApiCodes.ANSWER_TOO_LARGE],
+});
 
 /** The call a message asks for, checked by the request guard. */
 function callOf(msg: NodeMessage, def: VcdRequestDef): ApiCall {

@@ -23,9 +23,7 @@ import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
 import type { ConnectionState } from '../common/reconnect-loop';
 import type { Node, NodeAPI, NodeDef } from '../common/red';
-import { CoreConfigCodes } from '../common/core-config';
-import { ProxyCodes } from '../common/proxy';
-import { TlsCodes } from '../common/tls';
+import { SETUP_KEYS, statusKeys } from '../common/status-keys';
 import { parseVcdEnvelope, type VcdEnvelope, vcdEnvelopeEvent } from '../events/decode/vcd-envelope';
 import { CatchUpCodes, MissedEvents, catchUpApplies } from './catch-up';
 import { CatchUpStore, FILE_PURPOSE, MarkKeeper } from './catch-up-store';
@@ -49,23 +47,14 @@ interface VcdSubscribeDef extends NodeDef {
 }
 
 /** The status keys (locales: vcd-subscribe.status) of the errors an operator must act on. */
-const ERROR_KEYS: Record<string, string> = {
-  [VcdCodes.AUTH_FAILED]: 'authFailed',
-  [MessagingCodes.UNAUTHORIZED]: 'authFailed',
-  [MessagingCodes.SUBSCRIBE_REFUSED]: 'topicRefused',
-  [VcdCodes.CONFIG_INVALID]: 'badSettings',
-  [CoreConfigCodes.MISSING]: 'badSettings',
-  [CoreConfigCodes.TLS_INVALID]: 'badSettings',
-  [TlsCodes.CERT_INVALID]: 'badSettings',
-  [ProxyCodes.INVALID]: 'badSettings',
-  [TlsCodes.CA_INVALID]: 'badCa',
-  [NetCodes.TLS_UNTRUSTED]: 'tlsUntrusted',
-  [NetCodes.TLS_HOSTNAME]: 'tlsNameMismatch',
-  [NetCodes.DNS_FAILED]: 'dnsFailed',
-  [VcdCodes.NOT_VCD]: 'notVcd',
-  [VcdCodes.VERSION_TOO_OLD]: 'vcdTooOld',
-  [MessagingCodes.UPGRADE_FAILED]: 'upgradeFailed',
-};
+const ERROR_KEYS = statusKeys(SETUP_KEYS, {
+  authFailed: [VcdCodes.AUTH_FAILED, MessagingCodes.UNAUTHORIZED],
+  topicRefused: [MessagingCodes.SUBSCRIBE_REFUSED],
+  badSettings: [VcdCodes.CONFIG_INVALID],
+  notVcd: [VcdCodes.NOT_VCD],
+  vcdTooOld: [VcdCodes.VERSION_TOO_OLD],
+  upgradeFailed: [MessagingCodes.UPGRADE_FAILED],
+});
 
 /** Passing failures worth a word (yellow ring). */
 const WARNING_KEYS: Record<string, string> = { [NetCodes.PROXY_FAILED]: 'proxyFailed' };
