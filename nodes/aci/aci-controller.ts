@@ -5,7 +5,15 @@
 import { adminPost, targetKey, testRequest } from '../common/admin';
 import { outboundOf, type ConnectionDef } from '../common/core-config';
 import { CodedError, UNEXPECTED, errorMessage } from '../common/errors';
-import { createNode, Users, onClose, reportSetupError, statusTexts, type StatusTexts } from '../common/glue';
+import {
+  createNode,
+  Users,
+  onClose,
+  reportSetupError,
+  statusTexts,
+  type StatusTexts,
+  LOGIN_CREDENTIALS,
+} from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import type { ConnectionState } from '../common/reconnect-loop';
 import type { AdminResponse, NodeAPI, NodeDef } from '../common/red';
@@ -176,8 +184,7 @@ export = function register(RED: NodeAPI): void {
 
   RED.nodes.registerType('aci-controller', AciController, {
     credentials: {
-      username: { type: 'text' },
-      password: { type: 'password' },
+      ...LOGIN_CREDENTIALS,
       privateKey: { type: 'password' },
       certificateName: { type: 'text' },
     },

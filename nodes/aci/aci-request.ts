@@ -15,7 +15,7 @@ import { RequestCodes, pickMethod, type MethodPolicy } from '../common/request-g
 import type { AciControllerNode } from './controller-api';
 import { ENTRY_INVALID } from './entries';
 import { postConfig, queryPages, requestTarget, type QueryPage } from './requests';
-import { ApicCodes } from './session';
+import { APIC_KEYS, ApicCodes } from './session';
 
 interface AciRequestDef extends NodeDef {
   controller: string;
@@ -28,13 +28,11 @@ interface AciRequestDef extends NodeDef {
   paging: 'all' | 'pages';
 }
 
-const ERROR_KEYS = statusKeys(REQUEST_KEYS, {
+const ERROR_KEYS = statusKeys(REQUEST_KEYS, APIC_KEYS, {
   badTarget: [ENTRY_INVALID],
-  authFailed: [ApicCodes.AUTH_FAILED],
   throttled: [ApicCodes.THROTTLED],
   httpError: [ApicCodes.HTTP_ERROR],
   unreachable: [ApicCodes.UNREACHABLE],
-  badSettings: [ApicCodes.CONFIG_INVALID],
   tooManyPages: [ApicCodes.TOO_MANY_PAGES],
 });
 

@@ -28,7 +28,7 @@ import type { AciControllerNode } from './controller-api';
 import { ENTRY_INVALID, EntryCodes, parseEntries, type WatchEntry } from './entries';
 import { ACI_STATE_PURPOSE, KnownKeeper, KnownStore } from './known-store';
 import { OUTPUTS, toMessage, type AciOutput } from './output';
-import { ApicCodes, hostLabel } from './session';
+import { APIC_KEYS, ApicCodes, hostLabel } from './session';
 import { SubscriptionCodes, type StateInfo, type WatchHandlers, type WatchOptions } from './subscriber';
 
 interface AciSubscribeDef extends NodeDef {
@@ -43,9 +43,7 @@ interface AciSubscribeDef extends NodeDef {
 const DEFAULT_REFRESH_TIMEOUT = 900;
 
 /** The status keys (locales: aci-subscribe.status) of the errors an operator must act on. */
-const ERROR_KEYS = statusKeys(SETUP_KEYS, {
-  authFailed: [ApicCodes.AUTH_FAILED],
-  badSettings: [ApicCodes.CONFIG_INVALID],
+const ERROR_KEYS = statusKeys(SETUP_KEYS, APIC_KEYS, {
   refused: [SubscriptionCodes.SUBSCRIBE_REFUSED],
   notApic: [ApicCodes.NOT_APIC],
   socketFailed: [SubscriptionCodes.SOCKET_FAILED],

@@ -1,5 +1,6 @@
 /** What APIC failures are called (CodedError.code), as Catch nodes see them. */
 import { NetCodes, type CodedError } from '../common/errors';
+import type { KeyedCodes } from '../common/status-keys';
 
 export const ApicCodes = {
   CONFIG_INVALID: 'APIC_CONFIG_INVALID',
@@ -19,3 +20,9 @@ export function isNetworkFailure(err: unknown): boolean {
   const code = (err as CodedError | undefined)?.code;
   return (Object.values(NetCodes) as string[]).includes(code ?? '') || code === ApicCodes.UNREACHABLE;
 }
+
+/** How every ACI node's status names a login that failed or settings it cannot use (locales: <type>.status). */
+export const APIC_KEYS: KeyedCodes = {
+  authFailed: [ApicCodes.AUTH_FAILED],
+  badSettings: [ApicCodes.CONFIG_INVALID],
+};

@@ -19,7 +19,7 @@ import { loginAttributes, parseAnswer, serverSeconds, type ApicAnswer } from './
 
 export { hostLabel, parseHosts } from './addresses';
 export { normalizePem } from './cert-signing';
-export { ApicCodes, isNetworkFailure } from './codes';
+export { APIC_KEYS, ApicCodes, isNetworkFailure } from './codes';
 export { SERVER_TIMER_BOUNDS, versionAtLeast, type ApicAnswer, type ApicMo } from './rest-answers';
 
 export type ApicAuthType = 'password' | 'certificate';

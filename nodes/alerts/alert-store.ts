@@ -4,7 +4,7 @@
  * every alert gate that uses it: it opens with the first and closes with the last.
  */
 import { CodedError } from '../common/errors';
-import { Users, createNode, onClose, reportSetupError, statusTexts } from '../common/glue';
+import { Users, createNode, onClose, reportSetupError, statusTexts, LOGIN_CREDENTIALS } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import type { NodeAPI, NodeDef } from '../common/red';
 import { RedisStore, parseStoreUrl, type RedisStoreOptions, type StateListener } from './redis-store';
@@ -82,6 +82,6 @@ export = function register(RED: NodeAPI): void {
   }
 
   RED.nodes.registerType('alert-store', AlertStore, {
-    credentials: { username: { type: 'text' }, password: { type: 'password' } },
+    credentials: LOGIN_CREDENTIALS,
   });
 };

@@ -202,6 +202,9 @@ export function onClose(node: Node, cleanup: (removed: boolean) => Promise<void>
  * Node-RED's createNode, and the node's saved settings in the shape this
  * version reads (`migrate`): every node constructor starts here.
  */
+/** The credentials of a login by user and password, as registerType declares them (a node adds its others). */
+export const LOGIN_CREDENTIALS = { username: { type: 'text' }, password: { type: 'password' } } as const;
+
 export function createNode<D extends NodeDef>(RED: NodeAPI, node: Node, saved: D): D {
   RED.nodes.createNode(node, saved);
   // A redeployed node keeps its counters; what applies to it, it says again.

@@ -52,7 +52,7 @@ import {
   type SinkCredentials,
   type SinkDef,
 } from './emit-settings';
-import type { SinkNode } from './sink-api';
+import { SINK_CREDENTIALS, type SinkNode } from './sink-api';
 import { type EmitSpool, openEmitSpool } from './emit-spool';
 import type { SpoolStats } from './spool/spooled-delivery';
 import { extended } from '../common/objects';
@@ -413,11 +413,6 @@ export = function register(RED: NodeAPI): void {
   }
 
   RED.nodes.registerType('cloudevent-emit', CloudEventEmit, {
-    credentials: {
-      token: { type: 'password' },
-      username: { type: 'text' },
-      password: { type: 'password' },
-      secretHeader: { type: 'password' },
-    },
+    credentials: SINK_CREDENTIALS,
   });
 };

@@ -10,7 +10,7 @@ import type { Node, NodeAPI, NodeDef } from '../common/red';
 import { cleartextWarning } from '../common/tls';
 import { Sink } from './delivery/sink';
 import { sendsSecret, sinkOptions, type SinkDef } from './emit-settings';
-import type { SinkNode } from './sink-api';
+import { SINK_CREDENTIALS, type SinkNode } from './sink-api';
 
 /** How long a stopping sink waits for its emits to let go (Node-RED gives a node 15 s to close). */
 const RELEASE_WAIT_MS = 14_000;
@@ -61,11 +61,6 @@ export = function register(RED: NodeAPI): void {
   }
 
   RED.nodes.registerType('cloudevent-sink', CloudEventSink, {
-    credentials: {
-      token: { type: 'password' },
-      username: { type: 'text' },
-      password: { type: 'password' },
-      secretHeader: { type: 'password' },
-    },
+    credentials: SINK_CREDENTIALS,
   });
 };

@@ -1,5 +1,6 @@
 /** What a cloudevent-sink config node offers the cloudevent emit nodes that use it. */
 import type { CodedError } from '../common/errors';
+import { LOGIN_CREDENTIALS } from '../common/glue';
 import type { Node } from '../common/red';
 import type { Sink } from './delivery/sink';
 import type { SinkCredentials } from './emit-settings';
@@ -15,3 +16,10 @@ export interface SinkNode extends Node<SinkCredentials> {
   take(user: Node): Sink;
   release(user: Node): void;
 }
+
+/** A sink's credentials as registerType declares them (an emit node saved before sinks were config nodes has them too). */
+export const SINK_CREDENTIALS = {
+  token: { type: 'password' },
+  ...LOGIN_CREDENTIALS,
+  secretHeader: { type: 'password' },
+} as const;

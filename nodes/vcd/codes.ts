@@ -1,3 +1,5 @@
+import type { KeyedCodes } from '../common/status-keys';
+
 /** What a VCD session's failures are called (CodedError.code), as Catch nodes see them. */
 export const VcdCodes = {
   CONFIG_INVALID: 'VCD_CONFIG_INVALID',
@@ -8,3 +10,9 @@ export const VcdCodes = {
   HTTP_ERROR: 'VCD_HTTP_ERROR',
   CLOSED: 'VCD_SESSION_CLOSED',
 } as const;
+
+/** How every VCD node's status names a login that failed or settings it cannot use (locales: <type>.status). */
+export const VCD_KEYS: KeyedCodes = {
+  authFailed: [VcdCodes.AUTH_FAILED],
+  badSettings: [VcdCodes.CONFIG_INVALID],
+};

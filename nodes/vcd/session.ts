@@ -20,7 +20,7 @@ import {
 } from './login';
 import { MIN_API_VERSION, compareVersions, fetchApiVersion } from './version-negotiation';
 
-export { VcdCodes } from './codes';
+export { VCD_KEYS, VcdCodes } from './codes';
 export type { VcdAuthType, VcdRef, VcdSessionInfo } from './login';
 
 /** DELETE /cloudapi/1.0.0/sessions/current exists from API 36. */

@@ -22,7 +22,7 @@ import {
 } from './blocking-task';
 import type { VcdLoginNode } from './login-api';
 import { PendingApprovals, appliedDefault } from './pending-approvals';
-import { VcdCodes } from './session';
+import { VCD_KEYS, VcdCodes } from './session';
 
 interface VcdBlockingTaskDef extends NodeDef {
   login: string;
@@ -35,13 +35,11 @@ const DEFAULT_REASON = 'Answered from a Node-RED flow.';
 const MAX_REASON = 1000;
 
 /** Status keys (locales: vcd-blocking-task.status) of the failures a person must act on. */
-const ERROR_KEYS = statusKeys(REACH_KEYS, {
+const ERROR_KEYS = statusKeys(REACH_KEYS, VCD_KEYS, {
   forbidden: [BlockingCodes.FORBIDDEN],
   badInput: [BlockingCodes.INPUT_INVALID],
   notFound: [BlockingCodes.NOT_FOUND],
   refused: [BlockingCodes.ANSWER_FAILED],
-  authFailed: [VcdCodes.AUTH_FAILED],
-  badSettings: [VcdCodes.CONFIG_INVALID],
 });
 
 /** The message's payload: the view, the outcome and what led to it. */

@@ -6,7 +6,15 @@ import path from 'node:path';
 import { adminPost, deployedWithTarget, targetKey, testRequest } from '../common/admin';
 import { outboundOf, type ConnectionDef } from '../common/core-config';
 import { CodedError, UNEXPECTED, errorMessage } from '../common/errors';
-import { createNode, Users, onClose, reportSetupError, statusTexts, type StatusTexts } from '../common/glue';
+import {
+  createNode,
+  Users,
+  onClose,
+  reportSetupError,
+  statusTexts,
+  type StatusTexts,
+  LOGIN_CREDENTIALS,
+} from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
 import type { ConnectionState } from '../common/reconnect-loop';
@@ -228,11 +236,7 @@ export = function register(RED: NodeAPI): void {
   }
 
   RED.nodes.registerType('vcd-login', VcdLogin, {
-    credentials: {
-      username: { type: 'text' },
-      password: { type: 'password' },
-      apiToken: { type: 'password' },
-    },
+    credentials: { ...LOGIN_CREDENTIALS, apiToken: { type: 'password' } },
   });
 
   adminPost(RED, '/vcd-login/test', 'vcd-login', (body, res) => testConnection(RED, body, res));

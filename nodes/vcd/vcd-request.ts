@@ -30,7 +30,7 @@ import {
   type ApiPage,
 } from './api-request';
 import type { VcdLoginNode } from './login-api';
-import { VcdCodes } from './session';
+import { VCD_KEYS, VcdCodes } from './session';
 
 interface VcdRequestDef extends NodeDef {
   login: string;
@@ -50,12 +50,10 @@ interface VcdRequestDef extends NodeDef {
 
 const NO_LOGIN = { code: VcdCodes.CONFIG_INVALID, message: 'Select a vcd login.', key: 'noLogin' };
 
-const ERROR_KEYS = statusKeys(REQUEST_KEYS, {
+const ERROR_KEYS = statusKeys(REQUEST_KEYS, VCD_KEYS, {
   badPath: [RequestCodes.PATH_INVALID],
   badQuery: [RequestCodes.QUERY_INVALID],
   httpError: [VcdCodes.HTTP_ERROR],
-  authFailed: [VcdCodes.AUTH_FAILED],
-  badSettings: [VcdCodes.CONFIG_INVALID],
   taskFailed: [ApiCodes.TASK_FAILED],
   taskTimeout: [ApiCodes.TASK_TIMEOUT],
   tooManyPages: [ApiCodes.TOO_MANY_PAGES],

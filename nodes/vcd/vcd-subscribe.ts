@@ -29,7 +29,7 @@ import { CatchUpCodes, MissedEvents, catchUpApplies } from './catch-up';
 import { CatchUpStore, FILE_PURPOSE, MarkKeeper } from './catch-up-store';
 import type { VcdLoginNode } from './login-api';
 import { MessagingCodes, type QoS } from './messaging';
-import { VcdCodes } from './session';
+import { VCD_KEYS, VcdCodes } from './session';
 import { takeAction, type Subscriptions } from './subscribe-input';
 import { TOPIC_INVALID, validateTopic } from './topics';
 
@@ -47,10 +47,9 @@ interface VcdSubscribeDef extends NodeDef {
 }
 
 /** The status keys (locales: vcd-subscribe.status) of the errors an operator must act on. */
-const ERROR_KEYS = statusKeys(SETUP_KEYS, {
-  authFailed: [VcdCodes.AUTH_FAILED, MessagingCodes.UNAUTHORIZED],
+const ERROR_KEYS = statusKeys(SETUP_KEYS, VCD_KEYS, {
+  authFailed: [MessagingCodes.UNAUTHORIZED],
   topicRefused: [MessagingCodes.SUBSCRIBE_REFUSED],
-  badSettings: [VcdCodes.CONFIG_INVALID],
   notVcd: [VcdCodes.NOT_VCD],
   vcdTooOld: [VcdCodes.VERSION_TOO_OLD],
   upgradeFailed: [MessagingCodes.UPGRADE_FAILED],
