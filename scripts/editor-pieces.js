@@ -7,15 +7,24 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const PIECES = path.resolve(__dirname, '..', 'nodes', 'editor');
-const INCLUDE =
-  /^(\s*)<!-- dce:([a-z][a-z-]*)((?:\s+[A-Za-z]+=(?:"[^"]*"|'[^']*'|[^\s"']+))*)\s*(\{)?\s*-->\s*$/;
-const BLOCK_END = /^\s*<!-- \} -->\s*$/;
+const ARGS = String.raw`((?:\s+[A-Za-z]+=(?:"[^"]*"|'[^']*'|[^\s"']+))*)`;
+// An include in the html (<!-- dce:x -->) or in its script (// dce:x); a block ends with <!-- } --> or // }.
+const INCLUDES = [
+  new RegExp(String.raw`^(\s*)<!-- dce:([a-z][a-z-]*)${ARGS}\s*(\{)?\s*-->\s*$`),
+  new RegExp(String.raw`^(\s*)\/\/ dce:([a-z][a-z-]*)${ARGS}\s*(\{)?\s*$`),
+];
+const BLOCK_END = /^\s*(?:<!-- \} -->|\/\/ \})\s*$/;
 const ARG = /([A-Za-z]+)=(?:"([^"]*)"|'([^']*)'|([^\s"']+))/g;
 const PLACEHOLDER = /\{\{( ?)([A-Za-z.]+)([?=|][^}]*)?\}\}/g;
 const SECTION = /^(\s*)\{\{#([A-Za-z]+)\}\}(.*)\{\{\/\2\}\}\s*$/;
 const MAX_DEPTH = 4;
 
 class PieceError extends Error {}
+
+/** [, indent, piece, arguments, "{" when it opens a block] of an include line, or null. */
+function matchInclude(line) {
+  return INCLUDES[0].exec(line) ?? INCLUDES[1].exec(line);
+}
 
 /** The arguments an include line names: key=bare, key="..." or key='...'. */
 function parseArgs(text) {
@@ -78,7 +87,7 @@ function render(lines, scope, where, given) {
 
 /** The include at lines[i] (and its block, if it opens one): the piece's lines and where the include ends. */
 function include(lines, i, context, depth) {
-  const [, indent, name, argText, opens] = INCLUDE.exec(lines[i]);
+  const [, indent, name, argText, opens] = matchInclude(lines[i]);
   const where = `${context.file}:${i + 1}`;
   let end = i;
   let body;
@@ -102,7 +111,7 @@ function include(lines, i, context, depth) {
 function closingLine(lines, start, where) {
   let open = 0;
   for (let j = start; j < lines.length; j++) {
-    if (INCLUDE.exec(lines[j])?.[4]) open++;
+    if (matchInclude(lines[j])?.[4]) open++;
     else if (BLOCK_END.test(lines[j]) && --open === 0) return j;
   }
   throw new PieceError(`${where}: the block is not closed (<!-- } -->)`);
@@ -112,8 +121,8 @@ function expandLines(lines, context, depth) {
   if (depth > MAX_DEPTH) throw new PieceError(`${context.file}: pieces nested too deep`);
   const out = [];
   for (let i = 0; i < lines.length; i++) {
-    if (!INCLUDE.test(lines[i])) {
-      if (/dce:|<!-- \} -->/.test(lines[i]))
+    if (!matchInclude(lines[i])) {
+      if (/dce:/.test(lines[i]) || BLOCK_END.test(lines[i]))
         throw new PieceError(`${context.file}:${i + 1}: not an include: ${lines[i].trim()}`);
       out.push(lines[i]);
       continue;
@@ -131,7 +140,7 @@ function expandLines(lines, context, depth) {
  */
 function expand(source, { type, file = type, dir = PIECES }) {
   const prefix = /category:\s*'config'/.test(source) ? 'node-config-input' : 'node-input';
-  const context = { file, dir, builtins: { type, prefix } };
+  const context = { file, dir, builtins: { type, prefix, words: type.replace(/-/g, ' ') } };
   return expandLines(source.split('\n'), context, 0).join('\n');
 }
 

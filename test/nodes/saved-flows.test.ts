@@ -12,10 +12,11 @@ import { catchAll, catchNode, collectCaught, helper, loggedText } from '../suppo
 import { ROOT } from '../support/source-files';
 import { waitFor } from '../support/wait';
 
-/** The defaults an html file gives a new node (literal values only). */
+/** The defaults an html file gives a new node (literal values only), read as it ships (its pieces expanded). */
 function editorDefaults(file: string): Record<string, unknown> {
-  const html = fs.readFileSync(path.join(ROOT, file), 'utf8');
+  const html = fs.readFileSync(path.join(ROOT, 'dist', file), 'utf8');
   const block = /defaults:\s*\{([\s\S]*?)\n {4}\},/.exec(html)?.[1] ?? '';
+  assert.ok(block, `${file} has its defaults`);
   const pairs = [...block.matchAll(/^ {6}(\w+):\s*\{\s*value:\s*('[^']*'|-?\d+(?:\.\d+)?|true|false)/gm)];
   return Object.fromEntries(pairs.map(([, k, v]) => [k, JSON.parse((v as string).replace(/'/g, '"'))]));
 }

@@ -26,6 +26,11 @@ describe('editor pieces', () => {
       assert.match(shipped, new RegExp(`RED\\.nodes\\.registerType\\('${type}', \\{`));
       assert.equal(shipped.split(`<script type="text/html" data-template-name="${type}">`).length, 2);
       assert.match(shipped, /<div class="form-row[^"]*"[^>]*>\s*<label/, 'its rows are there');
+      assert.match(
+        shipped,
+        /defaults: \{\n\s*name: \{ value: '' \},[^]*\n\s*version: \{ value: \d+ \},\n\s*\},/,
+        'its settings',
+      );
     });
   }
 
@@ -76,6 +81,16 @@ describe('editor pieces', () => {
         out,
         /<input id="node-input-a" type="text" \/>\n {2}<b>note<\/b>\n {2}<div class="form-row">\n {4}<input id="node-input-b"/,
       );
+    });
+
+    it('takes includes in the script too (// dce:), with blocks closed by // }', () => {
+      const out = expand('  f({\n    // dce:row field=a {\n      b: 1,\n    // }\n  });');
+      assert.equal(
+        out,
+        '  f({\n    <div class="form-row">\n      <input id="node-input-a" type="text" />\n      b: 1,\n    </div>\n  });',
+      );
+      assert.throws(() => expand('// dce:row field=a {\nb: 1,'), /not closed/);
+      assert.throws(() => expand('  // }'), /not an include/);
     });
 
     it('leaves everything else as it is', () => {

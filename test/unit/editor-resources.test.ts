@@ -38,16 +38,11 @@ describe('shared editor code', () => {
   it('ships in the package and is served under the package name', () => {
     assert.ok(pkg.files.includes('resources'));
     const users = Object.entries(pkg['node-red'].nodes).filter(([type, js]) =>
-      fs
-        .readFileSync(path.join(ROOT, path.dirname(js).replace(/^dist\//, ''), `${type}.html`), 'utf8')
-        .includes(SCRIPT),
+      fs.readFileSync(path.join(ROOT, path.dirname(js), `${type}.html`), 'utf8').includes(SCRIPT),
     );
     assert.ok(users.length >= 2, 'the config dialogs use it');
     for (const [type, js] of users) {
-      const html = fs.readFileSync(
-        path.join(ROOT, path.dirname(js).replace(/^dist\//, ''), `${type}.html`),
-        'utf8',
-      );
+      const html = fs.readFileSync(path.join(ROOT, path.dirname(js), `${type}.html`), 'utf8');
       // Relative, so Node-RED prefixes its admin root; the registry serves <package>/resources/ there.
       assert.ok(
         html.includes(`<script type="text/javascript" src="resources/${pkg.name}/${SCRIPT}"></script>`),
@@ -67,7 +62,7 @@ describe('shared editor code', () => {
 
   it("finds the labels it reads in each calling node's catalog (en-US and de)", () => {
     for (const [type, js] of Object.entries(pkg['node-red'].nodes)) {
-      const dir = path.join(ROOT, path.dirname(js).replace(/^dist\//, ''));
+      const dir = path.join(ROOT, path.dirname(js));
       const html = fs.readFileSync(path.join(dir, `${type}.html`), 'utf8');
       const called = Object.keys(LABELS).filter((fn) => new RegExp(`\\.${fn}\\(`).test(html));
       for (const lang of ['en-US', 'de']) {
