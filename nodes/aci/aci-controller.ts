@@ -6,13 +6,12 @@ import { adminPost, targetKey, testRequest } from '../common/admin';
 import { outboundOf, type ConnectionDef } from '../common/core-config';
 import { CodedError, UNEXPECTED, errorMessage } from '../common/errors';
 import {
-  createNode,
   Users,
   onClose,
   reportSetupError,
-  statusTexts,
   type StatusTexts,
   LOGIN_CREDENTIALS,
+  registerNode,
 } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import type { ConnectionState } from '../common/reconnect-loop';
@@ -160,11 +159,15 @@ function offerWatches(
 }
 
 export = function register(RED: NodeAPI): void {
-  const texts = statusTexts(RED, 'aci-controller', __dirname);
+  registerNode(RED, 'aci-controller', __dirname, AciController, {
+    credentials: {
+      ...LOGIN_CREDENTIALS,
+      privateKey: { type: 'password' },
+      certificateName: { type: 'text' },
+    },
+  });
 
-  function AciController(this: AciControllerNode, saved: AciControllerDef): void {
-    const def = createNode(RED, this, saved);
-    const node = this;
+  function AciController(node: AciControllerNode, def: AciControllerDef, texts: StatusTexts): void {
     const { cluster, subscriber } = openCluster(RED, node, def, texts);
     const listeners = new Map<string, StateListener>();
     if (subscriber) wireSubscriber(node, subscriber, listeners);
@@ -181,14 +184,6 @@ export = function register(RED: NodeAPI): void {
       await cluster?.close();
     });
   }
-
-  RED.nodes.registerType('aci-controller', AciController, {
-    credentials: {
-      ...LOGIN_CREDENTIALS,
-      privateKey: { type: 'password' },
-      certificateName: { type: 'text' },
-    },
-  });
 
   adminPost(RED, '/aci-controller/test', 'aci-controller', (body, res) => testConnection(RED, body, res));
 };

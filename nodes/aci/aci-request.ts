@@ -7,7 +7,7 @@
  */
 import { CodedError } from '../common/errors';
 import { configNode, onActingInput } from '../common/acting-node';
-import { StatusThrottle, createNode, onClose, statusTexts } from '../common/glue';
+import { StatusThrottle, onClose, registerNode, type StatusTexts } from '../common/glue';
 import { extended } from '../common/objects';
 import type { Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../common/red';
 import { REQUEST_KEYS, statusKeys } from '../common/status-keys';
@@ -68,11 +68,9 @@ async function perform(msg: NodeMessage, send: SendFn, def: AciRequestDef, contr
 }
 
 export = function register(RED: NodeAPI): void {
-  const texts = statusTexts(RED, 'aci-request', __dirname);
+  registerNode(RED, 'aci-request', __dirname, AciRequest);
 
-  function AciRequest(this: Node, saved: AciRequestDef): void {
-    const def = createNode(RED, this, saved);
-    const node = this;
+  function AciRequest(node: Node, def: AciRequestDef, texts: StatusTexts): void {
     const missing = {
       code: ApicCodes.CONFIG_INVALID,
       message: 'Select an aci controller.',
@@ -86,6 +84,4 @@ export = function register(RED: NodeAPI): void {
     );
     onClose(node, () => view.stop());
   }
-
-  RED.nodes.registerType('aci-request', AciRequest);
 };

@@ -6,17 +6,17 @@
  */
 import { CodedError, NetCodes } from '../common/errors';
 import {
-  createNode,
   ConnectionStatus,
   StatusThrottle,
   numberSetting,
   onClose,
   onInput,
+  refuseInputs,
   reportSetupError,
-  statusTexts,
   toError,
   type StatusTexts,
   type NodeStream,
+  registerNode,
 } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
@@ -242,18 +242,11 @@ async function changeWatchList(s: Stream, msg: NodeMessage): Promise<void> {
 }
 
 export = function register(RED: NodeAPI): void {
-  const texts = statusTexts(RED, 'aci-subscribe', __dirname);
+  registerNode(RED, 'aci-subscribe', __dirname, AciSubscribe);
 
-  function AciSubscribe(this: Node, saved: AciSubscribeDef): void {
-    const def = createNode(RED, this, saved);
-    const node = this;
+  function AciSubscribe(node: Node, def: AciSubscribeDef, texts: StatusTexts): void {
     const settings = readSettings(RED, node, def, texts);
-    if (settings instanceof Error) {
-      onInput(node, () => {
-        throw settings;
-      });
-      return;
-    }
+    if (settings instanceof Error) return refuseInputs(node, settings);
     const { controller } = settings;
     const keeper = keepKnown(RED, node, def.initial === 'changes', () =>
       controller.entries(node).map((e) => e.key),
@@ -282,6 +275,4 @@ export = function register(RED: NodeAPI): void {
       await controller.unwatch(node);
     });
   }
-
-  RED.nodes.registerType('aci-subscribe', AciSubscribe);
 };

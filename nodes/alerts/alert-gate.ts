@@ -8,13 +8,12 @@
 import { CodedError } from '../common/errors';
 import {
   StatusThrottle,
-  createNode,
   numberSetting,
   onClose,
   onInput,
   reportSetupError,
-  statusTexts,
   type StatusTexts,
+  registerNode,
 } from '../common/glue';
 import { isRecord } from '../common/guards';
 import type { InfraEvent } from '../common/infra-event';
@@ -246,11 +245,9 @@ class RunningGate {
 }
 
 export = function register(RED: NodeAPI): void {
-  const texts = statusTexts(RED, 'alert-gate', __dirname);
+  registerNode(RED, 'alert-gate', __dirname, AlertGateNode);
 
-  function AlertGateNode(this: Node, saved: AlertGateDef): void {
-    const def = createNode(RED, this, saved);
-    const node = this;
+  function AlertGateNode(node: Node, def: AlertGateDef, texts: StatusTexts): void {
     const settings = readSettings(def);
     const metrics = metricsFor(node).uses('passed', 'doubles', 'held', 'summaries');
     const view = new GateView(node, texts, metrics);
@@ -281,6 +278,4 @@ export = function register(RED: NodeAPI): void {
       if (settings.store) (RED.nodes.getNode(settings.store) as AlertStoreNode | null)?.release(node);
     });
   }
-
-  RED.nodes.registerType('alert-gate', AlertGateNode);
 };

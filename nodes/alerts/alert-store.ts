@@ -4,7 +4,14 @@
  * every alert gate that uses it: it opens with the first and closes with the last.
  */
 import { CodedError } from '../common/errors';
-import { Users, createNode, onClose, reportSetupError, statusTexts, LOGIN_CREDENTIALS } from '../common/glue';
+import {
+  Users,
+  onClose,
+  reportSetupError,
+  LOGIN_CREDENTIALS,
+  registerNode,
+  type StatusTexts,
+} from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import type { NodeAPI, NodeDef } from '../common/red';
 import { RedisStore, parseStoreUrl, type RedisStoreOptions, type StateListener } from './redis-store';
@@ -33,11 +40,11 @@ function storeOptions(def: AlertStoreDef, creds: Partial<AlertStoreCredentials>)
 }
 
 export = function register(RED: NodeAPI): void {
-  const texts = statusTexts(RED, 'alert-store', __dirname);
+  registerNode(RED, 'alert-store', __dirname, AlertStore, {
+    credentials: LOGIN_CREDENTIALS,
+  });
 
-  function AlertStore(this: AlertStoreNode, saved: AlertStoreDef): void {
-    const def = createNode(RED, this, saved);
-    const node = this;
+  function AlertStore(node: AlertStoreNode, def: AlertStoreDef, texts: StatusTexts): void {
     const users = new Users(node);
     const listeners = new Map<string, StateListener>();
     // A Redis connection: its state and reconnects (no login to count: AUTH rides on each connect).
@@ -80,8 +87,4 @@ export = function register(RED: NodeAPI): void {
       store = undefined;
     });
   }
-
-  RED.nodes.registerType('alert-store', AlertStore, {
-    credentials: LOGIN_CREDENTIALS,
-  });
 };

@@ -139,6 +139,13 @@ export function onInput(node: Node, handler: (msg: NodeMessage, send: SendFn) =>
   });
 }
 
+/** A node whose settings it cannot work with answers every input with their error (it reaches Catch nodes). */
+export function refuseInputs(node: Node, error: Error): void {
+  onInput(node, () => {
+    throw error;
+  });
+}
+
 /**
  * Reports settings a node cannot work with: a red status now, and the error
  * once the flows have started (`reportOnStart`).
@@ -198,18 +205,37 @@ export function onClose(node: Node, cleanup: (removed: boolean) => Promise<void>
   });
 }
 
+/** The credentials of a login by user and password, as registerType declares them (a node adds its others). */
+export const LOGIN_CREDENTIALS = { username: { type: 'text' }, password: { type: 'password' } } as const;
+
 /**
  * Node-RED's createNode, and the node's saved settings in the shape this
  * version reads (`migrate`): every node constructor starts here.
  */
-/** The credentials of a login by user and password, as registerType declares them (a node adds its others). */
-export const LOGIN_CREDENTIALS = { username: { type: 'text' }, password: { type: 'password' } } as const;
-
 export function createNode<D extends NodeDef>(RED: NodeAPI, node: Node, saved: D): D {
   RED.nodes.createNode(node, saved);
   // A redeployed node keeps its counters; what applies to it, it says again.
   metricsFor(node).restart();
   return migrate(saved);
+}
+
+/**
+ * Registers a node type: each node of it is set up with its settings as this
+ * version reads them (createNode) and the status texts of its type.
+ */
+export function registerNode<N extends Node, D extends NodeDef>(
+  RED: NodeAPI,
+  type: string,
+  nodeDir: string,
+  setup: (node: N, def: D, texts: StatusTexts) => void,
+  options?: Parameters<NodeAPI['nodes']['registerType']>[2],
+): void {
+  const texts = statusTexts(RED, type, nodeDir);
+  // Node-RED calls it with `new`: a function, not an arrow.
+  function NodeConstructor(this: N, saved: D): void {
+    setup(this, createNode(RED, this, saved), texts);
+  }
+  RED.nodes.registerType(type, NodeConstructor, options);
 }
 
 /**

@@ -9,14 +9,13 @@
 import { CoreConfigCodes } from '../common/core-config';
 import { CodedError, NetCodes, errorMessage } from '../common/errors';
 import {
-  createNode,
   StatusThrottle,
   numberSetting,
   onClose,
   onInput,
   reportSetupError,
-  statusTexts,
   type StatusTexts,
+  registerNode,
 } from '../common/glue';
 import { metricsFor, type NodeMetrics } from '../common/metrics';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFn } from '../common/red';
@@ -380,11 +379,11 @@ async function close(e: Emitter, removed: boolean): Promise<void> {
 }
 
 export = function register(RED: NodeAPI): void {
-  const texts = statusTexts(RED, 'cloudevent-emit', __dirname);
+  registerNode(RED, 'cloudevent-emit', __dirname, CloudEventEmit, {
+    credentials: SINK_CREDENTIALS,
+  });
 
-  function CloudEventEmit(this: EmitNode, saved: EmitDef): void {
-    const def = createNode(RED, this, saved);
-    const node = this;
+  function CloudEventEmit(node: EmitNode, def: EmitDef, texts: StatusTexts): void {
     const e: Emitter = {
       node,
       texts,
@@ -411,8 +410,4 @@ export = function register(RED: NodeAPI): void {
     });
     onClose(node, (removed) => close(e, removed));
   }
-
-  RED.nodes.registerType('cloudevent-emit', CloudEventEmit, {
-    credentials: SINK_CREDENTIALS,
-  });
 };

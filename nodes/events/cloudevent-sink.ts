@@ -5,7 +5,7 @@
  * two emits to one broker hold one copy of the secret and one pool.
  */
 import { CodedError } from '../common/errors';
-import { Users, createNode, onClose } from '../common/glue';
+import { Users, onClose, registerNode } from '../common/glue';
 import type { Node, NodeAPI, NodeDef } from '../common/red';
 import { cleartextWarning } from '../common/tls';
 import { Sink } from './delivery/sink';
@@ -29,9 +29,11 @@ function openSink(RED: NodeAPI, node: SinkNode, def: SinkDef & NodeDef): Sink | 
 }
 
 export = function register(RED: NodeAPI): void {
-  function CloudEventSink(this: SinkNode, saved: SinkDef & NodeDef): void {
-    const def = createNode(RED, this, saved);
-    const node = this;
+  registerNode(RED, 'cloudevent-sink', __dirname, CloudEventSink, {
+    credentials: SINK_CREDENTIALS,
+  });
+
+  function CloudEventSink(node: SinkNode, def: SinkDef & NodeDef): void {
     const sink = openSink(RED, node, def);
     const users = new Users<Node>(node);
     let lastLeft: (() => void) | undefined;
@@ -59,8 +61,4 @@ export = function register(RED: NodeAPI): void {
       await sink?.close();
     });
   }
-
-  RED.nodes.registerType('cloudevent-sink', CloudEventSink, {
-    credentials: SINK_CREDENTIALS,
-  });
 };

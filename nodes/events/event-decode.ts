@@ -3,7 +3,14 @@
  * XML, ACI pushes and answers, CloudEvents) → one message per InfraEvent.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { createNode, StatusThrottle, numberSetting, onClose, onInput, statusTexts } from '../common/glue';
+import {
+  StatusThrottle,
+  numberSetting,
+  onClose,
+  onInput,
+  registerNode,
+  type StatusTexts,
+} from '../common/glue';
 import type { InfraEvent } from '../common/infra-event';
 import { metricsFor } from '../common/metrics';
 import type { Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../common/red';
@@ -138,11 +145,17 @@ class SequenceSender {
 }
 
 export = function register(RED: NodeAPI): void {
-  const texts = statusTexts(RED, 'event-decode', __dirname);
+  registerNode(RED, 'event-decode', __dirname, EventDecode, {
+    // The dialog lists the decoders table's formats, and maps the former names of a flow from an older version.
+    settings: {
+      eventDecodeFormats: {
+        value: { names: DECODERS.map((d) => d.name), renamed: RENAMED_DECODE_FORMATS },
+        exportable: true,
+      },
+    },
+  });
 
-  function EventDecode(this: Node, saved: EventDecodeDef): void {
-    const def = createNode(RED, this, saved);
-    const node = this;
+  function EventDecode(node: Node, def: EventDecodeDef, texts: StatusTexts): void {
     const settings = readSettings(def);
     const view = new StatusThrottle(node);
     const metrics = metricsFor(node).uses('decoded');
@@ -173,14 +186,4 @@ export = function register(RED: NodeAPI): void {
       view.stop();
     });
   }
-
-  RED.nodes.registerType('event-decode', EventDecode, {
-    // The dialog lists the decoders table's formats, and maps the former names of a flow from an older version.
-    settings: {
-      eventDecodeFormats: {
-        value: { names: DECODERS.map((d) => d.name), renamed: RENAMED_DECODE_FORMATS },
-        exportable: true,
-      },
-    },
-  });
 };

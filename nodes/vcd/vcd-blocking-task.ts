@@ -6,7 +6,7 @@
  */
 import { CodedError } from '../common/errors';
 import { configNode, onActingInput } from '../common/acting-node';
-import { StatusThrottle, createNode, onClose, statusTexts, type StatusTexts } from '../common/glue';
+import { StatusThrottle, onClose, type StatusTexts, registerNode } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import { extended } from '../common/objects';
 import type { Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../common/red';
@@ -148,11 +148,9 @@ async function handle(
 }
 
 export = function register(RED: NodeAPI): void {
-  const texts = statusTexts(RED, 'vcd-blocking-task', __dirname);
+  registerNode(RED, 'vcd-blocking-task', __dirname, VcdBlockingTask);
 
-  function VcdBlockingTask(this: Node, saved: VcdBlockingTaskDef): void {
-    const def = createNode(RED, this, saved);
-    const node = this;
+  function VcdBlockingTask(node: Node, def: VcdBlockingTaskDef, texts: StatusTexts): void {
     const missing = { code: VcdCodes.CONFIG_INVALID, message: 'Select a vcd login.', key: 'noLogin' };
     const login = configNode<VcdLoginNode>(RED, node, def.login, texts, missing);
     if (!login) return;
@@ -167,6 +165,4 @@ export = function register(RED: NodeAPI): void {
     );
     onClose(node, () => approvals.close());
   }
-
-  RED.nodes.registerType('vcd-blocking-task', VcdBlockingTask);
 };

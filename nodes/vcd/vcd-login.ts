@@ -7,13 +7,12 @@ import { adminPost, deployedWithTarget, targetKey, testRequest } from '../common
 import { outboundOf, type ConnectionDef } from '../common/core-config';
 import { CodedError, UNEXPECTED, errorMessage } from '../common/errors';
 import {
-  createNode,
   Users,
   onClose,
   reportSetupError,
-  statusTexts,
   type StatusTexts,
   LOGIN_CREDENTIALS,
+  registerNode,
 } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
@@ -211,11 +210,11 @@ function offerSubscriptions(
 }
 
 export = function register(RED: NodeAPI): void {
-  const texts = statusTexts(RED, 'vcd-login', __dirname);
+  registerNode(RED, 'vcd-login', __dirname, VcdLogin, {
+    credentials: { ...LOGIN_CREDENTIALS, apiToken: { type: 'password' } },
+  });
 
-  function VcdLogin(this: VcdLoginNode, saved: VcdLoginDef): void {
-    const def = createNode(RED, this, saved);
-    const node = this;
+  function VcdLogin(node: VcdLoginNode, def: VcdLoginDef, texts: StatusTexts): void {
     const { apiToken, keep, forget } = serviceAccountToken(RED, node, def);
     const session = openSession(RED, node, def, apiToken, texts);
     node.secretTarget = vcdTarget(RED, def, node.credentials);
@@ -234,10 +233,6 @@ export = function register(RED: NodeAPI): void {
       if (removed) forget();
     });
   }
-
-  RED.nodes.registerType('vcd-login', VcdLogin, {
-    credentials: { ...LOGIN_CREDENTIALS, apiToken: { type: 'password' } },
-  });
 
   adminPost(RED, '/vcd-login/test', 'vcd-login', (body, res) => testConnection(RED, body, res));
 };

@@ -6,7 +6,7 @@
  */
 import { CodedError } from '../common/errors';
 import { configNode, onActingInput } from '../common/acting-node';
-import { StatusThrottle, createNode, onClose, statusTexts } from '../common/glue';
+import { StatusThrottle, onClose, registerNode, type StatusTexts } from '../common/glue';
 import { extended } from '../common/objects';
 import type { Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../common/red';
 import { REQUEST_KEYS, statusKeys } from '../common/status-keys';
@@ -143,11 +143,9 @@ async function perform(msg: NodeMessage, send: SendFn, def: VcdRequestDef, api: 
 }
 
 export = function register(RED: NodeAPI): void {
-  const texts = statusTexts(RED, 'vcd-request', __dirname);
+  registerNode(RED, 'vcd-request', __dirname, VcdRequest);
 
-  function VcdRequest(this: Node, saved: VcdRequestDef): void {
-    const def = createNode(RED, this, saved);
-    const node = this;
+  function VcdRequest(node: Node, def: VcdRequestDef, texts: StatusTexts): void {
     const login = configNode<VcdLoginNode>(RED, node, def.login, texts, NO_LOGIN);
     if (!login) return;
     const view = new StatusThrottle(node);
@@ -165,6 +163,4 @@ export = function register(RED: NodeAPI): void {
       view.stop();
     });
   }
-
-  RED.nodes.registerType('vcd-request', VcdRequest);
 };

@@ -6,18 +6,18 @@
  */
 import { CodedError, NetCodes } from '../common/errors';
 import {
-  createNode,
   ConnectionStatus,
   StatusThrottle,
   numberSetting,
   onClose,
   onInput,
   reportOnStart,
+  refuseInputs,
   reportSetupError,
-  statusTexts,
   toError,
   type StatusTexts,
   type NodeStream,
+  registerNode,
 } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
@@ -269,18 +269,11 @@ function forgetMissed(s: Stream): void {
 }
 
 export = function register(RED: NodeAPI): void {
-  const texts = statusTexts(RED, 'vcd-subscribe', __dirname);
+  registerNode(RED, 'vcd-subscribe', __dirname, VcdSubscribe);
 
-  function VcdSubscribe(this: Node, saved: VcdSubscribeDef): void {
-    const def = createNode(RED, this, saved);
-    const node = this;
+  function VcdSubscribe(node: Node, def: VcdSubscribeDef, texts: StatusTexts): void {
     const settings = readSettings(RED, node, def, texts);
-    if (settings instanceof Error) {
-      onInput(node, () => {
-        throw settings;
-      });
-      return;
-    }
+    if (settings instanceof Error) return refuseInputs(node, settings);
     const stream = openStream(node, settings, texts);
     const emit = emitter(stream);
     stream.missed = recoverMissed(stream, def.catchUp, emit);
@@ -296,6 +289,4 @@ export = function register(RED: NodeAPI): void {
       await settings.login.detach(node);
     });
   }
-
-  RED.nodes.registerType('vcd-subscribe', VcdSubscribe);
 };
