@@ -45,6 +45,27 @@
     return id && id !== '_ADD_' ? RED.nodes.node(id) : undefined;
   }
 
+  /**
+   * What a test request sends: how to connect (the chosen config nodes, else the
+   * node's older fields), the node's id and the dialog's values of `fields`.
+   */
+  function testSettings(node, fields) {
+    var prefix = 'node-config-input';
+    var tls = chosen('#' + prefix + '-tls');
+    var proxy = chosen('#' + prefix + '-proxy');
+    var settings = {
+      tls: tls ? tls.id : '',
+      proxy: proxy ? proxy.id : '',
+      tlsInsecure: tls ? false : node.tlsInsecure === true,
+      ca: tls ? '' : node.ca || '',
+      id: node.id,
+    };
+    fields.forEach(function (field) {
+      settings[field] = $('#' + prefix + '-' + field).val();
+    });
+    return settings;
+  }
+
   window.DcEventsDialog = {
     follow: follow,
     failure: failure,
@@ -70,18 +91,6 @@
       if (!chosen('#' + prefix + '-tls')) return;
       node.ca = '';
       node.tlsInsecure = false;
-    },
-
-    /** What a test request says about how to connect: the chosen config nodes, else the older fields. */
-    connectionSettings: function (node, prefix) {
-      var tls = chosen('#' + prefix + '-tls');
-      var proxy = chosen('#' + prefix + '-proxy');
-      return {
-        tls: tls ? tls.id : '',
-        proxy: proxy ? proxy.id : '',
-        tlsInsecure: tls ? false : node.tlsInsecure === true,
-        ca: tls ? '' : node.ca || '',
-      };
     },
 
     /** Shows the rows of the chosen authentication type: `rows` maps a value of `select` to a selector. */
@@ -115,20 +124,22 @@
     },
 
     /**
-     * The "Test connection" button: POSTs `body()` as JSON to the admin route
-     * `<type>/test` and shows `describe(result)` under it; a refused request
-     * (no permission, a stored secret that must be typed again) says why.
+     * The "Test connection" button of a config dialog (#<type>-test, the
+     * test-button piece): POSTs how to connect and the dialog's `fields` as JSON
+     * to the admin route `<type>/test` and shows `describe(result)` in
+     * #<type>-test-result; a refused request (no permission, a stored secret that
+     * must be typed again) says why.
      */
-    testConnection: function (node, type, button, result, body, describe) {
-      $(button).on('click', function () {
-        var out = $(result)
+    testConnection: function (node, type, fields, describe) {
+      $('#' + type + '-test').on('click', function () {
+        var out = $('#' + type + '-test-result')
           .removeClass('dce-ok dce-fail')
           .text(node._(type + '.test.running'));
         $.ajax({
           url: type + '/test',
           type: 'POST',
           contentType: 'application/json',
-          data: JSON.stringify(body()),
+          data: JSON.stringify(testSettings(node, fields)),
           dataType: 'json',
         })
           .done(function (r) {
