@@ -5,17 +5,10 @@
 import { adminPost, targetKey, testRequest } from '../common/admin';
 import { outboundOf, type ConnectionDef } from '../common/core-config';
 import { CodedError, UNEXPECTED, errorMessage } from '../common/errors';
-import {
-  Users,
-  onClose,
-  reportSetupError,
-  type StatusTexts,
-  LOGIN_CREDENTIALS,
-  registerNode,
-} from '../common/glue';
+import { Users, onClose, reportSetupError, type StatusTexts, registerNode } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import type { ConnectionState } from '../common/reconnect-loop';
-import type { AdminResponse, NodeAPI, NodeDef } from '../common/red';
+import { LOGIN_CREDENTIALS, type AdminResponse, type NodeAPI, type NodeDef } from '../common/red';
 import { testCategories } from '../common/status-keys';
 import { cleartextWarning, trustKey } from '../common/tls';
 import type { AciControllerCredentials, AciControllerNode, StateListener } from './controller-api';

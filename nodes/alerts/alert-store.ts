@@ -4,16 +4,9 @@
  * every alert gate that uses it: it opens with the first and closes with the last.
  */
 import { CodedError } from '../common/errors';
-import {
-  Users,
-  onClose,
-  reportSetupError,
-  LOGIN_CREDENTIALS,
-  registerNode,
-  type StatusTexts,
-} from '../common/glue';
+import { Users, onClose, reportSetupError, registerNode, type StatusTexts } from '../common/glue';
 import { metricsFor } from '../common/metrics';
-import type { NodeAPI, NodeDef } from '../common/red';
+import { LOGIN_CREDENTIALS, type NodeAPI, type NodeDef } from '../common/red';
 import { RedisStore, parseStoreUrl, type RedisStoreOptions, type StateListener } from './redis-store';
 import { DEFAULT_PREFIX, type AlertStoreCredentials, type AlertStoreNode } from './store-api';
 

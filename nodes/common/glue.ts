@@ -205,9 +205,6 @@ export function onClose(node: Node, cleanup: (removed: boolean) => Promise<void>
   });
 }
 
-/** The credentials of a login by user and password, as registerType declares them (a node adds its others). */
-export const LOGIN_CREDENTIALS = { username: { type: 'text' }, password: { type: 'password' } } as const;
-
 /**
  * Node-RED's createNode, and the node's saved settings in the shape this
  * version reads (`migrate`): every node constructor starts here.

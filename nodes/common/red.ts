@@ -102,3 +102,6 @@ export interface NodeAPI {
   _(key: string, substitutions?: Record<string, unknown>): string;
   version(): string;
 }
+
+/** The credentials of a login by user and password, as registerType declares them (a node adds its others). */
+export const LOGIN_CREDENTIALS = { username: { type: 'text' }, password: { type: 'password' } } as const;

@@ -1,7 +1,6 @@
 /** What a cloudevent-sink config node offers the cloudevent emit nodes that use it. */
 import type { CodedError } from '../common/errors';
-import { LOGIN_CREDENTIALS } from '../common/glue';
-import type { Node } from '../common/red';
+import { LOGIN_CREDENTIALS, type Node } from '../common/red';
 import type { Sink } from './delivery/sink';
 import type { SinkCredentials } from './emit-settings';
 

@@ -6,18 +6,11 @@ import path from 'node:path';
 import { adminPost, deployedWithTarget, targetKey, testRequest } from '../common/admin';
 import { outboundOf, type ConnectionDef } from '../common/core-config';
 import { CodedError, UNEXPECTED, errorMessage } from '../common/errors';
-import {
-  Users,
-  onClose,
-  reportSetupError,
-  type StatusTexts,
-  LOGIN_CREDENTIALS,
-  registerNode,
-} from '../common/glue';
+import { Users, onClose, reportSetupError, type StatusTexts, registerNode } from '../common/glue';
 import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
 import type { ConnectionState } from '../common/reconnect-loop';
-import type { AdminResponse, NodeAPI, NodeDef } from '../common/red';
+import { LOGIN_CREDENTIALS, type AdminResponse, type NodeAPI, type NodeDef } from '../common/red';
 import { testCategories } from '../common/status-keys';
 import { RotatingSecret } from '../common/rotating-secret';
 import { cleartextWarning, trustKey } from '../common/tls';
