@@ -205,13 +205,7 @@ async function testConnection(
     cluster = new ApicCluster({ ...clusterOptions(RED, settings, creds), timeoutMs: 15_000 });
   } catch (err) {
     const code = (err as CodedError).code ?? UNEXPECTED;
-    res.json({
-      ok: false,
-      code,
-      category: category(code),
-      message: errorMessage(err),
-      hosts: [],
-    });
+    res.json({ ok: false, code, category: category(code), message: errorMessage(err), hosts: [] });
     return;
   }
   try {
