@@ -1,5 +1,6 @@
 /** The addresses of the APICs of one cluster, as a user types them, and their short names. */
 import { CodedError } from '../common/errors';
+import { unsetVariableMessage } from '../common/guards';
 import { ApicCodes } from './codes';
 
 /** Active controllers of the largest cluster plus its standbys. */
@@ -12,6 +13,8 @@ export function parseHosts(hosts: string | string[]): string[] {
     .filter(Boolean);
   const origins: string[] = [];
   for (const h of list) {
+    const unset = unsetVariableMessage('APIC address', h);
+    if (unset) throw new CodedError(ApicCodes.CONFIG_INVALID, unset);
     let url: URL;
     try {
       url = new URL(/^[a-z]+:\/\//i.test(h) ? h : `https://${h}`);

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { Backoff, type BackoffOptions } from '../common/backoff';
 import { CodedError, errorMessage } from '../common/errors';
+import { unsetVariableMessage } from '../common/guards';
 import { HttpClient, SMALL_ANSWER_BYTES, excerpt, header, type HttpResponse } from '../common/http';
 import { ServerClock } from '../common/server-clock';
 import type { ProxySettings } from '../common/proxy';
@@ -98,6 +99,9 @@ export class VcdSession extends EventEmitter {
     const fail = (m: string) => {
       throw new CodedError(VcdCodes.CONFIG_INVALID, m);
     };
+    const unset =
+      unsetVariableMessage('URL', options.url) ?? unsetVariableMessage('organization', options.org);
+    if (unset) fail(unset);
     let url: URL;
     try {
       url = new URL(options.url.trim());

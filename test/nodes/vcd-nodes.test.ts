@@ -288,6 +288,17 @@ describe('vcd login + vcd subscribe nodes', function () {
     );
   });
 
+  it('names the environment variable a login setting reads when it is not set', async () => {
+    sim = await VcdSimulator.start();
+    const f = flow();
+    f.find((n) => n.id === 'login')!.url = '${DCEVENTS_TEST_UNSET_VCD_URL}';
+    const { caught } = await start({}, f);
+    await waitFor(() => caught.length > 0, 'the error at Catch');
+    const error = caught[0]!.error as { code: string; message: string };
+    assert.equal(error.code, 'VCD_CONFIG_INVALID');
+    assert.match(error.message, /The environment variable DCEVENTS_TEST_UNSET_VCD_URL is not set/);
+  });
+
   it('logs out when the flow stops', async () => {
     const { rec } = await start();
     await waitFor(() => connected(rec), 'connected');

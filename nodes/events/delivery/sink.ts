@@ -9,6 +9,7 @@
 import type { Dispatcher } from 'undici';
 import { retryAfterMs } from '../../common/backoff';
 import { CodedError } from '../../common/errors';
+import { unsetVariableMessage } from '../../common/guards';
 import { excerpt, exchange } from '../../common/http';
 import { httpDispatcher, outboundFailure, type OutboundSettings } from '../../common/outbound';
 import { DeliveryCodes, type DeliveryAuth, type SinkOptions } from './types';
@@ -101,6 +102,8 @@ function checkHeaders(headers: Record<string, string>): void {
 
 /** The sink's URL, refused unless it is http:// or https://. */
 function sinkUrl(text: string | undefined): URL {
+  const unset = unsetVariableMessage('sink URL', text);
+  if (unset) throw new CodedError(DeliveryCodes.CONFIG_INVALID, unset);
   let url: URL;
   try {
     url = new URL(String(text ?? '').trim());
