@@ -39,8 +39,8 @@ export default tseslint.config(
     },
   },
   {
-    // Editor code, run in the browser by the Node-RED editor.
-    files: ['resources/**/*.js'],
+    // Editor code, run in the browser by the Node-RED editor (a node's script: nodes/<system>/<type>.editor.js).
+    files: ['resources/**/*.js', 'nodes/**/*.editor.js'],
     languageOptions: {
       sourceType: 'script',
       globals: { window: 'readonly', document: 'readonly', $: 'readonly', RED: 'readonly' },

@@ -1,10 +1,11 @@
-// Copies what Node-RED loads beside each compiled node: the editor html (with
-// the shared editor pieces of nodes/editor expanded: scripts/editor-pieces.js),
-// the locales folder and the icons (the registry only looks in <node dir>/icons).
+// Copies what Node-RED loads beside each compiled node: the editor html (its
+// script, <type>.editor.js, put back in it, and the shared editor pieces of
+// nodes/editor expanded: scripts/editor-pieces.js), the locales folder and the
+// icons (the registry only looks in <node dir>/icons).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const { expand } = require('./editor-pieces');
+const { expand, withEditorScript } = require('./editor-pieces');
 
 const root = path.resolve(__dirname, '..');
 const src = path.join(root, 'nodes');
@@ -19,8 +20,12 @@ for (const system of fs.readdirSync(src, { withFileTypes: true })) {
   fs.mkdirSync(to, { recursive: true });
   for (const file of fs.readdirSync(from)) {
     if (!file.endsWith('.html')) continue;
-    const source = fs.readFileSync(path.join(from, file), 'utf8');
     const type = path.basename(file, '.html');
+    const script = path.join(from, `${type}.editor.js`);
+    const source = withEditorScript(
+      fs.readFileSync(path.join(from, file), 'utf8'),
+      fs.existsSync(script) ? fs.readFileSync(script, 'utf8') : '',
+    );
     fs.writeFileSync(
       path.join(to, file),
       expand(source, { type, file: path.join('nodes', system.name, file) }),

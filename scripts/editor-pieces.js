@@ -93,10 +93,7 @@ function include(lines, i, context, depth) {
   let body;
   if (opens) {
     end = closingLine(lines, i, where);
-    const inner = indent + '  ';
-    body = expandLines(lines.slice(i + 1, end), context, depth).map((l) =>
-      l.startsWith(inner) ? l.slice(inner.length) : l.trim(),
-    );
+    body = dedent(expandLines(lines.slice(i + 1, end), context, depth));
   }
   const args = parseArgs(argText);
   const scope = { ...context.builtins, ...args };
@@ -106,6 +103,13 @@ function include(lines, i, context, depth) {
   const piece = render(readPiece(name, where, context.dir), scope, `${where} (${name})`, given);
   const expanded = expandLines(piece, { ...context, file: `${context.file} > ${name}` }, depth + 1);
   return { lines: expanded.map((l) => (l ? indent + l : l)), end };
+}
+
+/** The lines without the indent they all share (a block's rows, however deep the file has them). */
+function dedent(lines) {
+  const depths = lines.filter((l) => l.trim()).map((l) => /^\s*/.exec(l)[0].length);
+  const common = depths.length ? Math.min(...depths) : 0;
+  return lines.map((l) => l.slice(common));
 }
 
 function closingLine(lines, start, where) {
@@ -144,4 +148,25 @@ function expand(source, { type, file = type, dir = PIECES }) {
   return expandLines(source.split('\n'), context, 0).join('\n');
 }
 
-module.exports = { expand, PieceError, PIECES };
+/**
+ * A node's html with its editor script (<type>.editor.js, kept apart so that
+ * it is linted as JavaScript) back in it, as Node-RED loads it: before the
+ * dialog's template, or at the end of a file without one. A dialog that uses
+ * the shared dialog code (its script names DcEventsDialog, or its template the
+ * wide form, whose styles that code brings) loads it first.
+ */
+function withEditorScript(html, script) {
+  if (/\bDcEventsDialog\b/.test(script) || /<!-- dce:wide-form\b/.test(html)) {
+    html = '<!-- dce:dialog-script -->\n' + html;
+  }
+  if (!script.trim()) return html;
+  const indented = script
+    .replace(/\s+$/, '')
+    .split('\n')
+    .map((l) => (l ? '  ' + l : l));
+  const tag = ['<script type="text/javascript">', ...indented, '</script>', ''].join('\n');
+  const at = html.indexOf('<script type="text/html"');
+  return at < 0 ? html.replace(/\s*$/, '\n') + tag : html.slice(0, at) + tag + '\n' + html.slice(at);
+}
+
+module.exports = { expand, withEditorScript, PieceError, PIECES };

@@ -5,7 +5,8 @@
 import { adminPost, targetKey, testRequest } from '../common/admin';
 import { outboundOf, type ConnectionDef } from '../common/core-config';
 import { CodedError, UNEXPECTED, errorMessage } from '../common/errors';
-import { Users, onClose, reportSetupError, type StatusTexts, registerNode } from '../common/glue';
+import { onClose, registerNode, reportSetupError, Users } from '../common/glue';
+import { type StatusTexts } from '../common/node-status';
 import { metricsFor } from '../common/metrics';
 import type { ConnectionState } from '../common/reconnect-loop';
 import { LOGIN_CREDENTIALS, type AdminResponse, type NodeAPI, type NodeDef } from '../common/red';

@@ -7,7 +7,8 @@
  */
 import { CodedError } from '../common/errors';
 import { configNode, onActingInput } from '../common/acting-node';
-import { StatusThrottle, onClose, registerNode, type StatusTexts } from '../common/glue';
+import { onClose, registerNode } from '../common/glue';
+import { StatusThrottle, type StatusTexts } from '../common/node-status';
 import { extended } from '../common/objects';
 import type { Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../common/red';
 import { REQUEST_KEYS, statusKeys } from '../common/status-keys';

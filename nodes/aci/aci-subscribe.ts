@@ -4,20 +4,16 @@
  * `msg.subscribe` / `msg.unsubscribe` change the watch list at run time;
  * `msg.action` asks for it (getSubscriptions) or for a resync.
  */
-import { CodedError, NetCodes } from '../common/errors';
+import { CodedError, NetCodes, toError } from '../common/errors';
 import {
-  ConnectionStatus,
-  StatusThrottle,
   numberSetting,
   onClose,
   onInput,
   refuseInputs,
-  reportSetupError,
-  toError,
-  type StatusTexts,
-  type NodeStream,
   registerNode,
+  reportSetupError,
 } from '../common/glue';
+import { ConnectionStatus, StatusThrottle, type NodeStream, type StatusTexts } from '../common/node-status';
 import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
 import type { ConnectionState } from '../common/reconnect-loop';

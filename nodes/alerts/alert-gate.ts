@@ -6,15 +6,8 @@
  * What it remembers outlives restarts and redeploys (<userDir>/dcevents/alert-gate/).
  */
 import { CodedError } from '../common/errors';
-import {
-  StatusThrottle,
-  numberSetting,
-  onClose,
-  onInput,
-  reportSetupError,
-  type StatusTexts,
-  registerNode,
-} from '../common/glue';
+import { numberSetting, onClose, onInput, registerNode, reportSetupError } from '../common/glue';
+import { StatusThrottle, type StatusTexts } from '../common/node-status';
 import { isRecord } from '../common/guards';
 import type { InfraEvent } from '../common/infra-event';
 import { metricsFor, type NodeMetrics } from '../common/metrics';

@@ -4,7 +4,8 @@
  * every alert gate that uses it: it opens with the first and closes with the last.
  */
 import { CodedError } from '../common/errors';
-import { Users, onClose, reportSetupError, registerNode, type StatusTexts } from '../common/glue';
+import { onClose, registerNode, reportSetupError, Users } from '../common/glue';
+import { type StatusTexts } from '../common/node-status';
 import { metricsFor } from '../common/metrics';
 import { LOGIN_CREDENTIALS, type NodeAPI, type NodeDef } from '../common/red';
 import { RedisStore, parseStoreUrl, type RedisStoreOptions, type StateListener } from './redis-store';

@@ -5,7 +5,8 @@
  * the message Catch gets), then sent to Catch. Node-RED specifics, as glue.
  */
 import { CodedError } from './errors';
-import { StatusThrottle, onInput, reportSetupError, type StatusTexts } from './glue';
+import { onInput, reportSetupError } from './glue';
+import { StatusThrottle, type StatusTexts } from './node-status';
 import type { Node, NodeAPI, NodeMessage, SendFn } from './red';
 
 /**

@@ -122,3 +122,8 @@ function classifyNetworkError(err: unknown, target: string): CodedError {
     systemCode: code || msg,
   });
 }
+
+/** Any thrown value as an Error: what is not one becomes an UNEXPECTED CodedError with its text. */
+export function toError(err: unknown): Error {
+  return err instanceof Error ? err : new CodedError('UNEXPECTED', errorMessage(err));
+}

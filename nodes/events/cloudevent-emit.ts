@@ -8,15 +8,8 @@
  */
 import { CoreConfigCodes } from '../common/core-config';
 import { CodedError, NetCodes, errorMessage } from '../common/errors';
-import {
-  StatusThrottle,
-  numberSetting,
-  onClose,
-  onInput,
-  reportSetupError,
-  type StatusTexts,
-  registerNode,
-} from '../common/glue';
+import { numberSetting, onClose, onInput, registerNode, reportSetupError } from '../common/glue';
+import { StatusThrottle, type StatusTexts } from '../common/node-status';
 import { metricsFor, type NodeMetrics } from '../common/metrics';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFn } from '../common/red';
 import { TlsCodes, cleartextWarning } from '../common/tls';

@@ -5,7 +5,7 @@
  * two emits to one broker hold one copy of the secret and one pool.
  */
 import { CodedError } from '../common/errors';
-import { Users, onClose, registerNode } from '../common/glue';
+import { onClose, registerNode, Users } from '../common/glue';
 import type { Node, NodeAPI, NodeDef } from '../common/red';
 import { cleartextWarning } from '../common/tls';
 import { Sink } from './delivery/sink';

@@ -3,14 +3,8 @@
  * XML, ACI pushes and answers, CloudEvents) → one message per InfraEvent.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import {
-  StatusThrottle,
-  numberSetting,
-  onClose,
-  onInput,
-  registerNode,
-  type StatusTexts,
-} from '../common/glue';
+import { numberSetting, onClose, onInput, registerNode } from '../common/glue';
+import { StatusThrottle, type StatusTexts } from '../common/node-status';
 import type { InfraEvent } from '../common/infra-event';
 import { metricsFor } from '../common/metrics';
 import type { Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../common/red';

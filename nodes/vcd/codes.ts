@@ -11,8 +11,13 @@ export const VcdCodes = {
   CLOSED: 'VCD_SESSION_CLOSED',
 } as const;
 
-/** How every VCD node's status names a login that failed or settings it cannot use (locales: <type>.status). */
+/**
+ * How every VCD node's status names a login that failed, settings it cannot use, or a server that is not a VCD
+ * it can work with (locales: <type>.status).
+ */
 export const VCD_KEYS: KeyedCodes = {
   authFailed: [VcdCodes.AUTH_FAILED],
   badSettings: [VcdCodes.CONFIG_INVALID],
+  notVcd: [VcdCodes.NOT_VCD],
+  vcdTooOld: [VcdCodes.VERSION_TOO_OLD],
 };

@@ -6,7 +6,8 @@
  */
 import { CodedError } from '../common/errors';
 import { configNode, onActingInput } from '../common/acting-node';
-import { StatusThrottle, onClose, type StatusTexts, registerNode } from '../common/glue';
+import { onClose, registerNode } from '../common/glue';
+import { StatusThrottle, type StatusTexts } from '../common/node-status';
 import { metricsFor } from '../common/metrics';
 import { extended } from '../common/objects';
 import type { Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../common/red';

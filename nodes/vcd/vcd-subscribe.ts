@@ -4,21 +4,17 @@
  * its settings (or, with "topics set by messages", none); `msg.action` changes
  * the filters at run time (subscribe-input.ts).
  */
-import { CodedError, NetCodes } from '../common/errors';
+import { CodedError, NetCodes, toError } from '../common/errors';
 import {
-  ConnectionStatus,
-  StatusThrottle,
   numberSetting,
   onClose,
   onInput,
-  reportOnStart,
   refuseInputs,
-  reportSetupError,
-  toError,
-  type StatusTexts,
-  type NodeStream,
   registerNode,
+  reportOnStart,
+  reportSetupError,
 } from '../common/glue';
+import { ConnectionStatus, StatusThrottle, type NodeStream, type StatusTexts } from '../common/node-status';
 import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
 import type { ConnectionState } from '../common/reconnect-loop';
@@ -50,8 +46,6 @@ interface VcdSubscribeDef extends NodeDef {
 const ERROR_KEYS = statusKeys(SETUP_KEYS, VCD_KEYS, {
   authFailed: [MessagingCodes.UNAUTHORIZED],
   topicRefused: [MessagingCodes.SUBSCRIBE_REFUSED],
-  notVcd: [VcdCodes.NOT_VCD],
-  vcdTooOld: [VcdCodes.VERSION_TOO_OLD],
   upgradeFailed: [MessagingCodes.UPGRADE_FAILED],
 });
 

@@ -356,8 +356,10 @@ describe('ACI objects as real APICs send them', () => {
       ],
     );
     // The classes the dialog offers, read from the editor file itself: none may be left without a case.
-    const html = fs.readFileSync(path.join(REPO_ROOT, 'nodes/aci/aci-subscribe.html'), 'utf8');
-    const offered = JSON.parse(/var classes = (\[[^\]]*\])/.exec(html)![1]!.replace(/'/g, '"')) as string[];
+    const script = fs.readFileSync(path.join(REPO_ROOT, 'nodes/aci/aci-subscribe.editor.js'), 'utf8');
+    const list = /var classes = \[([^\]]*)\]/.exec(script)![1]!;
+    const offered = [...list.matchAll(/'(\w+)'/g)].map((m) => m[1]!);
+    assert.ok(offered.length >= 10, `the dialog offers ${offered.length} classes`);
     assert.deepEqual(
       offered.filter((c) => !cases.some(([name]) => name === c)),
       [],

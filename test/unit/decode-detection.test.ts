@@ -45,7 +45,7 @@ describe('recognising the input format', () => {
     );
     assert.deepEqual(['auto', ...offered], FORMATS, 'the runtime accepts what the editor offers');
     const events = path.resolve(__dirname, '../../../nodes/events');
-    const html = fs.readFileSync(path.join(events, 'event-decode.html'), 'utf8');
+    const html = fs.readFileSync(path.join(events, 'event-decode.editor.js'), 'utf8');
     assert.match(html, /RED\.settings\.eventDecodeFormats/);
     for (const lang of ['en-US', 'de']) {
       const catalog = JSON.parse(

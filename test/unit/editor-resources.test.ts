@@ -41,6 +41,12 @@ describe('shared editor code', () => {
       fs.readFileSync(path.join(ROOT, path.dirname(js), `${type}.html`), 'utf8').includes(SCRIPT),
     );
     assert.ok(users.length >= 2, 'the config dialogs use it');
+    // Every dialog that calls it or is laid out by its styles loads it (the build adds it to those).
+    for (const [type, js] of Object.entries(pkg['node-red'].nodes)) {
+      const html = fs.readFileSync(path.join(ROOT, path.dirname(js), `${type}.html`), 'utf8');
+      const needs = /DcEventsDialog|class="dce-form"/.test(html);
+      assert.equal(html.includes(SCRIPT), needs, `${type} loads the shared dialog code when it uses it`);
+    }
     for (const [type, js] of users) {
       const html = fs.readFileSync(path.join(ROOT, path.dirname(js), `${type}.html`), 'utf8');
       // Relative, so Node-RED prefixes its admin root; the registry serves <package>/resources/ there.

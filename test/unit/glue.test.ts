@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { StatusThrottle } from '../../nodes/common/glue';
+import { StatusThrottle } from '../../nodes/common/node-status';
 import type { Node, NodeStatus } from '../../nodes/common/red';
 import { delay } from '../support/wait';
 

@@ -24,7 +24,8 @@ function keys(catalog: Record<string, unknown>, prefix = ''): string[] {
 describe('the operations plugin (editor side)', () => {
   const [[id, js]] = Object.entries(pkg['node-red'].plugins) as [[string, string]];
   const dir = path.join(ROOT, path.dirname(js).replace(/^dist\//, ''));
-  const html = fs.readFileSync(path.join(dir, `${id}.html`), 'utf8');
+  // As it ships: its style and its script (<id>.editor.js) in one file.
+  const html = fs.readFileSync(path.join(ROOT, path.dirname(js), `${id}.html`), 'utf8');
   const catalog = (lang: string) =>
     JSON.parse(fs.readFileSync(path.join(dir, 'locales', lang, `${id}.json`), 'utf8')) as Record<
       string,

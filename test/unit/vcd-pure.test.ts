@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Backoff, retryAfterMs } from '../../nodes/common/backoff';
 import { CodedError, toCoded } from '../../nodes/common/errors';
-import { shortCount, status } from '../../nodes/common/glue';
+import { shortCount, status } from '../../nodes/common/node-status';
 import { parseVcdEnvelope } from '../../nodes/events/decode/vcd-envelope';
 import { bareId } from '../../nodes/vcd/login';
 import { grantedLifetime, jwtLifetime } from '../../nodes/vcd/token-lifetime';
