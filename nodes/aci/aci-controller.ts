@@ -9,7 +9,7 @@ import { onClose, registerNode, reportSetupError, Users } from '../common/glue';
 import { type StatusTexts } from '../common/node-status';
 import { metricsFor } from '../common/metrics';
 import type { ConnectionState } from '../common/reconnect-loop';
-import { LOGIN_CREDENTIALS, type AdminResponse, type NodeAPI, type NodeDef } from '../common/red';
+import { LOGIN_CREDENTIALS, type AdminResponse, type Node, type NodeAPI, type NodeDef } from '../common/red';
 import { testCategories } from '../common/status-keys';
 import { cleartextWarning, trustKey } from '../common/tls';
 import type { AciControllerCredentials, AciControllerNode, StateListener } from './controller-api';
@@ -97,19 +97,18 @@ function openCluster(RED: NodeAPI, node: AciControllerNode, def: AciControllerDe
   }
 }
 
+/** The aci subscribe nodes that watch through the controller, each told the socket's state. */
+type Watchers = Users<Node, StateListener>;
+
 /** Counts logins and refreshes; the state goes to every watching node's listener. */
-function wireSubscriber(
-  node: AciControllerNode,
-  subscriber: ApicSubscriber,
-  listeners: Map<string, StateListener>,
-): void {
+function wireSubscriber(node: AciControllerNode, subscriber: ApicSubscriber, users: Watchers): void {
   const metrics = metricsFor(node).holdsConnection().uses('logins', 'refreshes');
   subscriber.on('state', (state: ConnectionState, info: StateInfo) => {
     // Every connection is a new APIC session: a login.
     if (state === 'connected') metrics.logins++;
     metrics.setState(state);
     if (info.error) metrics.error(info.error.code);
-    for (const listener of listeners.values()) listener(state, info);
+    users.tell(state, info);
   });
   subscriber.on('subscription-refreshed', () => metrics.refreshes++);
   subscriber.on('debug', (text: string) => node.debug(text));
@@ -120,16 +119,15 @@ function wireSubscriber(
 function offerWatches(
   node: AciControllerNode,
   subscriber: ApicSubscriber | undefined,
-  listeners: Map<string, StateListener>,
+  users: Watchers,
 ): void {
-  const users = new Users(node);
   node.watch = (user, entries, handlers, options, onState) => {
-    users.add(user);
     if (!subscriber) {
+      users.add(user);
       onState('auth-failed', { error: node.configError });
       return;
     }
-    listeners.set(user.id, onState);
+    users.add(user, onState);
     subscriber.add(user.id, entries, handlers, options);
     onState(subscriber.state, subscriber.stateInfo);
   };
@@ -146,7 +144,6 @@ function offerWatches(
     await subscriber.resync(user.id);
   };
   node.unwatch = async (user) => {
-    listeners.delete(user.id);
     subscriber?.remove(user.id);
     if (users.remove(user) && subscriber) await subscriber.stop();
   };
@@ -163,9 +160,9 @@ export = function register(RED: NodeAPI): void {
 
   function AciController(node: AciControllerNode, def: AciControllerDef, texts: StatusTexts): void {
     const { cluster, subscriber } = openCluster(RED, node, def, texts);
-    const listeners = new Map<string, StateListener>();
-    if (subscriber) wireSubscriber(node, subscriber, listeners);
-    offerWatches(node, subscriber, listeners);
+    const users: Watchers = new Users(node);
+    if (subscriber) wireSubscriber(node, subscriber, users);
+    offerWatches(node, subscriber, users);
     let rest: ApicRest | undefined;
     node.rest = () => {
       if (!cluster)

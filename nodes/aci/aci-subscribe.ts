@@ -5,17 +5,9 @@
  * `msg.action` asks for it (getSubscriptions) or for a resync.
  */
 import { CodedError, NetCodes, toError } from '../common/errors';
-import {
-  numberSetting,
-  onClose,
-  onInput,
-  refuseInputs,
-  registerNode,
-  reportSetupError,
-} from '../common/glue';
+import { keptFiles, numberSetting, onClose, onInput, registerNode, settingsOrRefusal } from '../common/glue';
 import { ConnectionStatus, StatusThrottle, type NodeStream, type StatusTexts } from '../common/node-status';
 import { metricsFor } from '../common/metrics';
-import { NodeFiles } from '../common/node-files';
 import type { ConnectionState } from '../common/reconnect-loop';
 import { extended } from '../common/objects';
 import type { Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../common/red';
@@ -60,24 +52,15 @@ interface Settings {
   output: AciOutput;
 }
 
-/** The node's settings, or why it cannot work with them (reported). */
-function readSettings(
-  RED: NodeAPI,
-  node: Node,
-  def: AciSubscribeDef,
-  texts: StatusTexts,
-): Settings | CodedError {
+/** The node's settings; a CodedError says why it cannot work with them. */
+function readSettings(RED: NodeAPI, def: AciSubscribeDef): Settings {
   const controller = RED.nodes.getNode(def.controller) as AciControllerNode | null;
-  try {
-    if (!controller) throw new CodedError(ApicCodes.CONFIG_INVALID, 'Select an aci controller.');
-    const entries = parseEntries(String(def.subscriptions ?? ''));
-    return { controller, entries, output: OUTPUTS.includes(def.output) ? def.output : 'object' };
-  } catch (err) {
-    const key = (err as CodedError).code === ENTRY_INVALID ? 'badEntries' : 'noController';
-    reportSetupError(RED, node, err as Error, texts.error(key));
-    return err as CodedError;
-  }
+  if (!controller) throw new CodedError(ApicCodes.CONFIG_INVALID, 'Select an aci controller.');
+  const entries = parseEntries(String(def.subscriptions ?? ''));
+  return { controller, entries, output: OUTPUTS.includes(def.output) ? def.output : 'object' };
 }
+
+const settingsKey = (code: string | undefined) => (code === ENTRY_INVALID ? 'badEntries' : 'noController');
 
 /**
  * With initial "changes" and a user directory, what the node knows of its
@@ -89,14 +72,8 @@ function keepKnown(
   changes: boolean,
   entries: () => string[],
 ): KnownKeeper | undefined {
-  const userDir = RED.settings.userDir;
-  if (!userDir) return undefined;
-  const files = new NodeFiles(userDir, ACI_STATE_PURPOSE);
-  if (!changes) {
-    files.remove(node.id);
-    return undefined;
-  }
-  return new KnownKeeper(new KnownStore(files, node.id), entries, (m) => node.warn(m));
+  const files = keptFiles(RED, node, ACI_STATE_PURPOSE, changes);
+  return files && new KnownKeeper(new KnownStore(files, node.id), entries, (m) => node.warn(m));
 }
 
 function watchOptions(def: AciSubscribeDef, keeper: KnownKeeper | undefined): WatchOptions {
@@ -241,8 +218,8 @@ export = function register(RED: NodeAPI): void {
   registerNode(RED, 'aci-subscribe', __dirname, AciSubscribe);
 
   function AciSubscribe(node: Node, def: AciSubscribeDef, texts: StatusTexts): void {
-    const settings = readSettings(RED, node, def, texts);
-    if (settings instanceof Error) return refuseInputs(node, settings);
+    const settings = settingsOrRefusal(RED, node, texts, () => readSettings(RED, def), settingsKey);
+    if (!settings) return;
     const { controller } = settings;
     const keeper = keepKnown(RED, node, def.initial === 'changes', () =>
       controller.entries(node).map((e) => e.key),

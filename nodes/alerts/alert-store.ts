@@ -7,7 +7,7 @@ import { CodedError } from '../common/errors';
 import { onClose, registerNode, reportSetupError, Users } from '../common/glue';
 import { type StatusTexts } from '../common/node-status';
 import { metricsFor } from '../common/metrics';
-import { LOGIN_CREDENTIALS, type NodeAPI, type NodeDef } from '../common/red';
+import { LOGIN_CREDENTIALS, type Node, type NodeAPI, type NodeDef } from '../common/red';
 import { RedisStore, parseStoreUrl, type RedisStoreOptions, type StateListener } from './redis-store';
 import { DEFAULT_PREFIX, type AlertStoreCredentials, type AlertStoreNode } from './store-api';
 
@@ -39,8 +39,7 @@ export = function register(RED: NodeAPI): void {
   });
 
   function AlertStore(node: AlertStoreNode, def: AlertStoreDef, texts: StatusTexts): void {
-    const users = new Users(node);
-    const listeners = new Map<string, StateListener>();
+    const users = new Users<Node, StateListener>(node);
     // A Redis connection: its state and reconnects (no login to count: AUTH rides on each connect).
     const metrics = metricsFor(node).holdsConnection();
     let options: RedisStoreOptions | undefined;
@@ -54,13 +53,12 @@ export = function register(RED: NodeAPI): void {
 
     node.use = (user, listener) => {
       if (!options) return undefined;
-      listeners.set(user.id, listener);
-      if (users.add(user) || !store) {
+      if (users.add(user, listener) || !store) {
         store = new RedisStore(options);
         store.onState((state, error) => {
           metrics.setState(state);
           if (error) metrics.error(error.code);
-          for (const l of listeners.values()) l(state, error);
+          users.tell(state, error);
         });
         store.start();
       }
@@ -68,7 +66,6 @@ export = function register(RED: NodeAPI): void {
     };
 
     node.release = (user) => {
-      listeners.delete(user.id);
       if (!users.remove(user)) return;
       const last = store;
       store = undefined;
@@ -76,7 +73,7 @@ export = function register(RED: NodeAPI): void {
     };
 
     onClose(node, async () => {
-      listeners.clear();
+      users.hush();
       await store?.close();
       store = undefined;
     });

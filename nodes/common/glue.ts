@@ -7,6 +7,7 @@
 import { errorMessage, toError, type CodedError } from './errors';
 import { metricsFor } from './metrics';
 import { migrate } from './migrate';
+import { NodeFiles } from './node-files';
 import { statusTexts, type StatusTexts } from './node-status';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFn } from './red';
 
@@ -42,6 +43,27 @@ export function onInput(node: Node, handler: (msg: NodeMessage, send: SendFn) =>
       fail(err);
     }
   });
+}
+
+/**
+ * A flow node's settings as `read` makes them. When it throws, the error is reported as a setup error, shown
+ * with the status key `keyOf` gives for its code, every input is answered with it, and there are none.
+ */
+export function settingsOrRefusal<S>(
+  RED: NodeAPI,
+  node: Node,
+  texts: StatusTexts,
+  read: () => S,
+  keyOf: (code: string | undefined) => string,
+): S | undefined {
+  try {
+    return read();
+  } catch (err) {
+    const error = toError(err);
+    reportSetupError(RED, node, error, texts.error(keyOf((error as CodedError).code)));
+    refuseInputs(node, error);
+    return undefined;
+  }
 }
 
 /** A node whose settings it cannot work with answers every input with their error (it reaches Catch nodes). */
@@ -145,25 +167,39 @@ export function registerNode<N extends Node, D extends NodeDef>(
  * config node's status() and error() to those nodes' Status and Catch nodes.
  * The connection opens with the first user and closes with the last.
  */
-export class Users<U extends Node = Node> {
+export class Users<U extends Node = Node, Listener extends (...args: never[]) => void = () => void> {
   private readonly map: Record<string, U>;
+  /** What each user wants told of the connection (its state): a user removed hears no more. */
+  private readonly listeners = new Map<string, Listener>();
 
   constructor(owner: Node) {
     this.map = {};
     (owner as unknown as { users: Record<string, U> }).users = this.map;
   }
 
-  /** Adds a node; true when it is the first. */
-  add(user: U): boolean {
+  /** Adds a node, and what it wants told (`tell`); true when it is the first. */
+  add(user: U, listener?: Listener): boolean {
     this.map[user.id] = user;
+    if (listener) this.listeners.set(user.id, listener);
     return Object.keys(this.map).length === 1;
   }
 
-  /** Removes a node; true when it was the last. */
+  /** Removes a node and its listener; true when it was the last. */
   remove(user: U): boolean {
+    this.listeners.delete(user.id);
     if (!(user.id in this.map)) return false;
     delete this.map[user.id];
     return Object.keys(this.map).length === 0;
+  }
+
+  /** Tells every user's listener. */
+  tell(...args: Parameters<Listener>): void {
+    for (const listener of this.listeners.values()) listener(...args);
+  }
+
+  /** Tells no one any more (the owner closes: what its connection says while closing is its own). */
+  hush(): void {
+    this.listeners.clear();
   }
 
   get size(): number {
@@ -173,6 +209,19 @@ export class Users<U extends Node = Node> {
   forEach(fn: (user: U) => void): void {
     for (const user of Object.values(this.map)) fn(user);
   }
+}
+
+/**
+ * The files a node keeps for `purpose` under Node-RED's user directory, when it keeps them (`kept`); a node
+ * that no longer does has its file removed (none are kept without a user directory).
+ */
+export function keptFiles(RED: NodeAPI, node: Node, purpose: string, kept: boolean): NodeFiles | undefined {
+  const userDir = RED.settings.userDir;
+  if (!userDir) return undefined;
+  const files = new NodeFiles(userDir, purpose);
+  if (kept) return files;
+  files.remove(node.id);
+  return undefined;
 }
 
 /** Reads a number from a node property, with bounds and a default. */

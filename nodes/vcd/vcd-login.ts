@@ -11,7 +11,7 @@ import { type StatusTexts } from '../common/node-status';
 import { metricsFor } from '../common/metrics';
 import { NodeFiles } from '../common/node-files';
 import type { ConnectionState } from '../common/reconnect-loop';
-import { LOGIN_CREDENTIALS, type AdminResponse, type NodeAPI, type NodeDef } from '../common/red';
+import { LOGIN_CREDENTIALS, type AdminResponse, type Node, type NodeAPI, type NodeDef } from '../common/red';
 import { testCategories } from '../common/status-keys';
 import { RotatingSecret } from '../common/rotating-secret';
 import { cleartextWarning, trustKey } from '../common/tls';
@@ -158,20 +158,23 @@ function wireSession(node: VcdLoginNode, session: VcdSession, keep: (token: stri
   });
 }
 
+/** The vcd subscribe nodes on the login's bus, each told its state. */
+type Subscribers = Users<Node, StateListener>;
+
 /** The one message-bus connection of a login; its state goes to every subscriber's listener. */
 function connectMessaging(
   RED: NodeAPI,
   node: VcdLoginNode,
   session: VcdSession,
   def: VcdLoginDef,
-  listeners: Map<string, StateListener>,
+  users: Subscribers,
 ): VcdMessaging {
   const metrics = metricsFor(node).holdsConnection();
   const messaging = new VcdMessaging({ site: session.site, tokens: session, ...outboundOf(RED, def) });
   messaging.on('state', (state: ConnectionState, error?: CodedError) => {
     metrics.setState(state);
     if (error) metrics.error(error.code);
-    for (const listener of listeners.values()) listener(state, error);
+    users.tell(state, error);
   });
   messaging.on('handler-error', (err: unknown) => node.warn(`a subscriber failed: ${errorMessage(err)}`));
   return messaging;
@@ -181,23 +184,21 @@ function connectMessaging(
 function offerSubscriptions(
   node: VcdLoginNode,
   messaging: VcdMessaging | undefined,
-  listeners: Map<string, StateListener>,
+  users: Subscribers,
 ): void {
-  const users = new Users(node);
   node.attach = (user, onState) => {
-    users.add(user);
     if (!messaging) {
+      users.add(user);
       onState('auth-failed', node.configError);
       return;
     }
-    listeners.set(user.id, onState);
+    users.add(user, onState);
     messaging.start();
     onState(messaging.state, messaging.error);
   };
   node.subscribe = (user, template, qos, handlers) => messaging?.add(user.id, template, qos, handlers);
   node.unsubscribe = (user, template) => messaging?.remove(user.id, template);
   node.detach = async (user) => {
-    listeners.delete(user.id);
     messaging?.remove(user.id);
     if (users.remove(user) && messaging) await messaging.stop();
   };
@@ -217,9 +218,9 @@ export = function register(RED: NodeAPI): void {
       keep(token);
     };
     if (session) wireSession(node, session, keep);
-    const listeners = new Map<string, StateListener>();
-    const messaging = session && connectMessaging(RED, node, session, def, listeners);
-    offerSubscriptions(node, messaging, listeners);
+    const users: Subscribers = new Users(node);
+    const messaging = session && connectMessaging(RED, node, session, def, users);
+    offerSubscriptions(node, messaging, users);
 
     onClose(node, async (removed) => {
       await messaging?.stop();

@@ -6,17 +6,16 @@
  */
 import { CodedError, NetCodes, toError } from '../common/errors';
 import {
+  keptFiles,
   numberSetting,
   onClose,
   onInput,
-  refuseInputs,
   registerNode,
   reportOnStart,
-  reportSetupError,
+  settingsOrRefusal,
 } from '../common/glue';
 import { ConnectionStatus, StatusThrottle, type NodeStream, type StatusTexts } from '../common/node-status';
 import { metricsFor } from '../common/metrics';
-import { NodeFiles } from '../common/node-files';
 import type { ConnectionState } from '../common/reconnect-loop';
 import type { Node, NodeAPI, NodeDef } from '../common/red';
 import { SETUP_KEYS, statusKeys } from '../common/status-keys';
@@ -60,28 +59,19 @@ interface Settings {
   asEvent: boolean;
 }
 
-/** The node's settings, or why it cannot work with them (reported). */
-function readSettings(
-  RED: NodeAPI,
-  node: Node,
-  def: VcdSubscribeDef,
-  texts: StatusTexts,
-): Settings | CodedError {
+/** The node's settings; a CodedError says why it cannot work with them. */
+function readSettings(RED: NodeAPI, def: VcdSubscribeDef): Settings {
   const login = RED.nodes.getNode(def.login) as VcdLoginNode | null;
-  try {
-    if (!login) throw new CodedError(VcdCodes.CONFIG_INVALID, 'Select a vcd login.');
-    return {
-      login,
-      template: def.dynamic === true ? '' : validateTopic(String(def.topic ?? '')),
-      qos: ([0, 1, 2].includes(Number(def.qos)) ? Number(def.qos) : 1) as QoS,
-      asEvent: def.output === 'event',
-    };
-  } catch (err) {
-    const key = (err as CodedError).code === TOPIC_INVALID ? 'badTopic' : 'noLogin';
-    reportSetupError(RED, node, err as Error, texts.error(key));
-    return err as CodedError;
-  }
+  if (!login) throw new CodedError(VcdCodes.CONFIG_INVALID, 'Select a vcd login.');
+  return {
+    login,
+    template: def.dynamic === true ? '' : validateTopic(String(def.topic ?? '')),
+    qos: ([0, 1, 2].includes(Number(def.qos)) ? Number(def.qos) : 1) as QoS,
+    asEvent: def.output === 'event',
+  };
 }
+
+const settingsKey = (code: string | undefined) => (code === TOPIC_INVALID ? 'badTopic' : 'noLogin');
 
 interface Stream extends NodeStream<Settings> {
   /** What a reconnect missed of the node's own topic, read from the audit trail (with "Missed events"). */
@@ -180,13 +170,8 @@ function keepMark(
   maxAgeHours: unknown,
 ): MarkKeeper | undefined {
   const { template, login } = settings;
-  const userDir = RED.settings.userDir;
-  if (!userDir) return undefined;
-  const files = new NodeFiles(userDir, FILE_PURPOSE);
-  if (!missed) {
-    files.remove(node.id);
-    return undefined;
-  }
+  const files = keptFiles(RED, node, FILE_PURPOSE, missed !== undefined);
+  if (!files || !missed) return undefined;
   const maxAgeMs = numberSetting(maxAgeHours, 24, 0.1, 8760) * 3600_000;
   const store = new CatchUpStore(files, node.id, template, {
     maxAgeMs,
@@ -266,8 +251,8 @@ export = function register(RED: NodeAPI): void {
   registerNode(RED, 'vcd-subscribe', __dirname, VcdSubscribe);
 
   function VcdSubscribe(node: Node, def: VcdSubscribeDef, texts: StatusTexts): void {
-    const settings = readSettings(RED, node, def, texts);
-    if (settings instanceof Error) return refuseInputs(node, settings);
+    const settings = settingsOrRefusal(RED, node, texts, () => readSettings(RED, def), settingsKey);
+    if (!settings) return;
     const stream = openStream(node, settings, texts);
     const emit = emitter(stream);
     stream.missed = recoverMissed(stream, def.catchUp, emit);

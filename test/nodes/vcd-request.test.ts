@@ -207,4 +207,13 @@ describe('vcd request node', function () {
     );
     await waitFor(() => rec.statuses.some((s) => s.fill === 'red' && s.text === 'HTTP 404'), 'the status');
   });
+
+  it('says when its login reaches a VCD too old for it, in the status and to Catch', async () => {
+    await start({ path: '/api/org' }, { versions: [{ version: '31.0' }, { version: '32.0' }] });
+    send({});
+    const error = await waitFor(() => caught[0], 'the error');
+    assert.equal(errorCode(error), 'VCD_VERSION_TOO_OLD');
+    await waitFor(() => rec.statuses.some((s) => s.fill === 'red' && s.text === 'VCD too old'), 'the status');
+    assert.equal(rec.messages.length, 0);
+  });
 });

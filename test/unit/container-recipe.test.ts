@@ -24,21 +24,26 @@ function block(language: string): string {
   return m[1]!;
 }
 
-/** Every purpose a node writes files for: `new NodeFiles(userDir, PURPOSE)` in nodes/, resolved. */
+/**
+ * Every purpose a node writes files for: `new NodeFiles(userDir, PURPOSE)` or `keptFiles(RED, node, PURPOSE, ...)`
+ * in nodes/, resolved (keptFiles itself, in glue, passes its argument on).
+ */
 function nodeFilePurposes(): string[] {
   const sources: string[] = [];
   const walk = (dir: string) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.ts')) sources.push(fs.readFileSync(p, 'utf8'));
+      else if (e.name.endsWith('.ts'))
+        sources.push(fs.readFileSync(p, 'utf8').replace('new NodeFiles(userDir, purpose)', ''));
     }
   };
   walk(path.join(REPO_ROOT, 'nodes'));
   const all = sources.join('\n');
   const constants = new Map([...all.matchAll(/const (\w+) = '([\w-]+)';/g)].map((m) => [m[1]!, m[2]!]));
-  return [...all.matchAll(/new NodeFiles\(\w+, (\w+|'[\w-]+')\)/g)].map((m) => {
-    const arg = m[1]!;
+  const calls = /new NodeFiles\(\w+, (\w+|'[\w-]+')\)|keptFiles\(\w+, \w+, (\w+|'[\w-]+'),/g;
+  return [...all.matchAll(calls)].map((m) => {
+    const arg = (m[1] ?? m[2])!;
     const purpose = arg.startsWith("'") ? arg.slice(1, -1) : constants.get(arg);
     assert.ok(purpose, `the purpose ${arg} is a constant`);
     return purpose;

@@ -27,7 +27,11 @@ function ownSite(n: Json): string | undefined {
 }
 
 /** A VCD notification object (eventId, type, timestamp, user, org, entity, ...) → InfraEvent. */
-export function vcdNotificationEvent(n: Json, ctx: DecoderContext = {}): InfraEvent {
+export function vcdNotificationEvent(value: unknown, ctx: DecoderContext = {}): InfraEvent {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw decodeError(DecodeCodes.WRONG_SHAPE, 'A VCD notification must be a JSON object', value);
+  }
+  const n = value as Json;
   const rawType = str(n.type);
   const eventId = str(n.eventId);
   if (!rawType || !eventId) {
@@ -98,11 +102,6 @@ export const vcdNotificationFormat = decoder({
   name: 'vcd-notification',
   description: 'VCD notification',
   detect: isVcdNotification,
-  decode(value, _input, ctx) {
-    if (!value || typeof value !== 'object' || Array.isArray(value)) {
-      throw decodeError(DecodeCodes.WRONG_SHAPE, 'A VCD notification must be a JSON object', value);
-    }
-    return { events: [vcdNotificationEvent(value as Json, ctx)] };
-  },
+  decode: (value, _input, ctx) => ({ events: [vcdNotificationEvent(value, ctx)] }),
   samples: [{ name: 'VCD notification (JSON)', input: { payload: vcdNotificationSample } }],
 });
