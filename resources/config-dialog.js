@@ -93,6 +93,20 @@
       node.tlsInsecure = false;
     },
 
+    /**
+     * A connecting config dialog, its ids made from its type (the address and connection pieces): the rows
+     * of the chosen authentication (each of `auths`, the values of its authType, shows the rows of class
+     * `<type>-<value>-row`) and the TLS rows (`#<type>-legacy-tls`, `#<type>-insecure-warning`).
+     */
+    connectionRows: function (node, type, auths) {
+      var rows = {};
+      auths.forEach(function (value) {
+        rows[value] = '.' + type + '-' + value + '-row';
+      });
+      this.authRows('#node-config-input-authType', rows);
+      this.tlsRows(node, 'node-config-input', '#' + type + '-legacy-tls', '#' + type + '-insecure-warning');
+    },
+
     /** Shows the rows of the chosen authentication type: `rows` maps a value of `select` to a selector. */
     authRows: function (select, rows) {
       follow(select, function () {

@@ -24,16 +24,7 @@ RED.nodes.registerType('aci-controller', {
   oneditprepare: function () {
     var node = this;
     var dialog = window.DcEventsDialog;
-    dialog.authRows('#node-config-input-authType', {
-      password: '.aci-controller-password-row',
-      certificate: '.aci-controller-cert-row',
-    });
-    dialog.tlsRows(
-      node,
-      'node-config-input',
-      '#aci-controller-legacy-tls',
-      '#aci-controller-insecure-warning',
-    );
+    dialog.connectionRows(node, 'aci-controller', ['password', 'certificate']);
     dialog.warnCleartext('#node-config-input-hosts', '#aci-controller-cleartext-warning', function () {
       return String($('#node-config-input-hosts').val() || '').split(/[,\s]+/);
     });

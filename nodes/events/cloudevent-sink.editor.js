@@ -19,14 +19,10 @@ RED.nodes.registerType('cloudevent-sink', {
   oneditprepare: function () {
     var node = this;
     var dialog = window.DcEventsDialog;
-    dialog.authRows('#node-config-input-authType', {
-      bearer: '.ce-sink-bearer',
-      basic: '.ce-sink-basic',
-    });
-    dialog.tlsRows(node, 'node-config-input', null, '#ce-sink-insecure-warning');
+    dialog.connectionRows(node, 'cloudevent-sink', ['bearer', 'basic']);
     dialog.warnCleartext(
       '#node-config-input-url, #node-config-input-authType, #node-config-input-secretHeader',
-      '#ce-sink-cleartext-warning',
+      '#cloudevent-sink-cleartext-warning',
       function () {
         return [$('#node-config-input-url').val()];
       },

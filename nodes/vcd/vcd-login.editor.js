@@ -18,11 +18,7 @@ RED.nodes.registerType('vcd-login', {
   oneditprepare: function () {
     var node = this;
     var dialog = window.DcEventsDialog;
-    dialog.authRows('#node-config-input-authType', {
-      password: '.vcd-login-password-row',
-      apiToken: '.vcd-login-token-row',
-    });
-    dialog.tlsRows(node, 'node-config-input', '#vcd-login-legacy-tls', '#vcd-login-insecure-warning');
+    dialog.connectionRows(node, 'vcd-login', ['password', 'apiToken']);
     dialog.warnCleartext('#node-config-input-url', '#vcd-login-cleartext-warning', function () {
       return [$('#node-config-input-url').val()];
     });

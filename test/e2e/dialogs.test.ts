@@ -273,9 +273,9 @@ describe('the dialogs in English and German (Chromium)', function () {
       );
       await openConfig(page, 'cloudevent-sink', 'sinkcfg', '#node-config-input-url');
       // A token over plain http:// draws the warning.
-      await page.waitForSelector('#ce-sink-cleartext-warning', { state: 'visible' });
+      await page.waitForSelector('#cloudevent-sink-cleartext-warning', { state: 'visible' });
       const colour = await page.evaluate(
-        `getComputedStyle(document.querySelector('#ce-sink-cleartext-warning')).color`,
+        `getComputedStyle(document.querySelector('#cloudevent-sink-cleartext-warning')).color`,
       );
       assert.equal(colour, 'rgb(1, 2, 3)');
       await cancel(page, true);
