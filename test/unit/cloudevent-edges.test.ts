@@ -149,6 +149,65 @@ describe('CloudEvents model: limits and reasons', () => {
   });
 });
 
+describe('CloudEvents model: URI-references from end to end', () => {
+  const sourceOk = (source: string) => assert.equal(validateCloudEvent({ ...base, source }).source, source);
+  const sourceRefused = (source: string) =>
+    refused(
+      () => validateCloudEvent({ ...base, source }),
+      CeCodes.INVALID,
+      /^source .* is not a URI-reference$/,
+    );
+  const schemaOk = (dataschema: string) =>
+    assert.equal(validateCloudEvent({ ...base, dataschema }).dataschema, dataschema);
+  const schemaRefused = (dataschema: string) =>
+    refused(
+      () => validateCloudEvent({ ...base, dataschema }),
+      CeCodes.INVALID,
+      /^dataschema .* is not an absolute URI$/,
+    );
+
+  it('takes an IPv6 host in brackets, after a user too, and brackets nowhere else', () => {
+    for (const source of ['https://[2001:db8::1]/vcd', '//[::1]:8080/x', 'amqp://nr@[fe80::1]:5672/'])
+      sourceOk(source);
+    // Brackets after the host: no IP literal, even where "//" starts a path segment.
+    for (const source of ['https://vcd.example.com//[::1]', '/events//[::1]', 'https://[::1]/[::2]'])
+      sourceRefused(source);
+    // What comes before the literal is checked as any other part.
+    for (const source of ['https://n r@[::1]/', 'https://%zz@[::1]/', 'ht_tp://[::1]/'])
+      sourceRefused(source);
+  });
+
+  it('checks every character of a source, not only its start or its end', () => {
+    sourceOk('/tenants/acme%20corp/vm-1');
+    for (const source of ['/a b', 'a b', '/vm-1 ', '/%zz/x', '/x/%4', '/a#b#c']) sourceRefused(source);
+  });
+
+  it('checks the scheme where there is one, and takes a colon later in a relative path', () => {
+    for (const source of ['urn:vcd:org:1', 'x+y.z-1:rest', '/orgs/urn:vcd:org:1', 'vm-1/a:b'])
+      sourceOk(source);
+    for (const source of ['1abc:x', 'a_b:x', '-a:x']) sourceRefused(source);
+  });
+
+  it('takes as dataschema only a URI with a scheme and something after it', () => {
+    for (const dataschema of ['https://example.com/s.json', 'urn:x']) schemaOk(dataschema);
+    for (const dataschema of ['/schemas/event:v1', 'schemas/v1:x', 'urn:', './a:b'])
+      schemaRefused(dataschema);
+  });
+
+  it('refuses data_base64 that is not a string even where its text would be base64', () => {
+    validateCloudEvent({ ...base, data_base64: 'AAE=' });
+    validateCloudEvent({ ...base, data_base64: '' });
+    for (const data_base64 of [1234, Buffer.from('abcd'), ['QUJD'], { toString: () => 'QUJD' }])
+      refused(
+        () => validateCloudEvent({ ...base, data_base64: data_base64 as unknown as string }),
+        CeCodes.INVALID,
+        /^data_base64 is not base64$/,
+      );
+    for (const data_base64 of ['AAE', 'AA=E', 'AAE=\n', ' AAE='])
+      refused(() => validateCloudEvent({ ...base, data_base64 }), CeCodes.INVALID, /not base64/);
+  });
+});
+
 describe('CloudEvents from a payload', () => {
   it('needs a type and a source, and says which is missing', () => {
     refused(() => fromPayload({}, { source: '/s' }), CeCodes.INVALID, /Set the CloudEvent type/);
