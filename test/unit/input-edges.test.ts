@@ -132,6 +132,9 @@ describe('VCD topics at their edges', () => {
     refused('publish/{org}-{tenant}/+', /unknown placeholder \{tenant\}/);
     refused('publish/{org}{x}/+', /unknown placeholder \{x\}/);
     assert.equal(validateTopic('publish/{org}-{user}/x{'), 'publish/{org}-{user}/x{', 'a lone { is text');
+    assert.equal(validateTopic('publish/}{org}/+'), 'publish/}{org}/+', 'a } before the { is text');
+    refused('publish/{}/+', /unknown placeholder \{\}; use \{org\} or \{user\}/);
+    refused('publish/{org}{}', /unknown placeholder \{\}/);
     refused('publish/#/x', /# must be the whole last level/);
     refused('publish/a+', /\+ must be a whole level/);
     refused('publish/*', /\* is not an MQTT wildcard/);
