@@ -13,6 +13,35 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
 
 type Catalog = Record<string, unknown>;
 
+/** The help style guide's section titles in each language a help page is translated to. */
+const SECTIONS: Record<string, Record<string, string>> = {
+  de: {
+    Inputs: 'Eingaben',
+    Outputs: 'Ausgaben',
+    Properties: 'Eigenschaften',
+    Settings: 'Einstellungen',
+    Details: 'Details',
+    Errors: 'Fehler',
+    References: 'Referenzen',
+  },
+};
+
+/**
+ * What a translated help page keeps of the English one, so that a reader who
+ * switches languages finds the same place: its outline (sections, lists and
+ * their terms, paragraphs), the message properties' names, and every code and
+ * link as they are (a translated setting key or error code is a wrong one).
+ */
+function helpOutline(help: string) {
+  const all = (re: RegExp) => [...help.matchAll(re)].map((m) => m[1] as string);
+  return {
+    outline: all(/<(h3|dl|dt|ul|ol|li|p)\b/g).join(' '),
+    properties: all(/<dt[^>]*>([^<]*)<span class="property-type">/g),
+    codes: all(/<code>([^<]*)<\/code>/g).sort(),
+    links: all(/<a href="([^"]*)"/g).sort(),
+  };
+}
+
 function keys(catalog: Catalog, prefix = ''): string[] {
   return Object.entries(catalog).flatMap(([k, v]) =>
     v && typeof v === 'object' ? keys(v as Catalog, `${prefix}${k}.`) : [`${prefix}${k}`],
@@ -44,6 +73,24 @@ describe('editor files', () => {
         if (!config && !/outputs:\s*0/.test(html)) assert.ok(sections.includes('Outputs'), 'Outputs');
         assert.equal(sections.at(-1), 'References');
         assert.match(help.slice(help.lastIndexOf('<h3>References</h3>')), /<a href="https:\/\/[^"]+">/);
+      });
+
+      it('has its help in every language it has labels in, with the outline, codes and links of the English help', () => {
+        const en = fs.readFileSync(path.join(locales, 'en-US', `${type}.html`), 'utf8');
+        const enSections = [...en.matchAll(/<h3>([^<]+)<\/h3>/g)].map((m) => m[1] as string);
+        for (const lang of fs.readdirSync(locales).filter((l) => l !== 'en-US')) {
+          if (!fs.existsSync(path.join(locales, lang, `${type}.json`))) continue;
+          const file = path.join(locales, lang, `${type}.html`);
+          assert.ok(fs.existsSync(file), `no help in ${lang}: the editor would show the English one`);
+          const help = fs.readFileSync(file, 'utf8');
+          assert.match(help, new RegExp(`data-help-name="${type}"`));
+          assert.deepEqual(helpOutline(help), helpOutline(en), `${lang}`);
+          const sections = [...help.matchAll(/<h3>([^<]+)<\/h3>/g)].map((m) => m[1]);
+          const titles = SECTIONS[lang] ?? {};
+          enSections.forEach((title, i) => {
+            if (titles[title]) assert.equal(sections[i], titles[title], `${lang}: section ${i + 1}`);
+          });
+        }
       });
 
       it('names config nodes in the palette and the config sidebar (paletteLabel)', () => {
