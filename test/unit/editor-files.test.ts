@@ -26,6 +26,13 @@ const SECTIONS: Record<string, Record<string, string>> = {
   },
 };
 
+/** Sections whose terms are message properties (`payload`, `topic`): the same words in every language. */
+const MESSAGE_SECTIONS = new Set([
+  'Inputs',
+  'Outputs',
+  ...Object.values(SECTIONS).flatMap((titles) => [titles.Inputs, titles.Outputs]),
+]);
+
 /**
  * What a translated help page keeps of the English one, so that a reader who
  * switches languages finds the same place: its outline (sections, lists and
@@ -33,10 +40,13 @@ const SECTIONS: Record<string, Record<string, string>> = {
  * link as they are (a translated setting key or error code is a wrong one).
  */
 function helpOutline(help: string) {
-  const all = (re: RegExp) => [...help.matchAll(re)].map((m) => m[1] as string);
+  const all = (re: RegExp, text = help) => [...text.matchAll(re)].map((m) => m[1] as string);
+  const messageSections = help
+    .split('<h3>')
+    .filter((section) => MESSAGE_SECTIONS.has(section.slice(0, section.indexOf('</h3>'))));
   return {
     outline: all(/<(h3|dl|dt|ul|ol|li|p)\b/g).join(' '),
-    properties: all(/<dt[^>]*>([^<]*)<span class="property-type">/g),
+    properties: messageSections.flatMap((section) => all(/<dt[^>]*>([^<]*)</g, section)),
     codes: all(/<code>([^<]*)<\/code>/g).sort(),
     links: all(/<a href="([^"]*)"/g).sort(),
   };
