@@ -47,7 +47,10 @@ function helpOutline(help: string) {
   return {
     outline: all(/<(h3|dl|dt|ul|ol|li|p)\b/g).join(' '),
     properties: messageSections.flatMap((section) => all(/<dt[^>]*>([^<]*)</g, section)),
-    codes: all(/<code>([^<]*)<\/code>/g).sort(),
+    // Lines wrap differently in another language; the browser shows any run of white space as one.
+    codes: all(/<code>([^<]*)<\/code>/g)
+      .map((code) => code.replace(/\s+/g, ' '))
+      .sort(),
     links: all(/<a href="([^"]*)"/g).sort(),
   };
 }
