@@ -4,7 +4,7 @@
  * node's catalogue, port labels translated, the theme's colours; an emit saved
  * by the previous version says what still applies and, saved with a sink, loses
  * its own settings and secrets; the config dialogs pick the core TLS
- * configuration and proxy.
+ * configuration and proxy; each node's help is the page in the editor's language.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -26,12 +26,25 @@ function catalogTexts(dir: string, type: string, lang: string): string[] {
   return walk(JSON.parse(fs.readFileSync(file, 'utf8')) as Catalog);
 }
 
-const DIRS: Record<string, string> = {
-  'cloudevent-emit': 'nodes/events',
-  'cloudevent-sink': 'nodes/events',
-  'vcd-login': 'nodes/vcd',
-  'aci-controller': 'nodes/aci',
-};
+/** Every node type of the package and its source folder (`nodes/<system>`). */
+const DIRS: Record<string, string> = Object.fromEntries(
+  Object.entries(
+    (
+      JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+        'node-red': { nodes: Record<string, string> };
+      }
+    )['node-red'].nodes,
+  ).map(([type, js]) => [type, path.dirname(js).replace(/^dist\//, '')]),
+);
+
+/** The section titles of a node's help page in a language, as written. */
+function helpSections(type: string, lang: string): string[] {
+  const help = fs.readFileSync(path.join(ROOT, DIRS[type]!, 'locales', lang, `${type}.html`), 'utf8');
+  return [...help.matchAll(/<h3>([^<]+)<\/h3>/g)].map((m) => m[1] as string);
+}
+
+/** Browser-side: the section titles the help sidebar shows. */
+const SHOWN_SECTIONS = `[...document.querySelectorAll('.red-ui-help .red-ui-help h3')].map((h) => h.textContent.trim())`;
 
 /**
  * Browser-side (as text: the project's types describe Node, not the DOM): the
@@ -233,6 +246,18 @@ describe('the dialogs in English and German (Chromium)', function () {
           ],
         };
         assert.deepEqual(labels, expected[lang]);
+      });
+
+      it("a node's help (Show help on the canvas, and every type's from the palette) is the page in the editor's language", async () => {
+        const page = pages[lang];
+        await page.click('#red-ui-workspace g.red-ui-flow-node-group[id="emit"]');
+        await page.evaluate(`RED.actions.invoke('core:show-node-help')`);
+        await page.waitForSelector('.red-ui-help .red-ui-help h3', { state: 'visible' });
+        assert.deepEqual(await page.evaluate(SHOWN_SECTIONS), helpSections('cloudevent-emit', lang));
+        for (const type of Object.keys(DIRS)) {
+          await page.evaluate(`RED.sidebar.help.show('${type}')`);
+          assert.deepEqual(await page.evaluate(SHOWN_SECTIONS), helpSections(type, lang), type);
+        }
       });
 
       it('the sink, vcd login and aci controller dialogs: every text from the catalogue, none cut off', async () => {
