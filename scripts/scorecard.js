@@ -71,11 +71,12 @@ for (const [type, js] of nodes) {
   check('N02', `${type}: source and editor files`, exists(`${src}.ts`) && exists(`${dir}/${type}.html`));
   const help = `${dir}/locales/en-US/${type}.html`;
   check('N03', `${type}: help`, exists(help) && read(help).includes(`data-help-name="${type}"`));
+  // What the library reads is the html that ships (its script and pieces put in by the build).
+  const shipped = `${path.dirname(js)}/${type}.html`;
   check(
     'N04',
     `${type}: a literal registerType call (read statically by the library)`,
-    exists(`${dir}/${type}.html`) &&
-      new RegExp(`RED\\.nodes\\.registerType\\(\\s*'${type}'`).test(read(`${dir}/${type}.html`)),
+    exists(shipped) && new RegExp(`RED\\.nodes\\.registerType\\(\\s*'${type}'`).test(read(shipped)),
   );
   check('N05', `${type}: used in an example flow`, usedInExamples.has(type));
 }
