@@ -94,10 +94,10 @@ describe('VCD messaging client: refused tokens and overlapping filters', () => {
     messaging = new VcdMessaging({ site: tokens.site, tokens, tls: { ca: sim.cert }, ...quick });
     messaging.add('node', 'publish/{org}/+', 1, { message: () => undefined });
     await waitFor(() => sim.subscriptions.length === 1, 'subscribed');
-    const lost = nextEvent(messaging, 'state', 10_000, (state) => state === 'reconnecting');
+    const lost = nextEvent<[string, CodedError?]>(messaging, 'state', 10_000, (s) => s === 'reconnecting');
     messaging.dropConnection();
     const [, error] = await lost;
-    assert.equal((error as CodedError).code, MessagingCodes.CONNECTION_LOST);
+    assert.equal(error?.code, MessagingCodes.CONNECTION_LOST);
     await nextEvent(messaging, 'connected');
     assert.equal(sim.stats.upgrades, 2);
     assert.equal(sim.stats.passwordLogins, 1, 'the token was kept');

@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import type { CodedError } from '../../nodes/common/errors';
+import { VcdSession, type VcdSessionOptions } from '../../nodes/vcd/session';
+import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
+import { VcdSimulator, type VcdSimOptions } from '../../sim/vcd';
+
+/** The edges of the VCD session: which settings it refuses, when a token is still handed out, what a close ends. */
+describe('VCD session client: edges', () => {
+  const base: VcdSessionOptions = {
+    url: 'https://vcd.example.com',
+    org: 'acme',
+    authType: 'password',
+    username: 'acmeadmin',
+    password: 'secret',
+  };
+
+  describe('settings', () => {
+    const refused = (options: Partial<VcdSessionOptions>, reason: RegExp) =>
+      assert.throws(
+        () => VcdSession.validate({ ...base, ...options }),
+        (err: CodedError) => err.code === 'VCD_CONFIG_INVALID' && reason.test(err.message),
+      );
+
+    it('refuses a URL of another scheme, a blank organization, token, user name or a missing password', () => {
+      refused({ url: 'ftp://vcd.example.com' }, /must start with https:\/\//);
+      refused({ org: '  ' }, /Set the organization/);
+      refused({ authType: 'apiToken', apiToken: '  ' }, /Set the API token/);
+      refused({ username: '  ' }, /user name and password/);
+      refused({ password: '' }, /user name and password/);
+      refused({ authType: 'saml' as VcdSessionOptions['authType'] }, /Unknown authentication type "saml"/);
+    });
+
+    it('takes http:// and https:// with blanks around, and gives the origin', () => {
+      assert.equal(
+        VcdSession.validate({ ...base, url: ' https://vcd.example.com:8443/tenant/acme ' }),
+        'https://vcd.example.com:8443',
+      );
+      assert.equal(VcdSession.validate({ ...base, url: 'http://127.0.0.1:8080' }), 'http://127.0.0.1:8080');
+      assert.equal(
+        VcdSession.validate({ ...base, authType: 'apiToken', apiToken: ' t ' }),
+        'https://vcd.example.com',
+      );
+    });
+  });
+
+  describe('against the simulator', () => {
+    let sim: VcdSimulator;
+    let session: VcdSession;
+    const realNow = Date.now;
+
+    async function open(
+      simOptions: VcdSimOptions = {},
+      options: Partial<VcdSessionOptions> = {},
+    ): Promise<void> {
+      sim = await VcdSimulator.start(simOptions);
+      session = new VcdSession({
+        ...base,
+        url: sim.url,
+        password: DEFAULT_PASSWORD,
+        tls: { ca: sim.cert },
+        ...options,
+      });
+    }
+
+    afterEach(async () => {
+      Date.now = realNow;
+      await session?.close();
+      await sim?.stop();
+    });
+
+    it('hands a token out until its last tenth of life (5 s at most), then logs in again', async () => {
+      await open({ tokenLifetimeSec: 1800 });
+      const first = await session.token();
+      const { expiresAt } = session.info!;
+      Date.now = () => expiresAt - 5001;
+      assert.equal(await session.token(), first, '5 s and 1 ms before expiry');
+      assert.equal(session.isCurrent(first), true);
+      Date.now = () => expiresAt - 5000;
+      const second = await session.token();
+      assert.notEqual(second, first, '5 s before expiry: a new login');
+      assert.equal(sim.stats.passwordLogins, 2);
+    });
+
+    it('a token is current until it expires, is replaced or is dropped', async () => {
+      await open();
+      const token = await session.token();
+      const { expiresAt } = session.info!;
+      session.invalidate('some older token');
+      assert.equal(session.isCurrent(token), true, 'dropping another token keeps this one');
+      Date.now = () => expiresAt;
+      assert.equal(session.isCurrent(token), false, 'expired');
+      Date.now = realNow;
+      session.invalidate(token);
+      session.invalidate(token);
+      assert.equal(session.isCurrent(token), false, 'dropped');
+      assert.notEqual(await session.token(), token);
+    });
+
+    it('a refused login is told to failure listeners; a closed session logs in no more', async () => {
+      await open({}, { password: 'wrong' });
+      const failures: CodedError[] = [];
+      session.on('failure', (err: CodedError) => failures.push(err));
+      await assert.rejects(session.token(), { code: 'VCD_AUTH_FAILED' });
+      assert.deepEqual(
+        failures.map((f) => f.code),
+        ['VCD_AUTH_FAILED'],
+      );
+      let closedEvents = 0;
+      session.on('closed', () => closedEvents++);
+      await session.close();
+      await session.close();
+      assert.equal(closedEvents, 1);
+      await assert.rejects(session.login(), { code: 'VCD_SESSION_CLOSED' });
+      assert.equal(sim.stats.failedLogins, 1, 'no login after the close');
+    });
+
+    it('an answer other than 401 is not retried; a failed request names its status', async () => {
+      await open();
+      const res = await session.send({ method: 'GET', path: '/cloudapi/1.0.0/no-such-thing' });
+      assert.equal(res.status, 404);
+      await assert.rejects(session.request('GET', '/cloudapi/1.0.0/no-such-thing'), (err: CodedError) => {
+        assert.equal(err.code, 'VCD_HTTP_ERROR');
+        assert.equal(err.details?.status, 404);
+        return true;
+      });
+      assert.equal(sim.stats.passwordLogins, 1, 'one login for both calls');
+    });
+
+    it("measures VCD's clock on every answer, not only at login", async () => {
+      await open();
+      await session.token();
+      sim.faults.clockSkewSec = 3600;
+      await session.send({ method: 'GET', path: '/cloudapi/1.0.0/sessions/current' });
+      const ahead = session.clock.now()! - Date.now();
+      assert.ok(ahead > 3_590_000 && ahead < 3_610_000, `VCD's clock an hour ahead, measured ${ahead} ms`);
+    });
+
+    for (const [version, how] of [
+      ['35.0', 'DELETE /api/session'],
+      ['36.0', 'DELETE /cloudapi/1.0.0/sessions/current'],
+    ] as const) {
+      it(`logs out of API ${version} with ${how}`, async () => {
+        await open({ versions: [{ version }] });
+        await session.token();
+        await session.close();
+        assert.equal(sim.stats.logouts, 1);
+        assert.equal(sim.directory.liveSessions().length, 0);
+      });
+    }
+  });
+});
