@@ -1,64 +1,7 @@
 import assert from 'node:assert/strict';
-import type { CodedError } from '../../nodes/common/errors';
 import { MissedEvents, catchUpApplies } from '../../nodes/vcd/catch-up';
+import { FILTER, ORG, OTHER, USER, at, auditTrail, record, recovery } from '../support/vcd-audit';
 import { waitFor } from '../support/wait';
-
-const ORG = '0b8a1c2d-0000-4000-8000-000000000001';
-const USER = '832c1c2d-0000-4000-8000-000000000002';
-const OTHER = '999c1c2d-0000-4000-8000-000000000003';
-const FILTER = `publish/${ORG}/+`;
-
-/** An audit record of `n` seconds past noon, by USER in ORG unless told. */
-function record(n: number, org = ORG) {
-  return {
-    eventId: `urn:vcloud:audit:e${n}`,
-    eventType: 'com/vmware/vcloud/event/vm/create',
-    eventStatus: 'SUCCESS',
-    timestamp: new Date(Date.UTC(2026, 10, 22, 12, 0, n)).toISOString(),
-    operatingOrg: { name: 'acme', id: `urn:vcloud:org:${org}` },
-    user: { name: 'acmeadmin', id: `urn:vcloud:user:${USER}` },
-    eventEntity: { name: `vm-${n}`, id: `urn:vcloud:vm:v${n}` },
-  };
-}
-const at = (n: number) => record(n).timestamp;
-
-/** A fake audit trail: answers like VCD from `records`, and logs every path asked for. */
-function auditTrail(records: ReturnType<typeof record>[], fail?: (path: string) => boolean) {
-  const paths: string[] = [];
-  const request = (_method: 'GET', path: string) => {
-    paths.push(path);
-    if (fail?.(path)) return Promise.reject(new Error('GET auditTrail answered 503'));
-    const q = new URL(path, 'https://vcd').searchParams;
-    const size = Number(q.get('pageSize'));
-    const page = Number(q.get('page'));
-    const since = /timestamp=ge=(.+)/.exec(q.get('filter') ?? '')?.[1];
-    // Sorted by time, as VCD sorts: a record dated wrongly sorts where its date puts it.
-    let rows = records
-      .filter((r) => !since || Date.parse(r.timestamp) >= Date.parse(since))
-      .sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
-    if (q.get('sortDesc') === 'timestamp') rows = [...rows].reverse();
-    return Promise.resolve({
-      resultTotal: rows.length,
-      pageCount: Math.ceil(rows.length / size),
-      values: rows.slice((page - 1) * size, page * size),
-    });
-  };
-  return { request, paths };
-}
-
-function recovery(trail: ReturnType<typeof auditTrail>, options = {}) {
-  const delivered: string[] = [];
-  const errors: CodedError[] = [];
-  const missed = new MissedEvents(
-    trail.request,
-    {
-      deliver: (_topic, n) => delivered.push(n.eventId as string),
-      failed: (e) => errors.push(e),
-    },
-    { pageSize: 2, retry: { initialMs: 20, maxMs: 40 }, ...options },
-  );
-  return { missed, delivered, errors };
-}
 
 describe('missed VCD events (audit-trail recovery)', () => {
   it('reads from where the connection was lost, even when a live event comes before the SUBACK', async () => {
@@ -181,6 +124,7 @@ describe('missed VCD events (audit-trail recovery)', () => {
     assert.equal(errors.length, 1);
     assert.equal(errors[0]?.code, 'VCD_CATCHUP_PAUSED');
     assert.match(errors[0]!.message, /memory is short/);
+    assert.deepEqual(errors[0]!.details, { sent: 5, left: 34 }, 'e1 was a double; 6 of 40 read');
     await new Promise((r) => setTimeout(r, 150)); // retries come every 20–40 ms: still short
     assert.equal(errors.length, 1, 'told once, not at every try');
     short = false;
@@ -323,6 +267,7 @@ describe('missed VCD events (audit-trail recovery)', () => {
   it('applies to publish topics, not to metrics', () => {
     assert.equal(catchUpApplies('publish/{org}/+'), true);
     assert.equal(catchUpApplies('#'), true);
+    assert.equal(catchUpApplies('+/{org}/+'), true);
     assert.equal(catchUpApplies('metrics/{org}/+'), false);
   });
 });
