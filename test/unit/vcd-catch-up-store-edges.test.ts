@@ -78,7 +78,7 @@ describe('missed VCD events, the saved mark: edges', () => {
 
   it('remembers at most `remember` settled ids, the newest, and none for an event without an id', () => {
     const store = new CatchUpStore(files, 'sub', FILTER, { remember: 2, settleMs: 0, vcdNow: () => BASE });
-    for (const id of ['e1', '', undefined, 7, 'e2', 'e3']) store.delivered(id, iso(BASE - 5000), 0);
+    for (const id of ['e1', 'e2', '', 'e3', undefined, 7]) store.delivered(id, iso(BASE - 5000), 0);
     assert.deepEqual(store.checkpoint(BASE - 5000, 1)!.recent, [
       ['e2', BASE - 5000],
       ['e3', BASE - 5000],
