@@ -17,16 +17,15 @@ describe('VCD messaging client: refused tokens and overlapping filters', () => {
   let messaging: VcdMessaging | undefined;
 
   const slowBackoff = { backoff: { initialMs: 120_000 }, stableMs: 600_000 };
+  const acmeAdmin = {
+    org: 'acme',
+    authType: 'password',
+    username: 'acmeadmin',
+    password: DEFAULT_PASSWORD,
+  } as const;
 
   async function login(): Promise<VcdSession> {
-    session = new VcdSession({
-      url: sim.url,
-      org: 'acme',
-      authType: 'password',
-      username: 'acmeadmin',
-      password: DEFAULT_PASSWORD,
-      tls: { ca: sim.cert },
-    });
+    session = new VcdSession({ ...acmeAdmin, url: sim.url, tls: { ca: sim.cert } });
     await session.token();
     return session;
   }
