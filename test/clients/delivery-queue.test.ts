@@ -87,6 +87,35 @@ describe('CloudEvents delivery: queue, stop and failure signals', () => {
     assert.deepEqual(await Promise.all(sends), Array(8).fill('CE_DELIVERY_CLOSED'));
   });
 
+  it('a stop waits, within its grace, for the one request still in flight', async () => {
+    const d = open({ concurrency: 1, closeGraceMs: 20_000 });
+    sink.faults.slowMs = 300;
+    const sending = outcome(d.send(event(1)));
+    await waitFor(() => sink.log.length === 1, 'the request in flight');
+    assert.deepEqual(await d.close(), { lost: 0, ids: [] });
+    assert.equal(await sending, 'ok');
+  });
+
+  it('batch mode: a full batch goes at once, without its linger time; a partial one goes at a stop', async () => {
+    const d = open({ mode: 'batch', batchSize: 3, lingerMs: 600_000, closeGraceMs: 20_000 });
+    assert.deepEqual(await Promise.all([1, 2, 3].map((n) => outcome(d.send(event(n))))), ['ok', 'ok', 'ok']);
+    assert.equal(sink.log.length, 1, 'one request');
+    const partial = [4, 5].map((n) => outcome(d.send(event(n))));
+    assert.deepEqual(await d.close(), { lost: 0, ids: [] });
+    assert.deepEqual(await Promise.all(partial), ['ok', 'ok']);
+    assert.equal(sink.log.length, 2);
+  });
+
+  it('wait: events move from waiting into the queue only as far as its limit', async () => {
+    const d = open({ concurrency: 1, queueLimit: 2, waitLimit: 10 });
+    let most = 0;
+    d.on('change', () => (most = Math.max(most, d.stats.queued)));
+    sink.faults.slowMs = 30;
+    const sends = [1, 2, 3, 4, 5, 6, 7].map((n) => outcome(d.send(event(n))));
+    assert.deepEqual(await Promise.all(sends), Array(7).fill('ok'));
+    assert.equal(most, 2);
+  });
+
   it('counts what it delivered and reports each request’s latency, at most the time it took', async () => {
     const d = open({ concurrency: 1 });
     const started = Date.now();
