@@ -136,6 +136,25 @@ describe('spool records: the damage a reader reports', () => {
     ]);
   });
 
+  it('a record-like stretch with a wrong checksum inside the damage does not split it', async () => {
+    const [a, b] = [entry(1), entry(3)];
+    const fake = entry(2, 'looks whole');
+    fake[fake.length - 1]! ^= 0x01;
+    const junk = Buffer.concat([Buffer.alloc(7, 0xff), fake, Buffer.alloc(5, 0xff)]);
+    assert.deepEqual(await readAll(Buffer.concat([a, junk, b])), [
+      [1],
+      [a.length, junk.length, 'an impossible record length'],
+      [3],
+    ]);
+  });
+
+  it('finds the shortest record (an ack of one entry) right at the end, after damage', async () => {
+    const ack = ackRecord([1]);
+    // One foreign byte: the search starts with exactly one record's worth of bytes left.
+    const items = await readAll(Buffer.concat([entry(1), Buffer.alloc(1, 0xff), ack]));
+    assert.deepEqual(items, [[1], [entry(1).length, 1, 'an impossible record length'], [1]]);
+  });
+
   it('reports a cut-off last record, and a tail too short to hold a header, up to the end', async () => {
     const [a, b] = [entry(1), entry(2, 'x'.repeat(40))];
     assert.deepEqual(await readAll(Buffer.concat([a, b.subarray(0, 30)])), [
