@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import type { CodedError } from '../../nodes/common/errors';
 import { type CloudEvent, fromPayload } from '../../nodes/events/cloudevent-model';
 import { Delivery, type DeliveryOptions, type DeliveryResult } from '../../nodes/events/delivery';
+import { Sink } from '../../nodes/events/delivery/sink';
 import { SinkSimulator } from '../../sim/sink';
 import { waitFor } from '../support/wait';
 
@@ -114,6 +115,40 @@ describe('CloudEvents delivery: queue, stop and failure signals', () => {
     const sends = [1, 2, 3, 4, 5, 6, 7].map((n) => outcome(d.send(event(n))));
     assert.deepEqual(await Promise.all(sends), Array(7).fill('ok'));
     assert.equal(most, 2);
+  });
+
+  it('deliveries sharing one sink: a stop of one leaves the sink to the others, and still counts its request in flight', async () => {
+    const shared = new Sink({ url: `${sink.url}/events`, tls: { ca: sink.cert } });
+    const one = new Delivery({ closeGraceMs: 0 }, shared);
+    const other = new Delivery({}, shared);
+    deliveries.push(other);
+    sink.faults.slowMs = 60_000;
+    const cut = outcome(one.send(event(1)));
+    await waitFor(() => sink.log.length === 1, 'the request in flight');
+    assert.deepEqual(await one.close(), { lost: 1, ids: [event(1).id] });
+    assert.equal(await cut, 'CE_DELIVERY_CLOSED');
+    sink.faults.slowMs = 0;
+    assert.equal(await outcome(other.send(event(2))), 'ok');
+    await other.close();
+    await shared.close();
+  });
+
+  it('delivers without retry settings of its own, and gives up with the last status and the attempts made', async () => {
+    assert.equal(await outcome(open({ retry: undefined }).send(event(1))), 'ok');
+    const d = open({ retry: { initialMs: 20, maxMs: 20, budgetMs: 150 } });
+    sink.failNext(1000, 503);
+    const err = await d.send(event(2)).catch((e: CodedError) => e);
+    assert.equal((err as CodedError).code, 'CE_DELIVERY_FAILED');
+    assert.deepEqual((err as CodedError).details, { status: 503, attempts: sink.log.length - 1 });
+  });
+
+  it('an event that cannot be encoded is refused and counted as failed', async () => {
+    const d = open();
+    const circle: Record<string, unknown> = {};
+    circle.self = circle;
+    const ce = { ...event(1), data: circle };
+    assert.equal(await outcome(d.send(ce)), 'CE_DATA_UNSERIALIZABLE');
+    assert.deepEqual([d.stats.failed, d.stats.queued, sink.log.length], [1, 0, 0]);
   });
 
   it('counts what it delivered and reports each request’s latency, at most the time it took', async () => {
