@@ -246,7 +246,8 @@ export class SegmentLog {
 
   /** Resolves once what was appended or acknowledged so far is written and old segments are removed. */
   idle(): Promise<void> {
-    if (this.incoming.length > 0 || this.acks.length > 0) this.queueFlush();
+    // Once closed, the folder is let go: what is left stays unwritten (an ack then means the entry comes back).
+    if (!this.closed && (this.incoming.length > 0 || this.acks.length > 0)) this.queueFlush();
     return this.run(async () => undefined);
   }
 

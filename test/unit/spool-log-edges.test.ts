@@ -1,8 +1,9 @@
 /**
- * The spool log's counts, which the node shows and the spool's room is
- * decided on: live entries and bytes while they are written, out and
- * acknowledged, after a failed write and after damage; the limit's exact
- * bound; and the largest entry a writer makes, read back whole.
+ * The spool log's edges: its counts, which the node shows and the spool's
+ * room is decided on (live entries and bytes while they are written, out and
+ * acknowledged, after a failed write and after damage), the limit's exact
+ * bound, the largest entry a writer makes, a restart over many segments, damage at the end of an older
+ * segment, short writes, a failed open, and nothing written after a stop.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -17,13 +18,13 @@ import {
 } from '../../nodes/events/spool/segment-log';
 import { FaultyDisk } from '../support/faulty-disk';
 
-describe('spool segment log: counts and bounds', () => {
+describe('spool segment log: edges', () => {
   let dir: string;
   const open: SegmentLog[] = [];
   const disk = new FaultyDisk();
 
   beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spool-counts-'));
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spool-edges-'));
   });
   afterEach(async () => {
     disk.restore();
@@ -138,9 +139,117 @@ describe('spool segment log: counts and bounds', () => {
     const rest = await log.next(1);
     assert.equal(rest[0]!.payload.toString(), 'payload-4');
     assert.deepEqual([log.unread, log.count], [2, 4], 'two lost, one more out');
+    assert.equal(log.bytes, 4 * (RECORD_OVERHEAD + 'payload-1'.length), 'nor their bytes');
     assert.deepEqual(
       errors.map((e) => [e.code, (e.details as { lost: number }).lost]),
       [['CE_SPOOL_DAMAGED', 2]],
+    );
+  });
+
+  const segmentFiles = () =>
+    fs
+      .readdirSync(dir)
+      .filter((n) => n.endsWith('.seg'))
+      .sort();
+
+  it('after a restart over many segments, counts every entry and its bytes, and gives them in order', async () => {
+    const log = await openLog({ segmentBytes: 100 });
+    for (let i = 1; i <= 12; i++) await log.append(Buffer.from(`entry-${i}`.padEnd(60, '.')));
+    await log.close();
+    assert.ok(segmentFiles().length >= 6, `${segmentFiles().length} segments`);
+    const again = await openLog({ segmentBytes: 100 });
+    assert.deepEqual([again.count, again.unread, again.bytes], [12, 12, 12 * (RECORD_OVERHEAD + 60)]);
+    const entries = await again.next(100);
+    assert.deepEqual(
+      entries.map((e) => e.payload.toString()),
+      Array.from({ length: 12 }, (_, i) => `entry-${i + 1}`.padEnd(60, '.')),
+    );
+  });
+
+  it('damage at the end of an older segment is counted as lost, not cut off as a crash would be', async () => {
+    const log = await openLog({ segmentBytes: 100 });
+    for (let i = 1; i <= 6; i++) await log.append(Buffer.from(`entry-${i}`.padEnd(60, '.')));
+    await log.close();
+    const [first] = segmentFiles();
+    const file = path.join(dir, first!);
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length - 3]! ^= 0x01;
+    fs.writeFileSync(file, bytes);
+    const warnings: string[] = [];
+    const lost: number[] = [];
+    const again = await openLog({
+      segmentBytes: 100,
+      onWarning: (w) => warnings.push(w),
+      onDamage: (n) => lost.push(n),
+    });
+    assert.equal(fs.statSync(file).size, bytes.length, 'the older segment is not cut');
+    const entries = await again.next(100);
+    assert.equal(entries.length, 5);
+    assert.deepEqual(lost, [1]);
+    assert.doesNotMatch(warnings.join('\n'), /cut off/);
+  });
+
+  it('writes every byte when the disk takes only part of each write', async () => {
+    const log = await openLog();
+    await disk.install();
+    disk.short = true;
+    try {
+      for (let i = 1; i <= 5; i++) await log.append(Buffer.from(`entry-${i}`.repeat(20)));
+    } finally {
+      disk.short = false;
+    }
+    await log.close();
+    const again = await openLog();
+    const entries = await again.next(100);
+    assert.deepEqual(
+      entries.map((e) => e.payload.toString()),
+      [1, 2, 3, 4, 5].map((i) => `entry-${i}`.repeat(20)),
+    );
+  });
+
+  it('tells a disk that stays full once, however many writes it refuses', async () => {
+    const warnings: string[] = [];
+    const log = await openLog({ onWarning: (w) => warnings.push(w) });
+    await disk.install();
+    disk.full = true;
+    for (let i = 0; i < 3; i++)
+      await assert.rejects(log.append(Buffer.from(`e-${i}`)), { code: 'CE_SPOOL_WRITE_FAILED' });
+    assert.equal(warnings.filter((w) => /ENOSPC/.test(w)).length, 1);
+  });
+
+  it('a folder it cannot read at open is refused and let go: the next open reads it whole', async () => {
+    const log = await openLog();
+    for (let i = 1; i <= 3; i++) await log.append(Buffer.from(`entry-${i}`));
+    await log.close();
+    await disk.install();
+    let failures = 1;
+    disk.beforeRead = () => {
+      if (failures-- > 0) throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+    };
+    await assert.rejects(openLog(), /EIO/);
+    const again = await openLog();
+    assert.deepEqual(
+      (await again.next(10)).map((e) => e.payload.toString()),
+      ['entry-1', 'entry-2', 'entry-3'],
+    );
+  });
+
+  it('writes nothing after a stop: an entry finished then comes back at the next start', async () => {
+    const log = await openLog();
+    const seq = await log.append(Buffer.from('late'));
+    await log.next(1);
+    await log.close();
+    const before = segmentFiles().map((n) => fs.statSync(path.join(dir, n)).size);
+    log.ack(seq);
+    await log.idle();
+    assert.deepEqual(
+      segmentFiles().map((n) => fs.statSync(path.join(dir, n)).size),
+      before,
+    );
+    const again = await openLog();
+    assert.deepEqual(
+      (await again.next(10)).map((e) => e.payload.toString()),
+      ['late'],
     );
   });
 
