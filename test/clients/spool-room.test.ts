@@ -98,6 +98,14 @@ describe('spooled delivery: no room, and a stop', () => {
     assert.equal(await waiting, 'CE_DELIVERY_CLOSED');
   });
 
+  it('refuses an event with no JSON form before it reaches the disk', async () => {
+    const spool = await start({});
+    const circle: Record<string, unknown> = {};
+    circle.self = circle;
+    assert.equal(await outcome(spool.take({ ...event(1), data: circle }, {})), 'CE_DATA_UNSERIALIZABLE');
+    assert.deepEqual([spool.stats.spooled, spool.stats.spooledBytes], [0, 0]);
+  });
+
   it('says how large the full spool is, to a tenth of a MB', async () => {
     const spool = await start({ limitBytes: 1_300_000, onFull: 'reject-new' });
     const big = 'x'.repeat(300_000);
