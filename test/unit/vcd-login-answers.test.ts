@@ -140,7 +140,9 @@ describe('VCD password login: what each answer means', () => {
 
   it('any other status outside 2xx (1xx aside) is an HTTP error with the status and an excerpt of the answer', async () => {
     for (const status of [300, 302, 400, 500, 501, 505]) {
-      const err = await against({ [SESSIONS]: { status, body: `answer ${status}` } }, (s) => failure(login(s)));
+      const err = await against({ [SESSIONS]: { status, body: `answer ${status}` } }, (s) =>
+        failure(login(s)),
+      );
       assert.equal(err.code, 'VCD_HTTP_ERROR', `after ${status}`);
       assert.deepEqual(err.details, { status });
       assert.match(err.message, new RegExp(`VCD answered ${status} at login: answer ${status}`));
@@ -156,7 +158,10 @@ describe('VCD password login: what each answer means', () => {
       assert.deepEqual([cred.info.orgUuid, cred.info.userUuid], ['o-1', 'u-1']);
       assert.deepEqual(cred.info.operatingOrg, { name: 'acme', id: 'urn:vcloud:org:o-1' });
       assert.deepEqual(cred.info.roles, ['Organization Administrator', '7']);
-      assert.deepEqual([cred.info.provider, cred.info.authType, cred.info.apiVersion], [false, 'password', '38.1']);
+      assert.deepEqual(
+        [cred.info.provider, cred.info.authType, cred.info.apiVersion],
+        [false, 'password', '38.1'],
+      );
       assert.ok(cred.issuedAt >= before && cred.issuedAt <= Date.now());
       // The session's idle timeout (30 min) bounds a token that carries no expiry of its own.
       assert.equal(cred.info.expiresAt, cred.issuedAt + 30 * 60_000);
@@ -176,7 +181,8 @@ describe('VCD password login: what each answer means', () => {
         ['POST', `${SESSIONS}/provider`],
       ],
     );
-    const basic = (a: Asked) => Buffer.from(String(a.headers.authorization).slice(6), 'base64').toString('utf8');
+    const basic = (a: Asked) =>
+      Buffer.from(String(a.headers.authorization).slice(6), 'base64').toString('utf8');
     assert.deepEqual(asked.map(basic), ['alice@acme:s3cret', 'admin@System:pw']);
     assert.equal(asked[0]!.headers.accept, 'application/json;version=38.1');
   });
@@ -234,8 +240,18 @@ describe('VCD API token login: what each answer means', () => {
       [{ [TENANT_TOKEN]: { status: 503 } }, 'VCD_UNAVAILABLE', 503, /unavailable \(503\) at token/],
       [{ [TENANT_TOKEN]: { status: 404 } }, 'VCD_NOT_VCD', 404, /has no token endpoint \(404\)/],
       [{ [TENANT_TOKEN]: { status: 500 } }, 'VCD_HTTP_ERROR', 500, /answered 500 at token/],
-      [{ [TENANT_TOKEN]: granted, [`${SESSIONS}/current`]: { status: 502 } }, 'VCD_UNAVAILABLE', 502, /at session/],
-      [{ [TENANT_TOKEN]: granted, [`${SESSIONS}/current`]: { status: 404 } }, 'VCD_NOT_VCD', 404, /no session end/],
+      [
+        { [TENANT_TOKEN]: granted, [`${SESSIONS}/current`]: { status: 502 } },
+        'VCD_UNAVAILABLE',
+        502,
+        /at session/,
+      ],
+      [
+        { [TENANT_TOKEN]: granted, [`${SESSIONS}/current`]: { status: 404 } },
+        'VCD_NOT_VCD',
+        404,
+        /no session end/,
+      ],
     ];
     for (const [routes, code, status, text] of cases) {
       const err = await against(routes, (s) => failure(withToken(s)));
