@@ -94,6 +94,11 @@ describe('acting on VCD (pure parts)', () => {
     );
     assert.equal(api.taskOf(answer(200, '{"values":[]}')), undefined);
     assert.equal(api.taskOf(answer(200, '<Vm href="x"/>')), undefined);
+    // A 202 names its task in Location whatever its body is; a Task without an href is no task to follow.
+    const location = { location: 'https://vcd.example.com/api/task/3' };
+    assert.equal(api.taskOf(answer(202, '{"id":"urn:vcloud:vm:1"}', location)), location.location);
+    assert.equal(api.taskOf(answer(202, '<Task status="running"/>', location)), location.location);
+    assert.equal(api.taskOf(answer(200, '<Task status="running"/>', location)), undefined);
   });
 
   it("keeps request nodes off the login's own session and token endpoints", () => {
@@ -112,6 +117,40 @@ describe('acting on VCD (pure parts)', () => {
     }
     assert.equal(apiPath('/cloudapi/1.0.0/sessionsHistory'), '/cloudapi/1.0.0/sessionsHistory');
     assert.equal(apiPath('/api/query'), '/api/query');
+  });
+
+  it('reads an answer by its content type, and by its first character when it has none', async () => {
+    let answer: { type?: string; text: string } = { text: '' };
+    const session = {
+      site: 'https://vcd.example.com',
+      send: async () => ({
+        status: 200,
+        headers: answer.type === undefined ? {} : { 'content-type': answer.type },
+        text: answer.text,
+      }),
+    } as unknown as VcdSession;
+    const api = new VcdApi(session);
+    const parsedOf = async (type: string | undefined, text: string) => {
+      answer = { type, text };
+      const read = await api.call({ method: 'GET', path: '/api/x', query: '' });
+      assert.equal(read.text, text, 'the text is always kept');
+      assert.equal(read.contentType, type);
+      return read.parsed;
+    };
+    assert.deepEqual(await parsedOf('application/json', '{"a":1}'), { a: 1 });
+    assert.deepEqual(await parsedOf('Application/JSON;version=38.1', '[1]'), [1]);
+    assert.equal(await parsedOf('application/json', ''), undefined);
+    assert.equal(await parsedOf('application/json', '{"a":'), undefined, 'broken JSON stays text');
+    assert.equal(await parsedOf('text/plain', '{"a":1}'), undefined, 'the content type wins over the look');
+    assert.equal(await parsedOf('text/plain', 'hello'), undefined);
+    assert.deepEqual(await parsedOf(undefined, '{"a":1}'), { a: 1 });
+    assert.deepEqual(await parsedOf(undefined, ' \n [1,2]'), [1, 2]);
+    assert.equal(await parsedOf(undefined, 'a text'), undefined);
+    assert.equal(await parsedOf(undefined, ''), undefined);
+    const vm = { Vm: { '@name': 'a' } };
+    assert.deepEqual(await parsedOf('application/vnd.vmware.vcloud.vm+XML', '<Vm name="a"/>'), vm);
+    assert.deepEqual(await parsedOf(undefined, '  <Vm name="a"/>'), vm);
+    assert.equal(await parsedOf('application/xml', ''), undefined);
   });
 
   it('reads XML answers into objects up to 4 MiB and keeps larger ones as text only, under a cap it asks for', async () => {
