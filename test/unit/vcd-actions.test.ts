@@ -29,6 +29,8 @@ describe('acting on VCD (pure parts)', () => {
       },
       { type: 'EVENT', headers: {}, payload: JSON.stringify({ entity: URN }) },
       { blockingTask: URN, outcome: 'waiting' },
+      ` ${URN}\n`,
+      { type: 'EVENT', headers: {}, payload: `  ${JSON.stringify({ entity: URN })}` },
     ];
     for (const form of forms) assert.equal(blockingTaskId(form), ID, JSON.stringify(form));
     for (const bad of [
@@ -37,6 +39,9 @@ describe('acting on VCD (pure parts)', () => {
       'urn:vcloud:vm:' + ID,
       { vcd: { entity: 'urn:vcloud:vm:1' } },
       { payload: '{broken' },
+      `https://vcd.example.com/api/vApp/vm-${ID}`,
+      `https://vcd.example.com/api/admin/extension/blockingTask/${ID}/action/resume`,
+      `x${URN}`,
     ]) {
       assert.throws(
         () => blockingTaskId(bad),
@@ -50,6 +55,7 @@ describe('acting on VCD (pure parts)', () => {
     assert.equal(decisionOf('fail'), 'fail');
     assert.equal(decisionOf(undefined), undefined);
     assert.equal(decisionOf(''), undefined);
+    assert.equal(decisionOf(null), undefined);
     for (const bad of ['approve', 'reject', 1, true]) {
       assert.throws(
         () => decisionOf(bad),
@@ -64,6 +70,7 @@ describe('acting on VCD (pure parts)', () => {
     assert.equal(formatLeft(3_599_000), '59:59');
     assert.equal(formatLeft(3_600_000), '1h 0m');
     assert.equal(formatLeft(86_399_000), '23h 59m');
+    assert.equal(formatLeft(86_400_000), '1d 0h');
     assert.equal(formatLeft(86_400_000 * 3 + 3_600_000 * 4), '3d 4h');
   });
 
