@@ -82,6 +82,15 @@ describe('acting on VCD (pure parts)', () => {
     assert.equal(appliedDefault(view('resume', 'success')), true);
     assert.equal(appliedDefault(view('abort', 'success')), false, 'someone resumed it first');
     assert.equal(appliedDefault(view('abort', undefined)), false);
+    assert.equal(
+      appliedDefault(view('unknown', 'success')),
+      false,
+      'an action VCD does not name applies nothing',
+    );
+    assert.equal(
+      appliedDefault({ timeout: {}, task: { status: 'aborted' } } as unknown as BlockingTaskView),
+      false,
+    );
   });
 
   it('sees a task in a legacy Task answer or a 202 with a Location, and nowhere else', () => {
