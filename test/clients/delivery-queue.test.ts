@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import type { CodedError } from '../../nodes/common/errors';
 import { type CloudEvent, fromPayload } from '../../nodes/events/cloudevent-model';
-import { Delivery, type DeliveryOptions, type DeliveryResult } from '../../nodes/events/delivery';
+import { Delivery, type DeliveryResult } from '../../nodes/events/delivery';
 import { Sink } from '../../nodes/events/delivery/sink';
-import { SinkSimulator } from '../../sim/sink';
+import { withSink } from '../support/sink';
 import { waitFor } from '../support/wait';
 
 const event = (n: number): CloudEvent =>
@@ -22,41 +22,21 @@ const outcome = (p: Promise<DeliveryResult>): Promise<string> =>
   );
 
 describe('CloudEvents delivery: queue, stop and failure signals', () => {
-  let sink: SinkSimulator;
-  const deliveries: Delivery[] = [];
-
-  beforeEach(async () => {
-    sink = await SinkSimulator.start();
-  });
-  afterEach(async () => {
-    await Promise.all(deliveries.splice(0).map((d) => d.close()));
-    await sink.stop();
-  });
-
-  function open(options: Partial<DeliveryOptions> = {}): Delivery {
-    const d = new Delivery({
-      url: `${sink.url}/events`,
-      tls: { ca: sink.cert },
-      retry: { initialMs: 20, maxMs: 100, budgetMs: 10_000 },
-      ...options,
-    });
-    deliveries.push(d);
-    return d;
-  }
+  const rig = withSink({ retry: { initialMs: 20, maxMs: 100, budgetMs: 10_000 } });
 
   /** One request in flight that never ends by itself, `queued` events behind it. */
   async function stalled(d: Delivery, count: number, queued: number): Promise<Promise<string>[]> {
-    sink.faults.slowMs = 60_000;
+    rig.sink.faults.slowMs = 60_000;
     const sends = Array.from({ length: count }, (_, i) => outcome(d.send(event(i + 1))));
     await waitFor(
-      () => sink.log.length === 1 && d.stats.queued === queued,
+      () => rig.sink.log.length === 1 && d.stats.queued === queued,
       'one request in flight, the queue full',
     );
     return sends;
   }
 
   it('wait: as many events may wait for room as the wait limit says, the next one is refused', async () => {
-    const d = open({ concurrency: 1, queueLimit: 2, waitLimit: 3, closeGraceMs: 0 });
+    const d = rig.open({ concurrency: 1, queueLimit: 2, waitLimit: 3, closeGraceMs: 0 });
     const sends = await stalled(d, 6, 2);
     assert.equal(d.stats.waiting, 3);
     const refused = await d.send(event(7)).catch((err: CodedError) => err);
@@ -68,7 +48,7 @@ describe('CloudEvents delivery: queue, stop and failure signals', () => {
   });
 
   it('wait: without a wait limit, as many events wait as the queue holds', async () => {
-    const d = open({ concurrency: 1, queueLimit: 2, closeGraceMs: 0 });
+    const d = rig.open({ concurrency: 1, queueLimit: 2, closeGraceMs: 0 });
     const sends = await stalled(d, 5, 2);
     assert.equal(d.stats.waiting, 2);
     assert.equal(await outcome(d.send(event(6))), 'CE_QUEUE_FULL');
@@ -77,7 +57,7 @@ describe('CloudEvents delivery: queue, stop and failure signals', () => {
   });
 
   it('a stop counts every event it lost and names the first five; a second stop loses nothing more', async () => {
-    const d = open({ concurrency: 1, queueLimit: 10, closeGraceMs: 0 });
+    const d = rig.open({ concurrency: 1, queueLimit: 10, closeGraceMs: 0 });
     const sends = await stalled(d, 8, 7);
     const report = await d.close();
     assert.equal(report.lost, 8);
@@ -89,70 +69,69 @@ describe('CloudEvents delivery: queue, stop and failure signals', () => {
   });
 
   it('a stop waits, within its grace, for the one request still in flight', async () => {
-    const d = open({ concurrency: 1, closeGraceMs: 20_000 });
-    sink.faults.slowMs = 300;
+    const d = rig.open({ concurrency: 1, closeGraceMs: 20_000 });
+    rig.sink.faults.slowMs = 300;
     const sending = outcome(d.send(event(1)));
-    await waitFor(() => sink.log.length === 1, 'the request in flight');
+    await waitFor(() => rig.sink.log.length === 1, 'the request in flight');
     assert.deepEqual(await d.close(), { lost: 0, ids: [] });
     assert.equal(await sending, 'ok');
   });
 
   it('batch mode: a full batch goes at once, without its linger time; a partial one goes at a stop', async () => {
-    const d = open({ mode: 'batch', batchSize: 3, lingerMs: 600_000, closeGraceMs: 20_000 });
+    const d = rig.open({ mode: 'batch', batchSize: 3, lingerMs: 600_000, closeGraceMs: 20_000 });
     assert.deepEqual(await Promise.all([1, 2, 3].map((n) => outcome(d.send(event(n))))), ['ok', 'ok', 'ok']);
-    assert.equal(sink.log.length, 1, 'one request');
+    assert.equal(rig.sink.log.length, 1, 'one request');
     const partial = [4, 5].map((n) => outcome(d.send(event(n))));
     assert.deepEqual(await d.close(), { lost: 0, ids: [] });
     assert.deepEqual(await Promise.all(partial), ['ok', 'ok']);
-    assert.equal(sink.log.length, 2);
+    assert.equal(rig.sink.log.length, 2);
   });
 
   it('wait: events move from waiting into the queue only as far as its limit', async () => {
-    const d = open({ concurrency: 1, queueLimit: 2, waitLimit: 10 });
+    const d = rig.open({ concurrency: 1, queueLimit: 2, waitLimit: 10 });
     let most = 0;
     d.on('change', () => (most = Math.max(most, d.stats.queued)));
-    sink.faults.slowMs = 30;
+    rig.sink.faults.slowMs = 30;
     const sends = [1, 2, 3, 4, 5, 6, 7].map((n) => outcome(d.send(event(n))));
     assert.deepEqual(await Promise.all(sends), Array(7).fill('ok'));
     assert.equal(most, 2);
   });
 
   it('deliveries sharing one sink: a stop of one leaves the sink to the others, and still counts its request in flight', async () => {
-    const shared = new Sink({ url: `${sink.url}/events`, tls: { ca: sink.cert } });
+    const shared = new Sink({ url: `${rig.sink.url}/events`, tls: { ca: rig.sink.cert } });
     const one = new Delivery({ closeGraceMs: 0 }, shared);
-    const other = new Delivery({}, shared);
-    deliveries.push(other);
-    sink.faults.slowMs = 60_000;
+    const other = rig.closeAfter(new Delivery({}, shared));
+    rig.sink.faults.slowMs = 60_000;
     const cut = outcome(one.send(event(1)));
-    await waitFor(() => sink.log.length === 1, 'the request in flight');
+    await waitFor(() => rig.sink.log.length === 1, 'the request in flight');
     assert.deepEqual(await one.close(), { lost: 1, ids: [event(1).id] });
     assert.equal(await cut, 'CE_DELIVERY_CLOSED');
-    sink.faults.slowMs = 0;
+    rig.sink.faults.slowMs = 0;
     assert.equal(await outcome(other.send(event(2))), 'ok');
     await other.close();
     await shared.close();
   });
 
   it('delivers without retry settings of its own, and gives up with the last status and the attempts made', async () => {
-    assert.equal(await outcome(open({ retry: undefined }).send(event(1))), 'ok');
-    const d = open({ retry: { initialMs: 20, maxMs: 20, budgetMs: 150 } });
-    sink.failNext(1000, 503);
+    assert.equal(await outcome(rig.open({ retry: undefined }).send(event(1))), 'ok');
+    const d = rig.open({ retry: { initialMs: 20, maxMs: 20, budgetMs: 150 } });
+    rig.sink.failNext(1000, 503);
     const err = await d.send(event(2)).catch((e: CodedError) => e);
     assert.equal((err as CodedError).code, 'CE_DELIVERY_FAILED');
-    assert.deepEqual((err as CodedError).details, { status: 503, attempts: sink.log.length - 1 });
+    assert.deepEqual((err as CodedError).details, { status: 503, attempts: rig.sink.log.length - 1 });
   });
 
   it('an event that cannot be encoded is refused and counted as failed', async () => {
-    const d = open();
+    const d = rig.open();
     const circle: Record<string, unknown> = {};
     circle.self = circle;
     const ce = { ...event(1), data: circle };
     assert.equal(await outcome(d.send(ce)), 'CE_DATA_UNSERIALIZABLE');
-    assert.deepEqual([d.stats.failed, d.stats.queued, sink.log.length], [1, 0, 0]);
+    assert.deepEqual([d.stats.failed, d.stats.queued, rig.sink.log.length], [1, 0, 0]);
   });
 
   it('counts what it delivered and reports each request’s latency, at most the time it took', async () => {
-    const d = open({ concurrency: 1 });
+    const d = rig.open({ concurrency: 1 });
     const started = Date.now();
     const results = [await d.send(event(1)), await d.send(event(2))];
     const took = Date.now() - started;
@@ -162,7 +141,7 @@ describe('CloudEvents delivery: queue, stop and failure signals', () => {
   });
 
   it('signals each retry, and once the sink answers again, that it recovered and after how long', async () => {
-    const d = open();
+    const d = rig.open();
     const signals: string[] = [];
     let failedMs = -1;
     d.on('retrying', (err: CodedError) => signals.push(`retrying ${err.code}`));
@@ -170,7 +149,7 @@ describe('CloudEvents delivery: queue, stop and failure signals', () => {
       signals.push('recovered');
       failedMs = ms;
     });
-    sink.failNext(2, 503);
+    rig.sink.failNext(2, 503);
     assert.equal(d.failing, false);
     const started = Date.now();
     const sending = d.send(event(1));

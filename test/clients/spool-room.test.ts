@@ -10,10 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CodedError } from '../../nodes/common/errors';
 import { type CloudEvent, fromPayload, toStructured } from '../../nodes/events/cloudevent-model';
-import { Delivery } from '../../nodes/events/delivery';
 import { RECORD_OVERHEAD } from '../../nodes/events/spool/records';
 import { type SpoolOptions, SpooledDelivery } from '../../nodes/events/spool/spooled-delivery';
-import { SinkSimulator } from '../../sim/sink';
+import { withSink } from '../support/sink';
 import { waitFor } from '../support/wait';
 
 const event = (n: number, data: unknown = { n }): CloudEvent =>
@@ -29,38 +28,28 @@ const outcome = (p: Promise<void>): Promise<string> =>
   );
 
 describe('spooled delivery: no room, and a stop', () => {
-  let sink: SinkSimulator;
+  const rig = withSink({
+    retry: { initialMs: 20, maxMs: 100, budgetMs: 60_000 },
+    closeGraceMs: 0,
+    concurrency: 1,
+  });
   let dir: string;
-  const open: SpooledDelivery[] = [];
 
-  beforeEach(async () => {
-    sink = await SinkSimulator.start();
-    sink.setDown(true);
+  beforeEach(() => {
+    rig.sink.setDown(true);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spool-room-'));
   });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((s) => s.close()));
-    await sink.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   async function start(options: Partial<SpoolOptions>): Promise<SpooledDelivery> {
-    const d = new Delivery({
-      url: `${sink.url}/events`,
-      tls: { ca: sink.cert },
-      retry: { initialMs: 20, maxMs: 100, budgetMs: 60_000 },
-      closeGraceMs: 0,
-      concurrency: 1,
-    });
-    const spool = await SpooledDelivery.open(d, {
+    const spool = await SpooledDelivery.open(rig.open(), {
       dir,
       limitBytes: 100_000,
       window: 2,
       onFull: 'wait',
       ...options,
     });
-    open.push(spool);
-    return spool;
+    return rig.closeAfter(spool);
   }
 
   it('refuses at once an event larger than the whole spool, whatever the policy; one that just fits is taken', async () => {
@@ -81,7 +70,6 @@ describe('spooled delivery: no room, and a stop', () => {
       await spool.take(fits, {});
       assert.deepEqual([spool.stats.spooled, spool.stats.dropped], [1, 1], onFull);
       await spool.destroy();
-      open.length = 0;
       fs.mkdirSync(dir);
     }
   });

@@ -4,34 +4,28 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CodedError } from '../../nodes/common/errors';
 import { type CloudEvent, fromPayload } from '../../nodes/events/cloudevent-model';
-import { Delivery, type DeliveryOptions } from '../../nodes/events/delivery';
+import type { DeliveryOptions } from '../../nodes/events/delivery';
 import {
   type SpoolOptions,
   type SpooledEvent,
   SpooledDelivery,
 } from '../../nodes/events/spool/spooled-delivery';
 import { SegmentLog } from '../../nodes/events/spool/segment-log';
-import { SinkSimulator } from '../../sim/sink';
 import { FaultyDisk } from '../support/faulty-disk';
+import { withSink } from '../support/sink';
 import { waitFor } from '../support/wait';
 
 const event = (n: number): CloudEvent =>
   fromPayload({ n }, { type: 'com.example.test', source: '/tests', id: `e-${n}` });
 
 describe('spooled delivery (spool on disk, against the sink simulator)', () => {
-  let sink: SinkSimulator;
+  const rig = withSink({ retry: { initialMs: 20, maxMs: 100, budgetMs: 60_000 }, closeGraceMs: 200 });
   let dir: string;
-  const open: SpooledDelivery[] = [];
 
-  beforeEach(async () => {
-    sink = await SinkSimulator.start();
+  beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spool-'));
   });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((s) => s.close()));
-    await sink.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   async function start(
     options: Partial<SpoolOptions> = {},
@@ -42,21 +36,14 @@ describe('spooled delivery (spool on disk, against the sink simulator)', () => {
     failed: { id: string; code: string }[];
     damaged: CodedError[];
   }> {
-    const d = new Delivery({
-      url: `${sink.url}/events`,
-      tls: { ca: sink.cert },
-      retry: { initialMs: 20, maxMs: 100, budgetMs: 60_000 },
-      closeGraceMs: 200,
-      ...delivery,
-    });
-    const spool = await SpooledDelivery.open(d, {
+    const spool = await SpooledDelivery.open(rig.open(delivery), {
       dir,
       limitBytes: 1024 * 1024,
       window: 10,
       onFull: 'wait',
       ...options,
     });
-    open.push(spool);
+    rig.closeAfter(spool);
     const delivered: string[] = [];
     const failed: { id: string; code: string }[] = [];
     const damaged: CodedError[] = [];
@@ -66,7 +53,7 @@ describe('spooled delivery (spool on disk, against the sink simulator)', () => {
     return { spool, delivered, failed, damaged };
   }
 
-  const receivedIds = () => sink.received.map((r) => String(r.event.id));
+  const receivedIds = () => rig.sink.received.map((r) => String(r.event.id));
 
   it('delivers taken events and empties the spool as the sink acknowledges them', async () => {
     const { spool, delivered } = await start();
@@ -77,13 +64,12 @@ describe('spooled delivery (spool on disk, against the sink simulator)', () => {
   });
 
   it('after a restart sends what the sink had not acknowledged first, in order, then new events', async () => {
-    sink.setDown(true);
+    rig.sink.setDown(true);
     const first = await start({ window: 5 }, { concurrency: 1 });
     for (let n = 1; n <= 40; n++) await first.spool.take(event(n), {});
     assert.equal(first.spool.stats.spooled, 40);
     await first.spool.close();
-    open.length = 0;
-    sink.setDown(false);
+    rig.sink.setDown(false);
     const second = await start({ window: 5 }, { concurrency: 1 });
     await second.spool.take(event(41), {});
     await waitFor(() => second.delivered.length === 41, '41 deliveries');
@@ -94,12 +80,12 @@ describe('spooled delivery (spool on disk, against the sink simulator)', () => {
   });
 
   it('holds only the window in memory; the rest is read back from disk, in order', async () => {
-    sink.setDown(true);
+    rig.sink.setDown(true);
     const { spool, delivered } = await start({ window: 3 }, { concurrency: 1 });
     for (let n = 1; n <= 30; n++) await spool.take(event(n), {});
     const held = spool as unknown as { fresh: Map<number, unknown>; handed: number };
     assert.ok(held.fresh.size <= 3 && held.handed <= 3, `${held.fresh.size} + ${held.handed} in memory`);
-    sink.setDown(false);
+    rig.sink.setDown(false);
     await waitFor(() => delivered.length === 30, '30 deliveries', 15_000);
     assert.deepEqual(
       receivedIds(),
@@ -109,18 +95,17 @@ describe('spooled delivery (spool on disk, against the sink simulator)', () => {
 
   it('an event the sink refuses leaves by failure and is not sent again after a restart', async () => {
     const { spool, failed } = await start({}, { retry: { initialMs: 20, budgetMs: 0 } });
-    sink.failNext(1, 400);
+    rig.sink.failNext(1, 400);
     await spool.take(event(1), {});
     await waitFor(() => failed.length === 1, 'the failure');
     assert.equal(failed[0]!.code, 'CE_DELIVERY_REJECTED');
     await spool.close();
-    open.length = 0;
     const again = await start();
     assert.equal(again.spool.stats.spooled, 0);
   });
 
   it('reject-new: a full spool refuses the new event and counts it', async () => {
-    sink.setDown(true);
+    rig.sink.setDown(true);
     const { spool } = await start({ onFull: 'reject-new', limitBytes: 1000, window: 1 });
     let taken = 0;
     let refused: CodedError | undefined;
@@ -136,7 +121,7 @@ describe('spooled delivery (spool on disk, against the sink simulator)', () => {
   });
 
   it('drop-oldest: a full spool drops its oldest waiting event, which leaves as failed', async () => {
-    sink.setDown(true);
+    rig.sink.setDown(true);
     const { spool, failed } = await start({ onFull: 'drop-oldest', limitBytes: 1000, window: 1 });
     for (let n = 1; n <= 20; n++) await spool.take(event(n), {});
     assert.ok(failed.length > 0);
@@ -147,13 +132,13 @@ describe('spooled delivery (spool on disk, against the sink simulator)', () => {
       Array.from({ length: failed.length }, (_, i) => `e-${i + 2}`),
     );
     assert.equal(spool.stats.dropped, failed.length);
-    sink.setDown(false);
+    rig.sink.setDown(false);
     await waitFor(() => spool.stats.spooled === 0, 'the rest delivered');
     assert.equal(receivedIds().length, 20 - failed.length);
   });
 
   it('wait: an event waits for room and is taken once the sink acknowledged older ones', async () => {
-    sink.setDown(true);
+    rig.sink.setDown(true);
     const { spool, delivered } = await start({ onFull: 'wait', limitBytes: 1000, window: 2 });
     let n = 0;
     let waiting: Promise<void>;
@@ -169,7 +154,7 @@ describe('spooled delivery (spool on disk, against the sink simulator)', () => {
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(taken, false, 'no room yet');
     assert.ok(n > 2);
-    sink.setDown(false);
+    rig.sink.setDown(false);
     await waiting;
     await waitFor(() => delivered.length === n, 'every event delivered');
   });
@@ -193,13 +178,12 @@ describe('spooled delivery (spool on disk, against the sink simulator)', () => {
       .map((n) => `e-${n}`);
 
   it('after a restart, a bad record in the middle costs only itself: every event after it is delivered', async () => {
-    sink.setDown(true);
+    rig.sink.setDown(true);
     const first = await start({ window: 5 }, { concurrency: 1 });
     for (let n = 1; n <= 100; n++) await first.spool.take(event(n), {});
     await first.spool.close();
-    open.length = 0;
     damage('e-2');
-    sink.setDown(false);
+    rig.sink.setDown(false);
     const second = await start({ window: 5 }, { concurrency: 1 });
     await waitFor(() => second.delivered.length === 99, '99 deliveries', 20_000);
     assert.deepEqual(receivedIds(), ids(1, 100, [2]), 'in order, all but the damaged one');
@@ -210,11 +194,11 @@ describe('spooled delivery (spool on disk, against the sink simulator)', () => {
   });
 
   it('a record damaged while events wait on disk is skipped and counted, never retried: delivery goes on', async () => {
-    sink.setDown(true);
+    rig.sink.setDown(true);
     const { spool, delivered, damaged } = await start({ window: 2 }, { concurrency: 1 });
     for (let n = 1; n <= 20; n++) await spool.take(event(n), {});
     damage('e-10');
-    sink.setDown(false);
+    rig.sink.setDown(false);
     await waitFor(() => delivered.length === 19, '19 deliveries', 20_000);
     assert.deepEqual(receivedIds(), ids(1, 20, [10]));
     assert.equal(damaged.length, 1);
@@ -244,7 +228,7 @@ describe('spooled delivery (spool on disk, against the sink simulator)', () => {
     });
 
     it('opens after a restart, drains to the sink and frees its files; new events wait for space', async () => {
-      sink.setDown(true);
+      rig.sink.setDown(true);
       // About 1 KB each in 256 KiB segments (a quarter of the limit): the spool spans three files.
       const padded = (n: number) =>
         fromPayload(
@@ -254,7 +238,6 @@ describe('spooled delivery (spool on disk, against the sink simulator)', () => {
       const first = await start({ window: 5, limitBytes: 1024 * 1024 }, { concurrency: 2 });
       for (let n = 1; n <= 600; n++) await first.spool.take(padded(n), {});
       await first.spool.close();
-      open.length = 0;
       const segmentBytes = () =>
         fs
           .readdirSync(dir)
@@ -263,7 +246,7 @@ describe('spooled delivery (spool on disk, against the sink simulator)', () => {
       const before = segmentBytes();
       await disk.install();
       disk.full = true;
-      sink.setDown(false);
+      rig.sink.setDown(false);
       const second = await start({ window: 5, limitBytes: 1024 * 1024 }, { concurrency: 2 });
       await waitFor(() => second.delivered.length === 600, '600 deliveries from a full disk', 30_000);
       assert.deepEqual(receivedIds().sort(), ids(1, 600).sort());
