@@ -126,6 +126,30 @@ describe('VCD session client: edges', () => {
       assert.equal(sim.stats.passwordLogins, 1, 'one login for both calls');
     });
 
+    it('knows nothing of itself before a login; logs in with an organization and API token given with blanks around', async () => {
+      await open(
+        {},
+        { org: ' acme ', authType: 'apiToken', apiToken: ' sim-api-token-acmeadmin\n', username: undefined },
+      );
+      const before = session.info;
+      assert.equal(before, undefined);
+      await session.token();
+      assert.equal(session.info?.org.name, 'acme');
+      assert.equal(session.currentApiToken, 'sim-api-token-acmeadmin');
+    });
+
+    it('waits the configured backoff after a failed login before the next one, and no longer', async () => {
+      await open({}, { password: 'wrong', retry: { initialMs: 100, maxMs: 100 } });
+      await assert.rejects(session.token(), { code: 'VCD_AUTH_FAILED' });
+      // Within the backoff, the failure is given again without asking VCD.
+      await assert.rejects(session.token(), { code: 'VCD_AUTH_FAILED' });
+      assert.equal(sim.stats.failedLogins, 1);
+      // Past it (100 ms here, 5 s by default), the next call asks VCD again.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await assert.rejects(session.token(), { code: 'VCD_AUTH_FAILED' });
+      assert.equal(sim.stats.failedLogins, 2);
+    });
+
     it("measures VCD's clock on every answer, not only at login", async () => {
       await open();
       await session.token();
