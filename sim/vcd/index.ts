@@ -143,6 +143,11 @@ export class VcdSimulator {
     dropOnExpiry: true,
     /** VCD's clock against ours, in seconds (JWT iat/exp, event times, Date); tokens still expire after their lifetime. */
     clockSkewSec: 0,
+    /**
+     * A proxy in front that does not pass the upgrade's Authorization header on: the bus then asks for the
+     * MQTT login (user@org and the JWT) and, without one, refuses in CONNACK (return code 4).
+     */
+    upgradeAuthDropped: false,
   };
   readonly audit = new AuditTrail();
   /** vApps, VMs and their tasks (legacy API). */
@@ -404,6 +409,7 @@ export class VcdSimulator {
     if (path !== '/messaging/mqtt') return reject(404, 'Not Found');
     if (Date.now() < this.faults.brokerDownUntil) return reject(503, 'Service Unavailable');
     let session: SimSession | undefined;
+    if (this.faults.upgradeAuthDropped) delete req.headers.authorization;
     if (req.headers.authorization !== undefined) {
       session = this.directory.bearer(req.headers.authorization);
       if (!session) return reject(401, 'Unauthorized');
@@ -632,6 +638,8 @@ export class VcdSimulator {
       if (typeof body.loginDown === 'boolean') this.faults.loginDown = body.loginDown;
       if (typeof body.loginDelayMs === 'number') this.faults.loginDelayMs = body.loginDelayMs;
       if (typeof body.auditDown === 'boolean') this.faults.auditDown = body.auditDown;
+      if (typeof body.upgradeAuthDropped === 'boolean')
+        this.faults.upgradeAuthDropped = body.upgradeAuthDropped;
       if (typeof body.tokenLifetimeSec === 'number') this.faults.tokenLifetimeSec = body.tokenLifetimeSec;
       if (typeof body.dropOnExpiry === 'boolean') this.faults.dropOnExpiry = body.dropOnExpiry;
       if (typeof body.clockSkewSec === 'number') this.faults.clockSkewSec = body.clockSkewSec;

@@ -87,6 +87,28 @@ describe('VCD messaging client: refused tokens and overlapping filters', () => {
     assert.deepEqual(invalidated, ['not-a-vcd-token', 'not-a-vcd-token'], 'each refused token dropped');
   });
 
+  it('a login refused in MQTT CONNACK drops the token, tries once more at once, then shows a failed login', async () => {
+    const tokens = await login();
+    sim.faults.upgradeAuthDropped = true; // a proxy that keeps the Bearer token from the bus
+    messaging = new VcdMessaging({ site: tokens.site, tokens, tls: { ca: sim.cert }, ...slowBackoff });
+    const seen: Array<[string, CodedError | undefined]> = [];
+    messaging.on('state', (state: string, error?: CodedError) => seen.push([state, error]));
+    const failed = nextEvent(messaging, 'state', 10_000, (state) => state === 'auth-failed');
+    messaging.add('node', 'publish/{org}/+', 0, { message: () => undefined });
+    await failed;
+
+    assert.deepEqual(
+      seen.map(([state]) => state),
+      ['connecting', 'reconnecting', 'auth-failed'],
+    );
+    for (const [, error] of seen.slice(1)) {
+      assert.equal(error?.code, MessagingCodes.UNAUTHORIZED);
+      assert.match(error?.message ?? '', /refused the login in MQTT CONNACK/);
+    }
+    assert.equal(sim.stats.upgrades, 2, 'the second try came at once, a third waits');
+    assert.equal(sim.stats.passwordLogins, 2, 'the refused token was dropped and renewed once');
+  });
+
   it("a login that fails shows the login's own error", async () => {
     const refusal = new CodedError('VCD_AUTH_FAILED', 'VCD refused the login');
     const failing: TokenSource = {
