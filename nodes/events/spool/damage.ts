@@ -20,6 +20,11 @@ export class DamageTally {
   private lastInPlace = 0;
   private gap?: { bytes: number; where: string; why: string; known: boolean };
 
+  /** The first number damage passed and not yet closed may have held (Infinity when none is open). */
+  get openFrom(): number {
+    return this.gap ? this.lastInPlace + 1 : Infinity;
+  }
+
   /** Damage the cursor skipped (at `where`: file and offset). */
   passed(damage: Damage, where: string, known: boolean): void {
     this.gap = this.gap

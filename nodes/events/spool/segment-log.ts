@@ -453,9 +453,10 @@ export class SegmentLog {
       removed = true;
     }
     if (!removed) return;
-    // What lies below the files left can no longer be met: its numbers join one run.
+    // What lies below the files left can no longer be met: its numbers join one run, except those
+    // damage passed may have held (the next entry met counts them as lost).
     const floor = this.floor();
-    this.done.addRange(1, floor - 1);
+    this.done.addRange(1, Math.min(floor, this.damage.openFrom) - 1);
     this.unwrittenAcks = this.unwrittenAcks.filter((seq) => seq >= floor);
   }
 
