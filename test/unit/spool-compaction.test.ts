@@ -116,6 +116,30 @@ describe('spool segment log: compaction', () => {
     assert.equal(more.log.diskBytes, 264);
   });
 
+  it('copies only the entries of the old segment: one out in a newer segment stays where it is', async () => {
+    const log = await openLog();
+    const slow = await log.append(Buffer.alloc(40, 0x31));
+    await log.next(1);
+    await passThrough(log, 66);
+    // Out in segment 2, not finished: 27 more live bytes, so the next one must be a byte longer to pass the mark.
+    await log.append(Buffer.alloc(10, 0x5a));
+    await log.next(1);
+    await passThrough(log, 67);
+    assert.deepEqual(files(), { 2: 17 + 27 + 84, 3: 17 + 57 });
+    assert.equal(log.count, 2);
+    const again = await (async () => {
+      await log.close();
+      return openLog();
+    })();
+    assert.deepEqual(
+      (await again.next(10)).map((e) => [e.seq, e.payload.toString()]),
+      [
+        [slow + 2, 'Z'.repeat(10)],
+        [slow, '1'.repeat(40)],
+      ],
+    );
+  });
+
   it('removes an old segment nothing in it is out once the cursor is past it, also with only two segments and few dead bytes', async () => {
     const log = await openLog();
     const first = await log.append(Buffer.alloc(83, 0x41));
