@@ -3,6 +3,7 @@ import type { CodedError } from '../../nodes/common/errors';
 import { VcdSession, type VcdSessionOptions } from '../../nodes/vcd/session';
 import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
 import { VcdSimulator, type VcdSimOptions } from '../../sim/vcd';
+import { waitFor } from '../support/wait';
 
 /** The edges of the VCD session: which settings it refuses, when a token is still handed out, what a close ends. */
 describe('VCD session client: edges', () => {
@@ -148,6 +149,27 @@ describe('VCD session client: edges', () => {
       await new Promise((resolve) => setTimeout(resolve, 600));
       await assert.rejects(session.token(), { code: 'VCD_AUTH_FAILED' });
       assert.equal(sim.stats.failedLogins, 2);
+    });
+
+    it('tries a failed renewal again once a second at most while the token lives, and stops when it expires', async () => {
+      // Renewal is due after a fifth of the token's 4 s; the backoff (100 ms) is shorter than the floor of 1 s.
+      await open({ tokenLifetimeSec: 4 }, { renewAt: 0.2, retry: { initialMs: 100, maxMs: 100 } });
+      await session.token();
+      const { expiresAt } = session.info!;
+      sim.faults.loginDown = true;
+      const failedAt: number[] = [];
+      session.on('failure', () => failedAt.push(Date.now()));
+      await waitFor(() => Date.now() > expiresAt + 1500, 'past the expiry', 10_000);
+      const whileLive = failedAt.filter((t) => t < expiresAt);
+      assert.ok(whileLive.length >= 2 && whileLive.length <= 4, `${whileLive.length} renewals in about 3 s`);
+      for (let i = 1; i < whileLive.length; i++) {
+        assert.ok(whileLive[i]! - whileLive[i - 1]! >= 900, 'a second between tries');
+      }
+      assert.deepEqual(
+        failedAt.filter((t) => t > expiresAt + 100),
+        [],
+        'no renewal after the token expired: the next call logs in',
+      );
     });
 
     it("measures VCD's clock on every answer, not only at login", async () => {
