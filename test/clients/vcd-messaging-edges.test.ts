@@ -30,6 +30,22 @@ describe('VCD messaging client: refused tokens and overlapping filters', () => {
     return session;
   }
 
+  /** Subscribes, waits for the failed login and checks it came after one refusal and one retry; their errors. */
+  async function refusedTwice(m: VcdMessaging): Promise<Array<CodedError | undefined>> {
+    const seen: Array<[string, CodedError | undefined]> = [];
+    m.on('state', (state: string, error?: CodedError) => seen.push([state, error]));
+    const failed = nextEvent(m, 'state', 10_000, (state) => state === 'auth-failed');
+    m.add('node', 'publish/{org}/+', 0, { message: () => undefined });
+    await failed;
+    assert.deepEqual(
+      seen.map(([state]) => state),
+      ['connecting', 'reconnecting', 'auth-failed'],
+    );
+    const errors = seen.slice(1).map(([, error]) => error);
+    for (const error of errors) assert.equal(error?.code, MessagingCodes.UNAUTHORIZED);
+    return errors;
+  }
+
   beforeEach(async () => {
     sim = await VcdSimulator.start();
   });
@@ -69,18 +85,7 @@ describe('VCD messaging client: refused tokens and overlapping filters', () => {
       info: { orgUuid: 'o', userUuid: 'u' },
     };
     messaging = new VcdMessaging({ site: sim.url, tokens: bogus, tls: { ca: sim.cert }, ...slowBackoff });
-    const seen: Array<[string, CodedError | undefined]> = [];
-    messaging.on('state', (state: string, error?: CodedError) => seen.push([state, error]));
-    const failed = nextEvent(messaging, 'state', 10_000, (state) => state === 'auth-failed');
-    messaging.add('node', 'publish/{org}/+', 0, { message: () => undefined });
-    await failed;
-
-    assert.deepEqual(
-      seen.map(([state]) => state),
-      ['connecting', 'reconnecting', 'auth-failed'],
-    );
-    for (const [, error] of seen.slice(1)) {
-      assert.equal(error?.code, MessagingCodes.UNAUTHORIZED);
+    for (const error of await refusedTwice(messaging)) {
       assert.equal(error?.details?.status, 401);
     }
     assert.equal(sim.stats.rejectedUpgrades[401], 2, 'the second try came at once, a third waits');
@@ -91,18 +96,7 @@ describe('VCD messaging client: refused tokens and overlapping filters', () => {
     const tokens = await login();
     sim.faults.upgradeAuthDropped = true; // a proxy that keeps the Bearer token from the bus
     messaging = new VcdMessaging({ site: tokens.site, tokens, tls: { ca: sim.cert }, ...slowBackoff });
-    const seen: Array<[string, CodedError | undefined]> = [];
-    messaging.on('state', (state: string, error?: CodedError) => seen.push([state, error]));
-    const failed = nextEvent(messaging, 'state', 10_000, (state) => state === 'auth-failed');
-    messaging.add('node', 'publish/{org}/+', 0, { message: () => undefined });
-    await failed;
-
-    assert.deepEqual(
-      seen.map(([state]) => state),
-      ['connecting', 'reconnecting', 'auth-failed'],
-    );
-    for (const [, error] of seen.slice(1)) {
-      assert.equal(error?.code, MessagingCodes.UNAUTHORIZED);
+    for (const error of await refusedTwice(messaging)) {
       assert.match(error?.message ?? '', /refused the login in MQTT CONNACK/);
     }
     assert.equal(sim.stats.upgrades, 2, 'the second try came at once, a third waits');
