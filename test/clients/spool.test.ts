@@ -193,6 +193,25 @@ describe('spooled delivery (spool on disk, against the sink simulator)', () => {
     await waitFor(() => second.spool.stats.spooled === 0, 'an empty spool');
   });
 
+  it('after a restart, damage to the first event in the spool is counted as dropped: every event after it is delivered', async () => {
+    rig.sink.setDown(true);
+    const first = await start({ window: 5 }, { concurrency: 1 });
+    for (let n = 1; n <= 10; n++) await first.spool.take(event(n), {});
+    await first.spool.close();
+    damage('e-1');
+    rig.sink.setDown(false);
+    const second = await start({ window: 5 }, { concurrency: 1 });
+    await waitFor(() => second.delivered.length === 9, '9 deliveries', 20_000);
+    assert.deepEqual(receivedIds(), ids(2, 10));
+    assert.deepEqual(
+      second.damaged.map((e) => [e.code, (e.details as { lost: number }).lost]),
+      [['CE_SPOOL_DAMAGED', 1]],
+    );
+    assert.match(second.damaged[0]!.message, /1 event in them was skipped/);
+    assert.equal(second.spool.stats.dropped, 1, 'counted as dropped');
+    await waitFor(() => second.spool.stats.spooled === 0, 'an empty spool');
+  });
+
   it('a record damaged while events wait on disk is skipped and counted, never retried: delivery goes on', async () => {
     rig.sink.setDown(true);
     const { spool, delivered, damaged } = await start({ window: 2 }, { concurrency: 1 });

@@ -43,6 +43,11 @@ export interface Scan {
   unreadBytes: number;
   /** The highest number of any segment file, readable or not: new segments come after it. */
   highestNo: number;
+  /**
+   * Segments before the oldest were removed (with acks of theirs): a number below its first entry was
+   * finished there, or lost in damage at its start, and the files cannot tell which.
+   */
+  olderRemoved: boolean;
 }
 
 export function newSegment(dir: string, no: number): Segment {
@@ -152,6 +157,7 @@ export async function scanFolder(dir: string, onWarning?: (text: string) => void
     nextSeq: 1,
     unread: 0,
     unreadBytes: 0,
+    olderRemoved: false,
   };
   try {
     await readAcks(scan, notes);
@@ -160,8 +166,11 @@ export async function scanFolder(dir: string, onWarning?: (text: string) => void
     for (const s of scan.segments) await s.handle?.close().catch(() => undefined);
     throw err;
   }
-  // Below the oldest entry on disk nothing can be met any more: one run.
-  scan.done.addRange(1, scan.segments.reduce((min, s) => Math.min(min, s.minSeq), scan.nextSeq) - 1);
+  // Below the oldest entry on disk nothing can be met any more: one run. In the folder's first segment
+  // nothing lay below it but damage at its start, whose unfinished numbers the cursor counts as lost.
+  scan.olderRemoved = (scan.segments[0]?.no ?? 1) > 1;
+  if (scan.olderRemoved)
+    scan.done.addRange(1, scan.segments.reduce((min, s) => Math.min(min, s.minSeq), scan.nextSeq) - 1);
   if (alone.length > 0) onWarning?.(`The spool left files alone that are not its own: ${alone.join('; ')}.`);
   if (notes.length > 0) onWarning?.(`The spool was damaged: ${notes.join('; ')}.`);
   return scan;

@@ -279,6 +279,7 @@ export class SegmentLog {
     this.unreadBytes = scan.unreadBytes;
     this.highestNo = scan.highestNo;
     this.cursor = scan.segments[0];
+    this.damage.olderRemoved = scan.olderRemoved;
   }
 
   private run<T>(op: () => Promise<T>): Promise<T> {
