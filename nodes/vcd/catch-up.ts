@@ -295,7 +295,8 @@ export class MissedEvents {
       // No bound on how many: the records read leave a page at a time. Only short memory stops it, for now.
       if (memoryShort()) throw this.paused(sent, read, answer.resultTotal);
     }
-    this.pendingSince = undefined;
+    // A reconnect during this recovery opened a gap after the pages read: the run after it reads from here.
+    if (!this.again) this.pendingSince = undefined;
   }
 
   /** The recovery stops where it is (its place kept: pendingSince) and goes on after the retry's wait. */

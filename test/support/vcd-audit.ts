@@ -48,13 +48,15 @@ export function auditTrail(records: ReturnType<typeof record>[], fail?: (path: s
 export function recovery(trail: { request: AuditRequest }, options: CatchUpOptions = {}) {
   const delivered: string[] = [];
   const errors: CodedError[] = [];
+  const progress: ({ read: number; total?: number } | undefined)[] = [];
   const missed = new MissedEvents(
     trail.request,
     {
       deliver: (_topic, n) => delivered.push(n.eventId as string),
       failed: (e) => errors.push(e),
+      progress: (state) => progress.push(state),
     },
     { pageSize: 2, retry: { initialMs: 20, maxMs: 40 }, ...options },
   );
-  return { missed, delivered, errors };
+  return { missed, delivered, errors, progress };
 }
