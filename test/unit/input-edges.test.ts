@@ -131,6 +131,8 @@ describe('VCD topics at their edges', () => {
   it('checks every placeholder of a level, and says what each refusal is about', () => {
     refused('publish/{org}-{tenant}/+', /unknown placeholder \{tenant\}/);
     refused('publish/{org}{x}/+', /unknown placeholder \{x\}/);
+    refused('publish/x{tenant}/+', /unknown placeholder \{tenant\}/);
+    assert.equal(validateTopic('publish/x{org}/+'), 'publish/x{org}/+', 'text before a placeholder');
     assert.equal(validateTopic('publish/{org}-{user}/x{'), 'publish/{org}-{user}/x{', 'a lone { is text');
     assert.equal(validateTopic('publish/}{org}/+'), 'publish/}{org}/+', 'a } before the { is text');
     refused('publish/{}/+', /unknown placeholder \{\}; use \{org\} or \{user\}/);
