@@ -140,6 +140,20 @@ describe('VCD messaging client: refused tokens and overlapping filters', () => {
     assert.deepEqual(sim.stats.rejectedUpgrades, {});
   });
 
+  it('started again after a stop, shows connecting, then connected, and subscribes again', async () => {
+    const tokens = await login();
+    messaging = new VcdMessaging({ site: tokens.site, tokens, tls: { ca: sim.cert }, ...slowBackoff });
+    const states: string[] = [];
+    messaging.on('state', (state: string) => states.push(state));
+    messaging.add('node', 'publish/{org}/+', 0, { message: () => undefined });
+    await nextEvent(messaging, 'connected');
+    await messaging.stop();
+    messaging.start();
+    await nextEvent(messaging, 'connected');
+    assert.deepEqual(states, ['connecting', 'connected', 'closed', 'connecting', 'connected']);
+    await waitFor(() => sim.subscriptions.length === 1, 'subscribed on the new connection');
+  });
+
   it('each user gets a message once, however many of its filters match; a refused filter is named', async () => {
     const tokens = await login();
     messaging = new VcdMessaging({ site: tokens.site, tokens, tls: { ca: sim.cert }, ...slowBackoff });
