@@ -148,6 +148,8 @@ export class VcdSimulator {
      * MQTT login (user@org and the JWT) and, without one, refuses in CONNACK (return code 4).
      */
     upgradeAuthDropped: false,
+    /** The connection is lost while the next SUBSCRIBE waits for its SUBACK (once): no SUBACK comes. */
+    subscribeCut: false,
   };
   readonly audit = new AuditTrail();
   /** vApps, VMs and their tasks (legacy API). */
@@ -361,6 +363,11 @@ export class VcdSimulator {
       },
       authorizeSubscribe: (client, sub, done) => {
         const conn = this.connectionOf(client);
+        if (this.faults.subscribeCut && conn) {
+          this.faults.subscribeCut = false;
+          conn.ws.terminate();
+          return done(new Error('connection lost'), null);
+        }
         if (conn?.session && this.directory.maySubscribe(conn.session, sub.topic)) return done(null, sub);
         this.stats.refusedSubscriptions++;
         done(null, null); // SUBACK failure (0x80)
@@ -643,6 +650,7 @@ export class VcdSimulator {
       if (typeof body.tokenLifetimeSec === 'number') this.faults.tokenLifetimeSec = body.tokenLifetimeSec;
       if (typeof body.dropOnExpiry === 'boolean') this.faults.dropOnExpiry = body.dropOnExpiry;
       if (typeof body.clockSkewSec === 'number') this.faults.clockSkewSec = body.clockSkewSec;
+      if (typeof body.subscribeCut === 'boolean') this.faults.subscribeCut = body.subscribeCut;
       if (typeof body.ratePerSec === 'number') this.setRate(body.ratePerSec);
       sendJson(res, 200, this.faults);
     });

@@ -154,6 +154,23 @@ describe('VCD messaging client: refused tokens and overlapping filters', () => {
     await waitFor(() => sim.subscriptions.length === 1, 'subscribed on the new connection');
   });
 
+  it('a SUBSCRIBE cut by a lost connection is neither granted nor refused; the reconnect subscribes again', async () => {
+    const tokens = await login();
+    sim.faults.subscribeCut = true;
+    const quick = { backoff: { initialMs: 50, maxMs: 100 } };
+    messaging = new VcdMessaging({ site: tokens.site, tokens, tls: { ca: sim.cert }, ...quick });
+    const seen: string[] = [];
+    messaging.on('state', (state: string) => seen.push(state));
+    messaging.add('node', 'publish/{org}/+', 1, {
+      message: () => undefined,
+      granted: () => seen.push('granted'),
+      refused: () => seen.push('refused'),
+    });
+    await waitFor(() => seen.includes('granted'), 'the filter granted');
+    assert.deepEqual(seen, ['connecting', 'connected', 'reconnecting', 'connected', 'granted']);
+    assert.deepEqual(sim.subscriptions, [`publish/${tokens.info!.orgUuid}/+`]);
+  });
+
   it('each user gets a message once, however many of its filters match; a refused filter is named', async () => {
     const tokens = await login();
     messaging = new VcdMessaging({ site: tokens.site, tokens, tls: { ca: sim.cert }, ...slowBackoff });
