@@ -92,7 +92,7 @@ describe('missed VCD events: edges', () => {
     missed.close();
   });
 
-  it('a reconnect before the first read answered waits for it, with no failure', async () => {
+  it('a reconnect before the first read answered has nothing to read yet, and fails nothing', async () => {
     const records = [record(1)];
     const trail = heldTrail(records);
     const { missed, delivered, errors } = recovery(trail);

@@ -179,7 +179,7 @@ describe('missed VCD events, the saved mark: edges', () => {
     assert.deepEqual(resumed.resumed, { since: mark, recent: ['e1'] });
   });
 
-  it('the keeper saves every `everyMs` and warns of a failed save once, naming it', async () => {
+  it('the keeper warns of failed saves once, naming what failed', async () => {
     const warnings: string[] = [];
     const disk = new FullDisk(userDir, FILE_PURPOSE);
     const keeper = new MarkKeeper(
