@@ -27,6 +27,8 @@ export class FaultyDisk {
   full = false;
   /** Every write writes at most half of what it was given (at least one byte). */
   short = false;
+  /** Every write takes no byte at all (reports 0 written) and writes nothing. */
+  stalled = false;
   /** Writes (sync or not) that reached the disk or failed, for tests that count them. */
   writes = 0;
   /** Called before each read of a FileHandle, with the position and length read. */
@@ -63,6 +65,7 @@ export class FaultyDisk {
           position?: number | null,
         ) {
           disk.check();
+          if (disk.stalled) return { bytesWritten: 0, buffer };
           const asked = length ?? buffer.length - offset;
           const len = disk.short ? Math.max(1, asked >> 1) : asked;
           return original.call(this, buffer, offset, len, position);
@@ -89,6 +92,7 @@ export class FaultyDisk {
       (original: typeof fs.writeSync) =>
         function (fd: number, buffer: Buffer, offset = 0, length?: number, position?: number | null): number {
           disk.check();
+          if (disk.stalled) return 0;
           const asked = length ?? buffer.length - offset;
           const len = disk.short ? Math.max(1, asked >> 1) : asked;
           return original(fd, buffer, offset, len, position);
