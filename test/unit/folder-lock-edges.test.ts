@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { CodedError } from '../../nodes/common/errors';
+import { FolderLock, type FolderLockOptions, thisProcess } from '../../nodes/common/folder-lock';
+import { waitFor } from '../support/wait';
+
+const options: FolderLockOptions = { code: 'TEST_LOCKED', what: 'The test folder' };
+const openFiles = () => fs.readdirSync('/proc/self/fd').length;
+
+describe('folder lock: edges', () => {
+  let dir: string;
+  const held: FolderLock[] = [];
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lock-edges-'))));
+  afterEach(async () => {
+    await Promise.all(held.splice(0).map((l) => l.release()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const take = async (more: Partial<FolderLockOptions> = {}) => {
+    const lock = await FolderLock.take(dir, { ...options, ...more });
+    held.push(lock);
+    return lock;
+  };
+  const leave = (gen: number, owner: object) =>
+    fs.writeFileSync(path.join(dir, `lock.${gen}`), JSON.stringify(owner));
+  const refusal = async (more: Partial<FolderLockOptions> = {}) => {
+    try {
+      await FolderLock.take(dir, { ...options, ...more });
+    } catch (err) {
+      return err as CodedError;
+    }
+    throw new Error('the lock was taken');
+  };
+  const exitedPid = () =>
+    Number(
+      spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString(),
+    );
+
+  it('names its owner on Linux by boot, pid namespace and start time, as /proc tells them', function () {
+    if (process.platform !== 'linux') this.skip();
+    const me = thisProcess();
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    // Field 22, counted after the command name in parentheses.
+    assert.equal(me.start, stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    assert.equal(me.boot, fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+    assert.equal(me.pidns, fs.readlinkSync('/proc/self/ns/pid'));
+    assert.equal(me.pid, process.pid);
+  });
+
+  it("judges a dead pid only in this host's boot and pid namespace; elsewhere the lock counts by its heartbeat", async () => {
+    const me = thisProcess();
+    const pid = exitedPid();
+    for (const other of [{ host: 'another-host' }, { boot: 'another-boot' }, { pidns: 'pid:[1]' }]) {
+      leave(1, { ...me, pid, ...other });
+      const err = await refusal();
+      assert.equal(err.code, 'TEST_LOCKED', JSON.stringify(other));
+      assert.doesNotMatch(err.message, /this one/);
+    }
+  });
+
+  it('names who holds it: a process elsewhere, this one, or another process when the lock cannot be read', async () => {
+    leave(1, { pid: 1, host: 'another-host' });
+    const elsewhere = await refusal({ staleAfterMs: 90_000 });
+    assert.match(elsewhere.message, /in use by process 1 on another-host: .* stood still for 90 s; /);
+    assert.deepEqual(elsewhere.details, { pid: 1, host: 'another-host' });
+    fs.rmSync(path.join(dir, 'lock.1'));
+    await take();
+    const mine = await refusal();
+    assert.match(mine.message, new RegExp(`process ${process.pid} on ${os.hostname()} \\(this one\\)`));
+    assert.match(mine.message, /stood still for 60 s; /, 'the default');
+    await held.pop()!.release();
+    fs.writeFileSync(path.join(dir, 'lock.4'), '');
+    const unreadable = await refusal();
+    assert.match(unreadable.message, /^The test folder is in use by another process: /);
+    assert.equal(unreadable.details, undefined);
+    fs.rmSync(path.join(dir, 'lock.4'));
+    leave(5, { ...thisProcess(), pid: process.ppid, start: undefined });
+    assert.match((await refusal()).message, new RegExp(`in use by process ${process.ppid} on [^ ]+: `));
+  });
+
+  it('keeps a still lock from elsewhere until staleAfterMs has passed since it was first seen', async () => {
+    leave(1, { pid: 1, host: 'another-host' });
+    const before = openFiles();
+    for (let i = 0; i < 10; i++) assert.equal((await refusal({ staleAfterMs: 60_000 })).code, 'TEST_LOCKED');
+    assert.equal(openFiles(), before, 'each look closes the lock file');
+  });
+
+  it('its owner keeps beating while it holds the lock, and hears when its file was removed or replaced', async () => {
+    for (const loseIt of [
+      (file: string) => fs.rmSync(file),
+      (file: string) => {
+        fs.rmSync(file);
+        fs.writeFileSync(file, JSON.stringify(thisProcess()));
+      },
+    ]) {
+      const lost: CodedError[] = [];
+      const lock = await take({ heartbeatMs: 40, onLost: (err) => lost.push(err) });
+      for (let beats = 0; beats < 3; beats++) {
+        const before = fs.statSync(lock.file).mtimeMs;
+        await waitFor(() => fs.statSync(lock.file).mtimeMs > before, `heartbeat ${beats + 1}`);
+      }
+      assert.equal(lost.length, 0, 'held all along');
+      loseIt(lock.file);
+      await waitFor(() => lost.length > 0, 'the loss');
+      assert.equal(lost[0]!.code, 'TEST_LOCKED');
+      await held.pop()!.release();
+      fs.rmSync(lock.file, { force: true });
+    }
+  });
+});
