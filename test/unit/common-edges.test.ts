@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { CodedError, isCoded, toCoded, toError } from '../../nodes/common/errors';
+import { Fifo } from '../../nodes/common/fifo';
+import { hasStringFields, isRecord, unsetVariable } from '../../nodes/common/guards';
 import { ServerClock } from '../../nodes/common/server-clock';
+import { receiptTime } from '../../nodes/common/times';
 import { parseXml, xmlList, xmlText } from '../../nodes/common/xml';
 
 /** A network error as Node or undici throws it: a message, a code, a cause. */
@@ -126,5 +129,50 @@ describe("a server's clock: edges", () => {
     clock.observe('', 0);
     clock.observe('not a date', 0);
     assert.equal(clock.now(0), at);
+  });
+});
+
+describe('checks on outside values: edges', () => {
+  it('a record is an object, never text, a number or a list', () => {
+    assert.equal(isRecord({}), true);
+    for (const value of ['text', 1, true, [], null, undefined])
+      assert.equal(isRecord(value), false, String(value));
+  });
+
+  it('string fields are all strings, on a record only', () => {
+    assert.equal(hasStringFields({ a: 'x', b: '' }, 'a', 'b'), true);
+    assert.equal(hasStringFields({ a: 'x', b: 1 }, 'a', 'b'), false);
+    assert.equal(hasStringFields({ a: 1 }, 'a'), false);
+    assert.equal(hasStringFields('text', 'length'), false);
+  });
+
+  it('names a variable only for a whole ${NAME}', () => {
+    assert.equal(unsetVariable(' ${VCD_TOKEN} '), 'VCD_TOKEN');
+    for (const value of ['${VCD_TOKEN', '$VCD_TOKEN}', '${A}${B}', 5])
+      assert.equal(unsetVariable(value), undefined);
+  });
+});
+
+describe('the first-in first-out list: edges', () => {
+  it('puts back more than it gave since it was compacted, in order and with nothing between', () => {
+    const list = new Fifo<string>();
+    for (const item of ['a', 'b', 'c']) list.push(item);
+    const first = list.take(3);
+    for (const item of ['d', 'e']) list.push(item);
+    const second = list.take(1);
+    list.putBack([...first, ...second]);
+    assert.deepEqual([...list], ['a', 'b', 'c', 'd', 'e']);
+    assert.equal(list.length, 5);
+  });
+});
+
+describe('the time of receipt', () => {
+  it('is now, in RFC 3339, and moves with the clock', async () => {
+    const before = Date.now();
+    const first = receiptTime();
+    assert.match(first, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.ok(Date.parse(first) >= before && Date.parse(first) <= Date.now());
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.ok(Date.parse(receiptTime()) > Date.parse(first));
   });
 });

@@ -172,6 +172,10 @@ describe('TLS settings: edges', () => {
 
   it('warns about an http:// address only where it starts, and names one it cannot read without its text', () => {
     assert.equal(cleartextWarning(['https://sink.example/?back=http://other/']), undefined);
+    assert.match(
+      cleartextWarning(['http://a:1/x', 'https://b', 'http://c:2']) ?? '',
+      /to http:\/\/a:1, http:\/\/c:2 over/,
+    );
     const warning = cleartextWarning(['http://user:pw@[bad/']) ?? '';
     assert.match(warning, /^Credentials are sent to an http:\/\/ address over plain http:\/\//);
     assert.doesNotMatch(warning, /pw|bad/);
