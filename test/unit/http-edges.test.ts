@@ -86,6 +86,7 @@ describe('excerpts of values for error texts', () => {
   it('ends with … only when it cut something', () => {
     assert.equal(excerpt('y'.repeat(120)), 'y'.repeat(120));
     assert.equal(excerpt('y'.repeat(121)), `${'y'.repeat(120)}…`);
+    assert.equal(excerpt(' a \n\t b\r\n'), 'a b', 'one line, one space per run');
   });
 
   it('shows null as null, and nesting past eight levels as …', () => {

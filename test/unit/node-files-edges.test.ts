@@ -27,6 +27,7 @@ describe('node files: edges', () => {
     fs.writeFileSync(path.join(folder, 'part'), 'x');
     files.remove('n1');
     assert.equal(fs.existsSync(folder), false, 'removed with what it holds');
+    new NodeFiles(userDir, 'never-written').remove('n1');
   });
 
   it("refuses a node's folder that is a link, and writes nothing where it points", () => {
