@@ -5,29 +5,17 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CodedError } from '../../nodes/common/errors';
 import { FolderLock, type FolderLockOptions, thisProcess } from '../../nodes/common/folder-lock';
+import { lockFolder, lockOptions } from '../support/lock-folder';
 import { waitFor } from '../support/wait';
 
-const options: FolderLockOptions = { code: 'TEST_LOCKED', what: 'The test folder' };
 const openFiles = () => fs.readdirSync('/proc/self/fd').length;
 
 describe('folder lock: edges', () => {
-  let dir: string;
-  const held: FolderLock[] = [];
-  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lock-edges-'))));
-  afterEach(async () => {
-    await Promise.all(held.splice(0).map((l) => l.release()));
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const take = async (more: Partial<FolderLockOptions> = {}) => {
-    const lock = await FolderLock.take(dir, { ...options, ...more });
-    held.push(lock);
-    return lock;
-  };
-  const leave = (gen: number, owner: object) =>
-    fs.writeFileSync(path.join(dir, `lock.${gen}`), JSON.stringify(owner));
+  const folder = lockFolder();
+  const { take, leave } = folder;
   const refusal = async (more: Partial<FolderLockOptions> = {}) => {
     try {
-      await FolderLock.take(dir, { ...options, ...more });
+      await FolderLock.take(folder.dir(), { ...lockOptions, ...more });
     } catch (err) {
       return err as CodedError;
     }
@@ -65,17 +53,17 @@ describe('folder lock: edges', () => {
     const elsewhere = await refusal({ staleAfterMs: 90_000 });
     assert.match(elsewhere.message, /in use by process 1 on another-host: .* stood still for 90 s; /);
     assert.deepEqual(elsewhere.details, { pid: 1, host: 'another-host' });
-    fs.rmSync(path.join(dir, 'lock.1'));
-    await take();
+    fs.rmSync(path.join(folder.dir(), 'lock.1'));
+    const held = await take();
     const mine = await refusal();
     assert.match(mine.message, new RegExp(`process ${process.pid} on ${os.hostname()} \\(this one\\)`));
     assert.match(mine.message, /stood still for 60 s; /, 'the default');
-    await held.pop()!.release();
-    fs.writeFileSync(path.join(dir, 'lock.4'), '');
+    await held.release();
+    fs.writeFileSync(path.join(folder.dir(), 'lock.4'), '');
     const unreadable = await refusal();
     assert.match(unreadable.message, /^The test folder is in use by another process: /);
     assert.equal(unreadable.details, undefined);
-    fs.rmSync(path.join(dir, 'lock.4'));
+    fs.rmSync(path.join(folder.dir(), 'lock.4'));
     leave(5, { ...thisProcess(), pid: process.ppid, start: undefined });
     assert.match((await refusal()).message, new RegExp(`in use by process ${process.ppid} on [^ ]+: `));
   });
@@ -105,7 +93,7 @@ describe('folder lock: edges', () => {
       loseIt(lock.file);
       await waitFor(() => lost.length > 0, 'the loss');
       assert.equal(lost[0]!.code, 'TEST_LOCKED');
-      await held.pop()!.release();
+      await lock.release();
       fs.rmSync(lock.file, { force: true });
     }
   });

@@ -5,36 +5,22 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { CodedError } from '../../nodes/common/errors';
-import { FolderLock, type FolderLockOptions, thisProcess } from '../../nodes/common/folder-lock';
+import { FolderLock, thisProcess } from '../../nodes/common/folder-lock';
+import { lockFolder, lockOptions } from '../support/lock-folder';
 import { delay, waitFor } from '../support/wait';
 
-const options: FolderLockOptions = { code: 'TEST_LOCKED', what: 'The test folder' };
+const options = lockOptions;
 
 describe('folder lock', () => {
-  let dir: string;
-  const held: FolderLock[] = [];
-  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lock-'))));
-  afterEach(async () => {
-    await Promise.all(held.splice(0).map((l) => l.release()));
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  const take = async (more: Partial<FolderLockOptions> = {}) => {
-    const lock = await FolderLock.take(dir, { ...options, ...more });
-    held.push(lock);
-    return lock;
-  };
+  const folder = lockFolder();
+  const { take, leave } = folder;
   const lockFiles = () =>
     fs
-      .readdirSync(dir)
+      .readdirSync(folder.dir())
       .filter((n) => n.startsWith('lock.'))
       .sort();
-  /** A lock file as another owner would leave it. */
-  const leave = (gen: number, owner: object) =>
-    fs.writeFileSync(path.join(dir, `lock.${gen}`), JSON.stringify(owner));
 
   it('names its owner, refuses a second taker in this process, and is free once released', async () => {
     const lock = await take();
@@ -43,17 +29,20 @@ describe('folder lock', () => {
       JSON.parse(fs.readFileSync(lock.file, 'utf8')),
       JSON.parse(JSON.stringify(thisProcess())),
     );
-    await assert.rejects(FolderLock.take(dir, options), { code: 'TEST_LOCKED' });
+    await assert.rejects(FolderLock.take(folder.dir(), options), { code: 'TEST_LOCKED' });
     await lock.release();
     assert.deepEqual(lockFiles(), []);
     await take();
   });
 
   it('of two takers at once exactly one gets it', async () => {
-    const results = await Promise.allSettled([FolderLock.take(dir, options), FolderLock.take(dir, options)]);
+    const results = await Promise.allSettled([
+      FolderLock.take(folder.dir(), options),
+      FolderLock.take(folder.dir(), options),
+    ]);
     const won = results.filter((r) => r.status === 'fulfilled');
     assert.equal(won.length, 1);
-    held.push((won[0] as PromiseFulfilledResult<FolderLock>).value);
+    folder.hold((won[0] as PromiseFulfilledResult<FolderLock>).value);
     assert.equal(
       (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason.code,
       'TEST_LOCKED',
@@ -78,7 +67,7 @@ describe('folder lock', () => {
   it('keeps a lock whose owner here still runs', async () => {
     const me = thisProcess();
     leave(1, { ...me, pid: process.ppid, start: undefined });
-    await assert.rejects(FolderLock.take(dir, options), (err: CodedError) => {
+    await assert.rejects(FolderLock.take(folder.dir(), options), (err: CodedError) => {
       assert.match(err.message, new RegExp(`process ${process.ppid} on ${me.host}`));
       assert.deepEqual(err.details, { pid: process.ppid, host: me.host });
       return true;
@@ -88,14 +77,14 @@ describe('folder lock', () => {
   it('a lock from elsewhere is kept while its heartbeat moves, and taken over once it stood still', async () => {
     const elsewhere = { pid: 1, host: 'another-host' };
     leave(1, elsewhere);
-    const file = path.join(dir, 'lock.1');
+    const file = path.join(folder.dir(), 'lock.1');
     const quick = { staleAfterMs: 300 };
-    await assert.rejects(FolderLock.take(dir, { ...options, ...quick }), { code: 'TEST_LOCKED' });
+    await assert.rejects(FolderLock.take(folder.dir(), { ...options, ...quick }), { code: 'TEST_LOCKED' });
     for (let i = 1; i <= 4; i++) {
       await delay(150);
       // Its owner touches it: still alive, however long this goes on.
       fs.utimesSync(file, new Date(), new Date(Date.now() + i * 1000));
-      await assert.rejects(FolderLock.take(dir, { ...options, ...quick }), { code: 'TEST_LOCKED' });
+      await assert.rejects(FolderLock.take(folder.dir(), { ...options, ...quick }), { code: 'TEST_LOCKED' });
     }
     await delay(400);
     const lock = await take(quick);
@@ -103,8 +92,10 @@ describe('folder lock', () => {
   });
 
   it('a lock that cannot be read counts by its heartbeat too (a full disk may leave it empty)', async () => {
-    fs.writeFileSync(path.join(dir, 'lock.3'), '');
-    await assert.rejects(FolderLock.take(dir, { ...options, staleAfterMs: 200 }), { code: 'TEST_LOCKED' });
+    fs.writeFileSync(path.join(folder.dir(), 'lock.3'), '');
+    await assert.rejects(FolderLock.take(folder.dir(), { ...options, staleAfterMs: 200 }), {
+      code: 'TEST_LOCKED',
+    });
     await delay(300);
     await take({ staleAfterMs: 200 });
   });
@@ -119,6 +110,6 @@ describe('folder lock', () => {
     await waitFor(() => lost.length > 0, 'the loss');
     assert.equal(lost[0]!.code, 'TEST_LOCKED');
     await lock.release();
-    assert.ok(fs.existsSync(path.join(dir, 'lock.2')), 'the new owner keeps its lock');
+    assert.ok(fs.existsSync(path.join(folder.dir(), 'lock.2')), 'the new owner keeps its lock');
   });
 });
