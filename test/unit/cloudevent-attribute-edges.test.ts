@@ -58,6 +58,16 @@ describe('CloudEvent model: attribute edges', () => {
     );
   });
 
+  it('binary mode: data held as bytes goes as those bytes with its datacontenttype, or application/octet-stream without one', () => {
+    const typed = toBinary(base({ data: Buffer.from('x'), datacontenttype: 'image/png' }));
+    assert.deepEqual([typed.headers['content-type'], typed.body], ['image/png', Buffer.from('x')]);
+    const untyped = toBinary(base({ data: new Uint8Array([0x78]) }));
+    assert.deepEqual(
+      [untyped.headers['content-type'], untyped.body],
+      ['application/octet-stream', Buffer.from('x')],
+    );
+  });
+
   it('binary mode: data that is no string goes as JSON whatever its type says', () => {
     const { headers, body } = toBinary(base({ data: { a: 1 }, datacontenttype: 'text/plain' }));
     assert.deepEqual([headers['content-type'], body], ['text/plain', '{"a":1}']);
