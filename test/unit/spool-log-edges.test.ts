@@ -3,7 +3,8 @@
  * room is decided on (live entries and bytes while they are written, out and
  * acknowledged, after a failed write and after damage), the limit's exact
  * bound, the largest entry a writer makes, a restart over many segments, damage at the end of an older
- * segment, short writes, a failed open, and nothing written after a stop.
+ * segment, short writes, a failed open, acks a full disk refused written again
+ * without a stop, and nothing written after a stop.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -17,6 +18,7 @@ import {
   type SegmentLogOptions,
 } from '../../nodes/events/spool/segment-log';
 import { FaultyDisk } from '../support/faulty-disk';
+import { waitFor } from '../support/wait';
 
 describe('spool segment log: edges', () => {
   let dir: string;
@@ -265,5 +267,30 @@ describe('spool segment log: edges', () => {
     const [entry] = await again.next(1);
     assert.equal(entry?.payload.length, MAX_PAYLOAD);
     assert.ok(entry.payload.equals(payload));
+  });
+
+  it('writes the acks a full disk refused again a moment later, with no other write: a crash then does not bring those events back', async () => {
+    const log = await openLog();
+    for (const name of ['a', 'b']) await log.append(Buffer.from(name));
+    const entries = await log.next(2);
+    const sizes = () => segmentFiles().map((n) => fs.statSync(path.join(dir, n)).size);
+    const before = sizes();
+    await disk.install();
+    disk.full = true;
+    for (const e of entries) log.ack(e.seq);
+    await log.idle();
+    disk.full = false;
+    // No append, no stop: only the retry writes them (a process that dies now would lose nothing else).
+    await waitFor(() => sizes().some((size, i) => size > (before[i] ?? 0)), 'the refused acks written');
+    const crashed = fs.mkdtempSync(path.join(os.tmpdir(), 'spool-crashed-'));
+    try {
+      for (const n of segmentFiles()) fs.copyFileSync(path.join(dir, n), path.join(crashed, n));
+      const again = await SegmentLog.open(crashed, { limitBytes: 1024 * 1024 });
+      open.push(again);
+      assert.deepEqual(await again.next(10), []);
+    } finally {
+      await Promise.all(open.splice(0).map((l) => l.close()));
+      fs.rmSync(crashed, { recursive: true, force: true });
+    }
   });
 });
