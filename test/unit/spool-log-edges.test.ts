@@ -3,8 +3,8 @@
  * room is decided on (live entries and bytes while they are written, out and
  * acknowledged, after a failed write and after damage), the limit's exact
  * bound, the largest entry a writer makes, a restart over many segments, damage at the end of an older
- * segment, short writes, a failed open, acks a full disk refused written again
- * without a stop, and nothing written after a stop.
+ * segment, short writes, a disk that takes no byte, a failed open, acks a full
+ * disk refused written again without a stop, and nothing written after a stop.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -207,6 +207,31 @@ describe('spool segment log: edges', () => {
       entries.map((e) => e.payload.toString()),
       [1, 2, 3, 4, 5].map((i) => `entry-${i}`.repeat(20)),
     );
+  });
+
+  it('refuses an entry when the disk takes no byte of the rest of a write, cuts it off, and goes on once it takes them', async () => {
+    const log = await openLog();
+    await disk.install();
+    disk.short = true;
+    disk.stalled = true;
+    try {
+      await assert.rejects(log.append(Buffer.from('refused')), {
+        code: 'CE_SPOOL_WRITE_FAILED',
+        message: 'The spool could not be written: the disk took no more bytes',
+      });
+    } finally {
+      disk.short = false;
+      disk.stalled = false;
+    }
+    await log.append(Buffer.from('next'));
+    await log.close();
+    const warnings: string[] = [];
+    const again = await openLog({ onWarning: (w) => warnings.push(w) });
+    assert.deepEqual(
+      (await again.next(10)).map((e) => e.payload.toString()),
+      ['next'],
+    );
+    assert.deepEqual(warnings, []);
   });
 
   it('tells a disk that stays full once, however many writes it refuses', async () => {
