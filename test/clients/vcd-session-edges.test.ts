@@ -145,8 +145,9 @@ describe('VCD session client: edges', () => {
       // Within the backoff, the failure is given again without asking VCD.
       await assert.rejects(session.token(), { code: 'VCD_AUTH_FAILED' });
       assert.equal(sim.stats.failedLogins, 1);
-      // Past it (100 ms here, 5 s by default), the next call asks VCD again.
-      await new Promise((resolve) => setTimeout(resolve, 600));
+      // Past it (50 to 100 ms here; 0.5 to 1 s with the backoff's own defaults, 5 s with the session's), the
+      // next call asks VCD again.
+      await new Promise((resolve) => setTimeout(resolve, 300));
       await assert.rejects(session.token(), { code: 'VCD_AUTH_FAILED' });
       assert.equal(sim.stats.failedLogins, 2);
     });
@@ -170,6 +171,23 @@ describe('VCD session client: edges', () => {
         [],
         'no renewal after the token expired: the next call logs in',
       );
+    });
+
+    it('does not try a failed renewal again once its token was dropped', async () => {
+      await open({ tokenLifetimeSec: 6 }, { renewAt: 0.1, retry: { initialMs: 100, maxMs: 100 } });
+      const first = await session.token();
+      sim.faults.loginDown = true;
+      const failedAt: number[] = [];
+      // A call refused with this token (401) drops it just as its renewal fails.
+      session.on('failure', () => {
+        failedAt.push(Date.now());
+        session.invalidate(first);
+      });
+      await waitFor(() => failedAt.length > 0, 'the failed renewal', 10_000);
+      // A retry would come a second after the failure (the floor), well before the token's expiry.
+      await waitFor(() => Date.now() > failedAt[0]! + 2500, '2.5 s after the failed renewal', 10_000);
+      assert.equal(failedAt.length, 1, 'no renewal of a dropped token: the next call logs in');
+      assert.equal(session.info, undefined);
     });
 
     it("measures VCD's clock on every answer, not only at login", async () => {
