@@ -211,4 +211,36 @@ describe('VCD messaging client: refused tokens and overlapping filters', () => {
     assert.deepEqual(got.org, [published.topic]);
     assert.deepEqual(handlerErrors, [], 'users without granted or refused handlers are fine');
   });
+
+  it('a handler that throws is reported as a handler error and the other users still get the message', async () => {
+    const tokens = await login();
+    messaging = new VcdMessaging({ site: tokens.site, tokens, tls: { ca: sim.cert }, ...slowBackoff });
+    const handlerErrors: unknown[] = [];
+    messaging.on('handler-error', (err) => handlerErrors.push(err));
+    const bug = new Error('a bug in the flow');
+    const got: string[] = [];
+    const granted: string[] = [];
+    const refused: CodedError[] = [];
+    // Added first, so the dispatch reaches it before the others.
+    messaging.add('broken', 'publish/{org}/+', 1, {
+      message: () => {
+        throw bug;
+      },
+    });
+    messaging.add('after', 'publish/{org}/+', 1, {
+      message: (t) => got.push(t),
+      granted: (filter) => granted.push(filter),
+    });
+    // Refused (publish/# needs a system administrator): one user without a refused handler, one with.
+    messaging.add('quiet', 'publish/#', 0, { message: () => undefined });
+    messaging.add('told', 'publish/#', 0, { message: () => undefined, refused: (e) => refused.push(e) });
+    await waitFor(() => granted.length === 1 && refused.length === 1, 'the SUBACKs');
+    assert.deepEqual(handlerErrors, [], 'a user without a refused handler raises none');
+
+    const published = sim.publishEvent({ actor: 'acmeuser@acme' });
+    await waitFor(() => got.length === 1, 'the event for the user after the broken one');
+    assert.deepEqual(got, [published.topic]);
+    assert.deepEqual(handlerErrors, [bug], "the broken handler's error, reported once");
+    assert.equal(messaging.state, 'connected', 'the connection outlives the broken handler');
+  });
 });
