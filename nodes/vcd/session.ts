@@ -323,6 +323,9 @@ export class VcdSession extends EventEmitter {
   private scheduleRenewal(cred: Credential, delay: number): void {
     clearTimeout(this.renewTimer);
     this.renewTimer = setTimeout(() => {
+      // Timers and Date.now() round apart: a retry may fire a moment before the backoff's end, which login() refuses.
+      const early = (this.lastFailure?.retryAt ?? 0) - Date.now();
+      if (early > 0) return this.scheduleRenewal(cred, early);
       this.login().catch(() => {
         // Reported through `failure`. After expiry, token() logs in on demand instead.
         if (this.closed || this.current !== cred) return;

@@ -173,6 +173,20 @@ describe('VCD session client: edges', () => {
       );
     });
 
+    it('tries a failed renewal again after the backoff when it is longer than a second, not a second later', async () => {
+      // Renewal is due after a tenth of the token's 10 s; the backoff is exactly 1.05 s (no jitter).
+      const retry = { initialMs: 1050, maxMs: 1050, random: () => 1 };
+      await open({ tokenLifetimeSec: 10 }, { renewAt: 0.1, retry });
+      await session.token();
+      sim.faults.loginDown = true;
+      const failedAt: number[] = [];
+      session.on('failure', () => failedAt.push(Date.now()));
+      await waitFor(() => failedAt.length === 2, 'two failed renewals', 10_000);
+      const gap = failedAt[1]! - failedAt[0]!;
+      // Retrying on whole seconds would ask again only after 2 s.
+      assert.ok(gap >= 1000 && gap < 1800, `the backoff's 1.05 s between tries, measured ${gap} ms`);
+    });
+
     it('does not try a failed renewal again once its token was dropped', async () => {
       await open({ tokenLifetimeSec: 6 }, { renewAt: 0.1, retry: { initialMs: 100, maxMs: 100 } });
       const first = await session.token();
