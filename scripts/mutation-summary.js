@@ -1,5 +1,7 @@
 // Summarises Stryker JSON reports (reports/mutation/mutation.json, or the files named): the score of each
-// file and of all, and every survivor with its line and change, as Markdown for docs/testing.md.
+// file and of all, and every survivor with its line and change, as Markdown for docs/testing.md. A
+// `.partial.jsonl` file (test/mutation/mutant-log.mjs, one line per mutant as it was tested) is read the same
+// way, so a run stopped halfway still counts what it measured.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -68,10 +70,27 @@ function survivors(files) {
   return out.join('\n');
 }
 
+// A mutant log holds results only; the source is read from the working tree, as the run saw it.
+function fromMutantLog(text) {
+  const files = {};
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const mutant = JSON.parse(line);
+    files[mutant.fileName] ??= { source: fs.readFileSync(mutant.fileName, 'utf8'), mutants: [] };
+    files[mutant.fileName].mutants.push(mutant);
+  }
+  return { files };
+}
+
+function readReport(file) {
+  const text = fs.readFileSync(file, 'utf8');
+  return file.endsWith('.jsonl') ? fromMutantLog(text) : JSON.parse(text);
+}
+
 const args = process.argv.slice(2);
 const listOnly = args.includes('--table');
 const named = args.filter((a) => !a.startsWith('--'));
 const paths = named.length ? named : [path.join('reports', 'mutation', 'mutation.json')];
-const files = summarise(paths.map((p) => JSON.parse(fs.readFileSync(p, 'utf8'))));
+const files = summarise(paths.map(readReport));
 console.log(table(files));
 if (!listOnly) console.log(survivors(files));
