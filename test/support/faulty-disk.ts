@@ -105,6 +105,13 @@ export class FaultyDisk {
     for (const undo of this.restoreAll.splice(0).reverse()) undo();
   }
 
+  /** Restores the fs methods and clears every fault, for the next test. */
+  reset(): void {
+    this.restore();
+    this.full = this.short = this.stalled = false;
+    this.beforeRead = undefined;
+  }
+
   private check(): void {
     this.writes++;
     if (this.full) throw enospc();

@@ -11,41 +11,23 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { SegmentLog, type SegmentLogOptions } from '../../nodes/events/spool/segment-log';
+import { SegmentLog } from '../../nodes/events/spool/segment-log';
 import { ackRecord, entryRecord, sealEntry } from '../../nodes/events/spool/records';
-import { FaultyDisk } from '../support/faulty-disk';
+import { withSegmentLogs } from '../support/segment-logs';
 
 const SEGMENT = 100;
 
 describe('spool segment log: compaction', () => {
-  let dir: string;
-  const open: SegmentLog[] = [];
-  const disk = new FaultyDisk();
-
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spool-compact-'));
-  });
-  afterEach(async () => {
-    disk.restore();
-    disk.full = false;
-    disk.beforeRead = undefined;
-    await Promise.all(open.splice(0).map((log) => log.close()));
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function openLog(options: Partial<SegmentLogOptions> = {}): Promise<SegmentLog> {
-    const log = await SegmentLog.open(dir, { limitBytes: 1024 * 1024, segmentBytes: SEGMENT, ...options });
-    open.push(log);
-    return log;
-  }
+  const logs = withSegmentLogs('spool-compact', { segmentBytes: SEGMENT });
+  const { disk } = logs;
+  const openLog = logs.open;
 
   /** Segment files by number, with their sizes on disk: `{ 1: 140, 2: 100 }`. */
   function files(): Record<number, number> {
     const found: Record<number, number> = {};
-    for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.seg')))
-      found[Number(name.slice(0, 12))] = fs.statSync(path.join(dir, name)).size;
+    for (const name of fs.readdirSync(logs.dir).filter((n) => n.endsWith('.seg')))
+      found[Number(name.slice(0, 12))] = fs.statSync(path.join(logs.dir, name)).size;
     return found;
   }
 
@@ -84,8 +66,8 @@ describe('spool segment log: compaction', () => {
     assert.deepEqual(files(), { 1: 140, 2: 100, 3: 17 });
     assert.equal(at.log.diskBytes, 257);
     await at.log.close();
-    fs.rmSync(dir, { recursive: true });
-    fs.mkdirSync(dir);
+    fs.rmSync(logs.dir, { recursive: true });
+    fs.mkdirSync(logs.dir);
     // One byte more (201 dead): the slow entry's record goes to segment 3, and segment 1 goes.
     const over = await pinned(66, 67);
     assert.deepEqual(files(), { 2: 101, 3: 17 + 57 });
@@ -108,8 +90,8 @@ describe('spool segment log: compaction', () => {
     const half = await pinned(40, 100);
     assert.deepEqual(files(), { 2: 134, 3: 17 + 57 });
     await half.log.close();
-    fs.rmSync(dir, { recursive: true });
-    fs.mkdirSync(dir);
+    fs.rmSync(logs.dir, { recursive: true });
+    fs.mkdirSync(logs.dir);
     // A first one of 56: 57 of 113 bytes live. 207 dead bytes, and the segment stays.
     const more = await pinned(39, 100);
     assert.deepEqual(files(), { 1: 113, 2: 134, 3: 17 });
@@ -221,7 +203,7 @@ describe('spool segment log: compaction', () => {
     const log = await openLog({ onDamage: (n) => lost.push(n), onWarning: (w) => warnings.push(w) });
     const first = await log.append(Buffer.alloc(40, 0x41));
     await log.append(Buffer.alloc(60, 0x42));
-    const file = path.join(dir, `${'1'.padStart(12, '0')}.seg`);
+    const file = path.join(logs.dir, `${'1'.padStart(12, '0')}.seg`);
     const bytes = fs.readFileSync(file);
     bytes[bytes.length - 5]! ^= 0x01;
     fs.writeFileSync(file, bytes);
@@ -245,7 +227,7 @@ describe('spool segment log: compaction', () => {
     /** Writes `record` over the slow entry's record (57 bytes at the start of segment 1). */
     function replaceSlow(record: Buffer): void {
       assert.equal(record.length, 57);
-      const fd = fs.openSync(path.join(dir, `${'1'.padStart(12, '0')}.seg`), 'r+');
+      const fd = fs.openSync(path.join(logs.dir, `${'1'.padStart(12, '0')}.seg`), 'r+');
       try {
         fs.writeSync(fd, record, 0, record.length, 0);
       } finally {
@@ -270,7 +252,7 @@ describe('spool segment log: compaction', () => {
 
     it('a damaged record (its checksum)', async () => {
       const { log, slow } = await damagedThenDue(() => {
-        const bytes = fs.readFileSync(path.join(dir, `${'1'.padStart(12, '0')}.seg`)).subarray(0, 57);
+        const bytes = fs.readFileSync(path.join(logs.dir, `${'1'.padStart(12, '0')}.seg`)).subarray(0, 57);
         bytes[30]! ^= 0x01;
         replaceSlow(Buffer.from(bytes));
       });

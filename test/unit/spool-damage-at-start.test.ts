@@ -13,58 +13,47 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { CodedError } from '../../nodes/common/errors';
-import { RECORD_OVERHEAD, SegmentLog, type SegmentLogOptions } from '../../nodes/events/spool/segment-log';
+import {
+  RECORD_OVERHEAD,
+  type SegmentLog,
+  type SegmentLogOptions,
+} from '../../nodes/events/spool/segment-log';
+import { withSegmentLogs } from '../support/segment-logs';
 
 const entry = (n: number) => `entry-${n}`.padEnd(60, '.');
 
 describe('spool segment log: damage at the start of a segment', () => {
-  let dir: string;
-  const open: SegmentLog[] = [];
-
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spool-start-'));
-  });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((log) => log.close()));
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const logs = withSegmentLogs('spool-start');
 
   /** What the log told at open and while reading: warnings, losses, and the entries it gave. */
   async function reopen(options: Partial<SegmentLogOptions> = {}) {
     const seen = { warnings: [] as string[], lost: [] as number[], errors: [] as CodedError[] };
-    const log = await SegmentLog.open(dir, {
-      limitBytes: 1024 * 1024,
+    const log = await logs.open({
       onWarning: (w) => seen.warnings.push(w),
       onDamage: (n, err) => (seen.lost.push(n), seen.errors.push(err)),
       ...options,
     });
-    open.push(log);
     const atOpen = { count: log.count, unread: log.unread };
     const given = (await log.next(1000)).map((e) => e.payload.toString().replace(/\.+$/, ''));
     return { ...seen, log, atOpen, given, warning: seen.warnings.join('\n') };
   }
 
   async function write(count: number, options: Partial<SegmentLogOptions> = {}): Promise<SegmentLog> {
-    const log = await SegmentLog.open(dir, { limitBytes: 1024 * 1024, ...options });
-    open.push(log);
+    const log = await logs.open(options);
     for (let n = 1; n <= count; n++) await log.append(Buffer.from(entry(n)));
     return log;
   }
 
-  async function stop(log: SegmentLog): Promise<void> {
-    await log.close();
-    open.splice(open.indexOf(log), 1);
-  }
+  const stop = logs.stop;
 
-  const segmentFile = (no: number) => path.join(dir, `${String(no).padStart(12, '0')}.seg`);
+  const segmentFile = (no: number) => path.join(logs.dir, `${String(no).padStart(12, '0')}.seg`);
 
   /** Flips one bit inside the payload of entry `n` (its checksum no longer matches). */
   function flip(n: number): void {
-    for (const name of fs.readdirSync(dir).filter((f) => f.endsWith('.seg'))) {
-      const file = path.join(dir, name);
+    for (const name of fs.readdirSync(logs.dir).filter((f) => f.endsWith('.seg'))) {
+      const file = path.join(logs.dir, name);
       const bytes = fs.readFileSync(file);
       const at = bytes.indexOf(`entry-${n}.`);
       if (at < 0) continue;
@@ -164,8 +153,7 @@ describe('spool segment log: damage at the start of a segment', () => {
   });
 
   it('an event copied forward, whose number lies below damage at the start of the oldest segment, is still given', async () => {
-    const log = await SegmentLog.open(dir, { limitBytes: 1024 * 1024, segmentBytes: 100 });
-    open.push(log);
+    const log = await logs.open({ segmentBytes: 100 });
     const slow = await log.append(Buffer.from(entry(1)));
     await log.next(1); // out and never acknowledged: copied forward once segment 1 is mostly dead
     await log.append(Buffer.from(entry(2)));

@@ -11,35 +11,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CodedError } from '../../nodes/common/errors';
-import {
-  MAX_PAYLOAD,
-  RECORD_OVERHEAD,
-  SegmentLog,
-  type SegmentLogOptions,
-} from '../../nodes/events/spool/segment-log';
-import { FaultyDisk } from '../support/faulty-disk';
+import { MAX_PAYLOAD, RECORD_OVERHEAD, SegmentLog } from '../../nodes/events/spool/segment-log';
 import { waitFor } from '../support/wait';
+import { withSegmentLogs } from '../support/segment-logs';
 
 describe('spool segment log: edges', () => {
-  let dir: string;
-  const open: SegmentLog[] = [];
-  const disk = new FaultyDisk();
-
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spool-edges-'));
-  });
-  afterEach(async () => {
-    disk.restore();
-    disk.full = false;
-    await Promise.all(open.splice(0).map((log) => log.close()));
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function openLog(options: Partial<SegmentLogOptions> = {}): Promise<SegmentLog> {
-    const log = await SegmentLog.open(dir, { limitBytes: 1024 * 1024, ...options });
-    open.push(log);
-    return log;
-  }
+  const logs = withSegmentLogs('spool-edges');
+  const { disk } = logs;
+  const openLog = logs.open;
 
   it('counts an entry and its bytes from the moment it is appended, through out, to its ack', async () => {
     const log = await openLog();
@@ -109,8 +88,8 @@ describe('spool segment log: edges', () => {
     await log.next(3);
     log.ack(seqs[1]!);
     await log.close();
-    const [segment] = fs.readdirSync(dir).filter((n) => n.endsWith('.seg'));
-    const file = path.join(dir, segment!);
+    const [segment] = fs.readdirSync(logs.dir).filter((n) => n.endsWith('.seg'));
+    const file = path.join(logs.dir, segment!);
     const bytes = fs.readFileSync(file);
     bytes[bytes.indexOf('middle')]! ^= 0x01;
     fs.writeFileSync(file, bytes);
@@ -130,8 +109,8 @@ describe('spool segment log: edges', () => {
     const errors: CodedError[] = [];
     const log = await openLog({ onDamage: (_n, err) => errors.push(err) });
     for (let i = 1; i <= 6; i++) await log.append(Buffer.from(`payload-${i}`));
-    const [segment] = fs.readdirSync(dir).filter((n) => n.endsWith('.seg'));
-    const file = path.join(dir, segment!);
+    const [segment] = fs.readdirSync(logs.dir).filter((n) => n.endsWith('.seg'));
+    const file = path.join(logs.dir, segment!);
     const bytes = fs.readFileSync(file);
     for (const i of [2, 3]) bytes[bytes.indexOf(`payload-${i}`)]! ^= 0x01;
     fs.writeFileSync(file, bytes);
@@ -150,7 +129,7 @@ describe('spool segment log: edges', () => {
 
   const segmentFiles = () =>
     fs
-      .readdirSync(dir)
+      .readdirSync(logs.dir)
       .filter((n) => n.endsWith('.seg'))
       .sort();
 
@@ -173,7 +152,7 @@ describe('spool segment log: edges', () => {
     for (let i = 1; i <= 6; i++) await log.append(Buffer.from(`entry-${i}`.padEnd(60, '.')));
     await log.close();
     const [first] = segmentFiles();
-    const file = path.join(dir, first!);
+    const file = path.join(logs.dir, first!);
     const bytes = fs.readFileSync(file);
     bytes[bytes.length - 3]! ^= 0x01;
     fs.writeFileSync(file, bytes);
@@ -266,11 +245,11 @@ describe('spool segment log: edges', () => {
     const seq = await log.append(Buffer.from('late'));
     await log.next(1);
     await log.close();
-    const before = segmentFiles().map((n) => fs.statSync(path.join(dir, n)).size);
+    const before = segmentFiles().map((n) => fs.statSync(path.join(logs.dir, n)).size);
     log.ack(seq);
     await log.idle();
     assert.deepEqual(
-      segmentFiles().map((n) => fs.statSync(path.join(dir, n)).size),
+      segmentFiles().map((n) => fs.statSync(path.join(logs.dir, n)).size),
       before,
     );
     const again = await openLog();
@@ -298,7 +277,7 @@ describe('spool segment log: edges', () => {
     const log = await openLog();
     for (const name of ['a', 'b']) await log.append(Buffer.from(name));
     const entries = await log.next(2);
-    const sizes = () => segmentFiles().map((n) => fs.statSync(path.join(dir, n)).size);
+    const sizes = () => segmentFiles().map((n) => fs.statSync(path.join(logs.dir, n)).size);
     const before = sizes();
     await disk.install();
     disk.full = true;
@@ -309,12 +288,14 @@ describe('spool segment log: edges', () => {
     await waitFor(() => sizes().some((size, i) => size > (before[i] ?? 0)), 'the refused acks written');
     const crashed = fs.mkdtempSync(path.join(os.tmpdir(), 'spool-crashed-'));
     try {
-      for (const n of segmentFiles()) fs.copyFileSync(path.join(dir, n), path.join(crashed, n));
+      for (const n of segmentFiles()) fs.copyFileSync(path.join(logs.dir, n), path.join(crashed, n));
       const again = await SegmentLog.open(crashed, { limitBytes: 1024 * 1024 });
-      open.push(again);
-      assert.deepEqual(await again.next(10), []);
+      try {
+        assert.deepEqual(await again.next(10), []);
+      } finally {
+        await again.close();
+      }
     } finally {
-      await Promise.all(open.splice(0).map((l) => l.close()));
       fs.rmSync(crashed, { recursive: true, force: true });
     }
   });

@@ -4,28 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CodedError } from '../../nodes/common/errors';
 import { RECORD_OVERHEAD, SegmentLog, type SegmentLogOptions } from '../../nodes/events/spool/segment-log';
-import { FaultyDisk } from '../support/faulty-disk';
 import { liveHeap } from '../support/heap';
 import { holdSpool } from '../support/spool';
 import { waitFor } from '../support/wait';
+import { withSegmentLogs } from '../support/segment-logs';
 
 describe('spool segment log', () => {
-  let dir: string;
-  const open: SegmentLog[] = [];
-
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spool-'));
-  });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((log) => log.close()));
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function openLog(options: Partial<SegmentLogOptions> = {}): Promise<SegmentLog> {
-    const log = await SegmentLog.open(dir, { limitBytes: 1024 * 1024, ...options });
-    open.push(log);
-    return log;
-  }
+  const logs = withSegmentLogs('spool');
+  const { disk } = logs;
+  const openLog = logs.open;
 
   /** Closes `log` and opens the folder again, as a restart does. */
   async function reopen(log: SegmentLog, options: Partial<SegmentLogOptions> = {}): Promise<SegmentLog> {
@@ -41,7 +28,7 @@ describe('spool segment log', () => {
 
   const segments = () =>
     fs
-      .readdirSync(dir)
+      .readdirSync(logs.dir)
       .filter((n) => n.endsWith('.seg'))
       .sort();
 
@@ -90,7 +77,7 @@ describe('spool segment log', () => {
     const [file] = segments();
     const torn = Buffer.alloc(12);
     torn.writeUInt32BE(500, 0);
-    fs.appendFileSync(path.join(dir, file!), torn);
+    fs.appendFileSync(path.join(logs.dir, file!), torn);
     const warnings: string[] = [];
     const again = await openLog({ onWarning: (w) => warnings.push(w) });
     assert.equal(warnings.length, 1);
@@ -107,7 +94,7 @@ describe('spool segment log', () => {
     const log = await openLog();
     for (const p of ['first', 'second', 'third']) await log.append(Buffer.from(p));
     await log.close();
-    const file = path.join(dir, segments()[0]!);
+    const file = path.join(logs.dir, segments()[0]!);
     const bytes = fs.readFileSync(file);
     bytes[bytes.indexOf('third') + 2] = 0x58; // same length, other content
     fs.writeFileSync(file, bytes);
@@ -123,7 +110,7 @@ describe('spool segment log', () => {
     for (const p of ['a'.repeat(60), 'b'.repeat(60), 'c'.repeat(60)]) await log.append(Buffer.from(p));
     await log.close();
     assert.equal(segments().length, 3);
-    const first = path.join(dir, segments()[0]!);
+    const first = path.join(logs.dir, segments()[0]!);
     fs.truncateSync(first, fs.statSync(first).size - 5);
     const warnings: string[] = [];
     const again = await openLog({ segmentBytes: 64, onWarning: (w) => warnings.push(w) });
@@ -192,8 +179,8 @@ describe('spool segment log', () => {
     await log.close();
     // The old copy's segment, as if the crash came between the copy and the removal.
     const [oldest] = segments();
-    const copy = fs.readFileSync(path.join(dir, oldest!));
-    fs.writeFileSync(path.join(dir, '999999999999.seg'), copy);
+    const copy = fs.readFileSync(path.join(logs.dir, oldest!));
+    fs.writeFileSync(path.join(logs.dir, '999999999999.seg'), copy);
     assert.deepEqual(await payloads(await openLog({ segmentBytes: 128 })), [
       'kept',
       ...[0, 1, 2].map((i) => `x${i}`.padEnd(100)),
@@ -206,13 +193,13 @@ describe('spool segment log', () => {
     await log.close();
     await assert.rejects(log.append(Buffer.from('b')), { code: 'CE_SPOOL_CLOSED' });
     await log.destroy();
-    assert.equal(fs.existsSync(dir), false);
+    assert.equal(fs.existsSync(logs.dir), false);
   });
 
   /** Flips one bit inside the record whose payload holds `text` (its checksum no longer matches). */
   function flipInside(text: string): void {
     for (const name of segments()) {
-      const file = path.join(dir, name);
+      const file = path.join(logs.dir, name);
       const bytes = fs.readFileSync(file);
       const at = bytes.indexOf(text);
       if (at < 0) continue;
@@ -224,13 +211,6 @@ describe('spool segment log', () => {
   }
 
   describe('one record, one disk, one other process', () => {
-    const disk = new FaultyDisk();
-    afterEach(() => {
-      disk.restore();
-      disk.full = false;
-      disk.beforeRead = undefined;
-    });
-
     it('a bad record in the middle loses only itself at a restart: every good record after it is kept', async () => {
       const log = await openLog();
       for (let i = 1; i <= 100; i++) await log.append(Buffer.from(`payload-${i}`));
@@ -269,7 +249,7 @@ describe('spool segment log', () => {
       const log = await openLog();
       for (let i = 1; i <= 3; i++) await log.append(Buffer.from(`before-${i}`));
       await log.close();
-      const file = path.join(dir, segments()[0]!);
+      const file = path.join(logs.dir, segments()[0]!);
       fs.appendFileSync(file, Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919) & 0xff)));
       const again = await openLog();
       for (let i = 1; i <= 3; i++) await again.append(Buffer.from(`after-${i}`));
@@ -304,7 +284,7 @@ describe('spool segment log', () => {
 
     it('another process on the folder is refused; once it is killed, the folder is free at once', async function () {
       this.timeout(30_000);
-      const other = await holdSpool(dir);
+      const other = await holdSpool(logs.dir);
       try {
         await assert.rejects(openLog(), (err: CodedError) => {
           assert.equal(err.code, 'CE_SPOOL_LOCKED');
@@ -324,7 +304,7 @@ describe('spool segment log', () => {
       const log = await openLog({ lockHeartbeatMs: 50, onLockLost: (err) => lost.push(err) });
       await log.append(Buffer.from('before'));
       // What a process elsewhere leaves once it judged this one's lock stale.
-      fs.writeFileSync(path.join(dir, 'lock.2'), JSON.stringify({ pid: 1, host: 'the-other-host' }));
+      fs.writeFileSync(path.join(logs.dir, 'lock.2'), JSON.stringify({ pid: 1, host: 'the-other-host' }));
       await waitFor(() => lost.length > 0, 'the loss');
       assert.equal(lost[0]!.code, 'CE_SPOOL_LOCKED');
       await assert.rejects(log.append(Buffer.from('after')), { code: 'CE_SPOOL_LOCKED' });
@@ -332,7 +312,7 @@ describe('spool segment log', () => {
       log.ack(entry!.seq);
       await log.idle();
       assert.equal(
-        segments().reduce((n, name) => n + fs.statSync(path.join(dir, name)).size, 0),
+        segments().reduce((n, name) => n + fs.statSync(path.join(logs.dir, name)).size, 0),
         RECORD_OVERHEAD + 'before'.length,
         'not even an ack was written',
       );
@@ -414,8 +394,8 @@ describe('spool segment log', () => {
       try {
         const victim = path.join(outside, 'victim.json');
         fs.writeFileSync(victim, '{"precious":true}');
-        fs.symlinkSync(victim, path.join(dir, '000000000001.seg'));
-        fs.linkSync(victim, path.join(dir, '000000000002.seg'));
+        fs.symlinkSync(victim, path.join(logs.dir, '000000000001.seg'));
+        fs.linkSync(victim, path.join(logs.dir, '000000000002.seg'));
         const warnings: string[] = [];
         const log = await openLog({ onWarning: (w) => warnings.push(w) });
         await log.append(Buffer.from('a'));
