@@ -155,10 +155,6 @@ export class VcdMessaging extends EventEmitter {
     }
   }
 
-  get size(): number {
-    return this.subs.size;
-  }
-
   start(): void {
     this.loop.start();
   }
