@@ -3,7 +3,10 @@
  * FileHandle methods of node:fs/promises and fs.writeSync are wrapped while a
  * test runs, so writes can fail as on a full disk (ENOSPC), come back short
  * (fewer bytes written than asked, as a write may), or call a hook first.
- * Everything else still goes to the real file system.
+ * `before()` puts a hook before any other function of node:fs/promises or
+ * method of a FileHandle, to play what another process or a slow disk does
+ * between two steps of the code. Everything else still goes to the real file
+ * system.
  */
 import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -13,6 +16,9 @@ import os from 'node:os';
 type Writev = FileHandle['writev'];
 type Write = (buffer: Buffer, offset?: number, length?: number, position?: number | null) => Promise<unknown>;
 type Read = (buffer: Buffer, offset?: number, length?: number, position?: number | null) => Promise<unknown>;
+type Method = (...args: unknown[]) => Promise<unknown>;
+/** A function of node:fs/promises (`link`, `lstat`), or a FileHandle method as `handle.<name>` (`handle.utimes`). */
+export type DiskCall = keyof typeof fsp | `handle.${keyof FileHandle & string}`;
 
 export function enospc(syscall = 'write'): NodeJS.ErrnoException {
   return Object.assign(new Error(`ENOSPC: no space left on device, ${syscall}`), {
@@ -35,12 +41,14 @@ export class FaultyDisk {
   beforeRead?: (position: number, length: number) => void | Promise<void>;
 
   private restoreAll: (() => void)[] = [];
+  private handleMethods?: Record<string, unknown>;
 
   /** Wraps the fs methods; call restore() when done (afterEach). */
   async install(): Promise<this> {
     const disk = this;
     const handle = await fsp.open(os.devNull, 'r');
     const proto = Object.getPrototypeOf(handle) as Record<string, unknown>;
+    this.handleMethods = proto;
     await handle.close();
     this.wrap(
       proto,
@@ -96,6 +104,29 @@ export class FaultyDisk {
           const asked = length ?? buffer.length - offset;
           const len = disk.short ? Math.max(1, asked >> 1) : asked;
           return original(fd, buffer, offset, len, position);
+        },
+    );
+    return this;
+  }
+
+  /**
+   * Until restore(), `hook` runs with the arguments of each call of `call` (on
+   * any path: the hook picks its own), before the real call: it may change the
+   * disk as another process would, wait as a slow disk does, or throw as a
+   * failing one does. Call after install().
+   */
+  before(call: DiskCall, hook: (...args: never[]) => unknown): this {
+    const [target, name] = call.startsWith('handle.')
+      ? [this.handleMethods, call.slice('handle.'.length)]
+      : [fsp as unknown as Record<string, unknown>, call];
+    if (!target) throw new Error('install() the faulty disk before adding a hook');
+    this.wrap(
+      target,
+      name,
+      (original: Method) =>
+        async function (this: unknown, ...args: unknown[]) {
+          await hook(...(args as never[]));
+          return original.apply(this, args);
         },
     );
     return this;

@@ -1,8 +1,15 @@
 /** A fresh folder per test for FolderLock tests: its locks released and the folder removed after each. */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FolderLock, type FolderLockOptions } from '../../nodes/common/folder-lock';
+import type { CodedError } from '../../nodes/common/errors';
+import {
+  FolderLock,
+  type FolderLockOptions,
+  type LockOwner,
+  thisProcess,
+} from '../../nodes/common/folder-lock';
 
 export const lockOptions: FolderLockOptions = { code: 'TEST_LOCKED', what: 'The test folder' };
 
@@ -13,9 +20,24 @@ export interface LockFolder {
   take(more?: Partial<FolderLockOptions>): Promise<FolderLock>;
   /** Releases this lock after the test too. */
   hold(lock: FolderLock): FolderLock;
+  /** Takes the lock where it must be refused: the refusal. */
+  refused(more?: Partial<FolderLockOptions>): Promise<CodedError>;
   /** A lock file as another owner would leave it. */
   leave(gen: number, owner: object): void;
 }
+
+/** The pid of a process that has exited. */
+export function exitedPid(): number {
+  return Number(
+    spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString(),
+  );
+}
+
+/** Owners as this process judges them at once: one that still runs (the parent process), one that has exited. */
+export const owners = {
+  running: (): LockOwner => ({ ...thisProcess(), pid: process.ppid, start: undefined }),
+  exited: (): LockOwner => ({ ...thisProcess(), pid: exitedPid() }),
+};
 
 /** Call inside a describe: registers the hooks. */
 export function lockFolder(): LockFolder {
@@ -36,6 +58,14 @@ export function lockFolder(): LockFolder {
     hold: (lock) => {
       held.push(lock);
       return lock;
+    },
+    refused: async (more = {}) => {
+      try {
+        held.push(await FolderLock.take(dir, { ...lockOptions, ...more }));
+      } catch (err) {
+        return err as CodedError;
+      }
+      throw new Error('the lock was taken');
     },
     leave: (gen, owner) => fs.writeFileSync(path.join(dir, `lock.${gen}`), JSON.stringify(owner)),
   };

@@ -1,30 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CodedError } from '../../nodes/common/errors';
-import { FolderLock, type FolderLockOptions, thisProcess } from '../../nodes/common/folder-lock';
-import { lockFolder, lockOptions } from '../support/lock-folder';
+import { thisProcess } from '../../nodes/common/folder-lock';
+import { exitedPid, lockFolder } from '../support/lock-folder';
 import { waitFor } from '../support/wait';
 
 const openFiles = () => fs.readdirSync('/proc/self/fd').length;
 
 describe('folder lock: edges', () => {
   const folder = lockFolder();
-  const { take, leave } = folder;
-  const refusal = async (more: Partial<FolderLockOptions> = {}) => {
-    try {
-      await FolderLock.take(folder.dir(), { ...lockOptions, ...more });
-    } catch (err) {
-      return err as CodedError;
-    }
-    throw new Error('the lock was taken');
-  };
-  const exitedPid = () =>
-    Number(
-      spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString(),
-    );
+  const { take, leave, refused: refusal } = folder;
 
   it('names its owner on Linux by boot, pid namespace and start time, as /proc tells them', function () {
     if (process.platform !== 'linux') this.skip();

@@ -3,12 +3,11 @@
  * when another process took it over. (Two real processes: spool-log.test.ts.)
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CodedError } from '../../nodes/common/errors';
 import { FolderLock, thisProcess } from '../../nodes/common/folder-lock';
-import { lockFolder, lockOptions } from '../support/lock-folder';
+import { exitedPid, lockFolder, lockOptions } from '../support/lock-folder';
 import { delay, waitFor } from '../support/wait';
 
 const options = lockOptions;
@@ -51,8 +50,7 @@ describe('folder lock', () => {
 
   it('takes over at once a lock whose owner here no longer runs, or whose pid another process got since', async () => {
     const me = thisProcess();
-    const exited = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
-    leave(4, { ...me, pid: Number(exited.stdout.toString()) });
+    leave(4, { ...me, pid: exitedPid() });
     const first = await take();
     assert.equal(path.basename(first.file), 'lock.5', 'the next number; the stale lock is gone');
     assert.deepEqual(lockFiles(), ['lock.5']);
