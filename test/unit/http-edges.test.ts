@@ -70,6 +70,22 @@ describe('reading an answer within its limits: edges', () => {
     );
   });
 
+  it('fails with the error of a dispatcher that throws at once (an interceptor refusing), never hangs', async () => {
+    const refusing = agent.compose(() => () => {
+      throw new Error('refused by an interceptor');
+    });
+    const before = requests;
+    await assert.rejects(
+      exchange(
+        refusing,
+        { origin, path: '/exact', method: 'GET' },
+        { deadlineMs: 5000, maxBodyBytes: 1000, target: origin },
+      ),
+      { message: 'refused by an interceptor' },
+    );
+    assert.equal(requests, before);
+  });
+
   it('sends nothing when it is ended before it starts', async () => {
     const before = requests;
     await assert.rejects(get('/exact', { signal: AbortSignal.abort() }), { name: 'AbortError' });

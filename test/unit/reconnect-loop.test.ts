@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { CodedError } from '../../nodes/common/errors';
 import { ReconnectLoop, type ConnectionEnd } from '../../nodes/common/reconnect-loop';
-import { waitFor } from '../support/wait';
+import { delay, waitFor } from '../support/wait';
 
 interface End extends ConnectionEnd {
   error?: CodedError;
@@ -66,20 +66,30 @@ describe('the reconnect loop of the push clients', () => {
     assert.equal(getEventListeners(held.signal, 'abort').length, 0);
   });
 
-  it('resets the backoff after a connection that lived long enough', async () => {
+  it('resets the backoff after a connection that lived stableMs, not after one a millisecond shorter', async () => {
     // The second backoff step is 17 minutes: only a reset lets a third connection come soon.
-    const lived = [0, 20_000, 0, 0];
-    let n = 0;
-    const loop = new ReconnectLoop<End>({
-      connect: async () => ({ connectedMs: lived[n++] ?? 0 }),
-      failed: () => ({ connectedMs: 0 }),
-      ended: () => undefined,
-      backoff: { initialMs: 1, maxMs: 3_600_000, factor: 1_000_000, random: () => 0 },
-      stableMs: 10_000,
-    });
-    loop.start();
-    await waitFor(() => n === 3, 'a third connection after the stable one');
-    await loop.stop(new Error('stopped'));
-    assert.equal(n, 3, 'the step after an unstable one is long again');
+    for (const [lastedMs, resets] of [
+      [10_000, true],
+      [9_999, false],
+    ] as const) {
+      const lived = [0, lastedMs];
+      let n = 0;
+      let waits = 0;
+      const loop = new ReconnectLoop<End>({
+        connect: async () => ({ connectedMs: lived[n++] ?? 0 }),
+        failed: () => ({ connectedMs: 0 }),
+        ended: () => undefined,
+        backoff: { initialMs: 1, maxMs: 3_600_000, factor: 1_000_000, random: () => (waits++, 0) },
+        stableMs: 10_000,
+      });
+      loop.start();
+      if (resets) await waitFor(() => n === 3, 'a third connection after the stable one');
+      else {
+        await waitFor(() => waits === 2, 'the wait after the second connection');
+        await delay(200); // two hundred times the step after a reset
+      }
+      await loop.stop(new Error('stopped'));
+      assert.equal(n, resets ? 3 : 2, `a connection of ${lastedMs} ms`);
+    }
   });
 });
