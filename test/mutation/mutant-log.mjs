@@ -4,6 +4,7 @@
 // what was measured, and `npm run test:mutation:summary` reads it like a report.
 import fs from 'node:fs';
 import path from 'node:path';
+import process from 'node:process';
 import { PluginKind, declareClassPlugin, commonTokens } from '@stryker-mutator/api/plugin';
 
 class MutantLog {
