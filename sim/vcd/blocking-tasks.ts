@@ -71,6 +71,8 @@ export class BlockingTasks {
   readonly amqp: AmqpNotification[] = [];
   /** Called with each AMQP-style notification as it is made. */
   onAmqp: (n: AmqpNotification) => void = () => undefined;
+  /** The bodies of the answers posted (resume, abort, fail), as sent, newest last (bounded). */
+  readonly answersPosted: Array<{ id: string; action: BlockingAction; body: string }> = [];
 
   constructor(private readonly deps: BlockingDeps) {}
 
@@ -127,6 +129,24 @@ export class BlockingTasks {
     return bt;
   }
 
+  /** The timeout's default action, now. */
+  timeOut(id: string): void {
+    const bt = this.items.get(id);
+    if (!bt) return;
+    this.answer(
+      id,
+      bt.timeoutAction,
+      `Timed out: the default action ${bt.timeoutAction} was applied.`,
+      'timeout',
+    );
+  }
+
+  /** Keeps what an answer posted, for tests that read it back. */
+  recordPosted(id: string, action: BlockingAction, body: string): void {
+    this.answersPosted.push({ id, action, body });
+    if (this.answersPosted.length > MAX_AMQP) this.answersPosted.shift();
+  }
+
   stop(): void {
     for (const bt of this.items.values()) clearTimeout(bt.timer);
   }
@@ -139,12 +159,7 @@ export class BlockingTasks {
         // The deadline is in VCD's clock (as timeoutDate is written).
         const left = Date.parse(bt.timeoutDate) - this.deps.now();
         if (left > 5) return this.arm(bt, left);
-        this.answer(
-          bt.id,
-          bt.timeoutAction,
-          `Timed out: the default action ${bt.timeoutAction} was applied.`,
-          'timeout',
-        );
+        this.timeOut(bt.id);
       },
       Math.min(ms, 2 ** 31 - 1),
     );

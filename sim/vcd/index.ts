@@ -34,6 +34,7 @@ import { Inventory } from './inventory';
 import {
   legacyControlRoutes,
   legacyRoutes,
+  type BlockingFault,
   reconfigureAs,
   taskEndedEvents,
   type LegacyDeps,
@@ -150,6 +151,8 @@ export class VcdSimulator {
     upgradeAuthDropped: false,
     /** The connection is lost while the next SUBSCRIBE waits for its SUBACK (once): no SUBACK comes. */
     subscribeCut: false,
+    /** The next answer to a blocking task (once): VCD fails it, or the task times out just before. */
+    blockingAnswer: '' as BlockingFault,
   };
   readonly audit = new AuditTrail();
   /** vApps, VMs and their tasks (legacy API). */
@@ -515,6 +518,11 @@ export class VcdSimulator {
       blocking: this.blocking,
       versions: () => versions.map((v) => v.version),
       site: () => this.url,
+      takeBlockingFault: () => {
+        const fault = this.faults.blockingAnswer;
+        this.faults.blockingAnswer = '';
+        return fault;
+      },
     };
   }
 
@@ -651,6 +659,8 @@ export class VcdSimulator {
       if (typeof body.dropOnExpiry === 'boolean') this.faults.dropOnExpiry = body.dropOnExpiry;
       if (typeof body.clockSkewSec === 'number') this.faults.clockSkewSec = body.clockSkewSec;
       if (typeof body.subscribeCut === 'boolean') this.faults.subscribeCut = body.subscribeCut;
+      if (['', 'refused', 'endsFirst'].includes(body.blockingAnswer as string))
+        this.faults.blockingAnswer = body.blockingAnswer as BlockingFault;
       if (typeof body.ratePerSec === 'number') this.setRate(body.ratePerSec);
       sendJson(res, 200, this.faults);
     });

@@ -21,7 +21,15 @@ export interface LegacyDeps {
   /** API versions offered. */
   versions: () => string[];
   site: () => string;
+  /** The fault set for the next answer to a blocking task, taken (once). */
+  takeBlockingFault: () => BlockingFault;
 }
+
+/**
+ * What the next answer to a blocking task meets: `refused`, VCD fails it (500, the task still waits);
+ * `endsFirst`, the task times out just before the answer arrives (400, as for any ended one).
+ */
+export type BlockingFault = '' | 'refused' | 'endsFirst';
 
 interface Caller {
   session: SimSession;
@@ -131,8 +139,13 @@ function blockingRoutes(deps: LegacyDeps, on: On, send: Send): void {
       const message = postedMessage(req, 'blockingTaskOperationParams', 'BlockingTaskOperationParams');
       if (message === null) return unsupported(res, c);
       if (!message) return sendXmlError(res, 400, 'BAD_REQUEST', 'Message is required.', c.version);
+      const id = req.params[0] as string;
       const action = req.params[1] as BlockingAction;
-      const result = blocking.answer(req.params[0] as string, action, message, c.session.user);
+      blocking.recordPosted(id, action, req.body);
+      const fault = deps.takeBlockingFault();
+      if (fault === 'refused') return refused(res, c);
+      if (fault === 'endsFirst') blocking.timeOut(id);
+      const result = blocking.answer(id, action, message, c.session.user);
       if (result === 'unknown') return notFound(res, c);
       if (result === 'ended') return ended(res, c);
       res.writeHead(204).end();
@@ -327,6 +340,15 @@ const unsupported = (res: http.ServerResponse, c: Caller) =>
     415,
     'UNSUPPORTED_MEDIA_TYPE',
     'The Content-Type of the request is not supported here.',
+    c.version,
+  );
+// VCD's generic text for a failure inside it (an extension or the database), the Error's shape as ever.
+const refused = (res: http.ServerResponse, c: Caller) =>
+  sendXmlError(
+    res,
+    500,
+    'INTERNAL_SERVER_ERROR',
+    'Unable to perform this action. Contact your cloud administrator.',
     c.version,
   );
 // Not published by VMware: the simulator's answer to an action on a blocking task that has ended.

@@ -1,0 +1,171 @@
+/**
+ * What BlockingTaskClient makes of VCD's answers, on hand-made ones: which
+ * field of an event names the task, VCD's message out of each form of error
+ * document, a blocking task VCD no longer knows, a broken answer, a refusal
+ * and what the task is after it.
+ */
+import assert from 'node:assert/strict';
+import { isCoded } from '../../nodes/common/errors';
+import type { HttpResponse } from '../../nodes/common/http';
+import { BlockingCodes, BlockingTaskClient, blockingTaskId, vcdMessage } from '../../nodes/vcd/blocking-task';
+import type { VcdSession } from '../../nodes/vcd/session';
+
+const ID = '41aaf964-7452-42e6-9b8d-772e5f8421d8';
+const OTHER = '0f0e0d0c-0b0a-4909-8807-060504030201';
+const urn = (id: string) => `urn:vcloud:blockingTask:${id}`;
+const SITE = 'https://vcd.example.com';
+
+const answer = (status: number, text = ''): HttpResponse => ({ status, headers: {}, text });
+const blockingTaskXml = (status: string) =>
+  `<vmext:BlockingTask xmlns:vmext="http://www.vmware.com/vcloud/extension/v1.5" status="${status}" ` +
+  `name="vappUpdateVm" id="${urn(ID)}" timeoutAction="abort"/>`;
+const errorXml = (message: string) =>
+  `<Error xmlns="http://www.vmware.com/vcloud/v1.5" minorErrorCode="BAD_REQUEST" message="${message}" majorErrorCode="400"/>`;
+
+/** A session whose answers come from `answers`, in turn per "METHOD path"; the last one repeats. */
+function scripted(answers: Record<string, HttpResponse[]>) {
+  const sent: Array<{ method: string; path: string }> = [];
+  const session = {
+    site: SITE,
+    send: async (call: { method: string; path: string }) => {
+      sent.push(call);
+      const list = answers[`${call.method} ${call.path}`];
+      assert.ok(list, `no answer for ${call.method} ${call.path}`);
+      return list.length > 1 ? list.shift()! : list[0]!;
+    },
+  } as unknown as VcdSession;
+  return { client: new BlockingTaskClient(session), sent };
+}
+
+const GET = `GET /api/admin/extension/blockingTask/${ID}`;
+const POST = `POST /api/admin/extension/blockingTask/${ID}/action/resume`;
+
+describe('answering VCD blocking tasks (hand-made answers)', () => {
+  it('takes the task vcd.entity names before blockingTask, entity and subject, and each in that order', () => {
+    const named = (value: unknown) => blockingTaskId(value);
+    assert.equal(named({ vcd: { entity: urn(ID) }, subject: urn(OTHER) }), ID);
+    assert.equal(named({ vcd: { entity: 42 }, subject: urn(ID) }), ID, 'an entity that is no text is passed');
+    assert.equal(named({ vcd: urn(OTHER), subject: urn(ID) }), ID, 'vcd that is no object is passed');
+    assert.equal(named({ blockingTask: urn(ID), entity: urn(OTHER), subject: urn(OTHER) }), ID);
+    assert.equal(named({ entity: urn(ID), subject: urn(OTHER) }), ID);
+    assert.equal(named({ subject: urn(ID), payload: { entity: urn(OTHER) } }), ID);
+    assert.equal(
+      named({ subject: 7, payload: { entity: urn(ID) } }),
+      ID,
+      'a subject that is no text is passed',
+    );
+  });
+
+  it("reads VCD's message out of an XML Error, a JSON error and blanks before them, else an excerpt", () => {
+    assert.equal(vcdMessage(answer(400, errorXml('No longer active.'))), 'No longer active.');
+    assert.equal(vcdMessage(answer(400, `\n  ${errorXml('Spaced.')}`)), 'Spaced.');
+    const json =
+      '{"minorErrorCode":"BAD_REQUEST","message":"From JSON.","majorErrorCode":400,"stackTrace":null}';
+    assert.equal(vcdMessage(answer(400, json)), 'From JSON.');
+    assert.equal(vcdMessage(answer(400, `  \n${json}`)), 'From JSON.');
+    // An Error without a message, JSON without one, a message that is no text: the answer itself.
+    const bare = '<Error xmlns="http://www.vmware.com/vcloud/v1.5" majorErrorCode="500"/>';
+    assert.equal(vcdMessage(answer(500, bare)), bare);
+    assert.equal(vcdMessage(answer(500, '{"message":7}')), '{"message":7}');
+    assert.equal(vcdMessage(answer(500, '{"error":"x"}')), '{"error":"x"}');
+    assert.equal(vcdMessage(answer(500, '<Other message="not this"/>')), '<Other message="not this"/>');
+    assert.equal(vcdMessage(answer(502, 'Bad gateway')), 'Bad gateway');
+    assert.equal(vcdMessage(answer(500, '{broken')), '{broken');
+    assert.equal(vcdMessage(answer(503, '')), 'HTTP 503', 'an empty answer names its status');
+  });
+
+  it('a blocking task VCD answers with another status or without a BlockingTask is VCD_HTTP_ERROR', async () => {
+    const failing = scripted({ [GET]: [answer(500, errorXml('Database down.'))] }).client;
+    await assert.rejects(failing.read(ID), (err: unknown) => {
+      assert.ok(isCoded(err, 'VCD_HTTP_ERROR'), String(err));
+      assert.match(err.message, / answered 500: Database down\.$/);
+      assert.deepEqual(err.details, { status: 500 });
+      return true;
+    });
+    const other = scripted({ [GET]: [answer(200, '<Task status="running"/>')] }).client;
+    await assert.rejects(other.read(ID), (err: unknown) => {
+      assert.ok(isCoded(err, 'VCD_HTTP_ERROR'), String(err));
+      assert.match(err.message, /answered no BlockingTask: <Task/);
+      return true;
+    });
+    const gone = scripted({ [GET]: [answer(404, errorXml('Not found.'))] }).client;
+    await assert.rejects(gone.read(ID), (err: unknown) => isCoded(err, BlockingCodes.NOT_FOUND));
+  });
+
+  it('a 403 is VCD_BLOCKING_FORBIDDEN with its status, on a read and on an answer', async () => {
+    const forbidden = (err: unknown) => {
+      assert.ok(isCoded(err, BlockingCodes.FORBIDDEN), String(err));
+      assert.deepEqual(err.details, { status: 403 });
+      return true;
+    };
+    await assert.rejects(scripted({ [GET]: [answer(403)] }).client.read(ID), forbidden);
+    const answering = scripted({ [GET]: [answer(200, blockingTaskXml('active'))], [POST]: [answer(403)] });
+    await assert.rejects(answering.client.decide(ID, 'resume', 'ok'), forbidden);
+  });
+
+  it('a refused answer whose task VCD then no longer knows is late, shown as it was before', async () => {
+    const { client, sent } = scripted({
+      [GET]: [answer(200, blockingTaskXml('active')), answer(404)],
+      [POST]: [answer(400, errorXml('Gone.'))],
+    });
+    const result = await client.decide(ID, 'resume', 'ok');
+    assert.equal(result.outcome, 'late');
+    assert.equal(result.code, BlockingCodes.ENDED);
+    assert.equal(result.view.status, 'active', 'the last view there was');
+    assert.deepEqual(
+      sent.map((c) => c.method),
+      ['GET', 'POST', 'GET'],
+    );
+  });
+
+  it("a refused answer whose task cannot be read again fails with the read's error", async () => {
+    const { client } = scripted({
+      [GET]: [answer(200, blockingTaskXml('active')), answer(500, errorXml('Database down.'))],
+      [POST]: [answer(400, errorXml('Refused.'))],
+    });
+    await assert.rejects(client.decide(ID, 'resume', 'ok'), (err: unknown) => {
+      assert.ok(isCoded(err, 'VCD_HTTP_ERROR'), String(err));
+      assert.match(err.message, /Database down/);
+      return true;
+    });
+  });
+
+  it('a refused answer whose task still waits is VCD_BLOCKING_ANSWER_FAILED; one that ended is late', async () => {
+    const still = scripted({
+      [GET]: [answer(200, blockingTaskXml('active'))],
+      [POST]: [answer(400, ` ${errorXml('Refused.')}`)],
+    }).client;
+    await assert.rejects(still.decide(ID, 'resume', 'ok'), (err: unknown) => {
+      assert.ok(isCoded(err, BlockingCodes.ANSWER_FAILED), String(err));
+      assert.equal(err.message, `VCD refused to resume blocking task ${ID} (400): Refused.`);
+      assert.deepEqual(err.details, { status: 400, blockingTask: ID });
+      return true;
+    });
+    const ended = scripted({
+      [GET]: [answer(200, blockingTaskXml('active')), answer(200, blockingTaskXml('aborted'))],
+      [POST]: [answer(400, errorXml('No longer active.'))],
+    }).client;
+    const result = await ended.decide(ID, 'resume', 'ok');
+    assert.equal(result.outcome, 'late');
+    assert.equal(result.view.status, 'aborted');
+  });
+
+  it('an answer taken (any 2xx) gives the outcome of the decision; a 3xx is no answer taken', async () => {
+    for (const status of [200, 202, 204, 299]) {
+      const { client } = scripted({
+        [GET]: [answer(200, blockingTaskXml('active')), answer(200, blockingTaskXml('resumed'))],
+        [POST]: [answer(status)],
+      });
+      const result = await client.decide(ID, 'resume', 'ok');
+      assert.equal(result.outcome, 'resumed', String(status));
+      assert.equal(result.view.status, 'resumed');
+    }
+    const { client } = scripted({
+      [GET]: [answer(200, blockingTaskXml('active'))],
+      [POST]: [answer(300, 'Multiple choices')],
+    });
+    await assert.rejects(client.decide(ID, 'resume', 'ok'), (err: unknown) =>
+      isCoded(err, BlockingCodes.ANSWER_FAILED),
+    );
+  });
+});
