@@ -88,6 +88,7 @@ describe('VCD blocking tasks: answers VCD does not take', () => {
     const unknown = '0f0e0d0c-0b0a-4909-8807-060504030201';
     await assert.rejects(client.read(unknown), (err: unknown) => {
       assert.ok(isCoded(err, BlockingCodes.NOT_FOUND), String(err));
+      assert.equal(err.message, `VCD knows no blocking task ${unknown} (any more).`);
       assert.deepEqual(err.details, { blockingTask: unknown });
       return true;
     });

@@ -34,8 +34,12 @@ describe('VCD messaging client: failures at the upgrade and before CONNACK', () 
   });
 
   /** The state and error of the first end of a connection to `site`. */
-  async function firstFailure(site: string, tls?: { ca?: string }): Promise<[string, CodedError]> {
-    messaging = new VcdMessaging({ site, tokens, tls, ...slowBackoff });
+  async function firstFailure(
+    site: string,
+    tls?: { ca?: string },
+    connectTimeoutMs?: number,
+  ): Promise<[string, CodedError]> {
+    messaging = new VcdMessaging({ site, tokens, tls, connectTimeoutMs, ...slowBackoff });
     const failed = nextEvent<[string, CodedError]>(messaging, 'state', 10_000, (s) => s !== 'connecting');
     messaging.add('node', 'publish/{org}/+', 0, { message: () => undefined });
     return failed;
@@ -104,6 +108,25 @@ describe('VCD messaging client: failures at the upgrade and before CONNACK', () 
       assert.match(error.message, /^The VCD message bus closed the connection before MQTT CONNACK/);
       assert.equal(error.details, undefined, 'no status: the upgrade went through');
     } finally {
+      wss.close();
+    }
+  });
+
+  it('a bus that takes the upgrade and never answers CONNECT is a loss before CONNACK, naming why', async () => {
+    const wss = new WebSocketServer({ noServer: true });
+    const site = await loopback((req, socket) =>
+      wss.handleUpgrade(req, socket, Buffer.alloc(0), () => undefined),
+    );
+    try {
+      const [state, error] = await firstFailure(site, undefined, 1000);
+      assert.equal(state, 'reconnecting');
+      assert.equal(error.code, MessagingCodes.CONNECTION_LOST);
+      assert.equal(
+        error.message,
+        'The VCD message bus closed the connection before MQTT CONNACK (connack timeout).',
+      );
+    } finally {
+      for (const ws of wss.clients) ws.terminate();
       wss.close();
     }
   });

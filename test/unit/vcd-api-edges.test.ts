@@ -104,6 +104,21 @@ describe('VCD API calls: pages and tasks (hand-made answers)', () => {
     assert.equal((await readAll(new VcdApi(session(list(1000)).s).pages(call()))).length, 1000);
   });
 
+  it('takes 2xx as an answer and anything else as VCD_HTTP_ERROR with its status and VCD message', async () => {
+    let status = 200;
+    const { s } = session(() => ({ status, headers: {}, text: status < 300 ? '' : 'Moved' }));
+    const api = new VcdApi(s);
+    for (status of [200, 204, 299]) assert.equal((await api.call(call())).status, status);
+    for (status of [300, 404, 503]) {
+      await assert.rejects(api.call(call()), (err: unknown) => {
+        assert.ok(isCoded(err, 'VCD_HTTP_ERROR'), `${status}: ${String(err)}`);
+        assert.equal(err.message, `GET /cloudapi/1.0.0/vms answered ${status}: Moved`);
+        assert.deepEqual(err.details, { status });
+        return true;
+      });
+    }
+  });
+
   it('hands an answer that is no list on as one page of one value, asking once', async () => {
     for (const body of [{ id: 'urn:vcloud:vm:1', name: 'web-01' }, [1, 2], { values: 'not a list' }]) {
       const { s, paths } = session(() => json(body));
@@ -127,42 +142,55 @@ describe('VCD API calls: pages and tasks (hand-made answers)', () => {
       mock.restoreAll();
     });
 
-    /** Runs `follow` to its end, moving the clock on 1 ms at a time (20 s at most); the poll times from its start. */
+    /** Runs `follow` to its end, moving the clock on 1 ms at a time (40 s at most); the poll times from its start. */
     async function follow(api: VcdApi, times: number[], href = TASK_HREF, signal?: AbortSignal) {
       const started = Date.now();
       let settled = false;
       const result = api.follow(href, signal).finally(() => (settled = true));
       result.catch(() => undefined);
-      for (let i = 0; i < 20_000 && !settled; i++) {
+      for (let i = 0; i < 40_000 && !settled; i++) {
         await new Promise((r) => setImmediate(r));
         mock.timers.tick(1);
       }
-      assert.ok(settled, 'follow ended within 20 s');
+      assert.ok(settled, 'follow ended within 40 s');
       return { result, at: times.map((t) => t - started) };
     }
 
-    it('polls a running task 1, 1.5, 2.25… times the poll apart and gives up before the deadline: VCD_TASK_TIMEOUT', async () => {
+    it('polls a running task 1, 1.5, 2.25… times the poll apart, 10 s at most, and gives up before the deadline: VCD_TASK_TIMEOUT', async () => {
       const times: number[] = [];
       const { s } = session(() => (times.push(Date.now()), taskXml('running')));
-      const { result, at } = await follow(new VcdApi(s, { taskTimeoutMs: 10_000, pollMs: 1000 }), times);
+      const { result, at } = await follow(new VcdApi(s, { taskTimeoutMs: 30_000, pollMs: 800 }), times);
       await assert.rejects(result, (err: unknown) => {
         assert.ok(isCoded(err, ApiCodes.TASK_TIMEOUT), String(err));
         assert.equal(err.message, `The task ${TASK_HREF} did not end in time (status running).`);
         assert.deepEqual(err.details, { status: 'running' });
         return true;
       });
-      // Waits of 500, 750, 1125, 1688, 2531 ms; the next (3797) would end after the 10 s.
-      assert.deepEqual(at, [0, 500, 1250, 2375, 4063, 6594]);
+      // Waits of 400, 600, 900, 1350, 2025, 3038, 4556 ms, then 5000 (the 10 s step's fixed half); the next
+      // would end after the 30 s.
+      assert.deepEqual(at, [0, 400, 1000, 1900, 3250, 5275, 8313, 12869, 17869, 22869, 27869]);
+    });
+
+    it('names the status of a task that never said one as unknown when its time is up', async () => {
+      const { s } = session(() => json({}));
+      const { result } = await follow(new VcdApi(s, { taskTimeoutMs: 5000 }), []);
+      await assert.rejects(result, (err: unknown) => {
+        assert.ok(isCoded(err, ApiCodes.TASK_TIMEOUT), String(err));
+        assert.equal(err.message, `The task ${TASK_HREF} did not end in time (status unknown).`);
+        assert.deepEqual(err.details, { status: '' });
+        return true;
+      });
     });
 
     it('keeps polling through an answer that is no Task, and returns the task that succeeded', async () => {
       const times: number[] = [];
-      const answers = [json({}), taskXml('queued'), taskXml('success')];
+      const empty = { status: 200, headers: {}, text: '' };
+      const answers = [empty, json({}), taskXml('queued'), taskXml('success')];
       const { s } = session(() => (times.push(Date.now()), answers.shift()!));
-      const { result, at } = await follow(new VcdApi(s, { pollMs: 1000 }), times);
+      const { result, at } = await follow(new VcdApi(s), times);
       const done = await result;
       assert.equal((done.parsed as { Task: { '@status': string } }).Task['@status'], 'success');
-      assert.deepEqual(at, [0, 500, 1250]);
+      assert.deepEqual(at, [0, 500, 1250, 2375], 'one second apart at first by default');
     });
 
     it("a failed task is VCD_TASK_FAILED with VCD's reason, its status and id", async () => {
@@ -212,6 +240,8 @@ describe('VCD API calls: pages and tasks (hand-made answers)', () => {
         'VCD_HTTP_ERROR',
         /named a task at "https:\/\/\[broken\/api\/task\/1", not a URL/,
       );
+      const long = `https://[${'x'.repeat(100)}/api/task/1`;
+      await refused(long, 'VCD_HTTP_ERROR', /at "https:\/\/\[x{71}", not a URL/);
       await refused(
         'https://evil.example.com/api/task/1',
         'VCD_HTTP_ERROR',

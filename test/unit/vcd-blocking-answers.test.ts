@@ -46,6 +46,7 @@ describe('answering VCD blocking tasks (hand-made answers)', () => {
     assert.equal(named({ vcd: { entity: urn(ID) }, subject: urn(OTHER) }), ID);
     assert.equal(named({ vcd: { entity: 42 }, subject: urn(ID) }), ID, 'an entity that is no text is passed');
     assert.equal(named({ vcd: urn(OTHER), subject: urn(ID) }), ID, 'vcd that is no object is passed');
+    assert.equal(named({ vcd: null, subject: urn(ID) }), ID, 'vcd null is passed');
     assert.equal(named({ blockingTask: urn(ID), entity: urn(OTHER), subject: urn(OTHER) }), ID);
     assert.equal(named({ entity: urn(ID), subject: urn(OTHER) }), ID);
     assert.equal(named({ subject: urn(ID), payload: { entity: urn(OTHER) } }), ID);
@@ -160,6 +161,14 @@ describe('answering VCD blocking tasks (hand-made answers)', () => {
       assert.equal(result.outcome, 'resumed', String(status));
       assert.equal(result.view.status, 'resumed');
     }
+    // Taken, but the task cannot be read after: the outcome stands, shown as the task was before.
+    const unread = scripted({
+      [GET]: [answer(200, blockingTaskXml('active')), answer(500)],
+      [POST]: [answer(204)],
+    }).client;
+    const taken = await unread.decide(ID, 'resume', 'ok');
+    assert.equal(taken.outcome, 'resumed');
+    assert.equal(taken.view.status, 'active');
     const { client } = scripted({
       [GET]: [answer(200, blockingTaskXml('active'))],
       [POST]: [answer(300, 'Multiple choices')],
