@@ -171,6 +171,14 @@ describe('VCD API calls: pages and tasks (hand-made answers)', () => {
       assert.deepEqual(at, [0, 400, 1000, 1900, 3250, 5275, 8313, 12869, 17869, 22869, 27869]);
     });
 
+    it('polls once more when the next poll falls on the deadline, and not after it', async () => {
+      const times: number[] = [];
+      const { s } = session(() => (times.push(Date.now()), taskXml('running')));
+      const { result, at } = await follow(new VcdApi(s, { taskTimeoutMs: 5275, pollMs: 800 }), times);
+      await assert.rejects(result, (err: unknown) => isCoded(err, ApiCodes.TASK_TIMEOUT));
+      assert.deepEqual(at, [0, 400, 1000, 1900, 3250, 5275]);
+    });
+
     it('names the status of a task that never said one as unknown when its time is up', async () => {
       const { s } = session(() => json({}));
       const { result } = await follow(new VcdApi(s, { taskTimeoutMs: 5000 }), []);
