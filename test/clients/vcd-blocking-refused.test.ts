@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { isCoded } from '../../nodes/common/errors';
 import { BlockingCodes, BlockingTaskClient } from '../../nodes/vcd/blocking-task';
-import { VcdSession } from '../../nodes/vcd/session';
-import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
+import type { VcdSession } from '../../nodes/vcd/session';
+import { systemAdminSession } from '../support/vcd-sessions';
 import { VcdSimulator } from '../../sim/vcd';
 
 describe('VCD blocking tasks: answers VCD does not take', () => {
@@ -21,14 +21,7 @@ describe('VCD blocking tasks: answers VCD does not take', () => {
     sim = await VcdSimulator.start();
     sim.blocking.settings.operations = new Set(['vappUpdateVm']);
     sim.blocking.settings.timeoutAction = 'fail';
-    session = new VcdSession({
-      url: sim.url,
-      org: 'System',
-      authType: 'password',
-      username: 'administrator',
-      password: DEFAULT_PASSWORD,
-      tls: { ca: sim.cert },
-    });
+    session = systemAdminSession(sim);
     client = new BlockingTaskClient(session);
   });
   afterEach(async () => {

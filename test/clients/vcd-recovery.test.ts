@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { MissedEvents } from '../../nodes/vcd/catch-up';
-import { VcdSession } from '../../nodes/vcd/session';
-import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
+import type { VcdSession } from '../../nodes/vcd/session';
+import { systemAdminSession } from '../support/vcd-sessions';
 import { VcdSimulator } from '../../sim/vcd';
 
 describe('VCD missed-events recovery at scale (against the simulator)', function () {
@@ -16,14 +16,7 @@ describe('VCD missed-events recovery at scale (against the simulator)', function
 
   it('recovers 30,000 events missed in one gap, page by page, each once and oldest first', async () => {
     sim = await VcdSimulator.start({});
-    session = new VcdSession({
-      url: sim.url,
-      org: 'System',
-      authType: 'password',
-      username: 'administrator',
-      password: DEFAULT_PASSWORD,
-      tls: { ca: sim.cert },
-    });
+    session = systemAdminSession(sim);
     const s = session;
     const delivered: { id: string; at: number }[] = [];
     const failures: string[] = [];
