@@ -3,7 +3,7 @@
  * properties a user may set on the classes the simulated fabric has (a
  * fault's `ack`, descriptions and a few policy switches), tags as `tagInst`
  * children, and `status: "deleted"` for a tag. Like APIC: the object in the
- * body must be of the DN's class and name no other DN; a read-only or
+ * body is the DN's or, named by its dn, one below it, of that object's class; a read-only or
  * unknown property is refused; a cleared (retaining) fault that is
  * acknowledged goes, an active one keeps `ack: "yes"`.
  */
@@ -79,22 +79,24 @@ export function configure(
     throw new ConfigRefused(400, 'Malformed JSON in request body');
   }
   const posted = readMo(json, 'the root');
-  const mo = tree.get(dn);
+  // As APIC takes a tenant posted to uni: the body may name an object below the URL's DN.
+  const named = posted.attributes.dn;
+  if (named !== undefined && named !== dn && !named.startsWith(`${dn}/`))
+    throw new ConfigRefused(
+      400,
+      `Request failed, the dn ${named} in the body is not the dn of the URL ${dn} or below it`,
+    );
+  const at = named ?? dn;
+  const mo = tree.get(at);
   if (!mo)
     throw new ConfigRefused(
       400,
-      `Request failed, the object ${dn} does not exist (the simulator creates tags only)`,
+      `Request failed, the object ${at} does not exist (the simulator creates tags only)`,
     );
   if (posted.className !== mo.className)
     throw new ConfigRefused(
       400,
-      `Request failed, ${posted.className} is not the class of ${dn} (${mo.className})`,
-    );
-  const named = posted.attributes.dn;
-  if (named !== undefined && named !== dn)
-    throw new ConfigRefused(
-      400,
-      `Request failed, the dn ${named} in the body is not the dn of the URL ${dn}`,
+      `Request failed, ${posted.className} is not the class of ${at} (${mo.className})`,
     );
   const settable = CONFIGURABLE[mo.className] ?? new Set<string>();
   const set: Record<string, string> = {};
@@ -107,8 +109,8 @@ export function configure(
   if (set.ack !== undefined && !['yes', 'no'].includes(set.ack))
     throw new ConfigRefused(400, `Invalid value ${set.ack} for property ack`);
   const changes: Change[] = [];
-  if (Object.keys(set).length) changes.push(...modify(tree, dn, mo.attributes, set, audited));
-  for (const child of posted.children) changes.push(...tag(tree, dn, child, audited));
+  if (Object.keys(set).length) changes.push(...modify(tree, at, mo.attributes, set, audited));
+  for (const child of posted.children) changes.push(...tag(tree, at, child, audited));
   return changes;
 }
 

@@ -111,6 +111,8 @@ export interface SimQuery {
   page: number;
   /** query-target-filter as sent, if any. */
   filter?: string;
+  /** The request target exactly as sent (path and query, still %-encoded). */
+  url: string;
 }
 
 /** The default when a subscription names no refresh-timeout. */
@@ -695,7 +697,7 @@ export class ApicSimulator {
     const subscribing = req.query.get('subscription') === 'yes';
     const page = Number.parseInt(req.query.get('page') ?? '0', 10) || 0;
     const filter = req.query.get('query-target-filter') ?? undefined;
-    await this.onQuery?.({ apic, kind, target, subscription: subscribing, page, filter });
+    await this.onQuery?.({ apic, kind, target, subscription: subscribing, page, filter, url: req.url });
     if (this.injected('query', res)) return;
 
     // A real APIC answers at most 100,000 objects: a larger answer (unpaged, or a larger page) is refused.
