@@ -22,22 +22,35 @@ const isLabel = (label: string) =>
 
 /**
  * A PEM block pasted into a one-line field loses its line breaks: rebuild
- * them (header, base64 in lines of 64, footer) so the key still reads. Found
- * with indexOf, not a regex: a lazy regex with a back-reference took seconds
- * on a long text of BEGIN lines.
+ * them (header, base64 in lines of 64, footer) so the key still reads. Every
+ * block is rebuilt, in order, so a certificate pasted before its key (as one
+ * file holds them) leaves the key readable; text outside the blocks goes.
+ * Found with indexOf, not a regex: a lazy regex with a back-reference took
+ * seconds on a long text of BEGIN lines.
  */
 export function normalizePem(text: string): string {
-  const begin = text.indexOf('-----BEGIN ');
-  const labelEnd = begin === -1 ? -1 : text.indexOf('-----', begin + 11);
-  if (labelEnd === -1) return text;
+  const blocks: string[] = [];
+  let from = 0;
+  for (let begin = text.indexOf('-----BEGIN '); begin !== -1; begin = text.indexOf('-----BEGIN ', from)) {
+    const block = pemBlockAt(text, begin);
+    from = block ? block.next : begin + 11;
+    if (block) blocks.push(block.pem);
+  }
+  return blocks.length > 0 ? blocks.join('') : text;
+}
+
+/** The block whose BEGIN line starts at `begin`, rebuilt, and where the text after it starts. */
+function pemBlockAt(text: string, begin: number): { pem: string; next: number } | undefined {
+  const labelEnd = text.indexOf('-----', begin + 11);
+  if (labelEnd === -1) return undefined;
   const label = text.slice(begin + 11, labelEnd);
   const footer = `-----END ${label}-----`;
   const end = text.indexOf(footer, labelEnd + 5);
-  if (!isLabel(label) || end === -1) return text;
+  if (!isLabel(label) || end === -1) return undefined;
   const body = text.slice(labelEnd + 5, end).replace(/\s+/g, '');
   const lines: string[] = [];
   for (let i = 0; i < body.length; i += 64) lines.push(body.slice(i, i + 64));
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n${footer}\n`;
+  return { pem: `-----BEGIN ${label}-----\n${lines.join('\n')}\n${footer}\n`, next: end + footer.length };
 }
 
 /** Names that end up inside a cookie: no separators, spaces or quotes. */
