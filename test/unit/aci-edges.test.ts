@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { parseHosts } from '../../nodes/aci/addresses';
 import { sameState } from '../../nodes/aci/object-facts';
+import { endsConnection } from '../../nodes/aci/subscriber/failures';
+import { CodedError, NetCodes } from '../../nodes/common/errors';
 import { toMessage } from '../../nodes/aci/output';
 
 describe('ACI addresses, stamps and messages at their edges', () => {
@@ -17,6 +19,15 @@ describe('ACI addresses, stamps and messages at their edges', () => {
       message:
         'The environment variable DCE_TEST_UNSET_APIC is not set (the APIC address is "${DCE_TEST_UNSET_APIC}").',
     });
+  });
+
+  it('ends the connection when the APIC is away at network level, not for an error of one request', () => {
+    for (const code of [...Object.values(NetCodes), 'APIC_UNREACHABLE']) {
+      assert.equal(endsConnection(new CodedError(code, 'away')), true, code);
+    }
+    for (const code of ['APIC_HTTP_ERROR', 'APIC_THROTTLED', 'APIC_ENTRY_INVALID']) {
+      assert.equal(endsConnection(new CodedError(code, 'refused', { status: 400 })), false, code);
+    }
   });
 
   it('tells two stamps apart when either has a key the other lacks', () => {
