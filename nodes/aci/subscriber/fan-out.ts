@@ -106,7 +106,8 @@ function trackPush(e: RecipientEntry, o: AciObject, clockNow: () => number): Tra
 /**
  * Sends a push to each recipient it names, once per object however many of
  * its subscriptions matched. A push held during a sync is dropped for an
- * entry when that entry's fresh read already said the same or newer.
+ * entry when that entry's fresh read already said the same or newer (and not
+ * kept as its state either).
  */
 export function fanOut(
   connection: Connection,
@@ -131,12 +132,13 @@ export function fanOut(
     const changes: AciChange[] = [];
     for (const pushed of push.objects) {
       const o = withKnownTime(pushed, entries);
-      const fresh = !held || entries.some((e) => isNews(e.known, connection.resynced.get(e), o));
-      for (const e of entries) {
+      // Kept only where it is news: an older push held during a read must not roll back what the read found.
+      const newsTo = held ? entries.filter((e) => isNews(e.known, connection.resynced.get(e), o)) : entries;
+      for (const e of newsTo) {
         const tracked = e.recipient.handlers.tracked;
         for (const [dn, state] of trackPush(e, o, clockNow)) tracked?.(e.entry.key, dn, state, false);
       }
-      if (fresh) {
+      if (newsTo.length > 0) {
         changes.push(changeOf(o, 'push', subscriptionIds.slice(), keys.slice(), connection.host));
       }
     }
