@@ -54,10 +54,17 @@ describe('ACI subscriber failures', () => {
     const said = connectionError(lost, 'apic2');
     assert.equal(said.code, 'APIC_CONNECTION_LOST');
     assert.deepEqual(said.details, { status: 405, host: 'apic2' });
-    assert.match(said.message, /^apic2 no longer knows this session's socket \(Unable to locate opened web socket\)/);
+    assert.match(
+      said.message,
+      /^apic2 no longer knows this session's socket \(Unable to locate opened web socket\)/,
+    );
     assert.match(said.message, /load balancer may send the socket and the requests to different APICs/);
     assert.equal(connectionError(said, 'apic2'), said, 'said once');
-    assert.equal(connectionError(unavailable(), 'apic2').code, 'APIC_HTTP_ERROR', 'other failures as they are');
+    assert.equal(
+      connectionError(unavailable(), 'apic2').code,
+      'APIC_HTTP_ERROR',
+      'other failures as they are',
+    );
   });
 
   it('refuses an entry for a 4xx answer but a timeout or throttling, and retries everything else', () => {
@@ -85,7 +92,9 @@ describe('ACI subscriber failures', () => {
     const at = c.retry.get(e)!.at;
     assert.ok(at >= before + 500, 'not before half the first second (equal jitter)');
     assert.ok(at <= Date.now() + 500, 'not later than that');
-    assert.deepEqual(debug, ['subscribing fvBD failed (HTTP 503 Service Unavailable); trying again in 500 ms']);
+    assert.deepEqual(debug, [
+      'subscribing fvBD failed (HTTP 503 Service Unavailable); trying again in 500 ms',
+    ]);
 
     postpone(c, e, unavailable(), context);
     assert.equal(failing.length, 0, 'two in a row: only debug');

@@ -71,7 +71,8 @@ class Scene {
       { initial: 'skip', refreshTimeoutSec: 60, ...options },
     );
     const subscribed = [...recipient.entries.values()];
-    for (const e of subscribed) this.connection.subscribed(e, { id: String(++this.ids), due: 0, aliveSince: 0 });
+    for (const e of subscribed)
+      this.connection.subscribed(e, { id: String(++this.ids), due: 0, aliveSince: 0 });
     return subscribed;
   }
 
@@ -181,12 +182,17 @@ describe('ACI fan-out: which recipients a push reaches, naming what', () => {
   it('moves a log mark by a pushed record on the APIC clock, telling the state as not a baseline', () => {
     const scene = new Scene();
     const [log] = scene.watch('node-1', ['aaaModLR']);
-    log!.known = new Map([[MARK, { className: 'aaaModLR', stamp: { created: apicTime(APIC_NOW - 60_000) } }]]);
+    log!.known = new Map([
+      [MARK, { className: 'aaaModLR', stamp: { created: apicTime(APIC_NOW - 60_000) } }],
+    ]);
     // A record dated an hour past the APIC's clock (still months before ours): the mark stops at the clock.
     scene.push(['1'], [record(1, APIC_NOW + 3_600_000)]);
 
     const mark = timeMillis(log!.known.get(MARK)!.stamp.created)!;
-    assert.ok(mark >= APIC_NOW + CLOCK_SLACK_MS, `mark ${apicTime(mark)} not before the APIC's clock + slack`);
+    assert.ok(
+      mark >= APIC_NOW + CLOCK_SLACK_MS,
+      `mark ${apicTime(mark)} not before the APIC's clock + slack`,
+    );
     assert.ok(mark <= APIC_NOW + CLOCK_SLACK_MS + 60_000, `mark ${apicTime(mark)} not past the APIC's clock`);
     assert.deepEqual(
       scene.tracked.map(([entry, dn, , baseline]) => [entry, dn, baseline]),
