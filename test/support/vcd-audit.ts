@@ -31,10 +31,11 @@ export function auditTrail(records: ReturnType<typeof record>[], fail?: (path: s
     const size = Number(q.get('pageSize'));
     const page = Number(q.get('page'));
     const since = /timestamp=ge=(.+)/.exec(q.get('filter') ?? '')?.[1];
-    // Sorted by time, as VCD sorts: a record dated wrongly sorts where its date puts it.
-    let rows = records
-      .filter((r) => !since || Date.parse(r.timestamp) >= Date.parse(since))
-      .sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
+    // Sorted by time, as VCD sorts: a record dated wrongly sorts where its date puts it. Each time is read
+    // once per request, not once per comparison, so a trail of 25,000 records stays quick to page through.
+    const times = new Map(records.map((r) => [r, Date.parse(r.timestamp)]));
+    const from = since ? Date.parse(since) : -Infinity;
+    let rows = records.filter((r) => times.get(r)! >= from).sort((a, b) => times.get(a)! - times.get(b)!);
     if (q.get('sortDesc') === 'timestamp') rows = [...rows].reverse();
     return Promise.resolve({
       resultTotal: rows.length,
