@@ -128,7 +128,10 @@ describe('APIC REST answers', () => {
         }
       }
       const webtoken = loggedIn('webtokenSession', { token: 'w', version: '5.2(7f)' });
-      assert.deepEqual(loginAttributes(webtoken, HOST, 'webtokenSession'), { token: 'w', version: '5.2(7f)' });
+      assert.deepEqual(loginAttributes(webtoken, HOST, 'webtokenSession'), {
+        token: 'w',
+        version: '5.2(7f)',
+      });
     });
 
     it('refuses a login answer without a token, with an empty one or with one that is no string', () => {
