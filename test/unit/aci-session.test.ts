@@ -359,4 +359,25 @@ describe('APIC session timers', () => {
     await assert.rejects(stale.s.get('/api/class/fvBD.json'), { code: 'APIC_SESSION_CLOSED' });
     assert.equal(stale.sent.length, 1, 'nothing sent once the session has ended');
   });
+
+  it('says a session is lost once, however many calls find it refused', async () => {
+    const { s, lost } = scripted(600, async () => {
+      throw new CodedError('APIC_SESSION_EXPIRED', 'expired');
+    });
+    const calls = [s.get('/api/class/fvBD.json'), s.get('/api/class/fvAEPg.json')];
+    for (const call of calls) await assert.rejects(call, { code: 'APIC_SESSION_EXPIRED' });
+    assert.equal(lost.length, 1);
+  });
+
+  it('says in a debug line that a logout failed, and logs out a password session only once', async () => {
+    const { s, sent } = scripted(600, async () => {
+      throw new CodedError('TIMEOUT', 'https://apic1 did not answer within 5 s.');
+    });
+    const said: string[] = [];
+    s.on('debug', (line: string) => said.push(line));
+    await s.logout();
+    await s.logout();
+    assert.deepEqual(said, ['logout: https://apic1 did not answer within 5 s.']);
+    assert.deepEqual(sent, [['/api/aaaLogout.json', 't0']]);
+  });
 });

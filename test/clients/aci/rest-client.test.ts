@@ -71,6 +71,30 @@ describe('aci REST calls through a cluster', function () {
     }
   });
 
+  it('waits between the tries of a throttled call, half the backoff at least', async () => {
+    const sim = await apic.startSim();
+    const r = rest(new ApicRest(apic.cluster(), { throttle: { initialMs: 400, maxMs: 400 }, attempts: 3 }));
+    await r.call('GET', TENANTS);
+    sim.failNext(3, 503);
+    const started = Date.now();
+    await assert.rejects(r.call('GET', TENANTS), (err: CodedError) => err.code === 'APIC_THROTTLED');
+    assert.ok(Date.now() - started >= 400, 'two waits of 200 ms at least');
+  });
+
+  it('logs out a login that ends after the controller was closed, and hands the call on as closed', async () => {
+    const sim = await apic.startSim();
+    let queries = 0;
+    sim.onQuery = () => void queries++;
+    const r = rest(new ApicRest(apic.cluster()));
+    const call = r.call('GET', TENANTS);
+    const closing = r.close();
+    await assert.rejects(call, (err: CodedError) => err.code === 'APIC_SESSION_CLOSED');
+    await closing;
+    assert.equal(sim.stats.logins, 1);
+    await waitFor(() => sim.stats.logouts === 1 || undefined, 'the late session logged out');
+    assert.equal(queries, 0, 'no query went out');
+  });
+
   it("hands on APIC's refusal of a call at once, without trying it again", async () => {
     const sim = await apic.startSim();
     const r = rest(new ApicRest(apic.cluster()));
@@ -111,8 +135,18 @@ describe('aci REST calls through a cluster', function () {
     assert.equal(results[2]!.ok, false);
     assert.equal(results[2]!.host, apicsOf(sim)[2]);
     assert.equal(results[2]!.code, 'CONNECT_FAILED');
-    assert.ok(results[2]!.message?.includes(apicsOf(sim)[2]!.replace('https://', '')), results[2]!.message);
+    assert.equal(results[2]!.message, `Cannot connect to ${apicsOf(sim)[2]}: ECONNREFUSED.`);
     assert.equal(sim.stats.logins, 2);
     assert.equal(sim.stats.logouts, 2);
+  });
+
+  it('asks nothing more once the cluster is closed', async () => {
+    const sim = await apic.startSim();
+    const cluster = apic.cluster();
+    const [host] = apicsOf(sim);
+    await cluster.loginAt(host!);
+    await cluster.close();
+    await assert.rejects(cluster.loginAt(host!));
+    assert.equal(sim.stats.logins, 1);
   });
 });
