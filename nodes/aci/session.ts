@@ -311,10 +311,6 @@ export class ApicSession extends EventEmitter {
     this.lastRefreshAt = info.loggedInAt;
   }
 
-  get token(): string {
-    return this.currentToken;
-  }
-
   /** This APIC's clock as measured from the Date of its answers. */
   get clock(): ServerClock {
     return this.cluster.clockOf(this.host);
