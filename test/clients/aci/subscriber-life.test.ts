@@ -235,3 +235,110 @@ describe('APIC subscriber life: state, run-time changes, loss and recovery', fun
     await waitFor(() => sim.stats.logins === 2, 'a new login');
   });
 });
+
+describe('APIC subscriber pacing: a throttling APIC, a failing entry, a sync of several entries', function () {
+  this.timeout(30_000);
+  const apic = useApicHarness();
+
+  it('stops subscribing the whole batch while the APIC throttles, says so, then subscribes it all on one login', async () => {
+    const sim = await apic.startSim();
+    const asked: [string, number][] = [];
+    sim.onQuery = (q) => void (q.subscription && asked.push([q.target, Date.now()]));
+    sim.failNext(1, 503);
+    const debug: string[] = [];
+    const { subscriber, seen } = apic.watch('fvBD\nfvCtx', {}, apic.cluster(), {
+      backoff: { initialMs: 2000, maxMs: 2000 },
+    });
+    subscriber.on('debug', (text: string) => debug.push(text));
+    await synced(subscriber);
+    await waitFor(() => sim.liveSubscriptions.length === 2, 'both subscribed');
+    const [first, ...later] = asked;
+    assert.equal(first![0], 'fvBD');
+    // The 503 paused the batch for the backoff (1 to 2 s): fvCtx was not asked meanwhile.
+    const waited = later[0]![1] - first![1];
+    assert.ok(waited >= 900, `asked again ${waited} ms after the 503`);
+    assert.ok(
+      debug.some((t) => /throttling/.test(t)),
+      debug.join('\n'),
+    );
+    assert.ok(!debug.some((t) => /subscribing .* failed/.test(t)), 'not a failure of the entry');
+    assert.deepEqual(seen.failing, []);
+    assert.equal(sim.stats.logins, 1);
+  });
+
+  it('tries a failing entry again after its backoff, not before, and says so', async () => {
+    const sim = await apic.startSim();
+    const asked: number[] = [];
+    sim.onQuery = (q) => void (q.subscription && q.target === 'fvBD' && asked.push(Date.now()));
+    sim.failNext(1, 500);
+    const debug: string[] = [];
+    const { subscriber } = apic.watch('fvBD', {}, apic.cluster(), {
+      backoff: { initialMs: 2000, maxMs: 2000 },
+    });
+    subscriber.on('debug', (text: string) => debug.push(text));
+    await waitFor(() => sim.liveSubscriptions.length === 1, 'subscribed in the end');
+    assert.equal(asked.length, 2);
+    const waited = asked[1]! - asked[0]!;
+    assert.ok(waited >= 900 && waited < 8000, `tried again ${waited} ms later`);
+    assert.ok(
+      debug.some((t) => /^subscribing fvBD failed .* trying again in \d+ ms$/.test(t)),
+      debug.join('\n'),
+    );
+  });
+
+  it('sends each object once to a node whose entries overlap, on a first read page by page', async () => {
+    const sim = await apic.startSim();
+    const { subscriber, seen } = apic.watch(
+      'fvBD\nuni/tn-prod?query-target=subtree&target-subtree-class=fvBD',
+      { initial: 'emit' },
+      apic.cluster(),
+      { pageSize: 2 },
+    );
+    await synced(subscriber);
+    const prod = seen.changes.filter((c) => c.dn.startsWith('uni/tn-prod/'));
+    assert.ok(prod.length > 0);
+    assert.equal(new Set(seen.changes.map((c) => c.dn)).size, seen.changes.length, 'each once');
+    assert.ok(sim.stats.objectsAnswered > 0);
+  });
+
+  it('drops a push held during a resync read when the read already sent that state', async () => {
+    const sim = await apic.startSim();
+    const { subscriber, seen } = apic.watch('fvBD');
+    await synced(subscriber);
+    sim.onQuery = (q) => {
+      if (!q.subscription || q.target !== 'fvBD') return;
+      sim.onQuery = undefined;
+      // Pushed (and held) while the read is under way; the read's answer holds it too.
+      sim.modify(BD, { descr: 'during the read' });
+    };
+    sim.tree.modify(BD, { descr: 'while away' });
+    await subscriber.resync('node-1');
+    await changed(seen, BD, 'during the read');
+    sim.modify('uni/tn-dev/BD-bd-dev', { descr: 'later' });
+    await changed(seen, 'uni/tn-dev/BD-bd-dev', 'later');
+    const told = seen.changes.filter((c) => c.dn === BD && c.attributes.descr === 'during the read');
+    assert.equal(told.length, 1, told.map((c) => c.reason).join(', '));
+  });
+
+  it('reports no deletion for objects a cut read never reached', async () => {
+    const sim = await apic.startSim({ populations: { fvCEp: 3000 } });
+    const { subscriber, seen } = apic.watch('fvCEp', {}, apic.cluster(), { pageSize: 1000 });
+    await synced(subscriber);
+    let cuts = 0;
+    sim.onQuery = (q) => {
+      if (q.page === 1 && cuts++ === 0) sim.dropSockets();
+    };
+    const again = synced(subscriber);
+    sim.dropSockets();
+    await waitFor(() => sim.stats.socketsOpened >= 3, 'a third socket');
+    await again;
+    // A push after the recovery is the signal that everything before it has arrived.
+    sim.apply([sim.tree.grow('fvCEp')]);
+    await waitFor(() => seen.changes.length >= 1, 'the pushed creation');
+    assert.deepEqual(
+      seen.changes.map((c) => c.status),
+      ['created'],
+      'no deletion: the objects the cut read missed are still there',
+    );
+  });
+});
