@@ -100,9 +100,11 @@ describe('APIC reads at scale: compared and sent page by page, other work betwee
       'each once, in the order APIC pushed them',
     );
     assert.ok(seen.changes.every((c) => c.reason === 'push'));
+    // 2000 objects in slices of 500: a few turns, not one per push.
+    const turnsTaken = turnsAt.at(-1)! - turnsAt[0]!;
     assert.ok(
-      turnsAt.at(-1)! - turnsAt[0]! >= 3,
-      `turns of the event loop while they were handed over: ${turnsAt.at(-1)! - turnsAt[0]!}`,
+      turnsTaken >= 3 && turnsTaken <= 200,
+      `turns of the event loop while they were handed over: ${turnsTaken}`,
     );
   });
 });

@@ -8,7 +8,7 @@ import { parseEntries } from '../../../nodes/aci/entries';
 import type { ApicSession } from '../../../nodes/aci/session';
 import { ApicSubscriber } from '../../../nodes/aci/subscriber';
 import type { CodedError } from '../../../nodes/common/errors';
-import { waitFor } from '../../support/wait';
+import { delay, waitFor } from '../../support/wait';
 import { BD, changed, synced, useApicHarness } from './harness';
 
 const CTX = 'uni/tn-prod/ctx-prod-vrf';
@@ -117,6 +117,8 @@ describe('APIC subscriber life: state, run-time changes, loss and recovery', fun
     const sim = await apic.startSim();
     const { subscriber, seen } = apic.watch('fvBD');
     // No connection yet: the login has only begun.
+    assert.deepEqual(subscriber.subscriptionIds('node-1'), {});
+    subscriber.dropConnection();
     await subscriber.update('node-1', parseEntries('fvCtx'), []);
     await subscriber.resync('node-1');
     await synced(subscriber);
@@ -224,6 +226,43 @@ describe('APIC subscriber life: state, run-time changes, loss and recovery', fun
     assert.ok(!seen.states.some(([, info]) => info.error), 'no error shown for it');
   });
 
+  it('shows why the socket failed after a good login, and tries again', async () => {
+    const sim = await apic.startSim();
+    const cluster = apic.cluster();
+    const login = cluster.login.bind(cluster);
+    let logins = 0;
+    cluster.login = async (signal) => {
+      const session = await login(signal);
+      // The APIC turns busy between the login and the socket: the upgrade is refused (503).
+      if (logins++ === 0) sim.throttle(300);
+      return session;
+    };
+    // The next login comes after the backoff (1 to 2 s), when the APIC is no longer busy.
+    const { subscriber, seen } = apic.watch('fvBD', {}, cluster, {
+      backoff: { initialMs: 2000, maxMs: 2000 },
+    });
+    const [state, info] = await waitFor(() => seen.states.find(([, i]) => i.error), 'the failed socket');
+    assert.equal(state, 'connecting');
+    assert.equal(info.host, sim.urls[0]);
+    assert.equal(info.error!.code, 'APIC_THROTTLED');
+    assert.match(info.error!.message, /at the socket/);
+    assert.equal(sim.stats.rejectedSockets, 1);
+    await synced(subscriber);
+  });
+
+  it('says in debug when the APIC refuses order-by with a subscription', async () => {
+    const sim = await apic.startSim();
+    sim.faults.refuseOrderByWithSubscription = true;
+    const debug: string[] = [];
+    const { subscriber } = apic.watch('fvBD');
+    subscriber.on('debug', (text: string) => debug.push(text));
+    await synced(subscriber);
+    assert.ok(
+      debug.includes(`${sim.urls[0]} refused order-by with a subscription; reading pages unsorted`),
+      debug.join('\n'),
+    );
+  });
+
   it('shows why a session was lost while it logs in again', async () => {
     const sim = await apic.startSim({ refreshTimeoutSeconds: 2 });
     const { subscriber, seen } = apic.watch('fvBD');
@@ -301,27 +340,36 @@ describe('APIC subscriber pacing: a throttling APIC, a failing entry, a sync of 
     assert.ok(sim.stats.objectsAnswered > 0);
   });
 
-  it('drops a push held during a resync read when the read already sent that state', async () => {
+  it('tells a change pushed during the read after a gap once, as the read found it, dropping the held push', async () => {
     const sim = await apic.startSim();
-    const { subscriber, seen } = apic.watch('fvBD');
+    const { subscriber, seen } = apic.watch('fvBD', {}, apic.cluster(), { pageSize: 2 });
     await synced(subscriber);
     sim.onQuery = (q) => {
-      if (!q.subscription || q.target !== 'fvBD') return;
+      // The second page of the read after the gap: the subscription exists, BD-bd-web comes later in dn order.
+      if (q.subscription || q.page !== 1 || sim.stats.socketsOpened < 2) return;
       sim.onQuery = undefined;
-      // Pushed (and held) while the read is under way; the read's answer holds it too.
+      // Pushed (and held) while the read is under way; the read's later page holds it too.
       sim.modify(BD, { descr: 'during the read' });
+      // The answer waits a little, so the push arrives first.
+      return delay(500);
     };
+    const again = synced(subscriber);
+    sim.dropSockets();
     sim.tree.modify(BD, { descr: 'while away' });
-    await subscriber.resync('node-1');
+    await again;
     await changed(seen, BD, 'during the read');
     sim.modify('uni/tn-dev/BD-bd-dev', { descr: 'later' });
     await changed(seen, 'uni/tn-dev/BD-bd-dev', 'later');
     const told = seen.changes.filter((c) => c.dn === BD && c.attributes.descr === 'during the read');
-    assert.equal(told.length, 1, told.map((c) => c.reason).join(', '));
+    assert.deepEqual(
+      told.map((c) => c.reason),
+      ['resync'],
+      'once, as the read found it',
+    );
   });
 
   it('reports no deletion for objects a cut read never reached', async () => {
-    const sim = await apic.startSim({ populations: { fvCEp: 3000 } });
+    const sim = await apic.startSim({ populations: { fvCEp: 6000 } });
     const { subscriber, seen } = apic.watch('fvCEp', {}, apic.cluster(), { pageSize: 1000 });
     await synced(subscriber);
     let cuts = 0;
@@ -335,10 +383,11 @@ describe('APIC subscriber pacing: a throttling APIC, a failing entry, a sync of 
     // A push after the recovery is the signal that everything before it has arrived.
     sim.apply([sim.tree.grow('fvCEp')]);
     await waitFor(() => seen.changes.length >= 1, 'the pushed creation');
+    const deleted = seen.changes.filter((c) => c.status === 'deleted').length;
+    assert.equal(deleted, 0, 'no deletion: the objects the cut read missed are still there');
     assert.deepEqual(
       seen.changes.map((c) => c.status),
       ['created'],
-      'no deletion: the objects the cut read missed are still there',
     );
   });
 });
