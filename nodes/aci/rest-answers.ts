@@ -2,6 +2,7 @@
  * What an APIC's REST answers say: imdata, its own error object, throttling,
  * login tokens, the timer values it sends and the version it runs.
  */
+import { isRecord } from '../common/guards';
 import { CodedError } from '../common/errors';
 import { excerpt, type HttpResponse } from '../common/http';
 import { ApicCodes } from './codes';
@@ -91,7 +92,12 @@ export function parseAnswer(res: HttpResponse, host: string, what: string, isLog
       { status: res.status, host, apicCode: error?.code },
     );
   }
-  const answer = body as { totalCount?: unknown; imdata?: unknown; subscriptionId?: unknown };
+  // JSON that is no object (null, a number) is no APIC answer either.
+  const answer = (isRecord(body) ? body : {}) as {
+    totalCount?: unknown;
+    imdata?: unknown;
+    subscriptionId?: unknown;
+  };
   if (!Array.isArray(answer.imdata)) {
     throw new CodedError(ApicCodes.NOT_APIC, `${host} does not look like an APIC: no imdata at ${what}.`, {
       host,

@@ -4,7 +4,13 @@
  * answered what, where.
  */
 import assert from 'node:assert/strict';
-import { loginAttributes, parseAnswer, type ApicAnswer } from '../../nodes/aci/rest-answers';
+import {
+  loginAttributes,
+  parseAnswer,
+  serverSeconds,
+  versionAtLeast,
+  type ApicAnswer,
+} from '../../nodes/aci/rest-answers';
 import type { HttpResponse } from '../../nodes/common/http';
 
 const HOST = 'https://apic1.example.com';
@@ -146,5 +152,46 @@ describe('APIC REST answers', () => {
       assert.throws(() => loginAttributes(loggedIn('aaaLogin', { token: 42 }), HOST, 'aaaLogin'), refused);
       assert.throws(() => loginAttributes(loggedIn('fvBD', { token: 'x' }), HOST, 'aaaLogin'), refused);
     });
+  });
+  it('reads an APIC timer only when it is a positive number, then keeps it within bounds (both sides)', () => {
+    // 0, a negative or no number means the APIC did not say: the caller's default applies.
+    for (const value of ['0', '-1', '-0.5', 'abc', '', undefined, 'Infinity', 'NaN'])
+      assert.equal(serverSeconds(value, 'refreshTimeoutSeconds'), undefined, `${value}`);
+    assert.equal(serverSeconds('0.001', 'refreshTimeoutSeconds'), 2, 'no tight refresh loop');
+    assert.equal(serverSeconds('600', 'refreshTimeoutSeconds'), 600);
+    assert.equal(serverSeconds('1e12', 'refreshTimeoutSeconds'), 86_400, 'no timer overflow');
+    assert.equal(serverSeconds('59', 'maximumLifetimeSeconds'), 60);
+    assert.equal(serverSeconds('86400', 'maximumLifetimeSeconds'), 86_400);
+    assert.equal(serverSeconds('1e9', 'maximumLifetimeSeconds'), 7 * 86_400);
+  });
+
+  it('compares APIC versions by their whole numbers, and takes a version it cannot read as a current APIC', () => {
+    assert.equal(versionAtLeast('4.2(7f)', [4, 2, 7]), true, 'the same');
+    assert.equal(versionAtLeast('4.2(6a)', [4, 2, 7]), false);
+    assert.equal(versionAtLeast('4.10(1a)', [4, 11, 0]), false, 'a two-digit minor read whole');
+    assert.equal(versionAtLeast('4.10(1a)', [4, 9, 0]), true);
+    assert.equal(versionAtLeast('14.2(1a)', [15, 0, 0]), false, 'a two-digit major read whole');
+    assert.equal(versionAtLeast('3.2(10e)', [3, 2, 9]), true, 'a two-digit patch read whole');
+    assert.equal(versionAtLeast('5.2(7f)', [4, 2, 7]), true);
+    // Only a version at the start is read: "v3.2(3n)" is not one, so the APIC is taken as current.
+    assert.equal(versionAtLeast('v3.2(3n)', [4, 2, 7]), true);
+    assert.equal(versionAtLeast(undefined, [4, 2, 7]), true);
+    assert.equal(versionAtLeast('', [4, 2, 7]), true);
+  });
+
+  it('reads an answer of JSON null as no APIC, not as a crash', () => {
+    assert.throws(() => parseAnswer(answer(200, 'null'), HOST, QUERY, false), { code: 'APIC_NOT_APIC' });
+  });
+
+  it('keeps a subscription id only when the APIC sends it as text', () => {
+    assert.equal(
+      parseAnswer(answer(200, { imdata: [], subscriptionId: '72057611234574337' }), HOST, QUERY, false)
+        .subscriptionId,
+      '72057611234574337',
+    );
+    assert.equal(
+      parseAnswer(answer(200, { imdata: [], subscriptionId: 720576112 }), HOST, QUERY, false).subscriptionId,
+      undefined,
+    );
   });
 });
