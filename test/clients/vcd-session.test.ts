@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CodedError } from '../../nodes/common/errors';
 import { VcdSession, type VcdSessionOptions } from '../../nodes/vcd/session';
 import { DEFAULT_PASSWORD } from '../../sim/vcd/directory';
 import { VcdSimulator, type VcdSimOptions } from '../../sim/vcd';
-import { delay, waitFor } from '../support/wait';
+import { delay, rejectionOf, waitFor } from '../support/wait';
 
 describe('VCD session client (against the simulator)', () => {
   let sim: VcdSimulator;
@@ -30,15 +29,6 @@ describe('VCD session client (against the simulator)', () => {
     return s;
   }
 
-  async function rejection(p: Promise<unknown>): Promise<CodedError> {
-    try {
-      await p;
-    } catch (err) {
-      return err as CodedError;
-    }
-    assert.fail('expected a rejection');
-  }
-
   afterEach(async () => {
     await Promise.all(sessions.splice(0).map((s) => s.close()));
     await sim?.stop();
@@ -61,7 +51,7 @@ describe('VCD session client (against the simulator)', () => {
 
     it('refuses a VCD older than API 33.0 and says so', async () => {
       await startSim({ versions: [{ version: '31.0' }, { version: '32.0' }] });
-      const err = await rejection(open().token());
+      const err = await rejectionOf(open().token());
       assert.equal(err.code, 'VCD_VERSION_TOO_OLD');
       assert.match(err.message, /32\.0.*33\.0/);
     });
@@ -77,7 +67,7 @@ describe('VCD session client (against the simulator)', () => {
           username: 'u',
           password: 'p',
         });
-        const err = await rejection(s.token());
+        const err = await rejectionOf(s.token());
         assert.equal(err.code, 'VCD_NOT_VCD');
         await s.close();
       } finally {
@@ -113,11 +103,11 @@ describe('VCD session client (against the simulator)', () => {
     it('refuses a wrong password with VCD_AUTH_FAILED and does not retry in a loop', async () => {
       await startSim();
       const s = open({ password: 'wrong-password-123' });
-      const err = await rejection(s.token());
+      const err = await rejectionOf(s.token());
       assert.equal(err.code, 'VCD_AUTH_FAILED');
       assert.doesNotMatch(err.message, /wrong-password-123/);
       // Ten more callers within the backoff window get the same answer without a new login.
-      for (let i = 0; i < 10; i++) assert.equal((await rejection(s.token())).code, 'VCD_AUTH_FAILED');
+      for (let i = 0; i < 10; i++) assert.equal((await rejectionOf(s.token())).code, 'VCD_AUTH_FAILED');
       assert.equal(sim.stats.failedLogins, 1);
     });
 
@@ -157,7 +147,7 @@ describe('VCD session client (against the simulator)', () => {
 
     it('refuses an unknown token with VCD_AUTH_FAILED', async () => {
       await startSim();
-      const err = await rejection(open({ authType: 'apiToken', apiToken: 'no-such-token' }).token());
+      const err = await rejectionOf(open({ authType: 'apiToken', apiToken: 'no-such-token' }).token());
       assert.equal(err.code, 'VCD_AUTH_FAILED');
     });
   });
@@ -216,7 +206,7 @@ describe('VCD session client (against the simulator)', () => {
   describe('TLS', () => {
     it('refuses a self-signed certificate by default', async () => {
       await startSim();
-      const err = await rejection(open({ tls: {} }).token());
+      const err = await rejectionOf(open({ tls: {} }).token());
       assert.equal(err.code, 'TLS_UNTRUSTED');
     });
 
@@ -288,7 +278,7 @@ describe('VCD session client (against the simulator)', () => {
       );
       assert.equal(later.values.length, 2);
       for (const form of [all.values[1]!.timestamp, since.replace('Z', '+00:00'), since.slice(0, 19)]) {
-        const refused = await rejection(
+        const refused = await rejectionOf(
           s.request('GET', `/cloudapi/1.0.0/auditTrail?filter=${encodeURIComponent(`timestamp=gt=${form}`)}`),
         );
         assert.equal(refused.details?.status, 400, form);

@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { ApicCluster } from '../../nodes/aci/session';
-import type { CodedError } from '../../nodes/common/errors';
 import { HttpClient } from '../../nodes/common/http';
 import { fromPayload } from '../../nodes/events/cloudevent-model';
 import { Delivery } from '../../nodes/events/delivery';
@@ -14,6 +13,7 @@ import { VcdSession } from '../../nodes/vcd/session';
 import { ApicSimulator, DEFAULT_APIC_PASSWORD } from '../../sim/apic';
 import { HostileHttp } from '../support/hostile-http';
 import { watchTurns } from '../support/time-bound';
+import { rejectionOf } from '../support/wait';
 
 /** Runs `work`; how long it took, and the most CPU time any one turn of the event loop took meanwhile. */
 async function withStalls<T>(work: () => Promise<T>): Promise<{ result: T; stallMs: number; ms: number }> {
@@ -62,15 +62,6 @@ async function clusterAfter(
   }
 }
 
-async function failure(p: Promise<unknown>): Promise<CodedError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as CodedError;
-  }
-  return assert.fail('the request succeeded');
-}
-
 describe('security: slow and huge answers', function () {
   const started: HostileHttp[] = [];
   const start = async (...args: Parameters<typeof HostileHttp.start>) => {
@@ -93,7 +84,7 @@ describe('security: slow and huge answers', function () {
         const http = new HttpClient({ tls: {}, timeoutMs: TIMEOUT_MS });
         try {
           const t0 = performance.now();
-          const err = await failure(http.send('GET', `${peer.url}/api/versions`));
+          const err = await rejectionOf(http.send('GET', `${peer.url}/api/versions`));
           const ms = performance.now() - t0;
           assert.equal(err.code, 'TIMEOUT');
           assert.match(err.message, /did not answer in time \(0\.6 s in all\)/);
@@ -113,7 +104,7 @@ describe('security: slow and huge answers', function () {
       });
       try {
         const ce = fromPayload({ n: 1 }, { type: 'com.example.t', source: '/tests' });
-        const err = await failure(delivery.send(ce));
+        const err = await rejectionOf(delivery.send(ce));
         assert.equal(err.code, 'CE_DELIVERY_FAILED');
         assert.match(err.message, /did not answer in time.*retries ran out after \d+ attempts/);
         assert.ok(sink.requests.length >= 2, `${sink.requests.length} requests: a timeout is retried`);
@@ -144,8 +135,8 @@ describe('security: slow and huge answers', function () {
       const vcd = await start({ drip: 'body', everyMs: DRIP_MS });
       const session = vcdSessionAt(vcd.url, TIMEOUT_MS);
       try {
-        assert.equal((await failure(session.login())).code, 'TIMEOUT');
-        assert.equal((await failure(session.login())).code, 'TIMEOUT');
+        assert.equal((await rejectionOf(session.login())).code, 'TIMEOUT');
+        assert.equal((await rejectionOf(session.login())).code, 'TIMEOUT');
         assert.equal(vcd.requests.length, 2);
       } finally {
         await session.close();
@@ -163,7 +154,7 @@ describe('security: slow and huge answers', function () {
       });
       const session = vcdSessionAt(vcd.url);
       try {
-        const { result: err, stallMs } = await withStalls(() => failure(session.login()));
+        const { result: err, stallMs } = await withStalls(() => rejectionOf(session.login()));
         assert.equal(err.code, 'HTTP_BODY_TOO_LARGE');
         assert.match(err.message, /larger than the 1 MiB read from it/);
         assert.ok(stallMs < 500, `the event loop stalled ${Math.round(stallMs)} ms`);
@@ -176,7 +167,7 @@ describe('security: slow and huge answers', function () {
       const peer = await start({ huge: 512 * 1024 * 1024, text: '{', contentType: 'application/json' });
       const http = new HttpClient({ tls: {}, maxBodyBytes: 1024 * 1024 });
       try {
-        const { result: err, ms } = await withStalls(() => failure(http.send('GET', `${peer.url}/x`)));
+        const { result: err, ms } = await withStalls(() => rejectionOf(http.send('GET', `${peer.url}/x`)));
         assert.equal(err.code, 'HTTP_BODY_TOO_LARGE');
         assert.ok(ms < 5000, `took ${Math.round(ms)} ms`);
       } finally {
@@ -214,7 +205,7 @@ describe('security: slow and huge answers', function () {
       const delivery = new Delivery({ url: sink.url, retry: { budgetMs: 0 } });
       try {
         const ce = fromPayload({ n: 1 }, { type: 'com.example.t', source: '/tests' });
-        const { result: err, ms } = await withStalls(() => failure(delivery.send(ce)));
+        const { result: err, ms } = await withStalls(() => rejectionOf(delivery.send(ce)));
         assert.equal(err.code, 'CE_DELIVERY_FAILED');
         assert.match(err.message, /^The sink answered 500: <p>busy<\/p><p>busy<\/p>/);
         assert.ok(ms < 5000, `took ${Math.round(ms)} ms`);

@@ -10,6 +10,7 @@ import {
   type LockOwner,
   thisProcess,
 } from '../../nodes/common/folder-lock';
+import { rejectionOf } from './wait';
 
 export const lockOptions: FolderLockOptions = { code: 'TEST_LOCKED', what: 'The test folder' };
 
@@ -59,14 +60,11 @@ export function lockFolder(): LockFolder {
       held.push(lock);
       return lock;
     },
-    refused: async (more = {}) => {
-      try {
-        held.push(await FolderLock.take(dir, { ...lockOptions, ...more }));
-      } catch (err) {
-        return err as CodedError;
-      }
-      throw new Error('the lock was taken');
-    },
+    refused: (more = {}) =>
+      rejectionOf(
+        FolderLock.take(dir, { ...lockOptions, ...more }).then((lock) => held.push(lock)),
+        'the lock to be refused',
+      ),
     leave: (gen, owner) => fs.writeFileSync(path.join(dir, `lock.${gen}`), JSON.stringify(owner)),
   };
 }

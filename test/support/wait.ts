@@ -1,5 +1,6 @@
 /** Waiting helpers: every wait is bounded and says what it waited for. */
 import type { EventEmitter } from 'node:events';
+import type { CodedError } from '../../nodes/common/errors';
 
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -40,4 +41,14 @@ export function nextEvent<A extends unknown[]>(
     };
     emitter.on(event, listener);
   });
+}
+
+/** Resolves with what `p` rejects with; fails naming `what` if `p` resolves instead. */
+export async function rejectionOf<E = CodedError>(p: Promise<unknown>, what = 'a rejection'): Promise<E> {
+  try {
+    await p;
+  } catch (err) {
+    return err as E;
+  }
+  throw new Error(`expected ${what}, but it resolved`);
 }

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { HttpClient } from '../../nodes/common/http';
 import { ServerClock } from '../../nodes/common/server-clock';
 import { apiTokenLogin, passwordLogin, type LoginTarget } from '../../nodes/vcd/login';
+import { rejectionOf } from '../support/wait';
 
 interface Answer {
   status?: number;
@@ -90,14 +91,7 @@ interface Failure {
   details?: { status?: number };
 }
 
-async function failure(promise: Promise<unknown>): Promise<Failure> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Failure;
-  }
-  throw new Error('the login succeeded where it should have failed');
-}
+const failure = (promise: Promise<unknown>) => rejectionOf<Failure>(promise, 'the login to fail');
 
 const SESSIONS = '/cloudapi/1.0.0/sessions';
 const login = (server: Server, org = 'acme') => passwordLogin(server.target(org), ' alice ', 's3cret');

@@ -8,19 +8,10 @@ import { parseEntries } from '../../../nodes/aci/entries';
 import type { ApicSession } from '../../../nodes/aci/session';
 import { ApicSubscriber } from '../../../nodes/aci/subscriber';
 import type { CodedError } from '../../../nodes/common/errors';
-import { delay, waitFor } from '../../support/wait';
+import { delay, rejectionOf, waitFor } from '../../support/wait';
 import { BD, changed, synced, useApicHarness } from './harness';
 
 const CTX = 'uni/tn-prod/ctx-prod-vrf';
-
-async function rejection(p: Promise<unknown>): Promise<CodedError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as CodedError;
-  }
-  throw new Error('it resolved');
-}
 
 describe('APIC subscriber life: state, run-time changes, loss and recovery', function () {
   this.timeout(30_000);
@@ -107,7 +98,7 @@ describe('APIC subscriber life: state, run-time changes, loss and recovery', fun
       () => subscriber.update('node-2', parseEntries('fvCtx'), []),
       () => subscriber.resync('node-2'),
     ]) {
-      const err = await rejection(call());
+      const err = await rejectionOf(call());
       assert.equal(err.code, 'APIC_SESSION_CLOSED');
       assert.match(err.message, /not connected to its controller/);
     }
@@ -145,11 +136,11 @@ describe('APIC subscriber life: state, run-time changes, loss and recovery', fun
     await apic.startSim();
     const { subscriber } = apic.watch('fvBD');
     await synced(subscriber);
-    const one = await rejection(subscriber.update('node-1', parseEntries('fvNoSuchA'), []));
+    const one = await rejectionOf(subscriber.update('node-1', parseEntries('fvNoSuchA'), []));
     assert.equal(one.code, 'APIC_SUBSCRIBE_REFUSED');
     assert.match(one.message, /fvNoSuchA/);
     assert.equal((one as CodedError & { details?: { status?: number } }).details?.status, 400);
-    const two = await rejection(subscriber.update('node-1', parseEntries('fvNoSuchB\nfvNoSuchC'), []));
+    const two = await rejectionOf(subscriber.update('node-1', parseEntries('fvNoSuchB\nfvNoSuchC'), []));
     assert.equal(two.code, 'APIC_SUBSCRIBE_REFUSED');
     assert.match(two.message, /fvNoSuchB.*fvNoSuchC/s);
   });
