@@ -54,6 +54,21 @@ describe('APIC cluster logins', () => {
     assert.deepEqual(tried.splice(0), ['https://apic1']);
   });
 
+  it('stays with the APIC it moved to when a session on an APIC it already left fails at network level', async () => {
+    const cluster = passwordCluster();
+    let away = new Set(['https://apic1']);
+    const tried = scriptLogins(cluster, (h) => (away.has(h) ? 'CONNECT_FAILED' : undefined));
+    const older = await cluster.login(); // a session on apic2, say a subscription's
+    assert.equal(older.host, 'https://apic2');
+    away = new Set(['https://apic2', 'https://apic3']);
+    assert.equal((await cluster.login()).host, 'https://apic1', 'another login found only apic1');
+    tried.splice(0);
+    cluster.failover(older.host); // the subscription's connection to apic2 breaks
+    assert.equal(cluster.preferredHost, 'https://apic1', 'says it still uses apic1, not apic3');
+    await cluster.login();
+    assert.deepEqual(tried, ['https://apic1'], 'logs in to apic1 first, not to apic3 that is away');
+  });
+
   it('stops at a refused login, and at an aborted one, without asking the other APICs', async () => {
     const cluster = passwordCluster();
     const tried = scriptLogins(cluster, () => 'APIC_AUTH_FAILED');
@@ -160,18 +175,20 @@ describe('APIC calls as they go out', () => {
     assert.equal(cluster.clockOf(HOSTS[0]!).now(), undefined, 'another APIC of the cluster is not measured');
   });
 
-  it('asks a certificate login for the firmware version only when the login does not say it', async () => {
-    const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
-      type: 'pkcs8',
-      format: 'pem',
-    }) as string;
-    const cluster = new ApicCluster({
+  const certificateCluster = () =>
+    new ApicCluster({
       hosts: 'apic1',
       authType: 'certificate',
       username: 'admin',
       certificateName: 'cert1',
-      privateKey,
+      privateKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+        type: 'pkcs8',
+        format: 'pem',
+      }) as string,
     });
+
+  it('asks a certificate login for the firmware version only when the login does not say it', async () => {
+    const cluster = certificateCluster();
     const token = (version?: string) => ({
       token: 'w1',
       refreshTimeoutSeconds: '600',
@@ -190,6 +207,32 @@ describe('APIC calls as they go out', () => {
     login = token('6.0(2h)');
     assert.equal((await cluster.loginAt('https://apic1')).info.version, '6.0(2h)');
     assert.deepEqual(asked, ['/api/webtokenSession.json']);
+  });
+
+  it('logs a certificate user in with the version unknown when the firmware answer holds none', async () => {
+    const cluster = certificateCluster();
+    const login = { token: 'w1', refreshTimeoutSeconds: '600' };
+    // No object (a user whose domains do not cover the controllers), one without attributes, none with a
+    // version, and a query that failed: each is a missing version, never a failed login.
+    for (const firmware of [
+      [],
+      [{ firmwareCtrlrRunning: {} }],
+      [{ firmwareCtrlrRunning: { attributes: {} } }],
+      null,
+    ]) {
+      cluster.call = async (host, _method, path): Promise<ApicAnswer> => {
+        if (path === '/api/webtokenSession.json')
+          return { totalCount: 1, imdata: [{ webtokenSession: { attributes: login } }] };
+        if (!firmware) throw failed('APIC_HTTP_ERROR', host);
+        return { totalCount: firmware.length, imdata: firmware };
+      };
+      const session = await cluster.loginAt('https://apic1');
+      assert.deepEqual(
+        [session.host, session.info.version],
+        ['https://apic1', undefined],
+        JSON.stringify(firmware),
+      );
+    }
   });
 });
 
