@@ -423,4 +423,38 @@ describe('APIC session timers', () => {
     assert.deepEqual(said, ['logout: https://apic1 did not answer within 5 s.']);
     assert.deepEqual(sent, [['/api/aaaLogout.json', 't0']]);
   });
+
+  it('logs out as the user it logged in as, names the step that failed, and leaves no timer of its own behind', async () => {
+    const cluster = passwordCluster();
+    const bodies: unknown[] = [];
+    cluster.http.send = async (_method, _url, options) => {
+      bodies.push(JSON.parse(String(options?.body)));
+      return { status: 500, headers: {}, text: '{"imdata":[{"error":{"attributes":{"code":"1","text":"busy"}}}]}' };
+    };
+    const handles: object[] = [];
+    global.setTimeout = (() => {
+      const handle = { unref: () => undefined };
+      handles.push(handle);
+      return handle;
+    }) as unknown as typeof setTimeout;
+    const cleared = new Set<unknown>();
+    const realClearTimeout = global.clearTimeout;
+    global.clearTimeout = ((handle: unknown) => cleared.add(handle)) as typeof clearTimeout;
+    try {
+      const s = session(cluster, { refreshTimeoutSeconds: 600, maximumLifetimeSeconds: 86_400 });
+      const said: string[] = [];
+      s.on('debug', (line: string) => said.push(line));
+      s.start();
+      assert.equal(handles.length, 2, 'a refresh and an aging timer');
+      await s.logout();
+      assert.deepEqual(bodies, [{ aaaUser: { attributes: { name: 'admin' } } }]);
+      assert.deepEqual(said, ['logout: https://apic1 answered 500 at aaaLogout: busy (1)']);
+      assert.ok(
+        handles.every((h) => cleared.has(h)),
+        'a closed session holds no timer, so nothing of it waits in memory for its lifetime to end',
+      );
+    } finally {
+      global.clearTimeout = realClearTimeout;
+    }
+  });
 });
