@@ -429,7 +429,11 @@ describe('APIC session timers', () => {
     const bodies: unknown[] = [];
     cluster.http.send = async (_method, _url, options) => {
       bodies.push(JSON.parse(String(options?.body)));
-      return { status: 500, headers: {}, text: '{"imdata":[{"error":{"attributes":{"code":"1","text":"busy"}}}]}' };
+      return {
+        status: 500,
+        headers: {},
+        text: '{"imdata":[{"error":{"attributes":{"code":"1","text":"busy"}}}]}',
+      };
     };
     const handles: object[] = [];
     global.setTimeout = (() => {
