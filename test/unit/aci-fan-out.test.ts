@@ -179,6 +179,26 @@ describe('ACI fan-out: which recipients a push reaches, naming what', () => {
     assert.equal(subtree!.known, undefined);
   });
 
+  it("tells a node's saved state of a pushed deletion, and nothing of an entry not read yet", () => {
+    const scene = new Scene();
+    const [read, unread] = scene.watch('node-1', ['fvBD', SUBTREE]);
+    read!.known = knownStates([bd('a', { modTs: T1 }), bd('b', { modTs: T1 })]);
+    scene.push(['1', '2'], [bd('a', {}, 'deleted'), bd('c', { modTs: T2 }, 'created')]);
+    assert.deepEqual(scene.tracked, [
+      ['fvBD', bd('a').dn, undefined, false],
+      ['fvBD', bd('c').dn, { className: 'fvBD', stamp: { modTs: T2 } }, false],
+    ]);
+    assert.deepEqual([...read!.known.keys()], [bd('b').dn, bd('c').dn]);
+    assert.equal(unread!.known, undefined, 'an entry not read keeps no state');
+    assert.deepEqual(
+      scene.changes('node-1').map((c) => [c.status, c.dn]),
+      [
+        ['deleted', bd('a').dn],
+        ['created', bd('c').dn],
+      ],
+    );
+  });
+
   it('moves a log mark by a pushed record on the APIC clock, telling the state as not a baseline', () => {
     const scene = new Scene();
     const [log] = scene.watch('node-1', ['aaaModLR']);
@@ -202,6 +222,47 @@ describe('ACI fan-out: which recipients a push reaches, naming what', () => {
       ],
     );
     assert.equal(scene.changes('node-1').length, 1);
+  });
+});
+
+describe('ACI recipients: the nodes of one subscriber', () => {
+  it('counts its nodes, and a node removed by key hears nothing more while the others do', () => {
+    const scene = new Scene();
+    scene.watch('node-1', ['fvBD']);
+    scene.watch('node-2', ['fvBD']);
+    assert.equal(scene.recipients.size, 2);
+    assert.equal(scene.recipients.delete('node-1')?.key, 'node-1');
+    assert.equal(scene.recipients.delete('node-3'), undefined, 'no such node');
+    assert.equal(scene.recipients.size, 1);
+    assert.deepEqual(
+      scene.recipients.all().map((r) => r.key),
+      ['node-2'],
+    );
+    scene.push(['1', '2'], [bd('a', { modTs: T1 })]);
+    assert.deepEqual(scene.changes('node-1'), []);
+    assert.deepEqual(
+      scene.changes('node-2').map((c) => c.dn),
+      [bd('a').dn],
+    );
+  });
+
+  it("hands a node's failing handler's error on, and still reaches the nodes after it", () => {
+    const scene = new Scene();
+    scene.watch('node-1', ['fvBD']);
+    scene.watch('node-2', ['fvBD']);
+    const failure = new Error('a flow broke');
+    scene.recipients.get('node-1')!.handlers.changes = () => {
+      throw failure;
+    };
+    const errors: unknown[] = [];
+    fanOut(scene.connection, { ids: ['1', '2'], objects: [bd('a')] }, false, scene.recipients, (err) =>
+      errors.push(err),
+    );
+    assert.deepEqual(errors, [failure]);
+    assert.deepEqual(
+      scene.changes('node-2').map((c) => c.dn),
+      [bd('a').dn],
+    );
   });
 });
 

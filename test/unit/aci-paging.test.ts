@@ -111,6 +111,45 @@ describe('ACI paging against odd APICs', () => {
     ]);
   });
 
+  it('skips what in a page is no object with a dn, handing on the objects around it', async () => {
+    const odd = [
+      null,
+      'fvBD',
+      {},
+      { fvBD: null },
+      { fvBD: { attributes: null } },
+      { fvBD: { attributes: {} } },
+    ];
+    const imdata = [...bds('a'), ...odd, ...bds('b')] as ApicAnswer['imdata'];
+    const reader = new PageReader(100, () => undefined);
+    const { connection } = fakeApic(() => ({ totalCount: imdata.length, imdata }));
+    assert.deepEqual(await readAll(reader, connection), [['a', 'b']]);
+  });
+
+  it('ends a read as unfinished when the connection ends between two pages, handing on no more', async () => {
+    const reader = new PageReader(2, () => undefined);
+    const { connection } = fakeApic((url) => ({
+      totalCount: 4,
+      imdata: url.searchParams.get('page') === '0' ? bds('a', 'b') : bds('c', 'd'),
+    }));
+    const pages: string[][] = [];
+    const whole = await reader.readPages(
+      connection,
+      parseEntry('fvBD'),
+      undefined,
+      undefined,
+      () => {
+        connection.done = true;
+        return Promise.resolve();
+      },
+      (objects) => {
+        pages.push(objects.map((o) => o.dn));
+      },
+    );
+    assert.equal(whole, false, 'not a whole read: nothing may be taken as gone');
+    assert.deepEqual(pages, [['uni/tn-a/BD-a', 'uni/tn-a/BD-b']]);
+  });
+
   it('reads a state that keeps changing three times, then takes the last read, saying why', async () => {
     const said: string[] = [];
     const reader = new PageReader(2, (text) => said.push(text));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { parseEntry } from '../../nodes/aci/entries';
 import { orderClass } from '../../nodes/aci/entries';
 import { parsePush } from '../../nodes/aci/subscriber/push';
-import { compareStates, isNews, knownStates, track } from '../../nodes/aci/subscriber/resync';
+import { ReadComparison, compareStates, isNews, knownStates, track } from '../../nodes/aci/subscriber/resync';
 import { spreadDue } from '../../nodes/aci/subscriber/subscription-refresh';
 import type { AciObject, KnownState } from '../../nodes/aci/subscriber/types';
 import {
@@ -37,6 +37,30 @@ describe('ACI pushes', () => {
     assert.throws(() => parsePush('{"subscriptionId":["1"],"imdata":[{"fvBD":{"attributes":{}}}]}'), {
       code: 'APIC_BAD_PUSH',
     });
+  });
+
+  it('refuses a push holding an object that is none, with its text, and never fails on reading it', () => {
+    const good = { fvBD: { attributes: { dn: 'uni/tn-a/BD-b' } } };
+    const odd = [
+      null,
+      'fvBD',
+      {},
+      { fvBD: null },
+      { fvBD: { attributes: null } },
+      { fvBD: { attributes: { name: 'b' } } },
+      // Two classes in one object, one named by a producer that lost the name: no class to read it as.
+      { undefined: { attributes: { dn: 'uni/tn-a/BD-x' } }, fvBD: { attributes: { dn: 'uni/tn-a/BD-x' } } },
+    ];
+    for (const object of odd) {
+      const text = JSON.stringify({ subscriptionId: ['1'], imdata: [good, object] });
+      assert.throws(
+        () => parsePush(text),
+        (err: { code?: string; message: string }) =>
+          err.code === 'APIC_BAD_PUSH' &&
+          err.message.startsWith('A push holds an object without a dn: {"subscriptionId":["1"]'),
+        JSON.stringify(object),
+      );
+    }
   });
 });
 
@@ -140,6 +164,31 @@ describe('ACI resync: the last known state against a fresh read', () => {
     assert.equal(isNews(known, gone, bd('x', T1, 'deleted')), false, 'the comparison reported it gone');
     assert.equal(isNews(known, gone, bd('a', T2, 'deleted')), true);
     assert.equal(isNews(known, undefined, bd('a', T1, 'modified')), true, 'a read neither sent nor compared');
+  });
+
+  it('finds nothing gone in a first read, at once or between pauses', async () => {
+    const first = new ReadComparison(undefined);
+    assert.deepEqual(
+      first.page([bd('a', T1)]).map((c) => c.status),
+      ['created'],
+    );
+    assert.deepEqual(first.goneNow(), []);
+    assert.deepEqual(await first.gone(() => Promise.resolve()), []);
+  });
+
+  it('takes a held push to an entry that knows nothing yet as news', () => {
+    const gone = new Set<string>();
+    assert.equal(isNews(undefined, gone, bd('a', T1, 'modified')), true);
+    assert.equal(isNews(undefined, gone, bd('a', T1, 'created')), true);
+    assert.equal(isNews(undefined, gone, bd('a', T1, 'deleted')), true);
+  });
+
+  it('tells what a push changed in the known state: a deletion as gone, nothing where none is kept', () => {
+    const known = knownStates([bd('a', T1)]);
+    assert.deepEqual(track(known, bd('a', undefined, 'deleted')), [['uni/tn-prod/BD-a', undefined]]);
+    assert.equal(known.size, 0);
+    assert.deepEqual(track(undefined, bd('a', T2, 'modified')), []);
+    assert.deepEqual(track(undefined, bd('a', undefined, 'deleted')), []);
   });
 
   it('keeps the last known state current with pushes', () => {

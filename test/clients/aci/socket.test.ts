@@ -41,6 +41,30 @@ describe('APIC socket: loss and recovery', function () {
     await changed(seen, BD, 'new socket');
   });
 
+  it('tells every node of a message that is no push, with its text, and goes on delivering', async () => {
+    const sim = await apic.startSim();
+    // The first node has no `invalid` handler: the others are told all the same.
+    const { subscriber, seen } = apic.watch('fvBD');
+    const told = new Map<string, [string | undefined, string][]>();
+    for (const node of ['node-2', 'node-3']) {
+      told.set(node, []);
+      subscriber.add(
+        node,
+        parseEntries('fvBD'),
+        { changes: () => {}, invalid: (err, raw) => told.get(node)!.push([err.code, raw]) },
+        { initial: 'skip', refreshTimeoutSec: 60 },
+      );
+    }
+    await waitFor(() => sim.liveSubscriptions.length === 3, 'three subscriptions');
+    // A proxy in front of the APIC answering on the socket with its own error page.
+    const page = '<html><body><h1>502 Bad Gateway</h1></body></html>';
+    for (const session of sim.sessions) session.socket?.send(page);
+    await waitFor(() => [...told.values()].every((list) => list.length > 0), 'both nodes told');
+    for (const list of told.values()) assert.deepEqual(list, [['APIC_BAD_PUSH', page]]);
+    sim.modify(BD, { descr: 'after the page' });
+    await changed(seen, BD, 'after the page');
+  });
+
   it('closes the socket on a push over 16 MiB and reads the change in the resync instead', async () => {
     const sim = await apic.startSim();
     const { subscriber, seen } = apic.watch('fvBD');
