@@ -8,8 +8,9 @@ import { parseEntries } from '../../../nodes/aci/entries';
 import type { ApicSession } from '../../../nodes/aci/session';
 import { ApicSubscriber } from '../../../nodes/aci/subscriber';
 import type { CodedError } from '../../../nodes/common/errors';
-import { delay, rejectionOf, waitFor } from '../../support/wait';
-import { BD, changed, synced, useApicHarness } from './harness';
+import { delay, nextEvent, rejectionOf, waitFor } from '../../support/wait';
+import type { SimQuery } from '../../../sim/apic';
+import { BD, changed, synced, useApicHarness, type SubscriberExtras } from './harness';
 
 const CTX = 'uni/tn-prod/ctx-prod-vrf';
 
@@ -164,6 +165,57 @@ describe('APIC subscriber life: state, run-time changes, loss and recovery', fun
     await adding;
   });
 
+  /** node-1 on `first`, then node-2 on fvBD, one batch; `hold` keeps the matching query waiting. */
+  async function twoNodes(first: string, hold: (q: SimQuery) => boolean, extra: SubscriberExtras = {}) {
+    const sim = await apic.startSim();
+    const asked: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    sim.onQuery = (q) => {
+      asked.push(`${q.target} ${q.subscription ? 'subscription' : `page ${q.page}`}`);
+      return hold(q) ? held : undefined;
+    };
+    const { subscriber } = apic.watch(first, {}, apic.cluster(), extra);
+    subscriber.add(
+      'node-2',
+      parseEntries('fvBD'),
+      { changes: () => {} },
+      { initial: 'skip', refreshTimeoutSec: 60 },
+    );
+    return { sim, subscriber, asked, release };
+  }
+
+  it('asks nothing for a node removed while the sync of its batch waits on another entry', async () => {
+    const { sim, subscriber, asked, release } = await twoNodes('fvTenant', (q) => q.target === 'fvTenant');
+    await waitFor(() => asked.length > 0, 'the first subscription asked');
+    subscriber.remove('node-2');
+    const done = nextEvent<[number]>(subscriber, 'synced');
+    release();
+    assert.deepEqual(await done, [1], 'one subscription');
+    assert.deepEqual(asked, ['fvTenant subscription']);
+    assert.deepEqual(
+      sim.liveSubscriptions.map((s) => s.target),
+      ['fvTenant'],
+    );
+  });
+
+  it('reads nothing and keeps no subscription for a node removed while its subscription was asked for', async () => {
+    const { subscriber, asked, release } = await twoNodes(
+      'fvTenant',
+      (q) => q.target === 'fvBD' && q.subscription,
+      { pageSize: 2 },
+    );
+    await waitFor(() => asked.includes('fvBD subscription'), 'the subscription of node-2 asked');
+    subscriber.remove('node-2');
+    const done = nextEvent<[number]>(subscriber, 'synced');
+    release();
+    assert.deepEqual(await done, [1], 'only the subscription of node-1 is kept');
+    assert.deepEqual(
+      asked.filter((a) => a.startsWith('fvBD')),
+      ['fvBD subscription'],
+    );
+  });
+
   it('reads a node again on resync, sending what changed unseen, and leaves its refused entry alone', async () => {
     const sim = await apic.startSim();
     const asked: string[] = [];
@@ -314,6 +366,28 @@ describe('APIC subscriber pacing: a throttling APIC, a failing entry, a sync of 
       debug.some((t) => /^subscribing fvBD failed .* trying again in \d+ ms$/.test(t)),
       debug.join('\n'),
     );
+  });
+
+  it('sleeps while a failing entry waits for its retry, not polling each millisecond', async () => {
+    const sim = await apic.startSim();
+    sim.failNext(1, 500);
+    const { subscriber } = apic.watch('fvBD', {}, apic.cluster(), {
+      backoff: { initialMs: 4000, maxMs: 4000 },
+    });
+    await nextEvent(subscriber, 'debug', 10_000, (text: string) => /trying again/.test(text));
+    let immediate = 0;
+    const setTimer = globalThis.setTimeout;
+    globalThis.setTimeout = ((...args: Parameters<typeof setTimer>) => {
+      if ((args[1] ?? 0) <= 1) immediate++;
+      return setTimer(...args);
+    }) as typeof setTimeout;
+    try {
+      await delay(1000);
+    } finally {
+      globalThis.setTimeout = setTimer;
+    }
+    assert.ok(immediate < 50, `${immediate} timers of a millisecond or less in a second of waiting`);
+    await waitFor(() => sim.liveSubscriptions.length === 1, 'subscribed in the end');
   });
 
   it('sends each object once to a node whose entries overlap, on a first read page by page', async () => {
