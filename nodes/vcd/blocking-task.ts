@@ -145,7 +145,7 @@ export class BlockingTaskClient {
       });
     }
     const doc = this.document(res, 'BlockingTask', `${EXT}/${uuid}`);
-    const view = this.view(doc, res);
+    const view = this.view(doc, res, uuid);
     await Promise.all([this.resolveObject(view), this.readTask(view)]);
     return view;
   }
@@ -219,7 +219,7 @@ export class BlockingTaskClient {
     return doc;
   }
 
-  private view(doc: XmlNode, res: HttpResponse): BlockingTaskView {
+  private view(doc: XmlNode, res: HttpResponse, uuid: string): BlockingTaskView {
     const at = doc['@timeoutDate'] as string | undefined;
     // Time left by VCD's own clock (its Date header), not by comparing its clock with ours.
     const serverNow = Date.parse(header(res.headers, 'date') ?? '');
@@ -229,9 +229,9 @@ export class BlockingTaskClient {
     const left = Math.min(deadline - serverNow, Number.isFinite(whole) ? whole : Infinity);
     const leftMs = Number.isFinite(left) ? Math.max(0, left) : undefined;
     const up = xmlList(doc.Link).find((l) => l['@rel'] === 'up');
-    const id = String(doc['@id'] ?? '');
     return {
-      blockingTask: id,
+      // The one asked for when VCD names none: the output can still be answered.
+      blockingTask: String(doc['@id'] ?? `urn:vcloud:blockingTask:${uuid}`),
       operation: String(doc['@name'] ?? ''),
       status: String(doc['@status'] ?? 'unknown'),
       description: xmlText(doc.Description),

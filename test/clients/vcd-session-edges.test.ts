@@ -22,11 +22,12 @@ describe('VCD session client: edges', () => {
         (err: CodedError) => err.code === 'VCD_CONFIG_INVALID' && reason.test(err.message),
       );
 
-    it('refuses a URL of another scheme, a blank organization, token, user name or a missing password', () => {
+    it('refuses a URL of another scheme, a blank organization, token, a blank or missing user name or password', () => {
       refused({ url: 'ftp://vcd.example.com' }, /must start with https:\/\//);
       refused({ org: '  ' }, /Set the organization/);
       refused({ authType: 'apiToken', apiToken: '  ' }, /Set the API token/);
       refused({ username: '  ' }, /user name and password/);
+      refused({ username: undefined }, /user name and password/);
       refused({ password: '' }, /user name and password/);
       refused({ authType: 'saml' as VcdSessionOptions['authType'] }, /Unknown authentication type "saml"/);
     });
@@ -113,6 +114,25 @@ describe('VCD session client: edges', () => {
       assert.equal(closedEvents, 1);
       await assert.rejects(session.login(), { code: 'VCD_SESSION_CLOSED' });
       assert.equal(sim.stats.failedLogins, 1, 'no login after the close');
+    });
+
+    it('a login failing with an error that has no code is VCD_HTTP_ERROR naming it, told to failure listeners', async () => {
+      await open();
+      // A fault inside the login itself (here: reading VCD's Date), not an answer VCD gave.
+      session.clock.observe = () => {
+        throw new RangeError('Invalid time value');
+      };
+      const failures: CodedError[] = [];
+      session.on('failure', (err: CodedError) => failures.push(err));
+      await assert.rejects(session.token(), (err: CodedError) => {
+        assert.equal(err.code, 'VCD_HTTP_ERROR');
+        assert.equal(err.message, 'Login failed: Invalid time value');
+        return true;
+      });
+      assert.deepEqual(
+        failures.map((f) => f.message),
+        ['Login failed: Invalid time value'],
+      );
     });
 
     it('an answer other than 401 is not retried; a failed request names its status', async () => {

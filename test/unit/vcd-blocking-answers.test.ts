@@ -178,3 +178,144 @@ describe('answering VCD blocking tasks (hand-made answers)', () => {
     );
   });
 });
+
+/** A BlockingTask as VCD writes it (API reference, programming guide), with what `parts` gives in its body. */
+const documentXml = (attributes: string, ...parts: string[]) =>
+  '<vmext:BlockingTask xmlns:vmext="http://www.vmware.com/vcloud/extension/v1.5" ' +
+  `xmlns:vcloud="http://www.vmware.com/vcloud/v1.5" ${attributes}>${parts.join('')}</vmext:BlockingTask>`;
+const TASK = 'b1a4c3d2-0e1f-4a2b-8c3d-4e5f6a7b8c9d';
+const VM = '5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a';
+const ACTIVE = `status="active" name="vappUpdateVm" id="${urn(ID)}"`;
+const action = (rel: string) =>
+  `<vcloud:Link rel="${rel}" type="application/vnd.vmware.admin.blockingTaskOperationParams+xml" ` +
+  `href="${SITE}/api/admin/extension/blockingTask/${ID}/action/${rel}"/>`;
+const upLink = `<vcloud:Link rel="up" type="application/vnd.vmware.vcloud.task+xml" href="${SITE}/api/task/${TASK}"/>`;
+const owner = (href: string, name = '') =>
+  `<vcloud:TaskOwner type="application/vnd.vmware.vcloud.vm+xml" name="${name}" id="urn:vcloud:vm:${VM}" href="${href}"/>`;
+const vmXml = (name: string) =>
+  `<Vm xmlns="http://www.vmware.com/vcloud/v1.5" name="${name}" id="urn:vcloud:vm:${VM}" ` +
+  `href="${SITE}/api/vApp/vm-${VM}"><Owner><User type="application/vnd.vmware.admin.user+xml" name="alice"/></Owner></Vm>`;
+const dated = (status: number, text: string, date: string): HttpResponse => ({
+  status,
+  headers: { date },
+  text,
+});
+
+describe('reading VCD blocking tasks (hand-made documents)', () => {
+  it('a document without id, name, status, references or links is shown with the task asked for, the rest absent', async () => {
+    const bare = documentXml(
+      `type="application/vnd.vmware.admin.blockingTask+xml" href="${SITE}${GET.slice(4)}"`,
+    );
+    const { client, sent } = scripted({ [GET]: [answer(200, bare)] });
+    const view = await client.read(ID);
+    assert.equal(view.blockingTask, urn(ID));
+    assert.equal(blockingTaskId(view), ID, 'the output can still be answered');
+    assert.equal(view.operation, '');
+    assert.equal(view.status, 'unknown');
+    for (const part of [view.object, view.org, view.requestedBy, view.task, view.timeout]) {
+      assert.deepEqual(JSON.parse(JSON.stringify(part)), {});
+    }
+    assert.equal(view.description, undefined);
+    assert.equal(view.created, undefined);
+    assert.equal(sent.length, 1, 'nothing to look up');
+    // Such a task is not waiting: an answer to it is late, and none is posted.
+    const late = await scripted({ [GET]: [answer(200, bare)] }).client.decide(ID, 'resume', 'ok');
+    assert.equal(late.outcome, 'late');
+    // A root with nothing at all in it reads as no BlockingTask.
+    await assert.rejects(
+      scripted({ [GET]: [answer(200, documentXml(''))] }).client.read(ID),
+      (err: unknown) => isCoded(err, 'VCD_HTTP_ERROR'),
+    );
+  });
+
+  it('shows the ids and types the references give, and leaves an empty name absent', async () => {
+    const doc = documentXml(
+      ACTIVE,
+      '<vcloud:Organization type="application/vnd.vmware.vcloud.org+xml" name="" id="urn:vcloud:org:acme" ' +
+        `href="${SITE}/api/org/acme"/>`,
+      `<vcloud:User type="application/vnd.vmware.admin.user+xml" name="bob" id="urn:vcloud:user:bob" href="${SITE}/api/admin/user/bob"/>`,
+      owner(`https://elsewhere.example.com/api/vApp/vm-${VM}`),
+    );
+    const view = await scripted({ [GET]: [answer(200, doc)] }).client.read(ID);
+    assert.equal(view.org.name, undefined, 'an empty name is no name');
+    assert.equal(view.org.id, 'urn:vcloud:org:acme');
+    assert.equal(view.org.type, 'application/vnd.vmware.vcloud.org+xml');
+    assert.deepEqual([view.requestedBy.name, view.requestedBy.id], ['bob', 'urn:vcloud:user:bob']);
+    assert.equal(view.object.name, undefined);
+    assert.equal(view.object.id, `urn:vcloud:vm:${VM}`);
+    assert.equal(view.object.type, 'application/vnd.vmware.vcloud.vm+xml');
+  });
+
+  it('follows the up link to the blocked task, wherever it stands among the action links', async () => {
+    const doc = documentXml(ACTIVE, action('resume'), action('abort'), action('fail'), upLink);
+    const { client, sent } = scripted({
+      [GET]: [answer(200, doc)],
+      [`GET /api/task/${TASK}`]: [answer(200, `<Task status="running" id="urn:vcloud:task:${TASK}"/>`)],
+    });
+    const view = await client.read(ID);
+    assert.equal(view.task.href, `${SITE}/api/task/${TASK}`);
+    assert.equal(view.task.status, 'running');
+    assert.equal(view.task.id, `urn:vcloud:task:${TASK}`);
+    assert.deepEqual(
+      sent.map((c) => c.path),
+      [`/api/admin/extension/blockingTask/${ID}`, `/api/task/${TASK}`],
+    );
+  });
+
+  it("counts the time left on VCD's clock, never more than the whole timeout, never below zero", async () => {
+    const left = async (created: string, timeout: string, date: string) => {
+      const doc = documentXml(`${ACTIVE} createdTime="${created}" timeoutDate="${timeout}"`);
+      const view = await scripted({ [GET]: [dated(200, doc, date)] }).client.read(ID);
+      return view.timeout.leftMs;
+    };
+    // Created five days before it is read: one hour left by VCD's clock, not five days.
+    assert.equal(
+      await left('2026-12-01T10:00:00.000Z', '2026-12-06T10:00:00.000Z', 'Sun, 06 Dec 2026 09:00:00 GMT'),
+      3_600_000,
+    );
+    // Read in the second it was created: the Date header's whole second would give 0.6 s more.
+    assert.equal(
+      await left('2026-12-06T09:59:59.600Z', '2026-12-06T10:04:59.600Z', 'Sun, 06 Dec 2026 09:59:59 GMT'),
+      300_000,
+    );
+    assert.equal(
+      await left('2026-12-06T09:00:00.000Z', '2026-12-06T10:00:00.000Z', 'Sun, 06 Dec 2026 10:00:05 GMT'),
+      0,
+    );
+    assert.equal(await left('2026-12-06T09:00:00.000Z', '2026-12-06T10:00:00.000Z', ''), undefined);
+  });
+
+  it('reads the object only on its own site within /api/, and takes nothing from an answer that is an error', async () => {
+    const shown = async (href: string, objectAnswer: HttpResponse = answer(200, vmXml('web-01'))) => {
+      const { client, sent } = scripted({
+        [GET]: [answer(200, documentXml(ACTIVE, owner(href, 'as-referenced')))],
+        [`GET /api/vApp/vm-${VM}`]: [objectAnswer],
+        [`GET /tenant/acme/vApp/vm-${VM}`]: [answer(200, vmXml('web-01'))],
+      });
+      const view = await client.read(ID);
+      return { object: view.object, reads: sent.length - 1 };
+    };
+    const local = await shown(`${SITE}/api/vApp/vm-${VM}`);
+    assert.deepEqual([local.object.name, local.object.owner, local.reads], ['as-referenced', 'alice', 1]);
+    for (const href of [
+      `https://elsewhere.example.com/api/vApp/vm-${VM}`,
+      `http://vcd.example.com/api/vApp/vm-${VM}`,
+      `${SITE}/tenant/acme/vApp/vm-${VM}`,
+    ]) {
+      const away = await shown(href);
+      assert.deepEqual([away.object.owner, away.reads], [undefined, 0], href);
+    }
+    // VCD's Error, and an error status carrying a document (a proxy's stale page): neither is the object.
+    const errors = [
+      answer(500, errorXml('Database down.')),
+      answer(503, vmXml('stale')),
+      answer(404, vmXml('stale')),
+    ];
+    for (const error of errors) {
+      const failed = await shown(`${SITE}/api/vApp/vm-${VM}`, error);
+      assert.equal(failed.reads, 1);
+      assert.equal(failed.object.name, 'as-referenced', String(error.status));
+      assert.equal(failed.object.owner, undefined, String(error.status));
+    }
+  });
+});
