@@ -56,3 +56,37 @@ describe('Fifo: the queues of cloudevent emit and its spool', () => {
     );
   });
 });
+
+describe('Fifo: what it keeps of the spent front', () => {
+  /** Slots held: live elements and spent ones not yet cut off. */
+  const slots = (fifo: Fifo<number>) => (fifo as unknown as { items: unknown[] }).items.length;
+  const filled = (n: number) => new Fifo(Array.from({ length: n }, (_, i) => i));
+
+  it('cuts the spent front off once it is 1,024 slots and half the list, not before', () => {
+    const fifo = filled(2048);
+    fifo.take(1023);
+    assert.equal(slots(fifo), 2048, '1,023 spent slots are kept: no copy yet');
+    fifo.shift();
+    assert.equal(slots(fifo), 1024, 'the 1,024th is cut off with the rest');
+    const longer = filled(2050);
+    longer.take(1024);
+    assert.equal(slots(longer), 2050, 'less than half spent: kept');
+    const small = filled(4);
+    small.take(2);
+    assert.equal(slots(small), 4, 'a small spent front is kept');
+  });
+
+  it('holds nothing once emptied, and stays bounded however much passed through', () => {
+    const fifo = filled(3);
+    fifo.take(2);
+    fifo.shift();
+    assert.equal(slots(fifo), 0);
+    const busy = filled(1);
+    for (let i = 1; i <= 100_000; i++) {
+      busy.push(i);
+      assert.equal(busy.shift(), i - 1);
+    }
+    assert.equal(busy.length, 1);
+    assert.ok(slots(busy) <= 2048, `${slots(busy)} slots for one element`);
+  });
+});
