@@ -24,7 +24,10 @@ describe('network failures told in words', () => {
       ['ERR_TLS_HANDSHAKE_TIMEOUT', 'TLS_FAILED'],
       ['EPROTO_SSL_ALERT', 'TLS_FAILED'],
       ['ENOTFOUND', 'DNS_FAILED'],
+      ['EAI_AGAIN', 'DNS_FAILED'],
+      ['EAI_NONAME', 'DNS_FAILED'],
       ['UND_ERR_CONNECT_TIMEOUT', 'TIMEOUT'],
+      ['ETIMEDOUT', 'TIMEOUT'],
       ['ECONNREFUSED', 'CONNECT_FAILED'],
     ];
     for (const [systemCode, code] of cases) {

@@ -167,6 +167,11 @@ describe('TLS settings: edges', () => {
       trustKey({ ca: pem('AAAA'), servername: 'vcd.example' }),
     );
     assert.notEqual(trustKey({ ca: pem('AAAA'), servername: 'vcd.example' }), trustKey({ ca: pem('AAAA') }));
+    assert.notEqual(
+      trustKey({ ca: pem('AAAA'), servername: 'vcd.example' }),
+      trustKey({ ca: pem('BBBB'), servername: 'vcd.example' }),
+      'the CA still counts beside a server name',
+    );
     assert.equal(trustKey({ ca: pem('AAAA'), servername: '  ' }), trustKey({ ca: pem('AAAA') }));
   });
 
