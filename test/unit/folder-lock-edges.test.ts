@@ -3,11 +3,24 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CodedError } from '../../nodes/common/errors';
-import { thisProcess } from '../../nodes/common/folder-lock';
+import { type LockOwner, thisProcess } from '../../nodes/common/folder-lock';
 import { exitedPid, lockFolder } from '../support/lock-folder';
 import { waitFor } from '../support/wait';
 
 const openFiles = () => fs.readdirSync('/proc/self/fd').length;
+
+/** `thisProcess()` of a fresh copy of the module: the copy every test shares filled its cache long ago. */
+function freshThisProcess(): LockOwner {
+  const id = require.resolve('../../nodes/common/folder-lock');
+  const shared = require.cache[id];
+  delete require.cache[id];
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require(id) as { thisProcess: () => LockOwner }).thisProcess();
+  } finally {
+    require.cache[id] = shared;
+  }
+}
 
 describe('folder lock: edges', () => {
   const folder = lockFolder();
@@ -15,7 +28,8 @@ describe('folder lock: edges', () => {
 
   it('names its owner on Linux by boot, pid namespace and start time, as /proc tells them', function () {
     if (process.platform !== 'linux') this.skip();
-    const me = thisProcess();
+    const me = freshThisProcess();
+    assert.deepEqual(thisProcess(), me, 'the same, asked again');
     const stat = fs.readFileSync('/proc/self/stat', 'utf8');
     // Field 22, counted after the command name in parentheses.
     assert.equal(me.start, stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
@@ -53,6 +67,34 @@ describe('folder lock: edges', () => {
     fs.rmSync(path.join(folder.dir(), 'lock.4'));
     leave(5, { ...thisProcess(), pid: process.ppid, start: undefined });
     assert.match((await refusal()).message, new RegExp(`in use by process ${process.ppid} on [^ ]+: `));
+  });
+
+  it('reads an owner only when each field has its type: a lock naming another counts by its heartbeat', async () => {
+    const me = thisProcess();
+    const pid = exitedPid();
+    const malformed = [{ pid: 0 }, { pid: -5 }, { pid: 1.5 }, { pid: String(pid) }, { host: 5 }, { boot: 5 }];
+    for (const wrong of [...malformed, { pidns: 5 }, { start: 5 }]) {
+      leave(1, { ...me, pid, ...wrong });
+      const err = await refusal();
+      assert.match(err.message, /^The test folder is in use by another process: /, JSON.stringify(wrong));
+      assert.equal(err.details, undefined);
+      fs.rmSync(path.join(folder.dir(), 'lock.1'));
+    }
+  });
+
+  it('takes over at once a lock naming this process that it does not hold (left by a start that failed)', async () => {
+    leave(1, thisProcess());
+    assert.equal(path.basename((await take()).file), 'lock.2');
+    assert.deepEqual(fs.readdirSync(folder.dir()), ['lock.2']);
+  });
+
+  it('leaves a lock that replaced its own in place when it lets go', async () => {
+    const lock = await take();
+    const other = JSON.stringify({ pid: 1, host: 'another-host' });
+    fs.rmSync(lock.file);
+    fs.writeFileSync(lock.file, other);
+    await lock.release();
+    assert.equal(fs.readFileSync(lock.file, 'utf8'), other);
   });
 
   it('keeps a still lock from elsewhere until staleAfterMs has passed since it was first seen', async () => {
