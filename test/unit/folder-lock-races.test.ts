@@ -105,6 +105,43 @@ describe('folder lock: races with other processes', () => {
     assert.deepEqual(files(), ['lock.2']);
   });
 
+  it('is refused as by another process, not a crash, when the lock it found is released before it reads it', async () => {
+    folder.leave(1, owners.running());
+    const found = path.join(fs.realpathSync(folder.dir()), 'lock.1');
+    let released = false;
+    disk.before('open', (file: string) => {
+      if (file === found && !released) fs.rmSync(found);
+      released ||= file === found;
+    });
+    const err = await refused();
+    assert.equal(err.code, 'TEST_LOCKED');
+    assert.match(err.message, /in use by another process: /);
+    assert.equal(path.basename((await take()).file), 'lock.1', 'free at the next take');
+  });
+
+  it('takes the folder again when its new lock was cleared before it checked it (a taker that came and went)', async () => {
+    let lists = 0;
+    disk.before('readdir', (dir: string) => {
+      // The second listing checks the lock just linked: another taker cleared it and let go meanwhile.
+      if (++lists === 2) fs.rmSync(path.join(dir, 'lock.1'));
+    });
+    const lock = await take();
+    assert.equal(path.basename(lock.file), 'lock.1');
+    assert.deepEqual(files(), ['lock.1']);
+  });
+
+  it('hears of no loss when it lets go during a heartbeat', async () => {
+    const lost: CodedError[] = [];
+    const lock = await take({ heartbeatMs: 20, onLost: (err) => lost.push(err) });
+    let looks = 0;
+    disk.before('lstat', (file: string) => file === lock.file && looks++);
+    disk.before('handle.utimes', () => (looks === 0 ? lock.release() : undefined));
+    // The release looks at its file once, the heartbeat once after it.
+    await waitFor(() => looks >= 2, 'the heartbeat after the release');
+    await delay(50);
+    assert.deepEqual(lost, []);
+  });
+
   it('watches a lock put in place anew as new, even with the time of the one it replaced (whole seconds)', async () => {
     const file = path.join(folder.dir(), 'lock.1');
     const second = Math.floor(Date.now() / 1000);
