@@ -82,6 +82,13 @@ describe('folder lock: edges', () => {
     }
   });
 
+  it("keeps a lock whose owner runs as another user, who may not be signalled (pid 1 when not root)", async function () {
+    if (process.platform !== 'linux') this.skip();
+    const stat = fs.readFileSync('/proc/1/stat', 'utf8');
+    leave(1, { ...thisProcess(), pid: 1, start: stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] });
+    assert.match((await refusal()).message, /in use by process 1 on /);
+  });
+
   it('takes over at once a lock naming this process that it does not hold (left by a start that failed)', async () => {
     leave(1, thisProcess());
     assert.equal(path.basename((await take()).file), 'lock.2');
