@@ -82,7 +82,7 @@ describe('folder lock: edges', () => {
     }
   });
 
-  it("keeps a lock whose owner runs as another user, who may not be signalled (pid 1 when not root)", async function () {
+  it('keeps a lock whose owner runs as another user, who may not be signalled (pid 1 when not root)', async function () {
     if (process.platform !== 'linux') this.skip();
     const stat = fs.readFileSync('/proc/1/stat', 'utf8');
     leave(1, { ...thisProcess(), pid: 1, start: stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] });
