@@ -267,8 +267,12 @@ export class FolderLock {
     } finally {
       await fsp.rm(temp, { force: true });
     }
-    const handle = await fsp.open(file, O_RDONLY | NO_FOLLOW);
-    return new FolderLock(dir, gen, file, handle, (await handle.stat()).ino, options);
+    // Gone already: another process judged it stale in between and took over; the take looks again.
+    const handle = await fsp.open(file, O_RDONLY | NO_FOLLOW).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    return handle && new FolderLock(dir, gen, file, handle, (await handle.stat()).ino, options);
   }
 
   /** Lets the folder go: the lock file is removed if it is still this one's file. */

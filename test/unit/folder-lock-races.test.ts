@@ -31,6 +31,19 @@ describe('folder lock: races with other processes', () => {
   const files = () =>
     fs.readdirSync(folder.dir()).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 
+  it('goes round again when its new lock is removed between its link and its open, and takes the folder', async () => {
+    let justLinked: string | undefined;
+    others = [(lock) => (justLinked = lock)];
+    disk.before('open', (file: string) => {
+      if (file !== justLinked) return;
+      justLinked = undefined;
+      fs.rmSync(file); // another process judged it and took over in between
+    });
+    const lock = await take();
+    assert.equal(fs.existsSync(lock.file), true);
+    assert.deepEqual(files(), [path.basename(lock.file)]);
+  });
+
   it('gives up when eight takers in a row won the name it tried, and wins the eighth name after seven', async () => {
     const exited = owners.exited();
     const winsAndDies = (lock: string) => writeOwner(lock, exited);
