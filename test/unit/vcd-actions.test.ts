@@ -21,6 +21,7 @@ describe('acting on VCD (pure parts)', () => {
       URN,
       ID.toUpperCase(),
       `https://vcd.example.com/api/admin/extension/blockingTask/${ID}`,
+      `https://vcd.example.com/api/admin/extension/blockingTask/${ID.toUpperCase()}`,
       { type: 'com.vmware.vcloud.event.blockingtask.create', subject: URN, vcd: { entity: URN } },
       {
         type: 'EVENT',

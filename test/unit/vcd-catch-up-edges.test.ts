@@ -44,6 +44,7 @@ function heldTrail(records: ReturnType<typeof record>[]) {
     state.most = Math.max(state.most, ++inFlight);
     try {
       await state.hold;
+      await new Promise((r) => setImmediate(r)); // an answer comes over the network, never in the same turn
       return await answer;
     } finally {
       inFlight--;
@@ -88,8 +89,29 @@ describe('missed VCD events: edges', () => {
     await waitFor(() => delivered.includes('e3'), 'e3, read by a recovery after the first', 2000);
     assert.deepEqual(delivered, ['e2', 'e3'], 'each once, in order');
     assert.equal(trail.state.most, 1, 'never two reads of the trail at once');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(trail.paths.length, 3, 'the newest record, then one page per recovery, and no more reads');
     assert.deepEqual(errors, []);
     missed.close();
+  });
+
+  it('a recovery read to its end leaves nothing pending: the next reconnect reads from the newest event', async () => {
+    const records = [record(1)];
+    const trail = auditTrail(records);
+    // Remembering one id, as after more live events than it keeps: a read from further back sends doubles.
+    const { missed, delivered, errors } = recovery(trail, { remember: 1 });
+    await missed.granted(FILTER);
+    missed.disconnected();
+    records.push(record(2));
+    await missed.granted(FILTER);
+    records.push(record(3));
+    assert.equal(missed.seen('e3', at(3)), true, 'e3 arrives live');
+    assert.equal(missed.resumePoint(), Date.parse(at(3)), 'a restart resumes after the live event');
+    missed.disconnected();
+    await missed.granted(FILTER);
+    assert.equal(sinceOf(trail.paths.at(-1)), at(3));
+    assert.deepEqual(delivered, ['e2'], 'e2 once, e3 not again');
+    assert.deepEqual(errors, []);
   });
 
   it('a reconnect before the first read answered has nothing to read yet, and fails nothing', async () => {
