@@ -187,7 +187,11 @@ describe('VCD API calls: pages and tasks (hand-made answers)', () => {
         const { result } = await follow(new VcdApi(s, { taskTimeoutMs: 5000 }), []);
         await assert.rejects(result, (err: unknown) => {
           assert.ok(isCoded(err, ApiCodes.TASK_TIMEOUT), String(err));
-          assert.equal(err.message, `The task ${TASK_HREF} did not end in time (status unknown).`, answer.text);
+          assert.equal(
+            err.message,
+            `The task ${TASK_HREF} did not end in time (status unknown).`,
+            answer.text,
+          );
           assert.deepEqual(err.details, { status: '' });
           return true;
         });
