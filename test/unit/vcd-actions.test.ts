@@ -168,6 +168,11 @@ describe('acting on VCD (pure parts)', () => {
     assert.deepEqual(await parsedOf('application/vnd.vmware.vcloud.vm+XML', '<Vm name="a"/>'), vm);
     assert.deepEqual(await parsedOf(undefined, '  <Vm name="a"/>'), vm);
     assert.equal(await parsedOf('application/xml', ''), undefined);
+    await assert.rejects(
+      parsedOf('application/xml', 'Service unavailable'),
+      (e: unknown) => isCoded(e, 'XML_INVALID'),
+      'an answer labelled XML that is none is refused as broken XML is',
+    );
   });
 
   it('reads XML answers into objects up to 4 MiB and keeps larger ones as text only, under a cap it asks for', async () => {
