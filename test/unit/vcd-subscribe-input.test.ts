@@ -68,3 +68,44 @@ describe('vcd subscribe input: its bounds', () => {
     assert.deepEqual([...subs.filters.keys()], ['publish/{org}/a', 'publish/{org}/b']);
   });
 });
+
+describe('vcd subscribe input: the QoS of each filter', () => {
+  it("takes each filter's own QoS 0, 1 or 2 (as a number or text), else the node's", () => {
+    const asked = [
+      { topic: 'publish/{org}/a', qos: 0 },
+      { topic: 'publish/{org}/b', qos: 1 },
+      { topic: 'publish/{org}/c', qos: '2' },
+      { topic: 'publish/{org}/d' },
+      'publish/{org}/e',
+    ];
+    assert.deepEqual(
+      filtersOf(asked, 1).map((f) => f.qos),
+      [0, 1, 2, 1, 1],
+    );
+    assert.deepEqual(
+      filtersOf([{ topic: 'publish/{org}/d' }], 2).map((f) => f.qos),
+      [2],
+    );
+  });
+
+  it('refuses a QoS other than 0, 1 or 2, and an item that names no topic, saying which', () => {
+    for (const qos of [3, -1, 1.5, 'two']) {
+      assert.throws(
+        () => filtersOf([{ topic: 'publish/{org}/a', qos }], 0),
+        (err: unknown) =>
+          isCoded(err, InputCodes.ACTION_INVALID) &&
+          err.message === `QoS ${JSON.stringify(qos)} is not 0, 1 or 2.`,
+        String(qos),
+      );
+    }
+    for (const item of [42, { qos: 1 }, null]) {
+      assert.throws(
+        () => filtersOf([item], 0),
+        (err: unknown) =>
+          isCoded(err, InputCodes.TOPIC_INVALID) &&
+          err.message === 'msg.topic must be a topic filter, {topic, qos}, or a list of them.',
+        JSON.stringify(item),
+      );
+    }
+  });
+});
