@@ -5,7 +5,7 @@ import { WebSocketServer } from 'ws';
 import type { CodedError } from '../../nodes/common/errors';
 import { MessagingCodes, VcdMessaging, type TokenSource } from '../../nodes/vcd/messaging';
 import { VcdSimulator } from '../../sim/vcd';
-import { nextEvent } from '../support/wait';
+import { nextEvent, waitFor } from '../support/wait';
 
 /**
  * What the message-bus client names when the WebSocket upgrade or the MQTT
@@ -96,6 +96,14 @@ describe('VCD messaging client: failures at the upgrade and before CONNACK', () 
     });
   }
 
+  it('403 at the upgrade, as 401, is a refused token: logged in again, not a load balancer', async () => {
+    const [state, error] = await firstFailure(await answering(403));
+    assert.equal(state, 'reconnecting');
+    assert.equal(error.code, MessagingCodes.UNAUTHORIZED);
+    assert.deepEqual(error.details, { status: 403 });
+    assert.equal(error.message, 'The VCD message bus refused the token (403); logging in again.');
+  });
+
   it('a connection closed after the upgrade and before CONNACK is a loss before CONNACK', async () => {
     const wss = new WebSocketServer({ noServer: true });
     const site = await loopback((req, socket) =>
@@ -105,7 +113,7 @@ describe('VCD messaging client: failures at the upgrade and before CONNACK', () 
       const [state, error] = await firstFailure(site);
       assert.equal(state, 'reconnecting');
       assert.equal(error.code, MessagingCodes.CONNECTION_LOST);
-      assert.match(error.message, /^The VCD message bus closed the connection before MQTT CONNACK/);
+      assert.equal(error.message, 'The VCD message bus closed the connection before MQTT CONNACK.');
       assert.equal(error.details, undefined, 'no status: the upgrade went through');
     } finally {
       wss.close();
@@ -125,6 +133,34 @@ describe('VCD messaging client: failures at the upgrade and before CONNACK', () 
         error.message,
         'The VCD message bus closed the connection before MQTT CONNACK (connack timeout).',
       );
+    } finally {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+    }
+  });
+
+  it('a stop while a SUBSCRIBE waits for its SUBACK closes the connection at once', async () => {
+    const wss = new WebSocketServer({ noServer: true });
+    let subscribeSeen = false;
+    const site = await loopback((req, socket) =>
+      wss.handleUpgrade(req, socket, Buffer.alloc(0), (ws) => {
+        // CONNACK to the CONNECT, then silence: the SUBSCRIBE stays in flight.
+        ws.once('message', () => {
+          ws.send(Buffer.from([0x20, 2, 0, 0]));
+          ws.once('message', () => (subscribeSeen = true));
+        });
+      }),
+    );
+    try {
+      messaging = new VcdMessaging({ site, tokens, ...slowBackoff });
+      messaging.add('node', 'publish/{org}/+', 1, { message: () => undefined });
+      await waitFor(() => subscribeSeen, 'the SUBSCRIBE sent');
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise((r) => (timer = setTimeout(r, 5000, 'still waiting for the SUBACK')));
+      const stopped = messaging.stop().then(() => 'stopped');
+      assert.equal(await Promise.race([stopped, late]), 'stopped');
+      clearTimeout(timer);
+      assert.equal(messaging.state, 'closed');
     } finally {
       for (const ws of wss.clients) ws.terminate();
       wss.close();
