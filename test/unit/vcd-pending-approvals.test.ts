@@ -72,6 +72,24 @@ describe('vcd blocking task: the watch over tasks that still wait', () => {
     assert.deepEqual(w.failed, []);
   });
 
+  it('sleeps until the first task falls due: one timer, no wake-up before it', async () => {
+    const fake = globalThis.setTimeout;
+    let armed = 0;
+    globalThis.setTimeout = ((...args: Parameters<typeof fake>) => {
+      armed++;
+      return fake(...args);
+    }) as typeof fake;
+    try {
+      const w = watch();
+      w.pending.add('a', waiting(60_000));
+      for (let s = 0; s < 20; s++) await advance(1000);
+      assert.equal(armed, 1, 'set once when the task was added, not again while nothing is due');
+      assert.deepEqual(w.reads, []);
+    } finally {
+      globalThis.setTimeout = fake;
+    }
+  });
+
   it('reads a task still waiting every 5 s, 12 times, then gives up with VCD_BLOCKING_STILL_WAITING', async () => {
     const w = watch();
     w.pending.add('a', waiting(1000));
