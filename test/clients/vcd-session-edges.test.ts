@@ -147,6 +147,17 @@ describe('VCD session client: edges', () => {
       assert.equal(sim.stats.passwordLogins, 1, 'one login for both calls');
     });
 
+    it('a call answered 401 again after a renewal gets that 401: one renewal, not a login per try', async () => {
+      await open();
+      await session.token();
+      // VCD forgets every session as soon as it opens: each token is refused at once.
+      session.on('login', () => sim.directory.expireAll());
+      sim.directory.expireAll();
+      const res = await session.send({ method: 'GET', path: '/cloudapi/1.0.0/sessions/current' });
+      assert.equal(res.status, 401);
+      assert.equal(sim.stats.passwordLogins, 2, 'the first login and one renewal');
+    });
+
     it('knows nothing of itself before a login; logs in with an organization and API token given with blanks around', async () => {
       await open(
         {},
@@ -194,8 +205,8 @@ describe('VCD session client: edges', () => {
     });
 
     it('tries a failed renewal again after the backoff when it is longer than a second, not a second later', async () => {
-      // Renewal is due after a tenth of the token's 10 s; the backoff is exactly 1.05 s (no jitter).
-      const retry = { initialMs: 1050, maxMs: 1050, random: () => 1 };
+      // Renewal is due after a tenth of the token's 10 s; the backoff is exactly 1.5 s (no jitter).
+      const retry = { initialMs: 1500, maxMs: 1500, random: () => 1 };
       await open({ tokenLifetimeSec: 10 }, { renewAt: 0.1, retry });
       await session.token();
       sim.faults.loginDown = true;
@@ -203,8 +214,39 @@ describe('VCD session client: edges', () => {
       session.on('failure', () => failedAt.push(Date.now()));
       await waitFor(() => failedAt.length === 2, 'two failed renewals', 10_000);
       const gap = failedAt[1]! - failedAt[0]!;
-      // Retrying on whole seconds would ask again only after 2 s.
-      assert.ok(gap >= 1000 && gap < 1800, `the backoff's 1.05 s between tries, measured ${gap} ms`);
+      // The 1 s floor would ask after 1 s, be refused within the backoff, and ask again after 2 s.
+      assert.ok(gap >= 1400 && gap < 1850, `the backoff's 1.5 s between tries, measured ${gap} ms`);
+    });
+
+    it("a renewal whose timer fires before the clock reaches the backoff's end waits out the rest, not a second more", async () => {
+      const retry = { initialMs: 1500, maxMs: 1500, random: () => 1 };
+      await open({ tokenLifetimeSec: 10 }, { renewAt: 0.1, retry });
+      await session.token();
+      sim.faults.loginDown = true;
+      const failedAt: number[] = [];
+      session.on('failure', () => {
+        failedAt.push(realNow());
+        // Once the retry's timer is set, the clock steps back 100 ms: the timer fires before Date.now()
+        // reaches the backoff's end.
+        if (failedAt.length === 1) setImmediate(() => (Date.now = () => realNow() - 100));
+      });
+      await waitFor(() => failedAt.length === 2, 'two failed renewals', 10_000);
+      const gap = failedAt[1]! - failedAt[0]!;
+      // Refused as early and tried a second later, the retry would come after 2.5 s.
+      assert.ok(gap >= 1550 && gap < 2250, `1.5 s and the 100 ms the clock stepped back, measured ${gap} ms`);
+    });
+
+    it('does not try a failed renewal again when its backoff ends after the token expired', async () => {
+      // Renewal after half of the token's 4 s; the backoff (2.5 s) ends half a second past the expiry.
+      const retry = { initialMs: 2500, maxMs: 2500, random: () => 1 };
+      await open({ tokenLifetimeSec: 4 }, { renewAt: 0.5, retry });
+      await session.token();
+      const { expiresAt } = session.info!;
+      sim.faults.loginDown = true;
+      let failures = 0;
+      session.on('failure', () => failures++);
+      await waitFor(() => Date.now() > expiresAt + 1500, 'past the backoff', 10_000);
+      assert.equal(failures, 1, 'the renewal only: after the expiry the next call logs in');
     });
 
     it('does not try a failed renewal again once its token was dropped', async () => {
