@@ -204,12 +204,18 @@ describe('VCD session client: edges', () => {
       );
     });
 
-    it('tries a failed renewal again after the backoff when it is longer than a second, not a second later', async () => {
-      // Renewal is due after a tenth of the token's 10 s; the backoff is exactly 1.5 s (no jitter).
-      const retry = { initialMs: 1500, maxMs: 1500, random: () => 1 };
-      await open({ tokenLifetimeSec: 10 }, { renewAt: 0.1, retry });
+    /** A session whose renewal, due after `renewAt` of a token living `lifetimeSec`, fails with a fixed backoff. */
+    async function failingRenewals(lifetimeSec: number, renewAt: number, backoffMs: number): Promise<number> {
+      const retry = { initialMs: backoffMs, maxMs: backoffMs, random: () => 1 };
+      await open({ tokenLifetimeSec: lifetimeSec }, { renewAt, retry });
       await session.token();
       sim.faults.loginDown = true;
+      return session.info!.expiresAt;
+    }
+
+    it('tries a failed renewal again after the backoff when it is longer than a second, not a second later', async () => {
+      // Renewal is due after a tenth of the token's 10 s; the backoff is exactly 1.5 s.
+      await failingRenewals(10, 0.1, 1500);
       const failedAt: number[] = [];
       session.on('failure', () => failedAt.push(Date.now()));
       await waitFor(() => failedAt.length === 2, 'two failed renewals', 10_000);
@@ -219,10 +225,7 @@ describe('VCD session client: edges', () => {
     });
 
     it("a renewal whose timer fires before the clock reaches the backoff's end waits out the rest, not a second more", async () => {
-      const retry = { initialMs: 1500, maxMs: 1500, random: () => 1 };
-      await open({ tokenLifetimeSec: 10 }, { renewAt: 0.1, retry });
-      await session.token();
-      sim.faults.loginDown = true;
+      await failingRenewals(10, 0.1, 1500);
       const failedAt: number[] = [];
       session.on('failure', () => {
         failedAt.push(realNow());
@@ -238,11 +241,7 @@ describe('VCD session client: edges', () => {
 
     it('does not try a failed renewal again when its backoff ends after the token expired', async () => {
       // Renewal after half of the token's 4 s; the backoff (2.5 s) ends half a second past the expiry.
-      const retry = { initialMs: 2500, maxMs: 2500, random: () => 1 };
-      await open({ tokenLifetimeSec: 4 }, { renewAt: 0.5, retry });
-      await session.token();
-      const { expiresAt } = session.info!;
-      sim.faults.loginDown = true;
+      const expiresAt = await failingRenewals(4, 0.5, 2500);
       let failures = 0;
       session.on('failure', () => failures++);
       await waitFor(() => Date.now() > expiresAt + 1500, 'past the backoff', 10_000);
