@@ -214,18 +214,18 @@ describe('VCD session client: edges', () => {
     }
 
     it('tries a failed renewal again after the backoff when it is longer than a second, not a second later', async () => {
-      // Renewal is due after a tenth of the token's 10 s; the backoff is exactly 1.5 s.
-      await failingRenewals(10, 0.1, 1500);
+      // Renewal is due after a tenth of the token's 10 s; the backoff is exactly 1.2 s.
+      await failingRenewals(10, 0.1, 1200);
       const failedAt: number[] = [];
       session.on('failure', () => failedAt.push(Date.now()));
       await waitFor(() => failedAt.length === 2, 'two failed renewals', 10_000);
       const gap = failedAt[1]! - failedAt[0]!;
       // The 1 s floor would ask after 1 s, be refused within the backoff, and ask again after 2 s.
-      assert.ok(gap >= 1400 && gap < 1850, `the backoff's 1.5 s between tries, measured ${gap} ms`);
+      assert.ok(gap >= 1100 && gap < 1800, `the backoff's 1.2 s between tries, measured ${gap} ms`);
     });
 
     it("a renewal whose timer fires before the clock reaches the backoff's end waits out the rest, not a second more", async () => {
-      await failingRenewals(10, 0.1, 1500);
+      await failingRenewals(10, 0.1, 1200);
       const failedAt: number[] = [];
       session.on('failure', () => {
         failedAt.push(realNow());
@@ -235,8 +235,8 @@ describe('VCD session client: edges', () => {
       });
       await waitFor(() => failedAt.length === 2, 'two failed renewals', 10_000);
       const gap = failedAt[1]! - failedAt[0]!;
-      // Refused as early and tried a second later, the retry would come after 2.5 s.
-      assert.ok(gap >= 1550 && gap < 2250, `1.5 s and the 100 ms the clock stepped back, measured ${gap} ms`);
+      // Refused as early and tried a second later, the retry would come after 2.2 s.
+      assert.ok(gap >= 1250 && gap < 1900, `1.2 s and the 100 ms the clock stepped back, measured ${gap} ms`);
     });
 
     it('does not try a failed renewal again when its backoff ends after the token expired', async () => {
