@@ -161,7 +161,11 @@ describe('ACI fan-out: which recipients a push reaches, naming what', () => {
     // Two changes pushed while the read ran, which found the second: neither is news, nor rolls back what is known.
     scene.push(['1'], [bd('a', { modTs: T1 })], true);
     scene.push(['1'], [bd('a', { modTs: T2 })], true);
-    assert.deepEqual(scene.changes('node-1'), [], 'older than the read, then the same: dropped');
+    assert.deepEqual(
+      scene.received.get('node-1'),
+      [],
+      'older than the read, then the same: the node is not called',
+    );
     assert.equal(bds!.known.get(bd('a').dn)!.stamp.modTs, T2);
     assert.deepEqual(scene.tracked, [], 'nothing new to keep');
     scene.push(['1'], [bd('a', { modTs: T3, descr: 'later' })], true);
@@ -242,6 +246,33 @@ describe('ACI recipients: the nodes of one subscriber', () => {
     assert.deepEqual(scene.changes('node-1'), []);
     assert.deepEqual(
       scene.changes('node-2').map((c) => c.dn),
+      [bd('a').dn],
+    );
+  });
+
+  it('hands a sync batch to no node removed or redeployed since it was gathered', () => {
+    const scene = new Scene();
+    const [removed] = scene.watch('node-1', ['fvBD']);
+    const [replaced] = scene.watch('node-2', ['fvBD']);
+    const [kept] = scene.watch('node-3', ['fvBD']);
+    const batch = new ChangeBatch();
+    for (const e of [removed!, replaced!, kept!])
+      batch.add(scene.connection, e, bd('a', { modTs: T1 }), 'snapshot');
+    scene.recipients.delete('node-1');
+    // A redeployed node registers again under its key: the batch was gathered for the one it replaced.
+    const redeployed: AciChange[][] = [];
+    scene.recipients.add(
+      'node-2',
+      parseEntries(['fvBD']),
+      { changes: (cs) => redeployed.push(cs) },
+      { initial: 'skip', refreshTimeoutSec: 60 },
+    );
+    batch.deliver(scene.recipients, rethrow);
+    assert.deepEqual(scene.received.get('node-1'), []);
+    assert.deepEqual(scene.received.get('node-2'), [], 'the replaced node');
+    assert.deepEqual(redeployed, [], 'the new node reads for itself');
+    assert.deepEqual(
+      scene.changes('node-3').map((c) => c.dn),
       [bd('a').dn],
     );
   });
