@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { parseEntry } from '../../nodes/aci/entries';
 import { orderClass } from '../../nodes/aci/entries';
 import { parsePush } from '../../nodes/aci/subscriber/push';
-import { ReadComparison, compareStates, isNews, knownStates, track } from '../../nodes/aci/subscriber/resync';
+import {
+  ReadComparison,
+  SLICE,
+  compareStates,
+  isNews,
+  knownStates,
+  track,
+} from '../../nodes/aci/subscriber/resync';
 import { spreadDue } from '../../nodes/aci/subscriber/subscription-refresh';
 import type { AciObject, KnownState } from '../../nodes/aci/subscriber/types';
 import {
@@ -176,6 +183,19 @@ describe('ACI resync: the last known state against a fresh read', () => {
     assert.deepEqual(await first.gone(() => Promise.resolve()), []);
   });
 
+  it('pauses a large comparison once per slice of known objects, not never nor per object', async () => {
+    const known = knownStates(Array.from({ length: 2 * SLICE + 10 }, (_, i) => bd(`n${i}`, T1)));
+    const comparison = new ReadComparison(known);
+    comparison.page([bd('n0', T1)]);
+    let pauses = 0;
+    const gone = await comparison.gone(() => {
+      pauses++;
+      return Promise.resolve();
+    });
+    assert.equal(gone.length, 2 * SLICE + 9);
+    assert.equal(pauses, 2, 'other work (refreshes due, pushes) runs between slices');
+  });
+
   it('takes a held push to an entry that knows nothing yet as news', () => {
     const gone = new Set<string>();
     assert.equal(isNews(undefined, gone, bd('a', T1, 'modified')), true);
@@ -197,9 +217,16 @@ describe('ACI resync: the last known state against a fresh read', () => {
     track(known, bd('b', undefined, 'modified')); // a modification without a time keeps the known one
     track(known, bd('c', T2, 'created'));
     track(known, bd('a', T2, 'deleted'));
-    assert.deepEqual([...known.keys()], ['uni/tn-prod/BD-b', 'uni/tn-prod/BD-c']);
+    track(known, bd('d', T2, 'modified')); // created while the socket was away: no state known before
+    const e = knownStates([bd('e', T1)]).get('uni/tn-prod/BD-e')!;
+    known.set('uni/tn-prod/BD-e', e);
+    track(known, bd('e', undefined, 'created')); // created anew, untimed (its deletion missed): nothing of the old one
     assert.deepEqual(
-      compareStates(known, [bd('b', T1), bd('c', T2)]).changes,
+      [...known.keys()],
+      ['uni/tn-prod/BD-b', 'uni/tn-prod/BD-c', 'uni/tn-prod/BD-d', 'uni/tn-prod/BD-e'],
+    );
+    assert.deepEqual(
+      compareStates(known, [bd('b', T1), bd('c', T2), bd('d', T2), bd('e')]).changes,
       [],
       'as a fresh read shows it',
     );
