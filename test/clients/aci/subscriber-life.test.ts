@@ -44,6 +44,34 @@ describe('APIC subscriber life: state, run-time changes, loss and recovery', fun
     assert.deepEqual(subscriber.stateInfo, {});
   });
 
+  it('logs out before stop resolves, and starts afresh when a node comes back: connecting, not reconnecting', async () => {
+    const sim = await apic.startSim({ ports: [0] });
+    const subscriber = apic.stopAfter(new ApicSubscriber({ cluster: apic.cluster(), pingIntervalMs: 1000 }));
+    const watch = (node: string) =>
+      subscriber.add(
+        node,
+        parseEntries('fvBD'),
+        { changes: () => {} },
+        { initial: 'skip', refreshTimeoutSec: 60 },
+      );
+    const ready = synced(subscriber);
+    watch('node-1');
+    await ready;
+    // The last node leaves: the controller stops the subscriber, then closes its cluster.
+    subscriber.remove('node-1');
+    await subscriber.stop();
+    assert.equal(sim.stats.logouts, 1, 'no session left open on the APIC');
+    await sim.stopApic(0);
+    const states: [string, CodedError | undefined][] = [];
+    subscriber.on('state', (state: string, info: { error?: CodedError }) => states.push([state, info.error]));
+    watch('node-2');
+    const [state] = await waitFor(
+      () => states.find(([, error]) => error),
+      'a failed login after the restart',
+    );
+    assert.equal(state, 'connecting');
+  });
+
   it('shows connecting, not reconnecting, with the error, while it has never connected', async () => {
     const sim = await apic.startSim({ ports: [0] });
     await sim.stopApic(0);
