@@ -93,7 +93,8 @@ describe('ACI fan-out: which recipients a push reaches, naming what', () => {
     const scene = new Scene();
     const [bds, subtree] = scene.watch('node-1', ['fvBD', SUBTREE]);
     scene.watch('node-2', ['fvBD']);
-    scene.push(['1', '2', '3'], [bd('a', { modTs: T1 }), bd('b', { modTs: T1 })]);
+    // The APIC names each matching subscription; one named twice still names it once.
+    scene.push(['1', '2', '3', '1'], [bd('a', { modTs: T1 }), bd('b', { modTs: T1 })]);
 
     assert.equal(scene.received.get('node-1')!.length, 1, 'one delivery for the push');
     const [a, b] = scene.changes('node-1');
