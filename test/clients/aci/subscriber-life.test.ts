@@ -70,6 +70,11 @@ describe('APIC subscriber life: state, run-time changes, loss and recovery', fun
       'a failed login after the restart',
     );
     assert.equal(state, 'connecting');
+    assert.deepEqual(
+      states[0],
+      ['connecting', undefined],
+      'connecting from the start, before the login failed',
+    );
   });
 
   it('shows connecting, not reconnecting, with the error, while it has never connected', async () => {
@@ -343,6 +348,9 @@ describe('APIC subscriber life: state, run-time changes, loss and recovery', fun
     assert.equal(state, 'reconnecting');
     assert.ok(info.error?.code, 'the cause, with its code');
     await waitFor(() => sim.stats.logins === 2, 'a new login');
+    await waitFor(() => seen.states.at(-1)?.[0] === 'connected', 'connected again');
+    const since = seen.states.slice(seen.states.findIndex(([s]) => s === 'reconnecting')).map(([s]) => s);
+    assert.ok(!since.includes('connecting'), `reconnecting, never connecting again: ${since.join(', ')}`);
   });
 });
 
