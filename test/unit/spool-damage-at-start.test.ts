@@ -6,7 +6,8 @@
  * before the damage, so its count is exact; once older segments were removed
  * (their acks with them), how many events it held cannot be told, and the
  * warning says so rather than "0 events", and an entry copied forward with a
- * number below the damage is still given.
+ * number below the damage is still given. Damage after the first entry in place
+ * is counted as lost there too.
  *
  * Sizes: with segments of 100 bytes and payloads of 60 (records of 77), a
  * segment takes two entries; acks go to the newest segment.
@@ -150,6 +151,22 @@ describe('spool segment log: damage at the start of a segment', () => {
     assert.deepEqual(seen.lost, [], 'no number is claimed');
     assert.match(seen.warning, /000000000002\.seg at 0: .*how many events were in them cannot be told/);
     assert.doesNotMatch(seen.warning, /0 events/);
+  });
+
+  it('once older segments were removed, damage after the first entry of the oldest is counted as lost as anywhere', async () => {
+    const log = await write(6, { segmentBytes: 100 });
+    const out = await log.next(3); // the cursor leaves segment 1
+    log.ack(out[0]!.seq);
+    log.ack(out[1]!.seq);
+    await log.idle();
+    assert.equal(fs.existsSync(segmentFile(1)), false, 'segment 1 was removed');
+    await stop(log);
+    flip(4); // the second entry of segment 2: entry 3 before it is in place
+    const seen = await reopen({ segmentBytes: 100 });
+    assert.deepEqual(seen.given, ['entry-3', 'entry-5', 'entry-6']);
+    assert.deepEqual(seen.lost, [1]);
+    assert.match(seen.errors[0]!.message, /000000000002\.seg at 77: .*1 event in them was skipped/);
+    assert.doesNotMatch(seen.warning, /cannot be told/);
   });
 
   it('an event copied forward, whose number lies below damage at the start of the oldest segment, is still given', async () => {

@@ -196,6 +196,15 @@ describe('spool segment log', () => {
     assert.equal(fs.existsSync(logs.dir), false);
   });
 
+  it('is deleted without an error when its folder was already removed by hand', async () => {
+    const log = await openLog();
+    await log.append(Buffer.from('a'));
+    await log.close();
+    fs.rmSync(logs.dir, { recursive: true });
+    await log.destroy();
+    assert.equal(fs.existsSync(logs.dir), false);
+  });
+
   /** Flips one bit inside the record whose payload holds `text` (its checksum no longer matches). */
   function flipInside(text: string): void {
     for (const name of segments()) {
