@@ -163,10 +163,9 @@ function sharedStore(RED: NodeAPI, node: Node, settings: Settings, view: GateVie
   return store;
 }
 
-/** A deployed gate at work: decisions, and once a second storm summaries and the journal's settled lines. */
+/** A deployed gate at work: decisions, storm summaries once a second, and the journal flushed after each turn. */
 class RunningGate {
-  /** Lines queued by the last tick: written at the next one, a second or more after their events left. */
-  private settling = 0;
+  private flushQueued = false;
   private ticking = false;
   private readonly timer: NodeJS.Timeout;
 
@@ -188,6 +187,7 @@ class RunningGate {
     if (decision.verdict === 'passed') this.metrics.passed++;
     else if (decision.verdict === 'double') this.metrics.doubles++;
     else this.metrics.held++;
+    this.queueFlush();
     this.view.counts();
   }
 
@@ -198,8 +198,6 @@ class RunningGate {
   }
 
   private tick(): void {
-    this.flush(this.settling);
-    this.settling = this.gate.queued;
     if (this.ticking) return;
     this.ticking = true;
     this.summaries()
@@ -217,11 +215,19 @@ class RunningGate {
     this.metrics.sent += summaries.length;
     this.metrics.doubles += partner;
     if (summaries.length + partner > 0) this.view.counts();
+    this.queueFlush();
   }
 
-  /** Writes the first `settled` lines queued, or all of them (at close). */
-  private flush(settled?: number): void {
-    const err = this.gate.flush(Date.now(), settled);
+  /** In a later turn of the event loop: what the gate decided leaves first (see gate.ts). */
+  private queueFlush(): void {
+    if (this.flushQueued || !this.gate.dirty) return;
+    this.flushQueued = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    const err = this.gate.flush();
     if (!err) return;
     const error = new CodedError(
       GateCodes.NOT_SAVED,

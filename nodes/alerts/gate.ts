@@ -15,17 +15,14 @@
  *    the event passes (fail-open: a double from the pair is better than a lost
  *    alert) and the caller reports the error.
  *
- * When is an id durable? Once its event was kept by the node it went to,
- * never before. Written before, a crash between the write and the keep would
- * make the event's next copy (the sources send it again after a restart) a
- * "double" of an alert nobody got. Written after, that crash lets the next copy
- * through once: at worst one double, never a lost event. So every line is
- * queued after the last `await` of a decision (the caller sends in its
- * continuation, a microtask), and the node writes a line only a second or more
- * after it was queued (`flush` with `settled`): the next node, a cloudevent
- * emit with a disk spool, has written the event by then. Leaving the line for
- * the same turn's flush lost an event when the process was killed between the
- * two writes.
+ * When is an id durable? After its event left, never before. Written before,
+ * a crash between the write and the send would make the event's next copy (the
+ * sources send it again after a restart) a "double" of an alert nobody got.
+ * Written after, that crash lets the next copy through once: at worst one
+ * double, never a lost event. So every line is queued after the last `await` of
+ * a decision: the caller sends in its continuation (a microtask), and the
+ * journal is flushed (`flush`) in a later macrotask, one fsync for all the
+ * events of that turn.
  */
 import { createHash } from 'node:crypto';
 import { toCoded, type CodedError } from '../common/errors';
@@ -133,14 +130,9 @@ export class AlertGate {
     return out;
   }
 
-  /** Puts what changed (the first `settled` lines, or all) on disk, one fsync; an error leaves it queued. */
-  flush(now = Date.now(), settled?: number): Error | undefined {
-    return this.journal.flush(now, settled);
-  }
-
-  /** Lines queued for the journal and not yet on disk. */
-  get queued(): number {
-    return this.journal.queued;
+  /** Puts what changed on disk (one fsync); an error leaves it queued for the next flush. */
+  flush(now = Date.now()): Error | undefined {
+    return this.journal.flush(now);
   }
 
   get dirty(): boolean {

@@ -141,32 +141,24 @@ export class Journal {
     return this.pending.length > 0 || this.compactNext;
   }
 
-  /** Lines queued and not yet on disk. */
-  get queued(): number {
-    return this.pending.length;
-  }
-
   /**
-   * Puts the first `settled` lines queued (all by default) on disk: one append
-   * and one fsync, or the whole journal rewritten when it grew past twice what
-   * is live, leaving out the keys whose lines are not settled yet (they stay
-   * queued). What fails stays queued and is tried again at the next flush.
+   * Puts what was queued on disk: one append and one fsync, or the whole
+   * journal rewritten when it grew past twice what is live. What fails stays
+   * queued and is tried again at the next flush.
    */
-  flush(now: number, settled = this.pending.length): Error | undefined {
+  flush(now: number): Error | undefined {
     if (!this.files || !this.dirty) {
       this.pending = [];
       return undefined;
     }
-    const ready = this.pending.slice(0, settled);
-    const young = this.pending.slice(settled);
     try {
-      if (this.compactNext || this.lines + ready.length > this.live() * 2 + SLACK_LINES) {
-        this.compact(now, young);
-      } else if (ready.length > 0) {
-        this.files.append(this.nodeId, ready.join(''), SUFFIX);
-        this.lines += ready.length;
+      if (this.compactNext || this.lines + this.pending.length > this.live() * 2 + SLACK_LINES) {
+        this.compact(now);
+      } else {
+        this.files.append(this.nodeId, this.pending.join(''), SUFFIX);
+        this.lines += this.pending.length;
       }
-      this.pending = young;
+      this.pending = [];
       return undefined;
     } catch (err) {
       return err as Error;
@@ -185,15 +177,12 @@ export class Journal {
     return n;
   }
 
-  /** The live entries, and only them (less those of `young` lines), written atomically in place of the journal. */
-  private compact(now: number, young: string[]): void {
-    const later = new Set(young.map((line) => JSON.stringify(parseLine(line.trimEnd())?.slice(0, 2))));
+  /** The live entries, and only them, written atomically in place of the journal. */
+  private compact(now: number): void {
     const out: string[] = [];
     for (const space of this.spaces.values()) {
       space.prune(now);
-      for (const [key, entry] of space.entries) {
-        if (!later.has(JSON.stringify([space.name, key]))) out.push(lineOf(space.name, key, entry));
-      }
+      for (const [key, entry] of space.entries) out.push(lineOf(space.name, key, entry));
     }
     this.files!.write(this.nodeId, out.join(''), SUFFIX);
     this.lines = out.length;

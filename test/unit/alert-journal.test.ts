@@ -63,43 +63,6 @@ describe('alert gate journal: expiring keys kept in the user directory', () => {
     assert.ok(open().seen.get('k1', 1000));
   });
 
-  it('writes only the lines settled so far, the younger ones at a later flush', () => {
-    const a = open();
-    a.seen.set('k1', 5000);
-    a.storms.set('s1', 9000, { n: 1 });
-    a.seen.set('k2', 5000);
-    assert.equal(a.journal.queued, 3);
-    assert.equal(a.journal.flush(1000, 2), undefined);
-    assert.equal(a.journal.queued, 1);
-    const b = open();
-    assert.ok(b.seen.get('k1', 1000));
-    assert.deepEqual(b.storms.get('s1', 1000)?.value, { n: 1 });
-    assert.equal(b.seen.get('k2', 1000), undefined, 'a crash now forgets k2: its next copy passes again');
-    a.journal.flush(1000, 0);
-    assert.equal(open().seen.get('k2', 1000), undefined, 'nothing settled, nothing written');
-    a.journal.flush(1000);
-    assert.ok(open().seen.get('k2', 1000));
-    assert.equal(a.journal.dirty, false);
-  });
-
-  it('leaves the keys of lines not settled yet out of a rewrite, and writes them once they are', () => {
-    const a = open();
-    for (const k of ['a', 'b']) a.seen.set(k, 5000);
-    a.journal.flush(1000);
-    fs.appendFileSync(file(), '{"damaged":true}\n'); // the next start rewrites the file
-    const b = open();
-    b.seen.set('c', 5000);
-    b.seen.set('a', 7000);
-    b.journal.flush(1000, 0);
-    const c = open();
-    assert.deepEqual([...c.seen.entries.keys()].sort(), ['b'], 'a and c wait for their lines to settle');
-    assert.equal(c.journal.skipped, 0, 'rewritten');
-    b.journal.flush(1000, 2);
-    const d = open();
-    assert.deepEqual([...d.seen.entries.keys()].sort(), ['a', 'b', 'c']);
-    assert.equal(d.seen.get('a', 1000)?.expiresAt, 7000);
-  });
-
   it('skips a line a crash cut short and damaged lines, keeps every good line after them, and rewrites the file', () => {
     const a = open();
     for (const k of ['a', 'b', 'c']) a.seen.set(k, 5000);
